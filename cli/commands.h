@@ -1,0 +1,22 @@
+/* cli/commands.h — the `dynn` sub-commands. Each takes argc/argv starting at the command name,
+ * supports --help, and returns the process exit code (0 ok, 1 failure, 2 usage error). */
+#ifndef DYNN_CLI_COMMANDS_H
+#define DYNN_CLI_COMMANDS_H
+
+typedef struct CliCommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} CliCommand;
+
+/* nn engine (nn/) */
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* pipeline and results database (pipeline/, db/) — add yours below this line */
+
+extern const CliCommand dynn_commands[];
+
+#endif

@@ -1,0 +1,54 @@
+/* cli/version.c — build provenance (generated build/buildinfo.h) and `dynn version`. */
+#include "cli/version.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "buildinfo.h"
+#include "cli/commands.h"
+#include "util/json_out.h"
+
+static const BuildInfo build_info = {
+    DYNN_VERSION, DYNN_GIT_COMMIT, DYNN_GIT_DIRTY, DYNN_CC, DYNN_CFLAGS,
+};
+
+const BuildInfo *dynn_build_info(void) { return &build_info; }
+
+const char *dynn_build_id(void) {
+    static char id[256];
+    if (!id[0])
+        snprintf(id, sizeof id, "%s+%s%s %s", build_info.version, build_info.git_commit,
+                 build_info.git_dirty ? "-dirty" : "", build_info.cflags);
+    return id;
+}
+
+int cmd_version(int argc, char **argv) {
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: dynn version [--json]\n  prints the version, git commit, compiler and flags of this build\n");
+            return 0;
+        } else {
+            fprintf(stderr, "dynn version: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (json) {
+        JsonOut j;
+        json_init(&j, stdout);
+        json_object_begin(&j);
+        json_key(&j, "version"); json_string(&j, build_info.version);
+        json_key(&j, "git_commit"); json_string(&j, build_info.git_commit);
+        json_key(&j, "git_dirty"); json_bool(&j, build_info.git_dirty);
+        json_key(&j, "compiler"); json_string(&j, build_info.compiler);
+        json_key(&j, "cflags"); json_string(&j, build_info.cflags);
+        json_key(&j, "build_id"); json_string(&j, dynn_build_id());
+        json_object_end(&j);
+        json_finish(&j);
+    } else {
+        printf("dynn %s (commit %s%s)\ncompiler: %s\nflags: %s\n", build_info.version, build_info.git_commit,
+               build_info.git_dirty ? ", dirty" : "", build_info.compiler, build_info.cflags);
+    }
+    return 0;
+}

@@ -1,0 +1,19 @@
+/* cli/version.h — what this binary is: version, git commit (+dirty), compiler and flags.
+ * Used for provenance in the results database and in stage cache keys. */
+#ifndef DYNN_CLI_VERSION_H
+#define DYNN_CLI_VERSION_H
+
+typedef struct BuildInfo {
+    const char *version;   /* "0.1.0" */
+    const char *git_commit; /* short hash or "unknown" */
+    int git_dirty;         /* 1 when built from a tree with uncommitted changes */
+    const char *compiler;  /* "12.2.0 gcc" */
+    const char *cflags;    /* optimization/arch flags */
+} BuildInfo;
+
+const BuildInfo *dynn_build_info(void);
+
+/* A stable string identifying this build: "0.1.0+<commit>[-dirty] <cflags>". */
+const char *dynn_build_id(void);
+
+#endif

@@ -1,0 +1,34 @@
+/* main.c — the `dynn` binary: dispatches `dynn COMMAND ...` to cli/ and pipeline/ commands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+const CliCommand dynn_commands[] = {
+    {"train", cmd_train, "train a (dynamic) network and write a checkpoint"},
+    {"eval", cmd_eval, "test accuracy of a checkpoint"},
+    {"info", cmd_info, "architecture, parameters, FLOPs and bytes of a checkpoint"},
+    {"version", cmd_version, "build id, commit and compiler flags"},
+    /* pipeline and results database — add yours below this line */
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *fp) {
+    fprintf(fp, "usage: dynn COMMAND [ARGS]   (dynn COMMAND --help for details)\n\ncommands:\n");
+    for (const CliCommand *c = dynn_commands; c->name; c++) fprintf(fp, "  %-10s %s\n", c->name, c->summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (const CliCommand *c = dynn_commands; c->name; c++)
+        if (!strcmp(argv[1], c->name)) return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "dynn: unknown command '%s'; run 'dynn --help' for the list\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# tests/run.sh — runs every unit test binary (cmocka) and every end-to-end script, prints each test's
+# result as it goes and ends with the summary line `N passed, N failed`.
+# Usage: tests/run.sh [REGEX]   (only the binaries/scripts whose name matches)
+# Env: BUILD (default build), DYNN_VALGRIND=1 runs unit tests under valgrind --leak-check=full.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+filter=${1:-.}
+export DYNN_BIN="$PWD/$BUILD/dynn"
+export DYNN_ROOT="$PWD"
+passed=0; failed=0; failed_names=()
+start=$(date +%s)
+
+run_unit() {
+  local bin=$1 name out rc p f
+  name=$(basename "$bin")
+  if [ "${DYNN_VALGRIND:-0}" = 1 ]; then
+    out=$(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+          "$bin" 2>&1); rc=$?
+  else
+    out=$("$bin" 2>&1); rc=$?
+  fi
+  printf '%s\n' "$out" | grep -E '^\[ +(OK|FAILED|SKIPPED) +\] [A-Za-z_]' | sed "s/^/$name: /"
+  p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+  f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+  p=${p:-0}; f=${f:-0}
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi      # crashed, leaked or died without a summary
+  if [ "$f" -gt 0 ]; then
+    failed_names+=("$name"); printf '%s\n' "$out" | tail -40 | sed "s/^/    /"
+  fi
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+run_e2e() {
+  local script=$1 name out rc p f
+  name=$(basename "$script" .sh)
+  out=$(bash "$script" 2>&1); rc=$?
+  printf '%s\n' "$out" | grep -E '^(PASS|FAIL) ' | sed "s/^/$name: /"
+  p=$(printf '%s\n' "$out" | grep -c '^PASS ')
+  f=$(printf '%s\n' "$out" | grep -c '^FAIL ')
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  if [ "$f" -gt 0 ]; then
+    failed_names+=("$name"); printf '%s\n' "$out" | grep -v '^PASS ' | tail -40 | sed "s/^/    /"
+  fi
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+for bin in "$BUILD"/tests/test_*; do
+  [ -x "$bin" ] || continue
+  [[ $(basename "$bin") =~ $filter ]] || continue
+  run_unit "$bin"
+done
+if [ "${DYNN_VALGRIND:-0}" != 1 ]; then
+  for script in tests/e2e/*.sh; do
+    [ -f "$script" ] || continue
+    [[ $(basename "$script") =~ $filter ]] || continue
+    [ "$(basename "$script")" = lib.sh ] && continue
+    run_e2e "$script"
+  done
+fi
+
+echo "tests took $(( $(date +%s) - start )) s"
+[ ${#failed_names[@]} -gt 0 ] && echo "failing: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
