@@ -44,7 +44,8 @@ int dataset_load(const char *spec, Dataset *train, Dataset *test, Err *err);
 void dataset_limit(Dataset *ds, int n);
 void dataset_free(Dataset *ds);
 
-/* Per-channel mean and standard deviation of the pixel values scaled to [0,1]. */
+/* Per-channel mean and (population) standard deviation of the pixel values scaled to [0,1]; a
+ * channel without variance gets std 1 so that normalising by it stays finite. */
 void dataset_channel_stats(const Dataset *ds, float *mean, float *std);
 
 typedef struct Augment {
@@ -53,9 +54,13 @@ typedef struct Augment {
 } Augment;
 
 /* Assembles a batch of bs samples ds[indices[0..bs)] into out (float NCHW, [bs][c][h][w]),
- * normalised as (pixel/255 - mean[c]) / std[c], and labels (int). When aug is non-NULL each sample
- * is augmented with its own generator rng_derive(seed, epoch, sample_position) so that the result
- * does not depend on the number of threads (OpenMP over samples). */
+ * normalised as ((float)pixel / 255.0f - mean[c]) / std[c], and labels (int). When aug is non-NULL
+ * sample i is augmented with its own generator rng_derive(seed, epoch, first_position + i) so that
+ * the result does not depend on the number of threads (OpenMP over samples). It draws, in this
+ * order, crop offsets dy then dx uniform in [0, 2*crop_pad] (when crop_pad > 0), then the flip bit
+ * (when flip); output pixel (y, x) is input pixel (y + dy - crop_pad, xs + dx - crop_pad), with
+ * xs = w-1-x when flipped, else x, and a 0 pixel (normalised like any 0) outside the image — the
+ * same as torchvision's RandomCrop(padding) + RandomHorizontalFlip + Normalize. */
 void batch_assemble(float *out, int *labels, const Dataset *ds, const int *indices, int bs,
                     const Augment *aug, const float *mean, const float *std,
                     uint64_t seed, uint64_t epoch, uint64_t first_position);
