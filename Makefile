@@ -23,7 +23,8 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 OPT      ?= -O3 -march=native
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -fopenmp -Wall -Wextra -Werror -I. $(PKG_CFLAGS)
-LDFLAGS  += -fopenmp $(if $(BLAS_RPATH),-Wl,-rpath,$(BLAS_RPATH))
+comma    := ,
+LDFLAGS  += -fopenmp $(if $(BLAS_RPATH),-Wl$(comma)-rpath$(comma)$(BLAS_RPATH))
 LDLIBS   += $(PKG_LIBS) -lm -lpthread -ldl
 
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -70,7 +71,7 @@ $(BUILD)/dynn: $(BUILD)/main.o $(BUILD)/libdynn.a
 	@$(if $(Q),echo "  LD  $@")
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdynn.a tests/unit/testutil.h
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdynn.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC  $<")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libdynn.a $(CMOCKA_LIBS) $(LDLIBS) -o $@

@@ -1,0 +1,253 @@
+/* nn/conv2d.c — 2-D convolution (no bias) as im2col + OpenBLAS sgemm, forward and backward.
+ *
+ * Work is split into chunks of g images, g chosen so that one GEMM has at least ~256 columns
+ * (g*Ho*Wo), which keeps small late-stage layers (7x7, 4x4 maps) efficient:
+ *   cols[cin*K*K][g*Ho*Wo] = im2col(chunk)      tmp[cout][g*Ho*Wo] = W[cout][cin*K*K] . cols
+ * When there are at least as many chunks as threads, chunks run in an OpenMP loop and each calls
+ * a single-threaded sgemm on data that stays in its core's cache (OpenBLAS's OpenMP build runs
+ * sgemm serially inside a parallel region). Otherwise (batch 1 inference) chunks run one after
+ * another and each sgemm uses the whole thread pool. Weight gradients are summed per thread and
+ * reduced in thread order, so a result depends on the thread count but never on timing. */
+#include "nn/layers.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+
+#define CONV_MIN_GEMM_COLUMNS 256
+
+void conv_shape_finish(ConvShape *s) {
+    s->ho = (s->h + 2 * s->pad - s->k) / s->stride + 1;
+    s->wo = (s->w + 2 * s->pad - s->k) / s->stride + 1;
+}
+
+static int images_per_chunk(const ConvShape *s) {
+    int hw = s->ho * s->wo;
+    int g = (CONV_MIN_GEMM_COLUMNS + hw - 1) / hw;
+    if (g > s->n) g = s->n;
+    return g < 1 ? 1 : g;
+}
+
+static int is_pointwise(const ConvShape *s) { return s->k == 1 && s->stride == 1 && s->pad == 0; }
+
+/* Whether chunks run in parallel (each sgemm single-threaded) for this shape. */
+static int chunks_in_parallel(const ConvShape *s, int threads) {
+    int g = images_per_chunk(s);
+    int chunks = (s->n + g - 1) / g;
+    return threads > 1 && chunks >= threads;
+}
+
+typedef struct ConvScratch {
+    float *cols, *dcols, *tmp, *dw;
+} ConvScratch;
+
+static size_t per_thread_floats(const ConvShape *s, size_t *cols, size_t *tmp, size_t *dw) {
+    size_t ckk = (size_t)s->cin * s->k * s->k;
+    size_t gcols = (size_t)images_per_chunk(s) * s->ho * s->wo;
+    *cols = (ckk * gcols + 15) / 16 * 16;
+    *tmp = ((size_t)s->cout * gcols + 15) / 16 * 16;
+    *dw = ((size_t)s->cout * ckk + 15) / 16 * 16;
+    return 2 * *cols + *tmp + *dw;
+}
+
+size_t conv2d_workspace_floats(const ConvShape *s, int threads) {
+    size_t c, t, d;
+    size_t per = per_thread_floats(s, &c, &t, &d);
+    return per * (size_t)(threads < 1 ? 1 : threads);
+}
+
+static ConvScratch scratch_for(const ConvShape *s, float *ws, int slot) {
+    size_t c, t, d;
+    size_t per = per_thread_floats(s, &c, &t, &d);
+    float *base = ws + per * (size_t)slot;
+    ConvScratch sc = {base, base + c, base + 2 * c, base + 2 * c + t};
+    return sc;
+}
+
+/* Valid output range [lo, hi) along one axis for kernel offset kk: 0 <= o*stride - pad + kk < size. */
+static inline void valid_range(int size, int out, int stride, int pad, int kk, int *lo, int *hi) {
+    int a = pad - kk;
+    int l = a > 0 ? (a + stride - 1) / stride : 0;
+    int h = (size - 1 + pad - kk) / stride + 1;
+    if (size - 1 + pad - kk < 0) h = 0;
+    if (h > out) h = out;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+}
+
+/* cols[row][col_off + oy*wo + ox] for one image; ld = row stride of cols. */
+static void im2col(float *cols, size_t ld, size_t col_off, const float *img, const ConvShape *s, int parallel) {
+    const int k = s->k, st = s->stride, p = s->pad, h = s->h, w = s->w, ho = s->ho, wo = s->wo;
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int c = 0; c < s->cin; c++) {
+        for (int ky = 0; ky < k; ky++) {
+            int ylo, yhi;
+            valid_range(h, ho, st, p, ky, &ylo, &yhi);
+            for (int kx = 0; kx < k; kx++) {
+                int xlo, xhi;
+                valid_range(w, wo, st, p, kx, &xlo, &xhi);
+                float *dst = cols + (size_t)((c * k + ky) * k + kx) * ld + col_off;
+                for (int oy = 0; oy < ho; oy++) {
+                    float *d = dst + (size_t)oy * wo;
+                    if (oy < ylo || oy >= yhi) {
+                        memset(d, 0, sizeof(float) * wo);
+                        continue;
+                    }
+                    const float *src = img + ((size_t)c * h + (oy * st - p + ky)) * w - p + kx;
+                    for (int ox = 0; ox < xlo; ox++) d[ox] = 0.0f;
+                    if (st == 1) {
+                        memcpy(d + xlo, src + xlo, sizeof(float) * (xhi - xlo));
+                    } else {
+                        for (int ox = xlo; ox < xhi; ox++) d[ox] = src[ox * st];
+                    }
+                    for (int ox = xhi; ox < wo; ox++) d[ox] = 0.0f;
+                }
+            }
+        }
+    }
+}
+
+/* img[c][iy][ix] += cols[row][col_off + ...]: the adjoint of im2col. */
+static void col2im(float *img, const float *cols, size_t ld, size_t col_off, const ConvShape *s, int parallel) {
+    const int k = s->k, st = s->stride, p = s->pad, h = s->h, w = s->w, ho = s->ho, wo = s->wo;
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int c = 0; c < s->cin; c++) {
+        for (int ky = 0; ky < k; ky++) {
+            int ylo, yhi;
+            valid_range(h, ho, st, p, ky, &ylo, &yhi);
+            for (int kx = 0; kx < k; kx++) {
+                int xlo, xhi;
+                valid_range(w, wo, st, p, kx, &xlo, &xhi);
+                const float *srcrow = cols + (size_t)((c * k + ky) * k + kx) * ld + col_off;
+                for (int oy = ylo; oy < yhi; oy++) {
+                    const float *sr = srcrow + (size_t)oy * wo;
+                    float *d = img + ((size_t)c * h + (oy * st - p + ky)) * w - p + kx;
+                    if (st == 1) {
+                        for (int ox = xlo; ox < xhi; ox++) d[ox] += sr[ox];
+                    } else {
+                        for (int ox = xlo; ox < xhi; ox++) d[ox * st] += sr[ox];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Forward of images [n0, n0+g). */
+static void forward_chunk(float *out, const float *in, const float *weight, const ConvShape *s,
+                          ConvScratch sc, int n0, int g, int parallel_inner) {
+    const size_t hw = (size_t)s->ho * s->wo, in_img = (size_t)s->cin * s->h * s->w;
+    const size_t out_img = (size_t)s->cout * hw, gcols = (size_t)g * hw;
+    const int ckk = s->cin * s->k * s->k;
+    const float *cols = sc.cols;
+    if (g == 1 && is_pointwise(s)) {
+        cols = in + (size_t)n0 * in_img;
+    } else {
+        for (int i = 0; i < g; i++) im2col(sc.cols, gcols, i * hw, in + (size_t)(n0 + i) * in_img, s, parallel_inner);
+    }
+    if (g == 1) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, (int)hw, ckk, 1.0f, weight, s->w_row,
+                    cols, (int)hw, 0.0f, out + (size_t)n0 * out_img, (int)hw);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, (int)gcols, ckk, 1.0f, weight, s->w_row,
+                cols, (int)gcols, 0.0f, sc.tmp, (int)gcols);
+    for (int i = 0; i < g; i++)
+        for (int co = 0; co < s->cout; co++)
+            memcpy(out + (size_t)(n0 + i) * out_img + (size_t)co * hw, sc.tmp + (size_t)co * gcols + i * hw,
+                   sizeof(float) * hw);
+}
+
+void conv2d_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {
+    const int g = images_per_chunk(s), chunks = (s->n + g - 1) / g;
+    const int threads = s->threads;
+    if (chunks_in_parallel(s, threads)) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+        for (int ch = 0; ch < chunks; ch++) {
+            int n0 = ch * g, gi = s->n - n0 < g ? s->n - n0 : g;
+            forward_chunk(out, in, weight, s, scratch_for(s, ws, omp_get_thread_num()), n0, gi, 0);
+        }
+    } else {
+        ConvScratch sc = scratch_for(s, ws, 0);
+        for (int n0 = 0; n0 < s->n; n0 += g) forward_chunk(out, in, weight, s, sc, n0, s->n - n0 < g ? s->n - n0 : g, 1);
+    }
+}
+
+/* Backward of images [n0, n0+g): dw_acc (row stride ldw) += dO . cols^T; dinp from W^T . dO. */
+static void backward_chunk(float *dinp, float *dw_acc, int ldw, const float *dout, const float *in,
+                           const float *weight, const ConvShape *s, ConvScratch sc, int n0, int g,
+                           int accumulate, int parallel_inner) {
+    const size_t hw = (size_t)s->ho * s->wo, in_img = (size_t)s->cin * s->h * s->w;
+    const size_t out_img = (size_t)s->cout * hw, gcols = (size_t)g * hw;
+    const int ckk = s->cin * s->k * s->k;
+    const float *dO;
+    if (g == 1) {
+        dO = dout + (size_t)n0 * out_img;
+    } else {
+        for (int i = 0; i < g; i++)
+            for (int co = 0; co < s->cout; co++)
+                memcpy(sc.tmp + (size_t)co * gcols + i * hw, dout + (size_t)(n0 + i) * out_img + (size_t)co * hw,
+                       sizeof(float) * hw);
+        dO = sc.tmp;
+    }
+    const float *cols = sc.cols;
+    int pointwise = g == 1 && is_pointwise(s);
+    if (pointwise) {
+        cols = in + (size_t)n0 * in_img;
+    } else {
+        for (int i = 0; i < g; i++) im2col(sc.cols, gcols, i * hw, in + (size_t)(n0 + i) * in_img, s, parallel_inner);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, ckk, (int)gcols, 1.0f, dO, (int)gcols, cols,
+                (int)gcols, 1.0f, dw_acc, ldw);
+    if (!dinp) return;
+    if (pointwise) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)gcols, s->cout, 1.0f, weight, s->w_row, dO,
+                    (int)gcols, accumulate ? 1.0f : 0.0f, dinp + (size_t)n0 * in_img, (int)gcols);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, (int)gcols, s->cout, 1.0f, weight, s->w_row, dO,
+                (int)gcols, 0.0f, sc.dcols, (int)gcols);
+    for (int i = 0; i < g; i++) {
+        float *dx = dinp + (size_t)(n0 + i) * in_img;
+        if (!accumulate) memset(dx, 0, sizeof(float) * in_img);
+        col2im(dx, sc.dcols, gcols, i * hw, s, parallel_inner);
+    }
+}
+
+void conv2d_backward(float *dinp, float *dweight, const float *dout, const float *in, const float *weight,
+                     const ConvShape *s, float *ws, int accumulate) {
+    const int g = images_per_chunk(s), chunks = (s->n + g - 1) / g;
+    const int threads = s->threads;
+    const int ckk = s->cin * s->k * s->k;
+    if (chunks_in_parallel(s, threads)) {
+        int team = 1;
+#pragma omp parallel num_threads(threads)
+        {
+            int t = omp_get_thread_num();
+            if (t == 0) team = omp_get_num_threads();
+            ConvScratch sc = scratch_for(s, ws, t);
+            memset(sc.dw, 0, sizeof(float) * (size_t)s->cout * ckk);
+#pragma omp for schedule(static)
+            for (int ch = 0; ch < chunks; ch++) {
+                int n0 = ch * g, gi = s->n - n0 < g ? s->n - n0 : g;
+                backward_chunk(dinp, sc.dw, ckk, dout, in, weight, s, sc, n0, gi, accumulate, 0);
+            }
+        }
+        /* Deterministic reduction: thread 0's partial first, then 1, ... */
+        for (int t = 0; t < team; t++) {
+            const float *part = scratch_for(s, ws, t).dw;
+#pragma omp parallel for schedule(static) num_threads(threads)
+            for (int co = 0; co < s->cout; co++) {
+                float *dst = dweight + (size_t)co * s->w_row;
+                const float *src = part + (size_t)co * ckk;
+                for (int j = 0; j < ckk; j++) dst[j] += src[j];
+            }
+        }
+    } else {
+        ConvScratch sc = scratch_for(s, ws, 0);
+        for (int n0 = 0; n0 < s->n; n0 += g)
+            backward_chunk(dinp, dweight, s->w_row, dout, in, weight, s, sc, n0, s->n - n0 < g ? s->n - n0 : g,
+                           accumulate, 1);
+    }
+}

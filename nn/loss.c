@@ -1,0 +1,65 @@
+/* nn/loss.c — softmax cross-entropy (hard labels) and soft-target cross-entropy (distillation).
+ * Both return the batch-mean loss and write dlogits in one pass; computed in double per row. */
+#include "nn/layers.h"
+
+#include <math.h>
+
+void softmax_rows(float *probs, const float *logits, int n, int classes, float temperature) {
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * classes;
+        float *p = probs + (size_t)i * classes;
+        double mx = z[0] / temperature;
+        for (int k = 1; k < classes; k++) mx = fmax(mx, z[k] / temperature);
+        double sum = 0.0;
+        for (int k = 0; k < classes; k++) sum += exp(z[k] / temperature - mx);
+        for (int k = 0; k < classes; k++) p[k] = (float)(exp(z[k] / temperature - mx) / sum);
+    }
+}
+
+float softmax_xent_forward_backward(float *dlogits, const float *logits, const int *labels, int n, int classes,
+                                    int *correct) {
+    double loss = 0.0;
+    int hits = 0;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * classes;
+        int best = 0;
+        double mx = z[0];
+        for (int k = 1; k < classes; k++)
+            if (z[k] > mx) {
+                mx = z[k];
+                best = k;
+            }
+        hits += best == labels[i];
+        double sum = 0.0;
+        for (int k = 0; k < classes; k++) sum += exp(z[k] - mx);
+        double logsum = log(sum) + mx;
+        loss += logsum - z[labels[i]];
+        if (dlogits)
+            for (int k = 0; k < classes; k++) {
+                double p = exp(z[k] - logsum);
+                dlogits[(size_t)i * classes + k] = (float)((p - (k == labels[i])) / n);
+            }
+    }
+    if (correct) *correct = hits;
+    return (float)(loss / n);
+}
+
+float soft_xent_forward_backward(float *dlogits, const float *logits, const float *targets, int n, int classes,
+                                 float temperature) {
+    double loss = 0.0;
+    const double t = temperature;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * classes, *q = targets + (size_t)i * classes;
+        double mx = z[0] / t;
+        for (int k = 1; k < classes; k++) mx = fmax(mx, z[k] / t);
+        double sum = 0.0;
+        for (int k = 0; k < classes; k++) sum += exp(z[k] / t - mx);
+        double logsum = log(sum) + mx;
+        for (int k = 0; k < classes; k++) {
+            double logp = z[k] / t - logsum;
+            loss -= q[k] * logp;
+            if (dlogits) dlogits[(size_t)i * classes + k] = (float)((exp(logp) - q[k]) / (n * t));
+        }
+    }
+    return (float)(loss / n);
+}

@@ -1,0 +1,324 @@
+/* nn/model.c — running a ModelDesc on the CPU: buffers, initialization, subnet switch, forward,
+ * backward, and per-subnet accounting (MACs, parameters). */
+#include "nn/model.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/layers.h"
+#include "nn/rng.h"
+
+static size_t tensor_floats(const TensorDesc *t) { return (size_t)t->c * t->h * t->w; }
+
+/* ---- accounting ------------------------------------------------------------------------------ */
+
+double model_subnet_macs(const ModelDesc *d, const int *active) {
+    double macs = 0.0;
+    for (int i = 0; i < d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i];
+        const TensorDesc *in = &d->tensors[o->in0], *out = &d->tensors[o->out];
+        int cin = tensor_active_c(d, o->in0, active), cout = tensor_active_c(d, o->out, active);
+        if (o->kind == OP_CONV) macs += (double)cout * cin * o->k * o->k * out->h * out->w;
+        else if (o->kind == OP_LINEAR) macs += (double)cout * cin * in->h * in->w;
+    }
+    return macs;
+}
+
+double model_subnet_params(const ModelDesc *d, const int *active) {
+    double params = 0.0;
+    for (int i = 0; i < d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i];
+        const TensorDesc *in = &d->tensors[o->in0];
+        int cin = tensor_active_c(d, o->in0, active), cout = tensor_active_c(d, o->out, active);
+        if (o->kind == OP_CONV) params += (double)cout * cin * o->k * o->k;
+        else if (o->kind == OP_LINEAR) params += (double)cout * cin * in->h * in->w + cout;
+        else if (o->kind == OP_BN) params += 2.0 * cout;
+    }
+    return params;
+}
+
+size_t model_desc_param_floats(const ModelDesc *d) {
+    size_t n = 0;
+    for (int i = 0; i < d->n_params; i++) n += d->params[i].numel;
+    return n;
+}
+
+/* ---- creation ------------------------------------------------------------------------------ */
+
+static ConvShape conv_shape(const Model *m, const OpDesc *o, int n) {
+    const ModelDesc *d = m->d;
+    const TensorDesc *in = &d->tensors[o->in0];
+    ConvShape s = {
+        .n = n, .cin = tensor_active_c(d, o->in0, m->active), .h = in->h, .w = in->w,
+        .cout = tensor_active_c(d, o->out, m->active), .k = o->k, .stride = o->stride, .pad = o->pad,
+        .w_row = in->c * o->k * o->k, .threads = m->threads,
+    };
+    conv_shape_finish(&s);
+    return s;
+}
+
+static void plan_accumulate(Model *m) {
+    const ModelDesc *d = m->d;
+    uint8_t seen[MODEL_MAX_TENSORS] = {0};
+    for (int i = d->n_ops - 1; i >= 0; i--) {
+        const OpDesc *o = &d->ops[i];
+        int ins[2] = {o->in0, o->in1};
+        for (int k = 0; k < 2; k++) {
+            if (ins[k] < 0) continue;
+            m->accumulate[i][k] = seen[ins[k]];
+            seen[ins[k]] = 1;
+        }
+    }
+}
+
+/* Both passes of arena planning walk the same sequence: reserve when planning, take otherwise. */
+static float *carve(Arena *a, size_t n, int planning) {
+    if (planning) {
+        arena_reserve(a, n);
+        return NULL;
+    }
+    return arena_take(a, n);
+}
+
+static void layout_activations(Model *m, int planning) {
+    const ModelDesc *d = m->d;
+    size_t nb = (size_t)m->max_batch;
+    for (int t = 0; t < d->n_tensors; t++) {
+        if (t == d->input) continue; /* points at the caller's batch during forward */
+        m->act[t] = carve(&m->act_arena, nb * tensor_floats(&d->tensors[t]), planning);
+        m->dact[t] = carve(&m->act_arena, nb * tensor_floats(&d->tensors[t]), planning);
+    }
+    for (int i = 0; i < d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i];
+        if (o->kind == OP_BN) {
+            m->bn_save_mean[i] = carve(&m->act_arena, d->tensors[o->out].c, planning);
+            m->bn_save_invstd[i] = carve(&m->act_arena, d->tensors[o->out].c, planning);
+        } else if (o->kind == OP_MAXPOOL) {
+            m->pool_argmax[i] = (int *)carve(&m->act_arena, nb * tensor_floats(&d->tensors[o->out]), planning);
+        }
+    }
+    m->scratch = carve(&m->act_arena, m->scratch_floats, planning);
+}
+
+int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
+    memset(m, 0, sizeof *m);
+    m->d = d;
+    m->max_batch = max_batch < 1 ? 1 : max_batch;
+    m->threads = threads < 1 ? 1 : threads;
+    for (int i = 0; i < d->n_params; i++) {
+        arena_reserve(&m->param_arena, d->params[i].numel);
+        arena_reserve(&m->grad_arena, d->params[i].numel);
+    }
+    m->active = d->subnets[0].count;
+    for (int i = 0; i < d->n_ops; i++) {
+        if (d->ops[i].kind != OP_CONV) continue;
+        ConvShape s = conv_shape(m, &d->ops[i], m->max_batch);
+        size_t need = conv2d_workspace_floats(&s, m->threads);
+        if (need > m->scratch_floats) m->scratch_floats = need;
+    }
+    layout_activations(m, 1);
+    if (arena_commit(&m->param_arena, "parameter", err) || arena_commit(&m->grad_arena, "gradient", err) ||
+        arena_commit(&m->act_arena, "activation", err)) {
+        model_free(m);
+        return err_prefix(err, "model %s, batch %d", d->arch, max_batch);
+    }
+    for (int i = 0; i < d->n_params; i++) {
+        m->param[i] = arena_take(&m->param_arena, d->params[i].numel);
+        m->grad[i] = arena_take(&m->grad_arena, d->params[i].numel);
+    }
+    layout_activations(m, 0);
+    plan_accumulate(m);
+    model_set_subnet(m, 0);
+    m->training = 0;
+    return 0;
+}
+
+void model_free(Model *m) {
+    arena_free(&m->param_arena);
+    arena_free(&m->grad_arena);
+    arena_free(&m->act_arena);
+    free(m->d);
+    memset(m, 0, sizeof *m);
+}
+
+void model_init_params(Model *m, uint64_t seed) {
+    const ModelDesc *d = m->d;
+    for (int i = 0; i < d->n_params; i++) {
+        const ParamDesc *p = &d->params[i];
+        float *w = m->param[i];
+        Rng r;
+        rng_derive(&r, seed, (uint64_t)i, 0);
+        switch (p->kind) {
+        case PARAM_WEIGHT:
+            if (p->ndim == 4) { /* conv: Kaiming normal, mode fan_out, ReLU gain */
+                float std = sqrtf(2.0f / (float)p->fan_out);
+                for (size_t j = 0; j < p->numel; j++) w[j] = std * rng_normal(&r);
+            } else { /* linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch */
+                float bound = 1.0f / sqrtf((float)p->fan_in);
+                for (size_t j = 0; j < p->numel; j++) w[j] = bound * (2.0f * rng_uniform(&r) - 1.0f);
+            }
+            break;
+        case PARAM_BIAS: {
+            float bound = 1.0f / sqrtf((float)p->fan_in);
+            for (size_t j = 0; j < p->numel; j++) w[j] = bound * (2.0f * rng_uniform(&r) - 1.0f);
+            break;
+        }
+        case PARAM_BN_GAMMA:
+        case PARAM_BN_VAR:
+            for (size_t j = 0; j < p->numel; j++) w[j] = 1.0f;
+            break;
+        case PARAM_BN_BETA:
+        case PARAM_BN_MEAN:
+            memset(w, 0, sizeof(float) * p->numel);
+            break;
+        }
+    }
+}
+
+void model_set_subnet(Model *m, int i) {
+    m->subnet = i;
+    m->active = m->d->subnets[i].count;
+    m->bn_set = m->d->bn_sets > 1 ? i : 0;
+}
+
+void model_zero_grad(Model *m) { memset(m->grad_arena.base, 0, sizeof(float) * m->grad_arena.size); }
+
+/* ---- forward / backward ---------------------------------------------------------------------- */
+
+static size_t active_floats(const Model *m, int t) {
+    const TensorDesc *td = &m->d->tensors[t];
+    return (size_t)tensor_active_c(m->d, t, m->active) * td->h * td->w;
+}
+
+static BnShape bn_shape(const Model *m, const OpDesc *o, int n) {
+    const TensorDesc *t = &m->d->tensors[o->out];
+    BnShape s = {.n = n, .c = tensor_active_c(m->d, o->out, m->active), .hw = t->h * t->w, .eps = 1e-5f,
+                 .momentum = 0.1f, .relu = o->relu};
+    return s;
+}
+
+static PoolShape pool_shape(const Model *m, const OpDesc *o, int n) {
+    const TensorDesc *t = &m->d->tensors[o->in0];
+    PoolShape s = {.n = n, .c = tensor_active_c(m->d, o->in0, m->active), .h = t->h, .w = t->w, .k = o->k,
+                   .stride = o->stride, .pad = o->pad};
+    pool_shape_finish(&s);
+    return s;
+}
+
+static LinearShape linear_shape(const Model *m, const OpDesc *o, int n) {
+    const TensorDesc *in = &m->d->tensors[o->in0];
+    LinearShape s = {.n = n, .in = (int)active_floats(m, o->in0), .out = tensor_active_c(m->d, o->out, m->active),
+                     .w_row = (int)tensor_floats(in)};
+    return s;
+}
+
+/* Offset of the current BN set inside a [bn_sets][C] parameter. */
+static size_t bn_offset(const Model *m, const OpDesc *o) { return (size_t)m->bn_set * m->d->tensors[o->out].c; }
+
+const float *model_forward(Model *m, const float *input, int n) {
+    const ModelDesc *d = m->d;
+    m->act[d->input] = (float *)input;
+    m->last_batch = n;
+    for (int i = 0; i < d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i];
+        float *out = m->act[o->out];
+        const float *in = m->act[o->in0];
+        switch (o->kind) {
+        case OP_CONV: {
+            ConvShape s = conv_shape(m, o, n);
+            conv2d_forward(out, in, m->param[o->weight], &s, m->scratch);
+            break;
+        }
+        case OP_BN: {
+            BnShape s = bn_shape(m, o, n);
+            size_t off = bn_offset(m, o);
+            if (m->training)
+                batchnorm_forward_train(out, m->bn_save_mean[i], m->bn_save_invstd[i], in, m->param[o->gamma] + off,
+                                        m->param[o->beta] + off, m->param[o->mean] + off, m->param[o->var] + off, &s);
+            else
+                batchnorm_forward_eval(out, in, m->param[o->gamma] + off, m->param[o->beta] + off,
+                                       m->param[o->mean] + off, m->param[o->var] + off, &s);
+            break;
+        }
+        case OP_RELU:
+            relu_forward(out, in, (size_t)n * active_floats(m, o->in0));
+            break;
+        case OP_ADD:
+            add_forward(out, in, m->act[o->in1], (size_t)n * active_floats(m, o->out), o->relu);
+            break;
+        case OP_MAXPOOL: {
+            PoolShape s = pool_shape(m, o, n);
+            maxpool_forward(out, m->pool_argmax[i], in, &s);
+            break;
+        }
+        case OP_GAP: {
+            const TensorDesc *t = &d->tensors[o->in0];
+            gap_forward(out, in, n, tensor_active_c(d, o->in0, m->active), t->h * t->w);
+            break;
+        }
+        case OP_LINEAR: {
+            LinearShape s = linear_shape(m, o, n);
+            linear_forward(out, in, m->param[o->weight], o->bias >= 0 ? m->param[o->bias] : NULL, &s);
+            break;
+        }
+        }
+    }
+    return m->act[d->logits];
+}
+
+float model_loss(Model *m, const int *labels, int *correct) {
+    return softmax_xent_forward_backward(m->dact[m->d->logits], m->act[m->d->logits], labels, m->last_batch,
+                                         m->d->classes, correct);
+}
+
+float *model_dlogits(Model *m) { return m->dact[m->d->logits]; }
+
+void model_backward(Model *m) {
+    const ModelDesc *d = m->d;
+    const int n = m->last_batch;
+    for (int i = d->n_ops - 1; i >= 0; i--) {
+        const OpDesc *o = &d->ops[i];
+        const float *dout = m->dact[o->out], *out = m->act[o->out], *in = m->act[o->in0];
+        float *dinp = o->in0 == d->input ? NULL : m->dact[o->in0];
+        int acc = m->accumulate[i][0];
+        switch (o->kind) {
+        case OP_CONV: {
+            ConvShape s = conv_shape(m, o, n);
+            conv2d_backward(dinp, m->grad[o->weight], dout, in, m->param[o->weight], &s, m->scratch, acc);
+            break;
+        }
+        case OP_BN: {
+            BnShape s = bn_shape(m, o, n);
+            size_t off = bn_offset(m, o);
+            batchnorm_backward(dinp, m->grad[o->gamma] + off, m->grad[o->beta] + off, dout, out, in,
+                               m->bn_save_mean[i], m->bn_save_invstd[i], m->param[o->gamma] + off, &s, acc);
+            break;
+        }
+        case OP_RELU:
+            if (dinp) relu_backward(dinp, dout, out, (size_t)n * active_floats(m, o->in0), acc);
+            break;
+        case OP_ADD:
+            add_backward(dinp, o->in1 == d->input ? NULL : m->dact[o->in1], dout, out,
+                         (size_t)n * active_floats(m, o->out), o->relu, acc, m->accumulate[i][1]);
+            break;
+        case OP_MAXPOOL: {
+            PoolShape s = pool_shape(m, o, n);
+            if (dinp) maxpool_backward(dinp, dout, m->pool_argmax[i], &s, acc);
+            break;
+        }
+        case OP_GAP: {
+            const TensorDesc *t = &d->tensors[o->in0];
+            if (dinp) gap_backward(dinp, dout, n, tensor_active_c(d, o->in0, m->active), t->h * t->w, acc);
+            break;
+        }
+        case OP_LINEAR: {
+            LinearShape s = linear_shape(m, o, n);
+            linear_backward(dinp, m->grad[o->weight], o->bias >= 0 ? m->grad[o->bias] : NULL, dout, in,
+                            m->param[o->weight], &s, acc);
+            break;
+        }
+        }
+    }
+}

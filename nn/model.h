@@ -1,0 +1,154 @@
+/* nn/model.h — a network as plain data (ModelDesc) plus the CPU buffers that run it (Model).
+ *
+ * ModelDesc is what an executor needs to know and what a checkpoint stores: the ops in execution
+ * order, the tensors between them (full-width shape per image), the parameter tensors, the channel
+ * *slots* and the subnets. A slot is a set of channels whose count must change together: one conv's
+ * output, or a whole residual stream (every conv that writes into the same identity-shortcut sum).
+ * A subnet is one active-channel count per slot; a layer computes on the leading `count` channels
+ * of its weights, so subnets nest and share weights, and switching is one integer assignment.
+ *
+ * Model owns three arenas: parameters, gradients (same layout) and activations (forward values,
+ * their gradients, BN saved statistics, max-pool argmax, conv scratch), sized for `max_batch`
+ * images at full width. Nothing is allocated after model_create(). */
+#ifndef DYNN_NN_MODEL_H
+#define DYNN_NN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/arena.h"
+#include "util/err.h"
+
+#define MODEL_MAX_OPS 1024
+#define MODEL_MAX_TENSORS 1024
+#define MODEL_MAX_PARAMS 1024
+#define MODEL_MAX_SLOTS 128
+#define MODEL_MAX_SUBNETS 32
+#define MODEL_MAX_META 64
+#define MODEL_MAX_CHANNELS 4
+
+typedef enum OpKind { OP_CONV, OP_BN, OP_RELU, OP_MAXPOOL, OP_GAP, OP_LINEAR, OP_ADD } OpKind;
+
+typedef struct TensorDesc {
+    int c, h, w; /* full-width shape of one image */
+    int slot;    /* channel slot (active channels = subnet count); -1: fixed (input, logits) */
+} TensorDesc;
+
+typedef struct OpDesc {
+    OpKind kind;
+    char name[48];           /* "layer2.0.conv1" */
+    int in0, in1, out;       /* tensor ids; in1 only for OP_ADD (else -1) */
+    int k, stride, pad;      /* OP_CONV, OP_MAXPOOL */
+    int relu;                /* fused ReLU after OP_BN / OP_ADD */
+    int weight, bias;        /* param ids for OP_CONV / OP_LINEAR (-1: none) */
+    int gamma, beta, mean, var; /* param ids for OP_BN */
+} OpDesc;
+
+typedef enum ParamKind { PARAM_WEIGHT, PARAM_BIAS, PARAM_BN_GAMMA, PARAM_BN_BETA, PARAM_BN_MEAN, PARAM_BN_VAR } ParamKind;
+
+typedef struct ParamDesc {
+    char name[64];  /* "layer2.0.conv1.weight" */
+    ParamKind kind;
+    int ndim;
+    int dims[4];
+    size_t numel;
+    int trainable;  /* 0 for BN running statistics */
+    int fan_in, fan_out; /* for initialization */
+} ParamDesc;
+
+typedef struct Subnet {
+    char name[32];
+    int count[MODEL_MAX_SLOTS]; /* active channels per slot */
+} Subnet;
+
+typedef struct ModelDesc {
+    char arch[32];       /* canonical model name: "resnet20", "resnet18", "alexnet" */
+    int in_c, in_h, in_w, classes;
+    float width;         /* width multiplier used when building */
+    int n_ops, n_tensors, n_params, n_slots;
+    OpDesc ops[MODEL_MAX_OPS];
+    TensorDesc tensors[MODEL_MAX_TENSORS];
+    ParamDesc params[MODEL_MAX_PARAMS];
+    int slot_max[MODEL_MAX_SLOTS];
+    char slot_name[MODEL_MAX_SLOTS][40];
+    int input, logits;   /* tensor ids */
+    int bn_sets;         /* BN parameter/statistic sets (switchable BN); 1 = shared by all subnets */
+    int n_subnets;       /* >= 1; subnet 0 is the first one listed, full width by default */
+    Subnet subnets[MODEL_MAX_SUBNETS];
+    /* Normalization the model was trained with (applied to pixel/255). */
+    float norm_mean[MODEL_MAX_CHANNELS], norm_std[MODEL_MAX_CHANNELS];
+    /* Free-form provenance (training recipe, cost), stored in the checkpoint. */
+    int n_meta;
+    char meta_key[MODEL_MAX_META][48];
+    char meta_val[MODEL_MAX_META][256];
+} ModelDesc;
+
+/* Builds the description of a named architecture for an input shape:
+ *   resnet<6n+2> (resnet20/32/44/56/110: CIFAR layout), resnet18 (ImageNet layout), alexnet
+ * width scales every channel count (1.0 = the paper's widths). Starts with one full-width subnet. */
+int model_desc_build(ModelDesc *d, const char *arch, int in_c, int in_h, int in_w, int classes, float width,
+                     Err *err);
+
+/* Sets a metadata key (replacing an existing one). */
+void model_desc_set_meta(ModelDesc *d, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *model_desc_get_meta(const ModelDesc *d, const char *key);
+
+/* Active channels of tensor t under subnet counts `active`. */
+static inline int tensor_active_c(const ModelDesc *d, int t, const int *active) {
+    const TensorDesc *td = &d->tensors[t];
+    return td->slot >= 0 ? active[td->slot] : td->c;
+}
+
+/* Multiply-accumulates per image of the given subnet (FLOPs = 2 x MACs). */
+double model_subnet_macs(const ModelDesc *d, const int *active);
+/* Parameters (trainable + BN statistics) the subnet uses. */
+double model_subnet_params(const ModelDesc *d, const int *active);
+/* All parameter floats stored (every BN set). */
+size_t model_desc_param_floats(const ModelDesc *d);
+
+typedef struct Model {
+    ModelDesc *d;         /* owned */
+    int max_batch;
+    int threads;          /* thread count the scratch space was sized for */
+    Arena param_arena, grad_arena, act_arena;
+    float *param[MODEL_MAX_PARAMS]; /* into param_arena */
+    float *grad[MODEL_MAX_PARAMS];  /* into grad_arena, same layout */
+    float *act[MODEL_MAX_TENSORS];  /* [max_batch][c][h][w] each */
+    float *dact[MODEL_MAX_TENSORS]; /* same; NULL where no gradient is needed */
+    float *bn_save_mean[MODEL_MAX_OPS], *bn_save_invstd[MODEL_MAX_OPS];
+    int *pool_argmax[MODEL_MAX_OPS];
+    float *scratch;       /* conv workspace */
+    size_t scratch_floats;
+    uint8_t accumulate[MODEL_MAX_OPS][2]; /* backward adds into dact[in] (tensor read twice) */
+    int training;         /* 1: BN uses batch statistics and updates running ones */
+    int subnet;           /* current subnet index */
+    const int *active;    /* d->subnets[subnet].count */
+    int bn_set;           /* BN set used by the current subnet */
+    int last_batch;       /* n of the last forward */
+} Model;
+
+/* Takes ownership of d. Allocates every buffer for max_batch images and `threads` threads. */
+int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err);
+void model_free(Model *m);
+
+/* Kaiming-normal (fan_out, ReLU gain) convs, PyTorch-default linears, BN gamma=1 beta=0,
+ * running var 1. Each tensor has its own stream rng_derive(seed, param_index, 0). */
+void model_init_params(Model *m, uint64_t seed);
+
+/* O(1), allocation-free: the next forward runs subnet i. */
+void model_set_subnet(Model *m, int i);
+
+/* Forward of n <= max_batch images, input [n][in_c][in_h][in_w]. Returns the logits [n][classes]. */
+const float *model_forward(Model *m, const float *input, int n);
+/* Softmax cross-entropy on the last forward's logits; writes the logits gradient. */
+float model_loss(Model *m, const int *labels, int *correct);
+/* The logits gradient buffer ([n][classes]) for custom losses (e.g. distillation). */
+float *model_dlogits(Model *m);
+/* Backward from the logits gradient of the last forward; parameter gradients accumulate. */
+void model_backward(Model *m);
+void model_zero_grad(Model *m);
+
+/* The parameter id by name, or -1. */
+int model_find_param(const ModelDesc *d, const char *name);
+
+#endif

@@ -1,0 +1,67 @@
+/* tests/unit/gradcheck.h — numerical gradient checking by central differences (header-only).
+ *
+ * A check compares an analytical gradient g[i] = dL/dx[i] against
+ *   (L(x + h e_i) - L(x - h e_i)) / (2h)
+ * where L = sum_j G_j * f(x)_j for a random upstream gradient G. The error measure is
+ *   |num - ana| / max(|num| + |ana|, 0.05 * rms(analytic), 1e-6)
+ * (relative, with a floor at 5% of the gradient's RMS so that coordinates whose gradient is tiny
+ * are not judged on float32 rounding noise of L), which must stay below tol (stated by callers). */
+#ifndef DYNN_TESTS_GRADCHECK_H
+#define DYNN_TESTS_GRADCHECK_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nn/rng.h"
+
+typedef double (*GcLossFn)(void *ctx); /* recomputes L from the current inputs */
+
+static inline void gc_fill_normal(float *x, size_t n, uint64_t seed, float scale) {
+    Rng r;
+    rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) x[i] = scale * rng_normal(&r);
+}
+
+static inline double gc_dot(const float *a, const float *b, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+/* Checks `count` coordinates of x (every one if count >= n, else a seeded random sample).
+ * Returns the worst relative error seen and prints the first offender beyond tol. */
+static inline double gc_check(const char *what, float *x, const float *analytic, size_t n, size_t count,
+                              float h, double tol, GcLossFn loss, void *ctx, uint64_t seed) {
+    Rng r;
+    rng_seed(&r, seed ^ 0x5eedULL);
+    double worst = 0.0, sumsq = 0.0;
+    int reported = 0;
+    for (size_t i = 0; i < n; i++) sumsq += (double)analytic[i] * analytic[i];
+    double floor_ = 0.05 * sqrt(sumsq / (double)n);
+    if (floor_ < 1e-6) floor_ = 1e-6;
+    size_t todo = count >= n ? n : count;
+    for (size_t k = 0; k < todo; k++) {
+        size_t i = count >= n ? k : (size_t)rng_below(&r, (uint32_t)n);
+        float saved = x[i];
+        x[i] = saved + h;
+        double lp = loss(ctx);
+        x[i] = saved - h;
+        double lm = loss(ctx);
+        x[i] = saved;
+        double num = (lp - lm) / (2.0 * h);
+        double ana = analytic[i];
+        double denom = fabs(num) + fabs(ana);
+        if (denom < floor_) denom = floor_;
+        double rel = fabs(num - ana) / denom;
+        if (rel > worst) worst = rel;
+        if (rel > tol && !reported) {
+            fprintf(stderr, "gradcheck %s[%zu]: numerical %.6g analytical %.6g (rel %.3g > %.3g)\n", what, i, num, ana,
+                    rel, tol);
+            reported = 1;
+        }
+    }
+    return worst;
+}
+
+#endif

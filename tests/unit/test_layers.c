@@ -1,0 +1,368 @@
+/* tests/unit/test_layers.c — every layer kernel against hand-computed small cases and against
+ * numerical gradients (central differences, random upstream gradient G, L = sum G*f(x)).
+ * Tolerance: relative error |num-ana|/max(|num|+|ana|, 5% of the gradient RMS) < 2e-2 with h = 1e-2 (float32 forward);
+ * conv/linear are checked at a *slimmed* width (active channels < stored channels, non-uniform
+ * in/out ratios) so the prefix-view weight indexing is covered too. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/layers.h"
+#include "tests/unit/gradcheck.h"
+
+#define TOL 2e-2
+#define H 1e-2f
+
+/* ---------------- conv2d ---------------- */
+typedef struct ConvCtx {
+    ConvShape s;
+    float *in, *w, *out, *G, *ws;
+    size_t out_n;
+} ConvCtx;
+
+static double conv_loss(void *p) {
+    ConvCtx *c = p;
+    conv2d_forward(c->out, c->in, c->w, &c->s, c->ws);
+    return gc_dot(c->out, c->G, c->out_n);
+}
+
+static void check_conv(int n, int cin, int cin_max, int h, int w, int cout, int cout_max, int k, int stride, int pad,
+                       int threads) {
+    ConvCtx c;
+    c.s = (ConvShape){.n = n, .cin = cin, .h = h, .w = w, .cout = cout, .k = k, .stride = stride, .pad = pad,
+                      .w_row = cin_max * k * k, .threads = threads};
+    conv_shape_finish(&c.s);
+    size_t in_n = (size_t)n * cin * h * w, w_n = (size_t)cout_max * cin_max * k * k;
+    c.out_n = (size_t)n * cout * c.s.ho * c.s.wo;
+    c.in = malloc(in_n * 4);
+    c.w = malloc(w_n * 4);
+    c.out = malloc(c.out_n * 4);
+    c.G = malloc(c.out_n * 4);
+    c.ws = calloc(conv2d_workspace_floats(&c.s, threads), 4);
+    float *din = malloc(in_n * 4), *dw = calloc(w_n, 4);
+    gc_fill_normal(c.in, in_n, 1, 1.0f);
+    gc_fill_normal(c.w, w_n, 2, 0.5f);
+    gc_fill_normal(c.G, c.out_n, 3, 1.0f);
+    omp_set_num_threads(threads);
+    conv_loss(&c);
+    /* accumulate=1 must add to what is there: start din at 1 and subtract afterwards */
+    for (size_t i = 0; i < in_n; i++) din[i] = 1.0f;
+    conv2d_backward(din, dw, c.G, c.in, c.w, &c.s, c.ws, 1);
+    for (size_t i = 0; i < in_n; i++) din[i] -= 1.0f;
+    assert_true(gc_check("conv.dinp", c.in, din, in_n, 200, H, TOL, conv_loss, &c, 4) < TOL);
+    /* only the active block of dw may be touched */
+    for (int co = 0; co < cout_max; co++)
+        for (int j = 0; j < cin_max * k * k; j++)
+            if (co >= cout || j >= cin * k * k) assert_true(dw[(size_t)co * cin_max * k * k + j] == 0.0f);
+    assert_true(gc_check("conv.dweight", c.w, dw, w_n, 200, H, TOL, conv_loss, &c, 5) < TOL);
+    /* accumulate=0 overwrites */
+    for (size_t i = 0; i < in_n; i++) din[i] = 123.0f;
+    float *dw2 = calloc(w_n, 4), *din2 = malloc(in_n * 4);
+    conv2d_backward(din2, dw2, c.G, c.in, c.w, &c.s, c.ws, 0);
+    for (size_t i = 0; i < in_n; i++) din[i] = din2[i];
+    assert_true(gc_check("conv.dinp(overwrite)", c.in, din, in_n, 50, H, TOL, conv_loss, &c, 6) < TOL);
+    free(dw2); free(din2);
+    free(c.in); free(c.w); free(c.out); free(c.G); free(c.ws); free(din); free(dw);
+    omp_set_num_threads(1);
+}
+
+static void test_conv_gradcheck_serial_path(void **state) {
+    (void)state;
+    check_conv(3, 3, 3, 7, 6, 4, 4, 3, 1, 1, 1);       /* 3x3, pad 1 */
+    check_conv(2, 3, 5, 9, 9, 5, 8, 3, 2, 1, 1);       /* stride 2, slimmed in and out */
+    check_conv(2, 4, 4, 6, 6, 3, 3, 1, 2, 0, 1);       /* 1x1 stride 2 (projection shortcut) */
+    check_conv(2, 4, 6, 5, 5, 3, 3, 1, 1, 0, 1);       /* pointwise fast path, slimmed */
+    check_conv(1, 2, 2, 11, 11, 3, 3, 7, 2, 3, 2);     /* 7x7 stride 2 pad 3, batch 1 with 2 threads */
+}
+
+static void test_conv_gradcheck_parallel_path(void **state) {
+    (void)state;
+    check_conv(4, 3, 4, 16, 16, 5, 6, 3, 1, 1, 2);     /* 4 chunks of one image over 2 threads */
+    check_conv(6, 2, 2, 8, 8, 3, 3, 3, 2, 1, 2);       /* several images per chunk */
+    check_conv(5, 3, 3, 16, 16, 2, 4, 1, 1, 0, 2);     /* pointwise, parallel */
+}
+
+static void test_conv_hand_computed(void **state) {
+    (void)state;
+    /* 1 channel 4x4 input 1..16, 3x3 kernel of ones, stride 2, pad 1 -> 2x2 */
+    float in[16], w[9], out[4];
+    for (int i = 0; i < 16; i++) in[i] = (float)(i + 1);
+    for (int i = 0; i < 9; i++) w[i] = 1.0f;
+    ConvShape s = {.n = 1, .cin = 1, .h = 4, .w = 4, .cout = 1, .k = 3, .stride = 2, .pad = 1, .w_row = 9, .threads = 1};
+    conv_shape_finish(&s);
+    assert_int_equal(s.ho, 2);
+    assert_int_equal(s.wo, 2);
+    float *ws = calloc(conv2d_workspace_floats(&s, 1), 4);
+    conv2d_forward(out, in, w, &s, ws);
+    assert_true(out[0] == 14.0f && out[1] == 30.0f && out[2] == 57.0f && out[3] == 99.0f);
+    /* backward with dout = 1: dinp[i] = how many windows cover pixel i */
+    float dout[4] = {1, 1, 1, 1}, din[16], dw[9] = {0};
+    conv2d_backward(din, dw, dout, in, w, &s, ws, 0);
+    const float cover[16] = {1, 2, 1, 1, 2, 4, 2, 2, 1, 2, 1, 1, 1, 2, 1, 1};
+    for (int i = 0; i < 16; i++) assert_true(din[i] == cover[i]);
+    /* dw[ky][kx] = sum of the inputs each kernel tap saw: tap (1,1) sees 1,3,9,11 */
+    assert_true(dw[4] == 1 + 3 + 9 + 11);
+    free(ws);
+}
+
+/* ---------------- batch norm ---------------- */
+typedef struct BnCtx {
+    BnShape s;
+    float *in, *gamma, *beta, *out, *G, *mean, *invstd;
+    size_t n;
+} BnCtx;
+
+static double bn_loss(void *p) {
+    BnCtx *c = p;
+    batchnorm_forward_train(c->out, c->mean, c->invstd, c->in, c->gamma, c->beta, NULL, NULL, &c->s);
+    return gc_dot(c->out, c->G, c->n);
+}
+
+static void check_bn(int relu) {
+    BnCtx c;
+    c.s = (BnShape){.n = 3, .c = 4, .hw = 5, .eps = 1e-5f, .momentum = 0.1f, .relu = relu};
+    c.n = (size_t)3 * 4 * 5;
+    c.in = malloc(c.n * 4); c.out = malloc(c.n * 4); c.G = malloc(c.n * 4);
+    c.gamma = malloc(16); c.beta = malloc(16); c.mean = malloc(16); c.invstd = malloc(16);
+    float *din = malloc(c.n * 4), dgamma[4] = {0}, dbeta[4] = {0};
+    /* With a fused ReLU, pick a seed whose pre-activations all stay clear of the kink by more than
+     * a perturbation can move them, so central differences are valid. */
+    for (uint64_t seed = 10;; seed++) {
+        gc_fill_normal(c.in, c.n, seed, 2.0f);
+        gc_fill_normal(c.gamma, 4, seed + 100, 1.0f);
+        gc_fill_normal(c.beta, 4, seed + 200, 0.5f);
+        if (!relu) break;
+        BnShape lin = c.s;
+        lin.relu = 0;
+        batchnorm_forward_train(c.out, c.mean, c.invstd, c.in, c.gamma, c.beta, NULL, NULL, &lin);
+        int ok = 1;
+        for (size_t i = 0; i < c.n; i++) ok &= fabsf(c.out[i]) > 0.15f;
+        if (ok) break;
+    }
+    gc_fill_normal(c.G, c.n, 3, 1.0f);
+    bn_loss(&c);
+    batchnorm_backward(din, dgamma, dbeta, c.G, c.out, c.in, c.mean, c.invstd, c.gamma, &c.s, 0);
+    assert_true(gc_check("bn.dinp", c.in, din, c.n, c.n, 1e-3f, TOL, bn_loss, &c, 1) < TOL);
+    assert_true(gc_check("bn.dgamma", c.gamma, dgamma, 4, 4, 1e-3f, TOL, bn_loss, &c, 2) < TOL);
+    assert_true(gc_check("bn.dbeta", c.beta, dbeta, 4, 4, 1e-3f, TOL, bn_loss, &c, 3) < TOL);
+    free(c.in); free(c.out); free(c.G); free(c.gamma); free(c.beta); free(c.mean); free(c.invstd); free(din);
+}
+
+static void test_bn_gradcheck(void **state) {
+    (void)state;
+    check_bn(0);
+    check_bn(1);
+}
+
+static void test_bn_hand_computed(void **state) {
+    (void)state;
+    /* one channel, 4 images of one pixel: x = 1,2,3,4 -> mean 2.5, biased var 1.25 */
+    float x[4] = {1, 2, 3, 4}, y[4], mean, invstd, g = 2.0f, b = 0.5f, rm = 0.0f, rv = 1.0f;
+    BnShape s = {.n = 4, .c = 1, .hw = 1, .eps = 1e-5f, .momentum = 0.1f, .relu = 0};
+    batchnorm_forward_train(y, &mean, &invstd, x, &g, &b, &rm, &rv, &s);
+    assert_float_equal(mean, 2.5f, 1e-6);
+    assert_float_equal(invstd, 1.0f / sqrtf(1.25f + 1e-5f), 1e-6);
+    const float xhat[4] = {-1.3416355f, -0.4472118f, 0.4472118f, 1.3416355f};
+    for (int i = 0; i < 4; i++) assert_float_equal(y[i], 2.0f * xhat[i] + 0.5f, 1e-5);
+    assert_float_equal(rm, 0.25f, 1e-6);                      /* 0.9*0 + 0.1*2.5 */
+    assert_float_equal(rv, 0.9f + 0.1f * (5.0f / 3.0f), 1e-6); /* unbiased var 5/3 */
+    /* eval mode uses the running statistics */
+    float ye[4];
+    float m0 = 1.0f, v0 = 4.0f;
+    batchnorm_forward_eval(ye, x, &g, &b, &m0, &v0, &s);
+    for (int i = 0; i < 4; i++) assert_float_equal(ye[i], 2.0f * (x[i] - 1.0f) / sqrtf(4.0f + 1e-5f) + 0.5f, 1e-5);
+}
+
+/* ---------------- relu, add, pools ---------------- */
+typedef struct EwCtx {
+    float *a, *b, *out, *G;
+    size_t n;
+    int kind; /* 0 relu, 1 add, 2 add+relu, 3 gap */
+} EwCtx;
+
+static double ew_loss(void *p) {
+    EwCtx *c = p;
+    if (c->kind == 0) relu_forward(c->out, c->a, c->n);
+    else if (c->kind == 3) gap_forward(c->out, c->a, 2, 3, (int)(c->n / 6));
+    else add_forward(c->out, c->a, c->b, c->n, c->kind == 2);
+    return gc_dot(c->out, c->G, c->kind == 3 ? 6 : c->n);
+}
+
+static void test_elementwise_gradcheck(void **state) {
+    (void)state;
+    size_t n = 60;
+    EwCtx c = {malloc(n * 4), malloc(n * 4), malloc(n * 4), malloc(n * 4), n, 0};
+    float *da = malloc(n * 4), *db = malloc(n * 4);
+    /* inputs kept away from 0 so the kink is never crossed by h */
+    gc_fill_normal(c.a, n, 1, 1.0f);
+    gc_fill_normal(c.b, n, 2, 1.0f);
+    for (size_t i = 0; i < n; i++) {
+        if (fabsf(c.a[i]) < 0.1f) c.a[i] += 0.3f;
+        if (fabsf(c.a[i] + c.b[i]) < 0.1f) c.b[i] += 0.3f;
+    }
+    gc_fill_normal(c.G, n, 3, 1.0f);
+    c.kind = 0;
+    ew_loss(&c);
+    relu_backward(da, c.G, c.out, n, 0);
+    assert_true(gc_check("relu", c.a, da, n, n, H, TOL, ew_loss, &c, 1) < TOL);
+    for (int kind = 1; kind <= 2; kind++) {
+        c.kind = kind;
+        ew_loss(&c);
+        add_backward(da, db, c.G, c.out, n, kind == 2, 0, 0);
+        assert_true(gc_check("add.a", c.a, da, n, n, H, TOL, ew_loss, &c, 2) < TOL);
+        assert_true(gc_check("add.b", c.b, db, n, n, H, TOL, ew_loss, &c, 3) < TOL);
+    }
+    c.kind = 3; /* gap over [2][3][10] */
+    ew_loss(&c);
+    gap_backward(da, c.G, 2, 3, 10, 0);
+    assert_true(gc_check("gap", c.a, da, n, n, H, TOL, ew_loss, &c, 4) < TOL);
+    free(c.a); free(c.b); free(c.out); free(c.G); free(da); free(db);
+}
+
+typedef struct PoolCtx {
+    PoolShape s;
+    float *in, *out, *G;
+    int *am;
+    size_t in_n, out_n;
+} PoolCtx;
+
+static double pool_loss(void *p) {
+    PoolCtx *c = p;
+    maxpool_forward(c->out, c->am, c->in, &c->s);
+    return gc_dot(c->out, c->G, c->out_n);
+}
+
+static void test_maxpool(void **state) {
+    (void)state;
+    /* hand case: 2x2 stride 2 on 1..16 */
+    float in[16], out[4];
+    int am[4];
+    for (int i = 0; i < 16; i++) in[i] = (float)(i + 1);
+    PoolShape s = {.n = 1, .c = 1, .h = 4, .w = 4, .k = 2, .stride = 2, .pad = 0};
+    pool_shape_finish(&s);
+    maxpool_forward(out, am, in, &s);
+    assert_true(out[0] == 6 && out[1] == 8 && out[2] == 14 && out[3] == 16);
+    /* 3x3 stride 2 pad 1 (AlexNet/ResNet-18 pool) gradient check */
+    PoolCtx c;
+    c.s = (PoolShape){.n = 2, .c = 3, .h = 7, .w = 7, .k = 3, .stride = 2, .pad = 1};
+    pool_shape_finish(&c.s);
+    assert_int_equal(c.s.ho, 4);
+    c.in_n = 2 * 3 * 49;
+    c.out_n = (size_t)2 * 3 * c.s.ho * c.s.wo;
+    c.in = malloc(c.in_n * 4); c.out = malloc(c.out_n * 4); c.G = malloc(c.out_n * 4);
+    c.am = malloc(c.out_n * sizeof(int));
+    /* distinct values spaced more than 2h apart so no tie flips */
+    for (size_t i = 0; i < c.in_n; i++) c.in[i] = (float)((i * 37) % c.in_n) * 0.05f;
+    gc_fill_normal(c.G, c.out_n, 3, 1.0f);
+    float *din = malloc(c.in_n * 4);
+    pool_loss(&c);
+    maxpool_backward(din, c.G, c.am, &c.s, 0);
+    assert_true(gc_check("maxpool", c.in, din, c.in_n, c.in_n, 1e-2f, TOL, pool_loss, &c, 1) < TOL);
+    free(c.in); free(c.out); free(c.G); free(c.am); free(din);
+}
+
+/* ---------------- linear ---------------- */
+typedef struct LinCtx {
+    LinearShape s;
+    float *in, *w, *b, *out, *G;
+} LinCtx;
+
+static double lin_loss(void *p) {
+    LinCtx *c = p;
+    linear_forward(c->out, c->in, c->w, c->b, &c->s);
+    return gc_dot(c->out, c->G, (size_t)c->s.n * c->s.out);
+}
+
+static void test_linear(void **state) {
+    (void)state;
+    /* slimmed: 5 of 8 stored inputs, 3 of 4 stored outputs */
+    LinCtx c = {.s = {.n = 4, .in = 5, .out = 3, .w_row = 8}};
+    size_t wn = 4 * 8;
+    c.in = malloc(4 * 5 * 4); c.w = malloc(wn * 4); c.b = malloc(16); c.out = malloc(4 * 3 * 4); c.G = malloc(4 * 3 * 4);
+    float *din = malloc(4 * 5 * 4), *dw = calloc(wn, 4), db[4] = {0};
+    gc_fill_normal(c.in, 20, 1, 1.0f);
+    gc_fill_normal(c.w, wn, 2, 1.0f);
+    gc_fill_normal(c.b, 4, 3, 1.0f);
+    gc_fill_normal(c.G, 12, 4, 1.0f);
+    lin_loss(&c);
+    linear_backward(din, dw, db, c.G, c.in, c.w, &c.s, 0);
+    assert_true(gc_check("linear.dinp", c.in, din, 20, 20, H, TOL, lin_loss, &c, 1) < TOL);
+    assert_true(gc_check("linear.dw", c.w, dw, wn, wn, H, TOL, lin_loss, &c, 2) < TOL);
+    assert_true(gc_check("linear.db", c.b, db, 4, 4, H, TOL, lin_loss, &c, 3) < TOL);
+    /* hand case: out = x . w^T + b */
+    float x[2] = {1, 2}, w[4] = {1, 0, -1, 3}, b[2] = {0.5f, -1}, o[2];
+    LinearShape s = {.n = 1, .in = 2, .out = 2, .w_row = 2};
+    linear_forward(o, x, w, b, &s);
+    assert_float_equal(o[0], 1.5f, 1e-6);
+    assert_float_equal(o[1], 4.0f, 1e-6);
+    free(c.in); free(c.w); free(c.b); free(c.out); free(c.G); free(din); free(dw);
+}
+
+/* ---------------- losses ---------------- */
+typedef struct LossCtx {
+    float *z, *t;
+    int *labels, n, k, soft;
+} LossCtx;
+
+static double loss_value(void *p) {
+    LossCtx *c = p;
+    return c->soft ? soft_xent_forward_backward(NULL, c->z, c->t, c->n, c->k, 2.0f)
+                   : softmax_xent_forward_backward(NULL, c->z, c->labels, c->n, c->k, NULL);
+}
+
+static void test_losses(void **state) {
+    (void)state;
+    /* hand case: logits (0,0), label 0 -> ln 2, gradient (-0.5, 0.5) */
+    float z0[2] = {0, 0}, d0[2];
+    int l0 = 0, correct;
+    float loss = softmax_xent_forward_backward(d0, z0, &l0, 1, 2, &correct);
+    assert_float_equal(loss, 0.6931472f, 1e-6);
+    assert_float_equal(d0[0], -0.5f, 1e-6);
+    assert_float_equal(d0[1], 0.5f, 1e-6);
+    /* hand case: logits (1,2,3), label 2 -> -log(e^3/(e+e^2+e^3)) = 0.40760596 */
+    float z1[3] = {1, 2, 3}, d1[3];
+    int l1 = 2;
+    assert_float_equal(softmax_xent_forward_backward(d1, z1, &l1, 1, 3, &correct), 0.40760596f, 1e-6);
+    assert_int_equal(correct, 1);
+    /* soft targets equal to the model's own softmax at T=1 give zero gradient */
+    float p1[3], ds[3];
+    softmax_rows(p1, z1, 1, 3, 1.0f);
+    soft_xent_forward_backward(ds, z1, p1, 1, 3, 1.0f);
+    for (int i = 0; i < 3; i++) assert_float_equal(ds[i], 0.0f, 1e-7);
+    /* gradient checks for both */
+    LossCtx c = {malloc(5 * 4 * 4), malloc(5 * 4 * 4), malloc(5 * sizeof(int)), 5, 4, 0};
+    float *d = malloc(5 * 4 * 4);
+    gc_fill_normal(c.z, 20, 1, 2.0f);
+    for (int i = 0; i < 5; i++) c.labels[i] = i % 4;
+    softmax_xent_forward_backward(d, c.z, c.labels, 5, 4, NULL);
+    assert_true(gc_check("xent", c.z, d, 20, 20, 1e-2f, TOL, loss_value, &c, 1) < TOL);
+    float *zt = malloc(20 * 4);
+    gc_fill_normal(zt, 20, 7, 1.0f);
+    softmax_rows(c.t, zt, 5, 4, 1.0f);
+    c.soft = 1;
+    soft_xent_forward_backward(d, c.z, c.t, 5, 4, 2.0f);
+    assert_true(gc_check("soft_xent", c.z, d, 20, 20, 1e-2f, TOL, loss_value, &c, 2) < TOL);
+    free(c.z); free(c.t); free(c.labels); free(d); free(zt);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv_hand_computed),
+        cmocka_unit_test(test_conv_gradcheck_serial_path),
+        cmocka_unit_test(test_conv_gradcheck_parallel_path),
+        cmocka_unit_test(test_bn_hand_computed),
+        cmocka_unit_test(test_bn_gradcheck),
+        cmocka_unit_test(test_elementwise_gradcheck),
+        cmocka_unit_test(test_maxpool),
+        cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_losses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
