@@ -3,6 +3,7 @@
  * The file formats themselves live in data_idx.c and data_cifar.c; batches in batch.c. */
 #include "nn/data.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,7 +158,8 @@ void dataset_free(Dataset *ds) {
 }
 
 void dataset_channel_stats(const Dataset *ds, float *mean, float *std) {
-    int c = ds->c < DATA_MAX_CHANNELS ? ds->c : DATA_MAX_CHANNELS;
+    const int c = ds->c;
+    assert(c <= DATA_MAX_CHANNELS);
     size_t plane = (size_t)ds->h * ds->w;
     /* A histogram per channel: integer counts, so the sums are exact and thread-independent. */
     uint64_t hist[DATA_MAX_CHANNELS * 256];
@@ -171,17 +173,17 @@ void dataset_channel_stats(const Dataset *ds, float *mean, float *std) {
         }
     }
     for (int ch = 0; ch < c; ch++) {
-        double count = 0, sum = 0, sq = 0;
+        /* Integer sums, then the variance around the mean (exactly 0 for a constant channel). */
+        const uint64_t *h = hist + ch * 256;
+        uint64_t count = 0, sum = 0;
         for (int v = 0; v < 256; v++) {
-            double x = v / 255.0, k = (double)hist[ch * 256 + v];
-            count += k;
-            sum += k * x;
-            sq += k * x * x;
+            count += h[v];
+            sum += h[v] * (uint64_t)v;
         }
-        double m = count > 0 ? sum / count : 0.0;
-        double var = count > 0 ? sq / count - m * m : 0.0;
-        double s = var > 0 ? sqrt(var) : 0.0;
-        mean[ch] = (float)m;
-        std[ch] = s > 1e-12 ? (float)s : 1.0f;
+        double mu = count ? (double)sum / (double)count : 0.0, var = 0.0;
+        for (int v = 0; v < 256; v++) var += (double)h[v] * (v - mu) * (v - mu);
+        var = count ? var / (double)count : 0.0;
+        mean[ch] = (float)(mu / 255.0);
+        std[ch] = var > 0 ? (float)(sqrt(var) / 255.0) : 1.0f;
     }
 }

@@ -58,6 +58,7 @@ static inline void tu_write_file(const char *path, const void *data, size_t len)
 
 /* Reads a whole file; *len gets its size. Returns NULL if it cannot be read. */
 static inline unsigned char *tu_read_file(const char *path, size_t *len) {
+    *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     struct stat st;
