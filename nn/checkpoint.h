@@ -1,0 +1,32 @@
+/* nn/checkpoint.h — saving and loading a Model (description + every parameter tensor) through
+ * the checkpoint container (ckpt_file.h). The description is text in the container's meta:
+ *
+ *   dynn-model 1
+ *   arch resnet20
+ *   input 1 28 28
+ *   classes 10
+ *   width 1
+ *   bn_sets 1
+ *   norm 0.286 0.353            (mean std, per input channel)
+ *   slots 12
+ *   slot stage1 16              (name, full channels; one line per slot)
+ *   subnet full 16 16 32 ...    (name, active channels per slot; one line per subnet)
+ *   meta train.epochs 15        (free-form provenance; key, then the rest of the line)
+ *
+ * Loading rebuilds the architecture from (arch, input, classes, width), then checks that every
+ * tensor of the file exists in the model with the same shape and vice versa. */
+#ifndef DYNN_NN_CHECKPOINT_H
+#define DYNN_NN_CHECKPOINT_H
+
+#include "nn/model.h"
+
+int checkpoint_save(const Model *m, const char *path, Err *err);
+/* Reads a checkpoint's description only (no buffers): for `dynn info`. d is caller-allocated. */
+int checkpoint_read_desc(const char *path, ModelDesc *d, Err *err);
+/* Loads description and parameters into a new Model sized for max_batch / threads. */
+int checkpoint_load(const char *path, Model *m, int max_batch, int threads, Err *err);
+
+/* Sets the number of BN parameter sets (1 = shared; n_subnets = switchable BN). */
+void model_desc_set_bn_sets(ModelDesc *d, int sets);
+
+#endif

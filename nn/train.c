@@ -1,0 +1,183 @@
+/* nn/train.c — the training loop and evaluation (see train.h). */
+#include "nn/train.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nn/rng.h"
+
+#define STREAM_SHUFFLE 0x5348554646ULL /* "SHUFF" */
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void train_config_defaults(TrainConfig *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->epochs = 1;
+    cfg->batch = 128;
+    cfg->sched.kind = LR_COSINE;
+    cfg->sched.base_lr = 0.1f;
+    cfg->sched.step_gamma = 0.1f;
+    cfg->sched.milestones[0] = 0.5f;
+    cfg->sched.milestones[1] = 0.75f;
+    cfg->sched.n_milestones = 2;
+    cfg->sgd.momentum = 0.9f;
+    cfg->sgd.weight_decay = 5e-4f;
+    cfg->sgd.nesterov = 1;
+    cfg->sgd.decay_bn = 1;
+    cfg->aug.crop_pad = 2;
+    cfg->aug.flip = 1;
+    cfg->augment = 1;
+    cfg->seed = 1;
+    cfg->eval_batch = 256;
+}
+
+float train_step_xent(Model *m, const float *x, const int *labels, int n, int *correct, void *ctx) {
+    (void)ctx;
+    model_forward(m, x, n);
+    float loss = model_loss(m, labels, correct);
+    model_backward(m);
+    return loss;
+}
+
+typedef struct Batch {
+    float *x;
+    int *labels;
+    int *order;
+} Batch;
+
+static int batch_alloc(Batch *b, const Dataset *ds, int batch, Err *err) {
+    size_t per = (size_t)ds->c * ds->h * ds->w;
+    b->x = aligned_calloc((size_t)batch * per * sizeof(float));
+    b->labels = malloc(sizeof(int) * (size_t)batch);
+    b->order = malloc(sizeof(int) * (size_t)(ds->n > 0 ? ds->n : 1));
+    if (!b->x || !b->labels || !b->order) return err_set(err, "out of memory for a batch of %d", batch);
+    return 0;
+}
+
+static void batch_free(Batch *b) {
+    free(b->x);
+    free(b->labels);
+    free(b->order);
+}
+
+int evaluate(Model *m, const Dataset *ds, EvalResult *res, Err *err) {
+    const ModelDesc *d = m->d;
+    if (ds->c != d->in_c || ds->h != d->in_h || ds->w != d->in_w)
+        return err_set(err, "%s: images are %dx%dx%d but the model takes %dx%dx%d", ds->name, ds->c, ds->h, ds->w,
+                       d->in_c, d->in_h, d->in_w);
+    if (ds->num_classes > d->classes)
+        return err_set(err, "%s: %d classes but the model has %d outputs", ds->name, ds->num_classes, d->classes);
+    Batch b;
+    int bs = m->max_batch;
+    if (batch_alloc(&b, ds, bs, err)) {
+        batch_free(&b);
+        return -1;
+    }
+    for (int i = 0; i < ds->n; i++) b.order[i] = i;
+    int saved_training = m->training;
+    m->training = 0;
+    long hits = 0;
+    double loss_sum = 0.0;
+    for (int start = 0; start < ds->n; start += bs) {
+        int n = ds->n - start < bs ? ds->n - start : bs;
+        batch_assemble(b.x, b.labels, ds, b.order + start, n, NULL, d->norm_mean, d->norm_std, 0, 0, 0);
+        model_forward(m, b.x, n);
+        int correct = 0;
+        float loss = model_loss(m, b.labels, &correct);
+        hits += correct;
+        loss_sum += (double)loss * n;
+    }
+    m->training = saved_training;
+    res->n = ds->n;
+    res->accuracy = ds->n ? (double)hits / ds->n : 0.0;
+    res->loss = ds->n ? loss_sum / ds->n : 0.0;
+    batch_free(&b);
+    return 0;
+}
+
+int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *cfg, TrainStats *stats,
+              Err *err) {
+    const ModelDesc *d = m->d;
+    memset(stats, 0, sizeof *stats);
+    stats->test_acc = -1.0f;
+    if (train->c != d->in_c || train->h != d->in_h || train->w != d->in_w)
+        return err_set(err, "%s: images are %dx%dx%d but the model takes %dx%dx%d", train->name, train->c, train->h,
+                       train->w, d->in_c, d->in_h, d->in_w);
+    if (cfg->batch < 2 || cfg->batch > m->max_batch)
+        return err_set(err, "--batch %d: must be between 2 and %d", cfg->batch, m->max_batch);
+    const int batches = train->n / cfg->batch;
+    if (batches < 1)
+        return err_set(err, "%s: %d training images are fewer than one batch of %d", train->name, train->n, cfg->batch);
+    Batch b;
+    Sgd opt;
+    if (batch_alloc(&b, train, cfg->batch, err)) {
+        batch_free(&b);
+        return -1;
+    }
+    if (sgd_create(&opt, m, &cfg->sgd, err)) {
+        batch_free(&b);
+        return -1;
+    }
+    LrSchedule sched = cfg->sched;
+    sched.total_iters = cfg->epochs * batches;
+    sched.warmup_iters = (int)(cfg->warmup_epochs * batches);
+    TrainStepFn step = cfg->step ? cfg->step : train_step_xent;
+    const double t0 = now_s();
+    int iter = 0;
+    for (int epoch = 0; epoch < cfg->epochs; epoch++) {
+        Rng shuffle;
+        rng_derive(&shuffle, cfg->seed, (uint64_t)epoch, STREAM_SHUFFLE);
+        for (int i = 0; i < train->n; i++) b.order[i] = i;
+        rng_shuffle(&shuffle, b.order, train->n);
+        double epoch_t0 = now_s(), loss_sum = 0.0;
+        long hits = 0, seen = 0;
+        for (int bi = 0; bi < batches; bi++, iter++) {
+            batch_assemble(b.x, b.labels, train, b.order + (size_t)bi * cfg->batch, cfg->batch,
+                           cfg->augment ? &cfg->aug : NULL, d->norm_mean, d->norm_std, cfg->seed, (uint64_t)epoch,
+                           (uint64_t)bi * cfg->batch);
+            m->training = 1;
+            model_zero_grad(m);
+            int correct = 0;
+            float loss = step(m, b.x, b.labels, cfg->batch, &correct, cfg->step_ctx);
+            float lr = lr_at(&sched, iter);
+            sgd_step(&opt, m, lr, cfg->grad_mask);
+            loss_sum += loss;
+            hits += correct;
+            seen += cfg->batch;
+            stats->final_loss = loss;
+            int epoch_done = bi + 1 == batches;
+            float test_acc = -1.0f;
+            if (epoch_done && cfg->eval_each_epoch && test) {
+                EvalResult r;
+                if (evaluate(m, test, &r, err)) {
+                    sgd_free(&opt);
+                    batch_free(&b);
+                    return -1;
+                }
+                test_acc = stats->test_acc = (float)r.accuracy;
+            }
+            if (cfg->progress) {
+                double now = now_s();
+                TrainProgress p = {
+                    .epoch = epoch + 1, .epochs = cfg->epochs, .batch = bi + 1, .batches = batches,
+                    .loss = (float)(loss_sum / (bi + 1)), .train_acc = (float)hits / (float)seen, .lr = lr,
+                    .img_per_s = seen / (now - epoch_t0 + 1e-9), .elapsed_s = now - t0,
+                    .eta_s = (now - t0) / (iter + 1) * (sched.total_iters - iter - 1),
+                    .epoch_done = epoch_done, .test_acc = test_acc,
+                };
+                cfg->progress(&p, cfg->progress_ctx);
+            }
+        }
+        stats->images += (double)batches * cfg->batch;
+    }
+    m->training = 0;
+    stats->wall_s = now_s() - t0;
+    sgd_free(&opt);
+    batch_free(&b);
+    return 0;
+}
