@@ -24,10 +24,12 @@
 typedef struct IdxFile {
     const char *path;
     gzFile gz;
+    int cut_short; /* the gzip stream ended before its trailer */
 } IdxFile;
 
 static int idx_open(IdxFile *f, const char *path, Err *err) {
     f->path = path;
+    f->cut_short = 0;
     errno = 0;
     f->gz = gzopen(path, "rb");
     if (!f->gz)
@@ -55,9 +57,18 @@ static int64_t idx_read(IdxFile *f, void *buf, size_t len, uint64_t at, Err *err
         }
         int code;
         const char *msg = gzerror(f->gz, &code);
-        if (code == Z_OK || code == Z_BUF_ERROR) break;
-        if (code == Z_ERRNO) msg = strerror(errno);
-        return err_set(err, "%s: offset %llu: cannot read: %s", f->path, (unsigned long long)(at + got), msg);
+        if (code == Z_OK || code == Z_BUF_ERROR) {
+            f->cut_short = code == Z_BUF_ERROR;
+            break;
+        }
+        if (code == Z_ERRNO)
+            return err_set(err, "%s: offset %llu: cannot read: %s", f->path, (unsigned long long)(at + got),
+                           strerror(errno));
+        /* zlib prefixes its message with the path */
+        size_t plen = strlen(f->path);
+        if (strncmp(msg, f->path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0) msg += plen + 2;
+        return err_set(err, "%s: offset %llu: cannot read: corrupt gzip data (%s) at or after this offset", f->path,
+                       (unsigned long long)(at + got), msg);
     }
     return (int64_t)got;
 }
@@ -122,8 +133,8 @@ static int idx_read_payload(IdxFile *f, size_t hdr_len, size_t total, const char
     }
     if (got < total) {
         free(buf);
-        return err_set(err, "%s: offset %zu+%zu: truncated: %s need %zu bytes after the header, the data ends after %zu",
-                       f->path, hdr_len, got, what, total, got);
+        return err_set(err, "%s: offset %zu+%zu: truncated: %s need %zu bytes after the header, the data ends after %zu%s",
+                       f->path, hdr_len, got, what, total, got, f->cut_short ? " (the gzip stream is cut short)" : "");
     }
     unsigned char extra;
     int64_t r = idx_read(f, &extra, 1, hdr_len + total, err);

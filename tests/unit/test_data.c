@@ -208,16 +208,29 @@ static void test_idx_truncated(void **state) {
     tu_write_file(path, hdr, sizeof hdr);
     assert_int_equal(idx_read_images(path, &img, &n, &h, &w, &err), -1);
     assert_contains(err.msg, "offset 10: truncated");
-    /* a gzip stream cut in half */
+    /* a gzip stream cut in half, and one with a damaged byte */
     char full[4096];
-    write_idx_images(tu_path(full, sizeof full, dir, "full.gz"), 1, 0x803, 3, 2, 4, px, 24);
+    uint8_t noise[50 * 64];
+    Rng rng;
+    rng_seed(&rng, 1);
+    for (size_t k = 0; k < sizeof noise; k++) noise[k] = (uint8_t)rng_next(&rng);
+    write_idx_images(tu_path(full, sizeof full, dir, "full.gz"), 1, 0x803, 50, 8, 8, noise, sizeof noise);
     size_t len;
     unsigned char *raw = tu_read_file(full, &len);
     assert_non_null(raw);
+    assert_true(len > 3000);
     tu_write_file(path, raw, len / 2);
+    assert_int_equal(idx_read_images(path, &img, &n, &h, &w, &err), -1);
+    assert_contains(err.msg, path);
+    assert_contains(err.msg, "truncated");
+    assert_contains(err.msg, "(the gzip stream is cut short)");
+    assert_null(img);
+    raw[len - 6] ^= 0xff; /* inside the CRC-32 trailer */
+    tu_write_file(path, raw, len);
     free(raw);
     assert_int_equal(idx_read_images(path, &img, &n, &h, &w, &err), -1);
     assert_contains(err.msg, path);
+    assert_contains(err.msg, "cannot read: corrupt gzip data (incorrect data check)");
     assert_null(img);
     free(px);
     tu_rmtree(dir);
