@@ -254,6 +254,13 @@ static void test_idx_label_out_of_range(void **state) {
         snprintf(want, sizeof want, "%s: offset 8+12: label 12 out of range 0..9", path);
         assert_string_equal(err.msg, want);
     }
+    /* the boundary: label 10 of 10 classes is out, 9 is in */
+    labels[12] = 10;
+    write_idx_labels(path, 0, 20, labels, 20);
+    assert_int_equal(idx_read_labels(path, 10, &got, &n, &err), -1);
+    assert_contains(err.msg, "offset 8+12: label 10 out of range 0..9");
+    labels[12] = 12;
+    write_idx_labels(path, 0, 20, labels, 20);
     /* the same file is fine with 13 classes */
     assert_int_equal(idx_read_labels(path, 13, &got, &n, &err), 0);
     assert_int_equal(n, 20);
