@@ -34,9 +34,10 @@ static int cifar_read_records(FILE *f, const char *path, Dataset *ds, long long 
             const unsigned char *rec = buf + k * CIFAR_RECORD;
             long long r = r0 + (long long)k;
             if (rec[0] >= CIFAR_CLASSES) {
+                unsigned label = rec[0];
                 free(buf);
                 return err_set(err, "%s: offset %lld: label %u out of range 0..%d (record %lld)", path,
-                               r * CIFAR_RECORD, rec[0], CIFAR_CLASSES - 1, r);
+                               r * CIFAR_RECORD, label, CIFAR_CLASSES - 1, r);
             }
             size_t i = (size_t)ds->n + (size_t)r;
             ds->labels[i] = rec[0];
