@@ -133,8 +133,10 @@ static int idx_read_payload(IdxFile *f, size_t hdr_len, size_t total, const char
     }
     if (got < total) {
         free(buf);
-        return err_set(err, "%s: offset %zu+%zu: truncated: %s need %zu bytes after the header, the data ends after %zu%s",
-                       f->path, hdr_len, got, what, total, got, f->cut_short ? " (the gzip stream is cut short)" : "");
+        return err_set(err,
+                       "%s: offset %zu+%zu: truncated: %s need %zu bytes after the header, the data ends after %zu%s",
+                       f->path, hdr_len, got, what, total, got,
+                       f->cut_short ? " (the gzip stream is cut short)" : "");
     }
     unsigned char extra;
     int64_t r = idx_read(f, &extra, 1, hdr_len + total, err);

@@ -107,11 +107,20 @@ static void assert_contains(const char *msg, const char *part) {
     if (!strstr(msg, part)) fail_msg("message \"%s\" does not contain \"%s\"", msg, part);
 }
 
+/* Name, count, image shape and class count of a loaded split. */
+static void assert_dataset(const Dataset *ds, const char *name, int n, int c, int h, int w) {
+    assert_string_equal(ds->name, name);
+    assert_int_equal(ds->n, n);
+    assert_int_equal(ds->c, c);
+    assert_int_equal(ds->h, h);
+    assert_int_equal(ds->w, w);
+    assert_int_equal(ds->num_classes, 10);
+}
+
 /* ---- IDX ---- */
 
 static void test_idx_plain_and_gzip(void **state) {
-    (void)state;
-    char *dir = tu_tmpdir();
+    const char *dir = *state;
     char plain[4096], gz[4096], gz_noext[4096];
     const int n = 3, h = 2, w = 4;
     uint8_t *px = make_pixels(n, h * w);
@@ -150,13 +159,10 @@ static void test_idx_plain_and_gzip(void **state) {
         assert_memory_equal(got, labels, 5);
         free(got);
     }
-    tu_rmtree(dir);
-    free(dir);
 }
 
 static void test_idx_wrong_magic(void **state) {
-    (void)state;
-    char *dir = tu_tmpdir();
+    const char *dir = *state;
     char path[4096];
     uint8_t px[4] = {1, 2, 3, 4};
     Err err = {{0}};
@@ -176,13 +182,10 @@ static void test_idx_wrong_magic(void **state) {
     assert_int_equal(idx_read_labels(path, 10, &lbl, &n, &err), -1);
     assert_null(lbl);
     assert_contains(err.msg, "wrong magic");
-    tu_rmtree(dir);
-    free(dir);
 }
 
 static void test_idx_truncated(void **state) {
-    (void)state;
-    char *dir = tu_tmpdir();
+    const char *dir = *state;
     char path[4096];
     uint8_t *px = make_pixels(3, 8);
     Err err = {{0}};
@@ -233,13 +236,10 @@ static void test_idx_truncated(void **state) {
     assert_contains(err.msg, "cannot read: corrupt gzip data (incorrect data check)");
     assert_null(img);
     free(px);
-    tu_rmtree(dir);
-    free(dir);
 }
 
 static void test_idx_label_out_of_range(void **state) {
-    (void)state;
-    char *dir = tu_tmpdir();
+    const char *dir = *state;
     char path[4096], want[4200];
     uint8_t labels[20] = {0};
     labels[12] = 12;
@@ -270,13 +270,10 @@ static void test_idx_label_out_of_range(void **state) {
     write_idx_labels(path, 0, 21, labels, 20);
     assert_int_equal(idx_read_labels(path, 13, &got, &n, &err), -1);
     assert_contains(err.msg, "offset 8+20: truncated");
-    tu_rmtree(dir);
-    free(dir);
 }
 
 static void test_idx_bad_dims(void **state) {
-    (void)state;
-    char *dir = tu_tmpdir();
+    const char *dir = *state;
     char path[4096];
     uint8_t px[4] = {0};
     uint8_t *img = NULL;
@@ -300,8 +297,6 @@ static void test_idx_bad_dims(void **state) {
     assert_int_equal(idx_read_images(path, &img, &n, &h, &w, &err), -1);
     assert_contains(err.msg, "offset 16+4: truncated");
     assert_null(img);
-    tu_rmtree(dir);
-    free(dir);
 }
 
 /* ---- CIFAR-10 ---- */
@@ -316,8 +311,7 @@ static void assert_cifar_record(const Dataset *ds, int i, int r) {
 }
 
 static void test_cifar_two_batches(void **state) {
-    (void)state;
-    char *dir = tu_tmpdir();
+    const char *dir = *state;
     char a[4096], b[4096];
     write_cifar_batch(tu_path(a, sizeof a, dir, "data_batch_1.bin"), 0, 3);
     write_cifar_batch(tu_path(b, sizeof b, dir, "data_batch_2.bin"), 3, 2);
@@ -338,13 +332,10 @@ static void test_cifar_two_batches(void **state) {
     dataset_free(&ds);
     assert_null(ds.images);
     assert_int_equal(ds.n, 0);
-    tu_rmtree(dir);
-    free(dir);
 }
 
 static void test_cifar_bad_size_and_label(void **state) {
-    (void)state;
-    char *dir = tu_tmpdir();
+    const char *dir = *state;
     char good[4096], path[4096];
     write_cifar_batch(tu_path(good, sizeof good, dir, "good.bin"), 0, 2);
     Dataset ds;
@@ -382,15 +373,12 @@ static void test_cifar_bad_size_and_label(void **state) {
     assert_int_equal(cifar10_read_batch("/nonexistent/dynn/batch.bin", &ds, &err), -1);
     assert_contains(err.msg, "/nonexistent/dynn/batch.bin: cannot open");
     dataset_free(&ds);
-    tu_rmtree(dir);
-    free(dir);
 }
 
 /* ---- dataset_load ---- */
 
 static void test_load_fake_mnist_dir(void **state) {
-    (void)state;
-    char *dir = tu_tmpdir();
+    const char *dir = *state;
     write_idx_split(dir, "train", 1, 12, 3, 5); /* gzip */
     write_idx_split(dir, "t10k", 0, 4, 3, 5);   /* plain */
     const char *names[2] = {"fashion-mnist", "mnist"};
@@ -400,16 +388,9 @@ static void test_load_fake_mnist_dir(void **state) {
         Dataset train, test;
         Err err = {{0}};
         assert_int_equal(dataset_load(spec, &train, &test, &err), 0);
-        assert_string_equal(train.name, names[s]);
-        assert_string_equal(test.name, names[s]);
+        assert_dataset(&train, names[s], 12, 1, 3, 5);
+        assert_dataset(&test, names[s], 4, 1, 3, 5);
         assert_string_equal(train.source, dir);
-        assert_int_equal(train.n, 12);
-        assert_int_equal(test.n, 4);
-        assert_int_equal(train.c, 1);
-        assert_int_equal(train.h, 3);
-        assert_int_equal(train.w, 5);
-        assert_int_equal(test.h, 3);
-        assert_int_equal(train.num_classes, 10);
         for (int i = 0; i < 12; i++) {
             assert_int_equal(train.labels[i], i % 10);
             assert_int_equal(train.images[i * 15 + 7], idx_pixel(i, 7));
@@ -423,13 +404,10 @@ static void test_load_fake_mnist_dir(void **state) {
         dataset_free(&train);
         dataset_free(&test);
     }
-    tu_rmtree(dir);
-    free(dir);
 }
 
 static void test_load_errors(void **state) {
-    (void)state;
-    char *dir = tu_tmpdir();
+    const char *dir = *state;
     char spec[4200], path[4096];
     Dataset train, test;
     Err err = {{0}};
@@ -466,13 +444,10 @@ static void test_load_errors(void **state) {
     write_idx_split(dir, "t10k", 1, 4, 3, 2);
     assert_int_equal(dataset_load(spec, &train, &test, &err), -1);
     assert_contains(err.msg, "train images are 2x2 but test images are 3x2");
-    tu_rmtree(dir);
-    free(dir);
 }
 
 static void test_load_cifar10_dir(void **state) {
-    (void)state;
-    char *root = tu_tmpdir();
+    const char *root = *state;
     char dir[4096], path[4096], spec[4200], name[32];
     /* inside cifar-10-batches-bin, as the archive extracts */
     assert_int_equal(mkdir(tu_path(dir, sizeof dir, root, "cifar-10-batches-bin"), 0700), 0);
@@ -488,10 +463,9 @@ static void test_load_cifar10_dir(void **state) {
         Dataset train, test;
         Err err = {{0}};
         assert_int_equal(dataset_load(spec, &train, &test, &err), 0);
-        assert_string_equal(train.name, "cifar10");
+        assert_dataset(&train, "cifar10", r0, 3, 32, 32);
+        assert_dataset(&test, "cifar10", 2, 3, 32, 32);
         assert_string_equal(train.source, dir);
-        assert_int_equal(train.n, r0);
-        assert_int_equal(test.n, 2);
         for (int i = 0; i < r0; i++) assert_cifar_record(&train, i, i);
         assert_cifar_record(&test, 1, 101);
         dataset_free(&train);
@@ -503,8 +477,6 @@ static void test_load_cifar10_dir(void **state) {
     assert_int_equal(dataset_load(spec, &train, &test, &err), -1);
     assert_contains(err.msg, "missing test_batch.bin");
     assert_null(train.images);
-    tu_rmtree(root);
-    free(root);
 }
 
 static double now_s(void) {
@@ -527,12 +499,8 @@ static void test_load_real_fashion_mnist(void **state) {
     if (rc) fail_msg("%s", err.msg);
     print_message("loaded Fashion-MNIST (60000 + 10000 images) in %.3f s\n", t1 - t0);
     assert_string_equal(train.source, "/usr/share/datasets/fashion-mnist");
-    assert_int_equal(train.n, 60000);
-    assert_int_equal(test.n, 10000);
-    assert_int_equal(train.c, 1);
-    assert_int_equal(train.h, 28);
-    assert_int_equal(train.w, 28);
-    assert_int_equal(test.h, 28);
+    assert_dataset(&train, "fashion-mnist", 60000, 1, 28, 28);
+    assert_dataset(&test, "fashion-mnist", 10000, 1, 28, 28);
     assert_int_equal(train.labels[0], 9);
     assert_int_equal(train.labels[3], 3);
     assert_int_equal(test.labels[0], 9);
@@ -739,16 +707,16 @@ static void test_batch_deterministic(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_idx_plain_and_gzip),
-        cmocka_unit_test(test_idx_wrong_magic),
-        cmocka_unit_test(test_idx_truncated),
-        cmocka_unit_test(test_idx_label_out_of_range),
-        cmocka_unit_test(test_idx_bad_dims),
-        cmocka_unit_test(test_cifar_two_batches),
-        cmocka_unit_test(test_cifar_bad_size_and_label),
-        cmocka_unit_test(test_load_fake_mnist_dir),
-        cmocka_unit_test(test_load_errors),
-        cmocka_unit_test(test_load_cifar10_dir),
+        cmocka_unit_test_setup_teardown(test_idx_plain_and_gzip, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_idx_wrong_magic, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_idx_truncated, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_idx_label_out_of_range, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_idx_bad_dims, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_cifar_two_batches, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_cifar_bad_size_and_label, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_load_fake_mnist_dir, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_load_errors, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_load_cifar10_dir, tu_setup_tmpdir, tu_teardown_tmpdir),
         cmocka_unit_test(test_load_real_fashion_mnist),
         cmocka_unit_test(test_channel_stats),
         cmocka_unit_test(test_batch_normalization_exact),

@@ -2,6 +2,7 @@
  * function static inline so that a test which does not use one does not warn).
  *
  *   tu_tmpdir()            a fresh directory under $TMPDIR (or /tmp); tu_rmtree() removes it
+ *   tu_setup_tmpdir()      cmocka setup: *state = a fresh temp dir; tu_teardown_tmpdir() removes it
  *   tu_path(buf, dir, n)   "dir/n" into buf (asserts it fits)
  *   tu_write_file()        writes bytes to a file (asserts on failure)
  *   tu_read_file()         reads a whole file into a malloc'd buffer (NULL if it cannot)
@@ -40,6 +41,19 @@ static inline int tu_rmtree_entry(const char *path, const struct stat *st, int f
 /* Removes a directory tree (files first); a missing path is not an error. */
 static inline void tu_rmtree(const char *path) {
     if (path) nftw(path, tu_rmtree_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* cmocka setup/teardown pair: *state is a fresh temp dir (char *) during the test, removed after.
+ * Use as cmocka_unit_test_setup_teardown(test_x, tu_setup_tmpdir, tu_teardown_tmpdir). */
+static inline int tu_setup_tmpdir(void **state) {
+    *state = tu_tmpdir();
+    return 0;
+}
+
+static inline int tu_teardown_tmpdir(void **state) {
+    tu_rmtree(*state);
+    free(*state);
+    return 0;
 }
 
 /* Writes "dir/name" into buf[size] and returns buf. */
