@@ -32,9 +32,16 @@ typedef struct CkptFile {
     CkptTensor *tensors;
 } CkptFile;
 
+/* prod(dims) (1 for ndim 0); -1 when ndim or a dimension is out of range or the byte count would
+ * overflow int64. */
 int64_t ckpt_tensor_numel(const CkptTensor *t);
+/* meta may be NULL (empty). Refuses, before creating anything, names outside 1..CKPT_MAX_NAME bytes,
+ * ndim outside 0..CKPT_MAX_DIMS, negative dimensions, missing data and duplicate names. */
 int ckpt_write(const char *path, const char *meta, const CkptTensor *tensors, int n_tensors, Err *err);
+/* Fills out (zeroed on failure); every size is checked against the file length before allocating.
+ * Each tensor's data is non-NULL, even with zero elements. Free with ckpt_free. */
 int ckpt_read(const char *path, CkptFile *out, Err *err);
+/* The tensor with this name, or NULL. */
 const CkptTensor *ckpt_find(const CkptFile *f, const char *name);
 void ckpt_free(CkptFile *f);
 

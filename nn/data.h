@@ -23,7 +23,8 @@ typedef struct Dataset {
 } Dataset;
 
 /* Reads an IDX image file (magic 0x00000803, uint8, 3 dims) — gzip or plain, detected by content.
- * Errors name the file and byte offset: wrong magic, truncated data, absurd dimensions. */
+ * Errors name the file and byte offset: wrong magic, truncated data, absurd dimensions, bytes after
+ * the announced data, corrupt gzip data. *images is malloc'd (the caller frees it). */
 int idx_read_images(const char *path, uint8_t **images, int *n, int *h, int *w, Err *err);
 /* Reads an IDX label file (magic 0x00000801); every label must be < num_classes. */
 int idx_read_labels(const char *path, int num_classes, uint8_t **labels, int *n, Err *err);
