@@ -22,7 +22,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 OPT      ?= -O3 -march=native
 CFLAGS   ?= $(OPT) -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -fopenmp -Wall -Wextra -Werror -I. $(PKG_CFLAGS)
+CFLAGS   += -std=c11 -D_GNU_SOURCE -ffp-contract=fast -fopenmp -Wall -Wextra -Werror -I. $(PKG_CFLAGS)
 comma    := ,
 LDFLAGS  += -fopenmp $(if $(BLAS_RPATH),-Wl$(comma)-rpath$(comma)$(BLAS_RPATH))
 LDLIBS   += $(PKG_LIBS) -lm -lpthread -ldl
@@ -57,7 +57,13 @@ $(BUILD)/buildinfo.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 
-$(BUILD)/%.o: %.c
+# Objects rebuild when the compiler flags change.
+$(BUILD)/flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(CFLAGS)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/%.o: %.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC  $<")
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD) -MMD -MP -c $< -o $@

@@ -9,6 +9,7 @@
  * another and each sgemm uses the whole thread pool. Weight gradients are summed per thread and
  * reduced in thread order, so a result depends on the thread count but never on timing. */
 #include "nn/layers.h"
+#include "nn/conv3x3.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -53,7 +54,12 @@ static size_t per_thread_floats(const ConvShape *s, size_t *cols, size_t *tmp, s
 size_t conv2d_workspace_floats(const ConvShape *s, int threads) {
     size_t c, t, d;
     size_t per = per_thread_floats(s, &c, &t, &d);
-    return per * (size_t)(threads < 1 ? 1 : threads);
+    size_t need = per * (size_t)(threads < 1 ? 1 : threads);
+    if (conv3x3_direct_applies(s)) {
+        size_t direct = conv3x3_workspace_floats(s, threads);
+        if (direct > need) need = direct;
+    }
+    return need;
 }
 
 static ConvScratch scratch_for(const ConvShape *s, float *ws, int slot) {
@@ -160,6 +166,10 @@ static void forward_chunk(float *out, const float *in, const float *weight, cons
 }
 
 void conv2d_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {
+    if (conv3x3_direct_applies(s)) {
+        conv3x3_forward(out, in, weight, s, ws);
+        return;
+    }
     const int g = images_per_chunk(s), chunks = (s->n + g - 1) / g;
     const int threads = s->threads;
     if (chunks_in_parallel(s, threads)) {
@@ -217,6 +227,11 @@ static void backward_chunk(float *dinp, float *dw_acc, int ldw, const float *dou
 
 void conv2d_backward(float *dinp, float *dweight, const float *dout, const float *in, const float *weight,
                      const ConvShape *s, float *ws, int accumulate) {
+    if (conv3x3_direct_applies(s)) {
+        conv3x3_backward_weight(dweight, dout, in, s, ws);
+        if (dinp) conv3x3_backward_data(dinp, dout, weight, s, ws, accumulate);
+        return;
+    }
     const int g = images_per_chunk(s), chunks = (s->n + g - 1) / g;
     const int threads = s->threads;
     const int ckk = s->cin * s->k * s->k;

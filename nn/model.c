@@ -10,6 +10,8 @@
 #include "nn/layers.h"
 #include "nn/rng.h"
 
+static double now_s(void) { return omp_get_wtime(); }
+
 static size_t tensor_floats(const TensorDesc *t) { return (size_t)t->c * t->h * t->w; }
 
 /* ---- accounting ------------------------------------------------------------------------------ */
@@ -223,6 +225,7 @@ const float *model_forward(Model *m, const float *input, int n) {
     m->last_batch = n;
     for (int i = 0; i < d->n_ops; i++) {
         const OpDesc *o = &d->ops[i];
+        double t0 = m->profile ? now_s() : 0.0;
         float *out = m->act[o->out];
         const float *in = m->act[o->in0];
         switch (o->kind) {
@@ -264,6 +267,7 @@ const float *model_forward(Model *m, const float *input, int n) {
             break;
         }
         }
+        if (m->profile) m->op_fwd_s[i] += now_s() - t0;
     }
     return m->act[d->logits];
 }
@@ -280,6 +284,7 @@ void model_backward(Model *m) {
     const int n = m->last_batch;
     for (int i = d->n_ops - 1; i >= 0; i--) {
         const OpDesc *o = &d->ops[i];
+        double t0 = m->profile ? now_s() : 0.0;
         const float *dout = m->dact[o->out], *out = m->act[o->out], *in = m->act[o->in0];
         float *dinp = o->in0 == d->input ? NULL : m->dact[o->in0];
         int acc = m->accumulate[i][0];
@@ -320,5 +325,6 @@ void model_backward(Model *m) {
             break;
         }
         }
+        if (m->profile) m->op_bwd_s[i] += now_s() - t0;
     }
 }

@@ -125,6 +125,8 @@ typedef struct Model {
     const int *active;    /* d->subnets[subnet].count */
     int bn_set;           /* BN set used by the current subnet */
     int last_batch;       /* n of the last forward */
+    int profile;          /* 1: accumulate per-op wall time in op_fwd_s / op_bwd_s */
+    double op_fwd_s[MODEL_MAX_OPS], op_bwd_s[MODEL_MAX_OPS];
 } Model;
 
 /* Takes ownership of d. Allocates every buffer for max_batch images and `threads` threads. */

@@ -1,0 +1,19 @@
+/* nn/conv3x3.h — direct 3x3 stride-1 pad-1 convolution kernels (see conv3x3.c); conv2d.c routes
+ * eligible layers here. Same conventions as layers.h (compact active channels, w_row stride). */
+#ifndef DYNN_NN_CONV3X3_H
+#define DYNN_NN_CONV3X3_H
+
+#include <stddef.h>
+#include "nn/layers.h"
+
+int conv3x3_direct_applies(const ConvShape *s);
+size_t conv3x3_workspace_floats(const ConvShape *s, int threads);
+void conv3x3_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws);
+/* dinp (= or += when accumulate) = full correlation of dout with the flipped, transposed weights. */
+void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
+                           int accumulate);
+
+/* dweight (row stride w_row) += gradient of the weights; independent of the thread count. */
+void conv3x3_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws);
+
+#endif
