@@ -5,6 +5,8 @@
 
 #include "cli/commands.h"
 #include "nn/checkpoint.h"
+#include "nn/ckpt_file.h"
+#include <zlib.h>
 #include "util/json_out.h"
 
 static const char *OP_NAMES[] = {"conv", "bn", "relu", "maxpool", "avgpool", "linear", "add"};
@@ -31,6 +33,19 @@ static void print_layers(const ModelDesc *d) {
         printf("%-26s %-8s %-16s %-6s %10.0f %12.0f\n", o->name, kind, shape,
                t->slot >= 0 ? d->slot_name[t->slot] : "-", params, macs);
     }
+}
+
+/* CRC-32 over every tensor's bytes in file order: equal for bit-identical parameters, whatever the
+ * metadata (wall time) says. */
+static int tensors_crc32(const char *path, unsigned long *crc, Err *err) {
+    CkptFile f;
+    if (ckpt_read(path, &f, err)) return -1;
+    uLong c = crc32(0L, Z_NULL, 0);
+    for (int i = 0; i < f.n_tensors; i++)
+        c = crc32_z(c, (const Bytef *)f.tensors[i].data, (size_t)ckpt_tensor_numel(&f.tensors[i]) * sizeof(float));
+    ckpt_free(&f);
+    *crc = c;
+    return 0;
 }
 
 int cmd_info(int argc, char **argv) {
@@ -65,6 +80,12 @@ int cmd_info(int argc, char **argv) {
         return 1;
     }
     size_t stored = model_desc_param_floats(d);
+    unsigned long crc = 0;
+    if (tensors_crc32(path, &crc, &err)) {
+        fprintf(stderr, "dynn info: %s\n", err.msg);
+        free(d);
+        return 1;
+    }
     if (json) {
         JsonOut j;
         json_init(&j, stdout);
@@ -78,6 +99,9 @@ int cmd_info(int argc, char **argv) {
         json_key(&j, "stored_params"); json_int(&j, (long long)stored);
         json_key(&j, "bytes"); json_int(&j, (long long)(stored * sizeof(float)));
         json_key(&j, "bn_sets"); json_int(&j, d->bn_sets);
+        char crc_hex[16];
+        snprintf(crc_hex, sizeof crc_hex, "%08lx", crc);
+        json_key(&j, "tensors_crc32"); json_string(&j, crc_hex);
         json_key(&j, "slots"); json_array_begin(&j);
         for (int s = 0; s < d->n_slots; s++) {
             json_object_begin(&j);
@@ -118,6 +142,7 @@ int cmd_info(int argc, char **argv) {
            model_subnet_params(d, full), stored, stored * 4.0 / 1048576.0, d->bn_sets, d->bn_sets > 1 ? "s" : "");
     printf("per image: %.2f MMACs = %.2f MFLOPs (largest subnet)\n", model_subnet_macs(d, full) / 1e6,
            2.0 * model_subnet_macs(d, full) / 1e6);
+    printf("tensors CRC-32: %08lx\n", crc);
     if (layers) print_layers(d);
     printf("subnets (active channels per slot:");
     for (int s = 0; s < d->n_slots; s++) printf(" %s", d->slot_name[s]);

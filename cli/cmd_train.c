@@ -162,6 +162,7 @@ int cmd_train(int argc, char **argv) {
         printf("training %s (%.2f MMACs/image) on %s: %d train / %d test images, %d epochs, batch %d, %d threads\n",
                m.d->arch, model_subnet_macs(m.d, m.active) / 1e6, train.name, train.n, test.n, cfg.epochs, cfg.batch,
                threads);
+    fflush(stdout);
     TrainStats stats;
     if (train_run(&m, &train, &test, &cfg, &stats, &err)) goto done;
     EvalResult ev;
