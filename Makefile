@@ -44,7 +44,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps test unit run bench sanitize install clean
+.PHONY: all deps test unit run bench sanitize valgrind install clean
 all: $(BUILD)/dynn dynn
 
 dynn: $(BUILD)/dynn
@@ -98,9 +98,10 @@ test: deps
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)./tests/../ci/run-default.sh
+	$(Q)./ci/run-default.sh
 
-bench: deps
+bench:
+	$(Q)DYNN_DEPS_EXTRA=1 ./ci/deps.sh
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)BUILD=$(BUILD) ./bench/run.sh
 
@@ -110,12 +111,17 @@ sanitize: deps
 	  LDFLAGS="-fsanitize=address,undefined" all unit
 	$(Q)BUILD=build-san DYNN_SANITIZE=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run.sh
 
+# Unit tests under valgrind: a build without -march=native (valgrind 3.19 cannot decode AVX-512).
+valgrind: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-vg OPT="-O1 -march=x86-64-v3" all unit
+	$(Q)BUILD=build-vg DYNN_VALGRIND=1 ./tests/run.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dynn/experiments
 	install -m 755 $(BUILD)/dynn $(DESTDIR)$(PREFIX)/bin/dynn
 	cp -r experiments/. $(DESTDIR)$(PREFIX)/share/dynn/experiments/
 
 clean:
-	rm -rf build build-san dynn
+	rm -rf build build-san build-vg dynn
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/main.d

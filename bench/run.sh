@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# bench/run.sh — `make bench`: dynn against the physical limit (OpenBLAS sgemm) and against the
+# PyTorch peer (../shared/peers/torch_resnet.py), measured back to back in the same run, because
+# these machines are noisy: ratios from one run mean more than absolute numbers across runs.
+# Not a test: prints figures only.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+T=${THREADS:-2}
+peer=../shared/peers/torch_resnet.py
+echo "== convolutions vs sgemm ($T threads)"
+"$BUILD/bench/conv_vs_sgemm" --threads "$T"
+echo
+echo "== training step and inference, ResNet-20 on 28x28x1"
+dynn_train=$("$BUILD/bench/train_step" --batch 128 --threads "$T" --steps 8 --json)
+torch_json=""
+if [ -f "$peer" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  torch_json=$(/usr/bin/python3 "$peer" --threads "$T" --json 2>/dev/null | tail -1)
+else
+  echo "(PyTorch peer not available: install python3-torch, e.g. DYNN_DEPS_EXTRA=1 ci/deps.sh)"
+fi
+dynn_rate=$(printf '%s' "$dynn_train" | sed -n 's/.*"train_img_per_s":\([0-9.]*\).*/\1/p')
+echo "dynn  training: $dynn_rate img/s (batch 128, $T threads)"
+if [ -n "$torch_json" ]; then
+  torch_rate=$(printf '%s' "$torch_json" | sed -n 's/.*"train_img_per_s_b128_w1.0": \([0-9.]*\).*/\1/p')
+  echo "torch training: $torch_rate img/s  -> dynn/torch = $(awk -v a="$dynn_rate" -v b="$torch_rate" 'BEGIN{printf "%.2f", a/b}')x"
+fi
+echo
+printf '%-6s %12s %12s %12s %12s\n' width "dynn b1 ms" "torch b1 ms" "dynn b128 ms" "torch b128 ms"
+for w in 0.25 0.5 0.75 1.0; do
+  b1=$("$BUILD/bench/train_step" --batch 1 --threads "$T" --steps 40 --width "$w" --json | sed -n 's/.*"infer_ms":\([0-9.]*\).*/\1/p')
+  b128=$("$BUILD/bench/train_step" --batch 128 --threads "$T" --steps 4 --width "$w" --json | sed -n 's/.*"infer_ms":\([0-9.]*\).*/\1/p')
+  tb1=-; tb128=-
+  if [ -n "$torch_json" ]; then
+    tb1=$(printf '%s' "$torch_json" | python3 -c "import json,sys; d=json.load(sys.stdin); print('%.3f' % d['infer']['$w']['b1_ms'])")
+    tb128=$(printf '%s' "$torch_json" | python3 -c "import json,sys; d=json.load(sys.stdin); print('%.3f' % d['infer']['$w']['b128_ms'])")
+  fi
+  printf '%-6s %12s %12s %12s %12s\n' "$w" "$b1" "$tb1" "$b128" "$tb128"
+done
+if [ -x "$BUILD/bench/pipeline_bench" ] || [ -f bench/pipeline_bench.sh ]; then
+  echo
+  echo "== pipeline runner"
+  [ -f bench/pipeline_bench.sh ] && bash bench/pipeline_bench.sh
+fi
