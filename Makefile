@@ -24,7 +24,7 @@ OPT      ?= -O3 -march=native
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -ffp-contract=fast -fopenmp -Wall -Wextra -Werror -I. $(PKG_CFLAGS)
 comma    := ,
-LDFLAGS  += -fopenmp $(if $(BLAS_RPATH),-Wl$(comma)-rpath$(comma)$(BLAS_RPATH))
+LDFLAGS  += -fopenmp $(if $(BLAS_RPATH),-Wl$(comma)-rpath$(comma)$(BLAS_RPATH)) $(EXTRA_LDFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm -lpthread -ldl
 
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -108,13 +108,13 @@ bench:
 # ASan + UBSan build in its own folder, then the same tests.
 sanitize: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" all unit
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit
 	$(Q)BUILD=build-san DYNN_SANITIZE=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run.sh
 
 # Unit tests under valgrind: a build without -march=native (valgrind 3.19 cannot decode AVX-512).
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-vg OPT="-O1 -march=x86-64-v3" all unit
-	$(Q)BUILD=build-vg DYNN_VALGRIND=1 ./tests/run.sh
+	$(Q)BUILD=build-vg DYNN_VALGRIND=1 OPENBLAS_CORETYPE=Haswell ./tests/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dynn/experiments

@@ -50,8 +50,9 @@ expect_fail "eval unknown subnet" "no subnet 'tiny'" "$DYNN" eval "$T/a.dnn" --s
 # corrupted and truncated checkpoints are refused with the file named
 cp "$T/a.dnn" "$T/bad.dnn"
 size=$(stat -c %s "$T/bad.dnn")
-printf '\xff\xff\xff\xff' | dd of="$T/bad.dnn" bs=1 seek=$((size / 2)) conv=notrunc status=none
-expect_fail "corrupted checkpoint refused" "bad.dnn.*CRC" "$DYNN" eval "$T/bad.dnn"
+# 16 bytes before the end: inside the data of the last tensor (fc.bias, 10 floats), before the 8-byte end marker
+printf '\xff\xff\xff\xff' | dd of="$T/bad.dnn" bs=1 seek=$((size - 16)) conv=notrunc status=none
+expect_fail "corrupted checkpoint refused" "bad.dnn.*fc.bias.*CRC" "$DYNN" eval "$T/bad.dnn"
 head -c $((size - 100)) "$T/a.dnn" > "$T/trunc.dnn"
 expect_fail "truncated checkpoint refused" "trunc.dnn" "$DYNN" info "$T/trunc.dnn"
 printf 'NOTADYNN0000000000000000' > "$T/magic.dnn"
