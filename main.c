@@ -10,6 +10,15 @@ const CliCommand dynn_commands[] = {
     {"info", cmd_info, "architecture, parameters, FLOPs and bytes of a checkpoint"},
     {"version", cmd_version, "build id, commit and compiler flags"},
     /* pipeline and results database — add yours below this line */
+    {"run", cmd_run, "run an experiment file (YAML): stages in parallel, cached, results in SQLite"},
+    {"validate", cmd_validate, "check an experiment file without running anything"},
+    {"dag", cmd_dag, "the stage graph of an experiment file (text tree, --dot, --json)"},
+    {"runs", cmd_runs, "list the runs in the results database"},
+    {"status", cmd_status, "stage states of a run (default: the last)"},
+    {"show", cmd_show, "provenance, stages, params, metrics and artifacts of a run"},
+    {"compare", cmd_compare, "metrics of two runs side by side, with deltas"},
+    {"query", cmd_query, "read-only SQL on the results database (table, --csv, --json)"},
+    {"stage-exec", cmd_stage_exec, "(internal) run one stage instance from its description"},
     {NULL, NULL, NULL},
 };
 

@@ -16,6 +16,15 @@ int cmd_info(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* pipeline and results database (pipeline/, db/) — add yours below this line */
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_dag(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_stage_exec(int argc, char **argv);
 
 extern const CliCommand dynn_commands[];
 

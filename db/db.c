@@ -1,0 +1,442 @@
+/* db/db.c — opening, schema creation and migration, transactions, and the runner's writes
+ * (see db.h). */
+#include "db/db_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Migrations from older schema versions, in order; empty while the schema is at version 1. A new
+ * version appends {N, "ALTER TABLE …"} here and updates db/schema.sql to the same result. */
+static const DbMigration builtin_migrations[] = {{0, NULL}};
+static const size_t n_builtin_migrations = 0;
+
+int db_fail(Db *db, const char *what, Err *err) {
+    return err_set(err, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+}
+
+sqlite3_stmt *db_stmt(Db *db, int slot, const char *sql, Err *err) {
+    sqlite3_stmt *st = db->stmts[slot];
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return st;
+    }
+    if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        db_fail(db, "preparing a statement", err);
+        return NULL;
+    }
+    db->stmts[slot] = st;
+    return st;
+}
+
+int db_bind_text(sqlite3_stmt *st, int i, const char *s) {
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+int db_step_done(Db *db, sqlite3_stmt *st, const char *what, Err *err) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return db_fail(db, what, err);
+    return 0;
+}
+
+static int exec_sql(Db *db, const char *sql, const char *what, Err *err) {
+    char *msg = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(err, "%s: %s: %s", db->path, what, msg ? msg : sqlite3_errmsg(db->h));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int db_schema_version(Db *db, int *version, Err *err) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(db, "reading the schema version", err);
+    int rc = sqlite3_step(st);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : db_fail(db, "reading the schema version", err);
+}
+
+static int set_schema_version(Db *db, int version, Err *err) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version); /* PRAGMA takes no bound parameters */
+    return exec_sql(db, sql, "setting the schema version", err);
+}
+
+/* Creates or upgrades the schema inside one IMMEDIATE transaction, so two processes opening a new
+ * database at once do not both create it. */
+static int ensure_schema(Db *db, const DbMigration *migrations, size_t n, int target, Err *err) {
+    int version;
+    if (db_schema_version(db, &version, err)) return -1;
+    if (version == target) return 0;
+    if (version > target)
+        return err_set(err, "%s: database schema version %d is newer than this dynn understands (%d); use a newer dynn",
+                       db->path, version, target);
+    if (db_begin(db, err)) return -1;
+    if (db_schema_version(db, &version, err)) goto fail;
+    if (version == 0) {
+        if (exec_sql(db, db_schema_sql, "creating the schema", err)) goto fail;
+        version = DB_SCHEMA_VERSION; /* schema.sql is always the newest schema */
+    }
+    for (size_t i = 0; i < n && version < target; i++) {
+        if (migrations[i].to_version != version + 1) continue;
+        char what[64];
+        snprintf(what, sizeof what, "migrating to schema version %d", migrations[i].to_version);
+        if (exec_sql(db, migrations[i].sql, what, err)) goto fail;
+        version = migrations[i].to_version;
+    }
+    if (version != target) {
+        err_set(err, "%s: no migration from schema version %d to %d", db->path, version, target);
+        goto fail;
+    }
+    if (set_schema_version(db, version, err) || db_commit(db, err)) goto fail;
+    return 0;
+fail:
+    db_rollback(db);
+    return -1;
+}
+
+static int open_connection(const char *path, int readonly, Db **out, Err *err) {
+    *out = NULL;
+    Db *db = calloc(1, sizeof *db);
+    if (!db || !(db->path = strdup(path))) {
+        free(db);
+        return err_set(err, "out of memory");
+    }
+    db->readonly = readonly;
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        err_set(err, "%s: cannot open the results database: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        db_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(db->h, 1);
+    const char *pragmas = readonly ? "PRAGMA query_only = ON; PRAGMA foreign_keys = ON;"
+                                   : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+    if (exec_sql(db, pragmas, "configuring the connection", err)) {
+        db_close(db);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+int db_open_versioned(const char *path, const DbMigration *migrations, size_t n, int version, Db **out, Err *err) {
+    if (open_connection(path, 0, out, err)) return -1;
+    if (ensure_schema(*out, migrations, n, version, err)) {
+        db_close(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int db_open(const char *path, Db **out, Err *err) {
+    return db_open_versioned(path, builtin_migrations, n_builtin_migrations, DB_SCHEMA_VERSION, out, err);
+}
+
+int db_open_readonly(const char *path, Db **out, Err *err) {
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return err_set(err, "%s: no results database here (run an experiment first, or pass --db PATH)", path);
+    fclose(probe);
+    if (open_connection(path, 1, out, err)) return -1;
+    int version;
+    if (db_schema_version(*out, &version, err)) goto fail;
+    if (version != DB_SCHEMA_VERSION) {
+        err_set(err, "%s: schema version %d, this dynn reads %d%s", path, version, DB_SCHEMA_VERSION,
+                version < DB_SCHEMA_VERSION ? " (any `dynn run` on it migrates it)" : "");
+        goto fail;
+    }
+    return 0;
+fail:
+    db_close(*out);
+    *out = NULL;
+    return -1;
+}
+
+void db_close(Db *db) {
+    if (!db) return;
+    for (int i = 0; i < STMT_COUNT; i++) sqlite3_finalize(db->stmts[i]);
+    sqlite3_close(db->h);
+    free(db->path);
+    free(db);
+}
+
+int db_begin(Db *db, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_BEGIN, "BEGIN IMMEDIATE", err);
+    return st ? db_step_done(db, st, "starting a transaction", err) : -1;
+}
+
+int db_commit(Db *db, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_COMMIT, "COMMIT", err);
+    return st ? db_step_done(db, st, "committing", err) : -1;
+}
+
+void db_rollback(Db *db) {
+    if (sqlite3_get_autocommit(db->h)) return;
+    sqlite3_stmt *st = db_stmt(db, STMT_ROLLBACK, "ROLLBACK", NULL);
+    if (st) db_step_done(db, st, "rolling back", NULL);
+}
+
+/* ---- runner writes ---- */
+
+static int experiment_id(Db *db, const char *name, double now, int64_t *id, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_UPSERT_EXPERIMENT,
+                               "INSERT INTO experiments(name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING", err);
+    if (!st) return -1;
+    db_bind_text(st, 1, name);
+    sqlite3_bind_double(st, 2, now);
+    if (db_step_done(db, st, "recording the experiment", err)) return -1;
+    st = db_stmt(db, STMT_EXPERIMENT_ID, "SELECT id FROM experiments WHERE name = ?1", err);
+    if (!st) return -1;
+    db_bind_text(st, 1, name);
+    if (sqlite3_step(st) != SQLITE_ROW) return db_fail(db, "finding the experiment", err);
+    *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int db_insert_run(Db *db, const DbRun *r, int64_t *run_id, Err *err) {
+    int64_t exp = 0;
+    if (experiment_id(db, r->experiment, r->started_at, &exp, err)) return -1;
+    sqlite3_stmt *st = db_stmt(db, STMT_INSERT_RUN,
+                               "INSERT INTO runs(uuid, experiment_id, spec_path, spec_sha256, status, started_at, git_commit, "
+                               "git_dirty, host, cpu_model, compiler, cflags, dynn_version, build_id, seed, argv, pid, pid_start) "
+                               "VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                               err);
+    if (!st) return -1;
+    db_bind_text(st, 1, r->uuid);
+    sqlite3_bind_int64(st, 2, exp);
+    db_bind_text(st, 3, r->spec_path);
+    db_bind_text(st, 4, r->spec_sha256);
+    sqlite3_bind_double(st, 5, r->started_at);
+    db_bind_text(st, 6, r->git_commit);
+    sqlite3_bind_int(st, 7, r->git_dirty);
+    db_bind_text(st, 8, r->host);
+    db_bind_text(st, 9, r->cpu_model);
+    db_bind_text(st, 10, r->compiler);
+    db_bind_text(st, 11, r->cflags);
+    db_bind_text(st, 12, r->dynn_version);
+    db_bind_text(st, 13, r->build_id);
+    sqlite3_bind_int64(st, 14, r->seed);
+    db_bind_text(st, 15, r->argv);
+    sqlite3_bind_int64(st, 16, r->pid);
+    sqlite3_bind_int64(st, 17, r->pid_start);
+    if (db_step_done(db, st, "recording the run", err)) return -1;
+    *run_id = sqlite3_last_insert_rowid(db->h);
+    return 0;
+}
+
+int db_finish_run(Db *db, int64_t run_id, const char *status, double ended_at, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_FINISH_RUN, "UPDATE runs SET status = ?2, ended_at = ?3 WHERE id = ?1", err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    db_bind_text(st, 2, status);
+    sqlite3_bind_double(st, 3, ended_at);
+    return db_step_done(db, st, "finishing the run", err);
+}
+
+int db_insert_stage(Db *db, int64_t run_id, const char *name, const char *stage, const char *type, int threads,
+                    int64_t *stage_id, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_INSERT_STAGE,
+                               "INSERT INTO stages(run_id, name, stage, type, status, threads) VALUES (?1, ?2, ?3, ?4, 'QUEUED', ?5)",
+                               err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    db_bind_text(st, 2, name);
+    db_bind_text(st, 3, stage);
+    db_bind_text(st, 4, type);
+    sqlite3_bind_int(st, 5, threads);
+    if (db_step_done(db, st, "recording a stage", err)) return -1;
+    *stage_id = sqlite3_last_insert_rowid(db->h);
+    return 0;
+}
+
+int db_insert_param(Db *db, int64_t stage_id, const char *name, const char *value, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_INSERT_PARAM, "INSERT INTO params(stage_id, name, value) VALUES (?1, ?2, ?3)", err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, stage_id);
+    db_bind_text(st, 2, name);
+    db_bind_text(st, 3, value);
+    return db_step_done(db, st, "recording a param", err);
+}
+
+static void bind_time(sqlite3_stmt *st, int i, double t) {
+    if (isnan(t)) sqlite3_bind_null(st, i);
+    else sqlite3_bind_double(st, i, t);
+}
+
+int db_update_stage(Db *db, int64_t stage_id, const DbStageState *s, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_UPDATE_STAGE,
+                               "UPDATE stages SET status = ?2, key = COALESCE(?3, key), cached_from = ?4, "
+                               "started_at = COALESCE(?5, started_at), ended_at = ?6, exit_code = ?7, error = ?8, "
+                               "log = COALESCE(?9, log) WHERE id = ?1",
+                               err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, stage_id);
+    db_bind_text(st, 2, s->status);
+    db_bind_text(st, 3, s->key);
+    if (s->cached_from) sqlite3_bind_int64(st, 4, s->cached_from);
+    else sqlite3_bind_null(st, 4);
+    bind_time(st, 5, s->started_at);
+    bind_time(st, 6, s->ended_at);
+    if (s->exit_code != DB_NO_EXIT_CODE) sqlite3_bind_int(st, 7, s->exit_code);
+    else sqlite3_bind_null(st, 7);
+    db_bind_text(st, 8, s->error);
+    db_bind_text(st, 9, s->log);
+    return db_step_done(db, st, "updating a stage", err);
+}
+
+int db_insert_metric(Db *db, int64_t stage_id, const char *name, double value, const char *subnet, long long step,
+                     Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_INSERT_METRIC,
+                               "INSERT INTO metrics(stage_id, subnet, name, value, step) VALUES (?1, ?2, ?3, ?4, ?5)", err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, stage_id);
+    db_bind_text(st, 2, subnet);
+    db_bind_text(st, 3, name);
+    bind_time(st, 4, value); /* NaN → NULL */
+    sqlite3_bind_int64(st, 5, step);
+    return db_step_done(db, st, "recording a metric", err);
+}
+
+int db_insert_artifact(Db *db, int64_t stage_id, const char *name, const char *kind, const char *hash,
+                       const char *path, int64_t size, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_INSERT_ARTIFACT,
+                               "INSERT INTO artifacts(stage_id, name, kind, hash, path, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                               err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, stage_id);
+    db_bind_text(st, 2, name);
+    db_bind_text(st, 3, kind);
+    db_bind_text(st, 4, hash);
+    db_bind_text(st, 5, path);
+    sqlite3_bind_int64(st, 6, size);
+    return db_step_done(db, st, "recording an artifact", err);
+}
+
+int db_insert_measurement(Db *db, int64_t stage_id, const Measurement *m, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_INSERT_MEASUREMENT,
+                               "INSERT INTO measurements(stage_id, platform, subnet, batch, threads, cpus, frequency_khz, "
+                               "energy_j, n_samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                               err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, stage_id);
+    db_bind_text(st, 2, m->platform ? m->platform : "");
+    db_bind_text(st, 3, m->subnet);
+    if (m->batch > 0) sqlite3_bind_int(st, 4, m->batch);
+    if (m->threads > 0) sqlite3_bind_int(st, 5, m->threads);
+    db_bind_text(st, 6, m->cpus);
+    if (m->frequency_khz > 0) sqlite3_bind_int64(st, 7, m->frequency_khz);
+    bind_time(st, 8, m->energy_j);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)m->n_latency);
+    if (db_step_done(db, st, "recording a measurement", err)) return -1;
+    int64_t id = sqlite3_last_insert_rowid(db->h);
+    st = db_stmt(db, STMT_INSERT_SAMPLE, "INSERT INTO latency_samples(measurement_id, idx, latency_s) VALUES (?1, ?2, ?3)", err);
+    if (!st) return -1;
+    for (size_t i = 0; i < m->n_latency; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        sqlite3_bind_double(st, 3, m->latency_s[i]);
+        if (db_step_done(db, st, "recording a latency sample", err)) return -1;
+    }
+    return 0;
+}
+
+void db_artifacts_free(DbArtifact *arts, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(arts[i].name);
+        free(arts[i].kind);
+        free(arts[i].hash);
+        free(arts[i].path);
+    }
+    free(arts);
+}
+
+static char *column_dup(sqlite3_stmt *st, int i) {
+    const unsigned char *s = sqlite3_column_text(st, i);
+    return strdup(s ? (const char *)s : "");
+}
+
+int db_find_cached(Db *db, const char *key, int64_t *stage_id, DbArtifact **arts, size_t *n_arts, Err *err) {
+    *arts = NULL;
+    *n_arts = 0;
+    sqlite3_stmt *st = db_stmt(db, STMT_FIND_CACHED,
+                               "SELECT id FROM stages WHERE key = ?1 AND status = 'FINISHED' ORDER BY ended_at DESC LIMIT 1", err);
+    if (!st) return -1;
+    db_bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return sqlite3_reset(st), 0;
+    if (rc != SQLITE_ROW) return db_fail(db, "looking up the cache", err);
+    *stage_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    st = db_stmt(db, STMT_CACHED_ARTIFACTS, "SELECT name, kind, hash, path, size FROM artifacts WHERE stage_id = ?1 ORDER BY name", err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, *stage_id);
+    size_t cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n_arts == cap) {
+            cap = cap ? cap * 2 : 4;
+            DbArtifact *p = realloc(*arts, cap * sizeof *p);
+            if (!p) break;
+            *arts = p;
+        }
+        DbArtifact *a = &(*arts)[(*n_arts)++];
+        a->name = column_dup(st, 0), a->kind = column_dup(st, 1), a->hash = column_dup(st, 2), a->path = column_dup(st, 3);
+        a->size = sqlite3_column_int64(st, 4);
+        if (!a->name || !a->kind || !a->hash || !a->path) break;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        db_artifacts_free(*arts, *n_arts);
+        *arts = NULL, *n_arts = 0;
+        return rc == SQLITE_ROW ? err_set(err, "out of memory") : db_fail(db, "reading cached artifacts", err);
+    }
+    return 1;
+}
+
+int db_reap_dead_runs(Db *db, DbRunAlive alive, void *ctx, int *reaped, Err *err) {
+    *reaped = 0;
+    sqlite3_stmt *st = db_stmt(db, STMT_RUNNING_RUNS, "SELECT id, host, pid, pid_start FROM runs WHERE status = 'RUNNING'", err);
+    if (!st) return -1;
+    int64_t dead[256];
+    size_t n_dead = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n_dead < 256) {
+        const char *host = (const char *)sqlite3_column_text(st, 1);
+        if (!alive(host ? host : "", sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), ctx))
+            dead[n_dead++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return db_fail(db, "listing running runs", err);
+    if (!n_dead) return 0;
+    if (db_begin(db, err)) return -1;
+    static const struct {
+        int slot;
+        const char *sql;
+    } steps[] = {
+        {STMT_KILL_RUN, "UPDATE runs SET status = 'KILLED', ended_at = COALESCE(ended_at, started_at) WHERE id = ?1 AND status = 'RUNNING'"},
+        {STMT_KILL_RUN_STAGES, "UPDATE stages SET status = 'KILLED' WHERE run_id = ?1 AND status = 'RUNNING'"},
+        {STMT_SKIP_RUN_STAGES, "UPDATE stages SET status = 'SKIPPED' WHERE run_id = ?1 AND status = 'QUEUED'"},
+    };
+    for (size_t i = 0; i < n_dead; i++)
+        for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
+            sqlite3_stmt *u = db_stmt(db, steps[k].slot, steps[k].sql, err);
+            if (!u) goto fail;
+            sqlite3_bind_int64(u, 1, dead[i]);
+            if (db_step_done(db, u, "marking a dead run", err)) goto fail;
+        }
+    if (db_commit(db, err)) goto fail;
+    *reaped = (int)n_dead;
+    return 0;
+fail:
+    db_rollback(db);
+    return -1;
+}

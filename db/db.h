@@ -1,0 +1,126 @@
+/* db/db.h — the results database: every SQL statement of dynn lives under db/.
+ *
+ * SQLite in WAL mode with a busy timeout, foreign keys on, synchronous=NORMAL (a crash loses no
+ * committed transaction; power loss may lose the last ones but never corrupts). The schema is
+ * db/schema.sql (embedded); PRAGMA user_version holds its version and db_open() migrates older
+ * databases. Writers use BEGIN IMMEDIATE so that two `dynn run` processes on one database queue
+ * up instead of failing. Statements are prepared once per connection, parameters always bound.
+ *
+ * Runner side: db_insert_run … db_finish_run, db_find_cached. Read side: db/db_read.c fills
+ * util Tables for the CLI; db_query_table runs a user's SELECT on a read-only connection. */
+#ifndef DYNN_DB_DB_H
+#define DYNN_DB_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stages/stage.h"
+#include "util/err.h"
+#include "util/table.h"
+
+#define DB_SCHEMA_VERSION 1
+#define DB_BUSY_TIMEOUT_MS 60000
+
+extern const char db_schema_sql[];
+
+typedef struct Db Db;
+
+/* Read-write; creates the file and schema when absent, migrates when older. */
+int db_open(const char *path, Db **out, Err *err);
+/* Read-only connection (query_only as well): nothing can be written through it. */
+int db_open_readonly(const char *path, Db **out, Err *err);
+void db_close(Db *db);
+
+int db_begin(Db *db, Err *err); /* BEGIN IMMEDIATE */
+int db_commit(Db *db, Err *err);
+void db_rollback(Db *db);
+
+/* A schema migration: SQL that takes a database from version to_version - 1 to to_version. */
+typedef struct DbMigration {
+    int to_version;
+    const char *sql;
+} DbMigration;
+
+/* db_open() with an explicit migration list and target version (for tests of the mechanism). */
+int db_open_versioned(const char *path, const DbMigration *migrations, size_t n, int version, Db **out, Err *err);
+int db_schema_version(Db *db, int *version, Err *err);
+
+/* ---- runner: writes ---- */
+
+typedef struct DbRun {
+    const char *uuid, *experiment, *spec_path, *spec_sha256;
+    double started_at;
+    const char *git_commit;
+    int git_dirty;
+    const char *host, *cpu_model, *compiler, *cflags, *dynn_version, *build_id;
+    long long seed;
+    const char *argv;
+    long long pid, pid_start;
+} DbRun;
+
+int db_insert_run(Db *db, const DbRun *run, int64_t *run_id, Err *err);
+int db_finish_run(Db *db, int64_t run_id, const char *status, double ended_at, Err *err);
+
+/* A QUEUED stage row. */
+int db_insert_stage(Db *db, int64_t run_id, const char *name, const char *stage, const char *type, int threads,
+                    int64_t *stage_id, Err *err);
+int db_insert_param(Db *db, int64_t stage_id, const char *name, const char *value, Err *err);
+
+#define DB_NO_EXIT_CODE (-100000)
+
+/* A state change. NULL strings / NaN times / cached_from 0 / DB_NO_EXIT_CODE leave the column as
+ * it is (key, log, started_at) or NULL (the others). */
+typedef struct DbStageState {
+    const char *status;
+    const char *key;
+    int64_t cached_from;
+    double started_at, ended_at;
+    int exit_code;
+    const char *error;
+    const char *log;
+} DbStageState;
+
+int db_update_stage(Db *db, int64_t stage_id, const DbStageState *s, Err *err);
+
+int db_insert_metric(Db *db, int64_t stage_id, const char *name, double value, const char *subnet, long long step,
+                     Err *err);
+int db_insert_artifact(Db *db, int64_t stage_id, const char *name, const char *kind, const char *hash,
+                       const char *path, int64_t size, Err *err);
+int db_insert_measurement(Db *db, int64_t stage_id, const Measurement *m, Err *err);
+
+typedef struct DbArtifact {
+    char *name, *kind, *hash, *path;
+    int64_t size;
+} DbArtifact;
+
+/* The newest FINISHED stage with this cache key and its artifacts: 1 found, 0 none, -1 error. */
+int db_find_cached(Db *db, const char *key, int64_t *stage_id, DbArtifact **arts, size_t *n_arts, Err *err);
+void db_artifacts_free(DbArtifact *arts, size_t n);
+
+/* Runs still RUNNING whose runner process is gone (alive() says no) become KILLED, with their
+ * RUNNING stages KILLED and QUEUED ones SKIPPED. *reaped counts them. */
+typedef int (*DbRunAlive)(const char *host, long long pid, long long pid_start, void *ctx);
+int db_reap_dead_runs(Db *db, DbRunAlive alive, void *ctx, int *reaped, Err *err);
+
+/* ---- read side (db/db_read.c) ---- */
+
+/* "last", or a unique prefix of a run uuid. */
+int db_resolve_run(Db *db, const char *ref, int64_t *run_id, char uuid[40], Err *err);
+
+/* short_ids: the run column holds 8-character uuid prefixes (for a terminal) instead of full uuids. */
+int db_runs_table(Db *db, int limit, int short_ids, Table *t, Err *err);
+int db_run_info_table(Db *db, int64_t run_id, Table *t, Err *err);   /* field/value pairs */
+int db_run_stages_table(Db *db, int64_t run_id, Table *t, Err *err);
+int db_run_params_table(Db *db, int64_t run_id, Table *t, Err *err);
+int db_run_metrics_table(Db *db, int64_t run_id, Table *t, Err *err); /* the last step of each series */
+int db_run_artifacts_table(Db *db, int64_t run_id, Table *t, Err *err);
+/* Per status counts of a run's stages, in a fixed status order. */
+int db_run_counts_table(Db *db, int64_t run_id, Table *t, Err *err);
+/* Metrics of two runs side by side (last step of each series), with delta and relative delta. */
+int db_compare_table(Db *db, int64_t run_a, int64_t run_b, Table *t, Err *err);
+
+/* A user's statement on a read-only connection: refused unless sqlite3_stmt_readonly() says it
+ * only reads; one statement only. */
+int db_query_table(Db *db, const char *sql, Table *t, Err *err);
+
+#endif

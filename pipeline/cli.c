@@ -1,0 +1,81 @@
+/* pipeline/cli.c — helpers shared by the pipeline and results commands (see cli.h). */
+#include "pipeline/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/provenance.h"
+#include "util/fs.h"
+#include "util/suggest.h"
+
+int cli_value(int argc, char **argv, int *i, const char *name, const char **value) {
+    const char *arg = argv[*i];
+    size_t len = strlen(name);
+    if (strncmp(arg, name, len)) return 0;
+    if (arg[len] == '=') {
+        *value = arg + len + 1;
+        return 1;
+    }
+    if (arg[len] != '\0') return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "dynn %s: %s needs a value\n", argv[0], name);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+int cli_positive(const char *cmd, const char *name, const char *value, int *out) {
+    char *end;
+    long v = strtol(value, &end, 10);
+    if (!*value || *end || v < 1 || v > 1000000) {
+        fprintf(stderr, "dynn %s: %s must be a positive integer, not '%s'\n", cmd, name, value);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int cli_is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }
+
+int cli_unknown_option(const char *cmd, const char *arg, const char *const *known, size_t n) {
+    char hint[160];
+    fprintf(stderr, "dynn %s: unknown option '%s'%s; see 'dynn %s --help'\n", cmd, arg,
+            suggest_hint(hint, sizeof hint, arg, known, n), cmd);
+    return 2;
+}
+
+void cli_print_table(const Table *t, OutFormat format, FILE *fp) {
+    switch (format) {
+    case OUT_TEXT: table_print_text(t, fp); break;
+    case OUT_CSV: table_print_csv(t, fp); break;
+    case OUT_JSON: table_print_json(t, fp); break;
+    }
+}
+
+int cli_open_results(const char *cmd, const char *db_path, Db **db) {
+    Err err;
+    if (!fs_exists(db_path)) {
+        fprintf(stderr, "dynn %s: %s: no results database here (run an experiment first, or pass --db PATH)\n", cmd, db_path);
+        return -1;
+    }
+    int reaped;
+    if (db_open(db_path, db, &err) || db_reap_dead_runs(*db, provenance_run_alive, NULL, &reaped, &err)) {
+        fprintf(stderr, "dynn %s: %s\n", cmd, err.msg);
+        db_close(*db);
+        *db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int cli_load_experiment(const char *cmd, const char *file, const char *const *sets, size_t n_sets, Spec *spec, Dag *dag) {
+    Err err;
+    memset(dag, 0, sizeof *dag);
+    if (spec_load(file, sets, n_sets, spec, &err) || dag_build(spec, dag, &err)) {
+        fprintf(stderr, "dynn %s: %s\n", cmd, err.msg);
+        spec_free(spec);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* pipeline/cli.h — what the pipeline and results commands share: option parsing, the results
+ * database location, printing tables as text / CSV / JSON, loading an experiment file. */
+#ifndef DYNN_PIPELINE_CLI_H
+#define DYNN_PIPELINE_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "db/db.h"
+#include "pipeline/dag.h"
+#include "pipeline/spec.h"
+#include "util/table.h"
+
+#define CLI_DEFAULT_DB ".dynn/results.db"
+#define CLI_MAX_SETS 256
+
+typedef enum { OUT_TEXT, OUT_CSV, OUT_JSON } OutFormat;
+
+/* "--name VALUE" or "--name=VALUE" at argv[*i]: returns 1 and sets *value (advancing *i), 0 when
+ * argv[*i] is another option, -1 (message printed) when the value is missing. */
+int cli_value(int argc, char **argv, int *i, const char *name, const char **value);
+/* A positive integer option value; prints a message and returns -1 when it is not one. */
+int cli_positive(const char *cmd, const char *name, const char *value, int *out);
+int cli_is_help(const char *arg);
+/* "dynn CMD: unknown option 'x'" (with a near miss among known) and usage hint; returns 2. */
+int cli_unknown_option(const char *cmd, const char *arg, const char *const *known, size_t n);
+
+void cli_print_table(const Table *t, OutFormat format, FILE *fp);
+
+/* Opens an existing results database for the read commands (runs of dead runners are marked
+ * KILLED on the way). Prints the error and returns -1. */
+int cli_open_results(const char *cmd, const char *db_path, Db **db);
+
+/* Loads and checks an experiment file (spec + dag). Prints the error and returns -1. */
+int cli_load_experiment(const char *cmd, const char *file, const char *const *sets, size_t n_sets, Spec *spec, Dag *dag);
+
+#endif

@@ -1,0 +1,30 @@
+/* pipeline/cmd_stage_exec.c — `dynn stage-exec FILE` (one stage instance from its description) and
+ * `dynn stage-exec --serve` (the local executor's fork server). Internal: started by `dynn run`,
+ * but handy by hand to re-run one stage from .dynn/work while debugging. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "pipeline/cli.h"
+#include "pipeline/executor_common.h"
+#include "pipeline/stage_exec.h"
+
+int cmd_stage_exec(int argc, char **argv) {
+    if (argc != 2 || cli_is_help(argv[1])) {
+        fprintf(argc == 2 ? stdout : stderr,
+                "usage: dynn stage-exec FILE | --serve\n"
+                "  (internal) runs one stage instance from its description FILE, writing its records file;\n"
+                "  --serve reads \"RUN\\tDESC\\tLOG\" lines and forks one stage process per line.\n");
+        return argc == 2 ? 0 : 2;
+    }
+    pid_t parent = executor_parent_from_env();
+    if (!strcmp(argv[1], "--serve")) return zygote_serve(parent);
+    stage_exec_guard(parent);
+    Err err;
+    int rc = stage_exec_run(argv[1], &err);
+    if (rc < 0) {
+        fprintf(stderr, "dynn stage-exec: %s\n", err.msg);
+        return 2;
+    }
+    return rc;
+}

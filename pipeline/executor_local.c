@@ -1,0 +1,188 @@
+/* pipeline/executor_local.c — the default executor: one fork server (`dynn stage-exec --serve`)
+ * per job slot, each forking a fresh stage process per job (see executor.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pipeline/executor.h"
+#include "pipeline/executor_common.h"
+
+typedef struct Server {
+    pid_t pid;    /* 0: not started (or gone) */
+    int to, from; /* its stdin (requests) and stdout (answers) */
+    int busy;
+    size_t job;
+    pid_t child;  /* the stage process, once the server said "S <pid>" */
+    char buf[256];
+    size_t len;
+} Server;
+
+typedef struct Local {
+    Executor base;
+    char *exe;
+    char **envp;
+    Server *servers;
+    size_t n_servers, n_busy;
+    int pending_signal; /* delivered to stage processes whose pid is not known yet */
+} Local;
+
+static int start_server(Local *l, Server *s, Err *err) {
+    int to[2], from[2];
+    if (pipe2(to, O_CLOEXEC)) return err_set(err, "pipe: %s", strerror(errno));
+    if (pipe2(from, O_CLOEXEC)) {
+        close(to[0]), close(to[1]);
+        return err_set(err, "pipe: %s", strerror(errno));
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, to[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, from[1], 1);
+    executor_spawn_attrs(&attr);
+    char *argv[] = {"dynn", "stage-exec", "--serve", NULL};
+    int rc = posix_spawn(&s->pid, l->exe, &fa, &attr, argv, l->envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    close(to[0]);
+    close(from[1]);
+    if (rc) {
+        close(to[1]), close(from[0]);
+        s->pid = 0;
+        return err_set(err, "cannot start %s stage-exec --serve: %s", l->exe, strerror(rc));
+    }
+    s->to = to[1];
+    s->from = from[0];
+    s->len = 0;
+    return 0;
+}
+
+static void stop_server(Server *s) {
+    if (!s->pid) return;
+    close(s->to);
+    close(s->from);
+    while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    s->pid = 0;
+}
+
+static int local_submit(Executor *ex, const ExecJob *job, Err *err) {
+    Local *l = (Local *)ex;
+    if (strpbrk(job->desc_path, "\t\n") || strpbrk(job->log_path, "\t\n"))
+        return err_set(err, "%s: paths with tabs or newlines are not supported", job->desc_path);
+    Server *s = NULL;
+    for (size_t i = 0; i < l->n_servers && !s; i++)
+        if (!l->servers[i].busy) s = &l->servers[i];
+    if (!s) return err_set(err, "local executor: all %zu slots are busy", l->n_servers);
+    if (!s->pid && start_server(l, s, err)) return -1;
+    char line[3 * 4096 + 64];
+    int n = snprintf(line, sizeof line, "RUN\t%s\t%s\n", job->desc_path, job->log_path);
+    if (n < 0 || (size_t)n >= sizeof line) return err_set(err, "%s: path too long", job->desc_path);
+    const char *p = line;
+    size_t left = (size_t)n;
+    while (left) {
+        ssize_t w = write(s->to, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            stop_server(s);
+            return err_set(err, "local executor: the stage server went away: %s", strerror(errno));
+        }
+        p += w, left -= (size_t)w;
+    }
+    s->busy = 1;
+    s->job = job->id;
+    s->child = 0;
+    l->n_busy++;
+    return 0;
+}
+
+static void finish_job(Local *l, Server *s, int status, ExecEvent *events, size_t max, int *n) {
+    if ((size_t)*n < max) events[(*n)++] = (ExecEvent){.id = s->job, .status = status};
+    s->busy = 0;
+    s->child = 0;
+    l->n_busy--;
+}
+
+/* Handles every complete line in a server's buffer. */
+static void handle_lines(Local *l, Server *s, ExecEvent *events, size_t max, int *n) {
+    char *nl;
+    while ((nl = memchr(s->buf, '\n', s->len))) {
+        *nl = '\0';
+        if (s->buf[0] == 'S') {
+            s->child = (pid_t)atol(s->buf + 2);
+            if (l->pending_signal && s->child > 0) kill(-s->child, l->pending_signal);
+        } else if (s->buf[0] == 'X' && s->busy) {
+            finish_job(l, s, atoi(s->buf + 2), events, max, n);
+        }
+        size_t used = (size_t)(nl - s->buf) + 1;
+        memmove(s->buf, s->buf + used, s->len - used);
+        s->len -= used;
+    }
+}
+
+static int local_wait(Executor *ex, int timeout_ms, int wake_fd, ExecEvent *events, size_t max, Err *err) {
+    Local *l = (Local *)ex;
+    struct pollfd fds[l->n_servers + 1];
+    size_t owner[l->n_servers + 1];
+    nfds_t nfds = 0;
+    for (size_t i = 0; i < l->n_servers; i++)
+        if (l->servers[i].busy) fds[nfds] = (struct pollfd){.fd = l->servers[i].from, .events = POLLIN}, owner[nfds++] = i;
+    if (wake_fd >= 0) fds[nfds] = (struct pollfd){.fd = wake_fd, .events = POLLIN}, owner[nfds++] = (size_t)-1;
+    int ready = poll(fds, nfds, timeout_ms);
+    if (ready < 0) return errno == EINTR ? 0 : err_set(err, "poll: %s", strerror(errno));
+    int n = 0;
+    for (nfds_t k = 0; k < nfds; k++) {
+        if (owner[k] == (size_t)-1 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        Server *s = &l->servers[owner[k]];
+        ssize_t got = read(s->from, s->buf + s->len, sizeof s->buf - s->len);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) { /* the server died: its job ends with status 255 */
+            stop_server(s);
+            if (s->busy) finish_job(l, s, 255 << 8, events, max, &n);
+            continue;
+        }
+        s->len += (size_t)got;
+        handle_lines(l, s, events, max, &n);
+    }
+    return n;
+}
+
+static void local_signal(Executor *ex, int sig) {
+    Local *l = (Local *)ex;
+    l->pending_signal = sig;
+    for (size_t i = 0; i < l->n_servers; i++)
+        if (l->servers[i].busy && l->servers[i].child > 0) kill(-l->servers[i].child, sig);
+}
+
+static size_t local_running(const Executor *ex) { return ((const Local *)ex)->n_busy; }
+
+static void local_destroy(Executor *ex) {
+    Local *l = (Local *)ex;
+    for (size_t i = 0; i < l->n_servers; i++) stop_server(&l->servers[i]);
+    free(l->servers);
+    free(l->envp);
+    free(l->exe);
+    free(l);
+}
+
+Executor *executor_local_new(const char *dynn_exe, size_t slots, Err *err) {
+    Local *l = calloc(1, sizeof *l);
+    if (!l) return err_set(err, "out of memory"), NULL;
+    l->base = (Executor){.name = "local", .submit = local_submit, .wait = local_wait, .signal = local_signal,
+                         .running = local_running, .destroy = local_destroy};
+    l->exe = strdup(dynn_exe);
+    l->envp = executor_environment();
+    l->servers = calloc(slots ? slots : 1, sizeof *l->servers);
+    l->n_servers = slots ? slots : 1;
+    if (!l->exe || !l->envp || !l->servers) {
+        local_destroy(&l->base);
+        return err_set(err, "out of memory"), NULL;
+    }
+    return &l->base;
+}

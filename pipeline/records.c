@@ -1,0 +1,242 @@
+/* pipeline/records.c — writing (stage side) and reading (runner side) of records files
+ * (see records.h). */
+#include "pipeline/records.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/store.h"
+#include "util/fs.h"
+
+#define RECORDS_MAGIC "dynn-records 1"
+
+/* ---- writing ---- */
+
+static void put_field(StrBuf *sb, const char *s) {
+    sb_append_char(sb, '\t');
+    if (!s) {
+        sb_append(sb, "\\N");
+        return;
+    }
+    for (; *s; s++) {
+        if (*s == '\\') sb_append(sb, "\\\\");
+        else if (*s == '\t') sb_append(sb, "\\t");
+        else if (*s == '\n') sb_append(sb, "\\n");
+        else sb_append_char(sb, *s);
+    }
+}
+
+static void put_number(StrBuf *sb, double v) { sb_printf(sb, "\t%.17g", v); }
+
+static int sink_metric(RecordSink *sink, const char *name, double value, const char *subnet, long long step, Err *err) {
+    RecordWriter *w = sink->self;
+    if (!name || !name[0]) return err_set(err, "a metric needs a name");
+    sb_append(&w->buf, "metric");
+    put_field(&w->buf, name);
+    put_number(&w->buf, value);
+    put_field(&w->buf, subnet);
+    sb_printf(&w->buf, "\t%lld\n", step);
+    w->n_records++;
+    return w->buf.oom ? err_set(err, "out of memory recording metric '%s'", name) : 0;
+}
+
+static int sink_measurement(RecordSink *sink, const Measurement *m, Err *err) {
+    RecordWriter *w = sink->self;
+    sb_append(&w->buf, "measurement");
+    put_field(&w->buf, m->platform ? m->platform : "");
+    put_field(&w->buf, m->subnet);
+    sb_printf(&w->buf, "\t%d\t%d", m->batch, m->threads);
+    put_field(&w->buf, m->cpus);
+    sb_printf(&w->buf, "\t%lld", m->frequency_khz);
+    put_number(&w->buf, m->energy_j);
+    sb_printf(&w->buf, "\t%zu\t", m->n_latency);
+    for (size_t i = 0; i < m->n_latency; i++) sb_printf(&w->buf, i ? ",%.17g" : "%.17g", m->latency_s[i]);
+    sb_append_char(&w->buf, '\n');
+    w->n_records++;
+    return w->buf.oom ? err_set(err, "out of memory recording a measurement") : 0;
+}
+
+static int sink_artifact(RecordSink *sink, const char *name, const char *path, const char *kind, Err *err) {
+    RecordWriter *w = sink->self;
+    if (!name || !name[0] || !kind || !kind[0]) return err_set(err, "an artifact needs a name and a kind");
+    char hash[SHA256_HEX_LEN + 1], rel[STORE_REL_MAX];
+    uint64_t size;
+    if (store_put(w->state_dir, path, hash, rel, &size, err)) return err_prefix(err, "artifact '%s'", name);
+    sb_append(&w->buf, "artifact");
+    put_field(&w->buf, name);
+    put_field(&w->buf, kind);
+    put_field(&w->buf, hash);
+    put_field(&w->buf, rel);
+    sb_printf(&w->buf, "\t%llu\n", (unsigned long long)size);
+    w->n_records++;
+    return w->buf.oom ? err_set(err, "out of memory recording artifact '%s'", name) : 0;
+}
+
+void records_writer_init(RecordWriter *w, const char *state_dir) {
+    memset(w, 0, sizeof *w);
+    w->state_dir = state_dir;
+    w->sink.self = w;
+    w->sink.metric = sink_metric;
+    w->sink.measurement = sink_measurement;
+    w->sink.artifact = sink_artifact;
+    w->sink.exit_code = -1;
+    sb_append(&w->buf, RECORDS_MAGIC "\n");
+}
+
+int records_writer_finish(RecordWriter *w, const char *path, int ok, const char *error, Err *err) {
+    if (!ok) { /* a failed stage hands back no records, only why it failed */
+        sb_clear(&w->buf);
+        sb_append(&w->buf, RECORDS_MAGIC "\n");
+    }
+    sb_append(&w->buf, "result");
+    put_field(&w->buf, ok ? "ok" : "failed");
+    sb_printf(&w->buf, "\t%d", w->sink.exit_code);
+    put_field(&w->buf, error ? error : "");
+    sb_append(&w->buf, "\nend\n");
+    if (w->buf.oom) return err_set(err, "%s: out of memory", path);
+    return fs_write_file_inplace(path, w->buf.data, w->buf.len, err); /* complete once "end" is there */
+}
+
+void records_writer_free(RecordWriter *w) { sb_free(&w->buf); }
+
+/* ---- reading ---- */
+
+/* Splits a line into tab-separated fields in place, unescaping; NULL for \N. */
+static size_t split_fields(char *line, char **fields, size_t max) {
+    size_t n = 0;
+    char *p = line;
+    while (n < max) {
+        char *start = p, *out = p;
+        while (*p && *p != '\t') {
+            if (*p == '\\' && p[1]) {
+                p++;
+                *out++ = *p == 't' ? '\t' : *p == 'n' ? '\n' : *p == 'N' ? '\x01' : *p;
+                p++;
+            } else {
+                *out++ = *p++;
+            }
+        }
+        int last = *p == '\0';
+        *out = '\0';
+        fields[n++] = (start[0] == '\x01' && start[1] == '\0') ? NULL : start;
+        if (last) break;
+        p++;
+    }
+    return n;
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static int grow(void **array, size_t n, size_t elem) {
+    if (n & (n - 1)) return 0; /* capacity is the next power of two ≥ n */
+    void *p = realloc(*array, (n ? n * 2 : 1) * elem);
+    if (!p) return -1;
+    *array = p;
+    return 0;
+}
+
+static int parse_samples(const char *text, size_t n, double **out) {
+    *out = calloc(n ? n : 1, sizeof **out);
+    if (!*out) return -1;
+    const char *p = text ? text : "";
+    for (size_t i = 0; i < n; i++) {
+        char *end;
+        (*out)[i] = strtod(p, &end);
+        if (end == p) return -1;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return 0;
+}
+
+static int parse_line(Records *r, char **f, size_t n) {
+    if (!strcmp(f[0], "metric") && n == 5) {
+        if (grow((void **)&r->metrics, r->n_metrics, sizeof *r->metrics)) return -1;
+        RecMetric *m = &r->metrics[r->n_metrics++];
+        m->name = dup_or_null(f[1]);
+        m->value = strtod(f[2] ? f[2] : "nan", NULL);
+        m->subnet = dup_or_null(f[3]);
+        m->step = strtoll(f[4] ? f[4] : "0", NULL, 10);
+        return m->name ? 0 : -1;
+    }
+    if (!strcmp(f[0], "artifact") && n == 6) {
+        if (grow((void **)&r->artifacts, r->n_artifacts, sizeof *r->artifacts)) return -1;
+        RecArtifact *a = &r->artifacts[r->n_artifacts++];
+        a->name = dup_or_null(f[1]), a->kind = dup_or_null(f[2]), a->hash = dup_or_null(f[3]), a->path = dup_or_null(f[4]);
+        a->size = strtoull(f[5] ? f[5] : "0", NULL, 10);
+        return a->name && a->kind && a->hash && a->path ? 0 : -1;
+    }
+    if (!strcmp(f[0], "measurement") && n == 10) {
+        if (grow((void **)&r->measurements, r->n_measurements, sizeof *r->measurements)) return -1;
+        Measurement *m = &r->measurements[r->n_measurements++].m;
+        memset(m, 0, sizeof *m);
+        m->platform = dup_or_null(f[1]);
+        m->subnet = dup_or_null(f[2]);
+        m->batch = atoi(f[3] ? f[3] : "0");
+        m->threads = atoi(f[4] ? f[4] : "0");
+        m->cpus = dup_or_null(f[5]);
+        m->frequency_khz = strtoll(f[6] ? f[6] : "0", NULL, 10);
+        m->energy_j = strtod(f[7] ? f[7] : "nan", NULL);
+        m->n_latency = strtoull(f[8] ? f[8] : "0", NULL, 10);
+        double *samples;
+        int rc = parse_samples(f[9], m->n_latency, &samples);
+        m->latency_s = samples;
+        return rc;
+    }
+    if (!strcmp(f[0], "result") && n == 4) {
+        r->ok = f[1] && !strcmp(f[1], "ok");
+        r->exit_code = atoi(f[2] ? f[2] : "-1");
+        r->error = dup_or_null(f[3] ? f[3] : "");
+        return r->error ? 0 : -1;
+    }
+    return -2;
+}
+
+int records_read(const char *path, Records *r, Err *err) {
+    memset(r, 0, sizeof *r);
+    r->exit_code = -1;
+    char *text;
+    size_t len;
+    if (fs_read_file(path, &text, &len, err)) return -1;
+    int rc = 0, ended = 0, line_no = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
+        line_no++;
+        if (line_no == 1) {
+            if (strcmp(line, RECORDS_MAGIC)) rc = err_set(err, "%s: not a records file", path);
+            continue;
+        }
+        if (!strcmp(line, "end")) {
+            ended = 1;
+            break;
+        }
+        char *fields[12];
+        size_t n = split_fields(line, fields, 12);
+        int prc = fields[0] ? parse_line(r, fields, n) : -2;
+        if (prc == -1) rc = err_set(err, "%s:%d: out of memory or bad values", path, line_no);
+        else if (prc == -2) rc = err_set(err, "%s:%d: unknown record", path, line_no);
+    }
+    free(text);
+    if (!rc && !ended) rc = err_set(err, "%s: incomplete records file (no 'end')", path);
+    if (rc) records_free(r);
+    return rc;
+}
+
+void records_free(Records *r) {
+    for (size_t i = 0; i < r->n_metrics; i++) free(r->metrics[i].name), free(r->metrics[i].subnet);
+    for (size_t i = 0; i < r->n_artifacts; i++) {
+        RecArtifact *a = &r->artifacts[i];
+        free(a->name), free(a->kind), free(a->hash), free(a->path);
+    }
+    for (size_t i = 0; i < r->n_measurements; i++) {
+        Measurement *m = &r->measurements[i].m;
+        free((char *)m->platform), free((char *)m->subnet), free((char *)m->cpus), free((double *)m->latency_s);
+    }
+    free(r->metrics);
+    free(r->artifacts);
+    free(r->measurements);
+    free(r->error);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,68 @@
+/* pipeline/records.h — the records file a stage process hands back to the runner.
+ *
+ * The stage process collects metrics, measurements and artifacts through a RecordSink that
+ * buffers them; at the end it writes one text file whose last line is "end": the runner empties the
+ * file before the stage starts and counts it only when that line is there, so a stage killed while
+ * writing never counts as done. The runner reads it after the process exits and commits it in one transaction. Format
+ * (one record a line, tab-separated fields; '\' escapes tab, newline and itself; \N is NULL):
+ *
+ *   dynn-records 1
+ *   metric       NAME  VALUE  SUBNET  STEP
+ *   artifact     NAME  KIND  SHA256  STORE-PATH  SIZE
+ *   measurement  PLATFORM  SUBNET  BATCH  THREADS  CPUS  FREQ_KHZ  ENERGY_J  N  S1,S2,…
+ *   result       ok|failed  EXIT_CODE  ERROR
+ *   end
+ */
+#ifndef DYNN_PIPELINE_RECORDS_H
+#define DYNN_PIPELINE_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stages/stage.h"
+#include "util/strbuf.h"
+
+typedef struct RecordWriter {
+    RecordSink sink;       /* hand &writer.sink to the stage */
+    StrBuf buf;
+    const char *state_dir; /* artifacts are copied into <state_dir>/store */
+    size_t n_records;
+} RecordWriter;
+
+void records_writer_init(RecordWriter *w, const char *state_dir);
+/* Appends the result line and writes the file. ok = the stage succeeded. */
+int records_writer_finish(RecordWriter *w, const char *path, int ok, const char *error, Err *err);
+void records_writer_free(RecordWriter *w);
+
+typedef struct RecMetric {
+    char *name, *subnet;
+    double value;
+    long long step;
+} RecMetric;
+
+typedef struct RecArtifact {
+    char *name, *kind, *hash, *path;
+    uint64_t size;
+} RecArtifact;
+
+typedef struct RecMeasurement {
+    Measurement m;         /* strings and samples owned */
+} RecMeasurement;
+
+typedef struct Records {
+    int ok;
+    int exit_code;
+    char *error;
+    RecMetric *metrics;
+    size_t n_metrics;
+    RecArtifact *artifacts;
+    size_t n_artifacts;
+    RecMeasurement *measurements;
+    size_t n_measurements;
+} Records;
+
+/* Reads a records file; a missing "end" line (a stage killed mid-write) is an error. */
+int records_read(const char *path, Records *r, Err *err);
+void records_free(Records *r);
+
+#endif

@@ -1,0 +1,27 @@
+/* pipeline/subst.h — `${name}` substitution in a YAML tree.
+ *
+ * Two passes use it. The vars pass replaces `${var}` by the value of a top-level var everywhere in
+ * the experiment file; it leaves `${matrix.KEY}` and the escape `$${` alone. The matrix pass runs on
+ * each stage instance's params and replaces `${matrix.KEY}` by that instance's value; being the last
+ * pass it also turns `$${` into a literal `${`.
+ *
+ * A scalar that is exactly `${name}` takes the var's whole value, so a var may hold a list (handy
+ * for `matrix: {seed: ${seeds}}`); inside a longer string a var must be a plain value. Unknown
+ * names are errors at the scalar's file:line:column, with the near miss suggested. */
+#ifndef DYNN_PIPELINE_SUBST_H
+#define DYNN_PIPELINE_SUBST_H
+
+#include "pipeline/ynode.h"
+
+typedef struct SubstScope {
+    const YNode *values;  /* mapping name → value */
+    size_t visible;       /* only the first `visible` pairs can be used (vars may only use earlier vars) */
+    int matrix;           /* 0: vars pass (skips ${matrix.*}); 1: matrix pass (only ${matrix.*}) */
+    int unescape;         /* turn `$${` into `${` (the last pass over a subtree) */
+    const char *owner;    /* for messages: "stage 'train'" (matrix pass) */
+} SubstScope;
+
+/* Substitutes in place; *slot may be replaced by a new node (whole-value substitution). */
+int subst_tree(YNode **slot, const SubstScope *scope, const char *file, Err *err);
+
+#endif

@@ -1,0 +1,24 @@
+/* stages/exec.h — the built-in `exec` stage type: run a command, read metrics from its output.
+ *
+ *   params:
+ *     cmd: [python3, train.py, --lr, "0.1"]   # argv (no shell); or a string with `shell: true`
+ *     shell: false
+ *     metrics: {acc: 'test acc ([0-9.]+)'}   # PCRE2; group 1 of every match → one value (step 0, 1, …)
+ *     outs: [model.bin]                       # files the command writes → artifacts
+ *     env: {LC_ALL: C}                        # added to the environment
+ *     cwd: sub/dir                            # relative to the experiment file's directory
+ *
+ * Upstream `outs` files are restored at their workspace paths before the command starts, so a
+ * command can read what the stage it needs wrote even when that stage came from the cache. */
+#ifndef DYNN_STAGES_EXEC_H
+#define DYNN_STAGES_EXEC_H
+
+#include <stddef.h>
+
+#include "stages/stage.h"
+
+/* Applies each `metrics:` pattern to text and records every match's group 1 as a number
+ * (steps 0, 1, …). A pattern that matches nothing, or a group that is not a number, is an error. */
+int exec_extract_metrics(const YNode *metrics, const char *text, size_t len, RecordSink *sink, Err *err);
+
+#endif

@@ -1,0 +1,234 @@
+/* tests/unit/test_db_schema.c — the results database: schema creation and version, WAL and
+ * foreign keys, migrations (applied once, newer databases refused), the runner's writes and cache
+ * lookups, reaping runs whose runner died, and read-only queries (writes refused). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "db/db.h"
+#include "tests/unit/testutil.h"
+
+static char *tmp;
+static char db_path[512];
+
+static int setup_each(void **state) {
+    (void)state;
+    tmp = tu_tmpdir();
+    tu_path(db_path, sizeof db_path, tmp, "results.db");
+    return 0;
+}
+
+static int teardown_each(void **state) {
+    (void)state;
+    tu_rmtree(tmp);
+    free(tmp);
+    return 0;
+}
+
+/* First cell of a query as text (NULL-safe), into out. */
+static void query1(Db *db, const char *sql, char *out, size_t size) {
+    Table t;
+    Err err;
+    if (db_query_table(db, sql, &t, &err)) fail_msg("%s: %s", sql, err.msg);
+    const Cell *c = t.n_rows ? table_cell(&t, 0, 0) : NULL;
+    snprintf(out, size, "%s", c && c->text ? c->text : "(null)");
+    table_free(&t);
+}
+
+static void test_create_and_pragmas(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    int version;
+    assert_int_equal(db_schema_version(db, &version, &err), 0);
+    assert_int_equal(version, DB_SCHEMA_VERSION);
+    char v[64];
+    query1(db, "SELECT journal_mode FROM pragma_journal_mode", v, sizeof v);
+    assert_string_equal(v, "wal");
+    query1(db, "SELECT foreign_keys FROM pragma_foreign_keys", v, sizeof v);
+    assert_string_equal(v, "1");
+    query1(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", v, sizeof v);
+    assert_string_equal(v, "8");
+    db_close(db);
+    /* opening again does not recreate anything */
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    db_close(db);
+}
+
+static void test_migrations(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    db_close(db);
+    const DbMigration next[] = {{DB_SCHEMA_VERSION + 1, "ALTER TABLE runs ADD COLUMN note TEXT;"}};
+    assert_int_equal(db_open_versioned(db_path, next, 1, DB_SCHEMA_VERSION + 1, &db, &err), 0);
+    int version;
+    assert_int_equal(db_schema_version(db, &version, &err), 0);
+    assert_int_equal(version, DB_SCHEMA_VERSION + 1);
+    char v[64];
+    query1(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'note'", v, sizeof v);
+    assert_string_equal(v, "1");
+    db_close(db);
+    /* applied once: reopening at the same version runs nothing (ALTER would fail the second time) */
+    assert_int_equal(db_open_versioned(db_path, next, 1, DB_SCHEMA_VERSION + 1, &db, &err), 0);
+    db_close(db);
+    /* this dynn (version DB_SCHEMA_VERSION) refuses the newer database */
+    assert_int_equal(db_open(db_path, &db, &err), -1);
+    assert_non_null(strstr(err.msg, "is newer than this dynn understands"));
+    /* a migration that fails leaves the version unchanged */
+    const DbMigration broken[] = {{DB_SCHEMA_VERSION + 2, "ALTER TABLE nowhere ADD COLUMN x;"}};
+    assert_int_equal(db_open_versioned(db_path, broken, 1, DB_SCHEMA_VERSION + 2, &db, &err), -1);
+    assert_non_null(strstr(err.msg, "migrating to schema version"));
+    assert_int_equal(db_open_versioned(db_path, next, 1, DB_SCHEMA_VERSION + 1, &db, &err), 0);
+    assert_int_equal(db_schema_version(db, &version, &err), 0);
+    assert_int_equal(version, DB_SCHEMA_VERSION + 1);
+    db_close(db);
+}
+
+static DbRun sample_run(const char *uuid, long long pid) {
+    return (DbRun){.uuid = uuid, .experiment = "exp", .spec_path = "exp.yaml", .spec_sha256 = "00", .started_at = 1000.0,
+                   .git_commit = "abc", .git_dirty = 0, .host = "here", .cpu_model = "cpu", .compiler = "gcc", .cflags = "-O2",
+                   .dynn_version = "0.1.0", .build_id = "0.1.0+abc", .seed = 1, .argv = "dynn run exp.yaml", .pid = pid,
+                   .pid_start = 5};
+}
+
+/* One FINISHED stage with a metric and an artifact; returns its id. */
+static int64_t finished_stage(Db *db, int64_t run, const char *name, const char *key, double ended) {
+    Err err;
+    int64_t sid;
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_insert_stage(db, run, name, name, "exec", 1, &sid, &err), 0);
+    assert_int_equal(db_insert_param(db, sid, "cmd.0", "echo", &err), 0);
+    assert_int_equal(db_insert_metric(db, sid, "acc", 0.5, NULL, 0, &err), 0);
+    assert_int_equal(db_insert_metric(db, sid, "acc", 0.75, NULL, 1, &err), 0);
+    assert_int_equal(db_insert_artifact(db, sid, "out.txt", "file", "ab12", "store/ab/12", 3, &err), 0);
+    double samples[] = {0.001, 0.002};
+    Measurement m = {.platform = "local", .subnet = "1.0", .batch = 1, .threads = 1, .energy_j = NAN, .latency_s = samples,
+                     .n_latency = 2};
+    assert_int_equal(db_insert_measurement(db, sid, &m, &err), 0);
+    DbStageState s = {.status = "FINISHED", .key = key, .started_at = ended - 1, .ended_at = ended, .exit_code = 0};
+    assert_int_equal(db_update_stage(db, sid, &s, &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    return sid;
+}
+
+static void test_writes_and_cache_lookup(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    int64_t run;
+    DbRun r = sample_run("11111111-0000-4000-8000-000000000000", 1);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_insert_run(db, &r, &run, &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    finished_stage(db, run, "a", "key1", 2000.0);
+    int64_t newer = finished_stage(db, run, "b", "key1", 3000.0);
+    int64_t sid;
+    DbArtifact *arts;
+    size_t n;
+    assert_int_equal(db_find_cached(db, "key1", &sid, &arts, &n, &err), 1);
+    assert_int_equal(sid, newer);
+    assert_int_equal(n, 1);
+    assert_string_equal(arts[0].path, "store/ab/12");
+    db_artifacts_free(arts, n);
+    assert_int_equal(db_find_cached(db, "other", &sid, &arts, &n, &err), 0);
+    char v[64];
+    query1(db, "SELECT count(*) FROM latency_samples", v, sizeof v);
+    assert_string_equal(v, "4");
+    query1(db, "SELECT energy_j IS NULL FROM measurements LIMIT 1", v, sizeof v);
+    assert_string_equal(v, "1");
+    /* the metrics table shows the last step of each series */
+    Table t;
+    assert_int_equal(db_run_metrics_table(db, run, &t, &err), 0);
+    assert_int_equal(t.n_rows, 2);
+    assert_string_equal(table_cell(&t, 0, 3)->text, "0.75");
+    table_free(&t);
+    /* foreign keys are enforced */
+    assert_int_equal(db_insert_metric(db, 9999, "x", 1.0, NULL, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "FOREIGN KEY"));
+    db_close(db);
+}
+
+static int nobody_alive(const char *host, long long pid, long long pid_start, void *ctx) {
+    (void)host, (void)pid_start, (void)ctx;
+    return pid == 2; /* run with pid 2 is "alive" */
+}
+
+static void test_reap_dead_runs(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    int64_t dead, alive, queued, running;
+    DbRun r1 = sample_run("22222222-0000-4000-8000-000000000000", 1), r2 = sample_run("33333333-0000-4000-8000-000000000000", 2);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_insert_run(db, &r1, &dead, &err), 0);
+    assert_int_equal(db_insert_run(db, &r2, &alive, &err), 0);
+    assert_int_equal(db_insert_stage(db, dead, "q", "q", "exec", 1, &queued, &err), 0);
+    assert_int_equal(db_insert_stage(db, dead, "r", "r", "exec", 1, &running, &err), 0);
+    DbStageState s = {.status = "RUNNING", .started_at = 1.0, .ended_at = NAN, .exit_code = DB_NO_EXIT_CODE};
+    assert_int_equal(db_update_stage(db, running, &s, &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    int reaped;
+    assert_int_equal(db_reap_dead_runs(db, nobody_alive, NULL, &reaped, &err), 0);
+    assert_int_equal(reaped, 1);
+    char v[128];
+    query1(db, "SELECT group_concat(status, ',') FROM (SELECT status FROM runs ORDER BY id)", v, sizeof v);
+    assert_string_equal(v, "KILLED,RUNNING");
+    query1(db, "SELECT group_concat(name || '=' || status, ',') FROM (SELECT * FROM stages ORDER BY id)", v, sizeof v);
+    assert_string_equal(v, "q=SKIPPED,r=KILLED");
+    db_close(db);
+}
+
+static void test_readonly_query(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    db_close(db);
+    assert_int_equal(db_open_readonly(db_path, &db, &err), 0);
+    Table t;
+    assert_int_equal(db_query_table(db, "INSERT INTO experiments(name, created_at) VALUES ('x', 1)", &t, &err), -1);
+    assert_non_null(strstr(err.msg, "refused: only read-only statements"));
+    assert_int_equal(db_query_table(db, "DELETE FROM runs", &t, &err), -1);
+    assert_int_equal(db_query_table(db, "DROP TABLE runs", &t, &err), -1);
+    assert_int_equal(db_query_table(db, "SELECT 1; DELETE FROM runs", &t, &err), -1);
+    assert_non_null(strstr(err.msg, "one statement at a time"));
+    assert_int_equal(db_query_table(db, "SELEC 1", &t, &err), -1);
+    assert_non_null(strstr(err.msg, "syntax error"));
+    assert_int_equal(db_query_table(db, "SELECT 1 AS one, 'a' AS s, NULL AS n, 2.5 AS r;", &t, &err), 0);
+    assert_int_equal(t.n_rows, 1);
+    assert_string_equal(t.cols[0], "one");
+    assert_int_equal(table_cell(&t, 0, 0)->type, CELL_INT);
+    assert_int_equal(table_cell(&t, 0, 1)->type, CELL_TEXT);
+    assert_int_equal(table_cell(&t, 0, 2)->type, CELL_NULL);
+    assert_int_equal(table_cell(&t, 0, 3)->type, CELL_REAL);
+    table_free(&t);
+    db_close(db);
+    char v[64];
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    query1(db, "SELECT count(*) FROM experiments", v, sizeof v);
+    assert_string_equal(v, "0");
+    db_close(db);
+    tu_path(db_path, sizeof db_path, tmp, "absent.db");
+    assert_int_equal(db_open_readonly(db_path, &db, &err), -1);
+    assert_non_null(strstr(err.msg, "no results database here"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_and_pragmas, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_migrations, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_writes_and_cache_lookup, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_reap_dead_runs, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_readonly_query, setup_each, teardown_each),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,154 @@
+/* tests/unit/test_pipeline_records.c — records files written by a stage and read back by the runner
+ * (escaping, measurements with every sample, failures, incomplete files) and the content-addressed
+ * store (equal contents stored once, read-only objects, restore). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <sys/stat.h>
+
+#include "pipeline/records.h"
+#include "pipeline/store.h"
+#include "tests/unit/testutil.h"
+
+static char *tmp;
+
+static int setup(void **state) {
+    (void)state;
+    tmp = tu_tmpdir();
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    tu_rmtree(tmp);
+    free(tmp);
+    return 0;
+}
+
+static void test_roundtrip(void **state) {
+    (void)state;
+    char path[512], out[512];
+    tu_path(path, sizeof path, tmp, "records");
+    tu_path(out, sizeof out, tmp, "model.bin");
+    tu_write_file(out, "weights", 7);
+    RecordWriter w;
+    records_writer_init(&w, tmp);
+    RecordSink *s = &w.sink;
+    Err err;
+    assert_int_equal(s->metric(s, "acc", 0.9375, NULL, 0, &err), 0);
+    assert_int_equal(s->metric(s, "odd\tname\\with\nbreaks", NAN, "0.50", 3, &err), 0);
+    double samples[] = {0.001, 0.0015, 0.00125};
+    Measurement m = {.platform = "local", .subnet = "1.00", .batch = 1, .threads = 2, .cpus = "0-1",
+                     .frequency_khz = 2400000, .energy_j = 1.5, .latency_s = samples, .n_latency = 3};
+    assert_int_equal(s->measurement(s, &m, &err), 0);
+    assert_int_equal(s->artifact(s, "model", out, "checkpoint", &err), 0);
+    s->exit_code = 0;
+    assert_int_equal(records_writer_finish(&w, path, 1, NULL, &err), 0);
+    records_writer_free(&w);
+
+    Records r;
+    assert_int_equal(records_read(path, &r, &err), 0);
+    assert_true(r.ok);
+    assert_int_equal(r.exit_code, 0);
+    assert_int_equal(r.n_metrics, 2);
+    assert_string_equal(r.metrics[0].name, "acc");
+    assert_null(r.metrics[0].subnet);
+    assert_true(r.metrics[0].value == 0.9375);
+    assert_string_equal(r.metrics[1].name, "odd\tname\\with\nbreaks");
+    assert_string_equal(r.metrics[1].subnet, "0.50");
+    assert_true(isnan(r.metrics[1].value));
+    assert_int_equal(r.metrics[1].step, 3);
+    assert_int_equal(r.n_measurements, 1);
+    const Measurement *got = &r.measurements[0].m;
+    assert_string_equal(got->platform, "local");
+    assert_string_equal(got->cpus, "0-1");
+    assert_int_equal(got->frequency_khz, 2400000);
+    assert_int_equal(got->n_latency, 3);
+    assert_true(got->latency_s[1] == 0.0015);
+    assert_int_equal(r.n_artifacts, 1);
+    /* sha256("weights") */
+    assert_string_equal(r.artifacts[0].hash, "9a129038d9a00aed0cf6a7ea059ca50a813449061ab87848cf1a13eafdf33b2c");
+    assert_string_equal(r.artifacts[0].path, "store/9a/129038d9a00aed0cf6a7ea059ca50a813449061ab87848cf1a13eafdf33b2c");
+    assert_int_equal(r.artifacts[0].size, 7);
+    assert_string_equal(r.artifacts[0].kind, "checkpoint");
+    records_free(&r);
+}
+
+static void test_artifact_hash_and_store(void **state) {
+    (void)state;
+    char src[512], dest[512], path[512];
+    tu_path(src, sizeof src, tmp, "a.txt");
+    tu_write_file(src, "abc", 3);
+    char hash[SHA256_HEX_LEN + 1], rel[STORE_REL_MAX];
+    uint64_t size;
+    Err err;
+    assert_int_equal(store_put(tmp, src, hash, rel, &size, &err), 0);
+    assert_string_equal(hash, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_string_equal(rel, "store/ba/7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_int_equal(size, 3);
+    assert_true(store_has(tmp, rel, 3));
+    assert_false(store_has(tmp, rel, 4));
+    store_abs(tmp, rel, path, sizeof path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0444);
+    /* the same content again: one object */
+    tu_path(src, sizeof src, tmp, "b.txt");
+    tu_write_file(src, "abc", 3);
+    char rel2[STORE_REL_MAX];
+    assert_int_equal(store_put(tmp, src, hash, rel2, &size, &err), 0);
+    assert_string_equal(rel, rel2);
+    char dir[512];
+    tu_path(dir, sizeof dir, tmp, "store/ba");
+    assert_int_equal(tu_count_entries(dir), 1);
+    /* restore into a new directory */
+    tu_path(dest, sizeof dest, tmp, "restored/sub/a.txt");
+    assert_int_equal(store_restore(tmp, rel, dest, &err), 0);
+    size_t len;
+    unsigned char *text = tu_read_file(dest, &len);
+    assert_non_null(text);
+    assert_int_equal(len, 3);
+    assert_memory_equal(text, "abc", 3);
+    free(text);
+}
+
+static void test_failed_and_incomplete(void **state) {
+    (void)state;
+    char path[512];
+    tu_path(path, sizeof path, tmp, "failed");
+    RecordWriter w;
+    records_writer_init(&w, tmp);
+    Err err;
+    assert_int_equal(w.sink.metric(&w.sink, "partial", 1.0, NULL, 0, &err), 0);
+    w.sink.exit_code = 3;
+    assert_int_equal(records_writer_finish(&w, path, 0, "'x' exited with status 3", &err), 0);
+    records_writer_free(&w);
+    Records r;
+    assert_int_equal(records_read(path, &r, &err), 0);
+    assert_false(r.ok);
+    assert_int_equal(r.exit_code, 3);
+    assert_string_equal(r.error, "'x' exited with status 3");
+    assert_int_equal(r.n_metrics, 0); /* a failed stage hands back no records */
+    records_free(&r);
+
+    /* a stage killed while writing: no "end" line */
+    const char *cut = "dynn-records 1\nmetric\tacc\t0.5\t\\N\t0\n";
+    tu_write_file(path, cut, strlen(cut));
+    assert_int_equal(records_read(path, &r, &err), -1);
+    assert_non_null(strstr(err.msg, "incomplete records file"));
+    tu_write_file(path, "", 0); /* emptied by the runner, never written */
+    assert_int_equal(records_read(path, &r, &err), -1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_artifact_hash_and_store),
+        cmocka_unit_test(test_failed_and_incomplete),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,223 @@
+/* util/fs.c — file-system helpers (see fs.h). */
+#include "util/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int fs_mkdir_p(const char *path, Err *err) {
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf) return err_set(err, "%s: bad directory path", path);
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        char saved = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return err_set(err, "%s: cannot create directory: %s", buf, strerror(errno));
+        buf[i] = saved;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return err_set(err, "%s: not a directory", path);
+    return 0;
+}
+
+int fs_read_file(const char *path, char **data, size_t *len, Err *err) {
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            close(fd);
+            return err_set(err, "%s: out of memory", path);
+        }
+        if (n + 1 >= cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                continue;
+            }
+            buf = bigger, cap *= 2;
+        }
+        ssize_t got = read(fd, buf + n, cap - n - 1);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            int saved = errno;
+            free(buf);
+            close(fd);
+            return err_set(err, "%s: cannot read: %s", path, strerror(saved));
+        }
+        if (got == 0) break;
+        n += (size_t)got;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len) {
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        p += n, len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void temp_name(char *out, size_t size, const char *path) {
+    snprintf(out, size, "%s.tmp.%ld", path, (long)getpid());
+}
+
+int fs_write_file_inplace(const char *path, const void *data, size_t len, Err *err) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) return err_set(err, "%s: cannot create: %s", path, strerror(errno));
+    int bad = write_all(fd, data, len);
+    int saved = errno;
+    if (close(fd) != 0 && !bad) bad = -1, saved = errno;
+    return bad ? err_set(err, "%s: cannot write: %s", path, strerror(saved)) : 0;
+}
+
+int fs_truncate_file(const char *path, Err *err) { return fs_write_file_inplace(path, "", 0, err); }
+
+int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    Sha256 h;
+    sha256_init(&h);
+    char buf[1 << 16];
+    uint64_t total = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int saved = errno;
+            close(fd);
+            return err_set(err, "%s: cannot read: %s", path, strerror(saved));
+        }
+        if (n == 0) break;
+        sha256_update(&h, buf, (size_t)n);
+        total += (uint64_t)n;
+    }
+    close(fd);
+    uint8_t digest[SHA256_BYTES];
+    sha256_final(&h, digest);
+    sha256_hex(digest, hex);
+    if (size) *size = total;
+    return 0;
+}
+
+int fs_copy_file(const char *src, const char *dst, int durable, unsigned mode, char hex[SHA256_HEX_LEN + 1],
+                 uint64_t *size, Err *err) {
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return err_set(err, "%s: cannot open: %s", src, strerror(errno));
+    char tmp[PATH_MAX + 32];
+    temp_name(tmp, sizeof tmp, dst);
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (out < 0) {
+        int saved = errno;
+        close(in);
+        return err_set(err, "%s: cannot create: %s", tmp, strerror(saved));
+    }
+    Sha256 h;
+    sha256_init(&h);
+    char buf[1 << 16];
+    uint64_t total = 0;
+    int bad = 0, saved = 0;
+    const char *culprit = src;
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            bad = 1, saved = errno;
+            break;
+        }
+        if (n == 0) break;
+        if (hex) sha256_update(&h, buf, (size_t)n);
+        if (write_all(out, buf, (size_t)n)) {
+            bad = 1, saved = errno, culprit = dst;
+            break;
+        }
+        total += (uint64_t)n;
+    }
+    close(in);
+    if (!bad && fchmod(out, mode) != 0) bad = 1, saved = errno, culprit = dst;
+    if (!bad && durable && fsync(out) != 0) bad = 1, saved = errno, culprit = dst;
+    if (close(out) != 0 && !bad) bad = 1, saved = errno, culprit = dst;
+    if (!bad && rename(tmp, dst) != 0) bad = 1, saved = errno, culprit = dst;
+    if (bad) {
+        unlink(tmp);
+        return err_set(err, "%s: cannot copy: %s", culprit, strerror(saved));
+    }
+    if (hex) {
+        uint8_t digest[SHA256_BYTES];
+        sha256_final(&h, digest);
+        sha256_hex(digest, hex);
+    }
+    if (size) *size = total;
+    return 0;
+}
+
+int fs_absolute(const char *path, char *out, size_t size, Err *err) {
+    if (path[0] == '/') {
+        if (strlen(path) >= size) return err_set(err, "%s: path too long", path);
+        snprintf(out, size, "%s", path);
+        return 0;
+    }
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return err_set(err, "cannot read the current directory: %s", strerror(errno));
+    const char *rest = path;
+    while (rest[0] == '.' && rest[1] == '/') rest += 2;
+    if (!strcmp(rest, ".")) rest = "";
+    int n = rest[0] ? snprintf(out, size, "%s/%s", cwd, rest) : snprintf(out, size, "%s", cwd);
+    if (n < 0 || (size_t)n >= size) return err_set(err, "%s: path too long", path);
+    return 0;
+}
+
+void fs_dirname(const char *path, char *out, size_t size) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(out, size, ".");
+        return;
+    }
+    size_t len = slash == path ? 1 : (size_t)(slash - path);
+    if (len >= size) len = size - 1;
+    memcpy(out, path, len);
+    out[len] = '\0';
+}
+
+int fs_join(char *out, size_t size, const char *a, const char *b) {
+    int n = b[0] == '/' ? snprintf(out, size, "%s", b) : snprintf(out, size, "%s/%s", a, b);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int fs_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int fs_remove_tree(const char *path, Err *err) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : err_set(err, "%s: %s", path, strerror(errno));
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) return err_set(err, "%s: cannot remove: %s", path, strerror(errno));
+    return 0;
+}

@@ -1,0 +1,51 @@
+/* util/fs.h — small file-system helpers: directories, whole-file reads, hashing, copying.
+ *
+ * All return 0/-1 with an Err naming the path and the OS reason. Paths are plain C strings;
+ * PATH_MAX-sized buffers are used where a path is built. */
+#ifndef DYNN_UTIL_FS_H
+#define DYNN_UTIL_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+#include "util/sha256.h"
+
+/* mkdir -p (mode 0777 before umask); an existing directory is fine. */
+int fs_mkdir_p(const char *path, Err *err);
+
+/* Reads a whole file into a malloc'd, NUL-terminated buffer (*len excludes the NUL). */
+int fs_read_file(const char *path, char **data, size_t *len, Err *err);
+
+/* Replaces a file's content in place (open with O_TRUNC, write). Not atomic: for files whose
+ * readers check completeness themselves (records files end with an "end" line). */
+int fs_write_file_inplace(const char *path, const void *data, size_t len, Err *err);
+
+/* Creates path or empties it. */
+int fs_truncate_file(const char *path, Err *err);
+
+/* SHA-256 (hex) and size of a file's content. */
+int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err);
+
+/* Copies src to dst atomically (temp + rename). With `durable`, fsyncs before the rename.
+ * mode is applied to the new file (e.g. 0444 for store objects). If hex is not NULL the content
+ * hash is computed on the way (and *size set). */
+int fs_copy_file(const char *src, const char *dst, int durable, unsigned mode, char hex[SHA256_HEX_LEN + 1],
+                 uint64_t *size, Err *err);
+
+/* Absolute form of path (relative to the current directory); does not need the path to exist and
+ * does not resolve symlinks. Writes into out[size]. */
+int fs_absolute(const char *path, char *out, size_t size, Err *err);
+
+/* Directory part of path ("." when there is none) into out[size]. */
+void fs_dirname(const char *path, char *out, size_t size);
+
+/* "a/b" into out[size]; b is returned as-is when absolute. Returns -1 if it does not fit. */
+int fs_join(char *out, size_t size, const char *a, const char *b);
+
+int fs_exists(const char *path);
+
+/* rm -rf: removes a file or a directory tree (not following symlinks); a missing path is fine. */
+int fs_remove_tree(const char *path, Err *err);
+
+#endif
