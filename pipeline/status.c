@@ -31,6 +31,7 @@ static void draw_summary(StatusPrinter *p, const RunState *rs) {
             provenance_now() - rs->started);
     fflush(p->lines);
     p->summary_shown = 1;
+    p->last_draw = provenance_now();
 }
 
 static void on_started(void *ctx, const RunState *rs) {
@@ -59,7 +60,13 @@ static void on_changed(void *ctx, const RunState *rs, size_t i) {
     draw_summary(p, rs);
 }
 
-static void on_tick(void *ctx, const RunState *rs) { draw_summary(ctx, rs); }
+/* Ticks come after every batch of events; the elapsed time only needs a redraw now and then. */
+static void on_tick(void *ctx, const RunState *rs) {
+    StatusPrinter *p = ctx;
+    double now = provenance_now();
+    if (now - p->last_draw < 0.2) return;
+    draw_summary(p, rs);
+}
 
 static void write_json(FILE *fp, const RunState *rs, const char *status) {
     JsonOut j;

@@ -14,6 +14,7 @@ typedef struct StatusPrinter {
     FILE *json;     /* NULL unless --json */
     int live;       /* redraw a summary line (a terminal) */
     int summary_shown;
+    double last_draw;
     size_t ended;   /* instances in a final state */
 } StatusPrinter;
 
