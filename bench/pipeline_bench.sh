@@ -21,7 +21,7 @@ trap 'rm -rf "$work"' EXIT
 
 gen() { # gen N FILE
   { echo "name: bench$1"; echo "stages:"
-    for ((i = 0; i < $1; i++)); do echo "  s$i: {type: exec, params: {cmd: [\"true\"]}}"; done; } > "$2"
+    for ((i = 0; i < $1; i++)); do echo "  s$i: {type: exec, params: {cmd: [\"true\", \"s$i\"]}}"; done; } > "$2"  # distinct keys
 }
 
 now() { date +%s.%N; }

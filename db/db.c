@@ -242,17 +242,37 @@ int db_finish_run(Db *db, int64_t run_id, const char *status, double ended_at, E
     return db_step_done(db, st, "finishing the run", err);
 }
 
+static void bind_time(sqlite3_stmt *st, int i, double t) {
+    if (isnan(t)) sqlite3_bind_null(st, i);
+    else sqlite3_bind_double(st, i, t);
+}
+
+/* Binds a state to ?2 … ?9 (status, key, cached_from, started_at, ended_at, exit_code, error, log). */
+static void bind_state(sqlite3_stmt *st, const DbStageState *s) {
+    db_bind_text(st, 2, s->status);
+    db_bind_text(st, 3, s->key);
+    if (s->cached_from) sqlite3_bind_int64(st, 4, s->cached_from);
+    bind_time(st, 5, s->started_at);
+    bind_time(st, 6, s->ended_at);
+    if (s->exit_code != DB_NO_EXIT_CODE) sqlite3_bind_int(st, 7, s->exit_code);
+    db_bind_text(st, 8, s->error);
+    db_bind_text(st, 9, s->log);
+}
+
 int db_insert_stage(Db *db, int64_t run_id, const char *name, const char *stage, const char *type, int threads,
-                    int64_t *stage_id, Err *err) {
+                    const DbStageState *state, int64_t *stage_id, Err *err) {
     sqlite3_stmt *st = db_stmt(db, STMT_INSERT_STAGE,
-                               "INSERT INTO stages(run_id, name, stage, type, status, threads) VALUES (?1, ?2, ?3, ?4, 'QUEUED', ?5)",
+                               "INSERT INTO stages(run_id, status, key, cached_from, started_at, ended_at, exit_code, error, "
+                               "log, name, stage, type, threads) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                                err);
     if (!st) return -1;
+    static const DbStageState queued = {.status = "QUEUED", .started_at = NAN, .ended_at = NAN, .exit_code = DB_NO_EXIT_CODE};
     sqlite3_bind_int64(st, 1, run_id);
-    db_bind_text(st, 2, name);
-    db_bind_text(st, 3, stage);
-    db_bind_text(st, 4, type);
-    sqlite3_bind_int(st, 5, threads);
+    bind_state(st, state ? state : &queued);
+    db_bind_text(st, 10, name);
+    db_bind_text(st, 11, stage);
+    db_bind_text(st, 12, type);
+    sqlite3_bind_int(st, 13, threads);
     if (db_step_done(db, st, "recording a stage", err)) return -1;
     *stage_id = sqlite3_last_insert_rowid(db->h);
     return 0;
@@ -267,11 +287,6 @@ int db_insert_param(Db *db, int64_t stage_id, const char *name, const char *valu
     return db_step_done(db, st, "recording a param", err);
 }
 
-static void bind_time(sqlite3_stmt *st, int i, double t) {
-    if (isnan(t)) sqlite3_bind_null(st, i);
-    else sqlite3_bind_double(st, i, t);
-}
-
 int db_update_stage(Db *db, int64_t stage_id, const DbStageState *s, Err *err) {
     sqlite3_stmt *st = db_stmt(db, STMT_UPDATE_STAGE,
                                "UPDATE stages SET status = ?2, key = COALESCE(?3, key), cached_from = ?4, "
@@ -280,16 +295,7 @@ int db_update_stage(Db *db, int64_t stage_id, const DbStageState *s, Err *err) {
                                err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, stage_id);
-    db_bind_text(st, 2, s->status);
-    db_bind_text(st, 3, s->key);
-    if (s->cached_from) sqlite3_bind_int64(st, 4, s->cached_from);
-    else sqlite3_bind_null(st, 4);
-    bind_time(st, 5, s->started_at);
-    bind_time(st, 6, s->ended_at);
-    if (s->exit_code != DB_NO_EXIT_CODE) sqlite3_bind_int(st, 7, s->exit_code);
-    else sqlite3_bind_null(st, 7);
-    db_bind_text(st, 8, s->error);
-    db_bind_text(st, 9, s->log);
+    bind_state(st, s);
     return db_step_done(db, st, "updating a stage", err);
 }
 

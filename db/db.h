@@ -61,15 +61,10 @@ typedef struct DbRun {
 int db_insert_run(Db *db, const DbRun *run, int64_t *run_id, Err *err);
 int db_finish_run(Db *db, int64_t run_id, const char *status, double ended_at, Err *err);
 
-/* A QUEUED stage row. */
-int db_insert_stage(Db *db, int64_t run_id, const char *name, const char *stage, const char *type, int threads,
-                    int64_t *stage_id, Err *err);
-int db_insert_param(Db *db, int64_t stage_id, const char *name, const char *value, Err *err);
-
 #define DB_NO_EXIT_CODE (-100000)
 
-/* A state change. NULL strings / NaN times / cached_from 0 / DB_NO_EXIT_CODE leave the column as
- * it is (key, log, started_at) or NULL (the others). */
+/* A stage's state. NULL strings / NaN times / cached_from 0 / DB_NO_EXIT_CODE mean NULL, except
+ * that an update leaves key, log and started_at as they are. */
 typedef struct DbStageState {
     const char *status;
     const char *key;
@@ -80,6 +75,10 @@ typedef struct DbStageState {
     const char *log;
 } DbStageState;
 
+/* A stage row in the given state (NULL: QUEUED). */
+int db_insert_stage(Db *db, int64_t run_id, const char *name, const char *stage, const char *type, int threads,
+                    const DbStageState *state, int64_t *stage_id, Err *err);
+int db_insert_param(Db *db, int64_t stage_id, const char *name, const char *value, Err *err);
 int db_update_stage(Db *db, int64_t stage_id, const DbStageState *s, Err *err);
 
 int db_insert_metric(Db *db, int64_t stage_id, const char *name, double value, const char *subnet, long long step,

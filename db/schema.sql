@@ -54,7 +54,7 @@ CREATE TABLE stages (
     log          TEXT,                       -- path of the stage's log file
     UNIQUE (run_id, name)
 );
-CREATE INDEX stages_finished_key ON stages(key) WHERE status = 'FINISHED';
+CREATE INDEX stages_finished_key ON stages(key, ended_at) WHERE status = 'FINISHED';  -- cache lookups
 
 -- A stage instance's params, flattened: "cmd.0", "env.LC_ALL", "matrix.seed".
 CREATE TABLE params (

@@ -97,7 +97,7 @@ int records_writer_finish(RecordWriter *w, const char *path, int ok, const char 
     put_field(&w->buf, error ? error : "");
     sb_append(&w->buf, "\nend\n");
     if (w->buf.oom) return err_set(err, "%s: out of memory", path);
-    return fs_write_file_inplace(path, w->buf.data, w->buf.len, err); /* complete once "end" is there */
+    return fs_overwrite_file(path, w->buf.data, w->buf.len, err); /* magic written last, "end" checked too */
 }
 
 void records_writer_free(RecordWriter *w) { sb_free(&w->buf); }

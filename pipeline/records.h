@@ -1,9 +1,10 @@
 /* pipeline/records.h — the records file a stage process hands back to the runner.
  *
  * The stage process collects metrics, measurements and artifacts through a RecordSink that
- * buffers them; at the end it writes one text file whose last line is "end": the runner empties the
- * file before the stage starts and counts it only when that line is there, so a stage killed while
- * writing never counts as done. The runner reads it after the process exits and commits it in one transaction. Format
+ * buffers them; at the end it writes one text file in place (util/fs.h fs_overwrite_file: the first
+ * byte of the magic line last). The runner spoils that byte before the stage starts and counts the
+ * file only with its magic line and its final "end" line, so a stage killed while writing never
+ * counts as done. The runner reads it after the process exits and commits it in one transaction. Format
  * (one record a line, tab-separated fields; '\' escapes tab, newline and itself; \N is NULL):
  *
  *   dynn-records 1

@@ -47,6 +47,7 @@ typedef struct Runner {
     Regex *force;
     int64_t run_id;
     char uuid[40];
+    char workdir[PATH_MAX];
     char state_dir[PATH_MAX - 512], work_dir[PATH_MAX - 256], log_dir[PATH_MAX - 256]; /* room for what is appended */
 } Runner;
 
@@ -152,7 +153,15 @@ static void flatten_params(Runner *r, const YNode *n, char *prefix, size_t len, 
     }
 }
 
-static int record_run(Runner *r, Err *err) {
+static DbStageState node_db_state(const RunNode *n) {
+    return (DbStageState){.status = node_state_name(n->state), .key = n->key[0] ? n->key : NULL, .cached_from = n->cached_from,
+                          .started_at = n->started ? n->started : NAN, .ended_at = n->ended ? n->ended : NAN,
+                          .exit_code = n->exit_code, .error = n->error, .log = n->log};
+}
+
+/* The run row, and every selected instance's row in its current state with its params. Part of the
+ * first flush: by then the first pass of cache lookups is done, so a cached stage is written once. */
+static int insert_run(Runner *r, Err *err) {
     const BuildInfo *b = dynn_build_info();
     char host[256], cpu[256];
     provenance_host(host, sizeof host);
@@ -162,7 +171,6 @@ static int record_run(Runner *r, Err *err) {
                  .cpu_model = cpu, .compiler = b->compiler, .cflags = b->cflags, .dynn_version = b->version,
                  .build_id = dynn_build_id(), .seed = r->spec->seed, .argv = r->opt->argv_text ? r->opt->argv_text : "",
                  .pid = getpid(), .pid_start = provenance_pid_start(getpid())};
-    if (db_begin(r->db, err)) return -1;
     int rc = db_insert_run(r->db, &run, &r->run_id, err);
     char prefix[PATH_MAX];
     for (size_t k = 0; k < r->dag->n && !rc; k++) {
@@ -170,7 +178,8 @@ static int record_run(Runner *r, Err *err) {
         if (!r->nodes[i].selected) continue;
         const Instance *in = &r->dag->inst[i];
         const StageSpec *st = &r->spec->stages[in->stage];
-        rc = db_insert_stage(r->db, r->run_id, in->name, st->name, st->type, in->threads, &r->nodes[i].stage_id, err);
+        DbStageState state = node_db_state(&r->nodes[i]);
+        rc = db_insert_stage(r->db, r->run_id, in->name, st->name, st->type, in->threads, &state, &r->nodes[i].stage_id, err);
         prefix[0] = '\0';
         if (!rc) flatten_params(r, in->params, prefix, 0, r->nodes[i].stage_id, &rc, err);
         if (!rc && in->bindings) {
@@ -178,8 +187,7 @@ static int record_run(Runner *r, Err *err) {
             flatten_params(r, in->bindings, prefix, strlen(prefix), r->nodes[i].stage_id, &rc, err);
         }
     }
-    if (!rc) rc = db_commit(r->db, err);
-    if (rc) db_rollback(r->db);
+    if (rc) r->run_id = 0;
     return rc;
 }
 
@@ -200,20 +208,20 @@ static int commit_records(Runner *r, const RunNode *n, Err *err) {
 
 /* Writes every pending state change (and finished stages' records) in one transaction. */
 static int flush(Runner *r, Err *err) {
-    if (!r->n_dirty) return 0;
+    if (!r->n_dirty && r->run_id) return 0;
     if (db_begin(r->db, err)) return -1;
-    int rc = 0;
+    int inserted = !r->run_id;
+    int rc = inserted ? insert_run(r, err) : 0;
     for (size_t k = 0; k < r->n_dirty && !rc; k++) {
         RunNode *n = &r->nodes[r->dirty[k]];
         if (n->records && n->state == NODE_FINISHED) rc = commit_records(r, n, err);
-        DbStageState s = {.status = node_state_name(n->state), .key = n->key[0] ? n->key : NULL,
-                          .cached_from = n->cached_from, .started_at = n->started ? n->started : NAN,
-                          .ended_at = n->ended ? n->ended : NAN, .exit_code = n->exit_code, .error = n->error, .log = n->log};
-        if (!rc) rc = db_update_stage(r->db, n->stage_id, &s, err);
+        DbStageState s = node_db_state(n);
+        if (!rc && !inserted) rc = db_update_stage(r->db, n->stage_id, &s, err);
     }
     if (!rc) rc = db_commit(r->db, err);
     if (rc) {
         db_rollback(r->db);
+        if (inserted) r->run_id = 0;
         return -1;
     }
     for (size_t k = 0; k < r->n_dirty; k++) {
@@ -255,7 +263,7 @@ static int restore_workspace_files(Runner *r, const DbArtifact *arts, size_t n) 
     for (size_t k = 0; k < n; k++) {
         if (strcmp(arts[k].kind, "file")) continue;
         char target[PATH_MAX];
-        if (fs_join(target, sizeof target, r->spec->dir, arts[k].name)) return -1;
+        if (fs_join(target, sizeof target, r->workdir, arts[k].name)) return -1;
         if (!fs_exists(target) && store_restore(r->state_dir, arts[k].path, target, NULL)) return -1;
     }
     return 0;
@@ -289,8 +297,8 @@ static int try_cache(Runner *r, size_t i, Err *err) {
 
 /* ---- starting and finishing stage processes ---- */
 
-/* Work files belong to a job slot and are reused (truncated, not deleted) from one stage to the next:
- * creating and deleting thousands of small files is what costs most on ext4. */
+/* Work files belong to a job slot and are overwritten in place from one stage to the next: new files
+ * cost an inode each and truncating a file to zero on ext4 forces a flush (see fs_overwrite_file). */
 static void job_path(const Runner *r, size_t slot, const char *ext, char *out, size_t size) {
     snprintf(out, size, "%s/%zu.%s", r->work_dir, slot, ext);
 }
@@ -340,7 +348,7 @@ static int start_job(Runner *r, size_t i, Err *err) {
                                      .path = paths[m], .hash = d->arts[a].hash, .size = d->arts[a].size};
         }
     }
-    StageDesc d = {.name = in->name, .stage = st->name, .type = st->type, .key = n->key, .workdir = r->spec->dir,
+    StageDesc d = {.name = in->name, .stage = st->name, .type = st->type, .key = n->key, .workdir = r->workdir,
                    .state_dir = r->state_dir, .log = log, .records = records, .scratch = scratch, .threads = in->threads,
                    .seed = r->spec->seed, .plugins = (const char *const *)r->spec->plugins, .n_plugins = r->spec->n_plugins,
                    .params = in->params, .inputs = inputs, .n_inputs = n_inputs};
@@ -349,7 +357,7 @@ static int start_job(Runner *r, size_t i, Err *err) {
     free(paths);
     free(inputs);
     ExecJob job = {.id = i, .desc_path = desc, .log_path = log};
-    if (!rc) rc = fs_truncate_file(records, err); /* no stale records from the slot's last stage */
+    if (!rc) rc = fs_spoil_first_byte(records, err); /* no stale records from the slot's last stage */
     if (!rc) rc = r->ex->submit(r->ex, &job, err);
     if (rc) {
         r->free_slots[r->n_free_slots++] = n->slot;
@@ -555,6 +563,7 @@ static int open_state(Runner *r, Err *err) {
     snprintf(r->work_dir, sizeof r->work_dir, "%s/work/%s", r->state_dir, r->uuid);
     snprintf(r->log_dir, sizeof r->log_dir, "%s/logs/%s", r->state_dir, r->uuid);
     if (fs_mkdir_p(r->work_dir, err)) return -1; /* logs/<run>/ is made when a first stage starts */
+    if (!getcwd(r->workdir, sizeof r->workdir)) return err_set(err, "cannot read the current directory: %s", strerror(errno));
     r->rs = (RunState){.dag = r->dag, .nodes = r->nodes, .n_selected = r->rs.n_selected, .started = provenance_now(),
                        .uuid = r->uuid, .state_dir = r->state_dir};
     memcpy(r->rs.count, (size_t[NODE_STATES]){[NODE_QUEUED] = r->rs.n_selected}, sizeof r->rs.count);
@@ -601,7 +610,6 @@ int runner_run(const Spec *spec, const Dag *dag, const RunOptions *opt, RunResul
     int rc = prepare(&r, err);
     if (!rc) rc = open_state(&r, err);
     r.rs.nodes = r.nodes;
-    if (!rc) rc = record_run(&r, err);
     if (!rc) rc = (r.ex = executor_new(opt->executor ? opt->executor : "local", opt->dynn_exe, (size_t)r.jobs, err)) ? 0 : -1;
     if (!rc) rc = catch_signals(err);
     if (!rc && opt->observer.started) opt->observer.started(opt->observer.ctx, &r.rs);
@@ -611,11 +619,11 @@ int runner_run(const Spec *spec, const Dag *dag, const RunOptions *opt, RunResul
             if (r.nodes[i].selected && r.nodes[i].state == NODE_QUEUED) set_state(&r, i, NODE_SKIPPED);
     }
     const char *status = rc ? "FAILED" : final_status(&r);
-    if (r.db && r.run_id) {
+    if (r.db) {
         Err ignored;
         int frc = rc ? 0 : flush(&r, err);
         if (frc) rc = -1, status = "FAILED";
-        if (db_begin(r.db, &ignored) == 0) {
+        if (r.run_id && db_begin(r.db, &ignored) == 0) {
             if (db_finish_run(r.db, r.run_id, status, provenance_now(), &ignored) || db_commit(r.db, &ignored)) db_rollback(r.db);
         }
     }

@@ -35,7 +35,7 @@ typedef struct StageSpec {
 
 typedef struct Spec {
     char *file;            /* path as given (messages) */
-    char *dir;             /* absolute directory of the file: where stages run */
+    char *dir;             /* absolute directory of the file: plugin paths are relative to it */
     char sha256[SHA256_HEX_LEN + 1]; /* of the file's bytes */
     YNode *root;           /* the substituted tree (owned) */
     char *name;

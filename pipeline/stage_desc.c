@@ -55,7 +55,7 @@ int stage_desc_write(const char *path, const StageDesc *d, Err *err) {
         sb_append_char(&sb, '}');
     }
     sb_append(&sb, "]}\n");
-    int rc = sb.oom ? err_set(err, "%s: out of memory", path) : fs_write_file_inplace(path, sb.data, sb.len, err);
+    int rc = sb.oom ? err_set(err, "%s: out of memory", path) : fs_overwrite_file(path, sb.data, sb.len, err);
     sb_free(&sb);
     return rc;
 }

@@ -23,15 +23,15 @@ extern char **environ;
 static const char *const exec_keys[] = {"cmd", "shell", "metrics", "outs", "env", "cwd"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
-/* A relative path that stays inside the experiment directory. */
+/* A relative path that stays inside the working directory (where `dynn run` was started). */
 static int check_relative_path(const StageCheck *c, const YNode *n, const char *what, Err *err) {
     if (n->kind != YNODE_SCALAR || !n->str[0])
         return ynode_err(err, c->file, n, "stage '%s': %s must be a non-empty path", c->stage, what);
     const char *p = n->str;
-    if (p[0] == '/') return ynode_err(err, c->file, n, "stage '%s': %s '%s' must be relative to the experiment directory", c->stage, what, p);
+    if (p[0] == '/') return ynode_err(err, c->file, n, "stage '%s': %s '%s' must be relative to the working directory", c->stage, what, p);
     for (const char *s = p; (s = strstr(s, "..")); s += 2)
         if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
-            return ynode_err(err, c->file, n, "stage '%s': %s '%s' may not leave the experiment directory", c->stage, what, p);
+            return ynode_err(err, c->file, n, "stage '%s': %s '%s' may not leave the working directory", c->stage, what, p);
     return 0;
 }
 

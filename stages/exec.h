@@ -6,7 +6,7 @@
  *     metrics: {acc: 'test acc ([0-9.]+)'}   # PCRE2; group 1 of every match → one value (step 0, 1, …)
  *     outs: [model.bin]                       # files the command writes → artifacts
  *     env: {LC_ALL: C}                        # added to the environment
- *     cwd: sub/dir                            # relative to the experiment file's directory
+ *     cwd: sub/dir                            # relative to where `dynn run` was started
  *
  * Upstream `outs` files are restored at their workspace paths before the command starts, so a
  * command can read what the stage it needs wrote even when that stage came from the cache. */

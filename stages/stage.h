@@ -68,7 +68,7 @@ typedef struct StageRun {
     const YNode *params; /* a mapping, never NULL */
     const StageInput *inputs;
     size_t n_inputs;
-    const char *workdir; /* the experiment file's directory (absolute): relative paths start here */
+    const char *workdir; /* where `dynn run` was started (absolute): relative paths start here */
     const char *scratch; /* a private directory path for files before they become artifacts: not
                           * created in advance (mkdir it when needed); removed after the stage */
     const char *log_path;

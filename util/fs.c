@@ -83,16 +83,35 @@ static void temp_name(char *out, size_t size, const char *path) {
     snprintf(out, size, "%s.tmp.%ld", path, (long)getpid());
 }
 
-int fs_write_file_inplace(const char *path, const void *data, size_t len, Err *err) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+static int pwrite_all(int fd, const char *p, size_t len, off_t offset) {
+    while (len) {
+        ssize_t n = pwrite(fd, p, len, offset);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        p += n, len -= (size_t)n, offset += n;
+    }
+    return 0;
+}
+
+int fs_overwrite_file(const char *path, const void *data, size_t len, Err *err) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0) return err_set(err, "%s: cannot create: %s", path, strerror(errno));
-    int bad = write_all(fd, data, len);
+    const char *p = data;
+    int bad = len && (pwrite_all(fd, p + 1, len - 1, 1) || ftruncate(fd, (off_t)len) || pwrite_all(fd, p, 1, 0));
+    if (!len) bad = ftruncate(fd, 0) != 0;
     int saved = errno;
-    if (close(fd) != 0 && !bad) bad = -1, saved = errno;
+    if (close(fd) != 0 && !bad) bad = 1, saved = errno;
     return bad ? err_set(err, "%s: cannot write: %s", path, strerror(saved)) : 0;
 }
 
-int fs_truncate_file(const char *path, Err *err) { return fs_write_file_inplace(path, "", 0, err); }
+int fs_spoil_first_byte(const char *path, Err *err) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return err_set(err, "%s: cannot create: %s", path, strerror(errno));
+    int bad = pwrite_all(fd, "!", 1, 0);
+    int saved = errno;
+    if (close(fd) != 0 && !bad) bad = 1, saved = errno;
+    return bad ? err_set(err, "%s: cannot write: %s", path, strerror(saved)) : 0;
+}
 
 int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

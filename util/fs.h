@@ -17,12 +17,15 @@ int fs_mkdir_p(const char *path, Err *err);
 /* Reads a whole file into a malloc'd, NUL-terminated buffer (*len excludes the NUL). */
 int fs_read_file(const char *path, char **data, size_t *len, Err *err);
 
-/* Replaces a file's content in place (open with O_TRUNC, write). Not atomic: for files whose
- * readers check completeness themselves (records files end with an "end" line). */
-int fs_write_file_inplace(const char *path, const void *data, size_t len, Err *err);
+/* Overwrites a file in place (no O_TRUNC, no new inode): every byte but the first, then the length,
+ * then the first byte. With fs_spoil_first_byte() called before, a reader that checks the first
+ * byte (a magic string) never mistakes a partly written file for a complete one. Used for the
+ * small work files rewritten for every stage: on ext4, truncating a file to zero and writing it
+ * again forces a flush (auto_da_alloc) that costs milliseconds, and new files cost an inode. */
+int fs_overwrite_file(const char *path, const void *data, size_t len, Err *err);
 
-/* Creates path or empties it. */
-int fs_truncate_file(const char *path, Err *err);
+/* Creates path (one byte) or overwrites its first byte with '!'. */
+int fs_spoil_first_byte(const char *path, Err *err);
 
 /* SHA-256 (hex) and size of a file's content. */
 int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err);

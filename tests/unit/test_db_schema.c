@@ -103,7 +103,7 @@ static int64_t finished_stage(Db *db, int64_t run, const char *name, const char 
     Err err;
     int64_t sid;
     assert_int_equal(db_begin(db, &err), 0);
-    assert_int_equal(db_insert_stage(db, run, name, name, "exec", 1, &sid, &err), 0);
+    assert_int_equal(db_insert_stage(db, run, name, name, "exec", 1, NULL, &sid, &err), 0);
     assert_int_equal(db_insert_param(db, sid, "cmd.0", "echo", &err), 0);
     assert_int_equal(db_insert_metric(db, sid, "acc", 0.5, NULL, 0, &err), 0);
     assert_int_equal(db_insert_metric(db, sid, "acc", 0.75, NULL, 1, &err), 0);
@@ -171,8 +171,8 @@ static void test_reap_dead_runs(void **state) {
     assert_int_equal(db_begin(db, &err), 0);
     assert_int_equal(db_insert_run(db, &r1, &dead, &err), 0);
     assert_int_equal(db_insert_run(db, &r2, &alive, &err), 0);
-    assert_int_equal(db_insert_stage(db, dead, "q", "q", "exec", 1, &queued, &err), 0);
-    assert_int_equal(db_insert_stage(db, dead, "r", "r", "exec", 1, &running, &err), 0);
+    assert_int_equal(db_insert_stage(db, dead, "q", "q", "exec", 1, NULL, &queued, &err), 0);
+    assert_int_equal(db_insert_stage(db, dead, "r", "r", "exec", 1, NULL, &running, &err), 0);
     DbStageState s = {.status = "RUNNING", .started_at = 1.0, .ended_at = NAN, .exit_code = DB_NO_EXIT_CODE};
     assert_int_equal(db_update_stage(db, running, &s, &err), 0);
     assert_int_equal(db_commit(db, &err), 0);

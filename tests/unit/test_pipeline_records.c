@@ -12,6 +12,7 @@
 
 #include "pipeline/records.h"
 #include "pipeline/store.h"
+#include "util/fs.h"
 #include "tests/unit/testutil.h"
 
 static char *tmp;
@@ -140,7 +141,37 @@ static void test_failed_and_incomplete(void **state) {
     tu_write_file(path, cut, strlen(cut));
     assert_int_equal(records_read(path, &r, &err), -1);
     assert_non_null(strstr(err.msg, "incomplete records file"));
-    tu_write_file(path, "", 0); /* emptied by the runner, never written */
+    tu_write_file(path, "", 0); /* never written */
+    assert_int_equal(records_read(path, &r, &err), -1);
+}
+
+/* The runner spoils the slot's old records before a stage starts; only the stage's complete
+ * rewrite (first byte last) makes the file valid again. */
+static void test_spoiled_and_overwritten(void **state) {
+    (void)state;
+    char path[512];
+    tu_path(path, sizeof path, tmp, "slot.rec");
+    const char *old = "dynn-records 1\nmetric\told\t1\t\\N\t0\nresult\tok\t0\t\nend\n";
+    Err err;
+    assert_int_equal(fs_overwrite_file(path, old, strlen(old), &err), 0);
+    Records r;
+    assert_int_equal(records_read(path, &r, &err), 0);
+    assert_string_equal(r.metrics[0].name, "old");
+    records_free(&r);
+    assert_int_equal(fs_spoil_first_byte(path, &err), 0);
+    assert_int_equal(records_read(path, &r, &err), -1); /* the old stage's records no longer count */
+    assert_non_null(strstr(err.msg, "not a records file"));
+    const char *shorter = "dynn-records 1\nresult\tok\t0\t\nend\n";
+    assert_int_equal(fs_overwrite_file(path, shorter, strlen(shorter), &err), 0);
+    size_t len;
+    unsigned char *text = tu_read_file(path, &len);
+    assert_int_equal(len, strlen(shorter)); /* the longer old content is gone */
+    free(text);
+    assert_int_equal(records_read(path, &r, &err), 0);
+    assert_int_equal(r.n_metrics, 0);
+    records_free(&r);
+    tu_path(path, sizeof path, tmp, "new.rec");
+    assert_int_equal(fs_spoil_first_byte(path, &err), 0); /* creates it */
     assert_int_equal(records_read(path, &r, &err), -1);
 }
 
@@ -149,6 +180,7 @@ int main(void) {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_artifact_hash_and_store),
         cmocka_unit_test(test_failed_and_incomplete),
+        cmocka_unit_test(test_spoiled_and_overwritten),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
