@@ -141,7 +141,7 @@ static void test_run_commands(void **state) {
     assert_int_equal(f.n, 1);
     assert_true(f.values[0] == 0.342); /* threads 3, seed 42 */
     assert_int_equal(f.n_artifacts, 1);
-    assert_string_equal(f.artifacts[0], "file:sub/out.txt"); /* named relative to the experiment directory */
+    assert_string_equal(f.artifacts[0], "file:sub/out.txt"); /* named relative to the working directory */
 
     assert_int_equal(run_exec(&r, "{cmd: 'exit 3', shell: true}", &f, NULL, 0, &err), -1);
     assert_string_equal(err.msg, "'/bin/sh' exited with status 3");
