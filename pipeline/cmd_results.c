@@ -181,6 +181,7 @@ int cmd_compare(int argc, char **argv) {
         fputs(usage, stderr);
         return 2;
     }
+    rc = 0;
     Db *db;
     if (cli_open_results("compare", a.db_path, &db)) return 1;
     Err err;

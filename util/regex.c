@@ -21,7 +21,6 @@ Regex *regex_compile(const char *pattern, const char *what, Err *err) {
         err_set(err, "%s: bad pattern '%s' at offset %zu: %s", what, pattern, (size_t)offset, (const char *)reason);
         return NULL;
     }
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* best effort: falls back to the interpreter */
     Regex *r = malloc(sizeof *r);
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     if (!r || !md) {

@@ -78,6 +78,12 @@ expect_match "show has params" 'a +cmd\.2 +echo 21 > a\.txt' "$("$DYNN" show "${
 expect_match "show --json has metrics" '"metrics":\[\{"stage":"d","subnet":null,"metric":"loss","value":0.125,"step":2,"steps":3\}' "$("$DYNN" show "$first" --db "$DB" --json)"
 scaled=$(q "SELECT uuid FROM runs WHERE argv LIKE '%scale=3' ORDER BY id LIMIT 1")
 expect_match "compare shows deltas" '^c,,value,42,63,21,50$' "$("$DYNN" compare "${first:0:8}" "${scaled:0:8}" --db "$DB" --csv)"
+for cmd in "runs" "status" "status last" "show last" "show last --json" "runs --csv"; do
+  expect_ok "dynn $cmd exits 0" "$DYNN" $cmd --db "$DB"
+done
+expect_ok "query exits 0" "$DYNN" query "SELECT 1" --db "$DB"
+expect_ok "dag exits 0" "$DYNN" dag chain.yaml --json
+expect_ok "compare exits 0" "$DYNN" compare "${first:0:8}" last --db "$DB"
 expect_fail "ambiguous or unknown run" "no run 'ffffffff'" "$DYNN" show ffffffff --db "$DB"
 before=$(q "SELECT count(*) FROM experiments")
 expect_fail "query refuses INSERT" "refused: only read-only statements" "$DYNN" query --db "$DB" "INSERT INTO experiments(name, created_at) VALUES ('x', 1)"
