@@ -45,6 +45,38 @@ int cli_unknown_option(const char *cmd, const char *arg, const char *const *know
     return 2;
 }
 
+int cli_results_args(const char *cmd, const char *usage, int max_pos, int with_limit, int argc, char **argv, ResultArgs *a) {
+    static const char *const options[] = {"--db", "--json", "--csv", "--help", "--limit"};
+    a->db_path = CLI_DEFAULT_DB;
+    a->limit = 20;
+    const char *v;
+    int r;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if ((r = cli_value(argc, argv, &i, "--db", &v))) {
+            if (r < 0) return 2;
+            a->db_path = v;
+        } else if (with_limit && (r = cli_value(argc, argv, &i, "--limit", &v))) {
+            if (r < 0 || cli_positive(cmd, "--limit", v, &a->limit)) return 2;
+        } else if (!strcmp(argv[i], "--json")) {
+            a->format = OUT_JSON;
+        } else if (!strcmp(argv[i], "--csv")) {
+            a->format = OUT_CSV;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            return cli_unknown_option(cmd, argv[i], options, with_limit ? 5 : 4 /* --limit is last */);
+        } else if (a->n_pos < max_pos) {
+            a->pos[a->n_pos++] = argv[i];
+        } else {
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    return -1;
+}
+
 void cli_print_table(const Table *t, OutFormat format, FILE *fp) {
     switch (format) {
     case OUT_TEXT: table_print_text(t, fp); break;

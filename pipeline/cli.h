@@ -27,6 +27,19 @@ int cli_unknown_option(const char *cmd, const char *arg, const char *const *know
 
 void cli_print_table(const Table *t, OutFormat format, FILE *fp);
 
+/* Arguments of the results commands (runs, status, show, compare, query): --db, --json, --csv,
+ * --limit N (when with_limit), up to max_pos positional arguments. */
+typedef struct ResultArgs {
+    const char *db_path;
+    const char *pos[2];
+    int n_pos;
+    int limit;
+    OutFormat format;
+} ResultArgs;
+
+/* Returns -1 to go on, else the exit code (0 after --help, 2 on a usage error, message printed). */
+int cli_results_args(const char *cmd, const char *usage, int max_pos, int with_limit, int argc, char **argv, ResultArgs *a);
+
 /* Opens an existing results database for the read commands (runs of dead runners are marked
  * KILLED on the way). Prints the error and returns -1. */
 int cli_open_results(const char *cmd, const char *db_path, Db **db);

@@ -8,48 +8,6 @@
 #include "pipeline/cli.h"
 #include "util/json_out.h"
 
-typedef struct ResultArgs {
-    const char *db_path;
-    const char *pos[2];
-    int n_pos;
-    int limit;
-    OutFormat format;
-} ResultArgs;
-
-static const char *const result_options[] = {"--db", "--json", "--csv", "--limit", "--help"};
-
-/* Returns -1 to go on, else an exit code. */
-static int parse_result_args(const char *cmd, const char *usage, int max_pos, int argc, char **argv, ResultArgs *a) {
-    a->db_path = CLI_DEFAULT_DB;
-    a->limit = 20;
-    const char *v;
-    int r;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if ((r = cli_value(argc, argv, &i, "--db", &v))) {
-            if (r < 0) return 2;
-            a->db_path = v;
-        } else if ((r = cli_value(argc, argv, &i, "--limit", &v))) {
-            if (r < 0 || cli_positive(cmd, "--limit", v, &a->limit)) return 2;
-        } else if (!strcmp(argv[i], "--json")) {
-            a->format = OUT_JSON;
-        } else if (!strcmp(argv[i], "--csv")) {
-            a->format = OUT_CSV;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_unknown_option(cmd, argv[i], result_options, sizeof result_options / sizeof *result_options);
-        } else if (a->n_pos < max_pos) {
-            a->pos[a->n_pos++] = argv[i];
-        } else {
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
-    return -1;
-}
-
 static int fail(const char *cmd, const Err *err) {
     fprintf(stderr, "dynn %s: %s\n", cmd, err->msg);
     return 1;
@@ -59,7 +17,7 @@ int cmd_runs(int argc, char **argv) {
     static const char usage[] = "usage: dynn runs [--db PATH] [--limit N] [--json | --csv]\n"
                                 "  Lists the most recent runs (default 20): status, time, stages ran / cached / failed.\n";
     ResultArgs a = {0};
-    int rc = parse_result_args("runs", usage, 0, argc, argv, &a);
+    int rc = cli_results_args("runs", usage, 0, 1, argc, argv, &a);
     if (rc >= 0) return rc;
     Db *db;
     if (cli_open_results("runs", a.db_path, &db)) return 1;
@@ -131,7 +89,7 @@ static int print_run(Db *db, int64_t run_id, OutFormat format, const char *const
 static int run_command(const char *cmd, int argc, char **argv, const char *usage, int needs_run, const char *const *names,
                        const TableFn *fns, size_t n) {
     ResultArgs a = {0};
-    int rc = parse_result_args(cmd, usage, 1, argc, argv, &a);
+    int rc = cli_results_args(cmd, usage, 1, 0, argc, argv, &a);
     if (rc >= 0) return rc;
     if (needs_run && !a.n_pos) {
         fputs(usage, stderr);
@@ -175,7 +133,7 @@ int cmd_compare(int argc, char **argv) {
                                 "  Metrics of two runs side by side (last step of each series), with B - A and its\n"
                                 "  percentage of A. RUN is a uuid prefix or 'last'.\n";
     ResultArgs a = {0};
-    int rc = parse_result_args("compare", usage, 2, argc, argv, &a);
+    int rc = cli_results_args("compare", usage, 2, 0, argc, argv, &a);
     if (rc >= 0) return rc;
     if (a.n_pos != 2) {
         fputs(usage, stderr);

@@ -54,6 +54,14 @@ static int parse_spec_args(const char *cmd, const char *usage, int dag_options, 
     return -1;
 }
 
+/* Arguments, then the experiment loaded and checked. Returns -1 to go on, else the exit code. */
+static int load_for(const char *cmd, const char *usage, int dag_options, int argc, char **argv, SpecArgs *a, Spec *spec,
+                    Dag *dag) {
+    int rc = parse_spec_args(cmd, usage, dag_options, argc, argv, a);
+    if (rc >= 0) return rc;
+    return cli_load_experiment(cmd, a->file, a->sets, a->n_sets, spec, dag) ? 1 : -1;
+}
+
 static size_t count_edges(const Dag *dag) {
     size_t e = 0;
     for (size_t i = 0; i < dag->n; i++) e += dag->inst[i].n_deps;
@@ -64,11 +72,10 @@ int cmd_validate(int argc, char **argv) {
     static const char usage[] = "usage: dynn validate FILE [--set KEY=VALUE]... [--json]\n"
                                 "  Checks an experiment file (keys, types, params, needs, cycles) without running anything.\n";
     SpecArgs a = {0};
-    int rc = parse_spec_args("validate", usage, 0, argc, argv, &a);
-    if (rc >= 0) return rc;
     Spec spec;
     Dag dag;
-    if (cli_load_experiment("validate", a.file, a.sets, a.n_sets, &spec, &dag)) return 1;
+    int rc = load_for("validate", usage, 0, argc, argv, &a, &spec, &dag);
+    if (rc >= 0) return rc;
     if (a.json) {
         JsonOut j;
         json_init(&j, stdout);
@@ -156,11 +163,10 @@ int cmd_dag(int argc, char **argv) {
         "  Shows the stage instances of an experiment and what each needs: a text tree (each instance under\n"
         "  the ones it needs), Graphviz with --dot (dynn dag FILE --dot | dot -Tsvg > dag.svg), or JSON.\n";
     SpecArgs a = {0};
-    int rc = parse_spec_args("dag", usage, 1, argc, argv, &a);
-    if (rc >= 0) return rc;
     Spec spec;
     Dag dag;
-    if (cli_load_experiment("dag", a.file, a.sets, a.n_sets, &spec, &dag)) return 1;
+    int rc = load_for("dag", usage, 1, argc, argv, &a, &spec, &dag);
+    if (rc >= 0) return rc;
     unsigned char *sel = malloc(dag.n + 1), *printed = calloc(dag.n + 1, 1);
     Err err;
     rc = 0;

@@ -345,27 +345,40 @@ void dag_free(Dag *dag) {
     memset(dag, 0, sizeof *dag);
 }
 
+int dag_walk(const Dag *dag, size_t start, int downstream, int (*visit)(void *ctx, size_t i), void *ctx) {
+    size_t *stack = malloc((dag->n ? dag->n : 1) * sizeof *stack), depth = 0;
+    if (!stack) return -1;
+    stack[depth++] = start;
+    while (depth) {
+        const Instance *in = &dag->inst[stack[--depth]];
+        size_t n = downstream ? in->n_users : in->n_deps;
+        const size_t *next = downstream ? in->users : in->deps;
+        for (size_t k = 0; k < n; k++)
+            if (visit(ctx, next[k])) stack[depth++] = next[k];
+    }
+    free(stack);
+    return 0;
+}
+
+static int select_once(void *ctx, size_t i) {
+    unsigned char *selected = ctx;
+    if (selected[i]) return 0;
+    return selected[i] = 1;
+}
+
 int dag_select(const Dag *dag, const char *pattern, unsigned char *selected, Err *err) {
     Regex *re = regex_compile(pattern, "--only", err);
     if (!re) return -1;
     memset(selected, 0, dag->n);
-    size_t *stack = malloc((dag->n ? dag->n : 1) * sizeof *stack), depth = 0, matched = 0;
-    if (!stack) {
-        regex_free(re);
-        return err_set(err, "out of memory");
-    }
-    for (size_t i = 0; i < dag->n; i++) {
+    size_t matched = 0;
+    int rc = 0;
+    for (size_t i = 0; i < dag->n && !rc; i++) {
         if (!regex_matches(re, dag->inst[i].name)) continue;
         matched++;
-        if (!selected[i]) selected[i] = 1, stack[depth++] = i;
-        while (depth) {
-            const Instance *in = &dag->inst[stack[--depth]];
-            for (size_t k = 0; k < in->n_deps; k++)
-                if (!selected[in->deps[k]]) selected[in->deps[k]] = 1, stack[depth++] = in->deps[k];
-        }
+        if (!selected[i]) selected[i] = 1, rc = dag_walk(dag, i, 0, select_once, selected);
     }
-    free(stack);
     regex_free(re);
+    if (rc) return err_set(err, "out of memory");
     if (!matched) return err_set(err, "--only '%s' matches no stage of %s", pattern, dag->spec->file);
     return 0;
 }

@@ -40,6 +40,11 @@ typedef struct Dag {
 int dag_build(const Spec *spec, Dag *dag, Err *err);
 void dag_free(Dag *dag);
 
+/* Walks from `start` along deps (upstream) or users (downstream). visit(ctx, i) decides whether
+ * instance i is taken and walked through; it must say yes at most once per instance (it keeps its
+ * own marks). `start` itself is not visited. Returns -1 when out of memory. */
+int dag_walk(const Dag *dag, size_t start, int downstream, int (*visit)(void *ctx, size_t i), void *ctx);
+
 /* --only: selected[i] = 1 for instances whose name matches the PCRE2 pattern and everything they
  * need (transitively). A pattern that matches nothing is an error. */
 int dag_select(const Dag *dag, const char *pattern, unsigned char *selected, Err *err);

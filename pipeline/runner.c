@@ -106,22 +106,16 @@ static void set_error(RunNode *n, const char *msg) {
     n->error = strdup(msg);
 }
 
-/* Everything downstream of a failed or killed instance can no longer run. */
-static void skip_users(Runner *r, size_t i) {
-    size_t *stack = malloc(r->dag->n * sizeof *stack), depth = 0;
-    if (!stack) return;
-    stack[depth++] = i;
-    while (depth) {
-        const Instance *in = &r->dag->inst[stack[--depth]];
-        for (size_t k = 0; k < in->n_users; k++) {
-            size_t u = in->users[k];
-            if (!r->nodes[u].selected || r->nodes[u].state != NODE_QUEUED) continue;
-            set_state(r, u, NODE_SKIPPED);
-            stack[depth++] = u;
-        }
-    }
-    free(stack);
+static int skip_queued(void *ctx, size_t u) {
+    Runner *r = ctx;
+    if (!r->nodes[u].selected || r->nodes[u].state != NODE_QUEUED) return 0;
+    set_state(r, u, NODE_SKIPPED);
+    return 1;
 }
+
+/* Everything downstream of a failed or killed instance can no longer run (the final sweep marks
+ * them anyway if memory runs out here). */
+static void skip_users(Runner *r, size_t i) { dag_walk(r->dag, i, 1, skip_queued, r); }
 
 static void release_users(Runner *r, size_t i) {
     const Instance *in = &r->dag->inst[i];

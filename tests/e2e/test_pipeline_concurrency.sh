@@ -8,7 +8,7 @@ DB=$W/shared/results.db
 
 for x in a b; do
   { echo "name: conc_$x"; echo "stages:"
-    for i in $(seq 60); do echo "  s$i: {type: exec, params: {cmd: [echo, 'v=$i'], metrics: {v: 'v=(\\d+)'}}}"; done; } > $x.yaml
+    for i in $(seq 60); do echo "  s$i: {type: exec, params: {cmd: [echo, '$x', 'v=$i'], metrics: {v: 'v=(\\d+)'}}}"; done; } > $x.yaml  # distinct keys: no cache hits across the two
 done
 "$DYNN" run a.yaml -j 2 --db "$DB" > a.out 2>&1 & pa=$!
 "$DYNN" run b.yaml -j 2 --db "$DB" > b.out 2>&1 & pb=$!

@@ -142,6 +142,14 @@ expect_eq "the run is FAILED" "FAILED" "$(q "SELECT status FROM runs ORDER BY id
 json=$("$DYNN" run chain.yaml --json 2>/dev/null)
 expect_match "--json summary" '^\{"run":"[0-9a-f-]{36}","status":"FINISHED".*"counts":\{"QUEUED":0,"RUNNING":0,"FINISHED":0,"CACHED":4' "$json"
 
+# on a terminal: a live summary line redrawn under the state lines
+if command -v script > /dev/null; then
+  tty_out=$(script -qec "$DYNN run chain.yaml --force '^d$'" /dev/null 2>&1)
+  expect_match "live summary on a TTY" $'[0-9]+/4 done · [0-9]+ running · [0-9]+ queued · 0 failed · [0-9.]+ s\r\033\\[K' "$tty_out"
+  plain=$("$DYNN" run chain.yaml --force '^d$' 2>&1)
+  printf '%s' "$plain" | grep -q $'\033' && fail "no escape codes when not a terminal" || pass "no escape codes when not a terminal"
+fi
+
 # the spawn executor (one dynn process per stage) gives the same results
 "$DYNN" run chain.yaml --force --executor spawn > /dev/null 2>&1
 expect_eq "spawn executor" "a=FINISHED b=FINISHED c=FINISHED d=FINISHED" "$(states)"

@@ -1,11 +1,29 @@
 /* tests/unit/pipeline_testutil.h — helpers for the pipeline unit tests (header-only, static inline):
- * write an experiment text to a temporary file and load it as Spec (+ Dag).
+ * a temporary directory per test group, an experiment text written to a file and loaded as Spec
+ * (+ Dag), lookups of instances and edges.
  * Include after <cmocka.h> and tests/unit/testutil.h. */
 #ifndef DYNN_TESTS_UNIT_PIPELINE_TESTUTIL_H
 #define DYNN_TESTS_UNIT_PIPELINE_TESTUTIL_H
 
 #include "pipeline/dag.h"
 #include "pipeline/spec.h"
+
+/* A fresh temporary directory per test group: pt_setup / pt_teardown as cmocka group fixtures. */
+static char *pt_tmp __attribute__((unused));
+
+static inline int pt_setup(void **state) {
+    (void)state;
+    pt_tmp = tu_tmpdir();
+    return 0;
+}
+
+static inline int pt_teardown(void **state) {
+    (void)state;
+    tu_rmtree(pt_tmp);
+    free(pt_tmp);
+    pt_tmp = NULL;
+    return 0;
+}
 
 /* Writes text to <dir>/exp.yaml and loads it; the path lands in path[size]. Returns spec_load's
  * result (then dag_build's when dag is not NULL). On failure nothing needs freeing. */

@@ -13,21 +13,6 @@
 #include "tests/unit/pipeline_testutil.h"
 #include "util/strbuf.h"
 
-static char *tmp;
-
-static int setup(void **state) {
-    (void)state;
-    tmp = tu_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
-    return 0;
-}
-
 static const char experiment[] =
     "stages:\n"
     "  prep: {type: exec, params: {cmd: [echo, prep]}}\n"
@@ -48,7 +33,7 @@ static void test_matrix_expansion(void **state) {
     Spec spec;
     Dag dag;
     Err err;
-    assert_int_equal(pt_load(tmp, experiment, NULL, 0, &spec, &dag, &err), 0);
+    assert_int_equal(pt_load(pt_tmp, experiment, NULL, 0, &spec, &dag, &err), 0);
     assert_int_equal(dag.n, 1 + 4 + 2 + 1);
     /* first key outermost, values in file order */
     assert_string_equal(dag.inst[1].name, "train@method=uniform,seed=1");
@@ -70,7 +55,7 @@ static void test_needs_join_and_fan_in(void **state) {
     Spec spec;
     Dag dag;
     Err err;
-    assert_int_equal(pt_load(tmp, experiment, NULL, 0, &spec, &dag, &err), 0);
+    assert_int_equal(pt_load(pt_tmp, experiment, NULL, 0, &spec, &dag, &err), 0);
     /* every train instance needs prep */
     assert_true(pt_depends(&dag, "train@method=incremental,seed=2", "prep"));
     /* eval@seed=1 joins on seed: both methods with seed 1, not seed 2 */
@@ -96,7 +81,7 @@ static void test_topological_order(void **state) {
     Spec spec;
     Dag dag;
     Err err;
-    assert_int_equal(pt_load(tmp, experiment, NULL, 0, &spec, &dag, &err), 0);
+    assert_int_equal(pt_load(pt_tmp, experiment, NULL, 0, &spec, &dag, &err), 0);
     size_t *position = calloc(dag.n, sizeof *position);
     for (size_t k = 0; k < dag.n; k++) position[dag.order[k]] = k;
     for (size_t i = 0; i < dag.n; i++)
@@ -117,7 +102,7 @@ static void test_cycle_is_printed(void **state) {
                        "  b: {type: exec, needs: a, params: {cmd: [x]}}\n"
                        "  c: {type: exec, needs: b, params: {cmd: [x]}}\n"
                        "  d: {type: exec, needs: [c], params: {cmd: [x]}}\n";
-    assert_int_equal(pt_load(tmp, text, NULL, 0, &spec, &dag, &err), -1);
+    assert_int_equal(pt_load(pt_tmp, text, NULL, 0, &spec, &dag, &err), -1);
     assert_string_equal(pt_msg(&err), "3:34: stages form a cycle: a -> d -> c -> b -> a");
 }
 
@@ -126,7 +111,7 @@ static void test_only_selects_dependencies(void **state) {
     Spec spec;
     Dag dag;
     Err err;
-    assert_int_equal(pt_load(tmp, experiment, NULL, 0, &spec, &dag, &err), 0);
+    assert_int_equal(pt_load(pt_tmp, experiment, NULL, 0, &spec, &dag, &err), 0);
     unsigned char sel[8];
     assert_int_equal(dag_select(&dag, "^eval@seed=1$", sel, &err), 0);
     size_t selected = 0;
@@ -160,7 +145,7 @@ static void test_large_dag_is_fast(void **state) {
     Spec spec;
     Dag dag;
     Err err;
-    assert_int_equal(pt_load(tmp, sb_str(&sb), NULL, 0, &spec, &dag, &err), 0);
+    assert_int_equal(pt_load(pt_tmp, sb_str(&sb), NULL, 0, &spec, &dag, &err), 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
     assert_int_equal(dag.n, 40000);
@@ -181,5 +166,5 @@ int main(void) {
         cmocka_unit_test(test_only_selects_dependencies),
         cmocka_unit_test(test_large_dag_is_fast),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pt_setup, pt_teardown);
 }

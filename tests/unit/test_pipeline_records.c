@@ -14,30 +14,16 @@
 #include "pipeline/store.h"
 #include "util/fs.h"
 #include "tests/unit/testutil.h"
-
-static char *tmp;
-
-static int setup(void **state) {
-    (void)state;
-    tmp = tu_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
-    return 0;
-}
+#include "tests/unit/pipeline_testutil.h"
 
 static void test_roundtrip(void **state) {
     (void)state;
     char path[512], out[512];
-    tu_path(path, sizeof path, tmp, "records");
-    tu_path(out, sizeof out, tmp, "model.bin");
+    tu_path(path, sizeof path, pt_tmp, "records");
+    tu_path(out, sizeof out, pt_tmp, "model.bin");
     tu_write_file(out, "weights", 7);
     RecordWriter w;
-    records_writer_init(&w, tmp);
+    records_writer_init(&w, pt_tmp);
     RecordSink *s = &w.sink;
     Err err;
     assert_int_equal(s->metric(s, "acc", 0.9375, NULL, 0, &err), 0);
@@ -82,33 +68,33 @@ static void test_roundtrip(void **state) {
 static void test_artifact_hash_and_store(void **state) {
     (void)state;
     char src[512], dest[512], path[512];
-    tu_path(src, sizeof src, tmp, "a.txt");
+    tu_path(src, sizeof src, pt_tmp, "a.txt");
     tu_write_file(src, "abc", 3);
     char hash[SHA256_HEX_LEN + 1], rel[STORE_REL_MAX];
     uint64_t size;
     Err err;
-    assert_int_equal(store_put(tmp, src, hash, rel, &size, &err), 0);
+    assert_int_equal(store_put(pt_tmp, src, hash, rel, &size, &err), 0);
     assert_string_equal(hash, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_string_equal(rel, "store/ba/7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_int_equal(size, 3);
-    assert_true(store_has(tmp, rel, 3));
-    assert_false(store_has(tmp, rel, 4));
-    store_abs(tmp, rel, path, sizeof path);
+    assert_true(store_has(pt_tmp, rel, 3));
+    assert_false(store_has(pt_tmp, rel, 4));
+    store_abs(pt_tmp, rel, path, sizeof path);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0444);
     /* the same content again: one object */
-    tu_path(src, sizeof src, tmp, "b.txt");
+    tu_path(src, sizeof src, pt_tmp, "b.txt");
     tu_write_file(src, "abc", 3);
     char rel2[STORE_REL_MAX];
-    assert_int_equal(store_put(tmp, src, hash, rel2, &size, &err), 0);
+    assert_int_equal(store_put(pt_tmp, src, hash, rel2, &size, &err), 0);
     assert_string_equal(rel, rel2);
     char dir[512];
-    tu_path(dir, sizeof dir, tmp, "store/ba");
+    tu_path(dir, sizeof dir, pt_tmp, "store/ba");
     assert_int_equal(tu_count_entries(dir), 1);
     /* restore into a new directory */
-    tu_path(dest, sizeof dest, tmp, "restored/sub/a.txt");
-    assert_int_equal(store_restore(tmp, rel, dest, &err), 0);
+    tu_path(dest, sizeof dest, pt_tmp, "restored/sub/a.txt");
+    assert_int_equal(store_restore(pt_tmp, rel, dest, &err), 0);
     size_t len;
     unsigned char *text = tu_read_file(dest, &len);
     assert_non_null(text);
@@ -120,9 +106,9 @@ static void test_artifact_hash_and_store(void **state) {
 static void test_failed_and_incomplete(void **state) {
     (void)state;
     char path[512];
-    tu_path(path, sizeof path, tmp, "failed");
+    tu_path(path, sizeof path, pt_tmp, "failed");
     RecordWriter w;
-    records_writer_init(&w, tmp);
+    records_writer_init(&w, pt_tmp);
     Err err;
     assert_int_equal(w.sink.metric(&w.sink, "partial", 1.0, NULL, 0, &err), 0);
     w.sink.exit_code = 3;
@@ -150,7 +136,7 @@ static void test_failed_and_incomplete(void **state) {
 static void test_spoiled_and_overwritten(void **state) {
     (void)state;
     char path[512];
-    tu_path(path, sizeof path, tmp, "slot.rec");
+    tu_path(path, sizeof path, pt_tmp, "slot.rec");
     const char *old = "dynn-records 1\nmetric\told\t1\t\\N\t0\nresult\tok\t0\t\nend\n";
     Err err;
     assert_int_equal(fs_overwrite_file(path, old, strlen(old), &err), 0);
@@ -170,7 +156,7 @@ static void test_spoiled_and_overwritten(void **state) {
     assert_int_equal(records_read(path, &r, &err), 0);
     assert_int_equal(r.n_metrics, 0);
     records_free(&r);
-    tu_path(path, sizeof path, tmp, "new.rec");
+    tu_path(path, sizeof path, pt_tmp, "new.rec");
     assert_int_equal(fs_spoil_first_byte(path, &err), 0); /* creates it */
     assert_int_equal(records_read(path, &r, &err), -1);
 }
@@ -182,5 +168,5 @@ int main(void) {
         cmocka_unit_test(test_failed_and_incomplete),
         cmocka_unit_test(test_spoiled_and_overwritten),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pt_setup, pt_teardown);
 }

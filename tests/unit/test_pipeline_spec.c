@@ -13,21 +13,11 @@
 #include "tests/unit/testutil.h"
 #include "tests/unit/pipeline_testutil.h"
 
-static char *tmp;
-
+/* The bad files are named relative to the repository root. */
 static int setup(void **state) {
-    (void)state;
     const char *root = getenv("DYNN_ROOT");
     if (root && chdir(root) != 0) return -1;
-    tmp = tu_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
-    return 0;
+    return pt_setup(state);
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
@@ -121,7 +111,7 @@ static void test_vars_defaults_and_escapes(void **state) {
     Spec spec;
     Dag dag;
     Err err;
-    assert_int_equal(pt_load(tmp, good, NULL, 0, &spec, &dag, &err), 0);
+    assert_int_equal(pt_load(pt_tmp, good, NULL, 0, &spec, &dag, &err), 0);
     assert_string_equal(spec.name, "demo");
     assert_int_equal(spec.seed, 7);
     assert_int_equal(spec.n_stages, 2);
@@ -147,7 +137,7 @@ static void test_set_overrides(void **state) {
     Dag dag;
     Err err;
     const char *sets[] = {"greeting=bye", "seeds=[4, 5, 6]"};
-    assert_int_equal(pt_load(tmp, good, sets, 2, &spec, &dag, &err), 0);
+    assert_int_equal(pt_load(pt_tmp, good, sets, 2, &spec, &dag, &err), 0);
     assert_string_equal(ynode_get(dag.inst[0].params, "cmd")->items[1]->str, "bye world"); /* later vars see it */
     assert_int_equal(dag.n, 4);
     assert_string_equal(dag.inst[3].name, "loop@seed=6");
@@ -155,11 +145,11 @@ static void test_set_overrides(void **state) {
     spec_free(&spec);
 
     const char *typo[] = {"greting=x"};
-    assert_int_equal(pt_load(tmp, good, typo, 1, &spec, &dag, &err), -1);
+    assert_int_equal(pt_load(pt_tmp, good, typo, 1, &spec, &dag, &err), -1);
     assert_non_null(strstr(err.msg, "--set greting=x: "));
     assert_non_null(strstr(err.msg, "has no var 'greting' (did you mean 'greeting'?)"));
     const char *malformed[] = {"greeting"};
-    assert_int_equal(pt_load(tmp, good, malformed, 1, &spec, &dag, &err), -1);
+    assert_int_equal(pt_load(pt_tmp, good, malformed, 1, &spec, &dag, &err), -1);
     assert_string_equal(err.msg, "--set 'greeting': expected KEY=VALUE");
 }
 
@@ -171,7 +161,7 @@ static void test_aliases_are_copied(void **state) {
     const char *text = "stages:\n"
                        "  a: {type: exec, params: &p {cmd: [echo, shared]}}\n"
                        "  b: {type: exec, params: *p}\n";
-    assert_int_equal(pt_load(tmp, text, NULL, 0, &spec, &dag, &err), 0);
+    assert_int_equal(pt_load(pt_tmp, text, NULL, 0, &spec, &dag, &err), 0);
     assert_string_equal(ynode_get(dag.inst[1].params, "cmd")->items[1]->str, "shared");
     dag_free(&dag);
     spec_free(&spec);
@@ -206,5 +196,5 @@ int main(void) {
         cmocka_unit_test(test_aliases_are_copied),
         cmocka_unit_test(test_positions_and_canonical_json),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, pt_teardown);
 }
