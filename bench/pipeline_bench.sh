@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # bench/pipeline_bench.sh — runner overhead: N independent exec stages running `true`, at -j 2.
 #
-# For each N (default: 500 5000) it generates an experiment file, then times
-#   1. a cold run (empty results database): every stage runs in its own process;
-#   2. a fully cached re-run: every stage is a cache hit, nothing runs.
-# with both executors (local fork server, the default; spawn = one `dynn stage-exec` per stage).
-# Wall times are the best of REPEAT runs (default 3). Reference points from the issue, same machine
-# class: Snakemake 7.21 ≈ 14 s cold / ≈ 1 s cached, GNU make ≈ 0.6 s cold, for 500 such jobs.
+# For each N (default: 500 5000) it generates an experiment file (every stage a distinct command,
+# so every stage has its own cache key), then times
+#   cold:   a run on a fresh results database: every stage runs in its own process;
+#   cached: the same again: every stage is a cache hit, nothing runs;
+# with both executors (local: fork server per slot, the default; spawn: one `dynn stage-exec` per
+# stage). Each cold run gets a fresh state directory, removed only at the end: deleting the last one
+# just before would make ext4's inode allocator skip thousands of recently freed inodes, a cost of
+# the benchmark loop rather than of dynn. Wall times are the best of REPEAT runs (default 3), and
+# every run's exit status is checked. Reference points from the issue (same kind of machine, 500
+# such jobs): Snakemake 7.21 ≈ 14 s cold, ≈ 1 s cached; GNU make ≈ 0.6 s.
 #
 # Usage: bench/pipeline_bench.sh [N ...]     Env: DYNN (binary), REPEAT, EXECUTORS ("local spawn")
 set -euo pipefail
@@ -21,30 +25,32 @@ trap 'rm -rf "$work"' EXIT
 
 gen() { # gen N FILE
   { echo "name: bench$1"; echo "stages:"
-    for ((i = 0; i < $1; i++)); do echo "  s$i: {type: exec, params: {cmd: [\"true\", \"s$i\"]}}"; done; } > "$2"  # distinct keys
+    for ((i = 0; i < $1; i++)); do echo "  s$i: {type: exec, params: {cmd: [\"true\", \"s$i\"]}}"; done; } > "$2"
 }
 
 now() { date +%s.%N; }
 
-best_of() { # best_of SETUP_CMD RUN_CMD... : minimum wall time over REPEAT runs
-  local setup=$1; shift
-  local best= t0 t1 t
-  for ((r = 0; r < REPEAT; r++)); do
-    eval "$setup"
-    t0=$(now); "$@" > /dev/null; t1=$(now)
-    t=$(echo "$t1 - $t0" | bc -l)
-    if [ -z "$best" ] || (( $(echo "$t < $best" | bc -l) )); then best=$t; fi
-  done
-  printf '%.3f' "$best"
+# timed N EXECUTOR DB: wall seconds of one `dynn run`, which must succeed.
+timed() {
+  local t0 t1
+  t0=$(now)
+  if ! "$DYNN" run "$work/bench$1.yaml" -j 2 --executor "$2" --db "$3" > "$work/last.out" 2>&1; then
+    echo "bench: dynn run failed:" >&2; tail -5 "$work/last.out" >&2; exit 1
+  fi
+  t1=$(now)
+  echo "$t1 - $t0" | bc -l
 }
 
-printf '%-8s %-7s %10s %10s %14s\n' stages executor cold_s cached_s cold_ms/stage
+min() { printf '%s\n' "$@" | sort -g | head -1; }
+
+printf '%-8s %-9s %9s %9s %14s\n' stages executor cold_s cached_s cold_ms/stage
 for n in "${sizes[@]}"; do
   gen "$n" "$work/bench$n.yaml"
   for ex in $EXECUTORS; do
-    db="$work/$ex-$n/results.db"
-    cold=$(best_of "rm -rf '$work/$ex-$n'" "$DYNN" run "$work/bench$n.yaml" -j 2 --executor "$ex" --db "$db")
-    cached=$(best_of ":" "$DYNN" run "$work/bench$n.yaml" -j 2 --executor "$ex" --db "$db")
-    printf '%-8s %-7s %10s %10s %14.3f\n' "$n" "$ex" "$cold" "$cached" "$(echo "$cold * 1000 / $n" | bc -l)"
+    cold=() cached=()
+    for ((r = 0; r < REPEAT; r++)); do cold+=("$(timed "$n" "$ex" "$work/$ex-$n-$r/results.db")"); done
+    for ((r = 0; r < REPEAT; r++)); do cached+=("$(timed "$n" "$ex" "$work/$ex-$n-0/results.db")"); done
+    c=$(min "${cold[@]}"); h=$(min "${cached[@]}")
+    printf '%-8s %-9s %9.3f %9.3f %14.3f\n' "$n" "$ex" "$c" "$h" "$(echo "$c * 1000 / $n" | bc -l)"
   done
 done

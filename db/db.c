@@ -119,7 +119,17 @@ static int open_connection(const char *path, int readonly, Db **out, Err *err) {
     sqlite3_extended_result_codes(db->h, 1);
     const char *pragmas = readonly ? "PRAGMA query_only = ON; PRAGMA foreign_keys = ON;"
                                    : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
-    if (exec_sql(db, pragmas, "configuring the connection", err)) {
+    /* Switching a new database to WAL needs it to itself for a moment, and SQLite answers BUSY
+     * without waiting when another process is doing the same: retry within the busy timeout. */
+    int rc;
+    for (int waited = 0;; waited += 10) {
+        rc = sqlite3_exec(db->h, pragmas, NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) break;
+        if (waited >= DB_BUSY_TIMEOUT_MS) break;
+        sqlite3_sleep(10);
+    }
+    if (rc != SQLITE_OK) {
+        db_fail(db, "configuring the connection", err);
         db_close(db);
         return -1;
     }
@@ -406,6 +416,16 @@ int db_find_cached(Db *db, const char *key, int64_t *stage_id, DbArtifact **arts
         return rc == SQLITE_ROW ? err_set(err, "out of memory") : db_fail(db, "reading cached artifacts", err);
     }
     return 1;
+}
+
+int db_run_is_over(Db *db, const char *uuid, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_RUN_IS_OVER, "SELECT count(*) FROM runs WHERE uuid = ?1 AND status <> 'RUNNING'", err);
+    if (!st) return -1;
+    db_bind_text(st, 1, uuid);
+    int rc = sqlite3_step(st);
+    int over = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? over : db_fail(db, "looking up a run", err);
 }
 
 int db_reap_dead_runs(Db *db, DbRunAlive alive, void *ctx, int *reaped, Err *err) {

@@ -101,6 +101,10 @@ void db_artifacts_free(DbArtifact *arts, size_t n);
 typedef int (*DbRunAlive)(const char *host, long long pid, long long pid_start, void *ctx);
 int db_reap_dead_runs(Db *db, DbRunAlive alive, void *ctx, int *reaped, Err *err);
 
+/* 1 when the run with this uuid is recorded and over (not RUNNING), 0 when it is RUNNING or not
+ * recorded (yet), -1 on error. */
+int db_run_is_over(Db *db, const char *uuid, Err *err);
+
 /* ---- read side (db/db_read.c) ---- */
 
 /* "last", or a unique prefix of a run uuid. */

@@ -2,6 +2,7 @@
  * (see runner.h). */
 #include "pipeline/runner.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -545,6 +546,23 @@ static int prepare(Runner *r, Err *err) {
     return 0;
 }
 
+/* Work directories of runs that are over but still have one (their runner was killed) are removed;
+ * a directory without a run row may belong to a run starting right now, and stays. */
+static void remove_stale_work(Runner *r) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/work", r->state_dir);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || db_run_is_over(r->db, e->d_name, NULL) != 1) continue;
+        char path[PATH_MAX + 256];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        fs_remove_tree(path, NULL);
+    }
+    closedir(d);
+}
+
 static int open_state(Runner *r, Err *err) {
     char db_abs[PATH_MAX];
     if (fs_absolute(r->opt->db_path, db_abs, sizeof db_abs, err)) return -1;
@@ -553,6 +571,7 @@ static int open_state(Runner *r, Err *err) {
     if (db_open(db_abs, &r->db, err)) return -1;
     int reaped;
     if (db_reap_dead_runs(r->db, provenance_run_alive, NULL, &reaped, err)) return -1;
+    remove_stale_work(r);
     if (uuid_v4(r->uuid, err)) return -1;
     snprintf(r->work_dir, sizeof r->work_dir, "%s/work/%s", r->state_dir, r->uuid);
     snprintf(r->log_dir, sizeof r->log_dir, "%s/logs/%s", r->state_dir, r->uuid);

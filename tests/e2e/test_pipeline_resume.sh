@@ -37,6 +37,7 @@ expect_eq "first ran once in all" 1 "$(wc -l < first.runs | tr -d ' ')"
 expect_eq "long ran twice (killed, then again)" 2 "$(wc -l < long.runs | tr -d ' ')"
 expect_eq "the dead run is marked KILLED" "KILLED FINISHED" "$(q "SELECT status FROM runs ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "its running stage too" "KILLED" "$(q "SELECT status FROM stages WHERE run_id = 1 AND name = 'long'")"
+expect_eq "its work files are cleaned up" "0" "$(ls .dynn/work | wc -l | tr -d ' ')"
 
 # Ctrl-C: SIGINT to the runner
 rm -f long.pid
