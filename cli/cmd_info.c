@@ -18,11 +18,11 @@ static void print_layers(const ModelDesc *d) {
         const TensorDesc *t = &d->tensors[o->out];
         double params = 0, macs = 0;
         if (o->kind == OP_CONV) {
-            params = (double)d->params[o->weight].numel;
+            params = (double)d->params[o->weight].set_numel;
             macs = params * t->h * t->w;
         } else if (o->kind == OP_LINEAR) {
-            params = (double)d->params[o->weight].numel + d->params[o->bias].numel;
-            macs = (double)d->params[o->weight].numel;
+            params = (double)d->params[o->weight].set_numel + d->params[o->bias].set_numel;
+            macs = (double)d->params[o->weight].set_numel;
         } else if (o->kind == OP_BN) {
             params = 2.0 * t->c;
         }
@@ -99,6 +99,7 @@ int cmd_info(int argc, char **argv) {
         json_key(&j, "stored_params"); json_int(&j, (long long)stored);
         json_key(&j, "bytes"); json_int(&j, (long long)(stored * sizeof(float)));
         json_key(&j, "bn_sets"); json_int(&j, d->bn_sets);
+        json_key(&j, "weight_sets"); json_int(&j, d->weight_sets);
         char crc_hex[16];
         snprintf(crc_hex, sizeof crc_hex, "%08lx", crc);
         json_key(&j, "tensors_crc32"); json_string(&j, crc_hex);

@@ -11,6 +11,8 @@
 #include "cli/version.h"
 #include "nn/checkpoint.h"
 #include "nn/data.h"
+#include "nn/methods.h"
+#include "nn/subnet.h"
 #include "nn/model.h"
 #include "nn/parallel.h"
 #include "nn/train.h"
@@ -19,9 +21,22 @@
 static const char *TRAIN_USAGE =
     "usage: dynn train --out FILE [options]\n"
     "  --model NAME        resnet20|resnet32|resnet44|resnet56|resnet110|resnet18|alexnet (resnet20)\n"
+    "  --method M          plain (one network) | uniform | nonuniform-multi | nonuniform-single |\n"
+    "                      incremental | individual (plain)\n"
+    "  --widths LIST       uniform/individual: width ratios in (0,1] (0.25,0.5,0.75,1)\n"
+    "  --flops LIST        nonuniform-*: MACs targets as fractions of the full network, must include 1\n"
+    "                      (0.25,0.5,0.75,1)\n"
+    "  --groups G          incremental: channel groups per layer (4)\n"
+    "  --sandwich K        uniform/nonuniform: per iteration the largest, the smallest and K-2 random\n"
+    "                      subnets instead of all of them (0: all)\n"
+    "  --distill           smaller subnets learn from the largest's soft predictions (in-place distillation)\n"
+    "  --bg-epochs N       nonuniform-multi: epochs of the full-width background model (--epochs)\n"
+    "  --group-lasso L     nonuniform-multi: group-lasso strength on filters in the background model (0)\n"
+    "  --slim-images N     nonuniform-*: training images held out for greedy slimming (256)\n"
     "  --data SPEC         fashion-mnist[:DIR] | mnist:DIR | cifar10:DIR (fashion-mnist)\n"
     "  --width W           channel width multiplier (1.0)\n"
-    "  --epochs N          (15)            --batch N     (128)\n"
+    "  --epochs N          epoch budget (15): per width for individual, split over the groups for\n"
+    "                      incremental and over the phases for nonuniform-single   --batch N (128)\n"
     "  --lr LR             base learning rate (0.1)\n"
     "  --schedule S        cosine|step|constant (cosine)   --warmup E  warm-up epochs (0)\n"
     "  --momentum M        (0.9)   --wd WD  weight decay (5e-4)   --no-nesterov\n"
@@ -55,14 +70,16 @@ static void show_progress(const TrainProgress *p, void *ctx) {
         char bar[32];
         for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
         bar[width] = 0;
-        fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %d/%d loss %.4f acc %.2f%% %.0f img/s ETA %s", p->epoch, p->epochs,
-                bar, p->batch, p->batches, p->loss, 100.0 * p->train_acc, p->img_per_s, cli_duration(p->eta_s, eta, 32));
+        fprintf(stderr, "\r\033[K%s%sepoch %d/%d [%s] %d/%d loss %.4f acc %.2f%% %.0f img/s ETA %s", p->phase ? p->phase : "",
+                p->phase ? ": " : "", p->epoch, p->epochs, bar, p->batch, p->batches, p->loss, 100.0 * p->train_acc,
+                p->img_per_s, cli_duration(p->eta_s, eta, 32));
         if (!p->epoch_done) return;
         fprintf(stderr, "\r\033[K");
     }
     if (!p->epoch_done) return;
     FILE *out = st->tty ? stderr : stdout;
-    fprintf(out, "epoch %d/%d loss %.4f train-acc %.2f%%", p->epoch, p->epochs, p->loss, 100.0 * p->train_acc);
+    fprintf(out, "%s%sepoch %d/%d loss %.4f train-acc %.2f%%", p->phase ? p->phase : "", p->phase ? ": " : "", p->epoch,
+            p->epochs, p->loss, 100.0 * p->train_acc);
     if (p->test_acc >= 0) fprintf(out, " test-acc %.2f%%", 100.0 * p->test_acc);
     fprintf(out, " lr %.4f %.0f img/s elapsed %s\n", p->lr, p->img_per_s, cli_duration(p->elapsed_s, el, 32));
     fflush(out);
@@ -71,6 +88,9 @@ static void show_progress(const TrainProgress *p, void *ctx) {
 int cmd_train(int argc, char **argv) {
     const char *model_name = "resnet20", *data_spec = "fashion-mnist", *out_path = NULL, *schedule = "cosine";
     int threads = 0, train_limit = 0, test_limit = 0, json = 0, quiet = 0, crop_pad = -1;
+    const char *method = "plain", *widths = NULL, *flops = NULL;
+    DynamicConfig dc;
+    dynamic_config_defaults(&dc);
     float width = 1.0f;
     TrainConfig cfg;
     train_config_defaults(&cfg);
@@ -78,14 +98,18 @@ int cmd_train(int argc, char **argv) {
     cfg.eval_each_epoch = 1;
     Err err = {{0}};
     enum { O_MODEL = 256, O_DATA, O_WIDTH, O_EPOCHS, O_BATCH, O_LR, O_SCHED, O_WARMUP, O_MOM, O_WD, O_NONEST,
-           O_CROP, O_NOFLIP, O_NOAUG, O_SEED, O_THREADS, O_TRL, O_TEL, O_OUT, O_JSON, O_QUIET, O_HELP };
+           O_CROP, O_NOFLIP, O_NOAUG, O_SEED, O_THREADS, O_TRL, O_TEL, O_OUT, O_JSON, O_QUIET, O_HELP, O_METHOD,
+           O_WIDTHS, O_FLOPS, O_GROUPS, O_SANDWICH, O_DISTILL, O_BGEPOCHS, O_LASSO, O_SLIM };
     static const struct option opts[] = {
         {"model", 1, 0, O_MODEL}, {"data", 1, 0, O_DATA}, {"width", 1, 0, O_WIDTH}, {"epochs", 1, 0, O_EPOCHS},
         {"batch", 1, 0, O_BATCH}, {"lr", 1, 0, O_LR}, {"schedule", 1, 0, O_SCHED}, {"warmup", 1, 0, O_WARMUP},
         {"momentum", 1, 0, O_MOM}, {"wd", 1, 0, O_WD}, {"no-nesterov", 0, 0, O_NONEST}, {"crop-pad", 1, 0, O_CROP},
         {"no-flip", 0, 0, O_NOFLIP}, {"no-augment", 0, 0, O_NOAUG}, {"seed", 1, 0, O_SEED},
         {"threads", 1, 0, O_THREADS}, {"train-limit", 1, 0, O_TRL}, {"test-limit", 1, 0, O_TEL},
-        {"out", 1, 0, O_OUT}, {"json", 0, 0, O_JSON}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
+        {"out", 1, 0, O_OUT}, {"json", 0, 0, O_JSON}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP},
+        {"method", 1, 0, O_METHOD}, {"widths", 1, 0, O_WIDTHS}, {"flops", 1, 0, O_FLOPS}, {"groups", 1, 0, O_GROUPS},
+        {"sandwich", 1, 0, O_SANDWICH}, {"distill", 0, 0, O_DISTILL}, {"bg-epochs", 1, 0, O_BGEPOCHS},
+        {"group-lasso", 1, 0, O_LASSO}, {"slim-images", 1, 0, O_SLIM}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -115,6 +139,15 @@ int cmd_train(int argc, char **argv) {
         case O_JSON: json = 1; break;
         case O_QUIET: quiet = 1; break;
         case O_HELP: fputs(TRAIN_USAGE, stdout); return 0;
+        case O_METHOD: method = optarg; break;
+        case O_WIDTHS: widths = optarg; break;
+        case O_FLOPS: flops = optarg; break;
+        case O_GROUPS: bad = arg_int("--groups", optarg, 1, MODEL_MAX_SUBNETS, &dc.groups, &err); break;
+        case O_SANDWICH: bad = arg_int("--sandwich", optarg, 0, MODEL_MAX_SUBNETS, &dc.sandwich, &err); break;
+        case O_DISTILL: dc.distill = 1; break;
+        case O_BGEPOCHS: bad = arg_int("--bg-epochs", optarg, 0, 100000, &dc.bg_epochs, &err); break;
+        case O_LASSO: bad = arg_float("--group-lasso", optarg, 0, 10, &dc.group_lasso, &err); break;
+        case O_SLIM: bad = arg_int("--slim-images", optarg, 2, 1 << 20, &dc.slim_images, &err); break;
         default:
             err_set(&err, "unknown or incomplete option '%s' (see dynn train --help)", argv[optind - 1]);
             bad = 1;
@@ -124,6 +157,14 @@ int cmd_train(int argc, char **argv) {
     if (!bad && !out_path) bad = err_set(&err, "--out FILE is required (where to write the checkpoint)") != 0;
     if (!bad && lr_schedule_parse(schedule, &cfg.sched.kind))
         bad = err_set(&err, "--schedule: unknown schedule '%s' (cosine, step, constant)", schedule) != 0;
+    if (!bad) bad = method_parse(method, &dc.method, &err) != 0;
+    if (!bad && widths && flops) bad = err_set(&err, "--widths and --flops are exclusive (widths: uniform/individual, flops: nonuniform-*)") != 0;
+    if (!bad && widths && dc.method != METHOD_UNIFORM && dc.method != METHOD_INDIVIDUAL)
+        bad = err_set(&err, "--widths applies to --method uniform or individual, not %s", method) != 0;
+    if (!bad && flops && dc.method != METHOD_NONUNIFORM_MULTI && dc.method != METHOD_NONUNIFORM_SINGLE)
+        bad = err_set(&err, "--flops applies to --method nonuniform-multi or nonuniform-single, not %s", method) != 0;
+    if (!bad && (widths || flops))
+        bad = parse_ratio_list(widths ? widths : flops, widths ? "--widths" : "--flops", dc.ratios, &dc.n_ratios, &err) != 0;
     if (bad) {
         fprintf(stderr, "dynn train: %s\n", err.msg);
         return 2;
@@ -139,8 +180,10 @@ int cmd_train(int argc, char **argv) {
     dataset_limit(&train, train_limit);
     dataset_limit(&test, test_limit);
     if (model_desc_build(d, model_name, train.c, train.h, train.w, train.num_classes, width, &err)) goto done;
+    if (method_prepare_desc(d, &dc, &err)) goto done;
     dataset_channel_stats(&train, d->norm_mean, d->norm_std);
     cfg.aug.crop_pad = crop_pad >= 0 ? crop_pad : (train.h >= 32 ? 4 : 2);
+    model_desc_set_meta(d, "train.method", "%s", method_name(dc.method));
     model_desc_set_meta(d, "train.data", "%s", data_spec);
     model_desc_set_meta(d, "train.images", "%d", train.n);
     model_desc_set_meta(d, "train.epochs", "%d", cfg.epochs);
@@ -159,19 +202,32 @@ int cmd_train(int argc, char **argv) {
     cfg.progress_ctx = &ps;
     cfg.eval_batch = m.max_batch;
     if (!quiet && !json)
-        printf("training %s (%.2f MMACs/image) on %s: %d train / %d test images, %d epochs, batch %d, %d threads\n",
-               m.d->arch, model_subnet_macs(m.d, m.active) / 1e6, train.name, train.n, test.n, cfg.epochs, cfg.batch,
-               threads);
+        printf("training %s (%.2f MMACs/image) with method %s (%d subnet%s) on %s: %d train / %d test images, "
+               "%d epochs, batch %d, %d threads\n",
+               m.d->arch, model_subnet_macs(m.d, m.active) / 1e6, method_name(dc.method), m.d->n_subnets,
+               m.d->n_subnets > 1 ? "s" : "", train.name, train.n, test.n, cfg.epochs, cfg.batch, threads);
     fflush(stdout);
-    TrainStats stats;
-    if (train_run(&m, &train, &test, &cfg, &stats, &err)) goto done;
-    EvalResult ev;
-    if (evaluate(&m, &test, &ev, &err)) goto done;
-    double train_flops = 3.0 * 2.0 * model_subnet_macs(m.d, m.active) * stats.images;
-    model_desc_set_meta(m.d, "train.wall_s", "%.3f", stats.wall_s);
-    model_desc_set_meta(m.d, "train.flops", "%.6g", train_flops);
+    MethodReport rep;
+    if (method_train(&m, &train, &test, &cfg, &dc, &rep, &err)) goto done;
+    model_desc_set_meta(m.d, "train.wall_s", "%.3f", rep.wall_s);
+    model_desc_set_meta(m.d, "train.flops", "%.6g", rep.train_flops);
+    model_desc_set_meta(m.d, "train.epochs_run", "%g", rep.epochs);
+    EvalResult evs[MODEL_MAX_SUBNETS];
+    for (int i = 0; i < m.d->n_subnets; i++) {
+        model_set_subnet(&m, i);
+        if (evaluate(&m, &test, &evs[i], &err)) goto done;
+        char key[48];
+        snprintf(key, sizeof key, "eval.%s.acc", m.d->subnets[i].name);
+        model_desc_set_meta(m.d, key, "%.6f", evs[i].accuracy);
+    }
+    int top = model_largest_subnet(m.d);
+    model_set_subnet(&m, top);
+    EvalResult ev = evs[top];
     model_desc_set_meta(m.d, "eval.test_acc", "%.6f", ev.accuracy);
     if (checkpoint_save(&m, out_path, &err)) goto done;
+    TrainStats stats = {.wall_s = rep.wall_s, .images = rep.epochs * (train.n / cfg.batch) * cfg.batch,
+                        .final_loss = rep.final_loss};
+    double train_flops = rep.train_flops;
     if (json) {
         JsonOut j;
         json_init(&j, stdout);
@@ -187,12 +243,29 @@ int cmd_train(int argc, char **argv) {
         json_key(&j, "wall_s"); json_number(&j, stats.wall_s);
         json_key(&j, "train_img_per_s"); json_number(&j, stats.images / stats.wall_s);
         json_key(&j, "train_flops"); json_number(&j, train_flops);
+        json_key(&j, "method"); json_string(&j, method_name(dc.method));
+        json_key(&j, "subnets"); json_array_begin(&j);
+        for (int i = 0; i < m.d->n_subnets; i++) {
+            json_object_begin(&j);
+            json_key(&j, "name"); json_string(&j, m.d->subnets[i].name);
+            json_key(&j, "accuracy"); json_number(&j, evs[i].accuracy);
+            json_key(&j, "macs"); json_number(&j, model_subnet_macs(m.d, m.d->subnets[i].count));
+            json_key(&j, "params"); json_number(&j, model_subnet_params(m.d, m.d->subnets[i].count));
+            json_object_end(&j);
+        }
+        json_array_end(&j);
         json_object_end(&j);
         json_finish(&j);
     } else {
         char el[32];
-        printf("saved %s: test accuracy %.2f%% (%d images), %d epochs in %s, %.0f img/s\n", out_path,
-               100.0 * ev.accuracy, ev.n, cfg.epochs, cli_duration(stats.wall_s, el, 32), stats.images / stats.wall_s);
+        if (m.d->n_subnets > 1) {
+            printf("%-10s %9s %10s %10s\n", "subnet", "accuracy", "MMACs", "params");
+            for (int i = 0; i < m.d->n_subnets; i++)
+                printf("%-10s %8.2f%% %10.2f %10.0f\n", m.d->subnets[i].name, 100.0 * evs[i].accuracy,
+                       model_subnet_macs(m.d, m.d->subnets[i].count) / 1e6, model_subnet_params(m.d, m.d->subnets[i].count));
+        }
+        printf("saved %s: test accuracy %.2f%% (%d images, largest subnet), %g epochs in %s, %.3g TFLOPs of training\n",
+               out_path, 100.0 * ev.accuracy, ev.n, rep.epochs, cli_duration(stats.wall_s, el, 32), train_flops / 1e12);
     }
     rc = 0;
 done:

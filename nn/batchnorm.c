@@ -15,7 +15,7 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
                              const BnShape *s) {
     const double m = (double)s->n * s->hw;
 #pragma omp parallel for schedule(static)
-    for (int c = 0; c < s->c; c++) {
+    for (int c = s->c_begin; c < s->c; c++) {
         double sum = 0.0;
         for (int n = 0; n < s->n; n++) sum += vec_sum(PLANE(in, s, n, c), s->hw);
         float mean = (float)(sum / m);
@@ -49,7 +49,7 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
                             const float *running_mean, const float *running_var, const BnShape *s) {
 #pragma omp parallel for collapse(2) schedule(static)
     for (int n = 0; n < s->n; n++)
-        for (int c = 0; c < s->c; c++) {
+        for (int c = s->c_begin; c < s->c; c++) {
             float invstd = 1.0f / sqrtf(running_var[c] + s->eps);
             float scale = gamma[c] * invstd, shift = beta[c] - running_mean[c] * scale;
             const float *x = PLANE(in, s, n, c);
@@ -69,7 +69,7 @@ void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
                         const BnShape *s, int accumulate) {
     const double m = (double)s->n * s->hw;
 #pragma omp parallel for schedule(static)
-    for (int c = 0; c < s->c; c++) {
+    for (int c = s->c_begin; c < s->c; c++) {
         const float mean = save_mean[c], invstd = save_invstd[c];
         double sum_dy = 0.0, sum_dy_xhat = 0.0;
         for (int n = 0; n < s->n; n++) {

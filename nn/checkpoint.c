@@ -10,18 +10,6 @@
 
 #define META_VERSION 1
 
-void model_desc_set_bn_sets(ModelDesc *d, int sets) {
-    d->bn_sets = sets;
-    for (int i = 0; i < d->n_params; i++) {
-        ParamDesc *p = &d->params[i];
-        if (p->kind == PARAM_BN_GAMMA || p->kind == PARAM_BN_BETA || p->kind == PARAM_BN_MEAN ||
-            p->kind == PARAM_BN_VAR) {
-            p->dims[0] = sets;
-            p->numel = (size_t)sets * p->dims[1];
-        }
-    }
-}
-
 /* Appends printf output to a growing buffer. */
 typedef struct Text {
     char *buf;
@@ -58,8 +46,8 @@ static void text_add(Text *t, const char *fmt, ...) {
 
 static char *describe(const ModelDesc *d) {
     Text t = {0};
-    text_add(&t, "dynn-model %d\narch %s\ninput %d %d %d\nclasses %d\nwidth %.9g\nbn_sets %d\nnorm", META_VERSION,
-             d->arch, d->in_c, d->in_h, d->in_w, d->classes, d->width, d->bn_sets);
+    text_add(&t, "dynn-model %d\narch %s\ninput %d %d %d\nclasses %d\nwidth %.9g\nbn_sets %d\nweight_sets %d\nnorm",
+             META_VERSION, d->arch, d->in_c, d->in_h, d->in_w, d->classes, d->width, d->bn_sets, d->weight_sets);
     for (int c = 0; c < d->in_c; c++) text_add(&t, " %.9g %.9g", d->norm_mean[c], d->norm_std[c]);
     text_add(&t, "\nslots %d\n", d->n_slots);
     for (int s = 0; s < d->n_slots; s++) text_add(&t, "slot %s %d\n", d->slot_name[s], d->slot_max[s]);
@@ -76,6 +64,14 @@ static char *describe(const ModelDesc *d) {
     return t.buf;
 }
 
+/* The shape a parameter is stored with: [sets, dims...] when it has several sets, else dims. */
+static void stored_shape(const ParamDesc *p, int *ndim, int64_t *dims) {
+    int k = 0;
+    if (p->sets > 1) dims[k++] = p->sets;
+    for (int i = 0; i < p->ndim; i++) dims[k++] = p->dims[i];
+    *ndim = k;
+}
+
 int checkpoint_save(const Model *m, const char *path, Err *err) {
     const ModelDesc *d = m->d;
     char *meta = describe(d);
@@ -88,8 +84,7 @@ int checkpoint_save(const Model *m, const char *path, Err *err) {
     for (int i = 0; i < d->n_params; i++) {
         const ParamDesc *p = &d->params[i];
         snprintf(ts[i].name, sizeof ts[i].name, "%s", p->name);
-        ts[i].ndim = p->ndim;
-        for (int k = 0; k < p->ndim; k++) ts[i].dims[k] = p->dims[k];
+        stored_shape(p, &ts[i].ndim, ts[i].dims);
         ts[i].data = m->param[i];
     }
     int rc = ckpt_write(path, meta, ts, d->n_params, err);
@@ -101,7 +96,7 @@ int checkpoint_save(const Model *m, const char *path, Err *err) {
 /* Parses the description text; errors name the file and the line. */
 static int parse_desc(const char *path, const char *meta, ModelDesc *d, Err *err) {
     char arch[64] = "";
-    int version = 0, in_c = 0, in_h = 0, in_w = 0, classes = 0, bn_sets = 1, n_slots = -1;
+    int version = 0, in_c = 0, in_h = 0, in_w = 0, classes = 0, bn_sets = 1, weight_sets = 1, n_slots = -1;
     float width = 1.0f;
     /* First pass: the architecture header. */
     const char *line = meta;
@@ -123,6 +118,7 @@ static int parse_desc(const char *path, const char *meta, ModelDesc *d, Err *err
         else if (!strncmp(buf, "classes ", 8)) classes = atoi(buf + 8);
         else if (!strncmp(buf, "width ", 6)) width = strtof(buf + 6, NULL);
         else if (!strncmp(buf, "bn_sets ", 8)) bn_sets = atoi(buf + 8);
+        else if (!strncmp(buf, "weight_sets ", 12)) weight_sets = atoi(buf + 12);
         else if (!strncmp(buf, "slots ", 6)) n_slots = atoi(buf + 6);
         line = nl ? nl + 1 : NULL;
     }
@@ -132,7 +128,9 @@ static int parse_desc(const char *path, const char *meta, ModelDesc *d, Err *err
     if (n_slots != d->n_slots)
         return err_set(err, "%s: %d channel slots recorded but %s has %d", path, n_slots, d->arch, d->n_slots);
     if (bn_sets < 1 || bn_sets > MODEL_MAX_SUBNETS) return err_set(err, "%s: bn_sets %d out of range", path, bn_sets);
-    model_desc_set_bn_sets(d, bn_sets);
+    if (weight_sets < 1 || weight_sets > MODEL_MAX_SUBNETS)
+        return err_set(err, "%s: weight_sets %d out of range", path, weight_sets);
+    model_desc_set_sets(d, bn_sets, weight_sets);
     d->n_subnets = 0;
     /* Second pass: normalization, subnets, metadata. */
     line = meta;
@@ -185,9 +183,9 @@ static int parse_desc(const char *path, const char *meta, ModelDesc *d, Err *err
         }
     }
     if (d->n_subnets < 1) return err_set(err, "%s: the model description lists no subnet", path);
-    if (d->bn_sets != 1 && d->bn_sets != d->n_subnets)
-        return err_set(err, "%s: %d BN sets for %d subnets (must be 1 or one per subnet)", path, d->bn_sets,
-                       d->n_subnets);
+    if ((d->bn_sets != 1 && d->bn_sets != d->n_subnets) || (d->weight_sets != 1 && d->weight_sets != d->n_subnets))
+        return err_set(err, "%s: %d BN sets and %d weight sets for %d subnets (each must be 1 or one per subnet)",
+                       path, d->bn_sets, d->weight_sets, d->n_subnets);
     return 0;
 }
 
@@ -225,12 +223,16 @@ int checkpoint_load(const char *path, Model *m, int max_batch, int threads, Err 
     for (int i = 0; i < d->n_params; i++) {
         const ParamDesc *p = &d->params[i];
         const CkptTensor *t = ckpt_find(&f, p->name);
-        int same = t && t->ndim == p->ndim;
-        for (int k = 0; same && k < p->ndim; k++) same = t->dims[k] == p->dims[k];
+        int ndim;
+        int64_t dims[CKPT_MAX_DIMS];
+        stored_shape(p, &ndim, dims);
+        int same = t && t->ndim == ndim;
+        for (int k = 0; same && k < ndim; k++) same = t->dims[k] == dims[k];
         if (!same) {
-            err_set(err, "%s: tensor '%s' is %s in the file but the model needs shape [%d,%d,%d,%d]", path, p->name,
-                    t ? "shaped differently" : "missing", p->dims[0], p->ndim > 1 ? p->dims[1] : 0,
-                    p->ndim > 2 ? p->dims[2] : 0, p->ndim > 3 ? p->dims[3] : 0);
+            char want[96] = "", *w = want;
+            for (int k = 0; k < ndim; k++) w += snprintf(w, sizeof want - (size_t)(w - want), k ? "x%lld" : "%lld", (long long)dims[k]);
+            err_set(err, "%s: tensor '%s' is %s in the file; the model needs shape [%s]", path, p->name,
+                    t ? "shaped differently" : "missing", want);
             model_free(m);
             ckpt_free(&f);
             return -1;

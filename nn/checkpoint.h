@@ -6,7 +6,8 @@
  *   input 1 28 28
  *   classes 10
  *   width 1
- *   bn_sets 1
+ *   bn_sets 1                   (BN sets: 1 shared, or one per subnet = switchable BN)
+ *   weight_sets 1               (1 = nested subnets share weights; one per subnet = separate models)
  *   norm 0.286 0.353            (mean std, per input channel)
  *   slots 12
  *   slot stage1 16              (name, full channels; one line per slot)
@@ -25,8 +26,5 @@ int checkpoint_save(const Model *m, const char *path, Err *err);
 int checkpoint_read_desc(const char *path, ModelDesc *d, Err *err);
 /* Loads description and parameters into a new Model sized for max_batch / threads. */
 int checkpoint_load(const char *path, Model *m, int max_batch, int threads, Err *err);
-
-/* Sets the number of BN parameter sets (1 = shared; n_subnets = switchable BN). */
-void model_desc_set_bn_sets(ModelDesc *d, int sets);
 
 #endif

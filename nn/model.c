@@ -113,7 +113,7 @@ int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
         arena_reserve(&m->param_arena, d->params[i].numel);
         arena_reserve(&m->grad_arena, d->params[i].numel);
     }
-    m->active = d->subnets[0].count;
+    m->active = d->slot_max; /* scratch sized for the full width: every subnet fits */
     for (int i = 0; i < d->n_ops; i++) {
         if (d->ops[i].kind != OP_CONV) continue;
         ConvShape s = conv_shape(m, &d->ops[i], m->max_batch);
@@ -132,8 +132,9 @@ int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
     }
     layout_activations(m, 0);
     plan_accumulate(m);
-    model_set_subnet(m, 0);
+    model_set_subnet(m, model_largest_subnet(d));
     m->training = 0;
+    m->bn_momentum = 0.1f;
     return 0;
 }
 
@@ -145,44 +146,56 @@ void model_free(Model *m) {
     memset(m, 0, sizeof *m);
 }
 
-void model_init_params(Model *m, uint64_t seed) {
-    const ModelDesc *d = m->d;
-    for (int i = 0; i < d->n_params; i++) {
-        const ParamDesc *p = &d->params[i];
-        float *w = m->param[i];
+/* Initializes one set (set_numel floats) of parameter p; stream (p index, set). */
+static void init_param_set(const ParamDesc *p, float *w, uint64_t seed, int index, int set) {
+    {
         Rng r;
-        rng_derive(&r, seed, (uint64_t)i, 0);
+        rng_derive(&r, seed, (uint64_t)index, (uint64_t)set);
         switch (p->kind) {
         case PARAM_WEIGHT:
             if (p->ndim == 4) { /* conv: Kaiming normal, mode fan_out, ReLU gain */
                 float std = sqrtf(2.0f / (float)p->fan_out);
-                for (size_t j = 0; j < p->numel; j++) w[j] = std * rng_normal(&r);
+                for (size_t j = 0; j < p->set_numel; j++) w[j] = std * rng_normal(&r);
             } else { /* linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch */
                 float bound = 1.0f / sqrtf((float)p->fan_in);
-                for (size_t j = 0; j < p->numel; j++) w[j] = bound * (2.0f * rng_uniform(&r) - 1.0f);
+                for (size_t j = 0; j < p->set_numel; j++) w[j] = bound * (2.0f * rng_uniform(&r) - 1.0f);
             }
             break;
         case PARAM_BIAS: {
             float bound = 1.0f / sqrtf((float)p->fan_in);
-            for (size_t j = 0; j < p->numel; j++) w[j] = bound * (2.0f * rng_uniform(&r) - 1.0f);
+            for (size_t j = 0; j < p->set_numel; j++) w[j] = bound * (2.0f * rng_uniform(&r) - 1.0f);
             break;
         }
         case PARAM_BN_GAMMA:
         case PARAM_BN_VAR:
-            for (size_t j = 0; j < p->numel; j++) w[j] = 1.0f;
+            for (size_t j = 0; j < p->set_numel; j++) w[j] = 1.0f;
             break;
         case PARAM_BN_BETA:
         case PARAM_BN_MEAN:
-            memset(w, 0, sizeof(float) * p->numel);
+            memset(w, 0, sizeof(float) * p->set_numel);
             break;
         }
     }
 }
 
+void model_init_params(Model *m, uint64_t seed) {
+    const ModelDesc *d = m->d;
+    for (int i = 0; i < d->n_params; i++) {
+        const ParamDesc *p = &d->params[i];
+        for (int set = 0; set < p->sets; set++) init_param_set(p, m->param[i] + (size_t)set * p->set_numel, seed, i, set);
+    }
+}
+
+int model_largest_subnet(const ModelDesc *d) {
+    int best = 0;
+    for (int i = 1; i < d->n_subnets; i++)
+        if (model_subnet_macs(d, d->subnets[i].count) > model_subnet_macs(d, d->subnets[best].count)) best = i;
+    return best;
+}
+
 void model_set_subnet(Model *m, int i) {
     m->subnet = i;
     m->active = m->d->subnets[i].count;
-    m->bn_set = m->d->bn_sets > 1 ? i : 0;
 }
 
 void model_zero_grad(Model *m) { memset(m->grad_arena.base, 0, sizeof(float) * m->grad_arena.size); }
@@ -197,8 +210,15 @@ static size_t active_floats(const Model *m, int t) {
 static BnShape bn_shape(const Model *m, const OpDesc *o, int n) {
     const TensorDesc *t = &m->d->tensors[o->out];
     BnShape s = {.n = n, .c = tensor_active_c(m->d, o->out, m->active), .hw = t->h * t->w, .eps = 1e-5f,
-                 .momentum = 0.1f, .relu = o->relu};
+                 .momentum = m->bn_momentum, .relu = o->relu};
     return s;
+}
+
+/* Leading channels of this BN op that are frozen (eval-mode statistics while training). */
+static int bn_frozen_channels(const Model *m, const OpDesc *o, int c) {
+    int slot = m->d->tensors[o->out].slot;
+    if (!m->training || !m->bn_frozen || slot < 0) return 0;
+    return m->bn_frozen[slot] < c ? m->bn_frozen[slot] : c;
 }
 
 static PoolShape pool_shape(const Model *m, const OpDesc *o, int n) {
@@ -216,13 +236,34 @@ static LinearShape linear_shape(const Model *m, const OpDesc *o, int n) {
     return s;
 }
 
-/* Offset of the current BN set inside a [bn_sets][C] parameter. */
-static size_t bn_offset(const Model *m, const OpDesc *o) { return (size_t)m->bn_set * m->d->tensors[o->out].c; }
+
+/* Eval-mode BN on channels [0, frozen) of a tensor with s->c channels (planes strided by s->c). */
+static void bn_eval_channels(float *out, const float *in, const Model *m, const OpDesc *o, const BnShape *s, int frozen) {
+    const float *g = model_param(m, o->gamma), *b = model_param(m, o->beta);
+    const float *rm = model_param(m, o->mean), *rv = model_param(m, o->var);
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int n = 0; n < s->n; n++)
+        for (int c = 0; c < frozen; c++) {
+            float scale = g[c] / sqrtf(rv[c] + s->eps), shift = b[c] - rm[c] * scale;
+            const float *x = in + ((size_t)n * s->c + c) * s->hw;
+            float *y = out + ((size_t)n * s->c + c) * s->hw;
+            for (int k = 0; k < s->hw; k++) {
+                float v = x[k] * scale + shift;
+                y[k] = s->relu && v < 0.0f ? 0.0f : v;
+            }
+        }
+}
+
+/* Zeroes channels [0, frozen) of a [n][c][hw] gradient. */
+static void zero_channels(float *d, const BnShape *s, int frozen) {
+    for (int n = 0; n < s->n; n++) memset(d + (size_t)n * s->c * s->hw, 0, sizeof(float) * (size_t)frozen * s->hw);
+}
 
 const float *model_forward(Model *m, const float *input, int n) {
     const ModelDesc *d = m->d;
     m->act[d->input] = (float *)input;
     m->last_batch = n;
+    if (m->training) m->train_flops += 2.0 * model_subnet_macs(d, m->active) * n;
     for (int i = 0; i < d->n_ops; i++) {
         const OpDesc *o = &d->ops[i];
         double t0 = m->profile ? now_s() : 0.0;
@@ -231,18 +272,24 @@ const float *model_forward(Model *m, const float *input, int n) {
         switch (o->kind) {
         case OP_CONV: {
             ConvShape s = conv_shape(m, o, n);
-            conv2d_forward(out, in, m->param[o->weight], &s, m->scratch);
+            conv2d_forward(out, in, model_param(m, o->weight), &s, m->scratch);
             break;
         }
         case OP_BN: {
             BnShape s = bn_shape(m, o, n);
-            size_t off = bn_offset(m, o);
-            if (m->training)
-                batchnorm_forward_train(out, m->bn_save_mean[i], m->bn_save_invstd[i], in, m->param[o->gamma] + off,
-                                        m->param[o->beta] + off, m->param[o->mean] + off, m->param[o->var] + off, &s);
-            else
-                batchnorm_forward_eval(out, in, m->param[o->gamma] + off, m->param[o->beta] + off,
-                                       m->param[o->mean] + off, m->param[o->var] + off, &s);
+            if (m->training) {
+                int frozen = bn_frozen_channels(m, o, s.c);
+                if (frozen > 0) {
+                    bn_eval_channels(out, in, m, o, &s, frozen);
+                    s.c_begin = frozen;
+                }
+                batchnorm_forward_train(out, m->bn_save_mean[i], m->bn_save_invstd[i], in, model_param(m, o->gamma),
+                                        model_param(m, o->beta),
+                                        m->bn_stats_frozen ? NULL : model_param(m, o->mean),
+                                        m->bn_stats_frozen ? NULL : model_param(m, o->var), &s);
+            } else
+                batchnorm_forward_eval(out, in, model_param(m, o->gamma), model_param(m, o->beta),
+                                       model_param(m, o->mean), model_param(m, o->var), &s);
             break;
         }
         case OP_RELU:
@@ -263,7 +310,7 @@ const float *model_forward(Model *m, const float *input, int n) {
         }
         case OP_LINEAR: {
             LinearShape s = linear_shape(m, o, n);
-            linear_forward(out, in, m->param[o->weight], o->bias >= 0 ? m->param[o->bias] : NULL, &s);
+            linear_forward(out, in, model_param(m, o->weight), o->bias >= 0 ? model_param(m, o->bias) : NULL, &s);
             break;
         }
         }
@@ -282,6 +329,7 @@ float *model_dlogits(Model *m) { return m->dact[m->d->logits]; }
 void model_backward(Model *m) {
     const ModelDesc *d = m->d;
     const int n = m->last_batch;
+    m->train_flops += 4.0 * model_subnet_macs(d, m->active) * n;
     for (int i = d->n_ops - 1; i >= 0; i--) {
         const OpDesc *o = &d->ops[i];
         double t0 = m->profile ? now_s() : 0.0;
@@ -291,14 +339,16 @@ void model_backward(Model *m) {
         switch (o->kind) {
         case OP_CONV: {
             ConvShape s = conv_shape(m, o, n);
-            conv2d_backward(dinp, m->grad[o->weight], dout, in, m->param[o->weight], &s, m->scratch, acc);
+            conv2d_backward(dinp, model_grad(m, o->weight), dout, in, model_param(m, o->weight), &s, m->scratch, acc);
             break;
         }
         case OP_BN: {
             BnShape s = bn_shape(m, o, n);
-            size_t off = bn_offset(m, o);
-            batchnorm_backward(dinp, m->grad[o->gamma] + off, m->grad[o->beta] + off, dout, out, in,
-                               m->bn_save_mean[i], m->bn_save_invstd[i], m->param[o->gamma] + off, &s, acc);
+            int frozen = bn_frozen_channels(m, o, s.c);
+            if (frozen > 0 && dinp && !acc) zero_channels(dinp, &s, frozen);
+            s.c_begin = frozen;
+            batchnorm_backward(dinp, model_grad(m, o->gamma), model_grad(m, o->beta), dout, out, in,
+                               m->bn_save_mean[i], m->bn_save_invstd[i], model_param(m, o->gamma), &s, acc);
             break;
         }
         case OP_RELU:
@@ -320,8 +370,8 @@ void model_backward(Model *m) {
         }
         case OP_LINEAR: {
             LinearShape s = linear_shape(m, o, n);
-            linear_backward(dinp, m->grad[o->weight], o->bias >= 0 ? m->grad[o->bias] : NULL, dout, in,
-                            m->param[o->weight], &s, acc);
+            linear_backward(dinp, model_grad(m, o->weight), o->bias >= 0 ? model_grad(m, o->bias) : NULL, dout, in,
+                            model_param(m, o->weight), &s, acc);
             break;
         }
         }

@@ -50,8 +50,10 @@ typedef struct ParamDesc {
     char name[64];  /* "layer2.0.conv1.weight" */
     ParamKind kind;
     int ndim;
-    int dims[4];
-    size_t numel;
+    int dims[4];    /* logical shape of one set */
+    size_t set_numel; /* prod(dims) */
+    int sets;       /* copies: 1 = shared by every subnet, else one per subnet (indexed by subnet) */
+    size_t numel;   /* sets * set_numel: floats stored */
     int trainable;  /* 0 for BN running statistics */
     int fan_in, fan_out; /* for initialization */
 } ParamDesc;
@@ -73,6 +75,8 @@ typedef struct ModelDesc {
     char slot_name[MODEL_MAX_SLOTS][40];
     int input, logits;   /* tensor ids */
     int bn_sets;         /* BN parameter/statistic sets (switchable BN); 1 = shared by all subnets */
+    int weight_sets;     /* conv/linear weight sets: 1 = shared (nested subnets), n_subnets = separate
+                            models packaged together (the individually trained baseline) */
     int n_subnets;       /* >= 1; subnet 0 is the first one listed, full width by default */
     Subnet subnets[MODEL_MAX_SUBNETS];
     /* Normalization the model was trained with (applied to pixel/255). */
@@ -88,6 +92,9 @@ typedef struct ModelDesc {
  * width scales every channel count (1.0 = the paper's widths). Starts with one full-width subnet. */
 int model_desc_build(ModelDesc *d, const char *arch, int in_c, int in_h, int in_w, int classes, float width,
                      Err *err);
+
+/* Sets how many BN sets and weight sets the parameters have (each 1 or n_subnets). */
+void model_desc_set_sets(ModelDesc *d, int bn_sets, int weight_sets);
 
 /* Sets a metadata key (replacing an existing one). */
 void model_desc_set_meta(ModelDesc *d, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -121,10 +128,14 @@ typedef struct Model {
     size_t scratch_floats;
     uint8_t accumulate[MODEL_MAX_OPS][2]; /* backward adds into dact[in] (tensor read twice) */
     int training;         /* 1: BN uses batch statistics and updates running ones */
+    float bn_momentum;    /* running-statistics update weight (0.1) */
+    int bn_stats_frozen;  /* 1: training-mode BN does not update running statistics */
+    const int *bn_frozen; /* per slot: leading channels whose BN stays in eval mode while training and
+                             passes no input gradient (incremental training of later groups); NULL */
     int subnet;           /* current subnet index */
     const int *active;    /* d->subnets[subnet].count */
-    int bn_set;           /* BN set used by the current subnet */
     int last_batch;       /* n of the last forward */
+    double train_flops;   /* FLOPs spent in training-mode passes so far (forward 2, backward 4 x MACs) */
     int profile;          /* 1: accumulate per-op wall time in op_fwd_s / op_bwd_s */
     double op_fwd_s[MODEL_MAX_OPS], op_bwd_s[MODEL_MAX_OPS];
 } Model;
@@ -136,6 +147,9 @@ void model_free(Model *m);
 /* Kaiming-normal (fan_out, ReLU gain) convs, PyTorch-default linears, BN gamma=1 beta=0,
  * running var 1. Each tensor has its own stream rng_derive(seed, param_index, 0). */
 void model_init_params(Model *m, uint64_t seed);
+
+/* Index of the subnet with the most MACs. */
+int model_largest_subnet(const ModelDesc *d);
 
 /* O(1), allocation-free: the next forward runs subnet i. */
 void model_set_subnet(Model *m, int i);
@@ -152,5 +166,16 @@ void model_zero_grad(Model *m);
 
 /* The parameter id by name, or -1. */
 int model_find_param(const ModelDesc *d, const char *name);
+
+/* The current subnet's copy of parameter p (its set when the parameter has several), and its
+ * gradient. */
+static inline float *model_param(const Model *m, int p) {
+    const ParamDesc *pd = &m->d->params[p];
+    return m->param[p] + (pd->sets > 1 ? (size_t)m->subnet * pd->set_numel : 0);
+}
+static inline float *model_grad(const Model *m, int p) {
+    const ParamDesc *pd = &m->d->params[p];
+    return m->grad[p] + (pd->sets > 1 ? (size_t)m->subnet * pd->set_numel : 0);
+}
 
 #endif

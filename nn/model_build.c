@@ -54,11 +54,13 @@ static int add_param(Builder *b, const char *op, const char *suffix, ParamKind k
     snprintf(p->name, sizeof p->name, "%s.%s", op, suffix);
     p->kind = kind;
     p->ndim = ndim;
-    p->numel = 1;
+    p->set_numel = 1;
     for (int i = 0; i < ndim; i++) {
         p->dims[i] = dims[i];
-        p->numel *= (size_t)dims[i];
+        p->set_numel *= (size_t)dims[i];
     }
+    p->sets = 1;
+    p->numel = p->set_numel;
     p->trainable = kind != PARAM_BN_MEAN && kind != PARAM_BN_VAR;
     p->fan_in = fan_in;
     p->fan_out = fan_out;
@@ -105,11 +107,11 @@ static int bn(Builder *b, const char *name, int in, int relu) {
     if (!o) return 0;
     o->out = out;
     o->relu = relu;
-    int dims[2] = {1, t.c}; /* [bn_sets][C] */
-    o->gamma = add_param(b, name, "weight", PARAM_BN_GAMMA, 2, dims, 0, 0);
-    o->beta = add_param(b, name, "bias", PARAM_BN_BETA, 2, dims, 0, 0);
-    o->mean = add_param(b, name, "running_mean", PARAM_BN_MEAN, 2, dims, 0, 0);
-    o->var = add_param(b, name, "running_var", PARAM_BN_VAR, 2, dims, 0, 0);
+    int dims[1] = {t.c};
+    o->gamma = add_param(b, name, "weight", PARAM_BN_GAMMA, 1, dims, 0, 0);
+    o->beta = add_param(b, name, "bias", PARAM_BN_BETA, 1, dims, 0, 0);
+    o->mean = add_param(b, name, "running_mean", PARAM_BN_MEAN, 1, dims, 0, 0);
+    o->var = add_param(b, name, "running_var", PARAM_BN_VAR, 1, dims, 0, 0);
     return out;
 }
 
@@ -288,6 +290,7 @@ int model_desc_build(ModelDesc *d, const char *arch, int in_c, int in_h, int in_
     d->classes = classes;
     d->width = width;
     d->bn_sets = 1;
+    d->weight_sets = 1;
     for (int c = 0; c < MODEL_MAX_CHANNELS; c++) {
         d->norm_mean[c] = 0.0f;
         d->norm_std[c] = 1.0f;
@@ -319,6 +322,20 @@ int model_desc_build(ModelDesc *d, const char *arch, int in_c, int in_h, int in_
     snprintf(d->subnets[0].name, sizeof d->subnets[0].name, "full");
     memcpy(d->subnets[0].count, d->slot_max, sizeof(int) * d->n_slots);
     return 0;
+}
+
+static int is_bn_param(ParamKind k) {
+    return k == PARAM_BN_GAMMA || k == PARAM_BN_BETA || k == PARAM_BN_MEAN || k == PARAM_BN_VAR;
+}
+
+void model_desc_set_sets(ModelDesc *d, int bn_sets, int weight_sets) {
+    d->bn_sets = bn_sets;
+    d->weight_sets = weight_sets;
+    for (int i = 0; i < d->n_params; i++) {
+        ParamDesc *p = &d->params[i];
+        p->sets = is_bn_param(p->kind) ? bn_sets : weight_sets;
+        p->numel = (size_t)p->sets * p->set_numel;
+    }
 }
 
 void model_desc_set_meta(ModelDesc *d, const char *key, const char *fmt, ...) {

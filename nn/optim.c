@@ -23,9 +23,11 @@ void sgd_step(Sgd *opt, Model *m, float lr, float *const *grad_mask) {
         const ParamDesc *pd = &d->params[p];
         if (!pd->trainable) continue;
         const float wd = (pd->kind == PARAM_WEIGHT || opt->cfg.decay_bn) ? opt->cfg.weight_decay : 0.0f;
-        float *w = m->param[p], *g = m->grad[p], *v = opt->velocity[p];
-        const float *mask = grad_mask ? grad_mask[p] : NULL;
-        const long n = (long)pd->numel;
+        /* A parameter with one copy per subnet: only the current subnet's copy is trained. */
+        size_t off = pd->sets > 1 ? (size_t)m->subnet * pd->set_numel : 0;
+        float *w = m->param[p] + off, *g = m->grad[p] + off, *v = opt->velocity[p] + off;
+        const float *mask = grad_mask && grad_mask[p] ? grad_mask[p] + off : NULL;
+        const long n = (long)pd->set_numel;
         const int nesterov = opt->cfg.nesterov;
 #pragma omp parallel for schedule(static) if (n > 4096)
         for (long j = 0; j < n; j++) {

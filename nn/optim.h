@@ -20,8 +20,9 @@ typedef struct Sgd {
 } Sgd;
 
 int sgd_create(Sgd *opt, const Model *m, const SgdConfig *cfg, Err *err);
-/* One update of every trainable parameter from m->grad. When grad_mask[p] is non-NULL, element j
- * of parameter p is updated only where grad_mask[p][j] != 0 (frozen weights stay bit-identical). */
+/* One update of every trainable parameter from m->grad (for parameters with one copy per subnet,
+ * only the current subnet's copy). When grad_mask[p] is non-NULL, element j of parameter p is
+ * updated only where grad_mask[p][j] != 0 (frozen weights stay bit-identical). */
 void sgd_step(Sgd *opt, Model *m, float lr, float *const *grad_mask);
 void sgd_free(Sgd *opt);
 

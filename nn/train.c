@@ -119,17 +119,22 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
         batch_free(&b);
         return -1;
     }
-    if (sgd_create(&opt, m, &cfg->sgd, err)) {
-        batch_free(&b);
-        return -1;
+    Sgd *sgd = cfg->opt;
+    if (!sgd) {
+        if (sgd_create(&opt, m, &cfg->sgd, err)) {
+            batch_free(&b);
+            return -1;
+        }
+        sgd = &opt;
     }
     LrSchedule sched = cfg->sched;
-    sched.total_iters = cfg->epochs * batches;
+    sched.total_iters = (cfg->schedule_epochs > 0 ? cfg->schedule_epochs : cfg->epochs) * batches;
     sched.warmup_iters = (int)(cfg->warmup_epochs * batches);
     TrainStepFn step = cfg->step ? cfg->step : train_step_xent;
     const double t0 = now_s();
-    int iter = 0;
-    for (int epoch = 0; epoch < cfg->epochs; epoch++) {
+    int iter = cfg->epoch_offset * batches, first_iter = iter;
+    for (int e = 0; e < cfg->epochs; e++) {
+        const int epoch = cfg->epoch_offset + e; /* global epoch: streams and schedule */
         Rng shuffle;
         rng_derive(&shuffle, cfg->seed, (uint64_t)epoch, STREAM_SHUFFLE);
         for (int i = 0; i < train->n; i++) b.order[i] = i;
@@ -144,8 +149,9 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
             model_zero_grad(m);
             int correct = 0;
             float loss = step(m, b.x, b.labels, cfg->batch, &correct, cfg->step_ctx);
-            float lr = lr_at(&sched, iter);
-            sgd_step(&opt, m, lr, cfg->grad_mask);
+            /* the schedule spans schedule_epochs from epoch 0, or just this call */
+            float lr = lr_at(&sched, cfg->schedule_epochs > 0 ? iter : iter - first_iter);
+            sgd_step(sgd, m, lr, cfg->grad_mask);
             loss_sum += loss;
             hits += correct;
             seen += cfg->batch;
@@ -155,7 +161,7 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
             if (epoch_done && cfg->eval_each_epoch && test) {
                 EvalResult r;
                 if (evaluate(m, test, &r, err)) {
-                    sgd_free(&opt);
+                    if (!cfg->opt) sgd_free(&opt);
                     batch_free(&b);
                     return -1;
                 }
@@ -164,10 +170,10 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
             if (cfg->progress) {
                 double now = now_s();
                 TrainProgress p = {
-                    .epoch = epoch + 1, .epochs = cfg->epochs, .batch = bi + 1, .batches = batches,
+                    .phase = cfg->phase, .epoch = e + 1, .epochs = cfg->epochs, .batch = bi + 1, .batches = batches,
                     .loss = (float)(loss_sum / (bi + 1)), .train_acc = (float)hits / (float)seen, .lr = lr,
                     .img_per_s = seen / (now - epoch_t0 + 1e-9), .elapsed_s = now - t0,
-                    .eta_s = (now - t0) / (iter + 1) * (sched.total_iters - iter - 1),
+                    .eta_s = (now - t0) / (iter - first_iter + 1) * (first_iter + cfg->epochs * batches - iter - 1),
                     .epoch_done = epoch_done, .test_acc = test_acc,
                 };
                 cfg->progress(&p, cfg->progress_ctx);
@@ -177,7 +183,7 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
     }
     m->training = 0;
     stats->wall_s = now_s() - t0;
-    sgd_free(&opt);
+    if (!cfg->opt) sgd_free(&opt);
     batch_free(&b);
     return 0;
 }

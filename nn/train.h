@@ -16,7 +16,8 @@
 #include "nn/optim.h"
 
 typedef struct TrainProgress {
-    int epoch, epochs;        /* 1-based epoch */
+    const char *phase;        /* TrainConfig.phase */
+    int epoch, epochs;        /* 1-based epoch within this call */
     int batch, batches;       /* 1-based batch within the epoch */
     float loss;               /* running mean loss of this epoch */
     float train_acc;          /* running accuracy of this epoch (on augmented batches) */
@@ -49,6 +50,11 @@ typedef struct TrainConfig {
     float *const *grad_mask; /* optional, see sgd_step */
     TrainProgressFn progress;
     void *progress_ctx;
+    /* Several calls forming one training round (phases of a method): */
+    Sgd *opt;                /* optional: keep momentum across calls (else a fresh optimizer) */
+    int epoch_offset;        /* first epoch's global index (shuffle/augmentation streams, schedule) */
+    int schedule_epochs;     /* epochs the LR schedule spans (0: this call's epochs) */
+    const char *phase;       /* shown in progress lines ("background", "g2", ...) or NULL */
 } TrainConfig;
 
 typedef struct TrainStats {

@@ -1,0 +1,77 @@
+/* nn/methods.h — the five ways of producing a dynamic model (all yield the same checkpoint kind):
+ *
+ *   uniform            slimmable recipe: every width ratio in every layer; each iteration runs every
+ *                      width (or the sandwich rule), sums the gradients, one step; switchable BN;
+ *                      optional in-place distillation from the largest width.
+ *   nonuniform-multi   background model (full width, optional group-lasso) -> channels sorted by
+ *                      L1 importance -> per-slot counts for each MACs target by greedy slimming on a
+ *                      held-out batch -> multi-path retraining: every iteration runs one
+ *                      forward/backward path per subnet (each subnet is retrained over the whole
+ *                      epoch budget), gradients summed, switchable BN.
+ *   nonuniform-single  one training round in S phases: phase 1 trains the full width; at the end
+ *                      of each phase the next smaller subnet is chosen by greedy slimming from the
+ *                      current weights and joins; all chosen subnets keep training jointly.
+ *   incremental        G channel groups per slot. Stage g trains only group g's weights (group-
+ *                      convolution pruning: output group j reads input groups <= j), earlier groups
+ *                      frozen, their BN in inference mode, so subnets <= g stay bit-identical.
+ *   individual         each width trained alone from scratch with the same recipe, stored as
+ *                      separate weight sets in one checkpoint (the baseline).
+ *
+ * Connectivity of `incremental` (what reads what): for a conv or linear layer whose input and
+ * output are both grouped, output channel c of group j = c / (C_out/G) reads input channels of
+ * groups 0..j only (block lower-triangular weights; the upper blocks are zero and never trained).
+ * The first conv reads the image (all groups read all image channels); the classifier reads every
+ * group (logits = sum over groups, group g's columns trained at stage g, the bias at stage 1).
+ * Residual adds and BN are per channel, so they stay within a group. */
+#ifndef DYNN_NN_METHODS_H
+#define DYNN_NN_METHODS_H
+
+#include "nn/model.h"
+#include "nn/train.h"
+
+typedef enum TrainMethod {
+    METHOD_PLAIN,             /* one network, no subnets (issue-2 training) */
+    METHOD_UNIFORM,
+    METHOD_NONUNIFORM_MULTI,
+    METHOD_NONUNIFORM_SINGLE,
+    METHOD_INCREMENTAL,
+    METHOD_INDIVIDUAL,
+} TrainMethod;
+
+typedef struct DynamicConfig {
+    TrainMethod method;
+    float ratios[MODEL_MAX_SUBNETS]; /* widths (uniform, individual) or MACs fractions (non-uniform) */
+    int n_ratios;
+    int groups;          /* incremental: channel groups per slot (4) */
+    int sandwich;        /* uniform/multi: 0 = every subnet each iteration; k >= 2: largest, smallest and
+                            k-2 random others */
+    int distill;         /* smaller subnets learn from the largest's detached soft predictions */
+    int bg_epochs;       /* nonuniform-multi: epochs of the full-width background model */
+    float group_lasso;   /* nonuniform-multi: group-lasso strength on conv filters while training the
+                            background model (0: off) */
+    int slim_images;     /* non-uniform: training images held out for greedy slimming (256) */
+} DynamicConfig;
+
+void dynamic_config_defaults(DynamicConfig *dc);
+/* "uniform", "nonuniform-multi", "nonuniform-single", "incremental", "individual", "plain". */
+int method_parse(const char *name, TrainMethod *method, Err *err);
+const char *method_name(TrainMethod method);
+
+/* Prepares a model description for a method before the model is created: the subnet list
+ * (uniform widths, G groups, or S placeholders for non-uniform subnets chosen during training)
+ * and the BN/weight sets. */
+int method_prepare_desc(ModelDesc *d, const DynamicConfig *dc, Err *err);
+
+typedef struct MethodReport {
+    double wall_s;
+    double train_flops;  /* every training-mode pass, including slimming probes */
+    double epochs;       /* passes over the training set, summed over phases */
+    float final_loss;
+} MethodReport;
+
+/* Trains m (created from a prepared description, parameters initialized) with the method.
+ * base->epochs is the method's epoch budget (see docs: per method). */
+int method_train(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *base,
+                 const DynamicConfig *dc, MethodReport *rep, Err *err);
+
+#endif

@@ -1,0 +1,54 @@
+/* nn/subnet.h — making and managing the subnets of a dynamic model.
+ *
+ * A subnet is data: one active-channel count per channel slot (model.h). This module
+ *   - builds subnet lists: uniform width ratios, or G equal channel groups (incremental),
+ *   - orders them by MACs (smallest first) and checks them (nested, within bounds),
+ *   - reorders channels by importance (so that "the leading k channels" are the best k),
+ *   - chooses non-uniform per-slot counts for a MACs budget by greedy slimming,
+ *   - re-calibrates a subnet's BN statistics from training batches. */
+#ifndef DYNN_NN_SUBNET_H
+#define DYNN_NN_SUBNET_H
+
+#include "nn/data.h"
+#include "nn/model.h"
+
+/* Parses "0.25,0.5,0.75,1" into ratios; each must be in (0, 1], at least one, at most
+ * MODEL_MAX_SUBNETS, no duplicates. `what` names the option in errors. */
+int parse_ratio_list(const char *text, const char *what, float *ratios, int *n, Err *err);
+
+/* Replaces d's subnets with uniform widths: count = max(1, round(ratio * slot_max)) in every slot.
+ * Named "w0.25" etc., ordered by MACs. */
+int subnets_uniform(ModelDesc *d, const float *ratios, int n, Err *err);
+/* Replaces d's subnets with g = 1..groups equal channel groups per slot ("g1".."gG"); every slot's
+ * channel count must be divisible by `groups`. */
+int subnets_groups(ModelDesc *d, int groups, Err *err);
+/* Appends a subnet (name, counts) keeping the list ordered by MACs; counts must be within
+ * 1..slot_max. */
+int subnet_add(ModelDesc *d, const char *name, const int *counts, Err *err);
+
+/* Importance of each channel of a slot: the L1 norm of the weights that produce it (every conv or
+ * linear layer writing into the slot), summed. score[slot_max]. */
+void slot_channel_importance(const Model *m, int slot, float *score);
+/* Physically reorders the channels of a slot: new channel i = old channel perm[i], in every
+ * producer (output rows, BN entries of every set) and consumer (input columns). The network
+ * computes the same function afterwards (a test checks it). */
+void slot_permute(Model *m, int slot, const int *perm);
+/* The same reordering applied to any per-parameter buffers laid out like the parameters (e.g. SGD
+ * momentum). */
+void slot_permute_buffers(const ModelDesc *d, float *const *bufs, int slot, const int *perm);
+/* Sorts every slot's channels by decreasing importance; `also` (may be NULL) is permuted alike. */
+void model_sort_channels_by_importance(Model *m, float *const *also);
+
+/* Greedy slimming: starting from `from` (counts per slot), repeatedly removes a step of channels
+ * (1/16 of the slot, at least 1) from the slot whose removal raises the loss on the held-out batch
+ * (x, labels; BN in batch-statistics mode) least per MAC saved, until the subnet's MACs are at most
+ * target_macs. Writes the result to `out`. Fails if the target is below the smallest reachable
+ * subnet (every slot at 1 channel). The model's current subnet is restored afterwards. */
+int subnet_greedy_slim(Model *m, const int *from, double target_macs, const float *x, const int *labels, int n,
+                       int *out, Err *err);
+
+/* Re-estimates the running BN statistics of the current subnet's BN set from `batches` training
+ * batches (exact average of batch statistics; no augmentation; parameters unchanged). */
+int model_recalibrate_bn(Model *m, const Dataset *train, int batches, uint64_t seed, Err *err);
+
+#endif
