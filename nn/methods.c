@@ -442,7 +442,7 @@ static void build_masks(const Model *m, GroupMasks *gm, int G, int g) {
 }
 
 static int train_incremental(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *base,
-                             MethodReport *rep, Err *err) {
+                             const DynamicConfig *dc, MethodReport *rep, Err *err) {
     ModelDesc *d = m->d;
     const int G = d->n_subnets;
     GroupMasks gm;
@@ -480,6 +480,10 @@ static int train_incremental(Model *m, const Dataset *train, const Dataset *test
         rc = train_run(m, train, test, &cfg, &st, err);
         rep->epochs += per_stage;
         rep->final_loss = st.final_loss;
+        if (rc == 0 && dc->after_stage) {
+            m->bn_frozen = NULL;
+            dc->after_stage(m, g, dc->after_stage_ctx);
+        }
     }
     m->bn_frozen = NULL;
     model_set_subnet(m, model_largest_subnet(d));
@@ -513,7 +517,7 @@ int method_train(Model *m, const Dataset *train, const Dataset *test, const Trai
     case METHOD_UNIFORM: rc = train_uniform(m, train, test, base, dc, rep, err); break;
     case METHOD_NONUNIFORM_MULTI: rc = train_nonuniform_multi(m, train, test, base, dc, rep, err); break;
     case METHOD_NONUNIFORM_SINGLE: rc = train_nonuniform_single(m, train, test, base, dc, rep, err); break;
-    case METHOD_INCREMENTAL: rc = train_incremental(m, train, test, base, rep, err); break;
+    case METHOD_INCREMENTAL: rc = train_incremental(m, train, test, base, dc, rep, err); break;
     case METHOD_INDIVIDUAL: rc = train_individual(m, train, test, base, rep, err); break;
     default: {
         TrainStats st;

@@ -50,6 +50,10 @@ typedef struct DynamicConfig {
     float group_lasso;   /* nonuniform-multi: group-lasso strength on conv filters while training the
                             background model (0: off) */
     int slim_images;     /* non-uniform: training images held out for greedy slimming (256) */
+    /* Optional observer called after each stage/phase (incremental: after group g is trained);
+     * tests use it to check that earlier subnets did not change. */
+    void (*after_stage)(Model *m, int stage, void *ctx);
+    void *after_stage_ctx;
 } DynamicConfig;
 
 void dynamic_config_defaults(DynamicConfig *dc);

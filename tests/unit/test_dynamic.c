@@ -1,0 +1,335 @@
+/* tests/unit/test_dynamic.c — the dynamic part of the engine: subnets are prefix views of one
+ * weight set, switching allocates nothing, per-subnet BN statistics are independent, channel
+ * permutation preserves the function, a whole network at a non-uniform width passes a gradient
+ * check, incremental training leaves earlier subnets bit-identical, and bad subnet specs fail. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <malloc.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/data.h"
+#include "nn/methods.h"
+#include "nn/model.h"
+#include "nn/parallel.h"
+#include "nn/subnet.h"
+#include "tests/unit/gradcheck.h"
+
+static Model make_dynamic(const char *arch, int hw, float width, int batch, TrainMethod method) {
+    ModelDesc *d = calloc(1, sizeof *d);
+    Err err;
+    assert_int_equal(model_desc_build(d, arch, 1, hw, hw, 10, width, &err), 0);
+    DynamicConfig dc;
+    dynamic_config_defaults(&dc);
+    dc.method = method;
+    assert_int_equal(method_prepare_desc(d, &dc, &err), 0);
+    Model m;
+    assert_int_equal(model_create(&m, d, batch, 1, &err), 0);
+    model_init_params(&m, 5);
+    return m;
+}
+
+static float *logits_of(Model *m, int subnet, const float *x, int n) {
+    model_set_subnet(m, subnet);
+    const float *z = model_forward(m, x, n);
+    float *copy = malloc(sizeof(float) * (size_t)n * m->d->classes);
+    memcpy(copy, z, sizeof(float) * (size_t)n * m->d->classes);
+    return copy;
+}
+
+/* The first conv of the stage-1 stream: weight [16][1][3][3]. */
+static int first_conv_weight(const ModelDesc *d) { return d->ops[0].weight; }
+
+static void test_subnets_share_a_prefix_of_the_weights(void **state) {
+    (void)state;
+    nn_set_threads(1);
+    Model m = make_dynamic("resnet8", 12, 1.0f, 4, METHOD_UNIFORM);
+    const ModelDesc *d = m.d;
+    assert_int_equal(d->n_subnets, 4);
+    assert_string_equal(d->subnets[0].name, "w0.25"); /* ordered by MACs */
+    assert_string_equal(d->subnets[3].name, "w1.00");
+    int p = first_conv_weight(d);
+    /* every subnet reads the very same buffer: a view, not a copy */
+    for (int i = 0; i < d->n_subnets; i++) {
+        model_set_subnet(&m, i);
+        assert_ptr_equal(model_param(&m, p), m.param[p]);
+    }
+    float x[4 * 144];
+    gc_fill_normal(x, 4 * 144, 1, 1.0f);
+    float *small0 = logits_of(&m, 0, x, 4), *big0 = logits_of(&m, 3, x, 4);
+    /* a weight of channel 15 (outside w0.25's 4 channels) changes only the larger subnet */
+    m.param[p][15 * 9 + 4] += 0.5f;
+    float *small1 = logits_of(&m, 0, x, 4), *big1 = logits_of(&m, 3, x, 4);
+    assert_memory_equal(small0, small1, sizeof(float) * 40);
+    assert_true(memcmp(big0, big1, sizeof(float) * 40) != 0);
+    /* a weight of channel 0 (inside the prefix) changes the small subnet too */
+    m.param[p][4] += 0.5f;
+    float *small2 = logits_of(&m, 0, x, 4);
+    assert_true(memcmp(small1, small2, sizeof(float) * 40) != 0);
+    free(small0); free(big0); free(small1); free(big1); free(small2);
+    model_free(&m);
+}
+
+static void test_switching_allocates_nothing(void **state) {
+    (void)state;
+    nn_set_threads(2);
+    Model m = make_dynamic("resnet8", 12, 1.0f, 4, METHOD_UNIFORM);
+    m.threads = 2;
+    float x[4 * 144];
+    gc_fill_normal(x, 4 * 144, 2, 1.0f);
+    for (int i = 0; i < m.d->n_subnets; i++) { /* warm-up: the OpenMP pool starts on first use */
+        model_set_subnet(&m, i);
+        model_forward(&m, x, 4);
+    }
+    struct mallinfo2 before = mallinfo2();
+    for (int k = 0; k < 200; k++) {
+        model_set_subnet(&m, k % m.d->n_subnets);
+        model_forward(&m, x, 4);
+    }
+    struct mallinfo2 after = mallinfo2();
+    assert_int_equal(before.uordblks, after.uordblks); /* bytes in use */
+    assert_int_equal(before.hblks, after.hblks);       /* mmap'd blocks */
+    model_free(&m);
+    nn_set_threads(1);
+}
+
+static void test_bn_statistics_are_per_subnet(void **state) {
+    (void)state;
+    nn_set_threads(1);
+    Model m = make_dynamic("resnet8", 12, 1.0f, 8, METHOD_UNIFORM);
+    const ModelDesc *d = m.d;
+    assert_int_equal(d->bn_sets, 4);
+    int bn = -1;
+    for (int i = 0; i < d->n_ops && bn < 0; i++)
+        if (d->ops[i].kind == OP_BN) bn = i;
+    int mean = d->ops[bn].mean;
+    size_t set = d->params[mean].set_numel;
+    float *before = malloc(sizeof(float) * d->params[mean].numel);
+    memcpy(before, m.param[mean], sizeof(float) * d->params[mean].numel);
+    float x[8 * 144];
+    gc_fill_normal(x, 8 * 144, 3, 2.0f);
+    for (int i = 0; i < 8 * 144; i++) x[i] += 1.0f; /* non-zero mean so the statistics move */
+    model_set_subnet(&m, 1);
+    m.training = 1;
+    model_forward(&m, x, 8);
+    for (int s = 0; s < 4; s++) {
+        int changed = memcmp(before + s * set, m.param[mean] + s * set, sizeof(float) * set) != 0;
+        assert_int_equal(changed, s == 1); /* only the running subnet's set moved */
+    }
+    free(before);
+    model_free(&m);
+}
+
+static void test_permutation_preserves_the_function(void **state) {
+    (void)state;
+    nn_set_threads(1);
+    Model m = make_dynamic("resnet8", 12, 1.0f, 4, METHOD_PLAIN);
+    float x[4 * 144];
+    gc_fill_normal(x, 4 * 144, 4, 1.0f);
+    /* make BN statistics non-trivial first */
+    m.training = 1;
+    model_forward(&m, x, 4);
+    m.training = 0;
+    float *z0 = logits_of(&m, 0, x, 4);
+    model_sort_channels_by_importance(&m, NULL);
+    float *z1 = logits_of(&m, 0, x, 4);
+    for (int i = 0; i < 40; i++) assert_float_equal(z0[i], z1[i], 1e-4f * (1.0f + fabsf(z0[i])));
+    /* and the first slot is now sorted by decreasing importance */
+    float score[64];
+    slot_channel_importance(&m, 0, score);
+    for (int c = 1; c < m.d->slot_max[0]; c++) assert_true(score[c - 1] >= score[c]);
+    free(z0); free(z1);
+    model_free(&m);
+}
+
+/* Whole-network gradient check at a non-uniform subnet (every slot at a different ratio). */
+typedef struct NetCtx {
+    Model *m;
+    float *x, *G;
+    int n;
+} NetCtx;
+
+static double net_loss(void *p) {
+    NetCtx *c = p;
+    const float *z = model_forward(c->m, c->x, c->n);
+    return gc_dot(z, c->G, (size_t)c->n * c->m->d->classes);
+}
+
+static void test_gradcheck_at_nonuniform_width(void **state) {
+    (void)state;
+    nn_set_threads(1);
+    ModelDesc *d = calloc(1, sizeof *d);
+    Err err;
+    assert_int_equal(model_desc_build(d, "resnet8", 2, 8, 8, 3, 0.5f, &err), 0);
+    int counts[MODEL_MAX_SLOTS];
+    for (int s = 0; s < d->n_slots; s++) counts[s] = d->slot_max[s] * (s % 3 + 1) / 4 + 1; /* 1/4, 2/4, 3/4 + 1 */
+    d->n_subnets = 0;
+    assert_int_equal(subnet_add(d, "odd", counts, &err), 0);
+    Model m;
+    assert_int_equal(model_create(&m, d, 4, 1, &err), 0);
+    model_init_params(&m, 8);
+    NetCtx c = {&m, malloc(4 * 128 * 4), malloc(4 * 3 * 4), 4};
+    gc_fill_normal(c.x, 4 * 128, 1, 1.0f);
+    gc_fill_normal(c.G, 12, 2, 1.0f);
+    m.training = 1;
+    model_zero_grad(&m);
+    net_loss(&c);
+    memcpy(model_dlogits(&m), c.G, 12 * 4);
+    model_backward(&m);
+    int skipped = 0, checked = 0;
+    double worst = 0.0;
+    for (int p = 0; p < d->n_params; p++) {
+        if (!d->params[p].trainable || d->params[p].kind != PARAM_WEIGHT) continue;
+        /* only coordinates inside the active block carry gradient; sample the whole tensor */
+        double e = gc_check_kinked(d->params[p].name, m.param[p], m.grad[p], d->params[p].numel, 24, 1e-3f, 5e-2,
+                                   net_loss, &c, (uint64_t)p, &skipped);
+        checked += 24;
+        if (e > worst) worst = e;
+    }
+    print_message("resnet8 at a non-uniform subnet: worst relative error %.3g, %d of %d on a kink\n", worst, skipped,
+                  checked);
+    assert_true(worst < 5e-2);
+    assert_true(skipped * 10 <= checked);
+    free(c.x); free(c.G);
+    model_free(&m);
+}
+
+/* Incremental: after each stage, every earlier subnet's logits must be bit-identical. */
+typedef struct Snapshots {
+    float *x;
+    int n;
+    float *logits[8][8]; /* [after stage][subnet] */
+} Snapshots;
+
+static void snapshot(Model *m, int stage, void *ctx) {
+    Snapshots *s = ctx;
+    int saved = m->subnet;
+    for (int g = 0; g <= stage; g++) s->logits[stage][g] = logits_of(m, g, s->x, s->n);
+    model_set_subnet(m, saved);
+}
+
+static void make_synthetic(Dataset *ds, int n, int hw, uint64_t seed) {
+    memset(ds, 0, sizeof *ds);
+    snprintf(ds->name, sizeof ds->name, "synthetic");
+    ds->n = n;
+    ds->c = 1;
+    ds->h = ds->w = hw;
+    ds->num_classes = 10;
+    ds->images = malloc((size_t)n * hw * hw);
+    ds->labels = malloc((size_t)n);
+    Rng r;
+    rng_seed(&r, seed);
+    for (int i = 0; i < n; i++) {
+        int label = (int)rng_below(&r, 10);
+        ds->labels[i] = (uint8_t)label;
+        for (int p = 0; p < hw * hw; p++) /* class-dependent blobs so there is something to learn */
+            ds->images[(size_t)i * hw * hw + p] = (uint8_t)(((p % hw) * 10 / hw == label ? 200 : 30) + rng_below(&r, 40));
+    }
+}
+
+static void test_incremental_keeps_earlier_subnets_bit_identical(void **state) {
+    (void)state;
+    nn_set_threads(2);
+    Dataset train;
+    make_synthetic(&train, 256, 12, 1);
+    ModelDesc *d = calloc(1, sizeof *d);
+    Err err;
+    assert_int_equal(model_desc_build(d, "resnet8", 1, 12, 12, 10, 0.5f, &err), 0);
+    DynamicConfig dc;
+    dynamic_config_defaults(&dc);
+    dc.method = METHOD_INCREMENTAL;
+    dc.groups = 4;
+    assert_int_equal(method_prepare_desc(d, &dc, &err), 0);
+    Model m;
+    assert_int_equal(model_create(&m, d, 64, 2, &err), 0);
+    model_init_params(&m, 3);
+    for (int c = 0; c < 2; c++) m.d->norm_mean[c] = 0.3f, m.d->norm_std[c] = 0.3f;
+    Snapshots snaps = {malloc(sizeof(float) * 16 * 144), 16, {{0}}};
+    gc_fill_normal(snaps.x, 16 * 144, 9, 1.0f);
+    dc.after_stage = snapshot;
+    dc.after_stage_ctx = &snaps;
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    cfg.epochs = 4; /* one epoch per group */
+    cfg.batch = 32;
+    MethodReport rep;
+    assert_int_equal(method_train(&m, &train, NULL, &cfg, &dc, &rep, &err), 0);
+    for (int stage = 1; stage < 4; stage++)
+        for (int g = 0; g < stage; g++)
+            assert_memory_equal(snaps.logits[g][g], snaps.logits[stage][g], sizeof(float) * 16 * 10);
+    /* and training did change the model: the newest subnet differs from the previous one */
+    assert_true(memcmp(snaps.logits[3][3], snaps.logits[3][2], sizeof(float) * 160) != 0);
+    for (int a = 0; a < 8; a++)
+        for (int b = 0; b < 8; b++) free(snaps.logits[a][b]);
+    free(snaps.x);
+    dataset_free(&train);
+    model_free(&m);
+    nn_set_threads(1);
+}
+
+static void test_bad_subnet_specs(void **state) {
+    (void)state;
+    float r[MODEL_MAX_SUBNETS];
+    int n;
+    Err err;
+    assert_int_equal(parse_ratio_list("0.25,1.5", "--widths", r, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "--widths: 1.5 is outside (0, 1]"));
+    assert_int_equal(parse_ratio_list("0,0.5", "--widths", r, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "outside (0, 1]"));
+    assert_int_equal(parse_ratio_list("", "--widths", r, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "empty"));
+    assert_int_equal(parse_ratio_list("0.5,,1", "--flops", r, &n, &err), -1);
+    assert_int_equal(parse_ratio_list("0.5,0.5", "--flops", r, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "twice"));
+    assert_int_equal(parse_ratio_list("0.25,0.5,1", "--widths", r, &n, &err), 0);
+    assert_int_equal(n, 3);
+    TrainMethod m;
+    assert_int_equal(method_parse("slimmable", &m, &err), -1);
+    assert_non_null(strstr(err.msg, "unknown method 'slimmable'"));
+    ModelDesc *d = calloc(1, sizeof *d);
+    assert_int_equal(model_desc_build(d, "resnet20", 1, 28, 28, 10, 1.0f, &err), 0);
+    assert_int_equal(subnets_groups(d, 3, &err), -1); /* 16 channels do not split into 3 */
+    assert_non_null(strstr(err.msg, "not divisible"));
+    DynamicConfig dc;
+    dynamic_config_defaults(&dc);
+    dc.method = METHOD_NONUNIFORM_MULTI;
+    dc.n_ratios = 2;
+    dc.ratios[0] = 0.25f;
+    dc.ratios[1] = 0.5f;
+    assert_int_equal(method_prepare_desc(d, &dc, &err), -1);
+    assert_non_null(strstr(err.msg, "must include 1"));
+    /* a MACs target below the 1-channel-per-slot network cannot be met */
+    Model model;
+    assert_int_equal(model_desc_build(d, "resnet8", 1, 12, 12, 10, 1.0f, &err), 0);
+    assert_int_equal(model_create(&model, d, 4, 1, &err), 0);
+    model_init_params(&model, 1);
+    float x[4 * 144];
+    int labels[4] = {0, 1, 2, 3}, out[MODEL_MAX_SLOTS];
+    gc_fill_normal(x, 4 * 144, 1, 1.0f);
+    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 10.0, x, labels, 4, out, &err), -1);
+    assert_non_null(strstr(err.msg, "cannot be met"));
+    /* a reachable target is met, and every slot stays within bounds */
+    double full = model_subnet_macs(model.d, model.d->slot_max);
+    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.3 * full, x, labels, 4, out, &err), 0);
+    assert_true(model_subnet_macs(model.d, out) <= 0.3 * full);
+    for (int s = 0; s < model.d->n_slots; s++) assert_true(out[s] >= 1 && out[s] <= model.d->slot_max[s]);
+    model_free(&model);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_subnets_share_a_prefix_of_the_weights),
+        cmocka_unit_test(test_switching_allocates_nothing),
+        cmocka_unit_test(test_bn_statistics_are_per_subnet),
+        cmocka_unit_test(test_permutation_preserves_the_function),
+        cmocka_unit_test(test_gradcheck_at_nonuniform_width),
+        cmocka_unit_test(test_incremental_keeps_earlier_subnets_bit_identical),
+        cmocka_unit_test(test_bad_subnet_specs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
