@@ -1,6 +1,6 @@
-/* pipeline/cmd_stage_exec.c — `dynn stage-exec FILE` (one stage instance from its description) and
- * `dynn stage-exec --serve` (the local executor's fork server). Internal: started by `dynn run`,
- * but handy by hand to re-run one stage from .dynn/work while debugging. */
+/* pipeline/cmd_stage_exec.c — `dynn stage-exec FILE` (one stage instance from its description: what
+ * the spawn executor, and a batch-system executor later, starts per stage) and `dynn stage-exec
+ * --serve` (the local executor's fork server). Internal: started by `dynn run`. */
 #include <stdio.h>
 #include <string.h>
 
