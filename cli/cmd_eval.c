@@ -9,6 +9,7 @@
 #include "nn/checkpoint.h"
 #include "nn/data.h"
 #include "nn/parallel.h"
+#include "nn/subnet.h"
 #include "nn/train.h"
 #include "util/json_out.h"
 
@@ -16,7 +17,11 @@ static const char *EVAL_USAGE =
     "usage: dynn eval MODEL.dnn [--data SPEC] [--subnet all|NAME|INDEX] [--batch N] [--threads T]\n"
     "                 [--test-limit N] [--json]\n"
     "  prints test accuracy, loss, MMACs and parameters of the chosen subnet(s) (default: all)\n"
-    "  --data defaults to the dataset recorded in the checkpoint\n";
+    "  --data defaults to the dataset recorded in the checkpoint\n"
+    "  --width W           evaluate a uniform subnet at width W in (0,1] chosen at run time (added if the\n"
+    "                      model does not have it; shares the weights, BN set copied from the nearest\n"
+    "                      containing subnet)\n"
+    "  --recalibrate N     re-estimate that subnet's BN statistics from N training batches first\n";
 
 /* Subnet selection: "all", a name, or an index; -1 = all. */
 static int pick_subnet(const ModelDesc *d, const char *sel, int *out, Err *err) {
@@ -41,12 +46,14 @@ static int pick_subnet(const ModelDesc *d, const char *sel, int *out, Err *err) 
 
 int cmd_eval(int argc, char **argv) {
     const char *data_spec = NULL, *subnet_sel = "all";
-    int threads = 0, batch = 256, test_limit = 0, json = 0;
+    int threads = 0, batch = 256, test_limit = 0, json = 0, recal = 0;
+    float width = 0.0f;
     Err err = {{0}};
-    enum { O_DATA = 256, O_SUBNET, O_BATCH, O_THREADS, O_TEL, O_JSON, O_HELP };
+    enum { O_DATA = 256, O_SUBNET, O_BATCH, O_THREADS, O_TEL, O_JSON, O_HELP, O_WIDTH, O_RECAL };
     static const struct option opts[] = {
         {"data", 1, 0, O_DATA}, {"subnet", 1, 0, O_SUBNET}, {"batch", 1, 0, O_BATCH}, {"threads", 1, 0, O_THREADS},
-        {"test-limit", 1, 0, O_TEL}, {"json", 0, 0, O_JSON}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
+        {"test-limit", 1, 0, O_TEL}, {"json", 0, 0, O_JSON}, {"help", 0, 0, O_HELP}, {"width", 1, 0, O_WIDTH},
+        {"recalibrate", 1, 0, O_RECAL}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -60,10 +67,15 @@ int cmd_eval(int argc, char **argv) {
         case O_TEL: bad = arg_int("--test-limit", optarg, 1, 1 << 30, &test_limit, &err); break;
         case O_JSON: json = 1; break;
         case O_HELP: fputs(EVAL_USAGE, stdout); return 0;
+        case O_WIDTH: bad = arg_float("--width", optarg, 1e-6, 1.0, &width, &err); break;
+        case O_RECAL: bad = arg_int("--recalibrate", optarg, 1, 100000, &recal, &err); break;
         default: bad = err_set(&err, "unknown or incomplete option '%s' (see dynn eval --help)", argv[optind - 1]) != 0;
         }
     }
     if (!bad && optind != argc - 1) bad = err_set(&err, "expected one checkpoint file (see dynn eval --help)") != 0;
+    if (!bad && recal && width <= 0.0f) bad = err_set(&err, "--recalibrate needs --width (the subnet to re-calibrate)") != 0;
+    if (!bad && width > 0.0f && strcmp(subnet_sel, "all"))
+        bad = err_set(&err, "--width and --subnet are exclusive") != 0;
     if (bad) {
         fprintf(stderr, "dynn eval: %s\n", err.msg);
         return 2;
@@ -73,11 +85,17 @@ int cmd_eval(int argc, char **argv) {
     Model m = {0};
     Dataset train = {0}, test = {0};
     int rc = 1, which = -1;
-    if (checkpoint_load(path, &m, batch, threads, &err)) goto done;
+    int width_subnet = -1;
+    if (checkpoint_load_width(path, &m, batch, threads, width, &width_subnet, &err)) goto done;
     if (!data_spec) data_spec = model_desc_get_meta(m.d, "train.data");
     if (!data_spec) data_spec = "fashion-mnist";
-    if (pick_subnet(m.d, subnet_sel, &which, &err)) goto done;
+    if (width > 0.0f) which = width_subnet;
+    else if (pick_subnet(m.d, subnet_sel, &which, &err)) goto done;
     if (dataset_load(data_spec, &train, &test, &err)) goto done;
+    if (recal) {
+        model_set_subnet(&m, which);
+        if (model_recalibrate_bn(&m, &train, recal, 1, &err)) goto done;
+    }
     dataset_limit(&test, test_limit);
     JsonOut j;
     if (json) {

@@ -81,6 +81,8 @@ int cmd_info(int argc, char **argv) {
     }
     size_t stored = model_desc_param_floats(d);
     unsigned long crc = 0;
+    double separate = 0.0; /* the same subnets stored as separate models */
+    for (int i = 0; i < d->n_subnets; i++) separate += model_subnet_stored_floats(d, d->subnets[i].count);
     if (tensors_crc32(path, &crc, &err)) {
         fprintf(stderr, "dynn info: %s\n", err.msg);
         free(d);
@@ -98,6 +100,7 @@ int cmd_info(int argc, char **argv) {
         json_key(&j, "layers"); json_int(&j, d->n_ops);
         json_key(&j, "stored_params"); json_int(&j, (long long)stored);
         json_key(&j, "bytes"); json_int(&j, (long long)(stored * sizeof(float)));
+        json_key(&j, "separate_models_bytes"); json_number(&j, 4.0 * separate);
         json_key(&j, "bn_sets"); json_int(&j, d->bn_sets);
         json_key(&j, "weight_sets"); json_int(&j, d->weight_sets);
         char crc_hex[16];
@@ -119,6 +122,8 @@ int cmd_info(int argc, char **argv) {
             json_key(&j, "macs"); json_number(&j, model_subnet_macs(d, sn->count));
             json_key(&j, "flops"); json_number(&j, 2.0 * model_subnet_macs(d, sn->count));
             json_key(&j, "params"); json_number(&j, model_subnet_params(d, sn->count));
+            json_key(&j, "weight_bytes"); json_number(&j, 4.0 * model_subnet_stored_floats(d, sn->count));
+            json_key(&j, "activation_bytes_per_image"); json_number(&j, 4.0 * model_subnet_activation_floats(d, sn->count));
             json_key(&j, "channels"); json_array_begin(&j);
             for (int s = 0; s < d->n_slots; s++) json_int(&j, sn->count[s]);
             json_array_end(&j);
@@ -136,22 +141,27 @@ int cmd_info(int argc, char **argv) {
         free(d);
         return 0;
     }
-    const int *full = d->subnets[0].count;
+    const int *full = d->subnets[model_largest_subnet(d)].count;
     printf("%s: %s, input %dx%dx%d, %d classes, width x%g, %d layers\n", path, d->arch, d->in_c, d->in_h, d->in_w,
            d->classes, d->width, d->n_ops);
-    printf("parameters: %.0f (trainable, largest subnet); %zu floats stored = %.2f MiB (%d BN set%s)\n",
-           model_subnet_params(d, full), stored, stored * 4.0 / 1048576.0, d->bn_sets, d->bn_sets > 1 ? "s" : "");
+    printf("parameters: %.0f (trainable, largest subnet); %zu floats stored = %.2f MiB (%d BN set%s, %d weight set%s)\n",
+           model_subnet_params(d, full), stored, stored * 4.0 / 1048576.0, d->bn_sets, d->bn_sets > 1 ? "s" : "",
+           d->weight_sets, d->weight_sets > 1 ? "s" : "");
     printf("per image: %.2f MMACs = %.2f MFLOPs (largest subnet)\n", model_subnet_macs(d, full) / 1e6,
            2.0 * model_subnet_macs(d, full) / 1e6);
     printf("tensors CRC-32: %08lx\n", crc);
     if (layers) print_layers(d);
-    printf("subnets (active channels per slot:");
+    if (d->n_subnets > 1)
+        printf("memory: this model %.3f MiB; the same %d subnets as separate models %.3f MiB (%.2fx)\n",
+               stored * 4.0 / 1048576.0, d->n_subnets, separate * 4.0 / 1048576.0, separate / (double)stored);
+    printf("subnets (bytes touched per image = weights + activations; channels per slot:");
     for (int s = 0; s < d->n_slots; s++) printf(" %s", d->slot_name[s]);
     printf(")\n");
     for (int i = 0; i < d->n_subnets; i++) {
         const Subnet *sn = &d->subnets[i];
-        printf("  %-10s %8.2f MMACs %9.0f params  [", sn->name, model_subnet_macs(d, sn->count) / 1e6,
-               model_subnet_params(d, sn->count));
+        printf("  %-10s %8.2f MMACs %9.0f params %8.1f KiB touched  [", sn->name, model_subnet_macs(d, sn->count) / 1e6,
+               model_subnet_params(d, sn->count),
+               4.0 * (model_subnet_stored_floats(d, sn->count) + model_subnet_activation_floats(d, sn->count)) / 1024.0);
         for (int s = 0; s < d->n_slots; s++) printf(s ? " %d" : "%d", sn->count[s]);
         printf("]\n");
     }

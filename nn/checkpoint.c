@@ -1,6 +1,7 @@
 /* nn/checkpoint.c — Model <-> checkpoint file (see checkpoint.h). */
 #include "nn/checkpoint.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,7 +198,51 @@ int checkpoint_read_desc(const char *path, ModelDesc *d, Err *err) {
     return rc;
 }
 
+/* Adds a uniform subnet at `width` to d (with its own BN set when BN is per subnet). Returns the
+ * index the subnet had before (>= 0) when it already exists, else -1 after adding; -2 on error. The
+ * new BN set is stored last, so the file's sets keep their positions. */
+static int add_width_subnet(const char *path, ModelDesc *d, float width, int *bn_source, Err *err) {
+    if (!(width > 0.0f && width <= 1.0f)) {
+        err_set(err, "--width %g is outside (0, 1]", width);
+        return -2;
+    }
+    if (d->weight_sets > 1) {
+        err_set(err, "%s: individually trained models share no weights, so they have no subnet at width %g", path, width);
+        return -2;
+    }
+    int counts[MODEL_MAX_SLOTS];
+    for (int s = 0; s < d->n_slots; s++) {
+        int c = (int)lroundf(width * (float)d->slot_max[s]);
+        counts[s] = c < 1 ? 1 : c;
+    }
+    for (int i = 0; i < d->n_subnets; i++)
+        if (!memcmp(d->subnets[i].count, counts, sizeof(int) * (size_t)d->n_slots)) return i;
+    if (d->n_subnets >= MODEL_MAX_SUBNETS) {
+        err_set(err, "%s: no room for another subnet", path);
+        return -2;
+    }
+    /* BN parameters start from the smallest subnet that contains the new one (then re-calibrated). */
+    *bn_source = model_largest_subnet(d);
+    for (int i = 0; i < d->n_subnets; i++) {
+        int contains = 1;
+        for (int s = 0; s < d->n_slots; s++) contains &= d->subnets[i].count[s] >= counts[s];
+        if (contains && model_subnet_macs(d, d->subnets[i].count) < model_subnet_macs(d, d->subnets[*bn_source].count))
+            *bn_source = i;
+    }
+    Subnet *sn = &d->subnets[d->n_subnets++];
+    memset(sn, 0, sizeof *sn);
+    snprintf(sn->name, sizeof sn->name, "w%.2f", width);
+    memcpy(sn->count, counts, sizeof(int) * (size_t)d->n_slots);
+    if (d->bn_sets > 1) model_desc_set_sets(d, d->bn_sets + 1, d->weight_sets);
+    return -1;
+}
+
 int checkpoint_load(const char *path, Model *m, int max_batch, int threads, Err *err) {
+    return checkpoint_load_width(path, m, max_batch, threads, 0.0f, NULL, err);
+}
+
+int checkpoint_load_width(const char *path, Model *m, int max_batch, int threads, float width, int *subnet,
+                          Err *err) {
     CkptFile f;
     if (ckpt_read(path, &f, err)) return -1;
     ModelDesc *d = calloc(1, sizeof *d);
@@ -216,6 +261,16 @@ int checkpoint_load(const char *path, Model *m, int max_batch, int threads, Err 
         ckpt_free(&f);
         return err_set(err, "%s: %d tensors in the file but the described model has %d parameters", path, have, want);
     }
+    int file_bn_sets = d->bn_sets, bn_source = -1, found = -1;
+    if (width > 0.0f) {
+        found = add_width_subnet(path, d, width, &bn_source, err);
+        if (found == -2) {
+            free(d);
+            ckpt_free(&f);
+            return -1;
+        }
+    }
+    if (subnet) *subnet = found >= 0 ? found : (width > 0.0f ? d->n_subnets - 1 : model_largest_subnet(d));
     if (model_create(m, d, max_batch, threads, err)) {
         ckpt_free(&f);
         return -1;
@@ -225,7 +280,9 @@ int checkpoint_load(const char *path, Model *m, int max_batch, int threads, Err 
         const CkptTensor *t = ckpt_find(&f, p->name);
         int ndim;
         int64_t dims[CKPT_MAX_DIMS];
-        stored_shape(p, &ndim, dims);
+        ParamDesc as_stored = *p; /* the file has the BN sets from before an added subnet */
+        if (p->sets > 1 && p->sets != d->weight_sets) as_stored.sets = file_bn_sets;
+        stored_shape(&as_stored, &ndim, dims);
         int same = t && t->ndim == ndim;
         for (int k = 0; same && k < ndim; k++) same = t->dims[k] == dims[k];
         if (!same) {
@@ -237,7 +294,10 @@ int checkpoint_load(const char *path, Model *m, int max_batch, int threads, Err 
             ckpt_free(&f);
             return -1;
         }
-        memcpy(m->param[i], t->data, sizeof(float) * p->numel);
+        memcpy(m->param[i], t->data, sizeof(float) * (size_t)ckpt_tensor_numel(t));
+        if (as_stored.sets != p->sets) /* the added subnet's BN set starts as a copy of its container's */
+            memcpy(m->param[i] + (size_t)file_bn_sets * p->set_numel, m->param[i] + (size_t)bn_source * p->set_numel,
+                   sizeof(float) * p->set_numel);
     }
     ckpt_free(&f);
     return 0;

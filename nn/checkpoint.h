@@ -26,5 +26,10 @@ int checkpoint_save(const Model *m, const char *path, Err *err);
 int checkpoint_read_desc(const char *path, ModelDesc *d, Err *err);
 /* Loads description and parameters into a new Model sized for max_batch / threads. */
 int checkpoint_load(const char *path, Model *m, int max_batch, int threads, Err *err);
+/* The same, and (width > 0) makes sure a uniform subnet at that width exists: an existing one is
+ * reused, else one is added (with a BN set copied from the smallest subnet containing it, to be
+ * re-calibrated with model_recalibrate_bn). *subnet gets its index (or the largest's). */
+int checkpoint_load_width(const char *path, Model *m, int max_batch, int threads, float width, int *subnet,
+                          Err *err);
 
 #endif

@@ -41,6 +41,22 @@ double model_subnet_params(const ModelDesc *d, const int *active) {
     return params;
 }
 
+double model_subnet_stored_floats(const ModelDesc *d, const int *active) {
+    double n = model_subnet_params(d, active);
+    for (int i = 0; i < d->n_ops; i++)
+        if (d->ops[i].kind == OP_BN) n += 2.0 * tensor_active_c(d, d->ops[i].out, active);
+    return n;
+}
+
+double model_subnet_activation_floats(const ModelDesc *d, const int *active) {
+    double n = 0.0;
+    for (int i = 0; i < d->n_ops; i++) {
+        const TensorDesc *t = &d->tensors[d->ops[i].out];
+        n += (double)tensor_active_c(d, d->ops[i].out, active) * t->h * t->w;
+    }
+    return n;
+}
+
 size_t model_desc_param_floats(const ModelDesc *d) {
     size_t n = 0;
     for (int i = 0; i < d->n_params; i++) n += d->params[i].numel;

@@ -110,6 +110,11 @@ static inline int tensor_active_c(const ModelDesc *d, int t, const int *active) 
 double model_subnet_macs(const ModelDesc *d, const int *active);
 /* Parameters (trainable + BN statistics) the subnet uses. */
 double model_subnet_params(const ModelDesc *d, const int *active);
+/* Floats of parameters a subnet reads, BN running statistics included (what a separate model of
+ * that subnet would store). */
+double model_subnet_stored_floats(const ModelDesc *d, const int *active);
+/* Floats of activations one image writes through the subnet (every op's output). */
+double model_subnet_activation_floats(const ModelDesc *d, const int *active);
 /* All parameter floats stored (every BN set). */
 size_t model_desc_param_floats(const ModelDesc *d);
 
