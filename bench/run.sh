@@ -37,6 +37,9 @@ for w in 0.25 0.5 0.75 1.0; do
   fi
   printf '%-6s %12s %12s %12s %12s\n' "$w" "$b1" "$tb1" "$b128" "$tb128"
 done
+echo
+echo "== subnet switch cost"
+"$BUILD/bench/switch_cost" --threads 1
 if [ -x "$BUILD/bench/pipeline_bench" ] || [ -f bench/pipeline_bench.sh ]; then
   echo
   echo "== pipeline runner"
