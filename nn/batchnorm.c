@@ -10,12 +10,23 @@
 
 #define PLANE(base, s, n, c) ((base) + ((size_t)(n) * (s)->c + (c)) * (s)->hw)
 
+/* y = x * scale + shift over one plane, then max(0, .) when relu. */
+static inline void affine_plane(float *y, const float *x, int hw, float scale, float shift, int relu) {
+    if (relu)
+        for (int i = 0; i < hw; i++) {
+            float v = x[i] * scale + shift;
+            y[i] = v > 0.0f ? v : 0.0f;
+        }
+    else
+        for (int i = 0; i < hw; i++) y[i] = x[i] * scale + shift;
+}
+
 void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
                              const float *gamma, const float *beta, float *running_mean, float *running_var,
                              const BnShape *s) {
     const double m = (double)s->n * s->hw;
 #pragma omp parallel for schedule(static)
-    for (int c = s->c_begin; c < s->c; c++) {
+    for (int c = s->c_begin; c < (s->c_end ? s->c_end : s->c); c++) {
         double sum = 0.0;
         for (int n = 0; n < s->n; n++) sum += vec_sum(PLANE(in, s, n, c), s->hw);
         float mean = (float)(sum / m);
@@ -31,17 +42,7 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
             running_var[c] = (1.0f - s->momentum) * running_var[c] + s->momentum * (float)unbiased;
         }
         float scale = gamma[c] * invstd, shift = beta[c] - mean * scale;
-        for (int n = 0; n < s->n; n++) {
-            const float *x = PLANE(in, s, n, c);
-            float *y = PLANE(out, s, n, c);
-            if (s->relu)
-                for (int i = 0; i < s->hw; i++) {
-                    float v = x[i] * scale + shift;
-                    y[i] = v > 0.0f ? v : 0.0f;
-                }
-            else
-                for (int i = 0; i < s->hw; i++) y[i] = x[i] * scale + shift;
-        }
+        for (int n = 0; n < s->n; n++) affine_plane(PLANE(out, s, n, c), PLANE(in, s, n, c), s->hw, scale, shift, s->relu);
     }
 }
 
@@ -49,18 +50,10 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
                             const float *running_mean, const float *running_var, const BnShape *s) {
 #pragma omp parallel for collapse(2) schedule(static)
     for (int n = 0; n < s->n; n++)
-        for (int c = s->c_begin; c < s->c; c++) {
+        for (int c = s->c_begin; c < (s->c_end ? s->c_end : s->c); c++) {
             float invstd = 1.0f / sqrtf(running_var[c] + s->eps);
             float scale = gamma[c] * invstd, shift = beta[c] - running_mean[c] * scale;
-            const float *x = PLANE(in, s, n, c);
-            float *y = PLANE(out, s, n, c);
-            if (s->relu)
-                for (int i = 0; i < s->hw; i++) {
-                    float v = x[i] * scale + shift;
-                    y[i] = v > 0.0f ? v : 0.0f;
-                }
-            else
-                for (int i = 0; i < s->hw; i++) y[i] = x[i] * scale + shift;
+            affine_plane(PLANE(out, s, n, c), PLANE(in, s, n, c), s->hw, scale, shift, s->relu);
         }
 }
 
@@ -69,7 +62,7 @@ void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
                         const BnShape *s, int accumulate) {
     const double m = (double)s->n * s->hw;
 #pragma omp parallel for schedule(static)
-    for (int c = s->c_begin; c < s->c; c++) {
+    for (int c = s->c_begin; c < (s->c_end ? s->c_end : s->c); c++) {
         const float mean = save_mean[c], invstd = save_invstd[c];
         double sum_dy = 0.0, sum_dy_xhat = 0.0;
         for (int n = 0; n < s->n; n++) {

@@ -38,7 +38,8 @@ void conv2d_backward(float *dinp, float *dweight, const float *dout, const float
 /* ---- batch normalization (per channel over N*H*W), optional fused ReLU ------------------ */
 typedef struct BnShape {
     int n, c, hw;   /* tensor [n][c][hw] */
-    int c_begin;    /* process channels [c_begin, c) only (0: all) */
+    int c_begin;    /* process channels [c_begin, c_end) only; planes are strided by c */
+    int c_end;      /* 0: c */
     float eps;      /* 1e-5 */
     float momentum; /* running = (1-momentum)*running + momentum*batch, 0.1 */
     int relu;       /* 1: out = max(0, bn(x)) */

@@ -253,23 +253,6 @@ static LinearShape linear_shape(const Model *m, const OpDesc *o, int n) {
 }
 
 
-/* Eval-mode BN on channels [0, frozen) of a tensor with s->c channels (planes strided by s->c). */
-static void bn_eval_channels(float *out, const float *in, const Model *m, const OpDesc *o, const BnShape *s, int frozen) {
-    const float *g = model_param(m, o->gamma), *b = model_param(m, o->beta);
-    const float *rm = model_param(m, o->mean), *rv = model_param(m, o->var);
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int n = 0; n < s->n; n++)
-        for (int c = 0; c < frozen; c++) {
-            float scale = g[c] / sqrtf(rv[c] + s->eps), shift = b[c] - rm[c] * scale;
-            const float *x = in + ((size_t)n * s->c + c) * s->hw;
-            float *y = out + ((size_t)n * s->c + c) * s->hw;
-            for (int k = 0; k < s->hw; k++) {
-                float v = x[k] * scale + shift;
-                y[k] = s->relu && v < 0.0f ? 0.0f : v;
-            }
-        }
-}
-
 /* Zeroes channels [0, frozen) of a [n][c][hw] gradient. */
 static void zero_channels(float *d, const BnShape *s, int frozen) {
     for (int n = 0; n < s->n; n++) memset(d + (size_t)n * s->c * s->hw, 0, sizeof(float) * (size_t)frozen * s->hw);
@@ -295,8 +278,11 @@ const float *model_forward(Model *m, const float *input, int n) {
             BnShape s = bn_shape(m, o, n);
             if (m->training) {
                 int frozen = bn_frozen_channels(m, o, s.c);
-                if (frozen > 0) {
-                    bn_eval_channels(out, in, m, o, &s, frozen);
+                if (frozen > 0) { /* frozen channels: inference-mode statistics */
+                    BnShape head = s;
+                    head.c_end = frozen;
+                    batchnorm_forward_eval(out, in, model_param(m, o->gamma), model_param(m, o->beta),
+                                           model_param(m, o->mean), model_param(m, o->var), &head);
                     s.c_begin = frozen;
                 }
                 batchnorm_forward_train(out, m->bn_save_mean[i], m->bn_save_invstd[i], in, model_param(m, o->gamma),

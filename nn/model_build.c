@@ -204,20 +204,17 @@ static int basic_block(Builder *b, const char *prefix, int in, int planes, int s
     return add(b, name, x, sc, 1);
 }
 
-static void build_resnet_cifar(Builder *b, int depth, float width) {
-    int n = (depth - 2) / 6;
-    int widths[3] = {scaled(16, width), scaled(32, width), scaled(64, width)};
-    int s0 = add_slot(b, widths[0], "stage1");
-    int x = conv(b, "conv1", b->d->input, widths[0], 3, 1, 1, s0);
-    x = bn(b, "bn1", x, 1);
-    int stream = s0;
-    for (int st = 0; st < 3; st++) {
+/* Residual stages after the stem: stage st has `blocks` basic blocks of widths[st] channels (the
+ * first block of every stage but the first halves the map); then global pooling and the
+ * classifier. `stream` is the stem's slot, shared with stage 1's identity shortcuts. */
+static void residual_stages(Builder *b, int x, int stream, const int *widths, int stages, int blocks) {
+    for (int st = 0; st < stages; st++) {
         if (st > 0) {
             char sname[16];
             snprintf(sname, sizeof sname, "stage%d", st + 1);
             stream = add_slot(b, widths[st], sname);
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < blocks; i++) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "layer%d.%d", st + 1, i);
             x = basic_block(b, prefix, x, widths[st], (i == 0 && st > 0) ? 2 : 1, stream);
@@ -227,27 +224,21 @@ static void build_resnet_cifar(Builder *b, int depth, float width) {
     b->d->logits = linear(b, "fc", x, b->d->classes, -1);
 }
 
+static void build_resnet_cifar(Builder *b, int depth, float width) {
+    int widths[3] = {scaled(16, width), scaled(32, width), scaled(64, width)};
+    int s0 = add_slot(b, widths[0], "stage1");
+    int x = conv(b, "conv1", b->d->input, widths[0], 3, 1, 1, s0);
+    x = bn(b, "bn1", x, 1);
+    residual_stages(b, x, s0, widths, 3, (depth - 2) / 6);
+}
+
 static void build_resnet18(Builder *b, float width) {
     int widths[4] = {scaled(64, width), scaled(128, width), scaled(256, width), scaled(512, width)};
     int s0 = add_slot(b, widths[0], "stage1");
     int x = conv(b, "conv1", b->d->input, widths[0], 7, 2, 3, s0);
     x = bn(b, "bn1", x, 1);
     x = maxpool(b, "maxpool", x, 3, 2, 1);
-    int stream = s0;
-    for (int st = 0; st < 4; st++) {
-        if (st > 0) {
-            char sname[16];
-            snprintf(sname, sizeof sname, "stage%d", st + 1);
-            stream = add_slot(b, widths[st], sname);
-        }
-        for (int i = 0; i < 2; i++) {
-            char prefix[32];
-            snprintf(prefix, sizeof prefix, "layer%d.%d", st + 1, i);
-            x = basic_block(b, prefix, x, widths[st], (i == 0 && st > 0) ? 2 : 1, stream);
-        }
-    }
-    x = gap(b, "avgpool", x);
-    b->d->logits = linear(b, "fc", x, b->d->classes, -1);
+    residual_stages(b, x, s0, widths, 4, 2);
 }
 
 static void build_alexnet(Builder *b, float width) {

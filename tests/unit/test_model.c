@@ -20,21 +20,6 @@
 #include "tests/unit/gradcheck.h"
 #include "tests/unit/testutil.h"
 
-typedef struct NetCtx {
-    Model *m;
-    float *x;
-    float *G; /* random upstream gradient of the logits */
-    int n;
-} NetCtx;
-
-/* L = sum G * logits: every logit matters with a random weight (a plain cross-entropy would make
- * most gradients tiny and the check a test of float rounding). */
-static double net_loss(void *p) {
-    NetCtx *c = p;
-    const float *z = model_forward(c->m, c->x, c->n);
-    return gc_dot(z, c->G, (size_t)c->n * c->m->d->classes);
-}
-
 static Model make_model(const char *arch, int in_c, int hw, int classes, float width, int batch, int threads) {
     ModelDesc *d = calloc(1, sizeof *d);
     Err err;
@@ -45,32 +30,9 @@ static Model make_model(const char *arch, int in_c, int hw, int classes, float w
     return m;
 }
 
-/* Checks 12 coordinates of every trainable parameter tensor; returns the worst error and counts
- * coordinates skipped because a kink lies within h (see gc_check_kinked). */
 static double gradcheck_network(Model *m, int n, int threads, float h, int *skipped, int *checked) {
     nn_set_threads(threads);
-    const ModelDesc *d = m->d;
-    size_t in_n = (size_t)n * d->in_c * d->in_h * d->in_w;
-    size_t zn = (size_t)n * d->classes;
-    NetCtx c = {m, malloc(in_n * 4), malloc(zn * 4), n};
-    gc_fill_normal(c.x, in_n, 7, 1.0f);
-    gc_fill_normal(c.G, zn, 8, 1.0f);
-    m->training = 1;
-    model_zero_grad(m);
-    net_loss(&c);
-    memcpy(model_dlogits(m), c.G, zn * 4);
-    model_backward(m);
-    double worst = 0.0;
-    for (int p = 0; p < d->n_params; p++) {
-        if (!d->params[p].trainable) continue;
-        double e = gc_check_kinked(d->params[p].name, m->param[p], m->grad[p], d->params[p].numel, 12, h, 5e-2,
-                                   net_loss, &c, (uint64_t)p, skipped);
-        *checked += d->params[p].numel < 12 ? (int)d->params[p].numel : 12;
-        if (e > worst) worst = e;
-    }
-    free(c.x);
-    free(c.G);
-    return worst;
+    return gc_network(m, n, h, 5e-2, 12, 0, skipped, checked);
 }
 
 /* Tolerance 5e-2 (relative, floor 5% of the tensor's gradient RMS), h = 1e-3: the whole network in
