@@ -63,6 +63,16 @@ static int start_server(Local *l, Server *s, Err *err) {
     return 0;
 }
 
+static int write_line(int fd, const char *p, size_t left) {
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w, left -= (size_t)w;
+    }
+    return 0;
+}
+
 static void stop_server(Server *s) {
     if (!s->pid) return;
     close(s->to);
@@ -80,20 +90,16 @@ static int local_submit(Executor *ex, const ExecJob *job, Err *err) {
     for (size_t i = 0; i < l->n_servers && !s; i++)
         if (!l->servers[i].busy) s = &l->servers[i];
     if (!s) return err_set(err, "local executor: all %zu slots are busy", l->n_servers);
-    if (!s->pid && start_server(l, s, err)) return -1;
     char line[3 * 4096 + 64];
     int n = snprintf(line, sizeof line, "RUN\t%s\t%s\n", job->desc_path, job->log_path);
     if (n < 0 || (size_t)n >= sizeof line) return err_set(err, "%s: path too long", job->desc_path);
-    const char *p = line;
-    size_t left = (size_t)n;
-    while (left) {
-        ssize_t w = write(s->to, p, left);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            stop_server(s);
-            return err_set(err, "local executor: the stage server went away: %s", strerror(errno));
-        }
-        p += w, left -= (size_t)w;
+    /* an idle server that died (killed from outside) is replaced once */
+    for (int attempt = 0;; attempt++) {
+        if (!s->pid && start_server(l, s, err)) return -1;
+        if (write_line(s->to, line, (size_t)n) == 0) break;
+        int saved = errno;
+        stop_server(s);
+        if (attempt) return err_set(err, "local executor: the stage server went away: %s", strerror(saved));
     }
     s->busy = 1;
     s->job = job->id;

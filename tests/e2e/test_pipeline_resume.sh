@@ -50,4 +50,15 @@ alive "$stage_pid" && fail "SIGINT stops the stage" || pass "SIGINT stops the st
 expect_eq "interrupted: KILLED and SKIPPED" "first=CACHED last=SKIPPED long=KILLED" "$(states)"
 expect_eq "the run is KILLED" "KILLED" "$(q "SELECT status FROM runs ORDER BY id DESC LIMIT 1")"
 expect_match "status lines say so" 'KILLED +long' "$(cat run3.out)"
+# a stage server (local executor) killed while idle is replaced: `a` kills its own server 0.3 s after
+# it finished, `b` starts on that slot once the slow `c` is done
+cat > z.yaml <<'YAML'
+stages:
+  a: {type: exec, params: {cmd: [sh, -c, 'z=$(ps -o ppid= -p $PPID | tr -d " "); echo $z > server.pid; (sleep 0.3; kill -9 $z) > /dev/null 2>&1 &']}}
+  c: {type: exec, params: {cmd: [sleep, '0.8']}}
+  b: {type: exec, needs: [a, c], params: {cmd: [echo, b]}}
+YAML
+out=$("$DYNN" run z.yaml -j 2 2>&1); rc=$?
+expect_eq "a dead idle stage server is replaced" "0 a=FINISHED b=FINISHED c=FINISHED" "$rc $(states)"
+alive "$(cat server.pid)" && fail "the server was really killed" || pass "the server was really killed"
 e2e_done
