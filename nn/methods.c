@@ -167,6 +167,8 @@ static float lasso_step(Model *m, const float *x, const int *labels, int n, int 
 
 /* ---- shared helpers ------------------------------------------------------------------- */
 
+#define CHOSEN_RECAL_BATCHES 4
+
 /* Copies BN set `from` into set `to` for every BN parameter (gamma, beta, running statistics). */
 static void copy_bn_set(Model *m, int from, int to) {
     const ModelDesc *d = m->d;
@@ -301,8 +303,17 @@ static int train_nonuniform_multi(Model *m, const Dataset *full_train, const Dat
             return -1;
         }
         from = d->subnets[k].count;
-        if (k != largest) copy_bn_set(m, largest, k);
+        if (k != largest) {
+            /* a new subnet starts from the background's BN affine parameters and its own statistics */
+            copy_bn_set(m, largest, k);
+            model_set_subnet(m, k);
+            if (model_recalibrate_bn(m, &train, CHOSEN_RECAL_BATCHES, base->seed, err)) {
+                held_batch_free(&hb);
+                return -1;
+            }
+        }
     }
+    model_set_subnet(m, largest);
     held_batch_free(&hb);
     /* 4. multi-path retraining: every subnet's path in every iteration */
     JointCtx jc;
@@ -367,6 +378,9 @@ static int train_nonuniform_single(Model *m, const Dataset *full_train, const Da
         rc = choose_subnet(m, k, d->subnets[k + 1].count, sorted[k], &hb, err);
         if (rc == 0) {
             copy_bn_set(m, k + 1, k);
+            model_set_subnet(m, k);
+            rc = model_recalibrate_bn(m, &train, CHOSEN_RECAL_BATCHES, base->seed, err);
+            model_set_subnet(m, largest);
             jc.active[jc.n_active++] = k;
         }
     }

@@ -5,7 +5,8 @@
  *                      optional in-place distillation from the largest width.
  *   nonuniform-multi   background model (full width, optional group-lasso) -> channels sorted by
  *                      L1 importance -> per-slot counts for each MACs target by greedy slimming on a
- *                      held-out batch -> multi-path retraining: every iteration runs one
+ *                      held-out batch (each new subnet's BN statistics re-calibrated on a few
+ *                      training batches) -> multi-path retraining: every iteration runs one
  *                      forward/backward path per subnet (each subnet is retrained over the whole
  *                      epoch budget), gradients summed, switchable BN.
  *   nonuniform-single  one training round in S phases: phase 1 trains the full width; at the end

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# tests/e2e/test_methods.sh — every dynamic-network method trains on a small Fashion-MNIST subset
+# (resnet8 at width 0.5, 2560 training images, batch 64, 4 epochs, 500 test images) and every subnet ends
+# well above chance (10%): thresholds below were measured on this configuration (see the numbers
+# in the comments) with a margin; a larger subnet is never worse than a smaller one by more than
+# 6 points (the noise of 500 test images at these accuracies is about 2 points per subnet).
+. "$(dirname "$0")/lib.sh"
+T=$E2E_TMP
+common=(--model resnet8 --width 0.5 --epochs 4 --batch 64 --train-limit 2560 --test-limit 500 --threads 2 --seed 1 --json)
+
+check_method() { # NAME MIN_ACCURACY [extra options...]
+  local method=$1 min=$2; shift 2
+  local out
+  out=$("$DYNN" train "${common[@]}" --method "$method" "$@" --out "$T/$method.dnn" 2>&1)
+  local accs
+  accs=$(printf '%s' "$out" | grep -o '"accuracy":[0-9.]*' | cut -d: -f2 | tr '\n' ' ')
+  local n
+  n=$(printf '%s\n' $accs | grep -c .)
+  if [ "$n" -ne 4 ]; then fail "$method: 4 subnets trained" "$out"; return; fi
+  if awk -v min="$min" -v a="$accs" 'BEGIN { n = split(a, v, " "); for (i = 1; i <= n; i++) if (v[i] < min) exit 1 }'; then
+    pass "$method: every subnet above $min (accuracies $accs)"
+  else fail "$method: every subnet above $min" "accuracies: $accs"; fi
+  if awk -v a="$accs" 'BEGIN { n = split(a, v, " "); for (i = 2; i <= n; i++) if (v[i] < v[i-1] - 0.06) exit 1 }'; then
+    pass "$method: larger subnets not worse than smaller ones beyond noise"
+  else fail "$method: larger subnets not worse beyond noise" "accuracies (smallest first): $accs"; fi
+}
+
+# measured (seed 1): uniform 65-75%; sandwich+distill 55-65%; nonuniform-multi 71-75%;
+# nonuniform-single 65-70%; incremental (2 epochs per group) see below; individual 65-72%
+check_method uniform 0.45
+check_method uniform 0.40 --sandwich 3 --distill --train-limit 1280
+check_method nonuniform-multi 0.45 --bg-epochs 2 --slim-images 200
+check_method nonuniform-single 0.45 --slim-images 200
+check_method incremental 0.30 --epochs 8
+check_method individual 0.45
+
+# The checkpoint describes the subnets: info lists them with their channel counts.
+info=$("$DYNN" info "$T/nonuniform-multi.dnn" 2>&1)
+expect_match "info lists non-uniform subnets with channel counts" 'f0\.25 .*\[[0-9]+ [0-9]+ ' "$info"
+expect_match "info compares memory with separate models" 'separate models' "$info"
+ev=$("$DYNN" eval "$T/uniform.dnn" --subnet all --test-limit 200 --json 2>&1)
+expect_match "eval --subnet all --json lists every subnet" '"name":"w0.25".*"name":"w1.00"' "$ev"
+
+# Bad input: one clear line, non-zero exit.
+expect_fail "unknown method" "unknown method 'slimmable'" "$DYNN" train --method slimmable --out "$T/x.dnn"
+expect_fail "width above 1" "--widths: 1.5 is outside \(0, 1\]" "$DYNN" train --method uniform --widths 0.5,1.5 --out "$T/x.dnn"
+expect_fail "width zero" "outside \(0, 1\]" "$DYNN" train --method uniform --widths 0,1 --out "$T/x.dnn"
+expect_fail "empty width list" "--widths: empty list" "$DYNN" train --method uniform --widths "" --out "$T/x.dnn"
+expect_fail "flops without the full network" "must include 1" "$DYNN" train --method nonuniform-multi --flops 0.25,0.5 --out "$T/x.dnn"
+expect_fail "flops target that cannot be met" "cannot be met" "$DYNN" train --model resnet8 --method nonuniform-multi --flops 0.0001,1 --epochs 1 --bg-epochs 0 --train-limit 600 --slim-images 100 --out "$T/x.dnn"
+expect_fail "groups that do not divide the channels" "not divisible" "$DYNN" train --method incremental --groups 3 --out "$T/x.dnn"
+expect_fail "widths for a non-uniform method" "--widths applies to" "$DYNN" train --method nonuniform-single --widths 0.5,1 --out "$T/x.dnn"
+[ ! -e "$T/x.dnn" ] && pass "nothing written on bad input" || fail "nothing written on bad input"
+e2e_done
