@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential pkg-config
-  libopenblas-dev libyaml-dev libpcre2-dev libsqlite3-dev sqlite3 zlib1g-dev
+  libopenblas-dev libopenblas-openmp-dev libyaml-dev libpcre2-dev libsqlite3-dev sqlite3 zlib1g-dev
   gnuplot-nox libcmocka-dev
   dataset-fashion-mnist
   valgrind
