@@ -1,7 +1,7 @@
 /* bench/train_step.c — time of one training step (forward + backward + SGD) and of inference for a
  * model at a batch size, with a per-op-kind breakdown, and the GFLOP/s the convolutions reach.
  * Usage: train_step [--model resnet20] [--hw 28] [--cin 1] [--batch 128] [--threads 2] [--steps 10]
- *                   [--width 1.0] [--json]
+ *                   [--width 1.0] [--json] [--ops (per-op times)]
  * Benchmark, not a test: prints figures (the fastest of --steps repeats), asserts nothing. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@ static const char *KIND[] = {"conv", "bn", "relu", "maxpool", "gap", "linear", "
 
 int main(int argc, char **argv) {
     const char *arch = "resnet20";
-    int hw = 28, cin = 1, batch = 128, threads = 2, steps = 10, json = 0;
+    int hw = 28, cin = 1, batch = 128, threads = 2, steps = 10, json = 0, per_op = 0;
     float width = 1.0f;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc) arch = argv[++i];
@@ -28,6 +28,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--width") && i + 1 < argc) width = strtof(argv[++i], NULL);
         else if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--ops")) per_op = 1;
         else {
             fprintf(stderr, "usage: train_step [--model M] [--hw N] [--cin C] [--batch N] [--threads T] [--steps N] [--width W] [--json]\n");
             return 2;
@@ -63,6 +64,7 @@ int main(int argc, char **argv) {
     /* Machines here are noisy: report the fastest step (and its breakdown), not the mean. */
     m.profile = 1;
     double step_s = 1e30, zero_s = 0, sgd_s = 0, kind_f[7] = {0}, kind_b[7] = {0};
+    double best_f[MODEL_MAX_OPS] = {0}, best_b[MODEL_MAX_OPS] = {0};
     for (int s = 0; s < steps; s++) {
         memset(m.op_fwd_s, 0, sizeof m.op_fwd_s);
         memset(m.op_bwd_s, 0, sizeof m.op_bwd_s);
@@ -84,6 +86,8 @@ int main(int argc, char **argv) {
             for (int i = 0; i < d->n_ops; i++) {
                 kind_f[d->ops[i].kind] += m.op_fwd_s[i];
                 kind_b[d->ops[i].kind] += m.op_bwd_s[i];
+                best_f[i] = m.op_fwd_s[i];
+                best_b[i] = m.op_bwd_s[i];
             }
         }
     }
@@ -110,6 +114,10 @@ int main(int argc, char **argv) {
         for (int k = 0; k < 7; k++)
             if (kind_f[k] + kind_b[k] > 0) printf("  %-8s fwd %7.2f ms  bwd %7.2f ms\n", KIND[k], kind_f[k] * 1e3, kind_b[k] * 1e3);
         printf("  zero_grad %.2f ms  sgd %.2f ms\n", zero_s * 1e3, sgd_s * 1e3);
+        if (per_op)
+            for (int i = 0; i < d->n_ops; i++)
+                printf("    %-24s %-8s fwd %7.3f ms  bwd %7.3f ms\n", d->ops[i].name, KIND[d->ops[i].kind], best_f[i] * 1e3,
+                       best_b[i] * 1e3);
         printf("  conv (fwd+bwd) %.1f GFLOP/s (train FLOPs = 3 x 2 x %.2f MMACs x batch)\n",
                3 * 2 * macs * batch / conv_s / 1e9, macs / 1e6);
     }
