@@ -112,16 +112,31 @@ static void direct_kernel(float *out, const float *inp, const float *wpack, int 
     }
 }
 
-/* Drops the border columns: flat [c][qp] -> [c][h][w], written or added. */
-static void unpad_planes(float *dst, const float *flat, int c, const Geometry *g, int accumulate) {
+/* What happens to each output value on its way out (an inference-mode BN folded in). */
+typedef struct Epilogue {
+    int accumulate;      /* add to the destination instead of writing */
+    const float *scale;  /* per output channel: v = v * scale + shift (NULL: none) */
+    const float *shift;
+    int relu;
+} Epilogue;
+
+/* Drops the border columns: flat [c][qp] -> [c][h][w], through the epilogue. */
+static void unpad_planes(float *dst, const float *flat, int c, const Geometry *g, const Epilogue *e) {
     for (int ch = 0; ch < c; ch++)
         for (int y = 0; y < g->h; y++) {
             float *d = dst + ((size_t)ch * g->h + y) * g->w;
             const float *s = flat + (size_t)ch * g->qp + (size_t)y * g->w2;
-            if (accumulate)
+            if (e->accumulate) {
                 for (int x = 0; x < g->w; x++) d[x] += s[x];
-            else
+            } else if (e->scale) {
+                const float a = e->scale[ch], b = e->shift[ch];
+                for (int x = 0; x < g->w; x++) {
+                    float v = s[x] * a + b;
+                    d[x] = e->relu && v < 0.0f ? 0.0f : v;
+                }
+            } else {
                 memcpy(d, s, sizeof(float) * g->w);
+            }
         }
 }
 
@@ -154,7 +169,7 @@ static void pack_backward(float *wpack, const float *weight, int w_row, int cin,
 /* Runs planes [n][cin_k][h][w] -> [n][cout_k][h][w] with packed weights, over images in parallel when
  * there are enough of them, else over output-channel blocks. */
 static void run(float *dst, const float *src, const float *wpack, int n, int cin_k, int cout_k, const Geometry *g,
-                float *ws, int threads, int accumulate) {
+                float *ws, int threads, const Epilogue *e) {
     int cmax = cin_k > cout_k ? cin_k : cout_k;
     size_t per_thread = (size_t)cmax * g->lp + (size_t)co_blocks(cmax) * CB * g->qp;
     size_t src_img = (size_t)cin_k * g->h * g->w, dst_img = (size_t)cout_k * g->h * g->w;
@@ -165,7 +180,7 @@ static void run(float *dst, const float *src, const float *wpack, int n, int cin
             float *flat = pad + (size_t)cmax * g->lp;
             pad_planes(pad, src + i * src_img, cin_k, g);
             direct_kernel(flat, pad, wpack, cin_k, cout_k, g, 0, co_blocks(cout_k));
-            unpad_planes(dst + i * dst_img, flat, cout_k, g, accumulate);
+            unpad_planes(dst + i * dst_img, flat, cout_k, g, e);
         }
         return;
     }
@@ -175,16 +190,22 @@ static void run(float *dst, const float *src, const float *wpack, int n, int cin
         int nb = co_blocks(cout_k);
 #pragma omp parallel for schedule(static) num_threads(threads)
         for (int b = 0; b < nb; b++) direct_kernel(flat, pad, wpack, cin_k, cout_k, g, b, b + 1);
-        unpad_planes(dst + i * dst_img, flat, cout_k, g, accumulate);
+        unpad_planes(dst + i * dst_img, flat, cout_k, g, e);
     }
 }
 
-void conv3x3_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {
+void conv3x3_forward_affine(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
+                            const float *scale, const float *shift, int relu) {
     Geometry g = geometry(s->h, s->w);
     int cmax = s->cin > s->cout ? s->cin : s->cout;
     float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
     pack_forward(wpack, weight, s->w_row, s->cin, s->cout);
-    run(out, in, wpack, s->n, s->cin, s->cout, &g, rest, s->threads, 0);
+    Epilogue e = {0, scale, shift, relu};
+    run(out, in, wpack, s->n, s->cin, s->cout, &g, rest, s->threads, &e);
+}
+
+void conv3x3_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {
+    conv3x3_forward_affine(out, in, weight, s, ws, NULL, NULL, 0);
 }
 
 void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
@@ -193,7 +214,8 @@ void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, 
     int cmax = s->cin > s->cout ? s->cin : s->cout;
     float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
     pack_backward(wpack, weight, s->w_row, s->cin, s->cout);
-    run(dinp, dout, wpack, s->n, s->cout, s->cin, &g, rest, s->threads, accumulate);
+    Epilogue e = {accumulate, NULL, NULL, 0};
+    run(dinp, dout, wpack, s->n, s->cout, s->cin, &g, rest, s->threads, &e);
 }
 
 /* Output gradient plane [h][w] -> flat [qp] on the output grid, zero in the two border columns of

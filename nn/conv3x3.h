@@ -9,6 +9,10 @@
 int conv3x3_direct_applies(const ConvShape *s);
 size_t conv3x3_workspace_floats(const ConvShape *s, int threads);
 void conv3x3_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws);
+/* The same with a per-output-channel affine (an inference-mode BN folded in) and optional ReLU
+ * applied as the outputs are written: out = relu?(conv * scale[c] + shift[c]). */
+void conv3x3_forward_affine(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
+                            const float *scale, const float *shift, int relu);
 /* dinp (= or += when accumulate) = full correlation of dout with the flipped, transposed weights. */
 void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
                            int accumulate);

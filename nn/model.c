@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/conv3x3.h"
 #include "nn/layers.h"
 #include "nn/rng.h"
 
@@ -75,6 +76,20 @@ static ConvShape conv_shape(const Model *m, const OpDesc *o, int n) {
     };
     conv_shape_finish(&s);
     return s;
+}
+
+/* A conv whose output is read only by the BN right after it can take that BN in inference. */
+static void plan_fusion(Model *m) {
+    const ModelDesc *d = m->d;
+    int readers[MODEL_MAX_TENSORS] = {0};
+    for (int i = 0; i < d->n_ops; i++) {
+        readers[d->ops[i].in0]++;
+        if (d->ops[i].in1 >= 0) readers[d->ops[i].in1]++;
+    }
+    for (int i = 0; i + 1 < d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i], *next = &d->ops[i + 1];
+        m->fuse_bn[i] = o->kind == OP_CONV && next->kind == OP_BN && next->in0 == o->out && readers[o->out] == 1;
+    }
 }
 
 static void plan_accumulate(Model *m) {
@@ -148,6 +163,7 @@ int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
     }
     layout_activations(m, 0);
     plan_accumulate(m);
+    plan_fusion(m);
     model_set_subnet(m, model_largest_subnet(d));
     m->training = 0;
     m->bn_momentum = 0.1f;
@@ -271,6 +287,22 @@ const float *model_forward(Model *m, const float *input, int n) {
         switch (o->kind) {
         case OP_CONV: {
             ConvShape s = conv_shape(m, o, n);
+            if (!m->training && !m->no_fusion && m->fuse_bn[i] && conv3x3_direct_applies(&s)) {
+                i++; /* the BN is applied as the conv writes: its output lands in the BN's tensor */
+                const OpDesc *bn = &d->ops[i];
+                float *scale = m->bn_save_mean[i], *shift = m->bn_save_invstd[i]; /* unused in inference */
+                const float *g = model_param(m, bn->gamma), *b = model_param(m, bn->beta);
+                const float *rm = model_param(m, bn->mean), *rv = model_param(m, bn->var);
+                for (int c = 0; c < s.cout; c++) { /* exactly as batchnorm_forward_eval computes them */
+                    float invstd = 1.0f / sqrtf(rv[c] + 1e-5f);
+                    scale[c] = g[c] * invstd;
+                    shift[c] = b[c] - rm[c] * scale[c];
+                }
+                conv3x3_forward_affine(m->act[bn->out], in, model_param(m, o->weight), &s, m->scratch, scale, shift,
+                                       bn->relu);
+                if (m->profile) m->op_fwd_s[i - 1] += now_s() - t0;
+                continue;
+            }
             conv2d_forward(out, in, model_param(m, o->weight), &s, m->scratch);
             break;
         }

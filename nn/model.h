@@ -132,6 +132,9 @@ typedef struct Model {
     float *scratch;       /* conv workspace */
     size_t scratch_floats;
     uint8_t accumulate[MODEL_MAX_OPS][2]; /* backward adds into dact[in] (tensor read twice) */
+    uint8_t fuse_bn[MODEL_MAX_OPS]; /* conv op whose only reader is the next op, a BN: in inference
+                                       the BN is applied as the conv writes its outputs */
+    int no_fusion;        /* 1: run every op on its own (tests compare both) */
     int training;         /* 1: BN uses batch statistics and updates running ones */
     float bn_momentum;    /* running-statistics update weight (0.1) */
     int bn_stats_frozen;  /* 1: training-mode BN does not update running statistics */

@@ -147,6 +147,33 @@ static void test_permutation_preserves_the_function(void **state) {
     model_free(&m);
 }
 
+/* Inference folds each BN into the conv before it; the logits must not change by a bit. */
+static void test_inference_fusion_is_exact(void **state) {
+    (void)state;
+    nn_set_threads(2);
+    Model m = make_dynamic("resnet8", 12, 1.0f, 8, METHOD_UNIFORM);
+    m.threads = 2;
+    float x[8 * 144];
+    gc_fill_normal(x, 8 * 144, 6, 1.0f);
+    m.training = 1; /* non-trivial running statistics and a few steps' worth of BN state */
+    for (int i = 0; i < m.d->n_subnets; i++) {
+        model_set_subnet(&m, i);
+        model_forward(&m, x, 8);
+    }
+    m.training = 0;
+    for (int i = 0; i < m.d->n_subnets; i++) {
+        m.no_fusion = 0;
+        float *fused = logits_of(&m, i, x, 8);
+        m.no_fusion = 1;
+        float *plain = logits_of(&m, i, x, 8);
+        assert_memory_equal(fused, plain, sizeof(float) * 80);
+        free(fused);
+        free(plain);
+    }
+    model_free(&m);
+    nn_set_threads(1);
+}
+
 /* Whole-network gradient check at a non-uniform subnet (every slot at a different ratio). */
 static void test_gradcheck_at_nonuniform_width(void **state) {
     (void)state;
@@ -299,6 +326,7 @@ int main(void) {
         cmocka_unit_test(test_switching_allocates_nothing),
         cmocka_unit_test(test_bn_statistics_are_per_subnet),
         cmocka_unit_test(test_permutation_preserves_the_function),
+        cmocka_unit_test(test_inference_fusion_is_exact),
         cmocka_unit_test(test_gradcheck_at_nonuniform_width),
         cmocka_unit_test(test_incremental_keeps_earlier_subnets_bit_identical),
         cmocka_unit_test(test_bad_subnet_specs),
