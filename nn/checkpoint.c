@@ -283,8 +283,10 @@ int checkpoint_load_width(const char *path, Model *m, int max_batch, int threads
         ParamDesc as_stored = *p; /* the file has the BN sets from before an added subnet */
         if (p->sets > 1 && p->sets != d->weight_sets) as_stored.sets = file_bn_sets;
         stored_shape(&as_stored, &ndim, dims);
-        int same = t && t->ndim == ndim;
-        for (int k = 0; same && k < ndim; k++) same = t->dims[k] == dims[k];
+        /* a single set may also be stored with an explicit leading dimension of 1 (early files) */
+        int lead = t && t->ndim == ndim + 1 && t->dims[0] == 1 ? 1 : 0;
+        int same = t && t->ndim == ndim + lead;
+        for (int k = 0; same && k < ndim; k++) same = t->dims[k + lead] == dims[k];
         if (!same) {
             char want[96] = "", *w = want;
             for (int k = 0; k < ndim; k++) w += snprintf(w, sizeof want - (size_t)(w - want), k ? "x%lld" : "%lld", (long long)dims[k]);
