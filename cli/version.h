@@ -13,7 +13,9 @@ typedef struct BuildInfo {
 
 const BuildInfo *dynn_build_info(void);
 
-/* A stable string identifying this build: "0.1.0+<commit>[-dirty] <cflags>". */
+/* A stable string identifying this build: "0.1.0+<commit> <cflags>", or for a build from a tree
+ * with uncommitted changes "0.1.0+<commit>-dirty.<sha256 of the executable, 16 hex> <cflags>" (so
+ * that stage caches do not reuse results of other uncommitted code). */
 const char *dynn_build_id(void);
 
 #endif
