@@ -5,8 +5,6 @@
 
 #include "cli/commands.h"
 #include "nn/checkpoint.h"
-#include "nn/ckpt_file.h"
-#include <zlib.h>
 #include "util/json_out.h"
 
 static const char *OP_NAMES[] = {"conv", "bn", "relu", "maxpool", "avgpool", "linear", "add"};
@@ -35,19 +33,6 @@ static void print_layers(const ModelDesc *d) {
     }
 }
 
-/* CRC-32 over every tensor's bytes in file order: equal for bit-identical parameters, whatever the
- * metadata (wall time) says. */
-static int tensors_crc32(const char *path, unsigned long *crc, Err *err) {
-    CkptFile f;
-    if (ckpt_read(path, &f, err)) return -1;
-    uLong c = crc32(0L, Z_NULL, 0);
-    for (int i = 0; i < f.n_tensors; i++)
-        c = crc32_z(c, (const Bytef *)f.tensors[i].data, (size_t)ckpt_tensor_numel(&f.tensors[i]) * sizeof(float));
-    ckpt_free(&f);
-    *crc = c;
-    return 0;
-}
-
 int cmd_info(int argc, char **argv) {
     int json = 0, layers = 0;
     const char *path = NULL;
@@ -74,20 +59,15 @@ int cmd_info(int argc, char **argv) {
     }
     ModelDesc *d = calloc(1, sizeof *d);
     Err err = {{0}};
-    if (!d || checkpoint_read_desc(path, d, &err)) {
+    unsigned long crc = 0;
+    if (!d || checkpoint_read_desc(path, d, &crc, &err)) {
         fprintf(stderr, "dynn info: %s\n", d ? err.msg : "out of memory");
         free(d);
         return 1;
     }
     size_t stored = model_desc_param_floats(d);
-    unsigned long crc = 0;
     double separate = 0.0; /* the same subnets stored as separate models */
     for (int i = 0; i < d->n_subnets; i++) separate += model_subnet_stored_floats(d, d->subnets[i].count);
-    if (tensors_crc32(path, &crc, &err)) {
-        fprintf(stderr, "dynn info: %s\n", err.msg);
-        free(d);
-        return 1;
-    }
     if (json) {
         JsonOut j;
         json_init(&j, stdout);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nn/ckpt_file.h"
+#include <zlib.h>
 
 #define META_VERSION 1
 
@@ -190,10 +191,16 @@ static int parse_desc(const char *path, const char *meta, ModelDesc *d, Err *err
     return 0;
 }
 
-int checkpoint_read_desc(const char *path, ModelDesc *d, Err *err) {
+int checkpoint_read_desc(const char *path, ModelDesc *d, unsigned long *tensors_crc, Err *err) {
     CkptFile f;
     if (ckpt_read(path, &f, err)) return -1;
     int rc = parse_desc(path, f.meta, d, err);
+    if (rc == 0 && tensors_crc) {
+        uLong c = crc32(0L, Z_NULL, 0);
+        for (int i = 0; i < f.n_tensors; i++)
+            c = crc32_z(c, (const Bytef *)f.tensors[i].data, (size_t)ckpt_tensor_numel(&f.tensors[i]) * sizeof(float));
+        *tensors_crc = c;
+    }
     ckpt_free(&f);
     return rc;
 }

@@ -22,8 +22,10 @@
 #include "nn/model.h"
 
 int checkpoint_save(const Model *m, const char *path, Err *err);
-/* Reads a checkpoint's description only (no buffers): for `dynn info`. d is caller-allocated. */
-int checkpoint_read_desc(const char *path, ModelDesc *d, Err *err);
+/* Reads a checkpoint's description (no model buffers): for `dynn info`. d is caller-allocated.
+ * tensors_crc (may be NULL) gets a CRC-32 over every tensor's bytes in file order: equal for
+ * bit-identical parameters, whatever the metadata (wall time) says. One read of the file. */
+int checkpoint_read_desc(const char *path, ModelDesc *d, unsigned long *tensors_crc, Err *err);
 /* Loads description and parameters into a new Model sized for max_batch / threads. */
 int checkpoint_load(const char *path, Model *m, int max_batch, int threads, Err *err);
 /* The same, and (width > 0) makes sure a uniform subnet at that width exists: an existing one is
