@@ -12,6 +12,7 @@
 /* Built-in stage types; later issues add train_*, profile, aggregate and report here. */
 static const StageType *const builtin_types[] = {
     &stage_type_exec,
+    &stage_type_train,
 };
 
 static const StageType *plugin_types[MAX_STAGE_TYPES];

@@ -113,5 +113,6 @@ typedef int (*DynnPluginInit)(DynnPluginApi *api);
 
 /* Built-in types. */
 extern const StageType stage_type_exec;
+extern const StageType stage_type_train;
 
 #endif
