@@ -110,7 +110,7 @@ int train_job_set(TrainJob *job, const char *name, const char *value, const char
         if (value && strcmp(value, "true")) return err_set(err, "%s: '%s' is not true or false", shown, value);
         return set_flag(job, o->name);
     case TRAIN_OPT_STRING:
-        if (!value || !value[0]) return err_set(err, "%s: needs a value", shown);
+        if (!value) return err_set(err, "%s: needs a value", shown);
         return set_string(job, o->name, value);
     default:
         if (!value) return err_set(err, "%s: needs a value", shown);
