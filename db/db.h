@@ -18,7 +18,7 @@
 #include "util/err.h"
 #include "util/table.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 #define DB_BUSY_TIMEOUT_MS 60000
 
 extern const char db_schema_sql[];
@@ -80,6 +80,8 @@ int db_insert_stage(Db *db, int64_t run_id, const char *name, const char *stage,
                     const DbStageState *state, int64_t *stage_id, Err *err);
 int db_insert_param(Db *db, int64_t stage_id, const char *name, const char *value, Err *err);
 int db_update_stage(Db *db, int64_t stage_id, const DbStageState *s, Err *err);
+/* Records that stage_id needs needs_stage_id (an edge of the run's stage graph). */
+int db_insert_stage_need(Db *db, int64_t stage_id, int64_t needs_stage_id, Err *err);
 
 int db_insert_metric(Db *db, int64_t stage_id, const char *name, double value, const char *subnet, long long step,
                      Err *err);
