@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reports/rundata.h"
 #include "stages/stage.h"
 #include "util/err.h"
 #include "util/table.h"
@@ -123,6 +124,11 @@ int db_run_artifacts_table(Db *db, int64_t run_id, Table *t, Err *err);
 int db_run_counts_table(Db *db, int64_t run_id, Table *t, Err *err);
 /* Metrics of two runs side by side (last step of each series), with delta and relative delta. */
 int db_compare_table(Db *db, int64_t run_a, int64_t run_b, Table *t, Err *err);
+
+/* A run's models (stages with per-subnet accuracy), measurements with their samples, and provenance
+ * (db/db_rundata.c). With needed_by (an instance name of the run), only the stages that instance
+ * needs, directly or not; NULL: every FINISHED or CACHED stage of the run. */
+int db_load_run_data(Db *db, int64_t run_id, const char *needed_by, RunData *out, Err *err);
 
 /* A user's statement on a read-only connection: refused unless sqlite3_stmt_readonly() says it
  * only reads; one statement only. */
