@@ -152,14 +152,18 @@ static int group_fronts(AggGroup *g) {
     return 0;
 }
 
-/* Group labels: method/platform/bN, or the model's instance name when two models share a method. */
+const char *agg_model_name(const RunData *d, long model) {
+    if (model < 0) return "(unknown model)";
+    for (size_t k = 0; k < d->n_models; k++)
+        if ((long)k != model && !strcmp(d->models[k].method, d->models[model].method)) return d->models[model].stage;
+    return d->models[model].method;
+}
+
+/* Group labels: method/platform/bN. */
 static void label_groups(Aggregate *a, const RunData *d) {
     for (size_t i = 0; i < a->n_groups; i++) {
         AggGroup *g = &a->groups[i];
-        const char *name = g->method;
-        for (size_t k = 0; g->model >= 0 && k < d->n_models; k++)
-            if ((long)k != g->model && !strcmp(d->models[k].method, g->method)) name = d->models[g->model].stage;
-        snprintf(g->label, sizeof g->label, "%s/%s/b%d", name, g->platform, g->batch);
+        snprintf(g->label, sizeof g->label, "%s/%s/b%d", agg_model_name(d, g->model), g->platform, g->batch);
     }
 }
 

@@ -82,6 +82,10 @@ void agg_ranges(AggGroup *g);
 int aggregate_run(const RunData *d, Aggregate *out, Err *err);
 void aggregate_free(Aggregate *a);
 
+/* What a model is called in labels and baselines: its method, or its instance name when two models
+ * of the run share the method; "(unknown model)" for -1. */
+const char *agg_model_name(const RunData *d, long model);
+
 /* "cpus=0-1 threads=2" / "threads=2" / "default" into out. */
 void agg_mapping_label(const RdMeasurement *m, char *out, size_t size);
 

@@ -282,7 +282,7 @@ static int ranges_figure(Fig *f, int energy) {
     set_title(&cmds, title);
     sb_printf(&cmds,
               "set datafile missing '?'\nset style data histograms\nset style histogram clustered gap 1\n"
-              "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset yrange [0:*]\nset xtics rotate by -20 noenhanced\n"
+              "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset yrange [0:*]\nset xtics rotate by 30 right nomirror\n"
               "set ylabel 'dynamic range of %s (max / min, x)'\nset xlabel 'method / platform / batch'\n"
               "plot '%s.dat' using 2:xtic(1) title 'width only', '' using 3 title 'width + mapping', "
               "'' using 4 title 'width + DVFS', '' using 5 title 'all combined'\n",

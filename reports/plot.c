@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,5 +102,7 @@ int plot_render(const char *dir, const char *name, const char *commands, Err *er
         return err_set(err, "%s/%s: gnuplot failed (%s): %s", dir, script,
                        WIFEXITED(status) ? "non-zero exit" : "killed by a signal", why[0] ? why : "no message");
     }
+    struct stat st;
+    if (stat(log_path, &st) == 0 && st.st_size == 0) unlink(log_path); /* keep only logs that say something */
     return 0;
 }
