@@ -1,4 +1,4 @@
-/* reports/markdown.c — report.md: title, figures (PNG links), one Markdown table per section. */
+/* reports/markdown.c — report.md: title, one Markdown table per section, then the figures (PNG links). */
 #include <stdio.h>
 #include <string.h>
 
@@ -40,11 +40,6 @@ int report_markdown(const char *path, const RunData *d, const ReportSections *s,
     sb_printf(&sb, "# dynn report: %s\n\nRun `%s` (%s). Figures are in `plots/` (PNG and SVG, with their data and gnuplot "
                    "scripts); `report.html` is the same report as one page.\n\n",
               d->experiment, d->uuid, d->status);
-    if (f->n) {
-        sb_append(&sb, "## Figures\n\n");
-        for (size_t i = 0; i < f->n; i++)
-            sb_printf(&sb, "### %s\n\n![%s](plots/%s.png)\n\n", f->items[i].title, f->items[i].title, f->items[i].name);
-    }
     for (size_t i = 0; i < s->n; i++) {
         const ReportSection *x = &s->items[i];
         sb_printf(&sb, "## %s\n\n", x->title);
@@ -53,6 +48,11 @@ int report_markdown(const char *path, const RunData *d, const ReportSections *s,
             table_md(&sb, &x->table);
             sb_append_char(&sb, '\n');
         }
+    }
+    if (f->n) {
+        sb_append(&sb, "## Figures\n\n");
+        for (size_t i = 0; i < f->n; i++)
+            sb_printf(&sb, "### %s\n\n![%s](plots/%s.png)\n\n", f->items[i].title, f->items[i].title, f->items[i].name);
     }
     int rc = sb.oom ? err_set(err, "out of memory") : atomic_write_file(path, sb.data, sb.len, err);
     sb_free(&sb);
