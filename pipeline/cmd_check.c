@@ -15,7 +15,8 @@ static int bad_input(const char *msg) {
     return 2;
 }
 
-/* The comparison as a table: kind, where, subnet, baseline, current, change, allowed, status. */
+/* The comparison as a table: kind, where, subnet, baseline, current, change, allowed, status (values
+ * as text with their units: % and points for accuracy, a plain ratio and % change for latency). */
 static int result_table(const Baseline *base, const CheckResult *r, Table *t) {
     static const char *const cols[] = {"kind", "where", "subnet", "baseline", "current", "change", "allowed", "status"};
     if (table_init(t, cols, 8)) return -1;
@@ -32,8 +33,8 @@ static int result_table(const Baseline *base, const CheckResult *r, Table *t) {
         long row = table_add_row(t);
         if (row < 0 || table_set(t, (size_t)row, 0, CELL_TEXT, acc ? "accuracy" : "latency ratio") ||
             table_set(t, (size_t)row, 1, CELL_TEXT, where) || table_set(t, (size_t)row, 2, CELL_TEXT, e->subnet) ||
-            table_set(t, (size_t)row, 3, CELL_REAL, x->base ? b : NULL) || table_set(t, (size_t)row, 4, CELL_REAL, x->cur ? c : NULL) ||
-            table_set(t, (size_t)row, 5, CELL_REAL, change[0] ? change : NULL) || table_set(t, (size_t)row, 6, CELL_TEXT, allowed) ||
+            table_set(t, (size_t)row, 3, CELL_TEXT, x->base ? b : NULL) || table_set(t, (size_t)row, 4, CELL_TEXT, x->cur ? c : NULL) ||
+            table_set(t, (size_t)row, 5, CELL_TEXT, change[0] ? change : NULL) || table_set(t, (size_t)row, 6, CELL_TEXT, allowed) ||
             table_set(t, (size_t)row, 7, CELL_TEXT, check_status_name(x->status)))
             return -1;
     }

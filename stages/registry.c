@@ -9,9 +9,11 @@
 #define MAX_STAGE_TYPES 128
 #define MAX_PLUGINS 64
 
-/* Built-in stage types; later issues add train_*, profile, aggregate and report here. */
+/* Built-in stage types; later issues add train and profile here. */
 static const StageType *const builtin_types[] = {
     &stage_type_exec,
+    &stage_type_aggregate,
+    &stage_type_report,
 };
 
 static const StageType *plugin_types[MAX_STAGE_TYPES];

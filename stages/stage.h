@@ -119,5 +119,7 @@ typedef int (*DynnPluginInit)(DynnPluginApi *api);
 
 /* Built-in types. */
 extern const StageType stage_type_exec;
+extern const StageType stage_type_aggregate;
+extern const StageType stage_type_report;
 
 #endif
