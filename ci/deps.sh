@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config
   libopenblas-dev libopenblas-openmp-dev libyaml-dev libpcre2-dev libsqlite3-dev sqlite3 zlib1g-dev
-  gnuplot-nox libcmocka-dev
+  gnuplot-nox libcmocka-dev libxml2-utils
   dataset-fashion-mnist
   valgrind
 )

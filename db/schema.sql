@@ -1,4 +1,4 @@
--- db/schema.sql — the dynn results database (SQLite), schema version 1.
+-- db/schema.sql — the dynn results database (SQLite), schema version 2.
 --
 -- Embedded in the binary (db/schema_sql.c) and run on an empty database; older databases are
 -- brought up to date by the migrations in db/db.c (PRAGMA user_version holds the version).
@@ -55,6 +55,13 @@ CREATE TABLE stages (
     UNIQUE (run_id, name)
 );
 CREATE INDEX stages_finished_key ON stages(key, ended_at) WHERE status = 'FINISHED';  -- cache lookups
+
+-- The stage graph of a run: stage_id needed needs_stage_id (both instances of the same run). Version 2.
+CREATE TABLE stage_needs (
+    stage_id        INTEGER NOT NULL REFERENCES stages(id),
+    needs_stage_id  INTEGER NOT NULL REFERENCES stages(id),
+    PRIMARY KEY (stage_id, needs_stage_id)
+) WITHOUT ROWID;
 
 -- A stage instance's params, flattened: "cmd.0", "env.LC_ALL", "matrix.seed".
 CREATE TABLE params (

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <sqlite3.h>
 
 #include "db/db.h"
 #include "tests/unit/testutil.h"
@@ -53,7 +54,7 @@ static void test_create_and_pragmas(void **state) {
     query1(db, "SELECT foreign_keys FROM pragma_foreign_keys", v, sizeof v);
     assert_string_equal(v, "1");
     query1(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", v, sizeof v);
-    assert_string_equal(v, "8");
+    assert_string_equal(v, "9");
     db_close(db);
     /* opening again does not recreate anything */
     assert_int_equal(db_open(db_path, &db, &err), 0);
@@ -88,6 +89,28 @@ static void test_migrations(void **state) {
     assert_int_equal(db_open_versioned(db_path, next, 1, DB_SCHEMA_VERSION + 1, &db, &err), 0);
     assert_int_equal(db_schema_version(db, &version, &err), 0);
     assert_int_equal(version, DB_SCHEMA_VERSION + 1);
+    db_close(db);
+}
+
+/* A version-1 database (before stage_needs) is brought to the current version by db_open. */
+static void test_migrate_v1(void **state) {
+    (void)state;
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, db_schema_sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "DROP TABLE stage_needs; PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    Db *db;
+    Err err;
+    assert_int_equal(db_open_readonly(db_path, &db, &err), -1); /* read-only connections do not migrate */
+    assert_non_null(strstr(err.msg, "schema version 1"));
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    int version;
+    assert_int_equal(db_schema_version(db, &version, &err), 0);
+    assert_int_equal(version, DB_SCHEMA_VERSION);
+    char v[64];
+    query1(db, "SELECT count(*) FROM sqlite_master WHERE name = 'stage_needs'", v, sizeof v);
+    assert_string_equal(v, "1");
     db_close(db);
 }
 
@@ -226,6 +249,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_and_pragmas, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrations, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_migrate_v1, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_writes_and_cache_lookup, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_reap_dead_runs, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_readonly_query, setup_each, teardown_each),
