@@ -20,7 +20,7 @@ static const char *TRAIN_USAGE =
     "                      incremental | individual (plain)\n"
     "  --widths LIST       uniform/individual: width ratios in (0,1] (0.25,0.5,0.75,1)\n"
     "  --flops LIST        nonuniform-*: MACs targets as fractions of the full network, must include 1\n"
-    "                      (0.25,0.5,0.75,1)\n"
+    "                      (0.0625,0.25,0.5625,1: the MACs of the default uniform widths)\n"
     "  --groups G          incremental: channel groups per layer (4)\n"
     "  --sandwich K        uniform/nonuniform: per iteration the largest, the smallest and K-2 random\n"
     "                      subnets instead of all of them (0: all)\n"

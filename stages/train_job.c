@@ -130,6 +130,12 @@ int train_job_check(TrainJob *job, const char *prefix, Err *err) {
         return err_set(err, "%swidths applies to method uniform or individual, not %s", prefix, job->method_name);
     if (job->flops && dc->method != METHOD_NONUNIFORM_MULTI && dc->method != METHOD_NONUNIFORM_SINGLE)
         return err_set(err, "%sflops applies to method nonuniform-multi or nonuniform-single, not %s", prefix, job->method_name);
+    if (!job->flops && (dc->method == METHOD_NONUNIFORM_MULTI || dc->method == METHOD_NONUNIFORM_SINGLE)) {
+        /* default targets: the MACs of the default uniform widths (0.25, 0.5, 0.75, 1 squared), so the
+         * methods are compared at equal cost */
+        for (int i = 0; i < dc->n_ratios; i++) dc->ratios[i] *= dc->ratios[i];
+        return 0;
+    }
     snprintf(name, sizeof name, "%s%s", prefix, job->widths ? "widths" : "flops");
     if (job->widths || job->flops)
         return parse_ratio_list(job->widths ? job->widths : job->flops, name, dc->ratios, &dc->n_ratios, err);

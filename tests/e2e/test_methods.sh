@@ -29,8 +29,8 @@ check_method() { # NAME MIN_ACCURACY [extra options...]
 # nonuniform-single 65-70%; incremental (2 epochs per group) see below; individual 65-72%
 check_method uniform 0.45
 check_method uniform 0.40 --sandwich 3 --distill
-check_method nonuniform-multi 0.45 --bg-epochs 2 --slim-images 200
-check_method nonuniform-single 0.45 --slim-images 200
+check_method nonuniform-multi 0.45 --bg-epochs 2 --slim-images 200 --flops 0.25,0.5,0.75,1
+check_method nonuniform-single 0.45 --slim-images 200 --flops 0.25,0.5,0.75,1
 check_method incremental 0.30 --epochs 8
 check_method individual 0.45
 
