@@ -141,8 +141,12 @@ int energy_meter_sample(EnergyMeter *m, double t, Err *err) {
         if (s->kind != SENSOR_RAPL) power += v;
         else if (m->n_samples) counted += 1e-6 * s->scale * (double)rapl_delta_uj(m->rapl_last[i], raw[i], s->range_uj);
     }
-    if (m->n_samples) m->joules += 0.5 * (power + m->power_w_last) * (t - m->t_last) + counted;
-    else m->t_first = t;
+    if (m->n_samples) {
+        m->joules += 0.5 * (power + m->power_w_last) * (t - m->t_last) + counted;
+        if (t - m->t_last > m->max_gap_s) m->max_gap_s = t - m->t_last;
+    } else {
+        m->t_first = t;
+    }
     for (int i = 0; i < m->es->n; i++) m->rapl_last[i] = raw[i];
     m->power_w_last = power;
     m->t_last = t;

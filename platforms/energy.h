@@ -68,6 +68,7 @@ typedef struct EnergyMeter {
     double joules;           /* energy so far: trapezoid of power + RAPL differences */
     unsigned long long rapl_last[ENERGY_MAX_SENSORS];
     long n_samples;
+    double max_gap_s;        /* longest time between two samples (bounds the integration error) */
     int failed;              /* a sample failed: error holds the first message */
     Err error;
     /* the sampling thread */
