@@ -91,6 +91,22 @@ gov=$(cat "$pol/scaling_governor"); speed=$(cat "$pol/scaling_setspeed")
 if [ "$gov" = schedutil ] && [ "$speed" = 1400000 ]; then pass "governor restored after the sweep (last speed set was max)"
 else fail "governor restored" "governor=$gov setspeed=$speed"; fi
 
+# A sweep that fails part-way prints what it measured with "complete": false, exits 1 and still
+# puts the tree back: CPU 1 gets its own policy whose setspeed cannot be written (a directory).
+if [ "$(nproc)" -ge 2 ]; then
+  pol1=$F/devices/system/cpu/cpufreq/policy1
+  cp -r "$pol" "$pol1"; rm "$pol1/scaling_setspeed"; mkdir "$pol1/scaling_setspeed"
+  rm "$F/devices/system/cpu/cpu1/cpufreq"; ln -s ../cpufreq/policy1 "$F/devices/system/cpu/cpu1/cpufreq"
+  out=$("$DYNN" profile "$T/m.dnn" --subnets 0 --cpus 0,1 --freq max "${fast[@]}" --sysfs-root "$F" --json 2>"$T/err")
+  rc=$?
+  if [ $rc -eq 1 ] && grep -q "policy1/scaling_setspeed" "$T/err"; then pass "failing sweep: exit 1, error names the file"
+  else fail "failing sweep" "exit $rc" "$(cat "$T/err")"; fi
+  check "failing sweep: what was measured, complete false" '.complete == false and (.results | length) == 1 and .results[0].cpus == "0"'
+  g0=$(cat "$pol/scaling_governor"); g1=$(cat "$pol1/scaling_governor")
+  [ "$g0" = schedutil ] && [ "$g1" = schedutil ] && pass "failing sweep: both governors restored" \
+    || fail "failing sweep: governors restored" "policy0=$g0 policy1=$g1"
+fi
+
 # No cpufreq: --freq is noted on stderr, the current frequency is measured.
 out=$("$DYNN" profile "$T/m.dnn" --subnets 0 --cpus 0 --freq max "${fast[@]}" --sysfs-root "$T/nosys" --json 2>"$T/err")
 rc=$?
