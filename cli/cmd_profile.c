@@ -254,6 +254,9 @@ static int run_sweep(const Options *o, const Sweep *s, const cpu_set_t *allowed,
             int n_threads = s->n_threads ? s->n_threads : 1;
             for (int ti = 0; ti < n_threads; ti++) {
                 int threads = nn_set_threads(s->n_threads ? s->threads[ti] : CPU_COUNT(&map->cpus));
+                /* The convolutions run num_threads(m->threads) teams: lower it too (the model was
+                 * created for the largest count, and the scratch space for more threads fits fewer). */
+                m->threads = threads;
                 for (int bi = 0; bi < s->n_batches; bi++)
                     for (int si = 0; si < s->n_subnets; si++) {
                         ProfileResult *x = new_result(r, err);

@@ -9,6 +9,7 @@
 #include "cli/profile_sweep.h"
 #include "cli/version.h"
 #include "pipeline/provenance.h"
+#include "platforms/affinity.h"
 #include "util/json_out.h"
 #include "util/table.h"
 
@@ -145,6 +146,14 @@ void profile_report_table(const ProfileReport *r, FILE *fp) {
             r->cf->available ? cpufreq_method_name(r->cf->method) : "unavailable", r->cf->available ? "" : " - ",
             r->cf->reason, r->energy_available ? "measured" : "unavailable", r->energy_available ? "" : " - ",
             r->energy_reason);
+    for (int i = 0; i < r->cf->n_policies; i++) {
+        const CpufreqPolicy *p = &r->cf->policies[i];
+        char cpus[256];
+        cpulist_format(&p->cpus, cpus, sizeof cpus);
+        fprintf(fp, "  cpufreq policy of CPUs %s: governor %s, kHz", cpus, p->orig_governor);
+        for (int k = 0; k < p->n_freqs; k++) fprintf(fp, "%s%ld", k && !p->discrete ? ".." : " ", p->freqs_khz[k]);
+        fputc('\n', fp);
+    }
     static const char *const cols[] = {"subnet", "MMACs", "batch", "cpus", "threads", "freq_kHz", "n", "median_ms",
                                        "p90_ms", "p99_ms", "cv_%", "per_image_ms", "mJ/inference", "avg_W", "peak_MiB"};
     Table t;
