@@ -121,6 +121,8 @@ static void test_thread_constant_power(void **state) {
     double t0 = energy_now();
     assert_int_equal(energy_meter_start(&m, &es, 0.001, NULL, &err), 0);
     sleep_ms(60);
+    /* on a loaded machine the sampler may start late: wait (up to 5 s) for one sample of its own */
+    for (int i = 0; i < 500 && __atomic_load_n(&m.n_samples, __ATOMIC_SEQ_CST) < 2; i++) sleep_ms(10);
     assert_int_equal(energy_meter_stop(&m, &err), 0);
     double t1 = energy_now();
     double secs = energy_meter_seconds(&m);
