@@ -275,12 +275,13 @@ int cpufreq_open(Cpufreq *cf, const char *root, Err *err) {
             p = &cf->policies[cf->n_policies++];
             p->cpu = cpus[i];
             CPU_ZERO(&p->cpus);
-            if (strlen(key) + 24 >= sizeof p->dir) return unavailable(cf, "cpufreq path %s is too long%s", key, "");
+            if (strlen(key) > 480) /* room for "/scaling_governor" in the paths below */
+                return unavailable(cf, "cpufreq path %.500s... is too long%s", key, "");
             copy_str(p->dir, sizeof p->dir, key);
-            snprintf(p->governor_path, sizeof p->governor_path, "%s/scaling_governor", key);
-            snprintf(p->setspeed_path, sizeof p->setspeed_path, "%s/scaling_setspeed", key);
-            snprintf(p->min_path, sizeof p->min_path, "%s/scaling_min_freq", key);
-            snprintf(p->max_path, sizeof p->max_path, "%s/scaling_max_freq", key);
+            snprintf(p->governor_path, sizeof p->governor_path, "%.480s/scaling_governor", key);
+            snprintf(p->setspeed_path, sizeof p->setspeed_path, "%.480s/scaling_setspeed", key);
+            snprintf(p->min_path, sizeof p->min_path, "%.480s/scaling_min_freq", key);
+            snprintf(p->max_path, sizeof p->max_path, "%.480s/scaling_max_freq", key);
         }
         CPU_SET(cpus[i], &p->cpus);
     }
