@@ -10,6 +10,7 @@ packages=(
   gnuplot-nox libcmocka-dev libxml2-utils
   dataset-fashion-mnist
   valgrind
+  jq
 )
 if [ "${DYNN_DEPS_EXTRA:-0}" = 1 ]; then
   packages+=(python3-torch hyperfine)

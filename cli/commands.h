@@ -14,6 +14,8 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+/* on-target profiling (platforms/) */
+int cmd_profile(int argc, char **argv);
 
 /* pipeline and results database (pipeline/, db/) — add yours below this line */
 int cmd_run(int argc, char **argv);
