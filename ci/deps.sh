@@ -10,6 +10,7 @@ packages=(
   gnuplot-nox libcmocka-dev
   dataset-fashion-mnist
   valgrind
+  openssh-server openssh-client
 )
 if [ "${DYNN_DEPS_EXTRA:-0}" = 1 ]; then
   packages+=(python3-torch hyperfine)
