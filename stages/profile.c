@@ -243,8 +243,10 @@ static int record_points(const StageRun *run, const PlatformDesc *d, const Profi
         free(lat);
         if (rc) return -1;
         (*recorded)++;
-        printf("  subnet %s batch %d cpus %s threads %d freq %lld kHz: median %.4f ms (%zu samples)\n", p->subnet_name,
-               p->batch, p->cpus, p->threads, p->freq_khz, p->median_ms, p->n_samples);
+        char freq[32] = "no frequency";
+        if (p->freq_khz) snprintf(freq, sizeof freq, "%lld kHz", p->freq_khz);
+        printf("  subnet %s batch %d cpus %s threads %d %s: median %.4f ms (%zu samples)\n", p->subnet_name, p->batch,
+               p->cpus, p->threads, freq, p->median_ms, p->n_samples);
     }
     return 0;
 }
