@@ -45,8 +45,8 @@ static int get_int(const YNode *obj, const char *key, long long min, const char 
 
 static int get_string(const YNode *obj, const char *key, const char *what, size_t i, char **out, Err *err) {
     const YNode *n = ynode_get(obj, key);
-    if (!n || n->kind != YNODE_SCALAR || is_null(n))
-        return err_set(err, "%s: result %zu: '%s' must be a string", what, i, key);
+    if (!n) return err_set(err, "%s: result %zu has no '%s'", what, i, key);
+    if (n->kind != YNODE_SCALAR || is_null(n)) return err_set(err, "%s: result %zu: '%s' must be a string", what, i, key);
     if (!(*out = strdup(n->str))) return err_set(err, "out of memory");
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <sqlite3.h>
 
 #include "db/db.h"
 #include "tests/unit/testutil.h"
@@ -57,6 +58,32 @@ static void test_create_and_pragmas(void **state) {
     db_close(db);
     /* opening again does not recreate anything */
     assert_int_equal(db_open(db_path, &db, &err), 0);
+    db_close(db);
+}
+
+/* A database made by schema version 1 (before the measurement columns of version 2) is migrated. */
+static void test_migrate_v1_measurements(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    Table t;
+    const char *v1 = "ALTER TABLE measurements DROP COLUMN subnet_index; ALTER TABLE measurements DROP COLUMN macs;"
+                     "ALTER TABLE measurements DROP COLUMN peak_rss_kib; ALTER TABLE measurements DROP COLUMN avg_power_w;"
+                     "PRAGMA user_version = 1";
+    db_close(db);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    int version;
+    assert_int_equal(db_schema_version(db, &version, &err), 0);
+    assert_int_equal(version, 2);
+    assert_int_equal(db_query_table(db, "SELECT count(*) FROM pragma_table_info('measurements') WHERE name IN "
+                                        "('subnet_index', 'macs', 'peak_rss_kib', 'avg_power_w')", &t, &err), 0);
+    assert_string_equal(table_cell(&t, 0, 0)->text, "4");
+    table_free(&t);
     db_close(db);
 }
 
@@ -225,6 +252,7 @@ static void test_readonly_query(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_and_pragmas, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_migrate_v1_measurements, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrations, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_writes_and_cache_lookup, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_reap_dead_runs, setup_each, teardown_each),
