@@ -246,7 +246,7 @@ static void test_profile_json_errors(void **state) {
         {"{\"format\":\"dynn-profile\",\"version\":2,\"results\":[]}", "out: unsupported \"version\""},
         {"{\"format\":\"dynn-profile\",\"version\":1}", "out: \"results\" must be a list"},
         {HEAD "\"results\":[{\"subnet\":0}]}", "out: result 0 has no 'subnet_name'"},
-        {HEAD "\"results\":[" POINT(0, "\"fast\"", null) "]}", "out: result 0: 'freq_khz' must be a number or null, not 'fast'"},
+        {HEAD "\"results\":[" POINT(0, "\"fast\"", null) "]}", "out: result 0: 'freq_khz' must be a number or null, not '\"fast\"'"},
         {HEAD "\"results\":[" POINT(0, null, null) "," POINT(-1, null, null) "]}", "out: result 1: 'subnet' must be an integer >= 0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
