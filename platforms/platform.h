@@ -20,24 +20,24 @@
 #include "pipeline/ynode.h"
 #include "util/err.h"
 
-#define PLATFORM_MAX_CLUSTERS 8
-#define PLATFORM_MAX_SENSORS 16
+#define PLATFORM_DESC_MAX_CLUSTERS 8
+#define PLATFORM_DESC_MAX_SENSORS 16
 
 /* A group of cores (`clusters: {little: "0-3"}`) and its frequency table (`frequencies_khz`). */
-typedef struct PlatformCluster {
+typedef struct DescCluster {
     const char *name;           /* "little" */
     const char *cpus;           /* "0-3" (a cpu list as taskset/cpuset write it) */
     const long long *freqs_khz; /* ascending; NULL/0 when the file gives none */
     size_t n_freqs;
-} PlatformCluster;
+} DescCluster;
 
 /* A power sensor (`sensors: [{name, kind, path, scale}]`). */
-typedef struct PlatformSensor {
+typedef struct DescSensor {
     const char *name;
     const char *kind;  /* hwmon | ina231 | ina3221 | rapl */
     const char *path;  /* sysfs path on the target */
     double scale;      /* multiply a raw reading by this to get SI units (1 when absent) */
-} PlatformSensor;
+} DescSensor;
 
 typedef struct PlatformDesc {
     const char *file;   /* where it was read (messages name file:line:col) */
@@ -48,9 +48,9 @@ typedef struct PlatformDesc {
     const char *binary; /* `binary`: the dynn executable to deploy (cross-built for `arch`); NULL = this one */
     const char *const *prefix; /* `prefix`: words run before the profiler (`[taskset, -c, 4-7]`, `sudo -n`) */
     size_t n_prefix;
-    PlatformCluster clusters[PLATFORM_MAX_CLUSTERS];
+    DescCluster clusters[PLATFORM_DESC_MAX_CLUSTERS];
     size_t n_clusters;
-    PlatformSensor sensors[PLATFORM_MAX_SENSORS];
+    DescSensor sensors[PLATFORM_DESC_MAX_SENSORS];
     size_t n_sensors;
     /* ssh (read when type is ssh; defaults otherwise) */
     const char *host, *user, *identity, *workdir, *known_hosts, *strict_host_key_checking;
@@ -70,9 +70,10 @@ typedef struct PlatformType {
     /* One line naming the target for logs and messages: "ssh pi@rpi4:22 (aarch64)". */
     void (*describe)(const PlatformDesc *desc, char *out, size_t size);
     int (*open)(const PlatformDesc *desc, void **state, Err *err);
-    /* Puts the profiler binary and the model (local paths) where `profile` runs them. */
-    int (*deploy)(void *state, const char *binary, const char *model, Err *err);
-    /* Runs `<prefix> <binary> profile <model> args[0..] --json` on the target and fetches its
+    /* Puts the profiler binary, the model and the profiler's platform file (local paths; the file
+     * may be NULL, see platform_desc_write_profiler_file) where `profile` runs them. */
+    int (*deploy)(void *state, const char *binary, const char *model, const char *platform_file, Err *err);
+    /* Runs `<prefix> <binary> profile <model> [--platform FILE] args[0..] --json` on the target and fetches its
      * standard output into *out (malloc'd, NUL-terminated; the caller frees it). Returns -1 when
      * the profiler could not be reached or exited non-zero; *out then still holds what it printed
      * (a partial sweep's JSON), or NULL. */
@@ -90,19 +91,19 @@ extern const PlatformType platform_type_local;
 extern const PlatformType platform_type_ssh;
 
 /* Platform descriptions (platforms/platform_desc.c). */
-typedef struct PlatformFile {
+typedef struct PlatformDescFile {
     PlatformDesc desc;
     YNode *root;   /* owned when read from a file */
     char *path;    /* the file read, or NULL for an inline mapping */
     void *storage; /* arrays behind desc */
-} PlatformFile;
+} PlatformDescFile;
 
 /* Reads a description from a mapping (file = where it was written, for messages) and checks it:
  * common keys, the type's keys and its validate. `node` must outlive the result. */
-int platform_desc_read(const YNode *node, const char *file, PlatformFile *out, Err *err);
+int platform_desc_read(const YNode *node, const char *file, PlatformDescFile *out, Err *err);
 /* Reads a description file. */
-int platform_desc_load(const char *path, PlatformFile *out, Err *err);
-void platform_desc_free(PlatformFile *pf);
+int platform_desc_load(const char *path, PlatformDescFile *out, Err *err);
+void platform_desc_free(PlatformDescFile *pf);
 
 /* Where `platform: VALUE` points: a path (it contains '/' or ends in .yaml/.yml) relative to base, or
  * a name looked up as base/experiments/platforms/NAME.yaml, then next to the dynn executable
@@ -110,11 +111,17 @@ void platform_desc_free(PlatformFile *pf);
  * path into out; -1 with the places tried when none exists. */
 int platform_desc_find(const char *value, const char *base, char *out, size_t size, Err *err);
 
+/* The description as `dynn profile --platform FILE` reads it (name, arch, clusters, frequencies_khz,
+ * sensors: what the profiler needs on the target to pin cores, set frequencies and read sensors),
+ * written to path. Returns 1 when there is nothing to tell the profiler (no clusters, no sensors)
+ * and no file was written, 0 when written, -1 on error. */
+int platform_desc_write_profiler_file(const PlatformDesc *d, const char *path, Err *err);
+
 /* A cpu list as taskset/cpuset write it: "3", "0-3", "0,2,4-7". */
-int platform_cpu_list_valid(const char *cpus);
+int platform_desc_cpu_list_valid(const char *cpus);
 
 /* The cluster a mapping's cpus belong to: a cluster name, or a cpu list equal to a cluster's.
  * NULL when none matches. */
-const PlatformCluster *platform_cluster_find(const PlatformDesc *d, const char *cpus);
+const DescCluster *platform_desc_cluster(const PlatformDesc *d, const char *cpus);
 
 #endif

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/atomic_file.h"
 #include "util/fs.h"
+#include "util/strbuf.h"
 #include "util/suggest.h"
 
 static const char *const common_keys[] = {"name", "type", "arch", "binary", "prefix", "clusters", "frequencies_khz",
@@ -19,15 +21,15 @@ static const char *const sensor_kinds[] = {"hwmon", "ina231", "ina3221", "rapl"}
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 #define MAX_KEYS 64
 
-/* What a PlatformFile owns besides the YAML tree. */
+/* What a PlatformDescFile owns besides the YAML tree. */
 typedef struct DescStorage {
-    long long *freqs[PLATFORM_MAX_CLUSTERS];
+    long long *freqs[PLATFORM_DESC_MAX_CLUSTERS];
     const char **prefix;
     char *prefix_text; /* a copy of a `prefix` string, split into words */
     char *paths[3]; /* binary, identity, known_hosts made absolute */
 } DescStorage;
 
-int platform_cpu_list_valid(const char *s) {
+int platform_desc_cpu_list_valid(const char *s) {
     if (!*s) return 0;
     while (*s) {
         if (!isdigit((unsigned char)*s)) return 0;
@@ -117,13 +119,13 @@ static int read_clusters(const YNode *map, const char *file, PlatformDesc *d, De
     const YNode *n = ynode_get(map, "clusters");
     if (n) {
         if (ynode_expect(n, YNODE_MAP, file, "platform 'clusters'", err)) return -1;
-        if (n->len > PLATFORM_MAX_CLUSTERS)
-            return ynode_err(err, file, n, "platform 'clusters': at most %d clusters", PLATFORM_MAX_CLUSTERS);
+        if (n->len > PLATFORM_DESC_MAX_CLUSTERS)
+            return ynode_err(err, file, n, "platform 'clusters': at most %d clusters", PLATFORM_DESC_MAX_CLUSTERS);
         for (size_t i = 0; i < n->len; i++) {
             const YNode *k = n->pairs[i].key, *v = n->pairs[i].value;
-            if (v->kind != YNODE_SCALAR || !platform_cpu_list_valid(v->str))
+            if (v->kind != YNODE_SCALAR || !platform_desc_cpu_list_valid(v->str))
                 return ynode_err(err, file, v, "cluster '%s' must be a cpu list like \"0-3\" or \"0,2,4-7\"", k->str);
-            d->clusters[d->n_clusters++] = (PlatformCluster){.name = k->str, .cpus = v->str};
+            d->clusters[d->n_clusters++] = (DescCluster){.name = k->str, .cpus = v->str};
         }
     }
     const YNode *f = ynode_get(map, "frequencies_khz");
@@ -134,7 +136,7 @@ static int read_clusters(const YNode *map, const char *file, PlatformDesc *d, De
         size_t c = 0;
         while (c < d->n_clusters && strcmp(d->clusters[c].name, k->str)) c++;
         if (c == d->n_clusters) {
-            const char *names[PLATFORM_MAX_CLUSTERS];
+            const char *names[PLATFORM_DESC_MAX_CLUSTERS];
             for (size_t j = 0; j < d->n_clusters; j++) names[j] = d->clusters[j].name;
             char hint[128];
             return ynode_err(err, file, k, "frequencies_khz: '%s' is not a cluster of 'clusters'%s", k->str,
@@ -161,13 +163,13 @@ static int read_sensors(const YNode *map, const char *file, PlatformDesc *d, Err
     const YNode *n = ynode_get(map, "sensors");
     if (!n) return 0;
     if (ynode_expect(n, YNODE_SEQ, file, "platform 'sensors'", err)) return -1;
-    if (n->len > PLATFORM_MAX_SENSORS) return ynode_err(err, file, n, "platform 'sensors': at most %d", PLATFORM_MAX_SENSORS);
+    if (n->len > PLATFORM_DESC_MAX_SENSORS) return ynode_err(err, file, n, "platform 'sensors': at most %d", PLATFORM_DESC_MAX_SENSORS);
     for (size_t i = 0; i < n->len; i++) {
         const YNode *s = n->items[i];
         if (ynode_expect(s, YNODE_MAP, file, "a sensor", err) ||
             ynode_check_keys(s, keys, COUNT(keys), file, "a sensor", err))
             return -1;
-        PlatformSensor *ps = &d->sensors[d->n_sensors++];
+        DescSensor *ps = &d->sensors[d->n_sensors++];
         ps->scale = 1.0;
         if (get_string(s, "name", file, &ps->name, err) || get_string(s, "kind", file, &ps->kind, err) ||
             get_string(s, "path", file, &ps->path, err))
@@ -212,7 +214,7 @@ static int read_ssh(const YNode *map, const char *file, PlatformDesc *d, DescSto
     return 0;
 }
 
-int platform_desc_read(const YNode *node, const char *file, PlatformFile *out, Err *err) {
+int platform_desc_read(const YNode *node, const char *file, PlatformDescFile *out, Err *err) {
     memset(out, 0, sizeof *out);
     PlatformDesc *d = &out->desc;
     DescStorage *s = calloc(1, sizeof *s);
@@ -265,7 +267,7 @@ fail:
     return -1;
 }
 
-int platform_desc_load(const char *path, PlatformFile *out, Err *err) {
+int platform_desc_load(const char *path, PlatformDescFile *out, Err *err) {
     YNode *root;
     if (ynode_parse_file(path, &root, err)) return -1;
     char *copy = strdup(path);
@@ -283,10 +285,10 @@ int platform_desc_load(const char *path, PlatformFile *out, Err *err) {
     return 0;
 }
 
-void platform_desc_free(PlatformFile *pf) {
+void platform_desc_free(PlatformDescFile *pf) {
     DescStorage *s = pf->storage;
     if (s) {
-        for (size_t i = 0; i < PLATFORM_MAX_CLUSTERS; i++) free(s->freqs[i]);
+        for (size_t i = 0; i < PLATFORM_DESC_MAX_CLUSTERS; i++) free(s->freqs[i]);
         free(s->prefix);
         free(s->prefix_text);
         for (size_t i = 0; i < COUNT(s->paths); i++) free(s->paths[i]);
@@ -324,8 +326,57 @@ int platform_desc_find(const char *value, const char *base, char *out, size_t si
     return err_set(err, "no platform '%s': neither %s nor %s exists", value, try1, try2[0] ? try2 : "(the dynn executable's tree)");
 }
 
-const PlatformCluster *platform_cluster_find(const PlatformDesc *d, const char *cpus) {
+const DescCluster *platform_desc_cluster(const PlatformDesc *d, const char *cpus) {
     for (size_t i = 0; i < d->n_clusters; i++)
         if (!strcmp(d->clusters[i].name, cpus) || !strcmp(d->clusters[i].cpus, cpus)) return &d->clusters[i];
     return NULL;
+}
+
+int platform_desc_write_profiler_file(const PlatformDesc *d, const char *path, Err *err) {
+    if (!d->n_clusters && !d->n_sensors) return 1;
+    StrBuf sb = {0}; /* JSON strings are YAML double-quoted scalars */
+    sb_append(&sb, "# written by dynn from ");
+    sb_append(&sb, d->file ? d->file : "a platform description");
+    sb_append(&sb, "\nname: ");
+    sb_append_json_string(&sb, d->name);
+    if (d->arch) {
+        sb_append(&sb, "\narch: ");
+        sb_append_json_string(&sb, d->arch);
+    }
+    if (d->n_clusters) {
+        sb_append(&sb, "\nclusters:");
+        for (size_t i = 0; i < d->n_clusters; i++) {
+            sb_append(&sb, "\n  ");
+            sb_append_json_string(&sb, d->clusters[i].name);
+            sb_append(&sb, ": ");
+            sb_append_json_string(&sb, d->clusters[i].cpus);
+        }
+        int any = 0;
+        for (size_t i = 0; i < d->n_clusters; i++) {
+            if (!d->clusters[i].n_freqs) continue;
+            if (!any++) sb_append(&sb, "\nfrequencies_khz:");
+            sb_append(&sb, "\n  ");
+            sb_append_json_string(&sb, d->clusters[i].name);
+            sb_append(&sb, ": [");
+            for (size_t k = 0; k < d->clusters[i].n_freqs; k++) sb_printf(&sb, "%s%lld", k ? ", " : "", d->clusters[i].freqs_khz[k]);
+            sb_append(&sb, "]");
+        }
+    }
+    if (d->n_sensors) {
+        sb_append(&sb, "\nsensors:");
+        for (size_t i = 0; i < d->n_sensors; i++) {
+            const DescSensor *s = &d->sensors[i];
+            sb_append(&sb, "\n  - {name: ");
+            sb_append_json_string(&sb, s->name);
+            sb_append(&sb, ", kind: ");
+            sb_append_json_string(&sb, s->kind);
+            sb_append(&sb, ", path: ");
+            sb_append_json_string(&sb, s->path);
+            sb_printf(&sb, ", scale: %.17g}", s->scale);
+        }
+    }
+    sb_append_char(&sb, '\n');
+    int rc = sb.oom ? err_set(err, "out of memory") : atomic_write_file(path, sb.data, sb.len, err);
+    sb_free(&sb);
+    return rc;
 }

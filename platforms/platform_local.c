@@ -11,7 +11,7 @@
 
 typedef struct LocalState {
     const PlatformDesc *desc;
-    char *binary, *model;
+    char *binary, *model, *platform_file;
     char target[128];
 } LocalState;
 
@@ -28,13 +28,13 @@ static int local_open(const PlatformDesc *d, void **state, Err *err) {
     return 0;
 }
 
-static int local_deploy(void *state, const char *binary, const char *model, Err *err) {
+static int local_deploy(void *state, const char *binary, const char *model, const char *platform_file, Err *err) {
     LocalState *s = state;
     if (access(binary, X_OK)) return err_set(err, "%s: profiler binary %s is not executable", s->target, binary);
     if (access(model, R_OK)) return err_set(err, "%s: model %s cannot be read", s->target, model);
-    free(s->binary), free(s->model);
-    s->binary = strdup(binary), s->model = strdup(model);
-    if (!s->binary || !s->model) return err_set(err, "out of memory");
+    free(s->binary), free(s->model), free(s->platform_file);
+    s->binary = strdup(binary), s->model = strdup(model), s->platform_file = platform_file ? strdup(platform_file) : NULL;
+    if (!s->binary || !s->model || (platform_file && !s->platform_file)) return err_set(err, "out of memory");
     return 0;
 }
 
@@ -42,7 +42,7 @@ static int local_profile(void *state, const char *const *args, size_t n_args, ch
     LocalState *s = state;
     *out = NULL;
     if (!s->binary) return err_set(err, "%s: nothing deployed", s->target);
-    const char **argv = profile_cmd_argv(s->desc, s->binary, s->model, args, n_args);
+    const char **argv = profile_cmd_argv(s->desc, s->binary, s->model, s->platform_file, args, n_args);
     if (!argv) return err_set(err, "out of memory");
     ProcResult r;
     int rc = proc_run(argv, NULL, &r, err);
@@ -56,7 +56,7 @@ static int local_profile(void *state, const char *const *args, size_t n_args, ch
 static int local_cleanup(void *state, Err *err) {
     (void)err;
     LocalState *s = state;
-    free(s->binary), free(s->model);
+    free(s->binary), free(s->model), free(s->platform_file);
     free(s);
     return 0;
 }

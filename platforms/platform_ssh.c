@@ -9,7 +9,8 @@
  * 255) is retried `retries` times, waiting backoff_ms, then twice as long, and so on.
  *
  * Layout on the board: `mktemp -d WORKDIR/dynn.XXXXXX` per stage (relative paths are below the remote
- * user's home; `~` is not expanded) holding `dynn` and `model`; cleanup removes both and the
+ * user's home; `~` is not expanded) holding `dynn`, `model` and `platform.yaml` (the profiler's
+ * platform file); cleanup removes these and the
  * directory, never anything else. */
 #include <ctype.h>
 #include <stdio.h>
@@ -28,8 +29,8 @@ static const char *const ssh_keys[] = {"host", "port", "user", "identity", "work
 typedef struct SshState {
     const PlatformDesc *desc;
     char target[320];
-    char *dir; /* the remote directory made by open, NULL before */
-    int deployed;
+    char *dir; /* the remote directory made by deploy, NULL before */
+    int has_platform_file;
 } SshState;
 
 /* A host or user name that ssh cannot take for an option and that has no spaces or control bytes. */
@@ -191,11 +192,12 @@ static int upload(SshState *s, const char *local, const char *name, int executab
     return rc;
 }
 
-static int ssh_deploy(void *state, const char *binary, const char *model, Err *err) {
+static int ssh_deploy(void *state, const char *binary, const char *model, const char *platform_file, Err *err) {
     SshState *s = state;
     if (!s->dir && make_dir(s, err)) return -1;
-    s->deployed = 1; /* cleanup removes whatever part arrived */
     if (upload(s, binary, "dynn", 1, err) || upload(s, model, "model", 0, err)) return -1;
+    if (platform_file && upload(s, platform_file, "platform.yaml", 0, err)) return -1;
+    s->has_platform_file = platform_file != NULL;
     return 0;
 }
 
@@ -203,11 +205,12 @@ static int ssh_profile(void *state, const char *const *args, size_t n_args, char
     SshState *s = state;
     *out = NULL;
     if (!s->dir) return err_set(err, "%s: nothing deployed", s->target);
-    char *binary = remote_path(s, "dynn"), *model = remote_path(s, "model");
+    char *binary = remote_path(s, "dynn"), *model = remote_path(s, "model"), *pfile = remote_path(s, "platform.yaml");
     StrBuf cmd = {0};
-    if (binary && model) profile_cmd_shell(&cmd, s->desc, binary, model, args, n_args);
-    free(binary), free(model);
-    if (!binary || !model || cmd.oom) return sb_free(&cmd), err_set(err, "out of memory");
+    if (binary && model && pfile)
+        profile_cmd_shell(&cmd, s->desc, binary, model, s->has_platform_file ? pfile : NULL, args, n_args);
+    free(binary), free(model), free(pfile);
+    if (!binary || !model || !pfile || cmd.oom) return sb_free(&cmd), err_set(err, "out of memory");
     fprintf(stderr, "$ ssh %s %s\n", s->desc->host, sb_str(&cmd));
     ProcResult r;
     int rc = ssh_run(s, "running dynn profile", sb_str(&cmd), NULL, &r, err);
@@ -222,15 +225,17 @@ static int ssh_cleanup(void *state, Err *err) {
     SshState *s = state;
     int rc = 0;
     if (s->dir) {
-        char *binary = remote_path(s, "dynn"), *model = remote_path(s, "model");
+        char *binary = remote_path(s, "dynn"), *model = remote_path(s, "model"), *pfile = remote_path(s, "platform.yaml");
         StrBuf cmd = {0};
         sb_append(&cmd, "rm -f --");
         shell_quote_word(&cmd, binary ? binary : "");
         shell_quote_word(&cmd, model ? model : "");
+        shell_quote_word(&cmd, pfile ? pfile : "");
         sb_append(&cmd, " && rmdir --");
         shell_quote_word(&cmd, s->dir);
-        rc = !binary || !model || cmd.oom ? err_set(err, "out of memory") : ssh_step(s, "removing the work directory", sb_str(&cmd), NULL, err);
-        free(binary), free(model);
+        rc = !binary || !model || !pfile || cmd.oom ? err_set(err, "out of memory")
+                                                    : ssh_step(s, "removing the work directory", sb_str(&cmd), NULL, err);
+        free(binary), free(model), free(pfile);
         sb_free(&cmd);
     }
     free(s->dir);

@@ -6,23 +6,24 @@
 #include "platforms/proc.h"
 #include "platforms/shell_quote.h"
 
-const char **profile_cmd_argv(const PlatformDesc *d, const char *binary, const char *model, const char *const *args,
-                              size_t n_args) {
-    const char **argv = calloc(d->n_prefix + n_args + 5, sizeof *argv);
+const char **profile_cmd_argv(const PlatformDesc *d, const char *binary, const char *model, const char *platform_file,
+                              const char *const *args, size_t n_args) {
+    const char **argv = calloc(d->n_prefix + n_args + 7, sizeof *argv);
     if (!argv) return NULL;
     size_t n = 0;
     for (size_t i = 0; i < d->n_prefix; i++) argv[n++] = d->prefix[i];
     argv[n++] = binary;
     argv[n++] = "profile";
     argv[n++] = model;
+    if (platform_file) argv[n++] = "--platform", argv[n++] = platform_file;
     for (size_t i = 0; i < n_args; i++) argv[n++] = args[i];
     argv[n++] = "--json";
     return argv;
 }
 
-void profile_cmd_shell(StrBuf *sb, const PlatformDesc *d, const char *binary, const char *model, const char *const *args,
-                       size_t n_args) {
-    const char **argv = profile_cmd_argv(d, binary, model, args, n_args);
+void profile_cmd_shell(StrBuf *sb, const PlatformDesc *d, const char *binary, const char *model,
+                       const char *platform_file, const char *const *args, size_t n_args) {
+    const char **argv = profile_cmd_argv(d, binary, model, platform_file, args, n_args);
     if (!argv) {
         sb->oom = 1;
         return;

@@ -4,7 +4,7 @@
  *   params:
  *     platform: odroid-xu3          # experiments/platforms/NAME.yaml, a path to a .yaml, or a mapping
  *     model: model                  # an artifact of a stage it needs, or a path (from the working dir)
- *     subnets: [0, 2]               # indices or names passed to `dynn profile --subnet` (default: its own)
+ *     subnets: [0, 2]               # indices or names, one `dynn profile --subnets` each (default: all, one invocation)
  *     batch: [1, 8]                 # default 1
  *     mapping:                      # default: one mapping, the stage's `threads`, no pinning
  *       - {cpus: little, threads: 4}   # a cluster of the platform, or a cpu list "0-3"
@@ -37,7 +37,7 @@ static const char *const mapping_keys[] = {"cpus", "threads"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
 /* The platform a stage names: a file found from `base`, or an inline mapping. */
-static int open_desc(const YNode *platform, const char *file, const char *base, PlatformFile *pf, Err *err) {
+static int open_desc(const YNode *platform, const char *file, const char *base, PlatformDescFile *pf, Err *err) {
     if (platform->kind == YNODE_MAP) return platform_desc_read(platform, file, pf, err);
     if (platform->kind != YNODE_SCALAR || !platform->str[0])
         return ynode_err(err, file, platform, "'platform' must be a name, a path to a .yaml file or a mapping");
@@ -95,8 +95,8 @@ static int check_mapping(const StageCheck *c, const PlatformDesc *d, int want_fr
         }
         if (cpus->kind != YNODE_SCALAR || !cpus->str[0])
             return ynode_err(err, c->file, cpus, "stage '%s': 'cpus' must be a cluster name or a cpu list", c->stage);
-        const PlatformCluster *cl = platform_cluster_find(d, cpus->str);
-        if (!cl && !platform_cpu_list_valid(cpus->str))
+        const DescCluster *cl = platform_desc_cluster(d, cpus->str);
+        if (!cl && !platform_desc_cpu_list_valid(cpus->str))
             return ynode_err(err, c->file, cpus, "stage '%s': cpus '%s' is neither a cluster of platform '%s' nor a cpu list like \"0-3\"",
                              c->stage, cpus->str, d->name);
         if (want_freqs && (!cl || !cl->n_freqs))
@@ -135,7 +135,7 @@ static int profile_validate(const StageCheck *c, Err *err) {
             return ynode_err(err, c->file, n, "stage '%s': 'frequencies_khz' must be 'all' or a list of kHz", c->stage);
         else if (check_int_list(c, "frequencies_khz", 1, 100000000, err)) return -1;
     }
-    PlatformFile pf;
+    PlatformDescFile pf;
     if (open_desc(platform, c->file, ".", &pf, err)) return -1;
     int rc = check_mapping(c, &pf.desc, all_freqs, err);
     platform_desc_free(&pf);
@@ -177,7 +177,7 @@ static int plan(const StageRun *run, const PlatformDesc *d, Point **points, size
     for (size_t m = 0; m < n_map; m++) {
         const YNode *cpus_node = mapping ? ynode_get(mapping->items[m], "cpus") : NULL;
         const YNode *threads_node = mapping ? ynode_get(mapping->items[m], "threads") : NULL;
-        const PlatformCluster *cl = cpus_node ? platform_cluster_find(d, cpus_node->str) : NULL;
+        const DescCluster *cl = cpus_node ? platform_desc_cluster(d, cpus_node->str) : NULL;
         const char *cpus = cl ? cl->cpus : cpus_node ? cpus_node->str : NULL;
         long long fl[MAX_LIST];
         size_t n_freq = 0;
@@ -211,7 +211,7 @@ static int plan(const StageRun *run, const PlatformDesc *d, Point **points, size
 /* `dynn profile` arguments of one point (after the model): flags with their values. */
 static size_t point_args(const StageRun *run, const Point *p, const char **args) {
     size_t n = 0;
-    if (p->subnet) args[n++] = "--subnet", args[n++] = p->subnet;
+    if (p->subnet) args[n++] = "--subnets", args[n++] = p->subnet;
     args[n++] = "--batch", args[n++] = p->batch;
     if (p->cpus) args[n++] = "--cpus", args[n++] = p->cpus;
     args[n++] = "--threads", args[n++] = p->threads;
@@ -324,7 +324,7 @@ static int sweep(const StageRun *run, const PlatformType *type, void *state, con
 }
 
 static int profile_run(const StageRun *run, Err *err) {
-    PlatformFile pf;
+    PlatformDescFile pf;
     if (open_desc(ynode_get(run->params, "platform"), "params", run->workdir, &pf, err)) return -1;
     const PlatformDesc *d = &pf.desc;
     const PlatformType *type = platform_type_find(d->type);
@@ -338,9 +338,17 @@ static int profile_run(const StageRun *run, Err *err) {
         platform_desc_free(&pf);
         return -1;
     }
-    printf("deploying %s and %s to %s\n", binary, model, target);
-    fflush(stdout);
-    rc = type->deploy(state, binary, model, err);
+    /* the profiler's platform file (clusters, frequencies, sensors), made in the scratch directory */
+    char pfile[PATH_MAX];
+    int written = 1;
+    if (fs_join(pfile, sizeof pfile, run->scratch, "platform.yaml")) rc = err_set(err, "%s: path too long", run->scratch);
+    else if (fs_mkdir_p(run->scratch, err)) rc = -1;
+    else if ((written = platform_desc_write_profiler_file(d, pfile, err)) < 0) rc = -1;
+    if (!rc) {
+        printf("deploying %s and %s to %s\n", binary, model, target);
+        fflush(stdout);
+        rc = type->deploy(state, binary, model, written == 0 ? pfile : NULL, err);
+    }
     if (!rc) rc = sweep(run, type, state, d, target, err);
     Err cerr = {{0}};
     if (type->cleanup(state, &cerr)) fprintf(stderr, "dynn: warning: cleaning up %s failed: %s\n", target, cerr.msg);

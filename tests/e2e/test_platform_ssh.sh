@@ -127,6 +127,7 @@ expect_eq "measurement columns from the profile JSON" \
 expect_eq "samples in seconds" "0.00225 0.00275" \
   "$(q "SELECT min(l.latency_s)||' '||max(l.latency_s) FROM latency_samples l JOIN measurements m ON m.id=l.measurement_id WHERE m.subnet='w1'")"
 expect_eq "one remote invocation per point" "4" "$(grep -c -- '--- invocation' args.log)"
+expect_eq "each invocation got the deployed platform file" "4" "$(grep -cx -- '--platform' args.log)"
 expect_eq "remote work directory removed" "" "$(ls remote)"
 log=$(ls .dynn/logs/*/prof.log | head -1)
 expect_match "log names the target" "profiling on ssh $(id -un)@127.0.0.1:$PORT" "$(cat "$log")"

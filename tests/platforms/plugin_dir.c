@@ -19,7 +19,8 @@ static const char *const dir_keys[] = {"dir"};
 
 typedef struct DirState {
     const PlatformDesc *desc;
-    char dir[2048], binary[2100], model[2100];
+    char dir[2048], binary[2100], model[2100], platform_file[2100];
+    int has_platform_file;
 } DirState;
 
 static int dir_validate(const PlatformDesc *d, Err *err) {
@@ -40,6 +41,7 @@ static int dir_open(const PlatformDesc *d, void **state, Err *err) {
     snprintf(s->dir, sizeof s->dir, "%s", api.ynode_get(d->node, "dir")->str);
     snprintf(s->binary, sizeof s->binary, "%s/dynn", s->dir);
     snprintf(s->model, sizeof s->model, "%s/model", s->dir);
+    snprintf(s->platform_file, sizeof s->platform_file, "%s/platform.yaml", s->dir);
     *state = s;
     return 0;
 }
@@ -56,10 +58,12 @@ static int copy(const char *from, const char *to, mode_t mode, Err *err) {
     return rc;
 }
 
-static int dir_deploy(void *state, const char *binary, const char *model, Err *err) {
+static int dir_deploy(void *state, const char *binary, const char *model, const char *platform_file, Err *err) {
     DirState *s = state;
     if (mkdir(s->dir, 0777) && errno != EEXIST) return api.err_set(err, "dir: cannot create %s: %s", s->dir, strerror(errno));
-    return copy(binary, s->binary, 0755, err) || copy(model, s->model, 0644, err) ? -1 : 0;
+    s->has_platform_file = platform_file != NULL;
+    return copy(binary, s->binary, 0755, err) || copy(model, s->model, 0644, err) ||
+                   (platform_file && copy(platform_file, s->platform_file, 0644, err)) ? -1 : 0;
 }
 
 static int dir_profile(void *state, const char *const *args, size_t n_args, char **out, Err *err) {
@@ -67,6 +71,7 @@ static int dir_profile(void *state, const char *const *args, size_t n_args, char
     const char *argv[64];
     size_t n = 0;
     argv[n++] = s->binary, argv[n++] = "profile", argv[n++] = s->model;
+    if (s->has_platform_file) argv[n++] = "--platform", argv[n++] = s->platform_file;
     for (size_t i = 0; i < n_args && n < 60; i++) argv[n++] = args[i];
     argv[n++] = "--json", argv[n] = NULL;
     int fds[2];
@@ -96,7 +101,8 @@ static int dir_profile(void *state, const char *const *args, size_t n_args, char
 
 static int dir_cleanup(void *state, Err *err) {
     DirState *s = state;
-    int rc = (unlink(s->binary) && errno != ENOENT) || (unlink(s->model) && errno != ENOENT)
+    int rc = (unlink(s->binary) && errno != ENOENT) || (unlink(s->model) && errno != ENOENT) ||
+                     (unlink(s->platform_file) && errno != ENOENT)
                  ? api.err_set(err, "dir %s: cleanup: %s", s->dir, strerror(errno)) : 0;
     free(s);
     return rc;

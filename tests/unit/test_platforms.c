@@ -61,15 +61,15 @@ static void test_quote_roundtrip_sh(void **state) {
 
 /* ---- platform descriptions ---- */
 
-static const PlatformCluster *cluster(const PlatformDesc *d, const char *name) {
-    const PlatformCluster *c = platform_cluster_find(d, name);
+static const DescCluster *cluster(const PlatformDesc *d, const char *name) {
+    const DescCluster *c = platform_desc_cluster(d, name);
     assert_non_null(c);
     return c;
 }
 
 static void test_board_files(void **state) {
     (void)state;
-    PlatformFile pf;
+    PlatformDescFile pf;
     Err err;
     if (platform_desc_load("experiments/platforms/odroid-xu3.yaml", &pf, &err)) fail_msg("%s", err.msg);
     const PlatformDesc *d = &pf.desc;
@@ -113,7 +113,7 @@ static void test_desc_values(void **state) {
     YNode *root;
     Err err;
     assert_int_equal(ynode_parse(yaml, strlen(yaml), "b.yaml", &root, &err), 0);
-    PlatformFile pf;
+    PlatformDescFile pf;
     if (platform_desc_read(root, "b.yaml", &pf, &err)) fail_msg("%s", err.msg);
     assert_int_equal(pf.desc.port, 2222);
     assert_int_equal(pf.desc.retries, 0);
@@ -164,7 +164,7 @@ static void test_desc_errors(void **state) {
         YNode *root;
         Err err;
         assert_int_equal(ynode_parse(cases[i].yaml, strlen(cases[i].yaml), "p.yaml", &root, &err), 0);
-        PlatformFile pf;
+        PlatformDescFile pf;
         assert_int_equal(platform_desc_read(root, "p.yaml", &pf, &err), -1);
         if (strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)))
             fail_msg("case %zu:\n  want: %s\n  got:  %s", i, cases[i].msg, err.msg);
@@ -184,6 +184,36 @@ static void test_desc_find(void **state) {
     assert_int_equal(platform_desc_find("mine.yaml", dir, out, sizeof out, &err), 0);
     assert_string_equal(out, path);
     assert_int_equal(platform_desc_find("$(x)", dir, out, sizeof out, &err), -1);
+}
+
+/* The file `dynn profile --platform` reads: the profiler's keys only, values as in the description. */
+static void test_profiler_file(void **state) {
+    const char *dir = *state;
+    PlatformDescFile pf;
+    Err err;
+    char path[512];
+    tu_path(path, sizeof path, dir, "platform.yaml");
+    if (platform_desc_load("experiments/platforms/local.yaml", &pf, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(platform_desc_write_profiler_file(&pf.desc, path, &err), 1); /* nothing to tell */
+    assert_false(tu_file_exists(path));
+    platform_desc_free(&pf);
+    if (platform_desc_load("experiments/platforms/odroid-xu3.yaml", &pf, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(platform_desc_write_profiler_file(&pf.desc, path, &err), 0);
+    platform_desc_free(&pf);
+    YNode *root;
+    if (ynode_parse_file(path, &root, &err)) fail_msg("%s", err.msg);
+    static const char *const keys[] = {"name", "arch", "clusters", "frequencies_khz", "sensors"};
+    assert_int_equal(ynode_check_keys(root, keys, 5, path, "profiler file", &err), 0);
+    assert_string_equal(ynode_get(root, "name")->str, "odroid-xu3");
+    assert_string_equal(ynode_get(ynode_get(root, "clusters"), "big")->str, "4-7");
+    const YNode *big = ynode_get(ynode_get(root, "frequencies_khz"), "big");
+    assert_int_equal(big->len, 19);
+    assert_string_equal(big->items[18]->str, "2000000");
+    const YNode *sensors = ynode_get(root, "sensors");
+    assert_int_equal(sensors->len, 4);
+    assert_string_equal(ynode_get(sensors->items[1], "path")->str, "/sys/bus/i2c/drivers/INA231/3-0045/sensor_W");
+    assert_string_equal(ynode_get(sensors->items[1], "scale")->str, "1");
+    ynode_free(root);
 }
 
 /* ---- profile output ---- */
@@ -276,6 +306,7 @@ int main(void) {
         cmocka_unit_test(test_desc_values),
         cmocka_unit_test(test_desc_errors),
         cmocka_unit_test_setup_teardown(test_desc_find, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_profiler_file, tu_setup_tmpdir, tu_teardown_tmpdir),
         cmocka_unit_test(test_profile_json),
         cmocka_unit_test(test_profile_json_incomplete),
         cmocka_unit_test(test_profile_json_errors),
