@@ -67,18 +67,32 @@ PORT=$(free_port) || { fail "a free port"; e2e_done; }
 if start_sshd; then pass "sshd runs on 127.0.0.1:$PORT"; else fail "sshd runs" "$(cat sshd.log)"; e2e_done; fi
 echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 keys/host.pub)" > keys/known_hosts
 
-# The profiler to deploy: the fake, logging its arguments to args.log.
-sed "s|^log=.*|log=$W/args.log|" "$ROOT/tests/platforms/fake_dynn.sh" > fake-dynn; chmod +x fake-dynn
-head -c 4096 /dev/urandom > model.bin
+# The profiler to deploy: this dynn when it has `profile` (on a tiny trained model), else the fake.
+if "$DYNN" profile --help > /dev/null 2>&1; then
+  REAL=1 BINARY= MODEL=m.dnn
+  "$DYNN" train --model resnet8 --width 0.25 --method uniform --widths 0.5,1 --epochs 1 --batch 32 --train-limit 64 \
+    --test-limit 32 --threads 1 --seed 1 --out m.dnn --quiet > train.log 2>&1 || { fail "train a tiny model" "$(cat train.log)"; e2e_done; }
+  W0=w0.50 W1=w1.00 F1= F2=   # no cpufreq here: the profiler measures at the current frequency (null)
+else
+  REAL=0 BINARY="binary: fake-dynn" MODEL=model.bin
+  cp "$ROOT/tests/platforms/fake_dynn.sh" fake-dynn; chmod +x fake-dynn
+  head -c 4096 /dev/urandom > model.bin
+  W0=w0 W1=w1 F1=100000 F2=200000
+fi
+echo "profiler: $([ $REAL = 1 ] && echo "$DYNN" || echo tests/platforms/fake_dynn.sh)"
 
-# drop-after N CMD...: the Nth invocation kills sshd's listener (the running session survives), then runs CMD.
-cat > drop-after <<SH
+# wrap CMD...: the board-side prefix: logs each invocation's arguments to args.log; when drop_at
+# holds N, the Nth invocation kills sshd's listener (the running session survives), then runs CMD.
+cat > wrap <<SH
 #!/bin/sh
-n=\$(( \$(cat $W/count 2>/dev/null || echo 0) + 1 )); echo \$n > $W/count
-[ "\$n" -eq "\$1" ] && kill \$(cat $W/sshd.pid)
-shift; exec "\$@"
+printf '%s\n' "--- invocation" "\$@" >> $W/args.log
+if [ -f $W/drop_at ]; then
+  n=\$(( \$(cat $W/count 2>/dev/null || echo 0) + 1 )); echo \$n > $W/count
+  [ "\$n" -eq "\$(cat $W/drop_at)" ] && kill \$(cat $W/sshd.pid)
+fi
+exec "\$@"
 SH
-chmod +x drop-after
+chmod +x wrap
 
 board() { # board FILE [extra yaml lines...]
   local f=$1; shift
@@ -93,7 +107,8 @@ identity: keys/user
 known_hosts: keys/known_hosts
 strict_host_key_checking: "yes"
 workdir: $W/remote
-binary: fake-dynn
+$BINARY
+prefix: [$W/wrap]
 connect_timeout: 5
 retries: 1
 backoff_ms: 200
@@ -105,27 +120,36 @@ YAML
 board board.yaml
 
 # ---- deploy, profile, parse, store, clean up ----
-cat > sweep.yaml <<'YAML'
+cat > sweep.yaml <<YAML
 stages:
   prof:
     type: profile
     params:
       platform: board.yaml
-      model: model.bin
+      model: $MODEL
       subnets: [0, 1]
       batch: [4]
       mapping: [{cpus: little, threads: 1}]
       frequencies_khz: all
+      warmup: 1
+      repeat: 3
+      min_time_ms: 0
 YAML
 out=$("$DYNN" run sweep.yaml 2>&1); rc=$?
 expect_eq "profile over ssh finishes" "0 prof=FINISHED" "$rc $(states)"
 expect_eq "one measurement per point (2 frequencies x 2 subnets)" "4" "$(q "SELECT count(*) FROM measurements")"
 expect_eq "every sample kept" "12" "$(q "SELECT count(*) FROM latency_samples")"
 expect_eq "measurement columns from the profile JSON" \
-  "board|w1|1|4|0|100000|2000|2048|3" \
-  "$(q "SELECT platform||'|'||subnet||'|'||subnet_index||'|'||batch||'|'||cpus||'|'||frequency_khz||'|'||macs||'|'||peak_rss_kib||'|'||n_samples FROM measurements WHERE subnet='w1' AND batch=4 ORDER BY id LIMIT 1")"
-expect_eq "samples in seconds" "0.00225 0.00275" \
-  "$(q "SELECT min(l.latency_s)||' '||max(l.latency_s) FROM latency_samples l JOIN measurements m ON m.id=l.measurement_id WHERE m.subnet='w1'")"
+  "board|$W1|1|4|0|$F1|3|1|1" \
+  "$(q "SELECT platform||'|'||subnet||'|'||subnet_index||'|'||batch||'|'||cpus||'|'||ifnull(frequency_khz,'')||'|'||n_samples||'|'||(macs > 0)||'|'||(peak_rss_kib > 0) FROM measurements WHERE subnet_index=1 ORDER BY id LIMIT 1")"
+expect_eq "the larger subnet has more MACs" "1" \
+  "$(q "SELECT (SELECT max(macs) FROM measurements WHERE subnet_index=1) > (SELECT max(macs) FROM measurements WHERE subnet_index=0)")"
+if [ $REAL = 0 ]; then
+  expect_eq "samples in seconds" "0.00225 0.00275" \
+    "$(q "SELECT min(l.latency_s)||' '||max(l.latency_s) FROM latency_samples l JOIN measurements m ON m.id=l.measurement_id WHERE m.subnet='w1'")"
+else
+  expect_eq "samples in seconds" "1" "$(q "SELECT min(latency_s) > 0 AND max(latency_s) < 1 FROM latency_samples")"
+fi
 expect_eq "one remote invocation per point" "4" "$(grep -c -- '--- invocation' args.log)"
 expect_eq "each invocation got the deployed platform file" "4" "$(grep -cx -- '--platform' args.log)"
 expect_eq "remote work directory removed" "" "$(ls remote)"
@@ -141,16 +165,16 @@ expect_eq "an unknown host key fails the stage" "prof=FAILED" "$(states)"
 expect_match "and says why" "Host key verification failed" "$(q "SELECT error FROM stages WHERE run_id=(SELECT max(id) FROM runs)")"
 
 # ---- the board goes away mid-sweep ----
-rm -f count; : > args.log
-board drop.yaml "prefix: [$W/drop-after, \"2\"]"
-sed 's|platform: board.yaml|platform: drop.yaml|; s|subnets: \[0, 1\]|subnets: [0]|; s|batch: \[4\]|batch: [1, 2]|' sweep.yaml > drop-run.yaml
+rm -f count; : > args.log; echo 2 > drop_at
+sed 's|subnets: \[0, 1\]|subnets: [0]|; s|batch: \[4\]|batch: [1, 2]|' sweep.yaml > drop-run.yaml
 out=$("$DYNN" run drop-run.yaml 2>&1); rc=$?
+rm -f drop_at
 expect_eq "a drop mid-sweep fails the stage" "1 prof=FAILED" "$rc $(states)"
 err=$(q "SELECT error FROM stages WHERE run_id=(SELECT max(id) FROM runs)")
 expect_match "the error says where the sweep stopped and what was kept" \
   "sweep point 3 of 4 \(subnet 0, batch 1, cpus 0, threads 1, 200000 kHz\) failed: ssh .*board unreachable \(ssh exited with status 255 after 2 attempts\).*; kept the 2 measurements taken before" "$err"
-expect_eq "the measurements taken before the drop are in the database" "2|6|100000 100000" \
-  "$(q "SELECT count(*)||'|'||sum(n_samples)||'|'||group_concat(frequency_khz, ' ') FROM measurements m JOIN stages s ON s.id=m.stage_id WHERE s.run_id=(SELECT max(id) FROM runs)")"
+expect_eq "the measurements taken before the drop are in the database" "2|6|$W0 $W0|1 2" \
+  "$(q "SELECT count(*)||'|'||sum(n_samples)||'|'||group_concat(subnet, ' ')||'|'||group_concat(batch, ' ') FROM measurements m JOIN stages s ON s.id=m.stage_id WHERE s.run_id=(SELECT max(id) FROM runs)")"
 expect_eq "exactly two invocations reached the board" "2" "$(grep -c -- '--- invocation' args.log)"
 if alive "$SSHD_PID"; then fail "sshd was killed by the drop"; else pass "sshd was killed by the drop"; fi
 SSHD_PID=
@@ -164,16 +188,16 @@ cat > hostile.yaml <<YAML
 stages:
   quote:
     type: profile
-    params: {platform: board.yaml, model: model.bin, subnets: ["'; touch $W/pwned1; '"]}
+    params: {platform: board.yaml, model: $MODEL, subnets: ["'; touch $W/pwned1; '"]}
   subst:
     type: profile
-    params: {platform: board.yaml, model: model.bin, subnets: ["\$(touch $W/pwned2)"]}
+    params: {platform: board.yaml, model: $MODEL, subnets: ["\$(touch $W/pwned2)"]}
   backtick:
     type: profile
-    params: {platform: board.yaml, model: model.bin, subnets: ["\`touch $W/pwned3\`"]}
+    params: {platform: board.yaml, model: $MODEL, subnets: ["\`touch $W/pwned3\`"]}
   newline:
     type: profile
-    params: {platform: board.yaml, model: model.bin, subnets: ["0\ntouch $W/pwned4"]}
+    params: {platform: board.yaml, model: $MODEL, subnets: ["0\ntouch $W/pwned4"]}
 YAML
 out=$("$DYNN" run --keep-going hostile.yaml 2>&1)
 expect_eq "hostile subnets reach the profiler, which refuses them" \
