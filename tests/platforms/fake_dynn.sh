@@ -1,12 +1,9 @@
 #!/bin/sh
-# tests/platforms/fake_dynn.sh — stands in for `dynn profile MODEL [--subnet S] [--batch B] [--cpus C]
+# tests/platforms/fake_dynn.sh — stands in for `dynn profile MODEL [--subnets S] [--batch B] [--cpus C]
 # [--platform FILE] [--threads T] [--freq KHZ] [--warmup W] [--repeat R] [--min-time-ms M] --json` in the platform tests
 # (until the real profiler is what they deploy). It prints output that follows the contract in
 # docs/FORMATS.md ("Profile output") for one point, with samples that depend on subnet and batch, and
-# refuses a subnet that is not an index, as dynn does for an unknown name. Every argument it gets is
-# appended, one per line, to $FAKE_DYNN_LOG (the tests write the log path into their copy).
-log=${FAKE_DYNN_LOG:-/dev/null}
-printf '%s\n' "--- invocation" "$@" >> "$log"
+# refuses a subnet that is not an index, as dynn does for an unknown name.
 [ "$1" = profile ] || { echo "fake dynn: only 'profile' is faked" >&2; exit 2; }
 model=$2; shift 2
 subnet=0 batch=1 cpus=0 threads=1 freq=null
