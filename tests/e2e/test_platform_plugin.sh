@@ -8,11 +8,7 @@ ROOT=${DYNN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 W=$E2E_TMP/plugin; mkdir -p "$W"; cd "$W" || exit 1
 DB=$W/.dynn/results.db
 
-if ! ${CC:-cc} -shared -fPIC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$ROOT" \
-     "$ROOT/tests/platforms/plugin_dir.c" -o dirplat.so 2> cc.out; then
-  fail "plugin builds" "$(cat cc.out)"; e2e_done
-fi
-pass "plugin builds"
+build_plugin "$ROOT/tests/platforms/plugin_dir.c" dirplat.so
 cp "$ROOT/tests/platforms/fake_dynn.sh" fake-dynn; chmod +x fake-dynn
 echo weights > model.bin
 mkdir -p platforms
