@@ -35,6 +35,7 @@ static const char *const profile_keys[] = {"platform", "model", "subnets", "batc
                                            "warmup", "repeat", "min_time_ms"};
 static const char *const mapping_keys[] = {"cpus", "threads"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
+#define MAX_LIST 256 /* values of one list param */
 
 /* The platform a stage names: a file found from `base`, or an inline mapping. */
 static int open_desc(const YNode *platform, const char *file, const char *base, PlatformDescFile *pf, Err *err) {
@@ -58,6 +59,7 @@ static int check_int_list(const StageCheck *c, const char *key, long long min, l
     if (n->kind == YNODE_SCALAR) return ynode_int(n, min, max, c->file, what, &v, err);
     if (n->kind != YNODE_SEQ || !n->len)
         return ynode_err(err, c->file, n, "stage '%s': '%s' must be an integer or a non-empty list of integers", c->stage, key);
+    if (n->len > MAX_LIST) return ynode_err(err, c->file, n, "stage '%s': '%s' has more than %d values", c->stage, key, MAX_LIST);
     for (size_t i = 0; i < n->len; i++) {
         if (ynode_int(n->items[i], min, max, c->file, what, &v, err)) return -1;
         for (size_t j = 0; j < i; j++)
@@ -118,6 +120,7 @@ static int profile_validate(const StageCheck *c, Err *err) {
     if ((n = ynode_get(c->params, "subnets"))) {
         size_t count = ynode_string_list(n, &bad);
         if (bad || !count) return ynode_err(err, c->file, bad ? bad : n, "stage '%s': 'subnets' must be a subnet or a list of subnets", c->stage);
+        if (count > MAX_LIST) return ynode_err(err, c->file, n, "stage '%s': 'subnets' has more than %d values", c->stage, MAX_LIST);
         for (size_t i = 0; i < count; i++)
             if (!ynode_string_at(n, i)->str[0]) return ynode_err(err, c->file, ynode_string_at(n, i), "stage '%s': empty subnet", c->stage);
     }
@@ -164,8 +167,6 @@ static size_t values(const YNode *params, const char *key, const char *dflt, con
     for (size_t i = 0; i < count; i++) out[i] = ynode_string_at(n, i)->str;
     return count;
 }
-
-#define MAX_LIST 256
 
 /* The cartesian product mapping x frequency x subnet x batch, in that order (outermost first). */
 static int plan(const StageRun *run, const PlatformDesc *d, Point **points, size_t *n_points, Err *err) {
