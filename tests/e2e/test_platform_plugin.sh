@@ -61,4 +61,24 @@ sed 's|model: model.bin|model: nothing.bin|' p.yaml > nomodel.yaml
 out=$("$DYNN" run nomodel.yaml 2>&1)
 expect_match "a missing model names what was looked for" "model 'nothing.bin': no artifact of that name among the 0 inputs" \
   "$(q "SELECT error FROM stages WHERE name='prof' AND run_id=(SELECT max(id) FROM runs)")"
+
+# a sweep that fails part-way on the local platform: what was measured is kept with the FAILED stage
+cat > partial.yaml <<'YAML'
+stages:
+  partial:
+    type: profile
+    params: {platform: {name: here, type: local, binary: fake-dynn}, model: model.bin, subnets: [0, 8, 9, 1]}
+YAML
+out=$("$DYNN" run partial.yaml 2>&1); rc=$?
+expect_eq "a failing point fails the stage" "1 partial=FAILED" "$rc $(states)"
+expect_match "the error names the point and what was kept" \
+  "sweep point 2 of 4 \(subnet 8, .*\) failed: local 'here': dynn profile exited with status 1: fake dynn: stopped part-way; kept the 2 measurements taken before" \
+  "$(q "SELECT error FROM stages WHERE run_id=(SELECT max(id) FROM runs)")"
+expect_eq "earlier points and the partial output's points are in the database" "w0 w8" \
+  "$(q "SELECT group_concat(subnet, ' ') FROM measurements m JOIN stages s ON s.id=m.stage_id WHERE s.run_id=(SELECT max(id) FROM runs)")"
+sed 's/subnets: \[0, 8, 9, 1\]/subnets: [0, 9]/' partial.yaml > crash.yaml
+out=$("$DYNN" run crash.yaml 2>&1)
+expect_match "a point without output says why" \
+  "sweep point 2 of 2 \(subnet 9, .*\) failed: local 'here': dynn profile exited with status 3: fake dynn: subnet 9 fails; kept the 1 measurement taken before" \
+  "$(q "SELECT error FROM stages WHERE run_id=(SELECT max(id) FROM runs)")"
 e2e_done
