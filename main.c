@@ -18,6 +18,8 @@ const CliCommand dynn_commands[] = {
     {"show", cmd_show, "provenance, stages, params, metrics and artifacts of a run"},
     {"compare", cmd_compare, "metrics of two runs side by side, with deltas"},
     {"query", cmd_query, "read-only SQL on the results database (table, --csv, --json)"},
+    {"report", cmd_report, "plots, Markdown and HTML report of a run (fronts, dynamic ranges, baseline)"},
+    {"check", cmd_check, "compare a run's accuracy and relative latency with a baseline file (regression check)"},
     {"stage-exec", cmd_stage_exec, "(internal) run one stage instance from its description"},
     {NULL, NULL, NULL},
 };

@@ -10,7 +10,9 @@
 /* Migrations from older schema versions, in order. A new version appends {N, "ALTER TABLE …"} here
  * and updates db/schema.sql to the same result. */
 static const DbMigration builtin_migrations[] = {
-    {2, "ALTER TABLE measurements ADD COLUMN subnet_index INTEGER;"
+    {2, "CREATE TABLE stage_needs (stage_id INTEGER NOT NULL REFERENCES stages(id), "
+        "needs_stage_id INTEGER NOT NULL REFERENCES stages(id), PRIMARY KEY (stage_id, needs_stage_id)) WITHOUT ROWID;"},
+    {3, "ALTER TABLE measurements ADD COLUMN subnet_index INTEGER;"
         "ALTER TABLE measurements ADD COLUMN macs INTEGER;"
         "ALTER TABLE measurements ADD COLUMN peak_rss_kib INTEGER;"
         "ALTER TABLE measurements ADD COLUMN avg_power_w REAL;"},
@@ -300,6 +302,14 @@ int db_insert_param(Db *db, int64_t stage_id, const char *name, const char *valu
     db_bind_text(st, 2, name);
     db_bind_text(st, 3, value);
     return db_step_done(db, st, "recording a param", err);
+}
+
+int db_insert_stage_need(Db *db, int64_t stage_id, int64_t needs_stage_id, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_INSERT_STAGE_NEED, "INSERT OR IGNORE INTO stage_needs(stage_id, needs_stage_id) VALUES (?1, ?2)", err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, stage_id);
+    sqlite3_bind_int64(st, 2, needs_stage_id);
+    return db_step_done(db, st, "recording what a stage needs", err);
 }
 
 int db_update_stage(Db *db, int64_t stage_id, const DbStageState *s, Err *err) {

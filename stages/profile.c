@@ -3,7 +3,7 @@
  *
  *   params:
  *     platform: odroid-xu3          # experiments/platforms/NAME.yaml, a path to a .yaml, or a mapping
- *     model: model                  # an artifact of a stage it needs, or a path (from the working dir)
+ *     model: model                  # an artifact name, a needed instance ("train@seed=1": its model), or a path
  *     subnets: [0, 2]               # indices or names, one `dynn profile --subnets` each (default: all, one invocation)
  *     batch: [1, 8]                 # default 1
  *     mapping:                      # default: one mapping, the stage's `threads`, no pinning
@@ -237,7 +237,9 @@ static int record_points(const StageRun *run, const PlatformDesc *d, const Profi
         if (!lat) return err_set(err, "out of memory");
         for (size_t k = 0; k < p->n_samples; k++) lat[k] = p->samples_ms[k] / 1000.0;
         Measurement m = {.platform = d->name, .subnet = p->subnet_name, .batch = p->batch, .threads = p->threads,
-                         .cpus = p->cpus, .frequency_khz = p->freq_khz, .energy_j = p->energy_j, .latency_s = lat,
+                         .cpus = p->cpus, .frequency_khz = p->freq_khz,
+                         .energy_j = p->energy_j * (double)p->n_samples, /* the profiler gives it per inference */
+                         .latency_s = lat,
                          .n_latency = p->n_samples, .subnet_index = p->subnet, .macs = p->macs,
                          .peak_rss_kib = p->peak_rss_kib, .avg_power_w = p->avg_power_w};
         int rc = run->sink->measurement_ex(run->sink, &m, err);
@@ -252,14 +254,19 @@ static int record_points(const StageRun *run, const PlatformDesc *d, const Profi
     return 0;
 }
 
-/* The model: an input artifact with that name, or a path below the working directory. */
+/* The model: the `model` artifact of the needed instance with that name ("train@seed=1"), an input
+ * artifact with that name, or a path below the working directory. */
 static int find_model(const StageRun *run, const char *model, char *out, size_t size, Err *err) {
     const StageInput *found = NULL;
+    for (size_t i = 0; i < run->n_inputs; i++)
+        if (!strcmp(run->inputs[i].stage, model) && !strcmp(run->inputs[i].kind, "model"))
+            return snprintf(out, size, "%s", run->inputs[i].path) < (int)size ? 0 : err_set(err, "path too long");
     for (size_t i = 0; i < run->n_inputs; i++) {
         if (strcmp(run->inputs[i].name, model)) continue;
         if (found && strcmp(found->hash, run->inputs[i].hash))
             return err_set(err, "model '%s': both '%s' and '%s' have an artifact of that name; profile one per stage instance "
-                                "(share a matrix key with the training stage)", model, found->stage, run->inputs[i].stage);
+                                "(share a matrix key with the training stage) or name the instance", model, found->stage,
+                           run->inputs[i].stage);
         found = &run->inputs[i];
     }
     if (found) return snprintf(out, size, "%s", found->path) < (int)size ? 0 : err_set(err, "path too long");

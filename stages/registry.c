@@ -9,9 +9,12 @@
 #define MAX_STAGE_TYPES 128
 #define MAX_PLUGINS 64
 
-/* Built-in stage types; later issues add train_*, profile, aggregate and report here. */
+/* Built-in stage types; the profile type comes with platforms/. */
 static const StageType *const builtin_types[] = {
     &stage_type_exec,
+    &stage_type_train,
+    &stage_type_aggregate,
+    &stage_type_report,
     &stage_type_profile,
 };
 

@@ -5,7 +5,8 @@
  * receives its params (a YAML tree, scalars as text), the artifacts of the stages it needs (files in
  * the content-addressed store) and a record sink; it returns 0 or -1 with an Err. Records are
  * metrics, measurements and artifacts; the runner commits them to the results database in one
- * transaction after the stage process exits. A stage never opens the database.
+ * transaction after the stage process exits. A stage never writes the database; the stages that
+ * summarize results (aggregate, report) read it through a read-only connection.
  *
  * Built-in types are listed in stages/registry.c. Plugins (shared objects named in an experiment's
  * `plugins:` list) export `int dynn_plugin_init(DynnPluginApi *api)` and register more types
@@ -41,7 +42,7 @@ typedef struct Measurement {
     int threads;
     const char *cpus;       /* core mapping, e.g. "0-3" */
     long long frequency_khz;
-    double energy_j;        /* energy of one inference (one forward of `batch` images), joules */
+    double energy_j;        /* energy of the whole measurement (all timed samples), joules */
     const double *latency_s; /* every timed sample, seconds (warm-up excluded) */
     size_t n_latency;
     /* read by measurement_ex only */
@@ -87,6 +88,11 @@ typedef struct StageRun {
     int threads;         /* CPU threads the stage may use */
     long long seed;
     RecordSink *sink;
+    /* The results database (absolute path) and this run's uuid, for stages that read what the
+     * stages they need recorded (aggregate, report): open it read-only; the runner commits a
+     * stage's records before any stage needing it starts. May be NULL outside a run. */
+    const char *db_path;
+    const char *run_uuid;
 } StageRun;
 
 typedef struct StageType {
@@ -127,6 +133,9 @@ typedef int (*DynnPluginInit)(DynnPluginApi *api);
 
 /* Built-in types. */
 extern const StageType stage_type_exec;
+extern const StageType stage_type_train;
+extern const StageType stage_type_aggregate;
+extern const StageType stage_type_report;
 extern const StageType stage_type_profile;
 
 #endif
