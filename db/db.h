@@ -19,7 +19,7 @@
 #include "util/err.h"
 #include "util/table.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 #define DB_BUSY_TIMEOUT_MS 60000
 
 extern const char db_schema_sql[];

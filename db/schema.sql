@@ -1,4 +1,4 @@
--- db/schema.sql — the dynn results database (SQLite), schema version 2.
+-- db/schema.sql — the dynn results database (SQLite), schema version 3.
 --
 -- Embedded in the binary (db/schema_sql.c) and run on an empty database; older databases are
 -- brought up to date by the migrations in db/db.c (PRAGMA user_version holds the version).
@@ -103,8 +103,12 @@ CREATE TABLE measurements (
     threads        INTEGER,
     cpus           TEXT,
     frequency_khz  INTEGER,
-    energy_j       REAL,
-    n_samples      INTEGER NOT NULL
+    energy_j       REAL,                     -- all timed samples together (per inference: / n_samples)
+    n_samples      INTEGER NOT NULL,
+    subnet_index   INTEGER,                  -- (version 3) position of the subnet in the model
+    macs           INTEGER,                  -- (version 3) multiply-accumulates per image
+    peak_rss_kib   INTEGER,                  -- (version 3) peak resident memory of the profiler
+    avg_power_w    REAL                      -- (version 3) mean power while timing
 );
 CREATE INDEX measurements_stage ON measurements(stage_id);
 

@@ -91,7 +91,7 @@ int runner_flush(Runner *r, Err *err) {
     int rc = inserted ? insert_run(r, err) : 0;
     for (size_t k = 0; k < r->n_dirty && !rc; k++) {
         RunNode *n = &r->nodes[r->dirty[k]];
-        if (n->records && n->state == NODE_FINISHED) rc = commit_records(r, n, err);
+        if (n->records && (n->state == NODE_FINISHED || n->state == NODE_FAILED)) rc = commit_records(r, n, err);
         DbStageState s = node_db_state(n);
         if (!rc && !inserted) rc = db_update_stage(r->db, n->stage_id, &s, err);
     }

@@ -190,6 +190,10 @@ void runner_finish_job(Runner *r, size_t i, int status) {
         } else {
             state = r->stopping ? NODE_KILLED : NODE_FAILED;
             set_error(n, rec->error);
+            if (state == NODE_FAILED && rec->n_measurements) { /* what a sweep measured before it failed */
+                n->records = rec;
+                rec = NULL;
+            }
         }
     } else {
         describe_status(status, why, sizeof why);

@@ -61,6 +61,32 @@ static void test_create_and_pragmas(void **state) {
     db_close(db);
 }
 
+/* A database made by schema version 2 (before the measurement columns of version 3) is migrated. */
+static void test_migrate_v2_measurements(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    Table t;
+    const char *v2 = "ALTER TABLE measurements DROP COLUMN subnet_index; ALTER TABLE measurements DROP COLUMN macs;"
+                     "ALTER TABLE measurements DROP COLUMN peak_rss_kib; ALTER TABLE measurements DROP COLUMN avg_power_w;"
+                     "PRAGMA user_version = 2";
+    db_close(db);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, v2, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    int version;
+    assert_int_equal(db_schema_version(db, &version, &err), 0);
+    assert_int_equal(version, 3);
+    assert_int_equal(db_query_table(db, "SELECT count(*) FROM pragma_table_info('measurements') WHERE name IN "
+                                        "('subnet_index', 'macs', 'peak_rss_kib', 'avg_power_w')", &t, &err), 0);
+    assert_string_equal(table_cell(&t, 0, 0)->text, "4");
+    table_free(&t);
+    db_close(db);
+}
+
 static void test_migrations(void **state) {
     (void)state;
     Db *db;
@@ -92,13 +118,18 @@ static void test_migrations(void **state) {
     db_close(db);
 }
 
-/* A version-1 database (before stage_needs) is brought to the current version by db_open. */
+/* A version-1 database (before stage_needs and the measurement columns of version 3) is brought to the
+ * current version by db_open. */
 static void test_migrate_v1(void **state) {
     (void)state;
     sqlite3 *h;
     assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
     assert_int_equal(sqlite3_exec(h, db_schema_sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "DROP TABLE stage_needs; PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "DROP TABLE stage_needs; ALTER TABLE measurements DROP COLUMN subnet_index;"
+                                     "ALTER TABLE measurements DROP COLUMN macs; ALTER TABLE measurements DROP COLUMN peak_rss_kib;"
+                                     "ALTER TABLE measurements DROP COLUMN avg_power_w; PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(h);
     Db *db;
     Err err;
@@ -110,6 +141,8 @@ static void test_migrate_v1(void **state) {
     assert_int_equal(version, DB_SCHEMA_VERSION);
     char v[64];
     query1(db, "SELECT count(*) FROM sqlite_master WHERE name = 'stage_needs'", v, sizeof v);
+    assert_string_equal(v, "1");
+    query1(db, "SELECT count(*) FROM pragma_table_info('measurements') WHERE name = 'avg_power_w'", v, sizeof v);
     assert_string_equal(v, "1");
     db_close(db);
 }
@@ -248,6 +281,7 @@ static void test_readonly_query(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_and_pragmas, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_migrate_v2_measurements, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrations, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrate_v1, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_writes_and_cache_lookup, setup_each, teardown_each),
