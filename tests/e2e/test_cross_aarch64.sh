@@ -10,6 +10,9 @@
 T=$E2E_TMP
 ROOT=${DYNN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 XB=build-aarch64
+# Unit tests cheap enough under emulation (seconds): every layer's gradient check, the checkpoint container,
+# data readers, SHA-256 (stage cache keys), the database schema.
+UNITS=(test_layers test_ckpt_file test_data test_pipeline_sha256 test_db_schema)
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 for tool in aarch64-linux-gnu-gcc qemu-aarch64 file; do
@@ -22,7 +25,7 @@ done
 # The cross build uses the Makefile's own flags, whatever the calling make or the environment set.
 out=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u CC -u CFLAGS -u OPT -u LDFLAGS -u EXTRA_LDFLAGS \
       make -C "$ROOT" -j2 --no-print-directory TARGET=aarch64 \
-      "$XB/dynn" "$XB/tests/test_layers" "$XB/tests/test_ckpt_file" 2>&1)
+      "$XB/dynn" "${UNITS[@]/#/$XB/tests/}" 2>&1)
 if [ $? -eq 0 ]; then pass "make TARGET=aarch64 builds $XB/dynn"
 else fail "make TARGET=aarch64" "$(printf '%s\n' "$out" | tail -20)"; e2e_done; fi
 X=$ROOT/$XB/dynn
@@ -36,8 +39,7 @@ commit=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)  
 expect_match "version under qemu: cross compiler, armv8-a, commit $commit" \
   "\"git_commit\":\"$commit\".*aarch64-linux-gnu-gcc.*-march=armv8-a" "$v"
 
-# Unit tests under emulation (the cheap ones: gradient checks of every layer, the checkpoint container).
-for t in test_layers test_ckpt_file; do
+for t in "${UNITS[@]}"; do
   out=$(qemu-aarch64 "$ROOT/$XB/tests/$t" 2>&1); rc=$?
   n=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p')
   if [ $rc -eq 0 ] && [ -n "$n" ] && [ "$n" -gt 0 ] && ! printf '%s' "$out" | grep -q FAILED; then
