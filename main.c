@@ -9,6 +9,7 @@ const CliCommand dynn_commands[] = {
     {"eval", cmd_eval, "test accuracy of a checkpoint"},
     {"info", cmd_info, "architecture, parameters, FLOPs and bytes of a checkpoint"},
     {"version", cmd_version, "build id, commit and compiler flags"},
+    {"profile", cmd_profile, "latency, energy and memory of subnets over batch, CPU mapping, threads, frequency"},
     /* pipeline and results database — add yours below this line */
     {"run", cmd_run, "run an experiment file (YAML): stages in parallel, cached, results in SQLite"},
     {"validate", cmd_validate, "check an experiment file without running anything"},
@@ -18,6 +19,8 @@ const CliCommand dynn_commands[] = {
     {"show", cmd_show, "provenance, stages, params, metrics and artifacts of a run"},
     {"compare", cmd_compare, "metrics of two runs side by side, with deltas"},
     {"query", cmd_query, "read-only SQL on the results database (table, --csv, --json)"},
+    {"report", cmd_report, "plots, Markdown and HTML report of a run (fronts, dynamic ranges, baseline)"},
+    {"check", cmd_check, "compare a run's accuracy and relative latency with a baseline file (regression check)"},
     {"stage-exec", cmd_stage_exec, "(internal) run one stage instance from its description"},
     {NULL, NULL, NULL},
 };

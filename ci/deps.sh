@@ -15,11 +15,13 @@ for arg in "$@"; do
 done
 
 packages=(
+  openssh-server openssh-client  # tests/e2e/test_platform_ssh.sh runs a real sshd on 127.0.0.1
   build-essential pkg-config
   libopenblas-dev libopenblas-openmp-dev libyaml-dev libpcre2-dev libsqlite3-dev sqlite3 zlib1g-dev
-  gnuplot-nox libcmocka-dev
+  gnuplot-nox libcmocka-dev libxml2-utils
   dataset-fashion-mnist
   valgrind
+  jq
 )
 if [ "${DYNN_DEPS_EXTRA:-0}" = 1 ]; then
   packages+=(python3-torch hyperfine)

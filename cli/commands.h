@@ -14,6 +14,8 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+/* on-target profiling (platforms/) */
+int cmd_profile(int argc, char **argv);
 
 /* pipeline and results database (pipeline/, db/) — add yours below this line */
 int cmd_run(int argc, char **argv);
@@ -25,6 +27,8 @@ int cmd_show(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_stage_exec(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 extern const CliCommand dynn_commands[];
 

@@ -7,10 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Migrations from older schema versions, in order; empty while the schema is at version 1. A new
- * version appends {N, "ALTER TABLE …"} here and updates db/schema.sql to the same result. */
-static const DbMigration builtin_migrations[] = {{0, NULL}};
-static const size_t n_builtin_migrations = 0;
+/* Migrations from older schema versions, in order. A new version appends {N, "ALTER TABLE …"} here
+ * and updates db/schema.sql to the same result. */
+static const DbMigration builtin_migrations[] = {
+    {2, "CREATE TABLE stage_needs (stage_id INTEGER NOT NULL REFERENCES stages(id), "
+        "needs_stage_id INTEGER NOT NULL REFERENCES stages(id), PRIMARY KEY (stage_id, needs_stage_id)) WITHOUT ROWID;"},
+    {3, "ALTER TABLE measurements ADD COLUMN subnet_index INTEGER;"
+        "ALTER TABLE measurements ADD COLUMN macs INTEGER;"
+        "ALTER TABLE measurements ADD COLUMN peak_rss_kib INTEGER;"
+        "ALTER TABLE measurements ADD COLUMN avg_power_w REAL;"},
+};
+static const size_t n_builtin_migrations = sizeof builtin_migrations / sizeof *builtin_migrations;
 
 int db_fail(Db *db, const char *what, Err *err) {
     return err_set(err, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
@@ -297,6 +304,14 @@ int db_insert_param(Db *db, int64_t stage_id, const char *name, const char *valu
     return db_step_done(db, st, "recording a param", err);
 }
 
+int db_insert_stage_need(Db *db, int64_t stage_id, int64_t needs_stage_id, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_INSERT_STAGE_NEED, "INSERT OR IGNORE INTO stage_needs(stage_id, needs_stage_id) VALUES (?1, ?2)", err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, stage_id);
+    sqlite3_bind_int64(st, 2, needs_stage_id);
+    return db_step_done(db, st, "recording what a stage needs", err);
+}
+
 int db_update_stage(Db *db, int64_t stage_id, const DbStageState *s, Err *err) {
     sqlite3_stmt *st = db_stmt(db, STMT_UPDATE_STAGE,
                                "UPDATE stages SET status = ?2, key = COALESCE(?3, key), cached_from = ?4, "
@@ -340,7 +355,8 @@ int db_insert_artifact(Db *db, int64_t stage_id, const char *name, const char *k
 int db_insert_measurement(Db *db, int64_t stage_id, const Measurement *m, Err *err) {
     sqlite3_stmt *st = db_stmt(db, STMT_INSERT_MEASUREMENT,
                                "INSERT INTO measurements(stage_id, platform, subnet, batch, threads, cpus, frequency_khz, "
-                               "energy_j, n_samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                               "energy_j, n_samples, subnet_index, macs, peak_rss_kib, avg_power_w) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                                err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, stage_id);
@@ -352,6 +368,10 @@ int db_insert_measurement(Db *db, int64_t stage_id, const Measurement *m, Err *e
     if (m->frequency_khz > 0) sqlite3_bind_int64(st, 7, m->frequency_khz);
     bind_time(st, 8, m->energy_j);
     sqlite3_bind_int64(st, 9, (sqlite3_int64)m->n_latency);
+    if (m->subnet_index >= 0) sqlite3_bind_int(st, 10, m->subnet_index);
+    if (m->macs >= 0) sqlite3_bind_int64(st, 11, m->macs);
+    if (m->peak_rss_kib >= 0) sqlite3_bind_int64(st, 12, m->peak_rss_kib);
+    bind_time(st, 13, m->avg_power_w);
     if (db_step_done(db, st, "recording a measurement", err)) return -1;
     int64_t id = sqlite3_last_insert_rowid(db->h);
     st = db_stmt(db, STMT_INSERT_SAMPLE, "INSERT INTO latency_samples(measurement_id, idx, latency_s) VALUES (?1, ?2, ?3)", err);

@@ -14,11 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reports/rundata.h"
 #include "stages/stage.h"
 #include "util/err.h"
 #include "util/table.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 3
 #define DB_BUSY_TIMEOUT_MS 60000
 
 extern const char db_schema_sql[];
@@ -80,6 +81,8 @@ int db_insert_stage(Db *db, int64_t run_id, const char *name, const char *stage,
                     const DbStageState *state, int64_t *stage_id, Err *err);
 int db_insert_param(Db *db, int64_t stage_id, const char *name, const char *value, Err *err);
 int db_update_stage(Db *db, int64_t stage_id, const DbStageState *s, Err *err);
+/* Records that stage_id needs needs_stage_id (an edge of the run's stage graph). */
+int db_insert_stage_need(Db *db, int64_t stage_id, int64_t needs_stage_id, Err *err);
 
 int db_insert_metric(Db *db, int64_t stage_id, const char *name, double value, const char *subnet, long long step,
                      Err *err);
@@ -121,6 +124,11 @@ int db_run_artifacts_table(Db *db, int64_t run_id, Table *t, Err *err);
 int db_run_counts_table(Db *db, int64_t run_id, Table *t, Err *err);
 /* Metrics of two runs side by side (last step of each series), with delta and relative delta. */
 int db_compare_table(Db *db, int64_t run_a, int64_t run_b, Table *t, Err *err);
+
+/* A run's models (stages with per-subnet accuracy), measurements with their samples, and provenance
+ * (db/db_rundata.c). With needed_by (an instance name of the run), only the stages that instance
+ * needs, directly or not; NULL: every FINISHED or CACHED stage of the run. */
+int db_load_run_data(Db *db, int64_t run_id, const char *needed_by, RunData *out, Err *err);
 
 /* A user's statement on a read-only connection: refused unless sqlite3_stmt_readonly() says it
  * only reads; one statement only. */

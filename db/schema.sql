@@ -1,4 +1,4 @@
--- db/schema.sql — the dynn results database (SQLite), schema version 1.
+-- db/schema.sql — the dynn results database (SQLite), schema version 3.
 --
 -- Embedded in the binary (db/schema_sql.c) and run on an empty database; older databases are
 -- brought up to date by the migrations in db/db.c (PRAGMA user_version holds the version).
@@ -56,6 +56,13 @@ CREATE TABLE stages (
 );
 CREATE INDEX stages_finished_key ON stages(key, ended_at) WHERE status = 'FINISHED';  -- cache lookups
 
+-- The stage graph of a run: stage_id needed needs_stage_id (both instances of the same run). Version 2.
+CREATE TABLE stage_needs (
+    stage_id        INTEGER NOT NULL REFERENCES stages(id),
+    needs_stage_id  INTEGER NOT NULL REFERENCES stages(id),
+    PRIMARY KEY (stage_id, needs_stage_id)
+) WITHOUT ROWID;
+
 -- A stage instance's params, flattened: "cmd.0", "env.LC_ALL", "matrix.seed".
 CREATE TABLE params (
     stage_id  INTEGER NOT NULL REFERENCES stages(id),
@@ -96,8 +103,12 @@ CREATE TABLE measurements (
     threads        INTEGER,
     cpus           TEXT,
     frequency_khz  INTEGER,
-    energy_j       REAL,
-    n_samples      INTEGER NOT NULL
+    energy_j       REAL,                     -- all timed samples together (per inference: / n_samples)
+    n_samples      INTEGER NOT NULL,
+    subnet_index   INTEGER,                  -- (version 3) position of the subnet in the model
+    macs           INTEGER,                  -- (version 3) multiply-accumulates per image
+    peak_rss_kib   INTEGER,                  -- (version 3) peak resident memory of the profiler
+    avg_power_w    REAL                      -- (version 3) mean power while timing
 );
 CREATE INDEX measurements_stage ON measurements(stage_id);
 

@@ -1,10 +1,11 @@
 /* nn/conv3x3.c — direct 3x3 / stride 1 / pad 1 convolution (the bulk of a ResNet's FLOPs) without
  * im2col: forward, and the input gradient as the same kernel on flipped, transposed weights.
  *
- * "Padded flat" layout: each input plane is copied into a zero-bordered (H+2)x(W+2) plane, laid out
- * flat. Output position q = y*(W+2) + x then reads input q + ky*(W+2) + kx for tap (ky, kx): every
- * tap is a constant offset, so a vector of 16 consecutive outputs is 16 consecutive inputs (the two
- * border columns per row are computed and dropped). The kernel keeps a 4 output channels x 4
+ * "Padded flat" layout: each input plane is copied into a zero-bordered plane of (H+2) rows of W+1
+ * floats, laid out flat: one zero column per row serves as the right border of a row and the left
+ * border of the next. Output position q = y*(W+1) + x then reads input q + ky*(W+1) + kx for tap
+ * (ky, kx): every tap is a constant offset, so a vector of 16 consecutive outputs is 16 consecutive
+ * inputs (the one junk column per row is computed and dropped). The kernel keeps a 4 output channels x 4
  * vectors block of accumulators in registers; weights are packed as [co/4][ci][tap][4].
  * Written with GCC vector extensions: AVX-512 / AVX2 / NEON follow from the target flags. */
 #include "nn/conv3x3.h"
@@ -25,10 +26,11 @@ typedef float vf __attribute__((vector_size(64), aligned(4)));
 #define VL 16 /* floats per vector */
 #define CB 4  /* output channels per register block */
 #define QB 4  /* vectors per register block */
+#define WG 3  /* output channels per weight-gradient register block */
 
 typedef struct Geometry {
-    int h, w, w2;   /* w2 = w + 2 */
-    int qp;         /* output positions computed per plane, multiple of VL*QB */
+    int h, w, w2;   /* w2 = w + 1: floats per padded row */
+    int qp;         /* output positions computed per plane, multiple of VL */
     int lp;         /* floats per padded input plane */
 } Geometry;
 
@@ -36,9 +38,9 @@ static Geometry geometry(int h, int w) {
     Geometry g;
     g.h = h;
     g.w = w;
-    g.w2 = w + 2;
+    g.w2 = w + 1;
     int q = h * g.w2;
-    g.qp = (q + VL * QB - 1) / (VL * QB) * (VL * QB);
+    g.qp = (q + VL - 1) / VL * VL;
     g.lp = (g.qp + 2 * g.w2 + 2 + VL + 15) / 16 * 16;
     return g;
 }
@@ -63,20 +65,47 @@ size_t conv3x3_workspace_floats(const ConvShape *s, int threads) {
     return data > wgrad ? data : wgrad;
 }
 
-/* Copies planes [c][h][w] into zero-bordered flat planes [c][lp]. */
+/* Copies planes [c][h][w] into zero-bordered flat planes [c][lp]: row r (0 = top border) holds a
+ * zero then the w values of input row r-1. */
 static void pad_planes(float *dst, const float *src, int c, const Geometry *g) {
     for (int ch = 0; ch < c; ch++) {
         float *d = dst + (size_t)ch * g->lp;
         const float *sp = src + (size_t)ch * g->h * g->w;
-        memset(d, 0, sizeof(float) * (g->w2 + 1));
+        memset(d, 0, sizeof(float) * g->w2);
         for (int y = 0; y < g->h; y++) {
-            float *row = d + (size_t)(y + 1) * g->w2 + 1;
-            memcpy(row, sp + (size_t)y * g->w, sizeof(float) * g->w);
-            row[g->w] = 0.0f;     /* right border of this row */
-            row[g->w + 1] = 0.0f; /* left border of the next row */
+            float *row = d + (size_t)(y + 1) * g->w2;
+            row[0] = 0.0f; /* right border of the row above, left border of this one */
+            memcpy(row + 1, sp + (size_t)y * g->w, sizeof(float) * g->w);
         }
-        size_t used = (size_t)(g->h + 1) * g->w2 + 1;
+        size_t used = (size_t)(g->h + 1) * g->w2;
         memset(d + used, 0, sizeof(float) * (g->lp - used));
+    }
+}
+
+/* One register block: outputs [CB channels of block cob] x [nv vectors from q0]. Inlined with a
+ * constant nv, so each tail length gets its own fully unrolled code. */
+static inline __attribute__((always_inline)) void direct_block(float *out, const float *inp, const float *wb, int cin,
+                                                               int cob, int cout, const Geometry *g, const int *offs,
+                                                               int q0, const int nv) {
+    vf acc[CB][QB];
+    for (int c = 0; c < CB; c++)
+        for (int v = 0; v < nv; v++) acc[c][v] = (vf){0};
+    for (int ci = 0; ci < cin; ci++) {
+        const float *ip = inp + (size_t)ci * g->lp + q0;
+        const float *wp = wb + (size_t)ci * 9 * CB;
+        for (int t = 0; t < 9; t++) {
+            vf x[QB];
+            for (int v = 0; v < nv; v++) memcpy(&x[v], ip + offs[t] + v * VL, sizeof(vf));
+            for (int c = 0; c < CB; c++) {
+                vf wv = (vf){0} + wp[t * CB + c];
+                for (int v = 0; v < nv; v++) acc[c][v] += wv * x[v];
+            }
+        }
+    }
+    for (int c = 0; c < CB; c++) {
+        int co = cob * CB + c;
+        if (co >= cout) break;
+        for (int v = 0; v < nv; v++) memcpy(out + (size_t)co * g->qp + q0 + v * VL, &acc[c][v], sizeof(vf));
     }
 }
 
@@ -85,29 +114,15 @@ static void direct_kernel(float *out, const float *inp, const float *wpack, int 
                           int cob_begin, int cob_end) {
     const int w2 = g->w2;
     const int offs[9] = {0, 1, 2, w2, w2 + 1, w2 + 2, 2 * w2, 2 * w2 + 1, 2 * w2 + 2};
+    const int full = g->qp / (VL * QB) * (VL * QB), tail = (g->qp - full) / VL;
     for (int cob = cob_begin; cob < cob_end; cob++) {
         const float *wb = wpack + (size_t)cob * cin * 9 * CB;
-        for (int q0 = 0; q0 < g->qp; q0 += VL * QB) {
-            vf acc[CB][QB];
-            for (int c = 0; c < CB; c++)
-                for (int v = 0; v < QB; v++) acc[c][v] = (vf){0};
-            for (int ci = 0; ci < cin; ci++) {
-                const float *ip = inp + (size_t)ci * g->lp + q0;
-                const float *wp = wb + (size_t)ci * 9 * CB;
-                for (int t = 0; t < 9; t++) {
-                    vf x[QB];
-                    for (int v = 0; v < QB; v++) memcpy(&x[v], ip + offs[t] + v * VL, sizeof(vf));
-                    for (int c = 0; c < CB; c++) {
-                        vf wv = (vf){0} + wp[t * CB + c];
-                        for (int v = 0; v < QB; v++) acc[c][v] += wv * x[v];
-                    }
-                }
-            }
-            for (int c = 0; c < CB; c++) {
-                int co = cob * CB + c;
-                if (co >= cout) break;
-                for (int v = 0; v < QB; v++) memcpy(out + (size_t)co * g->qp + q0 + v * VL, &acc[c][v], sizeof(vf));
-            }
+        for (int q0 = 0; q0 < full; q0 += VL * QB) direct_block(out, inp, wb, cin, cob, cout, g, offs, q0, QB);
+        switch (tail) {
+        case 1: direct_block(out, inp, wb, cin, cob, cout, g, offs, full, 1); break;
+        case 2: direct_block(out, inp, wb, cin, cob, cout, g, offs, full, 2); break;
+        case 3: direct_block(out, inp, wb, cin, cob, cout, g, offs, full, 3); break;
+        default: break;
         }
     }
 }
@@ -120,7 +135,7 @@ typedef struct Epilogue {
     int relu;
 } Epilogue;
 
-/* Drops the border columns: flat [c][qp] -> [c][h][w], through the epilogue. */
+/* Drops the junk column of each row: flat [c][qp] -> [c][h][w], through the epilogue. */
 static void unpad_planes(float *dst, const float *flat, int c, const Geometry *g, const Epilogue *e) {
     for (int ch = 0; ch < c; ch++)
         for (int y = 0; y < g->h; y++) {
@@ -218,14 +233,13 @@ void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, 
     run(dinp, dout, wpack, s->n, s->cout, s->cin, &g, rest, s->threads, &e);
 }
 
-/* Output gradient plane [h][w] -> flat [qp] on the output grid, zero in the two border columns of
- * each row and past the last row, so those positions add nothing to the weight gradient. */
+/* Output gradient plane [h][w] -> flat [qp] on the output grid, zero in the junk column of each row
+ * and past the last row, so those positions add nothing to the weight gradient. */
 static void flatten_grad_plane(float *dst, const float *src, const Geometry *g) {
     for (int y = 0; y < g->h; y++) {
         float *row = dst + (size_t)y * g->w2;
         memcpy(row, src + (size_t)y * g->w, sizeof(float) * g->w);
         row[g->w] = 0.0f;
-        row[g->w + 1] = 0.0f;
     }
     memset(dst + (size_t)g->h * g->w2, 0, sizeof(float) * (g->qp - (size_t)g->h * g->w2));
 }
@@ -236,12 +250,45 @@ static float lane_sum(vf v) {
     return s;
 }
 
+/* Partial sums of the weight gradient of output channels [co0, co0+wg) (wg <= WG), all input channels,
+ * over images [0, n) taken in cache-sized blocks: pacc[(ci*WG + c)*9 + t] (vectors, summed across
+ * lanes by the caller). Inlined with a constant wg so each group size has its own register code. */
+static inline __attribute__((always_inline)) void weight_grad_group(vf *pacc, const float *inpad, const float *dflat,
+                                                                    int n, int cin, int coutg, int co0, int block,
+                                                                    const Geometry *g, const int *offs, const int wg) {
+    for (int k = 0; k < cin * WG * 9; k++) pacc[k] = (vf){0};
+    for (int i0 = 0; i0 < n; i0 += block) {
+        int i1 = i0 + block < n ? i0 + block : n;
+        for (int ci = 0; ci < cin; ci++) {
+            vf a[WG][9];
+            for (int c = 0; c < wg; c++)
+                for (int t = 0; t < 9; t++) a[c][t] = pacc[(ci * WG + c) * 9 + t];
+            for (int i = i0; i < i1; i++) {
+                const float *ip = inpad + ((size_t)i * cin + ci) * g->lp;
+                const float *d0 = dflat + ((size_t)i * coutg + co0) * g->qp;
+                for (int q = 0; q < g->qp; q += VL) {
+                    vf d[WG];
+                    for (int c = 0; c < wg; c++) memcpy(&d[c], d0 + (size_t)c * g->qp + q, sizeof(vf));
+                    for (int t = 0; t < 9; t++) {
+                        vf x;
+                        memcpy(&x, ip + q + offs[t], sizeof(vf));
+                        KEEP_IN_REGISTER(x);
+                        for (int c = 0; c < wg; c++) a[c][t] += d[c] * x;
+                    }
+                }
+            }
+            for (int c = 0; c < wg; c++)
+                for (int t = 0; t < 9; t++) pacc[(ci * WG + c) * 9 + t] = a[c][t];
+        }
+    }
+}
+
 /* dweight[co][ci][t] += sum over images and positions q of dout[co][q] * in_pad[ci][q + off_t].
- * Output channels go in groups of WG (WG x 9 partial-sum vectors stay in registers). Images are taken
- * in blocks small enough to stay in a core's L2 cache; between blocks the partial sums of each
- * (group, input channel) live in `acc`. Work is split over output-channel groups (each thread owns
- * whole rows of the gradient), so the result is the same for any thread count. */
-#define WG 3
+ * Output channels go in groups of WG (WG x 9 partial-sum vectors stay in registers; the last group
+ * takes the remainder). Images are taken in blocks small enough to stay in a core's L2 cache;
+ * between blocks the partial sums of each (group, input channel) live in `acc`. Each group is one
+ * task and owns whole rows of the gradient, so the result is the same for any thread count and
+ * any assignment of tasks to threads. */
 void conv3x3_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws) {
     Geometry g = geometry(s->h, s->w);
     const int n = s->n, cin = s->cin, cout = s->cout, w2 = g.w2;
@@ -261,41 +308,19 @@ void conv3x3_backward_weight(float *dweight, const float *dout, const float *in,
         if (coutg > cout) memset(df + (size_t)cout * g.qp, 0, sizeof(float) * g.qp * (coutg - cout));
     }
     const int offs[9] = {0, 1, 2, w2, w2 + 1, w2 + 2, 2 * w2, 2 * w2 + 1, 2 * w2 + 2};
-#pragma omp parallel for schedule(static) num_threads(s->threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(s->threads)
     for (int p = 0; p < groups; p++) {
         vf *pacc = acc + (size_t)p * cin * WG * 9;
-        for (int k = 0; k < cin * WG * 9; k++) pacc[k] = (vf){0};
-        for (int i0 = 0; i0 < n; i0 += block) {
-            int i1 = i0 + block < n ? i0 + block : n;
-            for (int ci = 0; ci < cin; ci++) {
-                vf a[WG][9];
-                for (int c = 0; c < WG; c++)
-                    for (int t = 0; t < 9; t++) a[c][t] = pacc[(ci * WG + c) * 9 + t];
-                for (int i = i0; i < i1; i++) {
-                    const float *ip = inpad + ((size_t)i * cin + ci) * g.lp;
-                    const float *d0 = dflat + ((size_t)i * coutg + WG * p) * g.qp;
-                    for (int q = 0; q < g.qp; q += VL) {
-                        vf d[WG];
-                        for (int c = 0; c < WG; c++) memcpy(&d[c], d0 + (size_t)c * g.qp + q, sizeof(vf));
-                        for (int t = 0; t < 9; t++) {
-                            vf x;
-                            memcpy(&x, ip + q + offs[t], sizeof(vf));
-                            KEEP_IN_REGISTER(x);
-                            for (int c = 0; c < WG; c++) a[c][t] += d[c] * x;
-                        }
-                    }
-                }
-                for (int c = 0; c < WG; c++)
-                    for (int t = 0; t < 9; t++) pacc[(ci * WG + c) * 9 + t] = a[c][t];
-            }
+        const int co0 = WG * p, wg = cout - co0 < WG ? cout - co0 : WG;
+        switch (wg) {
+        case 1: weight_grad_group(pacc, inpad, dflat, n, cin, coutg, co0, block, &g, offs, 1); break;
+        case 2: weight_grad_group(pacc, inpad, dflat, n, cin, coutg, co0, block, &g, offs, 2); break;
+        default: weight_grad_group(pacc, inpad, dflat, n, cin, coutg, co0, block, &g, offs, WG); break;
         }
-        for (int c = 0; c < WG; c++) {
-            int co = WG * p + c;
-            if (co >= cout) break;
-            for (int ci = 0; ci < cin; ci++) {
-                float *dw = dweight + (size_t)co * s->w_row + ci * 9;
-                for (int t = 0; t < 9; t++) dw[t] += lane_sum(pacc[(ci * WG + c) * 9 + t]);
-            }
+        for (int c = 0; c < wg; c++) {
+            float *dwr = dweight + (size_t)(co0 + c) * s->w_row;
+            for (int ci = 0; ci < cin; ci++)
+                for (int t = 0; t < 9; t++) dwr[ci * 9 + t] += lane_sum(pacc[(ci * WG + c) * 9 + t]);
         }
     }
 }

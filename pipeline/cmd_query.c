@@ -10,7 +10,7 @@ int cmd_query(int argc, char **argv) {
         "usage: dynn query SQL [--db PATH] [--csv | --json]\n"
         "  Runs one read-only SQL statement on the results database and prints the rows (aligned table,\n"
         "  CSV or JSON). The connection is opened read-only: INSERT, UPDATE, DELETE, DDL are refused.\n"
-        "  Tables: experiments, runs, stages, params, artifacts, metrics, measurements, latency_samples\n"
+        "  Tables: experiments, runs, stages, stage_needs, params, artifacts, metrics, measurements, latency_samples\n"
         "  (docs/FORMATS.md, \"Results database\"). Example:\n"
         "    dynn query \"SELECT s.name, m.name, m.value FROM metrics m JOIN stages s ON s.id = m.stage_id\"\n";
     ResultArgs a = {0};

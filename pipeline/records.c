@@ -43,8 +43,8 @@ static int sink_metric(RecordSink *sink, const char *name, double value, const c
     return w->buf.oom ? err_set(err, "out of memory recording metric '%s'", name) : 0;
 }
 
-static int sink_measurement(RecordSink *sink, const Measurement *m, Err *err) {
-    RecordWriter *w = sink->self;
+static int write_measurement(RecordWriter *w, const Measurement *m, int subnet_index, long long macs, long long rss,
+                             double power, Err *err) {
     sb_append(&w->buf, "measurement");
     put_field(&w->buf, m->platform ? m->platform : "");
     put_field(&w->buf, m->subnet);
@@ -54,9 +54,20 @@ static int sink_measurement(RecordSink *sink, const Measurement *m, Err *err) {
     put_number(&w->buf, m->energy_j);
     sb_printf(&w->buf, "\t%zu\t", m->n_latency);
     for (size_t i = 0; i < m->n_latency; i++) sb_printf(&w->buf, i ? ",%.17g" : "%.17g", m->latency_s[i]);
+    sb_printf(&w->buf, "\t%d\t%lld\t%lld", subnet_index, macs, rss);
+    put_number(&w->buf, power);
     sb_append_char(&w->buf, '\n');
     w->n_records++;
     return w->buf.oom ? err_set(err, "out of memory recording a measurement") : 0;
+}
+
+/* Plugin API 1 callers pass a Measurement without the later fields. */
+static int sink_measurement(RecordSink *sink, const Measurement *m, Err *err) {
+    return write_measurement(sink->self, m, -1, -1, -1, NAN, err);
+}
+
+static int sink_measurement_ex(RecordSink *sink, const Measurement *m, Err *err) {
+    return write_measurement(sink->self, m, m->subnet_index, m->macs, m->peak_rss_kib, m->avg_power_w, err);
 }
 
 static int sink_artifact(RecordSink *sink, const char *name, const char *path, const char *kind, Err *err) {
@@ -81,15 +92,24 @@ void records_writer_init(RecordWriter *w, const char *state_dir) {
     w->sink.self = w;
     w->sink.metric = sink_metric;
     w->sink.measurement = sink_measurement;
+    w->sink.measurement_ex = sink_measurement_ex;
     w->sink.artifact = sink_artifact;
     w->sink.exit_code = -1;
     sb_append(&w->buf, RECORDS_MAGIC "\n");
 }
 
 int records_writer_finish(RecordWriter *w, const char *path, int ok, const char *error, Err *err) {
-    if (!ok) { /* a failed stage hands back no records, only why it failed */
-        sb_clear(&w->buf);
-        sb_append(&w->buf, RECORDS_MAGIC "\n");
+    if (!ok) { /* a failed stage hands back why it failed and its measurements (what a sweep measured
+                * before a board went away), no metrics or artifacts */
+        StrBuf kept = {0};
+        sb_append(&kept, RECORDS_MAGIC "\n");
+        for (const char *line = sb_str(&w->buf), *end; *line; line = end) {
+            end = strchr(line, '\n');
+            end = end ? end + 1 : line + strlen(line);
+            if (!strncmp(line, "measurement\t", 12)) sb_append_len(&kept, line, (size_t)(end - line));
+        }
+        sb_free(&w->buf);
+        w->buf = kept;
     }
     sb_append(&w->buf, "result");
     put_field(&w->buf, ok ? "ok" : "failed");
@@ -168,7 +188,7 @@ static int parse_line(Records *r, char **f, size_t n) {
         a->size = strtoull(f[5] ? f[5] : "0", NULL, 10);
         return a->name && a->kind && a->hash && a->path ? 0 : -1;
     }
-    if (!strcmp(f[0], "measurement") && n == 10) {
+    if (!strcmp(f[0], "measurement") && n == 14) {
         if (grow((void **)&r->measurements, r->n_measurements, sizeof *r->measurements)) return -1;
         Measurement *m = &r->measurements[r->n_measurements++].m;
         memset(m, 0, sizeof *m);
@@ -183,6 +203,10 @@ static int parse_line(Records *r, char **f, size_t n) {
         double *samples;
         int rc = parse_samples(f[9], m->n_latency, &samples);
         m->latency_s = samples;
+        m->subnet_index = atoi(f[10] ? f[10] : "-1");
+        m->macs = strtoll(f[11] ? f[11] : "-1", NULL, 10);
+        m->peak_rss_kib = strtoll(f[12] ? f[12] : "-1", NULL, 10);
+        m->avg_power_w = strtod(f[13] ? f[13] : "nan", NULL);
         return rc;
     }
     if (!strcmp(f[0], "result") && n == 4) {
@@ -212,8 +236,8 @@ int records_read(const char *path, Records *r, Err *err) {
             ended = 1;
             break;
         }
-        char *fields[12];
-        size_t n = split_fields(line, fields, 12);
+        char *fields[16];
+        size_t n = split_fields(line, fields, 16);
         int prc = fields[0] ? parse_line(r, fields, n) : -2;
         if (prc == -1) rc = err_set(err, "%s:%d: out of memory or bad values", path, line_no);
         else if (prc == -2) rc = err_set(err, "%s:%d: unknown record", path, line_no);

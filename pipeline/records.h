@@ -10,7 +10,7 @@
  *   dynn-records 1
  *   metric       NAME  VALUE  SUBNET  STEP
  *   artifact     NAME  KIND  SHA256  STORE-PATH  SIZE
- *   measurement  PLATFORM  SUBNET  BATCH  THREADS  CPUS  FREQ_KHZ  ENERGY_J  N  S1,S2,…
+ *   measurement  PLATFORM  SUBNET  BATCH  THREADS  CPUS  FREQ_KHZ  ENERGY_J  N  S1,S2,…  SUBNET_INDEX  MACS  PEAK_RSS_KIB  AVG_POWER_W
  *   result       ok|failed  EXIT_CODE  ERROR
  *   end
  */
@@ -31,7 +31,8 @@ typedef struct RecordWriter {
 } RecordWriter;
 
 void records_writer_init(RecordWriter *w, const char *state_dir);
-/* Appends the result line and writes the file. ok = the stage succeeded. */
+/* Appends the result line and writes the file. ok = the stage succeeded; a failed stage's file keeps
+ * only its measurements (what was measured before the failure) and the result line. */
 int records_writer_finish(RecordWriter *w, const char *path, int ok, const char *error, Err *err);
 void records_writer_free(RecordWriter *w);
 

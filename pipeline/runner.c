@@ -160,7 +160,9 @@ static int loop(Runner *r, Err *err) {
     size_t max_events = sizeof events / sizeof *events;
     double grace = r->opt->kill_grace_s > 0 ? r->opt->kill_grace_s : 5.0;
     for (;;) {
-        if (resolve_ready(r, err) || start_ready(r, err) || runner_flush(r, err)) return -1;
+        /* records of finished stages are committed before their users start: the aggregate and
+         * report stages read them from the database */
+        if (resolve_ready(r, err) || runner_flush(r, err) || start_ready(r, err) || runner_flush(r, err)) return -1;
         if (!r->ex->running(r->ex) && r->ready_head == r->ready_tail && r->runq_head == r->runq_tail) return 0;
         int timeout = r->stopping ? 100 : r->opt->observer.tick ? (r->opt->tick_ms > 0 ? r->opt->tick_ms : 100) : -1;
         int got = r->ex->wait(r->ex, timeout, signal_pipe[0], events, max_events, err);
@@ -235,6 +237,7 @@ static void remove_stale_work(Runner *r) {
 static int open_state(Runner *r, Err *err) {
     char db_abs[PATH_MAX];
     if (fs_absolute(r->opt->db_path, db_abs, sizeof db_abs, err)) return -1;
+    snprintf(r->db_path, sizeof r->db_path, "%s", db_abs);
     fs_dirname(db_abs, r->state_dir, sizeof r->state_dir);
     if (fs_mkdir_p(r->state_dir, err)) return -1;
     if (db_open(db_abs, &r->db, err)) return -1;

@@ -32,7 +32,8 @@ static DbStageState node_db_state(const RunNode *n) {
                           .exit_code = n->exit_code, .error = n->error, .log = n->log};
 }
 
-/* The run row, and every selected instance's row in its current state with its params. Part of the
+/* The run row, and every selected instance's row in its current state with its params and the
+ * instances it needs (stage_needs). Part of the
  * first flush: by then the first pass of cache lookups is done, so a cached stage is written once. */
 static int insert_run(Runner *r, Err *err) {
     const BuildInfo *b = dynn_build_info();
@@ -59,6 +60,9 @@ static int insert_run(Runner *r, Err *err) {
             snprintf(prefix, sizeof prefix, "matrix");
             flatten_params(r, in->bindings, prefix, strlen(prefix), r->nodes[i].stage_id, &rc, err);
         }
+        /* topological order: what it needs (selected too) already has its row */
+        for (size_t d = 0; d < in->n_deps && !rc; d++)
+            rc = db_insert_stage_need(r->db, r->nodes[i].stage_id, r->nodes[in->deps[d]].stage_id, err);
     }
     if (rc) r->run_id = 0;
     return rc;
@@ -87,7 +91,7 @@ int runner_flush(Runner *r, Err *err) {
     int rc = inserted ? insert_run(r, err) : 0;
     for (size_t k = 0; k < r->n_dirty && !rc; k++) {
         RunNode *n = &r->nodes[r->dirty[k]];
-        if (n->records && n->state == NODE_FINISHED) rc = commit_records(r, n, err);
+        if (n->records && (n->state == NODE_FINISHED || n->state == NODE_FAILED)) rc = commit_records(r, n, err);
         DbStageState s = node_db_state(n);
         if (!rc && !inserted) rc = db_update_stage(r->db, n->stage_id, &s, err);
     }

@@ -30,6 +30,7 @@ typedef struct Runner {
     int64_t run_id;
     char uuid[40];
     char workdir[PATH_MAX];
+    char db_path[PATH_MAX];                /* absolute, handed to stages that read results */
     char state_dir[PATH_MAX - 512], work_dir[PATH_MAX - 256], log_dir[PATH_MAX - 256]; /* room for what is appended */
 } Runner;
 

@@ -134,7 +134,7 @@ int runner_start_job(Runner *r, size_t i, Err *err) {
     StageDesc d = {.name = in->name, .stage = st->name, .type = st->type, .key = n->key, .workdir = r->workdir,
                    .state_dir = r->state_dir, .log = log, .records = records, .scratch = scratch, .threads = in->threads,
                    .seed = r->spec->seed, .plugins = (const char *const *)r->spec->plugins, .n_plugins = r->spec->n_plugins,
-                   .params = in->params, .inputs = inputs, .n_inputs = n_inputs};
+                   .params = in->params, .inputs = inputs, .n_inputs = n_inputs, .db = r->db_path, .run = r->uuid};
     if (!rc) rc = stage_desc_write(desc, &d, err);
     for (size_t k = 0; paths && k < n_inputs; k++) free(paths[k]);
     free(paths);
@@ -190,6 +190,10 @@ void runner_finish_job(Runner *r, size_t i, int status) {
         } else {
             state = r->stopping ? NODE_KILLED : NODE_FAILED;
             set_error(n, rec->error);
+            if (state == NODE_FAILED && rec->n_measurements) { /* what a sweep measured before it failed */
+                n->records = rec;
+                rec = NULL;
+            }
         }
     } else {
         describe_status(status, why, sizeof why);

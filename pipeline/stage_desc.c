@@ -32,6 +32,8 @@ int stage_desc_write(const char *path, const StageDesc *d, Err *err) {
     key_number(&sb, "seed", d->seed);
     key_string(&sb, "workdir", d->workdir);
     key_string(&sb, "state_dir", d->state_dir);
+    key_string(&sb, "db", d->db);
+    key_string(&sb, "run", d->run);
     key_string(&sb, "log", d->log);
     key_string(&sb, "records", d->records);
     key_string(&sb, "scratch", d->scratch);
@@ -72,6 +74,7 @@ int stage_desc_read(const char *path, StageDesc *d, Err *err) {
     d->name = text(root, "name"), d->stage = text(root, "stage"), d->type = text(root, "type"), d->key = text(root, "key");
     d->workdir = text(root, "workdir"), d->state_dir = text(root, "state_dir"), d->log = text(root, "log");
     d->records = text(root, "records"), d->scratch = text(root, "scratch");
+    d->db = text(root, "db"), d->run = text(root, "run");
     const char *threads = text(root, "threads"), *seed = text(root, "seed");
     const YNode *plugins = ynode_get(root, "plugins"), *inputs = ynode_get(root, "inputs");
     d->params = ynode_get(root, "params");

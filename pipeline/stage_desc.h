@@ -5,7 +5,7 @@
  * A JSON object (read back with the YAML parser, JSON being YAML):
  *   {"version":1, "name":"train@seed=1", "stage":"train", "type":"exec", "key":"<sha256>",
  *    "threads":"1", "seed":"0", "workdir":"/abs/exp", "state_dir":"/abs/.dynn",
- *    "log":"/abs/.dynn/logs/…", "records":"/abs/.dynn/work/…/3.rec", "scratch":"/abs/…/3.scratch",
+ *    "db":"/abs/.dynn/results.db", "run":"<uuid>", "log":"/abs/.dynn/logs/…", "records":"/abs/.dynn/work/…/3.rec", "scratch":"/abs/…/3.scratch",
  *    "plugins":["/abs/p.so"], "params":{…canonical…},
  *    "inputs":[{"stage":…, "name":…, "kind":…, "path":…, "hash":…, "size":"12"}]} */
 #ifndef DYNN_PIPELINE_STAGE_DESC_H
@@ -20,6 +20,7 @@
 typedef struct StageDesc {
     const char *name, *stage, *type, *key;
     const char *workdir, *state_dir, *log, *records, *scratch;
+    const char *db, *run; /* results database (absolute) and run uuid: for stages that read results */
     int threads;
     long long seed;
     const char *const *plugins;

@@ -56,6 +56,8 @@ static int run_stage(const StageDesc *d, RecordWriter *w, Err *err) {
         .threads = d->threads,
         .seed = d->seed,
         .sink = &w->sink,
+        .db_path = d->db,
+        .run_uuid = d->run,
     };
     int rc = type->run(&run, err);
     close(log_fd);

@@ -3,7 +3,7 @@
  *
  * A stage process reads its description, loads the experiment's plugins, runs the stage type with
  * stdout/stderr in the stage log, and writes the records file (also when the stage fails, with the
- * reason). It never opens the results database. If the process that started it dies, it is sent
+ * reason). It never writes the results database (aggregate and report stages read it). If the process that started it dies, it is sent
  * SIGTERM (PR_SET_PDEATHSIG) and passes the signal on to the commands it started (its process
  * group), so a `kill -9` of the runner leaves no stage running. */
 #ifndef DYNN_PIPELINE_STAGE_EXEC_H

@@ -23,8 +23,7 @@ extern char **environ;
 static const char *const exec_keys[] = {"cmd", "shell", "metrics", "outs", "env", "cwd"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
-/* A relative path that stays inside the working directory (where `dynn run` was started). */
-static int check_relative_path(const StageCheck *c, const YNode *n, const char *what, Err *err) {
+int stage_check_relative_path(const StageCheck *c, const YNode *n, const char *what, Err *err) {
     if (n->kind != YNODE_SCALAR || !n->str[0])
         return ynode_err(err, c->file, n, "stage '%s': %s must be a non-empty path", c->stage, what);
     const char *p = n->str;
@@ -89,7 +88,7 @@ static int exec_validate(const StageCheck *c, Err *err) {
     if ((n = ynode_get(c->params, "outs"))) {
         if (ynode_expect(n, YNODE_SEQ, c->file, "'outs'", err)) return -1;
         for (size_t i = 0; i < n->len; i++) {
-            if (check_relative_path(c, n->items[i], "output", err)) return -1;
+            if (stage_check_relative_path(c, n->items[i], "output", err)) return -1;
             for (size_t j = 0; j < i; j++)
                 if (!strcmp(n->items[j]->str, n->items[i]->str))
                     return ynode_err(err, c->file, n->items[i], "stage '%s': output '%s' listed twice", c->stage, n->items[i]->str);
@@ -106,7 +105,7 @@ static int exec_validate(const StageCheck *c, Err *err) {
                                  ynode_kind_name(v->kind));
         }
     }
-    if ((n = ynode_get(c->params, "cwd")) && check_relative_path(c, n, "'cwd'", err)) return -1;
+    if ((n = ynode_get(c->params, "cwd")) && stage_check_relative_path(c, n, "'cwd'", err)) return -1;
     return 0;
 }
 

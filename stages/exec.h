@@ -21,4 +21,8 @@
  * (steps 0, 1, …). A pattern that matches nothing, or a group that is not a number, is an error. */
 int exec_extract_metrics(const YNode *metrics, const char *text, size_t len, RecordSink *sink, Err *err);
 
+/* A param that is a relative path staying inside the working directory (where `dynn run` was
+ * started): "FILE:L:C: stage 'x': <what> '/abs' must be relative to the working directory". */
+int stage_check_relative_path(const StageCheck *c, const YNode *n, const char *what, Err *err);
+
 #endif

@@ -9,9 +9,13 @@
 #define MAX_STAGE_TYPES 128
 #define MAX_PLUGINS 64
 
-/* Built-in stage types; later issues add train_*, profile, aggregate and report here. */
+/* Built-in stage types; the profile type comes with platforms/. */
 static const StageType *const builtin_types[] = {
     &stage_type_exec,
+    &stage_type_train,
+    &stage_type_aggregate,
+    &stage_type_report,
+    &stage_type_profile,
 };
 
 static const StageType *plugin_types[MAX_STAGE_TYPES];
@@ -64,6 +68,7 @@ int stage_plugin_load(const char *path, Err *err) {
         .ynode_err = ynode_err,
         .ynode_check_keys = ynode_check_keys,
         .err_set = err_set,
+        .register_platform_type = platform_type_register,
     };
     if (init(&api) != 0) {
         /* the handle stays open: the plugin may have registered types before failing */

@@ -5,7 +5,8 @@
  * receives its params (a YAML tree, scalars as text), the artifacts of the stages it needs (files in
  * the content-addressed store) and a record sink; it returns 0 or -1 with an Err. Records are
  * metrics, measurements and artifacts; the runner commits them to the results database in one
- * transaction after the stage process exits. A stage never opens the database.
+ * transaction after the stage process exits. A stage never writes the database; the stages that
+ * summarize results (aggregate, report) read it through a read-only connection.
  *
  * Built-in types are listed in stages/registry.c. Plugins (shared objects named in an experiment's
  * `plugins:` list) export `int dynn_plugin_init(DynnPluginApi *api)` and register more types
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "pipeline/ynode.h"
+#include "platforms/platform.h"
 #include "util/err.h"
 
 /* One artifact of an upstream stage, as seen by a downstream run. */
@@ -29,7 +31,10 @@ typedef struct StageInput {
     uint64_t size;
 } StageInput;
 
-/* One profiling result (filled by the profile stage of a later issue). NaN / NULL / 0 mean unknown. */
+/* One profiling result (filled by the profile stage, stages/profile.c). NaN / NULL / 0 mean unknown
+ * for the first fields; the fields after n_latency were added later and use -1 / NaN for unknown.
+ * RecordSink.measurement reads only the fields up to n_latency (plugins built before the others
+ * existed pass a shorter struct); RecordSink.measurement_ex reads them all. */
 typedef struct Measurement {
     const char *platform;   /* "local", "rpi4", … */
     const char *subnet;     /* subnet label, e.g. "0.50" */
@@ -37,9 +42,14 @@ typedef struct Measurement {
     int threads;
     const char *cpus;       /* core mapping, e.g. "0-3" */
     long long frequency_khz;
-    double energy_j;        /* energy of the whole measurement, joules */
+    double energy_j;        /* energy of the whole measurement (all timed samples), joules */
     const double *latency_s; /* every timed sample, seconds (warm-up excluded) */
     size_t n_latency;
+    /* read by measurement_ex only */
+    int subnet_index;       /* position of the subnet in the model (-1 unknown) */
+    long long macs;         /* multiply-accumulates of one image through the subnet (-1 unknown) */
+    long long peak_rss_kib; /* peak resident memory of the profiler (-1 unknown) */
+    double avg_power_w;     /* mean power while timing (NaN unknown) */
 } Measurement;
 
 typedef struct RecordSink RecordSink;
@@ -51,6 +61,8 @@ struct RecordSink {
     /* A produced file: copied into the store under its content hash, recorded as an artifact. */
     int (*artifact)(RecordSink *sink, const char *name, const char *path, const char *kind, Err *err);
     int exit_code; /* exit status of the command the stage ran (exec), else -1 */
+    /* A measurement with every field of Measurement (added after plugin API 1's first release). */
+    int (*measurement_ex)(RecordSink *sink, const Measurement *m, Err *err);
 };
 
 /* What `validate` sees: one instance's params, already substituted. */
@@ -76,6 +88,11 @@ typedef struct StageRun {
     int threads;         /* CPU threads the stage may use */
     long long seed;
     RecordSink *sink;
+    /* The results database (absolute path) and this run's uuid, for stages that read what the
+     * stages they need recorded (aggregate, report): open it read-only; the runner commits a
+     * stage's records before any stage needing it starts. May be NULL outside a run. */
+    const char *db_path;
+    const char *run_uuid;
 } StageRun;
 
 typedef struct StageType {
@@ -105,6 +122,9 @@ typedef struct DynnPluginApi {
     int (*ynode_check_keys)(const YNode *map, const char *const *allowed, size_t n, const char *file,
                             const char *context, Err *err);
     int (*err_set)(Err *err, const char *fmt, ...);
+    /* Members are only ever appended (api_version stays 1); a plugin using one needs a dynn that
+     * has it. Platform types (platforms/platform.h; docs/PLUGINS.md): */
+    int (*register_platform_type)(const PlatformType *type, Err *err);
 } DynnPluginApi;
 
 /* The symbol a plugin exports. */
@@ -113,5 +133,9 @@ typedef int (*DynnPluginInit)(DynnPluginApi *api);
 
 /* Built-in types. */
 extern const StageType stage_type_exec;
+extern const StageType stage_type_train;
+extern const StageType stage_type_aggregate;
+extern const StageType stage_type_report;
+extern const StageType stage_type_profile;
 
 #endif

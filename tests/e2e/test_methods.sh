@@ -29,8 +29,8 @@ check_method() { # NAME MIN_ACCURACY [extra options...]
 # nonuniform-single 65-70%; incremental (2 epochs per group) see below; individual 65-72%
 check_method uniform 0.45
 check_method uniform 0.40 --sandwich 3 --distill
-check_method nonuniform-multi 0.45 --bg-epochs 2 --slim-images 200
-check_method nonuniform-single 0.45 --slim-images 200
+check_method nonuniform-multi 0.45 --bg-epochs 2 --slim-images 200 --flops 0.25,0.5,0.75,1
+check_method nonuniform-single 0.45 --slim-images 200 --flops 0.25,0.5,0.75,1
 check_method incremental 0.30 --epochs 8
 check_method individual 0.45
 
@@ -49,6 +49,6 @@ expect_fail "empty width list" "--widths: empty list" "$DYNN" train --method uni
 expect_fail "flops without the full network" "must include 1" "$DYNN" train --method nonuniform-multi --flops 0.25,0.5 --out "$T/x.dnn"
 expect_fail "flops target that cannot be met" "cannot be met" "$DYNN" train --model resnet8 --method nonuniform-multi --flops 0.0001,1 --epochs 1 --bg-epochs 0 --train-limit 600 --slim-images 100 --out "$T/x.dnn"
 expect_fail "groups that do not divide the channels" "not divisible" "$DYNN" train --method incremental --groups 3 --out "$T/x.dnn"
-expect_fail "widths for a non-uniform method" "--widths applies to" "$DYNN" train --method nonuniform-single --widths 0.5,1 --out "$T/x.dnn"
+expect_fail "widths for a non-uniform method" "--widths applies to method" "$DYNN" train --method nonuniform-single --widths 0.5,1 --out "$T/x.dnn"
 [ ! -e "$T/x.dnn" ] && pass "nothing written on bad input" || fail "nothing written on bad input"
 e2e_done

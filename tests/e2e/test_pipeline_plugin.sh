@@ -7,11 +7,7 @@ ROOT=${DYNN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 W=$E2E_TMP/plugin; mkdir -p "$W"; cd "$W" || exit 1
 DB=$W/.dynn/results.db
 
-if ! ${CC:-cc} -shared -fPIC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$ROOT" \
-     "$ROOT/tests/pipeline/plugin_constant.c" -o constant.so 2> cc.out; then
-  fail "plugin builds" "$(cat cc.out)"; e2e_done
-fi
-pass "plugin builds"
+build_plugin "$ROOT/tests/pipeline/plugin_constant.c" constant.so
 cat > p.yaml <<'YAML'
 plugins: [constant.so]
 stages:

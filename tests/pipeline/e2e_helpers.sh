@@ -26,3 +26,12 @@ wait_for() {
 expect_eq() {
   if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want: $2" "got:  $3"; fi
 }
+
+# build_plugin SRC OUT: compiles a plugin (needs $ROOT) as dynn's headers expect; PASS/FAIL "plugin builds",
+# and ends the test when it does not build.
+build_plugin() {
+  if ! ${CC:-cc} -shared -fPIC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$ROOT" "$1" -o "$2" 2> cc.out; then
+    fail "plugin builds" "$(cat cc.out)"; e2e_done
+  fi
+  pass "plugin builds"
+}

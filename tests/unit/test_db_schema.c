@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <sqlite3.h>
 
 #include "db/db.h"
 #include "tests/unit/testutil.h"
@@ -53,10 +54,36 @@ static void test_create_and_pragmas(void **state) {
     query1(db, "SELECT foreign_keys FROM pragma_foreign_keys", v, sizeof v);
     assert_string_equal(v, "1");
     query1(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", v, sizeof v);
-    assert_string_equal(v, "8");
+    assert_string_equal(v, "9");
     db_close(db);
     /* opening again does not recreate anything */
     assert_int_equal(db_open(db_path, &db, &err), 0);
+    db_close(db);
+}
+
+/* A database made by schema version 2 (before the measurement columns of version 3) is migrated. */
+static void test_migrate_v2_measurements(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    Table t;
+    const char *v2 = "ALTER TABLE measurements DROP COLUMN subnet_index; ALTER TABLE measurements DROP COLUMN macs;"
+                     "ALTER TABLE measurements DROP COLUMN peak_rss_kib; ALTER TABLE measurements DROP COLUMN avg_power_w;"
+                     "PRAGMA user_version = 2";
+    db_close(db);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, v2, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    int version;
+    assert_int_equal(db_schema_version(db, &version, &err), 0);
+    assert_int_equal(version, 3);
+    assert_int_equal(db_query_table(db, "SELECT count(*) FROM pragma_table_info('measurements') WHERE name IN "
+                                        "('subnet_index', 'macs', 'peak_rss_kib', 'avg_power_w')", &t, &err), 0);
+    assert_string_equal(table_cell(&t, 0, 0)->text, "4");
+    table_free(&t);
     db_close(db);
 }
 
@@ -88,6 +115,35 @@ static void test_migrations(void **state) {
     assert_int_equal(db_open_versioned(db_path, next, 1, DB_SCHEMA_VERSION + 1, &db, &err), 0);
     assert_int_equal(db_schema_version(db, &version, &err), 0);
     assert_int_equal(version, DB_SCHEMA_VERSION + 1);
+    db_close(db);
+}
+
+/* A version-1 database (before stage_needs and the measurement columns of version 3) is brought to the
+ * current version by db_open. */
+static void test_migrate_v1(void **state) {
+    (void)state;
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, db_schema_sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "DROP TABLE stage_needs; ALTER TABLE measurements DROP COLUMN subnet_index;"
+                                     "ALTER TABLE measurements DROP COLUMN macs; ALTER TABLE measurements DROP COLUMN peak_rss_kib;"
+                                     "ALTER TABLE measurements DROP COLUMN avg_power_w; PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    Db *db;
+    Err err;
+    assert_int_equal(db_open_readonly(db_path, &db, &err), -1); /* read-only connections do not migrate */
+    assert_non_null(strstr(err.msg, "schema version 1"));
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    int version;
+    assert_int_equal(db_schema_version(db, &version, &err), 0);
+    assert_int_equal(version, DB_SCHEMA_VERSION);
+    char v[64];
+    query1(db, "SELECT count(*) FROM sqlite_master WHERE name = 'stage_needs'", v, sizeof v);
+    assert_string_equal(v, "1");
+    query1(db, "SELECT count(*) FROM pragma_table_info('measurements') WHERE name = 'avg_power_w'", v, sizeof v);
+    assert_string_equal(v, "1");
     db_close(db);
 }
 
@@ -225,7 +281,9 @@ static void test_readonly_query(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_and_pragmas, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_migrate_v2_measurements, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrations, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_migrate_v1, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_writes_and_cache_lookup, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_reap_dead_runs, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_readonly_query, setup_each, teardown_each),

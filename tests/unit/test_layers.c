@@ -85,8 +85,54 @@ static void test_conv_gradcheck_serial_path(void **state) {
 static void test_conv_gradcheck_parallel_path(void **state) {
     (void)state;
     check_conv(4, 3, 4, 16, 16, 5, 6, 3, 1, 1, 2);     /* 4 chunks of one image over 2 threads */
+    check_conv(3, 2, 2, 3, 9, 4, 4, 3, 1, 1, 2);       /* direct 3x3 with a 2-vector tail */
+    check_conv(2, 3, 3, 4, 10, 3, 5, 3, 1, 1, 1);      /* direct 3x3 with a 3-vector tail, slimmed out */
     check_conv(6, 2, 2, 8, 8, 3, 3, 3, 2, 1, 2);       /* several images per chunk */
     check_conv(5, 3, 3, 16, 16, 2, 4, 1, 1, 0, 2);     /* pointwise, parallel */
+}
+
+/* The direct 3x3 path (stride 1, pad 1) against a naive loop in double: shapes whose padded planes
+ * end in a full register block and in tails of 1, 2 and 3 vectors, slimmed channel counts (w_row of
+ * the full tensor), one and two threads, one image (channel-parallel) and several. */
+static void check_direct_matches_naive(int n, int cin, int cin_max, int h, int w, int cout, int threads) {
+    ConvShape s = {.n = n, .cin = cin, .h = h, .w = w, .cout = cout, .k = 3, .stride = 1, .pad = 1,
+                   .w_row = cin_max * 9, .threads = threads};
+    conv_shape_finish(&s);
+    size_t in_n = (size_t)n * cin * h * w, out_n = (size_t)n * cout * h * w;
+    float *in = malloc(in_n * 4), *wt = malloc((size_t)cout * cin_max * 9 * 4), *out = malloc(out_n * 4);
+    float *ws = calloc(conv2d_workspace_floats(&s, threads), 4);
+    gc_fill_normal(in, in_n, 7, 1.0f);
+    gc_fill_normal(wt, (size_t)cout * cin_max * 9, 8, 0.5f);
+    conv2d_forward(out, in, wt, &s, ws);
+    double worst = 0.0;
+    for (int i = 0; i < n; i++)
+        for (int co = 0; co < cout; co++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    double ref = 0.0;
+                    for (int ci = 0; ci < cin; ci++)
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++) {
+                                int yy = y + ky - 1, xx = x + kx - 1;
+                                if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+                                ref += (double)in[(((size_t)i * cin + ci) * h + yy) * w + xx] *
+                                       wt[(size_t)co * cin_max * 9 + ci * 9 + ky * 3 + kx];
+                            }
+                    double got = out[(((size_t)i * cout + co) * h + y) * w + x];
+                    double e = fabs(got - ref) / (1.0 + fabs(ref));
+                    if (e > worst) worst = e;
+                }
+    assert_true(worst < 1e-5);
+    free(in); free(wt); free(out); free(ws);
+}
+
+static void test_conv3x3_direct_matches_naive(void **state) {
+    (void)state;
+    check_direct_matches_naive(2, 3, 3, 7, 6, 4, 1);    /* 7 rows of 7: 49 -> one full block */
+    check_direct_matches_naive(2, 3, 5, 16, 16, 5, 2);  /* 272 positions: 4 blocks + tail of 1 vector */
+    check_direct_matches_naive(3, 2, 2, 3, 9, 6, 2);    /* 30 -> tail of 2 vectors only */
+    check_direct_matches_naive(1, 4, 4, 4, 10, 7, 2);   /* 44 -> tail of 3, one image over channels */
+    check_direct_matches_naive(2, 16, 16, 28, 28, 16, 2); /* the ResNet-20 stage-1 shape: 812 -> 13 blocks */
 }
 
 static void test_conv_hand_computed(void **state) {
@@ -355,6 +401,7 @@ static void test_losses(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_hand_computed),
+        cmocka_unit_test(test_conv3x3_direct_matches_naive),
         cmocka_unit_test(test_conv_gradcheck_serial_path),
         cmocka_unit_test(test_conv_gradcheck_parallel_path),
         cmocka_unit_test(test_bn_hand_computed),

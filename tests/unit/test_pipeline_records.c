@@ -56,6 +56,11 @@ static void test_roundtrip(void **state) {
     assert_int_equal(got->frequency_khz, 2400000);
     assert_int_equal(got->n_latency, 3);
     assert_true(got->latency_s[1] == 0.0015);
+    /* `measurement` (plugin API 1) reads no later field: they come back unknown */
+    assert_int_equal(got->subnet_index, -1);
+    assert_int_equal(got->macs, -1);
+    assert_int_equal(got->peak_rss_kib, -1);
+    assert_true(isnan(got->avg_power_w));
     assert_int_equal(r.n_artifacts, 1);
     /* sha256("weights") */
     assert_string_equal(r.artifacts[0].hash, "9a129038d9a00aed0cf6a7ea059ca50a813449061ab87848cf1a13eafdf33b2c");
@@ -111,6 +116,11 @@ static void test_failed_and_incomplete(void **state) {
     records_writer_init(&w, pt_tmp);
     Err err;
     assert_int_equal(w.sink.metric(&w.sink, "partial", 1.0, NULL, 0, &err), 0);
+    double samples[] = {0.25, 0.5};
+    Measurement m = {.platform = "board", .subnet = "w0", .batch = 2, .threads = 1, .cpus = "4-7", .energy_j = NAN,
+                     .latency_s = samples, .n_latency = 2, .subnet_index = 3, .macs = 1234, .peak_rss_kib = 99,
+                     .avg_power_w = 2.5};
+    assert_int_equal(w.sink.measurement_ex(&w.sink, &m, &err), 0);
     w.sink.exit_code = 3;
     assert_int_equal(records_writer_finish(&w, path, 0, "'x' exited with status 3", &err), 0);
     records_writer_free(&w);
@@ -119,7 +129,18 @@ static void test_failed_and_incomplete(void **state) {
     assert_false(r.ok);
     assert_int_equal(r.exit_code, 3);
     assert_string_equal(r.error, "'x' exited with status 3");
-    assert_int_equal(r.n_metrics, 0); /* a failed stage hands back no records */
+    assert_int_equal(r.n_metrics, 0); /* a failed stage hands back no metrics or artifacts... */
+    assert_int_equal(r.n_measurements, 1); /* ...but what it measured before failing */
+    const Measurement *got = &r.measurements[0].m;
+    assert_string_equal(got->platform, "board");
+    assert_string_equal(got->cpus, "4-7");
+    assert_int_equal(got->n_latency, 2);
+    assert_true(got->latency_s[1] == 0.5);
+    assert_int_equal(got->subnet_index, 3);
+    assert_int_equal(got->macs, 1234);
+    assert_int_equal(got->peak_rss_kib, 99);
+    assert_true(got->avg_power_w == 2.5);
+    assert_true(isnan(got->energy_j));
     records_free(&r);
 
     /* a stage killed while writing: no "end" line */

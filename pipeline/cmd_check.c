@@ -1,0 +1,152 @@
+/* pipeline/cmd_check.c — `dynn check RUN --baseline FILE [--update]`: accuracy and relative latency
+ * of a run against a baseline file (reports/baseline.h); exit 1 on a regression, 2 on bad input. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "pipeline/cli.h"
+#include "reports/baseline.h"
+#include "util/fs.h"
+#include "util/json_out.h"
+
+static int bad_input(const char *msg) {
+    fprintf(stderr, "dynn check: %s\n", msg);
+    return 2;
+}
+
+/* The comparison as a table: kind, where, subnet, baseline, current, change, allowed, status (values
+ * as text with their units: % and points for accuracy, a plain ratio and % change for latency). */
+static int result_table(const Baseline *base, const CheckResult *r, Table *t) {
+    static const char *const cols[] = {"kind", "where", "subnet", "baseline", "current", "change", "allowed", "status"};
+    if (table_init(t, cols, 8)) return -1;
+    for (size_t i = 0; i < r->n; i++) {
+        const CheckRow *x = &r->rows[i];
+        const BaselineEntry *e = x->base ? x->base : x->cur;
+        int acc = e->kind == BASE_ACCURACY;
+        char where[256], b[32] = "", c[32] = "", change[32] = "", allowed[32];
+        baseline_entry_where(e, where, sizeof where);
+        if (x->base) snprintf(b, sizeof b, acc ? "%.2f%%" : "%.4f", acc ? x->base->value * 100 : x->base->value);
+        if (x->cur) snprintf(c, sizeof c, acc ? "%.2f%%" : "%.4f", acc ? x->cur->value * 100 : x->cur->value);
+        if (!isnan(x->change)) snprintf(change, sizeof change, acc ? "%+.2f pt" : "%+.1f%%", acc ? x->change : x->change * 100);
+        snprintf(allowed, sizeof allowed, acc ? "-%.2f pt" : "+%.1f%%", acc ? base->accuracy_points : base->latency_ratio * 100);
+        long row = table_add_row(t);
+        if (row < 0 || table_set(t, (size_t)row, 0, CELL_TEXT, acc ? "accuracy" : "latency ratio") ||
+            table_set(t, (size_t)row, 1, CELL_TEXT, where) || table_set(t, (size_t)row, 2, CELL_TEXT, e->subnet) ||
+            table_set(t, (size_t)row, 3, CELL_TEXT, x->base ? b : NULL) || table_set(t, (size_t)row, 4, CELL_TEXT, x->cur ? c : NULL) ||
+            table_set(t, (size_t)row, 5, CELL_TEXT, change[0] ? change : NULL) || table_set(t, (size_t)row, 6, CELL_TEXT, allowed) ||
+            table_set(t, (size_t)row, 7, CELL_TEXT, check_status_name(x->status)))
+            return -1;
+    }
+    return 0;
+}
+
+int cmd_check(int argc, char **argv) {
+    static const char usage[] =
+        "usage: dynn check RUN --baseline FILE.yaml [--update] [--db PATH] [--json]\n"
+        "  Compares a run (uuid prefix or 'last') with a baseline: accuracy per subnet (absolute points) and\n"
+        "  latency as a ratio to the largest subnet measured in the same run (same platform, batch, mapping,\n"
+        "  frequency), so machine speed cancels. Tolerances come from the baseline file. Exit status 0: no\n"
+        "  regression; 1: a regression (or a baseline entry the run lacks); 2: bad input.\n"
+        "  --update writes the run's numbers as the new baseline (atomically; an existing file's tolerances are\n"
+        "  kept). Format: docs/FORMATS.md, \"Regression baseline\".\n";
+    static const char *const options[] = {"--baseline", "--update", "--db", "--json", "--help"};
+    const char *db_path = CLI_DEFAULT_DB, *run = NULL, *file = NULL, *v;
+    int json = 0, update = 0, r;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if ((r = cli_value(argc, argv, &i, "--db", &v))) {
+            if (r < 0) return 2;
+            db_path = v;
+        } else if ((r = cli_value(argc, argv, &i, "--baseline", &v))) {
+            if (r < 0) return 2;
+            file = v;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (!strcmp(argv[i], "--update")) {
+            update = 1;
+        } else if (argv[i][0] == '-') {
+            return cli_unknown_option("check", argv[i], options, 5);
+        } else if (!run) {
+            run = argv[i];
+        } else {
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (!run || !file) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    Err err;
+    Baseline base = {0};
+    int have_base = 0;
+    if (!update || fs_exists(file)) {
+        if (baseline_load(file, &base, &err)) return bad_input(err.msg);
+        have_base = 1;
+    }
+    Db *db;
+    if (cli_open_results("check", db_path, &db)) {
+        baseline_free(&base);
+        return 2;
+    }
+    int64_t run_id;
+    char uuid[40];
+    RunData d;
+    Aggregate a;
+    int rc = db_resolve_run(db, run, &run_id, uuid, &err) || db_load_run_data(db, run_id, NULL, &d, &err) ? -1 : 0;
+    db_close(db);
+    if (!rc && aggregate_run(&d, &a, &err)) rundata_free(&d), rc = -1;
+    if (rc) {
+        baseline_free(&base);
+        return bad_input(err.msg);
+    }
+    Baseline cur;
+    rc = baseline_from_run(&d, &a, have_base ? base.accuracy_points : BASELINE_ACCURACY_POINTS,
+                           have_base ? base.latency_ratio : BASELINE_LATENCY_RATIO, &cur, &err);
+    int exit_code = 2;
+    if (rc) {
+        fprintf(stderr, "dynn check: %s\n", err.msg);
+    } else if (update) {
+        if (!cur.n) fprintf(stderr, "dynn check: run %.8s has no accuracy or latency to keep as a baseline\n", uuid);
+        else if (baseline_write(file, &cur, &err)) fprintf(stderr, "dynn check: %s\n", err.msg);
+        else {
+            exit_code = 0;
+            if (json) printf("{\"run\":\"%s\",\"baseline\":\"%s\",\"entries\":%zu}\n", uuid, file, cur.n);
+            else printf("wrote %s: %zu entries from run %.8s\n", file, cur.n, uuid);
+        }
+    } else {
+        CheckResult res;
+        Table t;
+        if (baseline_compare(&base, &cur, &res, &err)) {
+            fprintf(stderr, "dynn check: %s\n", err.msg);
+        } else if (result_table(&base, &res, &t)) {
+            fprintf(stderr, "dynn check: out of memory\n");
+            table_free(&t);
+            check_result_free(&res);
+        } else {
+            exit_code = res.regressions ? 1 : 0;
+            if (json) {
+                printf("{\"run\":\"%s\",\"baseline\":", uuid);
+                json_write_escaped(stdout, file);
+                printf(",\"regressions\":%zu,\"rows\":", res.regressions);
+                table_print_json(&t, stdout);
+                printf("}\n");
+            } else {
+                table_print_text(&t, stdout);
+                printf("%s: %zu regression%s against %s (run %.8s)\n", res.regressions ? "FAIL" : "PASS", res.regressions,
+                       res.regressions == 1 ? "" : "s", file, uuid);
+            }
+            table_free(&t);
+            check_result_free(&res);
+        }
+    }
+    baseline_free(&cur);
+    baseline_free(&base);
+    aggregate_free(&a);
+    rundata_free(&d);
+    return exit_code;
+}

@@ -1,0 +1,78 @@
+/* pipeline/cmd_report.c — `dynn report [RUN] -o DIR`: plots, report.md and report.html of a run. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "pipeline/cli.h"
+#include "reports/report.h"
+#include "util/json_out.h"
+
+int cmd_report(int argc, char **argv) {
+    static const char usage[] =
+        "usage: dynn report [RUN] -o DIR [--db PATH] [--json]\n"
+        "  Writes the report of a run (default: the last; RUN is a uuid prefix or 'last') into DIR:\n"
+        "  report.md (tables: accuracy per subnet, latency p50/p90/p99, dynamic ranges, Pareto fronts, the\n"
+        "  individually trained baseline, provenance), report.html (the same page with every figure inlined)\n"
+        "  and plots/ (PNG + SVG drawn by gnuplot, with their data and scripts). DIR is replaced as a whole.\n";
+    static const char *const options[] = {"--db", "--json", "--help", "--output"};
+    const char *db_path = CLI_DEFAULT_DB, *run = "last", *dir = NULL, *v;
+    int json = 0, n_pos = 0, r;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if ((r = cli_value(argc, argv, &i, "--db", &v))) {
+            if (r < 0) return 2;
+            db_path = v;
+        } else if ((r = cli_value(argc, argv, &i, "-o", &v)) || (r = cli_value(argc, argv, &i, "--output", &v))) {
+            if (r < 0) return 2;
+            dir = v;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (argv[i][0] == '-') {
+            return cli_unknown_option("report", argv[i], options, 4);
+        } else if (n_pos++ == 0) {
+            run = argv[i];
+        } else {
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (!dir || !dir[0]) {
+        fprintf(stderr, "dynn report: -o DIR is required (where the report goes)\n");
+        return 2;
+    }
+    Db *db;
+    if (cli_open_results("report", db_path, &db)) return 1;
+    Err err;
+    int64_t run_id;
+    char uuid[40];
+    RunData d;
+    size_t n_figures = 0;
+    int rc = db_resolve_run(db, run, &run_id, uuid, &err) || db_load_run_data(db, run_id, NULL, &d, &err) ? -1 : 0;
+    db_close(db);
+    if (rc) {
+        fprintf(stderr, "dynn report: %s\n", err.msg);
+        return 1;
+    }
+    rc = report_write(&d, dir, &n_figures, &err);
+    if (rc) fprintf(stderr, "dynn report: %s\n", err.msg);
+    else if (json) {
+        JsonOut j;
+        json_init(&j, stdout);
+        json_object_begin(&j);
+        json_key(&j, "run"), json_string(&j, uuid);
+        json_key(&j, "dir"), json_string(&j, dir);
+        json_key(&j, "models"), json_int(&j, (long long)d.n_models);
+        json_key(&j, "measurements"), json_int(&j, (long long)d.n_meas);
+        json_key(&j, "figures"), json_int(&j, (long long)n_figures);
+        json_object_end(&j);
+        json_finish(&j);
+    } else {
+        printf("report of run %.8s in %s: report.html, report.md, %zu figures in plots/ (%zu models, %zu measurements)\n", uuid,
+               dir, n_figures, d.n_models, d.n_meas);
+    }
+    rundata_free(&d);
+    return rc ? 1 : 0;
+}

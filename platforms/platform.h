@@ -1,0 +1,127 @@
+/* platforms/platform.h — where hardware lives: the platform interface, platform descriptions and the
+ * table of platform types.
+ *
+ * A platform is a machine the profiler runs on: this one (`local`), a board reached over SSH (`ssh`),
+ * or a type registered by a plugin. A platform type is a small table of functions over an opaque
+ * state: open a described target, deploy the profiler binary and a model to it, run one profile
+ * request there (`dynn profile MODEL ARGS --json`) and fetch what it printed, clean up what deploy
+ * left. The profile stage (stages/profile.c) drives a sweep through it; it never knows how a target
+ * is reached.
+ *
+ * A platform description is a YAML file in experiments/platforms/ (or a mapping inline in a stage's
+ * params): common keys read here (platforms/platform_desc.c), type-specific keys named by the type
+ * and read by it from `node`. Plugins get this header through stages/stage.h's DynnPluginApi
+ * (`register_platform_type`) and need nothing else from dynn. */
+#ifndef DYNN_PLATFORMS_PLATFORM_H
+#define DYNN_PLATFORMS_PLATFORM_H
+
+#include <stddef.h>
+
+#include "pipeline/ynode.h"
+#include "util/err.h"
+
+#define PLATFORM_DESC_MAX_CLUSTERS 8
+#define PLATFORM_DESC_MAX_SENSORS 16
+
+/* A group of cores (`clusters: {little: "0-3"}`) and its frequency table (`frequencies_khz`). */
+typedef struct DescCluster {
+    const char *name;           /* "little" */
+    const char *cpus;           /* "0-3" (a cpu list as taskset/cpuset write it) */
+    const long long *freqs_khz; /* ascending; NULL/0 when the file gives none */
+    size_t n_freqs;
+} DescCluster;
+
+/* A power sensor (`sensors: [{name, kind, path, scale}]`). */
+typedef struct DescSensor {
+    const char *name;
+    const char *kind;  /* hwmon | ina231 | ina3221 | rapl */
+    const char *path;  /* sysfs path on the target */
+    double scale;      /* multiply a raw reading by this to get SI units (1 when absent) */
+} DescSensor;
+
+typedef struct PlatformDesc {
+    const char *file;   /* where it was read (messages name file:line:col) */
+    const YNode *node;  /* the whole mapping: type-specific keys are read from here */
+    const char *name;   /* `name` (required) */
+    const char *type;   /* `type` (required): local | ssh | a plugin's type */
+    const char *arch;   /* `arch` (uname -m of the target: x86_64, aarch64, armv7l); NULL when not given */
+    const char *binary; /* `binary`: the dynn executable to deploy (cross-built for `arch`); NULL = this one */
+    const char *const *prefix; /* `prefix`: words run before the profiler (`[taskset, -c, 4-7]`, `sudo -n`) */
+    size_t n_prefix;
+    DescCluster clusters[PLATFORM_DESC_MAX_CLUSTERS];
+    size_t n_clusters;
+    DescSensor sensors[PLATFORM_DESC_MAX_SENSORS];
+    size_t n_sensors;
+    /* ssh (read when type is ssh; defaults otherwise) */
+    const char *host, *user, *identity, *workdir, *known_hosts, *strict_host_key_checking;
+    int port, connect_timeout_s, retries, backoff_ms;
+} PlatformDesc;
+
+/* One platform type. Every function gets the state `open` made; `cleanup` frees it and is called
+ * once after a successful `open`, whatever happened in between. A function that fails fills err
+ * with a one-line message naming the target ("ssh pi@rpi4:22: …"). */
+typedef struct PlatformType {
+    const char *name;    /* the `type:` value */
+    const char *summary;
+    const char *const *keys; /* keys of a description this type reads besides the common ones */
+    size_t n_keys;
+    /* Checks the type's own keys (positions from desc->node); NULL when there is nothing to check. */
+    int (*validate)(const PlatformDesc *desc, Err *err);
+    /* One line naming the target for logs and messages: "ssh pi@rpi4:22 (aarch64)". */
+    void (*describe)(const PlatformDesc *desc, char *out, size_t size);
+    int (*open)(const PlatformDesc *desc, void **state, Err *err);
+    /* Puts the profiler binary, the model and the profiler's platform file (local paths; the file
+     * may be NULL, see platform_desc_write_profiler_file) where `profile` runs them. */
+    int (*deploy)(void *state, const char *binary, const char *model, const char *platform_file, Err *err);
+    /* Runs `<prefix> <binary> profile <model> [--platform FILE] args[0..] --json` on the target and fetches its
+     * standard output into *out (malloc'd, NUL-terminated; the caller frees it). Returns -1 when
+     * the profiler could not be reached or exited non-zero; *out then still holds what it printed
+     * (a partial sweep's JSON), or NULL. */
+    int (*profile)(void *state, const char *const *args, size_t n_args, char **out, Err *err);
+    /* Removes what deploy put on the target and frees the state. */
+    int (*cleanup)(void *state, Err *err);
+} PlatformType;
+
+/* Table of types (platforms/platform_registry.c): built-ins `local` and `ssh`, then plugins'. */
+int platform_type_register(const PlatformType *type, Err *err);
+const PlatformType *platform_type_find(const char *name);
+size_t platform_type_names(const char **out, size_t max);
+
+extern const PlatformType platform_type_local;
+extern const PlatformType platform_type_ssh;
+
+/* Platform descriptions (platforms/platform_desc.c). */
+typedef struct PlatformDescFile {
+    PlatformDesc desc;
+    YNode *root;   /* owned when read from a file */
+    char *path;    /* the file read, or NULL for an inline mapping */
+    void *storage; /* arrays behind desc */
+} PlatformDescFile;
+
+/* Reads a description from a mapping (file = where it was written, for messages) and checks it:
+ * common keys, the type's keys and its validate. `node` must outlive the result. */
+int platform_desc_read(const YNode *node, const char *file, PlatformDescFile *out, Err *err);
+/* Reads a description file. */
+int platform_desc_load(const char *path, PlatformDescFile *out, Err *err);
+void platform_desc_free(PlatformDescFile *pf);
+
+/* Where `platform: VALUE` points: a path (it contains '/' or ends in .yaml/.yml) relative to base, or
+ * a name looked up as base/experiments/platforms/NAME.yaml, then next to the dynn executable
+ * (<exe dir>/../experiments/platforms/NAME.yaml, i.e. the source tree of build/dynn). Writes the
+ * path into out; -1 with the places tried when none exists. */
+int platform_desc_find(const char *value, const char *base, char *out, size_t size, Err *err);
+
+/* The description as `dynn profile --platform FILE` reads it (name, arch, clusters, frequencies_khz,
+ * sensors: what the profiler needs on the target to pin cores, set frequencies and read sensors),
+ * written to path. Returns 1 when there is nothing to tell the profiler (no clusters, no sensors)
+ * and no file was written, 0 when written, -1 on error. */
+int platform_desc_write_profiler_file(const PlatformDesc *d, const char *path, Err *err);
+
+/* A cpu list as taskset/cpuset write it: "3", "0-3", "0,2,4-7". */
+int platform_desc_cpu_list_valid(const char *cpus);
+
+/* The cluster a mapping's cpus belong to: a cluster name, or a cpu list equal to a cluster's.
+ * NULL when none matches. */
+const DescCluster *platform_desc_cluster(const PlatformDesc *d, const char *cpus);
+
+#endif

@@ -1,0 +1,382 @@
+/* platforms/platform_desc.c — reading and checking platform descriptions (YAML files in
+ * experiments/platforms/, or a mapping inline in a profile stage's params); see platform.h. Every
+ * problem is one line naming file:line:col. */
+#include "platforms/platform.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/atomic_file.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
+#include "util/suggest.h"
+
+static const char *const common_keys[] = {"name", "type", "arch", "binary", "prefix", "clusters", "frequencies_khz",
+                                          "sensors", "description"};
+static const char *const sensor_kinds[] = {"hwmon", "ina231", "ina3221", "rapl"};
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+#define MAX_KEYS 64
+
+/* What a PlatformDescFile owns besides the YAML tree. */
+typedef struct DescStorage {
+    long long *freqs[PLATFORM_DESC_MAX_CLUSTERS];
+    const char **prefix;
+    char *prefix_text; /* a copy of a `prefix` string, split into words */
+    char *paths[3]; /* binary, identity, known_hosts made absolute */
+} DescStorage;
+
+int platform_desc_cpu_list_valid(const char *s) {
+    if (!*s) return 0;
+    while (*s) {
+        if (!isdigit((unsigned char)*s)) return 0;
+        while (isdigit((unsigned char)*s)) s++;
+        if (*s == '-') {
+            s++;
+            if (!isdigit((unsigned char)*s)) return 0;
+            while (isdigit((unsigned char)*s)) s++;
+        }
+        if (*s == ',') {
+            s++;
+            if (!*s) return 0;
+        } else if (*s) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A scalar value of a key, or NULL when absent; err when present but not a non-empty string. */
+static int get_string(const YNode *map, const char *key, const char *file, const char **out, Err *err) {
+    const YNode *n = ynode_get(map, key);
+    *out = NULL;
+    if (!n) return 0;
+    if (n->kind != YNODE_SCALAR || !n->str[0])
+        return ynode_err(err, file, n, "platform '%s' must be a non-empty string", key);
+    *out = n->str;
+    return 0;
+}
+
+static int get_int(const YNode *map, const char *key, long long min, long long max, int dflt, const char *file,
+                   int *out, Err *err) {
+    const YNode *n = ynode_get(map, key);
+    *out = dflt;
+    if (!n) return 0;
+    char what[64];
+    snprintf(what, sizeof what, "platform '%s'", key);
+    long long v;
+    if (ynode_int(n, min, max, file, what, &v, err)) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* `~/x` is below $HOME; a relative path is relative to the description file's directory. */
+static int resolve_path(const char *value, const char *file, char **out, Err *err) {
+    char buf[PATH_MAX], dir[PATH_MAX];
+    const char *home = getenv("HOME");
+    int n;
+    if (value[0] == '~' && value[1] == '/' && home) n = snprintf(buf, sizeof buf, "%s/%s", home, value + 2);
+    else if (value[0] == '/' || !file) n = snprintf(buf, sizeof buf, "%s", value);
+    else {
+        fs_dirname(file, dir, sizeof dir);
+        n = snprintf(buf, sizeof buf, "%s/%s", dir, value);
+    }
+    if (n < 0 || (size_t)n >= sizeof buf) return err_set(err, "%s: path too long", value);
+    char abs[PATH_MAX];
+    if (fs_absolute(buf, abs, sizeof abs, err)) return -1;
+    if (!(*out = strdup(abs))) return err_set(err, "out of memory");
+    return 0;
+}
+
+static int read_prefix(const YNode *map, const char *file, PlatformDesc *d, DescStorage *s, Err *err) {
+    const YNode *n = ynode_get(map, "prefix"), *bad;
+    if (!n) return 0;
+    size_t count = ynode_string_list(n, &bad);
+    if (bad) return ynode_err(err, file, bad, "platform 'prefix' must be a string or a list of strings");
+    /* a string is split at white space into words; a list gives the words */
+    size_t cap = n->kind == YNODE_SCALAR ? strlen(n->str) / 2 + 2 : count + 1;
+    if (!(s->prefix = calloc(cap, sizeof *s->prefix))) return err_set(err, "out of memory");
+    if (n->kind == YNODE_SCALAR) {
+        if (!(s->prefix_text = strdup(n->str))) return err_set(err, "out of memory");
+        for (char *p = s->prefix_text; *p;) {
+            while (*p && isspace((unsigned char)*p)) *p++ = '\0';
+            if (!*p) break;
+            s->prefix[d->n_prefix++] = p;
+            while (*p && !isspace((unsigned char)*p)) p++;
+        }
+    } else {
+        for (size_t i = 0; i < count; i++) s->prefix[d->n_prefix++] = ynode_string_at(n, i)->str;
+    }
+    if (!d->n_prefix) return ynode_err(err, file, n, "platform 'prefix' is empty (leave it out instead)");
+    d->prefix = s->prefix;
+    return 0;
+}
+
+static int read_clusters(const YNode *map, const char *file, PlatformDesc *d, DescStorage *s, Err *err) {
+    const YNode *n = ynode_get(map, "clusters");
+    if (n) {
+        if (ynode_expect(n, YNODE_MAP, file, "platform 'clusters'", err)) return -1;
+        if (n->len > PLATFORM_DESC_MAX_CLUSTERS)
+            return ynode_err(err, file, n, "platform 'clusters': at most %d clusters", PLATFORM_DESC_MAX_CLUSTERS);
+        for (size_t i = 0; i < n->len; i++) {
+            const YNode *k = n->pairs[i].key, *v = n->pairs[i].value;
+            if (v->kind != YNODE_SCALAR || !platform_desc_cpu_list_valid(v->str))
+                return ynode_err(err, file, v, "cluster '%s' must be a cpu list like \"0-3\" or \"0,2,4-7\"", k->str);
+            d->clusters[d->n_clusters++] = (DescCluster){.name = k->str, .cpus = v->str};
+        }
+    }
+    const YNode *f = ynode_get(map, "frequencies_khz");
+    if (!f) return 0;
+    if (ynode_expect(f, YNODE_MAP, file, "platform 'frequencies_khz'", err)) return -1;
+    for (size_t i = 0; i < f->len; i++) {
+        const YNode *k = f->pairs[i].key, *v = f->pairs[i].value;
+        size_t c = 0;
+        while (c < d->n_clusters && strcmp(d->clusters[c].name, k->str)) c++;
+        if (c == d->n_clusters) {
+            const char *names[PLATFORM_DESC_MAX_CLUSTERS];
+            for (size_t j = 0; j < d->n_clusters; j++) names[j] = d->clusters[j].name;
+            char hint[128];
+            return ynode_err(err, file, k, "frequencies_khz: '%s' is not a cluster of 'clusters'%s", k->str,
+                             suggest_hint(hint, sizeof hint, k->str, names, d->n_clusters));
+        }
+        if (v->kind != YNODE_SEQ || !v->len)
+            return ynode_err(err, file, v, "frequencies_khz of '%s' must be a non-empty list of kHz", k->str);
+        if (!(s->freqs[c] = calloc(v->len, sizeof *s->freqs[c]))) return err_set(err, "out of memory");
+        char what[128];
+        snprintf(what, sizeof what, "a frequency of '%s' (kHz)", k->str);
+        for (size_t j = 0; j < v->len; j++) {
+            if (ynode_int(v->items[j], 1, 100000000, file, what, &s->freqs[c][j], err)) return -1;
+            if (j && s->freqs[c][j] <= s->freqs[c][j - 1])
+                return ynode_err(err, file, v->items[j], "frequencies_khz of '%s' must be ascending without repeats", k->str);
+        }
+        d->clusters[c].freqs_khz = s->freqs[c];
+        d->clusters[c].n_freqs = v->len;
+    }
+    return 0;
+}
+
+static int read_sensors(const YNode *map, const char *file, PlatformDesc *d, Err *err) {
+    static const char *const keys[] = {"name", "kind", "path", "scale"};
+    const YNode *n = ynode_get(map, "sensors");
+    if (!n) return 0;
+    if (ynode_expect(n, YNODE_SEQ, file, "platform 'sensors'", err)) return -1;
+    if (n->len > PLATFORM_DESC_MAX_SENSORS) return ynode_err(err, file, n, "platform 'sensors': at most %d", PLATFORM_DESC_MAX_SENSORS);
+    for (size_t i = 0; i < n->len; i++) {
+        const YNode *s = n->items[i];
+        if (ynode_expect(s, YNODE_MAP, file, "a sensor", err) ||
+            ynode_check_keys(s, keys, COUNT(keys), file, "a sensor", err))
+            return -1;
+        DescSensor *ps = &d->sensors[d->n_sensors++];
+        ps->scale = 1.0;
+        if (get_string(s, "name", file, &ps->name, err) || get_string(s, "kind", file, &ps->kind, err) ||
+            get_string(s, "path", file, &ps->path, err))
+            return -1;
+        if (!ps->name || !ps->kind || !ps->path) return ynode_err(err, file, s, "a sensor needs 'name', 'kind' and 'path'");
+        size_t k = 0;
+        while (k < COUNT(sensor_kinds) && strcmp(sensor_kinds[k], ps->kind)) k++;
+        if (k == COUNT(sensor_kinds)) {
+            char hint[128];
+            return ynode_err(err, file, ynode_get(s, "kind"), "sensor '%s': unknown kind '%s' (hwmon, ina231, ina3221 or rapl)%s",
+                             ps->name, ps->kind, suggest_hint(hint, sizeof hint, ps->kind, sensor_kinds, COUNT(sensor_kinds)));
+        }
+        const YNode *scale = ynode_get(s, "scale");
+        if (scale) {
+            char *end;
+            ps->scale = scale->kind == YNODE_SCALAR ? strtod(scale->str, &end) : 0;
+            if (scale->kind != YNODE_SCALAR || *end || end == scale->str || !(ps->scale > 0))
+                return ynode_err(err, file, scale, "sensor '%s': 'scale' must be a positive number", ps->name);
+        }
+    }
+    return 0;
+}
+
+/* The ssh keys; they are only allowed (ynode_check_keys) when the type lists them. */
+static int read_ssh(const YNode *map, const char *file, PlatformDesc *d, DescStorage *s, Err *err) {
+    const char *identity, *known_hosts;
+    if (get_string(map, "host", file, &d->host, err) || get_string(map, "user", file, &d->user, err) ||
+        get_string(map, "identity", file, &identity, err) || get_string(map, "workdir", file, &d->workdir, err) ||
+        get_string(map, "known_hosts", file, &known_hosts, err) ||
+        get_string(map, "strict_host_key_checking", file, &d->strict_host_key_checking, err) ||
+        get_int(map, "port", 1, 65535, 22, file, &d->port, err) ||
+        get_int(map, "connect_timeout", 1, 3600, 10, file, &d->connect_timeout_s, err) ||
+        get_int(map, "retries", 0, 100, 3, file, &d->retries, err) ||
+        get_int(map, "backoff_ms", 0, 600000, 1000, file, &d->backoff_ms, err))
+        return -1;
+    if (identity && resolve_path(identity, file, &s->paths[1], err)) return -1;
+    if (known_hosts && resolve_path(known_hosts, file, &s->paths[2], err)) return -1;
+    d->identity = s->paths[1];
+    d->known_hosts = s->paths[2];
+    if (!d->workdir) d->workdir = "dynn-work";
+    if (!d->strict_host_key_checking) d->strict_host_key_checking = "yes";
+    return 0;
+}
+
+int platform_desc_read(const YNode *node, const char *file, PlatformDescFile *out, Err *err) {
+    memset(out, 0, sizeof *out);
+    PlatformDesc *d = &out->desc;
+    DescStorage *s = calloc(1, sizeof *s);
+    if (!s) return err_set(err, "out of memory");
+    out->storage = s;
+    d->file = file;
+    d->node = node;
+    if (ynode_expect(node, YNODE_MAP, file, "a platform description", err)) goto fail;
+    if (get_string(node, "name", file, &d->name, err) || get_string(node, "type", file, &d->type, err)) goto fail;
+    if (!d->name) {
+        ynode_err(err, file, node, "a platform description needs a 'name'");
+        goto fail;
+    }
+    for (const char *p = d->name; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("_.-", *p)) {
+            ynode_err(err, file, ynode_get(node, "name"), "platform name '%s': use letters, digits, '_', '.', '-'", d->name);
+            goto fail;
+        }
+    if (!d->type) {
+        ynode_err(err, file, node, "platform '%s' needs a 'type' (local, ssh or a plugin's type)", d->name);
+        goto fail;
+    }
+    const PlatformType *type = platform_type_find(d->type);
+    if (!type) {
+        const char *names[64];
+        size_t n = platform_type_names(names, 64);
+        char hint[128];
+        ynode_err(err, file, ynode_get(node, "type"), "platform '%s': unknown type '%s'%s (types: local, ssh, or one a plugin registers)",
+                  d->name, d->type, suggest_hint(hint, sizeof hint, d->type, names, n));
+        goto fail;
+    }
+    const char *keys[MAX_KEYS];
+    size_t n_keys = 0;
+    for (size_t i = 0; i < COUNT(common_keys); i++) keys[n_keys++] = common_keys[i];
+    for (size_t i = 0; i < type->n_keys && n_keys < MAX_KEYS; i++) keys[n_keys++] = type->keys[i];
+    char context[160];
+    snprintf(context, sizeof context, "platform '%s' (%s)", d->name, d->type);
+    if (ynode_check_keys(node, keys, n_keys, file, context, err)) goto fail;
+    const char *binary;
+    if (get_string(node, "arch", file, &d->arch, err) || get_string(node, "binary", file, &binary, err)) goto fail;
+    if (binary && resolve_path(binary, file, &s->paths[0], err)) goto fail;
+    d->binary = s->paths[0];
+    if (read_prefix(node, file, d, s, err) || read_clusters(node, file, d, s, err) || read_sensors(node, file, d, err) ||
+        read_ssh(node, file, d, s, err))
+        goto fail;
+    if (type->validate && type->validate(d, err)) goto fail;
+    return 0;
+fail:
+    platform_desc_free(out);
+    return -1;
+}
+
+int platform_desc_load(const char *path, PlatformDescFile *out, Err *err) {
+    YNode *root;
+    if (ynode_parse_file(path, &root, err)) return -1;
+    char *copy = strdup(path);
+    if (!copy) {
+        ynode_free(root);
+        return err_set(err, "out of memory");
+    }
+    if (platform_desc_read(root, copy, out, err)) {
+        ynode_free(root);
+        free(copy);
+        return -1;
+    }
+    out->root = root;
+    out->path = copy;
+    return 0;
+}
+
+void platform_desc_free(PlatformDescFile *pf) {
+    DescStorage *s = pf->storage;
+    if (s) {
+        for (size_t i = 0; i < PLATFORM_DESC_MAX_CLUSTERS; i++) free(s->freqs[i]);
+        free(s->prefix);
+        free(s->prefix_text);
+        for (size_t i = 0; i < COUNT(s->paths); i++) free(s->paths[i]);
+        free(s);
+    }
+    ynode_free(pf->root);
+    free(pf->path);
+    memset(pf, 0, sizeof *pf);
+}
+
+static int is_path(const char *v) {
+    size_t n = strlen(v);
+    return strchr(v, '/') || (n > 5 && !strcmp(v + n - 5, ".yaml")) || (n > 4 && !strcmp(v + n - 4, ".yml"));
+}
+
+int platform_desc_find(const char *value, const char *base, char *out, size_t size, Err *err) {
+    char try1[PATH_MAX], try2[PATH_MAX] = "", exe[PATH_MAX], dir[PATH_MAX];
+    if (is_path(value)) {
+        if (fs_join(out, size, base, value)) return err_set(err, "%s: path too long", value);
+        return fs_exists(out) ? 0 : err_set(err, "platform file '%s' does not exist", out);
+    }
+    for (const char *p = value; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+            return err_set(err, "platform '%s': give a name from experiments/platforms/ or a path to a .yaml file", value);
+    int w = snprintf(try1, sizeof try1, "%s/experiments/platforms/%s.yaml", base, value);
+    if (w < 0 || (size_t)w >= sizeof try1) return err_set(err, "platform '%s': path too long", value);
+    if (fs_exists(try1)) return snprintf(out, size, "%s", try1) < (int)size ? 0 : err_set(err, "path too long");
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        fs_dirname(exe, dir, sizeof dir);
+        w = snprintf(try2, sizeof try2, "%s/../experiments/platforms/%s.yaml", dir, value);
+        if (w > 0 && (size_t)w < sizeof try2 && fs_exists(try2)) return snprintf(out, size, "%s", try2) < (int)size ? 0 : err_set(err, "path too long");
+    }
+    return err_set(err, "no platform '%s': neither %s nor %s exists", value, try1, try2[0] ? try2 : "(the dynn executable's tree)");
+}
+
+const DescCluster *platform_desc_cluster(const PlatformDesc *d, const char *cpus) {
+    for (size_t i = 0; i < d->n_clusters; i++)
+        if (!strcmp(d->clusters[i].name, cpus) || !strcmp(d->clusters[i].cpus, cpus)) return &d->clusters[i];
+    return NULL;
+}
+
+int platform_desc_write_profiler_file(const PlatformDesc *d, const char *path, Err *err) {
+    if (!d->n_clusters && !d->n_sensors) return 1;
+    StrBuf sb = {0}; /* JSON strings are YAML double-quoted scalars */
+    sb_append(&sb, "# written by dynn from ");
+    sb_append(&sb, d->file ? d->file : "a platform description");
+    sb_append(&sb, "\nname: ");
+    sb_append_json_string(&sb, d->name);
+    if (d->arch) {
+        sb_append(&sb, "\narch: ");
+        sb_append_json_string(&sb, d->arch);
+    }
+    if (d->n_clusters) {
+        sb_append(&sb, "\nclusters:");
+        for (size_t i = 0; i < d->n_clusters; i++) {
+            sb_append(&sb, "\n  ");
+            sb_append_json_string(&sb, d->clusters[i].name);
+            sb_append(&sb, ": ");
+            sb_append_json_string(&sb, d->clusters[i].cpus);
+        }
+        int any = 0;
+        for (size_t i = 0; i < d->n_clusters; i++) {
+            if (!d->clusters[i].n_freqs) continue;
+            if (!any++) sb_append(&sb, "\nfrequencies_khz:");
+            sb_append(&sb, "\n  ");
+            sb_append_json_string(&sb, d->clusters[i].name);
+            sb_append(&sb, ": [");
+            for (size_t k = 0; k < d->clusters[i].n_freqs; k++) sb_printf(&sb, "%s%lld", k ? ", " : "", d->clusters[i].freqs_khz[k]);
+            sb_append(&sb, "]");
+        }
+    }
+    if (d->n_sensors) {
+        sb_append(&sb, "\nsensors:");
+        for (size_t i = 0; i < d->n_sensors; i++) {
+            const DescSensor *s = &d->sensors[i];
+            sb_append(&sb, "\n  - {name: ");
+            sb_append_json_string(&sb, s->name);
+            sb_append(&sb, ", kind: ");
+            sb_append_json_string(&sb, s->kind);
+            sb_append(&sb, ", path: ");
+            sb_append_json_string(&sb, s->path);
+            sb_printf(&sb, ", scale: %.17g}", s->scale);
+        }
+    }
+    sb_append_char(&sb, '\n');
+    int rc = sb.oom ? err_set(err, "out of memory") : atomic_write_file(path, sb.data, sb.len, err);
+    sb_free(&sb);
+    return rc;
+}

@@ -1,0 +1,233 @@
+/* reports/aggregate.c — operating points, fronts, dynamic ranges and baseline deltas of a run (see
+ * aggregate.h). */
+#include "reports/aggregate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/pareto.h"
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double agg_percentile(const double *x, size_t n, double p) {
+    if (!n) return NAN;
+    double *s = malloc(n * sizeof *s);
+    if (!s) return NAN;
+    memcpy(s, x, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_double);
+    double pos = p / 100.0 * (double)(n - 1);
+    size_t lo = (size_t)floor(pos), hi = lo + 1 < n ? lo + 1 : lo;
+    double v = s[lo] + (pos - (double)lo) * (s[hi] - s[lo]);
+    free(s);
+    return v;
+}
+
+void agg_mapping_label(const RdMeasurement *m, char *out, size_t size) {
+    if (m->cpus && m->cpus[0] && m->threads > 0) snprintf(out, size, "cpus=%s threads=%d", m->cpus, m->threads);
+    else if (m->cpus && m->cpus[0]) snprintf(out, size, "cpus=%s", m->cpus);
+    else if (m->threads > 0) snprintf(out, size, "threads=%d", m->threads);
+    else snprintf(out, size, "default");
+}
+
+/* ---- dynamic ranges ---- */
+
+/* max/min of latency (or energy) over the points that pass the filter (NULL mapping / freq < 0:
+ * any). */
+static double range_of(const AggGroup *g, int energy, const char *mapping, long long freq) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < g->n_points; i++) {
+        const AggPoint *p = &g->points[i];
+        if (mapping && strcmp(p->mapping, mapping)) continue;
+        if (freq >= 0 && p->frequency_khz != freq) continue;
+        double v = energy ? p->energy_j : p->p50_s;
+        if (isnan(v)) continue;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+    }
+    if (hi < lo) return NAN;
+    return lo > 0 ? hi / lo : NAN;
+}
+
+static int seen_mapping(const AggGroup *g, size_t upto, const char *mapping) {
+    for (size_t k = 0; k < upto; k++)
+        if (!strcmp(g->points[k].mapping, mapping)) return 1;
+    return 0;
+}
+
+static int seen_frequency(const AggGroup *g, size_t upto, long long f) {
+    for (size_t k = 0; k < upto; k++)
+        if (g->points[k].frequency_khz == f) return 1;
+    return 0;
+}
+
+void agg_ranges(AggGroup *g) {
+    g->n_mappings = g->n_frequencies = 0;
+    g->ref_frequency_khz = 0;
+    g->ref_mapping[0] = '\0';
+    int top_index = -1;
+    for (size_t i = 0; i < g->n_points; i++) {
+        const AggPoint *p = &g->points[i];
+        if (!seen_mapping(g, i, p->mapping)) g->n_mappings++;
+        if (!seen_frequency(g, i, p->frequency_khz)) g->n_frequencies++;
+        if (p->frequency_khz > g->ref_frequency_khz) g->ref_frequency_khz = p->frequency_khz;
+        if (p->subnet_index > top_index) top_index = p->subnet_index;
+    }
+    double best = INFINITY;
+    for (size_t i = 0; i < g->n_points; i++) {
+        const AggPoint *p = &g->points[i];
+        if (p->frequency_khz != g->ref_frequency_khz || p->subnet_index != top_index || isnan(p->p50_s)) continue;
+        if (p->p50_s < best) best = p->p50_s, snprintf(g->ref_mapping, sizeof g->ref_mapping, "%s", p->mapping);
+    }
+    if (!g->ref_mapping[0] && g->n_points) snprintf(g->ref_mapping, sizeof g->ref_mapping, "%s", g->points[0].mapping);
+    for (int e = 0; e < 2; e++) {
+        AggRanges *r = e ? &g->energy : &g->latency;
+        r->width = range_of(g, e, g->ref_mapping, g->ref_frequency_khz);
+        r->mapping = range_of(g, e, NULL, g->ref_frequency_khz);
+        r->dvfs = range_of(g, e, g->ref_mapping, -1);
+        r->combined = range_of(g, e, NULL, -1);
+    }
+}
+
+/* ---- groups ---- */
+
+static AggGroup *find_group(Aggregate *a, long model, const char *platform, int batch) {
+    for (size_t i = 0; i < a->n_groups; i++) {
+        AggGroup *g = &a->groups[i];
+        if (g->model == model && !strcmp(g->platform, platform) && g->batch == batch) return g;
+    }
+    return NULL;
+}
+
+static int add_point(Aggregate *a, const RunData *d, const RdMeasurement *m) {
+    AggGroup *g = find_group(a, m->model, m->platform, m->batch);
+    if (!g) {
+        AggGroup *p = realloc(a->groups, (a->n_groups + 1) * sizeof *p);
+        if (!p) return -1;
+        a->groups = p;
+        g = &a->groups[a->n_groups++];
+        memset(g, 0, sizeof *g);
+        g->model = m->model;
+        g->method = m->model >= 0 ? d->models[m->model].method : "(unknown model)";
+        g->platform = m->platform;
+        g->batch = m->batch;
+    }
+    AggPoint *pts = realloc(g->points, (g->n_points + 1) * sizeof *pts);
+    if (!pts) return -1;
+    g->points = pts;
+    AggPoint *p = &g->points[g->n_points++];
+    memset(p, 0, sizeof *p);
+    p->m = m;
+    p->subnet = m->model >= 0 ? rundata_subnet(&d->models[m->model], m->subnet) : NULL;
+    p->subnet_index = p->subnet ? p->subnet->index : -1;
+    p->accuracy = p->subnet ? p->subnet->accuracy : NAN;
+    agg_mapping_label(m, p->mapping, sizeof p->mapping);
+    p->frequency_khz = m->frequency_khz;
+    p->p50_s = agg_percentile(m->latency_s, m->n_samples, 50);
+    p->p90_s = agg_percentile(m->latency_s, m->n_samples, 90);
+    p->p99_s = agg_percentile(m->latency_s, m->n_samples, 99);
+    p->energy_j = m->n_samples && !isnan(m->energy_j) ? m->energy_j / (double)m->n_samples : NAN;
+    return 0;
+}
+
+/* Fronts of one group: accuracy against latency and against energy. */
+static int group_fronts(AggGroup *g) {
+    size_t n = g->n_points;
+    double *acc = malloc((n ? n : 1) * sizeof *acc), *lat = malloc((n ? n : 1) * sizeof *lat),
+           *en = malloc((n ? n : 1) * sizeof *en);
+    g->front_latency = malloc((n ? n : 1) * sizeof *g->front_latency);
+    g->front_energy = malloc((n ? n : 1) * sizeof *g->front_energy);
+    int rc = acc && lat && en && g->front_latency && g->front_energy ? 0 : -1;
+    for (size_t i = 0; !rc && i < n; i++) acc[i] = g->points[i].accuracy, lat[i] = g->points[i].p50_s, en[i] = g->points[i].energy_j;
+    long k1 = rc ? -1 : pareto_front(lat, acc, n, g->front_latency);
+    long k2 = rc ? -1 : pareto_front(en, acc, n, g->front_energy);
+    free(acc), free(lat), free(en);
+    if (k1 < 0 || k2 < 0) return -1;
+    g->n_front_latency = (size_t)k1;
+    g->n_front_energy = (size_t)k2;
+    return 0;
+}
+
+const char *agg_model_name(const RunData *d, long model) {
+    if (model < 0) return "(unknown model)";
+    for (size_t k = 0; k < d->n_models; k++)
+        if ((long)k != model && !strcmp(d->models[k].method, d->models[model].method)) return d->models[model].stage;
+    return d->models[model].method;
+}
+
+/* Group labels: method/platform/bN. */
+static void label_groups(Aggregate *a, const RunData *d) {
+    for (size_t i = 0; i < a->n_groups; i++) {
+        AggGroup *g = &a->groups[i];
+        snprintf(g->label, sizeof g->label, "%s/%s/b%d", agg_model_name(d, g->model), g->platform, g->batch);
+    }
+}
+
+/* ---- baseline ---- */
+
+static const RdSubnet *baseline_match(const RdModel *dyn, size_t k, const RdModel *base) {
+    if (dyn->n_subnets == base->n_subnets) return &base->subnets[k];
+    const RdSubnet *s = &dyn->subnets[k], *best = NULL;
+    double best_gap = 0.05;
+    for (size_t j = 0; j < base->n_subnets; j++) {
+        double gap = fabs(base->subnets[j].width - s->width);
+        if (!isnan(gap) && gap <= best_gap) best = &base->subnets[j], best_gap = gap;
+    }
+    return best;
+}
+
+static int baseline_deltas(Aggregate *a, const RunData *d) {
+    a->baseline_model = -1;
+    for (size_t i = 0; i < d->n_models; i++)
+        if (!strcmp(d->models[i].method, "individual")) a->baseline_model = (long)i;
+    if (a->baseline_model < 0) return 0;
+    const RdModel *base = &d->models[a->baseline_model];
+    for (size_t i = 0; i < d->n_models; i++) {
+        if ((long)i == a->baseline_model) continue;
+        const RdModel *m = &d->models[i];
+        for (size_t k = 0; k < m->n_subnets; k++) {
+            const RdSubnet *b = baseline_match(m, k, base);
+            if (!b) continue;
+            AggDelta *p = realloc(a->deltas, (a->n_deltas + 1) * sizeof *p);
+            if (!p) return -1;
+            a->deltas = p;
+            a->deltas[a->n_deltas++] = (AggDelta){.method = m->method, .subnet = m->subnets[k].name, .baseline_subnet = b->name,
+                                                  .index = m->subnets[k].index, .width = m->subnets[k].width,
+                                                  .accuracy = m->subnets[k].accuracy, .baseline_accuracy = b->accuracy,
+                                                  .delta = m->subnets[k].accuracy - b->accuracy};
+        }
+    }
+    return 0;
+}
+
+int aggregate_run(const RunData *d, Aggregate *out, Err *err) {
+    memset(out, 0, sizeof *out);
+    int rc = 0;
+    for (size_t i = 0; i < d->n_meas && !rc; i++) rc = add_point(out, d, &d->meas[i]);
+    for (size_t i = 0; i < out->n_groups && !rc; i++) {
+        agg_ranges(&out->groups[i]);
+        rc = group_fronts(&out->groups[i]);
+    }
+    if (!rc) label_groups(out, d);
+    if (!rc) rc = baseline_deltas(out, d);
+    if (rc) {
+        aggregate_free(out);
+        return err_set(err, "out of memory aggregating %zu measurements", d->n_meas);
+    }
+    return 0;
+}
+
+void aggregate_free(Aggregate *a) {
+    for (size_t i = 0; i < a->n_groups; i++) {
+        free(a->groups[i].points);
+        free(a->groups[i].front_latency);
+        free(a->groups[i].front_energy);
+    }
+    free(a->groups);
+    free(a->deltas);
+    memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,92 @@
+/* reports/aggregate.h — what a run's results add up to, computed without a database: operating
+ * points, Pareto fronts, dynamic ranges, and the comparison against individually trained models.
+ *
+ * A *group* is one model (method) on one platform at one batch size. Its *points* are the measured
+ * operating points: one subnet under one core mapping (cpus + threads) at one CPU frequency, with
+ * the median and p90/p99 of its latency samples and its energy per inference (the measurement's
+ * energy divided by its number of samples). Fronts are accuracy against median latency and against
+ * energy.
+ *
+ * Dynamic ranges (max / min of latency or energy over a set of points) follow Xun et al.:
+ *   width     subnets only, at the reference mapping and the reference frequency
+ *   mapping   subnets x mappings, at the reference frequency
+ *   dvfs      subnets x frequencies, at the reference mapping
+ *   combined  every point
+ * The reference frequency is the highest measured (an unknown frequency counts as one value); the
+ * reference mapping is the one where the largest subnet is fastest at that frequency. A range is
+ * NaN when no point of its set has a value, 1 when one has. */
+#ifndef DYNN_REPORTS_AGGREGATE_H
+#define DYNN_REPORTS_AGGREGATE_H
+
+#include <stddef.h>
+
+#include "reports/rundata.h"
+#include "util/err.h"
+
+typedef struct AggPoint {
+    const RdMeasurement *m;   /* borrowed from the RunData */
+    const RdSubnet *subnet;   /* NULL when the model did not record this subnet */
+    int subnet_index;         /* -1 when unknown */
+    double accuracy;          /* NaN when unknown */
+    char mapping[96];         /* "cpus=0-1 threads=2" */
+    long long frequency_khz;  /* 0 unknown */
+    double p50_s, p90_s, p99_s;
+    double energy_j;          /* per inference, NaN without a sensor */
+} AggPoint;
+
+typedef struct AggRanges {
+    double width, mapping, dvfs, combined;
+} AggRanges;
+
+typedef struct AggGroup {
+    long model;              /* index into RunData.models, -1 unknown */
+    const char *method;      /* borrowed */
+    const char *platform;    /* borrowed */
+    int batch;
+    char label[192];         /* "uniform/local/b1": the `subnet` of the aggregate stage's metrics */
+    AggPoint *points;
+    size_t n_points;
+    size_t *front_latency, n_front_latency; /* indices into points, by increasing latency */
+    size_t *front_energy, n_front_energy;
+    char ref_mapping[96];
+    long long ref_frequency_khz;
+    size_t n_mappings, n_frequencies;
+    AggRanges latency, energy;
+} AggGroup;
+
+/* One subnet of a dynamic model against the individually trained model of the same index (or, when
+ * the two have different subnet counts, of the nearest width within 0.05). */
+typedef struct AggDelta {
+    const char *method, *subnet, *baseline_subnet; /* borrowed */
+    int index;
+    double width;            /* of the dynamic subnet (NaN unknown) */
+    double accuracy, baseline_accuracy, delta; /* fractions; delta = accuracy - baseline_accuracy */
+} AggDelta;
+
+typedef struct Aggregate {
+    AggGroup *groups;
+    size_t n_groups;
+    long baseline_model;     /* the model whose method is `individual`, -1 when none */
+    AggDelta *deltas;
+    size_t n_deltas;
+} Aggregate;
+
+/* p-th percentile (0..100) by linear interpolation between order statistics; NaN for n = 0. */
+double agg_percentile(const double *x, size_t n, double p);
+
+/* Dynamic ranges of the points' latency (energy = 0) or energy (energy = 1) — see the file
+ * comment; sets g->ref_mapping, ref_frequency_khz, n_mappings and n_frequencies. */
+void agg_ranges(AggGroup *g);
+
+/* Groups, points, fronts, ranges and baseline deltas of a run; the Aggregate borrows from d. */
+int aggregate_run(const RunData *d, Aggregate *out, Err *err);
+void aggregate_free(Aggregate *a);
+
+/* What a model is called in labels and baselines: its method, or its instance name when two models
+ * of the run share the method; "(unknown model)" for -1. */
+const char *agg_model_name(const RunData *d, long model);
+
+/* "cpus=0-1 threads=2" / "threads=2" / "default" into out. */
+void agg_mapping_label(const RdMeasurement *m, char *out, size_t size);
+
+#endif

@@ -1,0 +1,72 @@
+/* reports/baseline.h — the regression baseline of `dynn check`: a YAML file of expected accuracies
+ * and relative latencies with tolerances, the same numbers taken from a run, and their comparison.
+ *
+ * Latency is compared as a ratio measured within one run — a subnet's median latency divided by the
+ * median latency of the largest subnet of the same model, platform, batch, core mapping and
+ * frequency — so the speed of the machine cancels out. Accuracy is compared in absolute percentage
+ * points. Only getting worse beyond the tolerance is a regression: an accuracy below baseline minus
+ * `accuracy_points`, a latency ratio above baseline x (1 + `latency_ratio`), or a baseline entry the
+ * run does not have. Format: docs/FORMATS.md, "Regression baseline". */
+#ifndef DYNN_REPORTS_BASELINE_H
+#define DYNN_REPORTS_BASELINE_H
+
+#include <stddef.h>
+
+#include "reports/aggregate.h"
+#include "reports/rundata.h"
+#include "util/err.h"
+
+#define BASELINE_ACCURACY_POINTS 1.0 /* default tolerances */
+#define BASELINE_LATENCY_RATIO 0.10
+
+typedef enum { BASE_ACCURACY, BASE_LATENCY } BaselineKind;
+
+typedef struct BaselineEntry {
+    BaselineKind kind;
+    char *method, *subnet;
+    char *platform, *mapping; /* latency only (NULL for accuracy) */
+    int batch;
+    long long frequency_khz;  /* 0: not recorded */
+    double value;             /* accuracy fraction 0..1, or latency ratio */
+} BaselineEntry;
+
+typedef struct Baseline {
+    double accuracy_points;   /* allowed accuracy drop, percentage points */
+    double latency_ratio;     /* allowed relative increase of a latency ratio */
+    BaselineEntry *entries;
+    size_t n;
+} Baseline;
+
+/* Parses a baseline file's text; messages are "name:line:col: …". */
+int baseline_parse(const char *text, size_t len, const char *name, Baseline *out, Err *err);
+int baseline_load(const char *path, Baseline *out, Err *err);
+/* Writes the YAML atomically (temp file + rename). */
+int baseline_write(const char *path, const Baseline *b, Err *err);
+/* The entries of a run, with the given tolerances. */
+int baseline_from_run(const RunData *d, const Aggregate *a, double accuracy_points, double latency_ratio, Baseline *out,
+                      Err *err);
+void baseline_free(Baseline *b);
+
+typedef enum { CHECK_OK, CHECK_REGRESSION, CHECK_MISSING, CHECK_NEW } CheckStatus;
+
+typedef struct CheckRow {
+    const BaselineEntry *base, *cur; /* borrowed; one may be NULL (missing / new) */
+    double change;      /* accuracy: points (cur - base); latency: relative (cur / base - 1) */
+    CheckStatus status;
+} CheckRow;
+
+typedef struct CheckResult {
+    CheckRow *rows;
+    size_t n;
+    size_t regressions; /* REGRESSION + MISSING rows */
+} CheckResult;
+
+/* Every baseline entry against the run's (tolerances from base), then the run's entries the
+ * baseline does not have (NEW, not a failure). */
+int baseline_compare(const Baseline *base, const Baseline *cur, CheckResult *out, Err *err);
+void check_result_free(CheckResult *r);
+const char *check_status_name(CheckStatus s);
+/* "uniform/local/b1/cpus=0-1 threads=2/1200MHz" or "uniform": what an entry is about, into out. */
+void baseline_entry_where(const BaselineEntry *e, char *out, size_t size);
+
+#endif

@@ -1,0 +1,259 @@
+/* reports/tables.c — the report's tables from a RunData and its Aggregate (see tables.h). */
+#include "reports/tables.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct Builder {
+    ReportSections *out;
+    ReportSection *cur;
+    long row;
+    int oom;
+} Builder;
+
+static void section(Builder *b, const char *title, const char *const *cols, size_t n_cols) {
+    ReportSection *p = realloc(b->out->items, (b->out->n + 1) * sizeof *p);
+    if (!p) {
+        b->oom = 1;
+        b->cur = NULL;
+        return;
+    }
+    b->out->items = p;
+    b->cur = &p[b->out->n++];
+    memset(b->cur, 0, sizeof *b->cur);
+    snprintf(b->cur->title, sizeof b->cur->title, "%s", title);
+    if (n_cols && table_init(&b->cur->table, cols, n_cols)) b->oom = 1;
+}
+
+static void note(Builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(Builder *b, const char *fmt, ...) {
+    if (!b->cur) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->cur->note, sizeof b->cur->note, fmt, ap);
+    va_end(ap);
+}
+
+static void row(Builder *b) {
+    b->row = b->cur && b->cur->table.n_cols ? table_add_row(&b->cur->table) : -1;
+    if (b->row < 0) b->oom = 1;
+}
+
+static void text(Builder *b, size_t col, const char *s) {
+    if (b->row >= 0 && table_set(&b->cur->table, (size_t)b->row, col, s ? CELL_TEXT : CELL_NULL, s)) b->oom = 1;
+}
+
+/* A number with a printf format; NaN stays an empty (NULL) cell. */
+static void num(Builder *b, size_t col, const char *fmt, double v) {
+    if (b->row < 0 || isnan(v)) return;
+    char buf[64];
+    snprintf(buf, sizeof buf, fmt, v);
+    if (table_set(&b->cur->table, (size_t)b->row, col, CELL_REAL, buf)) b->oom = 1;
+}
+
+static void field(Builder *b, const char *name, const char *value) {
+    row(b);
+    text(b, 0, name);
+    text(b, 1, value && value[0] ? value : "-");
+}
+
+static void provenance(Builder *b, const RunData *d) {
+    static const char *const cols[] = {"field", "value"};
+    section(b, "Provenance", cols, 2);
+    char date[64] = "-", commit[128];
+    if (!isnan(d->started_at)) {
+        time_t t = (time_t)d->started_at;
+        struct tm tm;
+        strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+    }
+    snprintf(commit, sizeof commit, "%s%s", d->git_commit ? d->git_commit : "", d->git_dirty ? " (dirty)" : "");
+    field(b, "run", d->uuid);
+    field(b, "experiment", d->experiment);
+    field(b, "status", d->status);
+    field(b, "date", date);
+    field(b, "git commit", commit);
+    field(b, "build id", d->build_id);
+    field(b, "dynn version", d->dynn_version);
+    field(b, "compiler", d->compiler);
+    field(b, "flags", d->cflags);
+    field(b, "host", d->host);
+    field(b, "cpu", d->cpu_model);
+    field(b, "experiment file", d->spec_path);
+    field(b, "experiment file sha256", d->spec_sha256);
+}
+
+static void missing(Builder *b, const RunData *d, const Aggregate *a) {
+    char what[512] = "";
+    size_t unlinked = 0, no_samples = 0, energy = 0;
+    for (size_t i = 0; i < d->n_meas; i++) {
+        unlinked += d->meas[i].model < 0;
+        no_samples += d->meas[i].n_samples == 0;
+        energy += !isnan(d->meas[i].energy_j);
+    }
+    size_t len = 0;
+#define SAY(...) len += (size_t)snprintf(what + len, len < sizeof what ? sizeof what - len : 0, __VA_ARGS__)
+    if (!d->n_models) SAY("No stage of this run recorded per-subnet accuracy (no train stage): accuracy tables and plots are empty. ");
+    if (!d->n_meas) SAY("No measurements (no profile stage ran): latency, energy, Pareto fronts and dynamic ranges are missing. ");
+    else if (!energy) SAY("No energy was measured (no power sensor): energy fronts and ranges are missing. ");
+    if (unlinked) SAY("%zu measurement(s) could not be linked to the model they measured (profile stage needs no single train stage). ", unlinked);
+    if (no_samples) SAY("%zu measurement(s) have no latency samples. ", no_samples);
+    if (d->n_models && a->baseline_model < 0) SAY("No individually trained baseline (method `individual`): no baseline comparison. ");
+#undef SAY
+    if (!what[0]) return;
+    section(b, "What is missing", NULL, 0);
+    note(b, "%s", what);
+}
+
+static void accuracy(Builder *b, const RunData *d) {
+    static const char *const cols[] = {"model", "method", "subnet", "index", "width", "accuracy (%)", "MACs (M)", "params (k)"};
+    section(b, "Accuracy per subnet", cols, 8);
+    if (!d->n_models) note(b, "No model recorded per-subnet accuracy.");
+    for (size_t i = 0; i < d->n_models; i++) {
+        const RdModel *m = &d->models[i];
+        for (size_t k = 0; k < m->n_subnets; k++) {
+            const RdSubnet *s = &m->subnets[k];
+            row(b);
+            text(b, 0, m->stage);
+            text(b, 1, m->method);
+            text(b, 2, s->name);
+            num(b, 3, "%.0f", s->index);
+            num(b, 4, "%.3f", s->width);
+            num(b, 5, "%.2f", s->accuracy * 100);
+            num(b, 6, "%.3f", s->macs / 1e6);
+            num(b, 7, "%.1f", s->params / 1e3);
+        }
+    }
+}
+
+static void freq_text(char *out, size_t size, long long khz) {
+    if (khz > 0) snprintf(out, size, "%lld", khz / 1000);
+    else snprintf(out, size, "-");
+}
+
+static void latency(Builder *b, const Aggregate *a) {
+    static const char *const cols[] = {"method / platform / batch", "subnet", "mapping", "MHz", "samples", "p50 (ms)", "p90 (ms)",
+                                       "p99 (ms)", "energy (mJ)", "accuracy (%)"};
+    section(b, "Latency percentiles", cols, 10);
+    if (!a->n_groups) note(b, "No measurements.");
+    else note(b, "Per inference (one forward pass of `batch` images); energy per inference = measured energy / samples.");
+    for (size_t gi = 0; gi < a->n_groups; gi++) {
+        const AggGroup *g = &a->groups[gi];
+        for (size_t i = 0; i < g->n_points; i++) {
+            const AggPoint *p = &g->points[i];
+            char f[32];
+            freq_text(f, sizeof f, p->frequency_khz);
+            row(b);
+            text(b, 0, g->label);
+            text(b, 1, p->m->subnet);
+            text(b, 2, p->mapping);
+            text(b, 3, f);
+            num(b, 4, "%.0f", (double)p->m->n_samples);
+            num(b, 5, "%.4f", p->p50_s * 1e3);
+            num(b, 6, "%.4f", p->p90_s * 1e3);
+            num(b, 7, "%.4f", p->p99_s * 1e3);
+            num(b, 8, "%.4f", p->energy_j * 1e3);
+            num(b, 9, "%.2f", p->accuracy * 100);
+        }
+    }
+}
+
+static void ranges(Builder *b, const Aggregate *a) {
+    static const char *const cols[] = {"method / platform / batch", "ref. mapping", "ref. MHz", "latency width", "latency +mapping",
+                                       "latency +DVFS", "latency all", "energy width", "energy +mapping", "energy +DVFS", "energy all"};
+    section(b, "Dynamic ranges (max / min)", cols, 11);
+    note(b, "width: subnets only at the reference mapping and frequency; +mapping: all core mappings at the reference "
+            "frequency; +DVFS: all frequencies at the reference mapping; all: every operating point. The reference "
+            "frequency is the highest measured, the reference mapping the fastest for the largest subnet there.");
+    for (size_t gi = 0; gi < a->n_groups; gi++) {
+        const AggGroup *g = &a->groups[gi];
+        char f[32];
+        freq_text(f, sizeof f, g->ref_frequency_khz);
+        row(b);
+        text(b, 0, g->label);
+        text(b, 1, g->ref_mapping);
+        text(b, 2, f);
+        const double v[8] = {g->latency.width, g->latency.mapping, g->latency.dvfs, g->latency.combined,
+                             g->energy.width,  g->energy.mapping,  g->energy.dvfs,  g->energy.combined};
+        for (int k = 0; k < 8; k++) num(b, 3 + (size_t)k, "%.2fx", v[k]);
+    }
+}
+
+static void fronts(Builder *b, const Aggregate *a) {
+    static const char *const cols[] = {"method / platform / batch", "front", "subnet", "mapping", "MHz", "p50 (ms)", "energy (mJ)",
+                                       "accuracy (%)"};
+    section(b, "Pareto fronts", cols, 8);
+    note(b, "Operating points no other point beats on both accuracy and cost, by increasing cost.");
+    for (size_t gi = 0; gi < a->n_groups; gi++) {
+        const AggGroup *g = &a->groups[gi];
+        for (int e = 0; e < 2; e++) {
+            size_t n = e ? g->n_front_energy : g->n_front_latency;
+            const size_t *idx = e ? g->front_energy : g->front_latency;
+            for (size_t i = 0; i < n; i++) {
+                const AggPoint *p = &g->points[idx[i]];
+                char f[32];
+                freq_text(f, sizeof f, p->frequency_khz);
+                row(b);
+                text(b, 0, g->label);
+                text(b, 1, e ? "energy" : "latency");
+                text(b, 2, p->m->subnet);
+                text(b, 3, p->mapping);
+                text(b, 4, f);
+                num(b, 5, "%.4f", p->p50_s * 1e3);
+                num(b, 6, "%.4f", p->energy_j * 1e3);
+                num(b, 7, "%.2f", p->accuracy * 100);
+            }
+        }
+    }
+}
+
+static void baseline(Builder *b, const Aggregate *a) {
+    static const char *const cols[] = {"method", "subnet", "width", "accuracy (%)", "individual subnet", "individual (%)",
+                                       "difference (points)"};
+    section(b, "Against the individually trained baseline", cols, 7);
+    if (a->baseline_model < 0) {
+        note(b, "No model with method `individual` in this run.");
+        return;
+    }
+    note(b, "Each subnet of a dynamic model against the separately trained model of the same index (or nearest width); "
+            "positive: the dynamic subnet is more accurate.");
+    for (size_t i = 0; i < a->n_deltas; i++) {
+        const AggDelta *x = &a->deltas[i];
+        row(b);
+        text(b, 0, x->method);
+        text(b, 1, x->subnet);
+        num(b, 2, "%.3f", x->width);
+        num(b, 3, "%.2f", x->accuracy * 100);
+        text(b, 4, x->baseline_subnet);
+        num(b, 5, "%.2f", x->baseline_accuracy * 100);
+        num(b, 6, "%+.2f", x->delta * 100);
+    }
+}
+
+int report_tables(const RunData *d, const Aggregate *a, ReportSections *out, Err *err) {
+    memset(out, 0, sizeof *out);
+    Builder b = {.out = out, .row = -1};
+    provenance(&b, d);
+    missing(&b, d, a);
+    accuracy(&b, d);
+    if (!b.oom && d->n_meas) {
+        latency(&b, a);
+        ranges(&b, a);
+        fronts(&b, a);
+    }
+    if (!b.oom) baseline(&b, a);
+    if (b.oom) {
+        report_sections_free(out);
+        return err_set(err, "out of memory building the report tables");
+    }
+    return 0;
+}
+
+void report_sections_free(ReportSections *s) {
+    for (size_t i = 0; i < s->n; i++) table_free(&s->items[i].table);
+    free(s->items);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,372 @@
+/* stages/profile.c — the `profile` stage type: measure a model's subnets on a platform over a sweep
+ * of batch sizes, core mappings and frequencies; every sample lands in the measurements table.
+ *
+ *   params:
+ *     platform: odroid-xu3          # experiments/platforms/NAME.yaml, a path to a .yaml, or a mapping
+ *     model: model                  # an artifact name, a needed instance ("train@seed=1": its model), or a path
+ *     subnets: [0, 2]               # indices or names, one `dynn profile --subnets` each (default: all, one invocation)
+ *     batch: [1, 8]                 # default 1
+ *     mapping:                      # default: one mapping, the stage's `threads`, no pinning
+ *       - {cpus: little, threads: 4}   # a cluster of the platform, or a cpu list "0-3"
+ *       - {cpus: "4-7", threads: 2}
+ *     frequencies_khz: all          # the mapping's cluster table, or a list of kHz (default: none)
+ *     warmup: 3                     # passed through to `dynn profile`
+ *     repeat: 10
+ *     min_time_ms: 200
+ *
+ * The sweep is the cartesian product mapping x frequency x subnet x batch, one `dynn profile`
+ * invocation per point through the platform (platforms/platform.h), so when a board goes away
+ * mid-sweep the points measured before are recorded, then the stage fails saying where it stopped
+ * (the runner keeps a failed stage's measurements). */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "platforms/platform.h"
+#include "platforms/profile_json.h"
+#include "stages/stage.h"
+#include "util/fs.h"
+
+static const char *const profile_keys[] = {"platform", "model", "subnets", "batch", "mapping", "frequencies_khz",
+                                           "warmup", "repeat", "min_time_ms"};
+static const char *const mapping_keys[] = {"cpus", "threads"};
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+#define MAX_LIST 256 /* values of one list param */
+
+/* The platform a stage names: a file found from `base`, or an inline mapping. */
+static int open_desc(const YNode *platform, const char *file, const char *base, PlatformDescFile *pf, Err *err) {
+    if (platform->kind == YNODE_MAP) return platform_desc_read(platform, file, pf, err);
+    if (platform->kind != YNODE_SCALAR || !platform->str[0])
+        return ynode_err(err, file, platform, "'platform' must be a name, a path to a .yaml file or a mapping");
+    char path[PATH_MAX];
+    Err why;
+    if (platform_desc_find(platform->str, base, path, sizeof path, &why)) return ynode_err(err, file, platform, "%s", why.msg);
+    return platform_desc_load(path, pf, err);
+}
+
+/* ---- validate ---- */
+
+static int check_int_list(const StageCheck *c, const char *key, long long min, long long max, Err *err) {
+    const YNode *n = ynode_get(c->params, key);
+    if (!n) return 0;
+    char what[128];
+    snprintf(what, sizeof what, "stage '%s': '%s'", c->stage, key);
+    long long v;
+    if (n->kind == YNODE_SCALAR) return ynode_int(n, min, max, c->file, what, &v, err);
+    if (n->kind != YNODE_SEQ || !n->len)
+        return ynode_err(err, c->file, n, "stage '%s': '%s' must be an integer or a non-empty list of integers", c->stage, key);
+    if (n->len > MAX_LIST) return ynode_err(err, c->file, n, "stage '%s': '%s' has more than %d values", c->stage, key, MAX_LIST);
+    for (size_t i = 0; i < n->len; i++) {
+        if (ynode_int(n->items[i], min, max, c->file, what, &v, err)) return -1;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(n->items[j]->str, n->items[i]->str))
+                return ynode_err(err, c->file, n->items[i], "stage '%s': '%s' lists %s twice", c->stage, key, n->items[i]->str);
+    }
+    return 0;
+}
+
+static int check_mapping(const StageCheck *c, const PlatformDesc *d, int want_freqs, Err *err) {
+    const YNode *m = ynode_get(c->params, "mapping");
+    if (!m) {
+        if (want_freqs)
+            return ynode_err(err, c->file, ynode_get(c->params, "frequencies_khz"),
+                             "stage '%s': 'frequencies_khz: all' needs a 'mapping' whose cpus name a cluster", c->stage);
+        return 0;
+    }
+    if (m->kind != YNODE_SEQ || !m->len)
+        return ynode_err(err, c->file, m, "stage '%s': 'mapping' must be a non-empty list of {cpus, threads}", c->stage);
+    for (size_t i = 0; i < m->len; i++) {
+        const YNode *e = m->items[i], *cpus, *threads;
+        char context[160];
+        snprintf(context, sizeof context, "a mapping of stage '%s'", c->stage);
+        if (ynode_expect(e, YNODE_MAP, c->file, "a mapping entry", err) ||
+            ynode_check_keys(e, mapping_keys, COUNT(mapping_keys), c->file, context, err))
+            return -1;
+        if (!(threads = ynode_get(e, "threads")))
+            return ynode_err(err, c->file, e, "stage '%s': a mapping needs 'threads'", c->stage);
+        long long t;
+        if (ynode_int(threads, 1, 4096, c->file, "'threads'", &t, err)) return -1;
+        if (!(cpus = ynode_get(e, "cpus"))) {
+            if (want_freqs)
+                return ynode_err(err, c->file, e, "stage '%s': 'frequencies_khz: all' needs 'cpus' naming a cluster", c->stage);
+            continue;
+        }
+        if (cpus->kind != YNODE_SCALAR || !cpus->str[0])
+            return ynode_err(err, c->file, cpus, "stage '%s': 'cpus' must be a cluster name or a cpu list", c->stage);
+        const DescCluster *cl = platform_desc_cluster(d, cpus->str);
+        if (!cl && !platform_desc_cpu_list_valid(cpus->str))
+            return ynode_err(err, c->file, cpus, "stage '%s': cpus '%s' is neither a cluster of platform '%s' nor a cpu list like \"0-3\"",
+                             c->stage, cpus->str, d->name);
+        if (want_freqs && (!cl || !cl->n_freqs))
+            return ynode_err(err, c->file, cpus, "stage '%s': 'frequencies_khz: all', but platform '%s' has no frequency table for cpus '%s'",
+                             c->stage, d->name, cpus->str);
+    }
+    return 0;
+}
+
+static int profile_validate(const StageCheck *c, Err *err) {
+    char context[300];
+    snprintf(context, sizeof context, "params of stage '%s' (profile)", c->stage);
+    if (ynode_check_keys(c->params, profile_keys, COUNT(profile_keys), c->file, context, err)) return -1;
+    const YNode *platform = ynode_get(c->params, "platform"), *model = ynode_get(c->params, "model"), *n, *bad;
+    if (!platform) return ynode_err(err, c->file, c->at, "stage '%s' (profile) is missing param 'platform'", c->stage);
+    if (!model) return ynode_err(err, c->file, c->at, "stage '%s' (profile) is missing param 'model'", c->stage);
+    if (model->kind != YNODE_SCALAR || !model->str[0])
+        return ynode_err(err, c->file, model, "stage '%s': 'model' must be an artifact name or a path", c->stage);
+    if ((n = ynode_get(c->params, "subnets"))) {
+        size_t count = ynode_string_list(n, &bad);
+        if (bad || !count) return ynode_err(err, c->file, bad ? bad : n, "stage '%s': 'subnets' must be a subnet or a list of subnets", c->stage);
+        if (count > MAX_LIST) return ynode_err(err, c->file, n, "stage '%s': 'subnets' has more than %d values", c->stage, MAX_LIST);
+        for (size_t i = 0; i < count; i++)
+            if (!ynode_string_at(n, i)->str[0]) return ynode_err(err, c->file, ynode_string_at(n, i), "stage '%s': empty subnet", c->stage);
+    }
+    if (check_int_list(c, "batch", 1, 1 << 20, err) || check_int_list(c, "warmup", 0, 1 << 20, err) ||
+        check_int_list(c, "repeat", 1, 1 << 24, err) || check_int_list(c, "min_time_ms", 0, 1 << 30, err))
+        return -1;
+    const char *single[] = {"warmup", "repeat", "min_time_ms"};
+    for (size_t i = 0; i < COUNT(single); i++)
+        if ((n = ynode_get(c->params, single[i])) && n->kind != YNODE_SCALAR)
+            return ynode_err(err, c->file, n, "stage '%s': '%s' must be one integer", c->stage, single[i]);
+    int all_freqs = 0;
+    if ((n = ynode_get(c->params, "frequencies_khz"))) {
+        if (n->kind == YNODE_SCALAR && !strcmp(n->str, "all")) all_freqs = 1;
+        else if (n->kind == YNODE_SCALAR)
+            return ynode_err(err, c->file, n, "stage '%s': 'frequencies_khz' must be 'all' or a list of kHz", c->stage);
+        else if (check_int_list(c, "frequencies_khz", 1, 100000000, err)) return -1;
+    }
+    PlatformDescFile pf;
+    if (open_desc(platform, c->file, ".", &pf, err)) return -1;
+    int rc = check_mapping(c, &pf.desc, all_freqs, err);
+    platform_desc_free(&pf);
+    return rc;
+}
+
+/* ---- run ---- */
+
+typedef struct Point {
+    const char *subnet; /* NULL: the profiler's default */
+    const char *batch;
+    const char *cpus;   /* NULL: no pinning */
+    char threads[16];
+    char freq[24];      /* "" : no frequency */
+} Point;
+
+/* The list of scalars under key, or one NULL entry when absent (so loops run once). */
+static size_t values(const YNode *params, const char *key, const char *dflt, const char **out, size_t max) {
+    const YNode *n = ynode_get(params, key), *bad;
+    if (!n) {
+        out[0] = dflt;
+        return 1;
+    }
+    size_t count = ynode_string_list(n, &bad);
+    if (count > max) count = max;
+    for (size_t i = 0; i < count; i++) out[i] = ynode_string_at(n, i)->str;
+    return count;
+}
+
+/* The cartesian product mapping x frequency x subnet x batch, in that order (outermost first). */
+static int plan(const StageRun *run, const PlatformDesc *d, Point **points, size_t *n_points, Err *err) {
+    const char *subnets[MAX_LIST], *batches[MAX_LIST];
+    size_t n_sub = values(run->params, "subnets", NULL, subnets, MAX_LIST), n_batch = values(run->params, "batch", "1", batches, MAX_LIST);
+    const YNode *mapping = ynode_get(run->params, "mapping"), *freqs = ynode_get(run->params, "frequencies_khz");
+    size_t n_map = mapping ? mapping->len : 1, cap = 0;
+    *points = NULL, *n_points = 0;
+    for (size_t m = 0; m < n_map; m++) {
+        const YNode *cpus_node = mapping ? ynode_get(mapping->items[m], "cpus") : NULL;
+        const YNode *threads_node = mapping ? ynode_get(mapping->items[m], "threads") : NULL;
+        const DescCluster *cl = cpus_node ? platform_desc_cluster(d, cpus_node->str) : NULL;
+        const char *cpus = cl ? cl->cpus : cpus_node ? cpus_node->str : NULL;
+        long long fl[MAX_LIST];
+        size_t n_freq = 0;
+        if (!freqs) fl[n_freq++] = 0;
+        else if (freqs->kind == YNODE_SCALAR) { /* all */
+            if (!cl || !cl->n_freqs) return err_set(err, "platform '%s' has no frequency table for cpus '%s'", d->name, cpus ? cpus : "(none)");
+            for (size_t i = 0; i < cl->n_freqs && n_freq < MAX_LIST; i++) fl[n_freq++] = cl->freqs_khz[i];
+        } else {
+            for (size_t i = 0; i < freqs->len && n_freq < MAX_LIST; i++) fl[n_freq++] = strtoll(freqs->items[i]->str, NULL, 10);
+        }
+        for (size_t f = 0; f < n_freq; f++)
+            for (size_t s = 0; s < n_sub; s++)
+                for (size_t b = 0; b < n_batch; b++) {
+                    if (*n_points == cap) {
+                        cap = cap ? cap * 2 : 16;
+                        Point *p = realloc(*points, cap * sizeof *p);
+                        if (!p) return err_set(err, "out of memory");
+                        *points = p;
+                    }
+                    Point *p = &(*points)[(*n_points)++];
+                    p->subnet = subnets[s], p->batch = batches[b], p->cpus = cpus;
+                    snprintf(p->threads, sizeof p->threads, "%s", threads_node ? threads_node->str : "");
+                    if (!threads_node) snprintf(p->threads, sizeof p->threads, "%d", run->threads);
+                    if (fl[f]) snprintf(p->freq, sizeof p->freq, "%lld", fl[f]);
+                    else p->freq[0] = '\0';
+                }
+    }
+    return 0;
+}
+
+/* `dynn profile` arguments of one point (after the model): flags with their values. */
+static size_t point_args(const StageRun *run, const Point *p, const char **args) {
+    size_t n = 0;
+    if (p->subnet) args[n++] = "--subnets", args[n++] = p->subnet;
+    args[n++] = "--batch", args[n++] = p->batch;
+    if (p->cpus) args[n++] = "--cpus", args[n++] = p->cpus;
+    args[n++] = "--threads", args[n++] = p->threads;
+    if (p->freq[0]) args[n++] = "--freq", args[n++] = p->freq;
+    static const char *const pass[][2] = {{"warmup", "--warmup"}, {"repeat", "--repeat"}, {"min_time_ms", "--min-time-ms"}};
+    for (size_t i = 0; i < COUNT(pass); i++) {
+        const YNode *v = ynode_get(run->params, pass[i][0]);
+        if (v) args[n++] = pass[i][1], args[n++] = v->str;
+    }
+    return n;
+}
+
+static void point_text(const Point *p, char *out, size_t size) {
+    snprintf(out, size, "subnet %s, batch %s, cpus %s, threads %s, %s%s", p->subnet ? p->subnet : "(default)", p->batch,
+             p->cpus ? p->cpus : "(any)", p->threads, p->freq[0] ? p->freq : "no frequency", p->freq[0] ? " kHz" : "");
+}
+
+static int record_points(const StageRun *run, const PlatformDesc *d, const ProfileReport *rep, size_t *recorded, Err *err) {
+    for (size_t i = 0; i < rep->n_points; i++) {
+        const ProfilePoint *p = &rep->points[i];
+        double *lat = calloc(p->n_samples, sizeof *lat);
+        if (!lat) return err_set(err, "out of memory");
+        for (size_t k = 0; k < p->n_samples; k++) lat[k] = p->samples_ms[k] / 1000.0;
+        Measurement m = {.platform = d->name, .subnet = p->subnet_name, .batch = p->batch, .threads = p->threads,
+                         .cpus = p->cpus, .frequency_khz = p->freq_khz,
+                         .energy_j = p->energy_j * (double)p->n_samples, /* the profiler gives it per inference */
+                         .latency_s = lat,
+                         .n_latency = p->n_samples, .subnet_index = p->subnet, .macs = p->macs,
+                         .peak_rss_kib = p->peak_rss_kib, .avg_power_w = p->avg_power_w};
+        int rc = run->sink->measurement_ex(run->sink, &m, err);
+        free(lat);
+        if (rc) return -1;
+        (*recorded)++;
+        char freq[32] = "no frequency";
+        if (p->freq_khz) snprintf(freq, sizeof freq, "%lld kHz", p->freq_khz);
+        printf("  subnet %s batch %d cpus %s threads %d %s: median %.4f ms (%zu samples)\n", p->subnet_name, p->batch,
+               p->cpus, p->threads, freq, p->median_ms, p->n_samples);
+    }
+    return 0;
+}
+
+/* The model: the `model` artifact of the needed instance with that name ("train@seed=1"), an input
+ * artifact with that name, or a path below the working directory. */
+static int find_model(const StageRun *run, const char *model, char *out, size_t size, Err *err) {
+    const StageInput *found = NULL;
+    for (size_t i = 0; i < run->n_inputs; i++)
+        if (!strcmp(run->inputs[i].stage, model) && !strcmp(run->inputs[i].kind, "model"))
+            return snprintf(out, size, "%s", run->inputs[i].path) < (int)size ? 0 : err_set(err, "path too long");
+    for (size_t i = 0; i < run->n_inputs; i++) {
+        if (strcmp(run->inputs[i].name, model)) continue;
+        if (found && strcmp(found->hash, run->inputs[i].hash))
+            return err_set(err, "model '%s': both '%s' and '%s' have an artifact of that name; profile one per stage instance "
+                                "(share a matrix key with the training stage) or name the instance", model, found->stage,
+                           run->inputs[i].stage);
+        found = &run->inputs[i];
+    }
+    if (found) return snprintf(out, size, "%s", found->path) < (int)size ? 0 : err_set(err, "path too long");
+    if (fs_join(out, size, run->workdir, model)) return err_set(err, "%s: path too long", model);
+    if (fs_exists(out)) return 0;
+    return err_set(err, "model '%s': no artifact of that name among the %zu inputs of the stages it needs, and no file %s",
+                   model, run->n_inputs, out);
+}
+
+/* The profiler to deploy: the description's `binary`, else this dynn (when the arch matches). */
+static int find_binary(const PlatformDesc *d, char *out, size_t size, Err *err) {
+    if (d->binary) return snprintf(out, size, "%s", d->binary) < (int)size ? 0 : err_set(err, "path too long");
+    struct utsname u;
+    if (d->arch && !uname(&u) && strcmp(u.machine, d->arch))
+        return err_set(err, "platform '%s' is %s and this dynn is built for %s: give the platform a 'binary:' (dynn built for %s)",
+                       d->name, d->arch, u.machine, d->arch);
+    ssize_t n = readlink("/proc/self/exe", out, size - 1);
+    if (n <= 0) return err_set(err, "cannot find this dynn executable (/proc/self/exe)");
+    out[n] = '\0';
+    return 0;
+}
+
+static int sweep(const StageRun *run, const PlatformType *type, void *state, const PlatformDesc *d, const char *target,
+                 Err *err) {
+    Point *points;
+    size_t n_points, recorded = 0;
+    if (plan(run, d, &points, &n_points, err)) return free(points), -1;
+    printf("profiling on %s: %zu point%s\n", target, n_points, n_points == 1 ? "" : "s");
+    int rc = 0;
+    for (size_t i = 0; i < n_points && !rc; i++) {
+        const char *args[32];
+        size_t n_args = point_args(run, &points[i], args);
+        char where[512], what[600];
+        point_text(&points[i], where, sizeof where);
+        snprintf(what, sizeof what, "%s profile output (point %zu of %zu)", d->name, i + 1, n_points);
+        fflush(stdout);
+        char *out = NULL;
+        Err why = {{0}};
+        int failed = type->profile(state, args, n_args, &out, &why);
+        ProfileReport rep;
+        Err perr;
+        int printed = out != NULL, parsed = printed && !profile_json_parse(out, strlen(out), what, &rep, &perr);
+        free(out);
+        if (parsed) { /* a failed run that still printed JSON is a partial sweep: keep its points */
+            rc = record_points(run, d, &rep, &recorded, err);
+            if (!rc && !failed && (!rep.complete || !rep.n_points))
+                failed = err_set(&why, "%s: the profiler reported an incomplete sweep", target);
+            profile_report_free(&rep);
+            if (rc) break;
+        } else if (!failed) {
+            failed = -1;
+            why = perr;
+            if (!printed) err_set(&why, "%s: the profiler printed nothing", target);
+        }
+        if (failed)
+            rc = err_set(err, "sweep point %zu of %zu (%s) failed: %s; kept the %zu measurement%s taken before", i + 1, n_points,
+                         where, why.msg, recorded, recorded == 1 ? "" : "s");
+    }
+    if (!rc) printf("profiled %zu point%s on %s: %zu measurement%s\n", n_points, n_points == 1 ? "" : "s", target, recorded,
+                    recorded == 1 ? "" : "s");
+    free(points);
+    return rc;
+}
+
+static int profile_run(const StageRun *run, Err *err) {
+    PlatformDescFile pf;
+    if (open_desc(ynode_get(run->params, "platform"), "params", run->workdir, &pf, err)) return -1;
+    const PlatformDesc *d = &pf.desc;
+    const PlatformType *type = platform_type_find(d->type);
+    char model[PATH_MAX], binary[PATH_MAX], target[512];
+    type->describe(d, target, sizeof target);
+    void *state = NULL;
+    int rc = find_model(run, ynode_get(run->params, "model")->str, model, sizeof model, err);
+    if (!rc) rc = find_binary(d, binary, sizeof binary, err);
+    if (!rc) rc = type->open(d, &state, err);
+    if (rc) {
+        platform_desc_free(&pf);
+        return -1;
+    }
+    /* the profiler's platform file (clusters, frequencies, sensors), made in the scratch directory */
+    char pfile[PATH_MAX];
+    int written = 1;
+    if (fs_join(pfile, sizeof pfile, run->scratch, "platform.yaml")) rc = err_set(err, "%s: path too long", run->scratch);
+    else if (fs_mkdir_p(run->scratch, err)) rc = -1;
+    else if ((written = platform_desc_write_profiler_file(d, pfile, err)) < 0) rc = -1;
+    if (!rc) {
+        printf("deploying %s and %s to %s\n", binary, model, target);
+        fflush(stdout);
+        rc = type->deploy(state, binary, model, written == 0 ? pfile : NULL, err);
+    }
+    if (!rc) rc = sweep(run, type, state, d, target, err);
+    Err cerr = {{0}};
+    if (type->cleanup(state, &cerr)) fprintf(stderr, "dynn: warning: cleaning up %s failed: %s\n", target, cerr.msg);
+    platform_desc_free(&pf);
+    return rc;
+}
+
+const StageType stage_type_profile = {
+    .name = "profile",
+    .summary = "measure a model's subnets on a platform (local, ssh, plugin) over batch x mapping x frequency",
+    .validate = profile_validate,
+    .run = profile_run,
+};

@@ -1,0 +1,158 @@
+/* stages/train.c — the `train` stage type: trains a dynamic model with one of the methods.
+ *
+ * Params are the options of `dynn train` (stages/train_job.h), written `epochs: 4`, `bg_epochs: 2`
+ * or `bg-epochs: 2`; lists (`widths: [0.25, 0.5, 1]`) are joined with commas; flags are booleans
+ * (`distill: true`). `threads` defaults to the stage's thread budget and `seed` to the run's seed.
+ * Records: the checkpoint as artifact `model`; per subnet (metric subnet = subnet name) `accuracy`
+ * (fraction), `loss`, `macs`, `params`, `bytes_touched`, `width` (MACs fraction of the largest
+ * subnet) and `subnet_index`; for the stage `train_seconds`, `train_flops`, `epochs`,
+ * `model_bytes` and `separate_models_bytes`. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "stages/stage.h"
+#include "stages/train_job.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
+#include "util/suggest.h"
+
+/* The value of one param as option text: scalars as written, lists joined with commas. */
+static int param_text(const StageCheck *c, const YNode *v, const char *key, StrBuf *out, Err *err) {
+    if (v->kind == YNODE_MAP)
+        return ynode_err(err, c->file, v, "stage '%s': param '%s' must be a value or a list, not a mapping", c->stage, key);
+    if (v->kind == YNODE_SCALAR) {
+        sb_append(out, v->str);
+        return 0;
+    }
+    if (!v->len) return ynode_err(err, c->file, v, "stage '%s': param '%s' is an empty list", c->stage, key);
+    for (size_t i = 0; i < v->len; i++) {
+        if (v->items[i]->kind != YNODE_SCALAR)
+            return ynode_err(err, c->file, v->items[i], "stage '%s': param '%s' must be a list of values", c->stage, key);
+        sb_printf(out, "%s%s", i ? "," : "", v->items[i]->str);
+    }
+    return 0;
+}
+
+static int unknown_param(const StageCheck *c, const YNode *key, Err *err) {
+    size_t n;
+    const TrainOption *opts = train_job_options(&n);
+    const char *names[64];
+    for (size_t i = 0; i < n && i < 64; i++) names[i] = opts[i].name;
+    char hint[96];
+    return ynode_err(err, c->file, key, "stage '%s': unknown train param '%s'%s", c->stage, key->str,
+                     suggest_hint(hint, sizeof hint, key->str, names, n < 64 ? n : 64));
+}
+
+/* Applies every param to a job; the texts live in `texts` (one StrBuf per param). Positioned errors. */
+static int apply_params(const StageCheck *c, TrainJob *job, StrBuf *texts, Err *err) {
+    const YNode *p = c->params;
+    for (size_t i = 0; i < p->len; i++) {
+        const YNode *key = p->pairs[i].key, *v = p->pairs[i].value;
+        if (!train_job_option_find(key->str)) return unknown_param(c, key, err);
+        if (param_text(c, v, key->str, &texts[i], err)) return -1;
+        char shown[96];
+        snprintf(shown, sizeof shown, "param '%s'", key->str);
+        Err e = {{0}};
+        if (train_job_set(job, key->str, sb_str(&texts[i]), shown, &e))
+            return ynode_err(err, c->file, v, "stage '%s': %s", c->stage, e.msg);
+    }
+    Err e = {{0}};
+    if (train_job_check(job, "", &e)) return ynode_err(err, c->file, c->at, "stage '%s': %s", c->stage, e.msg);
+    return 0;
+}
+
+static void free_texts(StrBuf *texts, size_t n) {
+    for (size_t i = 0; i < n; i++) sb_free(&texts[i]);
+    free(texts);
+}
+
+static int train_validate(const StageCheck *c, Err *err) {
+    TrainJob job;
+    train_job_defaults(&job);
+    StrBuf *texts = calloc(c->params->len + 1, sizeof *texts);
+    if (!texts) return err_set(err, "out of memory");
+    int rc = apply_params(c, &job, texts, err);
+    free_texts(texts, c->params->len);
+    return rc;
+}
+
+static int record(const StageRun *run, const char *name, double value, const char *subnet, Err *err) {
+    return run->sink->metric(run->sink, name, value, subnet, 0, err);
+}
+
+static int record_results(const StageRun *run, const TrainJobResult *r, Err *err) {
+    const ModelDesc *d = r->desc;
+    double full_macs = model_subnet_macs(d, d->subnets[r->largest].count), separate = 0.0;
+    for (int i = 0; i < d->n_subnets; i++) {
+        const int *count = d->subnets[i].count;
+        const char *name = d->subnets[i].name;
+        double macs = model_subnet_macs(d, count);
+        separate += model_subnet_stored_floats(d, count);
+        if (record(run, "accuracy", r->eval[i].accuracy, name, err) || record(run, "loss", r->eval[i].loss, name, err) ||
+            record(run, "macs", macs, name, err) || record(run, "params", model_subnet_params(d, count), name, err) ||
+            record(run, "bytes_touched",
+                   4.0 * (model_subnet_stored_floats(d, count) + model_subnet_activation_floats(d, count)), name, err) ||
+            record(run, "width", macs / full_macs, name, err) || record(run, "subnet_index", i, name, err))
+            return -1;
+    }
+    if (record(run, "train_seconds", r->report.wall_s, NULL, err) ||
+        record(run, "train_flops", r->report.train_flops, NULL, err) ||
+        record(run, "epochs", r->report.epochs, NULL, err) ||
+        record(run, "model_bytes", 4.0 * model_desc_param_floats(d), NULL, err) ||
+        record(run, "separate_models_bytes", 4.0 * separate, NULL, err))
+        return -1;
+    return 0;
+}
+
+static void log_progress(const TrainProgress *p, void *ctx) {
+    (void)ctx;
+    if (!p->epoch_done) return;
+    printf("%s%sepoch %d/%d loss %.4f train-acc %.2f%%", p->phase ? p->phase : "", p->phase ? ": " : "", p->epoch,
+           p->epochs, p->loss, 100.0 * p->train_acc);
+    if (p->test_acc >= 0) printf(" test-acc %.2f%%", 100.0 * p->test_acc);
+    printf(" lr %.4f %.0f img/s\n", p->lr, p->img_per_s);
+    fflush(stdout);
+}
+
+static int train_run_stage(const StageRun *run, Err *err) {
+    TrainJob job;
+    train_job_defaults(&job);
+    job.threads = run->threads > 0 ? run->threads : 0;
+    job.seed = (unsigned long long)run->seed;
+    StageCheck check = {.file = run->name, .stage = run->name, .at = run->params, .params = run->params};
+    StrBuf *texts = calloc(run->params->len + 1, sizeof *texts);
+    if (!texts) return err_set(err, "out of memory");
+    int rc = apply_params(&check, &job, texts, err);
+    job.cfg.progress = log_progress;
+    char out[4096];
+    if (!rc && (mkdir(run->scratch, 0777) && errno != EEXIST))
+        rc = err_set(err, "%s: cannot create: %s", run->scratch, strerror(errno));
+    if (!rc && fs_join(out, sizeof out, run->scratch, "model.dnn")) rc = err_set(err, "%s: path too long", run->scratch);
+    TrainJobResult res = {0};
+    if (!rc) {
+        printf("train: %s %s on %s, %d epochs, batch %d, seed %llu\n", job.model, job.method_name, job.data,
+               job.cfg.epochs, job.cfg.batch, job.seed);
+        fflush(stdout);
+        rc = train_job_run(&job, out, NULL, NULL, &res, err);
+    }
+    if (!rc) {
+        for (int i = 0; i < res.n_subnets; i++)
+            printf("subnet %-8s accuracy %.2f%%\n", res.desc->subnets[i].name, 100.0 * res.eval[i].accuracy);
+        fflush(stdout);
+        rc = record_results(run, &res, err);
+    }
+    if (!rc) rc = run->sink->artifact(run->sink, "model", out, "model", err);
+    train_job_result_free(&res);
+    free_texts(texts, run->params->len);
+    return rc;
+}
+
+const StageType stage_type_train = {
+    .name = "train",
+    .summary = "train a dynamic model (dynn train options as params); records per-subnet accuracy and costs",
+    .validate = train_validate,
+    .run = train_run_stage,
+};

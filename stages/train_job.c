@@ -1,0 +1,227 @@
+/* stages/train_job.c — the training job behind `dynn train` and the `train` stage: its option table,
+ * option parsing with range checks, and the run (data, model, method, evaluation, checkpoint). */
+#include "stages/train_job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/version.h"
+#include "nn/checkpoint.h"
+#include "nn/data.h"
+#include "nn/parallel.h"
+#include "nn/subnet.h"
+
+static const TrainOption OPTIONS[] = {
+    {"model", TRAIN_OPT_STRING},      {"method", TRAIN_OPT_STRING},     {"widths", TRAIN_OPT_STRING},
+    {"flops", TRAIN_OPT_STRING},      {"groups", TRAIN_OPT_INT},        {"sandwich", TRAIN_OPT_INT},
+    {"distill", TRAIN_OPT_FLAG},      {"bg-epochs", TRAIN_OPT_INT},     {"group-lasso", TRAIN_OPT_FLOAT},
+    {"slim-images", TRAIN_OPT_INT},   {"data", TRAIN_OPT_STRING},       {"width", TRAIN_OPT_FLOAT},
+    {"epochs", TRAIN_OPT_INT},        {"batch", TRAIN_OPT_INT},         {"lr", TRAIN_OPT_FLOAT},
+    {"schedule", TRAIN_OPT_STRING},   {"warmup", TRAIN_OPT_FLOAT},      {"momentum", TRAIN_OPT_FLOAT},
+    {"wd", TRAIN_OPT_FLOAT},          {"no-nesterov", TRAIN_OPT_FLAG},  {"crop-pad", TRAIN_OPT_INT},
+    {"no-flip", TRAIN_OPT_FLAG},      {"no-augment", TRAIN_OPT_FLAG},   {"seed", TRAIN_OPT_U64},
+    {"threads", TRAIN_OPT_INT},       {"train-limit", TRAIN_OPT_INT},   {"test-limit", TRAIN_OPT_INT},
+};
+#define N_OPTIONS (sizeof OPTIONS / sizeof *OPTIONS)
+
+const TrainOption *train_job_options(size_t *n) {
+    *n = N_OPTIONS;
+    return OPTIONS;
+}
+
+static int same_name(const char *a, const char *b) {
+    for (; *a && *b; a++, b++) {
+        char x = *a == '_' ? '-' : *a, y = *b == '_' ? '-' : *b;
+        if (x != y) return 0;
+    }
+    return *a == *b;
+}
+
+const TrainOption *train_job_option_find(const char *name) {
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (same_name(OPTIONS[i].name, name)) return &OPTIONS[i];
+    return NULL;
+}
+
+void train_job_defaults(TrainJob *job) {
+    memset(job, 0, sizeof *job);
+    job->model = "resnet20";
+    job->data = "fashion-mnist";
+    job->method_name = "plain";
+    job->schedule = "cosine";
+    job->width = 1.0f;
+    job->crop_pad = -1;
+    job->seed = 1;
+    dynamic_config_defaults(&job->dc);
+    train_config_defaults(&job->cfg);
+    job->cfg.epochs = 15;
+    job->cfg.eval_each_epoch = 1;
+}
+
+static int set_flag(TrainJob *job, const char *name) {
+    if (!strcmp(name, "distill")) job->dc.distill = 1;
+    else if (!strcmp(name, "no-nesterov")) job->cfg.sgd.nesterov = 0;
+    else if (!strcmp(name, "no-flip")) job->cfg.aug.flip = 0;
+    else if (!strcmp(name, "no-augment")) job->cfg.augment = 0;
+    return 0;
+}
+
+static int set_string(TrainJob *job, const char *name, const char *value) {
+    if (!strcmp(name, "model")) job->model = value;
+    else if (!strcmp(name, "method")) job->method_name = value;
+    else if (!strcmp(name, "widths")) job->widths = value;
+    else if (!strcmp(name, "flops")) job->flops = value;
+    else if (!strcmp(name, "data")) job->data = value;
+    else if (!strcmp(name, "schedule")) job->schedule = value;
+    return 0;
+}
+
+static int set_number(TrainJob *job, const char *name, const char *v, const char *shown, Err *err) {
+    TrainConfig *c = &job->cfg;
+    DynamicConfig *dc = &job->dc;
+    if (!strcmp(name, "groups")) return arg_int(shown, v, 1, MODEL_MAX_SUBNETS, &dc->groups, err);
+    if (!strcmp(name, "sandwich")) return arg_int(shown, v, 0, MODEL_MAX_SUBNETS, &dc->sandwich, err);
+    if (!strcmp(name, "bg-epochs")) return arg_int(shown, v, 0, 100000, &dc->bg_epochs, err);
+    if (!strcmp(name, "group-lasso")) return arg_float(shown, v, 0, 10, &dc->group_lasso, err);
+    if (!strcmp(name, "slim-images")) return arg_int(shown, v, 2, 1 << 20, &dc->slim_images, err);
+    if (!strcmp(name, "width")) return arg_float(shown, v, 0.01, 16, &job->width, err);
+    if (!strcmp(name, "epochs")) return arg_int(shown, v, 1, 100000, &c->epochs, err);
+    if (!strcmp(name, "batch")) return arg_int(shown, v, 2, 65536, &c->batch, err);
+    if (!strcmp(name, "lr")) return arg_float(shown, v, 0, 100, &c->sched.base_lr, err);
+    if (!strcmp(name, "warmup")) return arg_float(shown, v, 0, 100000, &c->warmup_epochs, err);
+    if (!strcmp(name, "momentum")) return arg_float(shown, v, 0, 0.999999, &c->sgd.momentum, err);
+    if (!strcmp(name, "wd")) return arg_float(shown, v, 0, 1, &c->sgd.weight_decay, err);
+    if (!strcmp(name, "crop-pad")) return arg_int(shown, v, 0, 64, &job->crop_pad, err);
+    if (!strcmp(name, "seed")) return arg_u64(shown, v, &job->seed, err);
+    if (!strcmp(name, "threads")) return arg_int(shown, v, 1, 1024, &job->threads, err);
+    if (!strcmp(name, "train-limit")) return arg_int(shown, v, 1, 1 << 30, &job->train_limit, err);
+    if (!strcmp(name, "test-limit")) return arg_int(shown, v, 1, 1 << 30, &job->test_limit, err);
+    return err_set(err, "%s: no such numeric option", shown);
+}
+
+int train_job_set(TrainJob *job, const char *name, const char *value, const char *shown, Err *err) {
+    const TrainOption *o = train_job_option_find(name);
+    if (!o) return err_set(err, "%s: unknown training option", shown);
+    switch (o->kind) {
+    case TRAIN_OPT_FLAG:
+        if (value && !strcmp(value, "false")) return 0;
+        if (value && strcmp(value, "true")) return err_set(err, "%s: '%s' is not true or false", shown, value);
+        return set_flag(job, o->name);
+    case TRAIN_OPT_STRING:
+        if (!value) return err_set(err, "%s: needs a value", shown);
+        return set_string(job, o->name, value);
+    default:
+        if (!value) return err_set(err, "%s: needs a value", shown);
+        return set_number(job, o->name, value, shown, err);
+    }
+}
+
+int train_job_check(TrainJob *job, const char *prefix, Err *err) {
+    DynamicConfig *dc = &job->dc;
+    char name[32];
+    if (lr_schedule_parse(job->schedule, &job->cfg.sched.kind))
+        return err_set(err, "%sschedule: unknown schedule '%s' (cosine, step, constant)", prefix, job->schedule);
+    if (method_parse(job->method_name, &dc->method, err)) return -1;
+    if (job->widths && job->flops)
+        return err_set(err, "%swidths and %sflops are exclusive (widths: uniform/individual, flops: nonuniform-*)", prefix, prefix);
+    if (job->widths && dc->method != METHOD_UNIFORM && dc->method != METHOD_INDIVIDUAL)
+        return err_set(err, "%swidths applies to method uniform or individual, not %s", prefix, job->method_name);
+    if (job->flops && dc->method != METHOD_NONUNIFORM_MULTI && dc->method != METHOD_NONUNIFORM_SINGLE)
+        return err_set(err, "%sflops applies to method nonuniform-multi or nonuniform-single, not %s", prefix, job->method_name);
+    if (!job->flops && (dc->method == METHOD_NONUNIFORM_MULTI || dc->method == METHOD_NONUNIFORM_SINGLE)) {
+        /* default targets: the MACs of the default uniform widths (0.25, 0.5, 0.75, 1 squared), so the
+         * methods are compared at equal cost */
+        for (int i = 0; i < dc->n_ratios; i++) dc->ratios[i] *= dc->ratios[i];
+        return 0;
+    }
+    snprintf(name, sizeof name, "%s%s", prefix, job->widths ? "widths" : "flops");
+    if (job->widths || job->flops)
+        return parse_ratio_list(job->widths ? job->widths : job->flops, name, dc->ratios, &dc->n_ratios, err);
+    return 0;
+}
+
+static void set_train_meta(ModelDesc *d, const TrainJob *job, int images, int threads) {
+    model_desc_set_meta(d, "train.method", "%s", method_name(job->dc.method));
+    model_desc_set_meta(d, "train.data", "%s", job->data);
+    model_desc_set_meta(d, "train.images", "%d", images);
+    model_desc_set_meta(d, "train.epochs", "%d", job->cfg.epochs);
+    model_desc_set_meta(d, "train.batch", "%d", job->cfg.batch);
+    model_desc_set_meta(d, "train.lr", "%g", job->cfg.sched.base_lr);
+    model_desc_set_meta(d, "train.schedule", "%s", job->schedule);
+    model_desc_set_meta(d, "train.seed", "%llu", job->seed);
+    model_desc_set_meta(d, "train.threads", "%d", threads);
+    model_desc_set_meta(d, "train.dynn", "%s", dynn_build_id());
+}
+
+int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void *start_ctx, TrainJobResult *res,
+                  Err *err) {
+    memset(res, 0, sizeof *res);
+    TrainConfig cfg = job->cfg;
+    cfg.seed = job->seed;
+    int threads = nn_set_threads(job->threads);
+    Dataset train = {0}, test = {0};
+    ModelDesc *d = calloc(1, sizeof *d);
+    Model m = {0};
+    int rc = -1;
+    if (!d) {
+        err_set(err, "out of memory");
+        goto done;
+    }
+    if (dataset_load(job->data, &train, &test, err)) goto done;
+    dataset_limit(&train, job->train_limit);
+    dataset_limit(&test, job->test_limit);
+    if (model_desc_build(d, job->model, train.c, train.h, train.w, train.num_classes, job->width, err)) goto done;
+    if (method_prepare_desc(d, &job->dc, err)) goto done;
+    dataset_channel_stats(&train, d->norm_mean, d->norm_std);
+    cfg.aug.crop_pad = job->crop_pad >= 0 ? job->crop_pad : (train.h >= 32 ? 4 : 2);
+    set_train_meta(d, job, train.n, threads);
+    ModelDesc *owned = d;
+    d = NULL;
+    if (model_create(&m, owned, cfg.batch > 256 ? cfg.batch : 256, threads, err)) goto done;
+    model_init_params(&m, job->seed);
+    cfg.eval_batch = m.max_batch;
+    if (start) start(job, &m, train.n, test.n, start_ctx);
+    MethodReport *rep = &res->report;
+    if (method_train(&m, &train, &test, &cfg, &job->dc, rep, err)) goto done;
+    model_desc_set_meta(m.d, "train.wall_s", "%.3f", rep->wall_s);
+    model_desc_set_meta(m.d, "train.flops", "%.6g", rep->train_flops);
+    model_desc_set_meta(m.d, "train.epochs_run", "%g", rep->epochs);
+    res->n_subnets = m.d->n_subnets;
+    for (int i = 0; i < m.d->n_subnets; i++) {
+        model_set_subnet(&m, i);
+        if (evaluate(&m, &test, &res->eval[i], err)) goto done;
+        char key[48];
+        snprintf(key, sizeof key, "eval.%s.acc", m.d->subnets[i].name);
+        model_desc_set_meta(m.d, key, "%.6f", res->eval[i].accuracy);
+        snprintf(key, sizeof key, "eval.%s.loss", m.d->subnets[i].name);
+        model_desc_set_meta(m.d, key, "%.6f", res->eval[i].loss);
+    }
+    res->largest = model_largest_subnet(m.d);
+    model_set_subnet(&m, res->largest);
+    model_desc_set_meta(m.d, "eval.test_acc", "%.6f", res->eval[res->largest].accuracy);
+    if (checkpoint_save(&m, out_path, err)) goto done;
+    res->train_images = train.n;
+    res->test_images = test.n;
+    res->threads = threads;
+    res->images_trained = rep->epochs * (train.n / cfg.batch) * cfg.batch;
+    res->desc = malloc(sizeof *res->desc);
+    if (!res->desc) {
+        err_set(err, "out of memory");
+        goto done;
+    }
+    *res->desc = *m.d;
+    rc = 0;
+done:
+    free(d);
+    if (m.d) model_free(&m);
+    dataset_free(&train);
+    dataset_free(&test);
+    return rc;
+}
+
+void train_job_result_free(TrainJobResult *res) {
+    free(res->desc);
+    res->desc = NULL;
+}

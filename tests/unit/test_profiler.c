@@ -1,0 +1,156 @@
+/* tests/unit/test_profiler.c — the profiler's statistics on known sequences (percentiles by linear
+ * interpolation between closest ranks, sample stddev) and its loop: warm-up calls are not timed,
+ * sampling stops only when both the repeat count and the minimum time are reached — driven by a
+ * fake clock that each call of the fake workload advances by a known amount. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "platforms/profiler.h"
+#include "tests/unit/testutil.h"
+
+#define NEAR(a, b) assert_true(fabs((a) - (b)) < 1e-12)
+
+static void test_stats_known_sequence(void **state) {
+    (void)state;
+    /* 1..10 shuffled: sorted ranks 0..9 */
+    double x[] = {7, 3, 10, 1, 5, 9, 2, 8, 4, 6};
+    ProfileStats st;
+    Err err;
+    assert_int_equal(profile_stats(x, 10, &st, &err), 0);
+    assert_int_equal(st.n, 10);
+    NEAR(st.median, 5.5);          /* rank 4.5 */
+    NEAR(st.p90, 9.1);             /* rank 8.1: 9 + 0.1 * (10 - 9) */
+    NEAR(st.p99, 9.91);            /* rank 8.91 */
+    NEAR(st.mean, 5.5);
+    NEAR(st.stddev, sqrt(82.5 / 9.0)); /* sum of squared deviations 82.5, n - 1 = 9 */
+    NEAR(st.min, 1);
+    NEAR(st.max, 10);
+    assert_true(x[0] == 7 && x[9] == 6); /* input not reordered */
+}
+
+static void test_stats_edge_cases(void **state) {
+    (void)state;
+    ProfileStats st;
+    Err err;
+    double one = 0.25;
+    assert_int_equal(profile_stats(&one, 1, &st, &err), 0);
+    NEAR(st.median, 0.25);
+    NEAR(st.p99, 0.25);
+    NEAR(st.stddev, 0.0);
+    double two[] = {2.0, 1.0};
+    assert_int_equal(profile_stats(two, 2, &st, &err), 0);
+    NEAR(st.median, 1.5);
+    NEAR(st.p90, 1.9);
+    NEAR(st.stddev, sqrt(0.5));
+    /* an outlier moves p99 and the mean, not the median */
+    double y[101];
+    for (int i = 0; i < 100; i++) y[i] = 1.0;
+    y[100] = 1001.0;
+    assert_int_equal(profile_stats(y, 101, &st, &err), 0);
+    NEAR(st.median, 1.0);
+    NEAR(st.p99, 1.0);   /* rank 99 of 0..100 is still a 1.0 */
+    NEAR(st.mean, 1101.0 / 101.0);
+    NEAR(st.max, 1001.0);
+    assert_int_equal(profile_stats(y, 0, &st, &err), -1);
+}
+
+/* Fake workload and clock: call i takes durations[i % n] seconds of fake time. */
+typedef struct Fake {
+    double now;
+    const double *durations;
+    int n, calls, fail_at;
+} Fake;
+
+static double fake_clock(void *ctx) { return ((Fake *)ctx)->now; }
+
+static int fake_work(void *ctx, Err *err) {
+    Fake *f = ctx;
+    if (f->calls == f->fail_at) return err_set(err, "workload failed at call %d", f->calls);
+    f->now += f->durations[f->calls % f->n];
+    f->calls++;
+    return 0;
+}
+
+static void test_warmup_excluded(void **state) {
+    (void)state;
+    /* warm-up calls are slow (100 s), timed ones 1 s: no 100 may appear among the samples */
+    double d[] = {100, 100, 100, 1, 1, 1, 1, 1};
+    Fake f = {.durations = d, .n = 8, .fail_at = -1};
+    ProfileLoop loop = {.warmup = 3, .repeat = 5, .min_time_s = 0};
+    ProfileSamples s = {0};
+    Err err;
+    assert_int_equal(profile_measure(&loop, fake_work, &f, fake_clock, &f, &s, &err), 0);
+    assert_int_equal(f.calls, 8);
+    assert_int_equal(s.n, 5);
+    for (long i = 0; i < s.n; i++) NEAR(s.s[i], 1.0);
+    profile_samples_free(&s);
+}
+
+static void test_stop_rule(void **state) {
+    (void)state;
+    double d[] = {0.01};
+    Fake f = {.durations = d, .n = 1, .fail_at = -1};
+    ProfileSamples s = {0};
+    Err err;
+    /* the repeat count dominates: 10 x 10 ms = 100 ms > 50 ms minimum */
+    ProfileLoop a = {.warmup = 0, .repeat = 10, .min_time_s = 0.05};
+    assert_int_equal(profile_measure(&a, fake_work, &f, fake_clock, &f, &s, &err), 0);
+    assert_int_equal(s.n, 10);
+    profile_samples_free(&s);
+    /* the minimum time dominates: 10 ms calls until >= 255 ms in total -> 26 samples */
+    f.calls = 0;
+    ProfileLoop b = {.warmup = 2, .repeat = 3, .min_time_s = 0.255};
+    assert_int_equal(profile_measure(&b, fake_work, &f, fake_clock, &f, &s, &err), 0);
+    assert_int_equal(s.n, 26);
+    assert_int_equal(f.calls, 28);
+    profile_samples_free(&s);
+    /* the safety cap ends an endless minimum time */
+    ProfileLoop c = {.repeat = 1, .min_time_s = 1e9, .max_samples = 7};
+    assert_int_equal(profile_measure(&c, fake_work, &f, fake_clock, &f, &s, &err), 0);
+    assert_int_equal(s.n, 7);
+    profile_samples_free(&s);
+}
+
+static void test_workload_error(void **state) {
+    (void)state;
+    double d[] = {1};
+    Fake f = {.durations = d, .n = 1, .fail_at = 4};
+    ProfileLoop loop = {.warmup = 2, .repeat = 10};
+    ProfileSamples s = {0};
+    Err err;
+    assert_int_equal(profile_measure(&loop, fake_work, &f, fake_clock, &f, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "call 4"));
+    assert_int_equal(s.n, 2); /* the samples taken before the failure are kept */
+    profile_samples_free(&s);
+}
+
+static void test_peak_rss(void **state) {
+    (void)state;
+    long before = profile_peak_rss_kib();
+    assert_true(before > 0);
+    size_t n = 64u << 20; /* touching 64 MiB raises the peak by about that much (mmap: returned at
+                             munmap even under sanitizers, whose malloc keeps freed memory) */
+    char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(p != MAP_FAILED);
+    memset(p, 1, n);
+    long after = profile_peak_rss_kib();
+    assert_true(after - before >= 60 * 1024);
+    munmap(p, n);
+    if (profile_reset_peak_rss() == 0) assert_true(profile_peak_rss_kib() < after - 32 * 1024);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stats_known_sequence), cmocka_unit_test(test_stats_edge_cases),
+        cmocka_unit_test(test_warmup_excluded),      cmocka_unit_test(test_stop_rule),
+        cmocka_unit_test(test_workload_error),       cmocka_unit_test(test_peak_rss),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

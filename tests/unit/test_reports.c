@@ -1,0 +1,255 @@
+/* tests/unit/test_reports.c — the report computations without a database: Pareto fronts (dominated
+ * points, ties, NaN), dynamic ranges on a hand-made grid (width vs mapping vs DVFS vs combined),
+ * percentiles, the individually trained baseline comparison, and `dynn check`'s baseline files
+ * (tolerances, regressions, missing entries, parse errors, write/parse round trip). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/aggregate.h"
+#include "reports/baseline.h"
+#include "reports/pareto.h"
+#include "tests/unit/testutil.h"
+
+static void test_pareto_front(void **state) {
+    (void)state;
+    /* 0 and 5 are identical (only 0 kept); 2 has the cost of 1 and less value; 3 the value of 1 at a
+     * higher cost; 6 has a NaN cost */
+    const double cost[] = {1, 2, 2, 3, 4, 1, NAN, 0.5};
+    const double value[] = {0.5, 0.7, 0.6, 0.7, 0.9, 0.5, 1.0, 0.2};
+    size_t out[8];
+    long n = pareto_front(cost, value, 8, out);
+    assert_int_equal(n, 4);
+    assert_int_equal(out[0], 7);
+    assert_int_equal(out[1], 0);
+    assert_int_equal(out[2], 1);
+    assert_int_equal(out[3], 4);
+    /* a point that beats everything is the whole front */
+    const double c2[] = {3, 1, 2}, v2[] = {0.1, 0.9, 0.5};
+    assert_int_equal(pareto_front(c2, v2, 3, out), 1);
+    assert_int_equal(out[0], 1);
+    assert_int_equal(pareto_front(c2, v2, 0, out), 0);
+}
+
+static void test_percentile(void **state) {
+    (void)state;
+    const double x[] = {3, 1, 2, 5, 4};
+    assert_true(fabs(agg_percentile(x, 5, 50) - 3) < 1e-12);
+    assert_true(fabs(agg_percentile(x, 5, 90) - 4.6) < 1e-12);
+    assert_true(fabs(agg_percentile(x, 4, 50) - 2.5) < 1e-12); /* {3,1,2,5}: between 2 and 3 */
+    assert_true(isnan(agg_percentile(x, 0, 50)));
+}
+
+/* 2 subnets x mappings A, B x 600 / 1200 MHz, latencies (ms):
+ *            A,1200  B,1200  A,600  B,600
+ *   s0         2      0.5      6     1.5
+ *   s1         4      2       12     6
+ * Reference: 1200 MHz; s1 is fastest there on B. width at B,1200 = 2/0.5 = 4 (at A it would be 2);
+ * mapping at 1200 = 4/0.5 = 8; DVFS at B = 6/0.5 = 12; combined = 12/0.5 = 24. */
+static void test_dynamic_ranges(void **state) {
+    (void)state;
+    AggPoint pts[8];
+    memset(pts, 0, sizeof pts);
+    const double lat[2][4] = {{2, 0.5, 6, 1.5}, {4, 2, 12, 6}};
+    size_t k = 0;
+    for (int s = 0; s < 2; s++)
+        for (int c = 0; c < 4; c++, k++) {
+            pts[k].subnet_index = s;
+            strcpy(pts[k].mapping, c % 2 ? "B" : "A");
+            pts[k].frequency_khz = c < 2 ? 1200000 : 600000;
+            pts[k].p50_s = lat[s][c] / 1e3;
+            pts[k].energy_j = c == 1 ? (s ? 0.02 : 0.01) : NAN; /* energy only at B,1200 */
+        }
+    AggGroup g = {.points = pts, .n_points = 8};
+    agg_ranges(&g);
+    assert_string_equal(g.ref_mapping, "B");
+    assert_int_equal(g.ref_frequency_khz, 1200000);
+    assert_int_equal(g.n_mappings, 2);
+    assert_int_equal(g.n_frequencies, 2);
+    assert_true(fabs(g.latency.width - 4) < 1e-9);
+    assert_true(fabs(g.latency.mapping - 8) < 1e-9);
+    assert_true(fabs(g.latency.dvfs - 12) < 1e-9);
+    assert_true(fabs(g.latency.combined - 24) < 1e-9);
+    assert_true(fabs(g.energy.width - 2) < 1e-9);
+    assert_true(fabs(g.energy.combined - 2) < 1e-9);
+    /* no energy anywhere: NaN ranges; one point: range 1 */
+    for (size_t i = 0; i < 8; i++) pts[i].energy_j = NAN;
+    g.n_points = 1;
+    agg_ranges(&g);
+    assert_true(isnan(g.energy.combined));
+    assert_true(fabs(g.latency.combined - 1) < 1e-12);
+}
+
+static RdSubnet subnet(const char *name, int index, double width, double acc) {
+    return (RdSubnet){.name = (char *)name, .index = index, .width = width, .accuracy = acc, .macs = width * 1e6,
+                      .loss = NAN, .params = NAN, .bytes_touched = NAN};
+}
+
+/* A dynamic model (4 subnets) and an individual one (2 subnets, matched by width), measurements of
+ * the dynamic one linked to it; fronts and deltas come out of aggregate_run. */
+static void test_aggregate_run_and_baseline(void **state) {
+    (void)state;
+    RdSubnet dyn[] = {subnet("w0.25", 0, 0.25, 0.80), subnet("w0.5", 1, 0.5, 0.85), subnet("w0.75", 2, 0.75, 0.88),
+                      subnet("w1.0", 3, 1.0, 0.90)};
+    RdSubnet ind[] = {subnet("w0.5", 0, 0.5, 0.86), subnet("w1.0", 1, 1.0, 0.89)};
+    RdModel models[] = {{.stage = "train@m=u", .method = "uniform", .subnets = dyn, .n_subnets = 4},
+                        {.stage = "train@m=i", .method = "individual", .subnets = ind, .n_subnets = 2}};
+    double s0[] = {0.003, 0.001, 0.002}, s1[] = {0.004}, s2[] = {0.0035}, s3[] = {0.010};
+    RdMeasurement meas[] = {
+        {.model = 0, .platform = "local", .subnet = "w0.25", .cpus = "0", .threads = 1, .batch = 1, .energy_j = 0.03, .latency_s = s0, .n_samples = 3},
+        {.model = 0, .platform = "local", .subnet = "w0.5", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = s1, .n_samples = 1},
+        {.model = 0, .platform = "local", .subnet = "w0.75", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = s2, .n_samples = 1},
+        {.model = 0, .platform = "local", .subnet = "w1.0", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = s3, .n_samples = 1},
+    };
+    RunData d = {.models = models, .n_models = 2, .meas = meas, .n_meas = 4};
+    Aggregate a;
+    Err err;
+    assert_int_equal(aggregate_run(&d, &a, &err), 0);
+    assert_int_equal(a.n_groups, 1);
+    const AggGroup *g = &a.groups[0];
+    assert_string_equal(g->label, "uniform/local/b1");
+    assert_string_equal(g->points[0].mapping, "cpus=0 threads=1");
+    assert_true(fabs(g->points[0].p50_s - 0.002) < 1e-12);
+    assert_true(fabs(g->points[0].energy_j - 0.01) < 1e-12); /* per inference: 0.03 J over 3 samples */
+    /* w0.75 (3.5 ms, 88 %) beats w0.5 (4 ms, 85 %): w0.5 is off the latency front */
+    assert_int_equal(g->n_front_latency, 3);
+    assert_string_equal(g->points[g->front_latency[0]].m->subnet, "w0.25");
+    assert_string_equal(g->points[g->front_latency[1]].m->subnet, "w0.75");
+    assert_string_equal(g->points[g->front_latency[2]].m->subnet, "w1.0");
+    assert_int_equal(g->n_front_energy, 1);
+    assert_true(fabs(g->latency.width - 5) < 1e-9);
+    /* baseline: only the widths the individual model has */
+    assert_int_equal(a.baseline_model, 1);
+    assert_int_equal(a.n_deltas, 2);
+    assert_string_equal(a.deltas[0].subnet, "w0.5");
+    assert_true(fabs(a.deltas[0].delta - (-0.01)) < 1e-12);
+    assert_string_equal(a.deltas[1].subnet, "w1.0");
+    assert_true(fabs(a.deltas[1].delta - 0.01) < 1e-12);
+    aggregate_free(&a);
+    /* same subnet count: matched by index, whatever the names */
+    RdSubnet ind4[] = {subnet("a", 0, NAN, 0.70), subnet("b", 1, NAN, 0.80), subnet("c", 2, NAN, 0.90), subnet("d", 3, NAN, 0.95)};
+    models[1].subnets = ind4;
+    models[1].n_subnets = 4;
+    assert_int_equal(aggregate_run(&d, &a, &err), 0);
+    assert_int_equal(a.n_deltas, 4);
+    assert_string_equal(a.deltas[2].baseline_subnet, "c");
+    assert_true(fabs(a.deltas[2].delta - (-0.02)) < 1e-12);
+    aggregate_free(&a);
+}
+
+static BaselineEntry acc_entry(const char *subnet, double v) {
+    return (BaselineEntry){.kind = BASE_ACCURACY, .method = "uniform", .subnet = (char *)subnet, .value = v};
+}
+
+static BaselineEntry lat_entry(const char *subnet, double v) {
+    return (BaselineEntry){.kind = BASE_LATENCY, .method = "uniform", .subnet = (char *)subnet, .platform = "local",
+                           .mapping = "threads=1", .batch = 1, .value = v};
+}
+
+static void test_check_tolerances(void **state) {
+    (void)state;
+    BaselineEntry be[] = {acc_entry("w0.5", 0.90), acc_entry("w1.0", 0.92), lat_entry("w0.5", 0.50), lat_entry("w0.25", 0.30),
+                          acc_entry("w0.25", 0.80)};
+    Baseline base = {.accuracy_points = 1.0, .latency_ratio = 0.10, .entries = be, .n = 5};
+    /* w0.5: -0.5 points (ok); w1.0: -2 points (regression); latency w0.5 +8 % (ok), w0.25 +20 %
+     * (regression); accuracy w0.25 missing; w2.0 new */
+    BaselineEntry ce[] = {acc_entry("w0.5", 0.895), acc_entry("w1.0", 0.90), lat_entry("w0.5", 0.54), lat_entry("w0.25", 0.36),
+                          acc_entry("w2.0", 0.95)};
+    Baseline cur = {.entries = ce, .n = 5};
+    CheckResult r;
+    Err err;
+    assert_int_equal(baseline_compare(&base, &cur, &r, &err), 0);
+    assert_int_equal(r.n, 6);
+    assert_int_equal(r.rows[0].status, CHECK_OK);
+    assert_true(fabs(r.rows[0].change - (-0.5)) < 1e-9);
+    assert_int_equal(r.rows[1].status, CHECK_REGRESSION);
+    assert_int_equal(r.rows[2].status, CHECK_OK);
+    assert_true(fabs(r.rows[2].change - 0.08) < 1e-9);
+    assert_int_equal(r.rows[3].status, CHECK_REGRESSION);
+    assert_int_equal(r.rows[4].status, CHECK_MISSING);
+    assert_int_equal(r.rows[5].status, CHECK_NEW);
+    assert_int_equal(r.regressions, 3);
+    check_result_free(&r);
+    /* faster and more accurate is never a regression; a different mapping is a different entry */
+    BaselineEntry better[] = {acc_entry("w0.5", 0.99), acc_entry("w1.0", 0.99), lat_entry("w0.5", 0.1), lat_entry("w0.25", 0.1),
+                              acc_entry("w0.25", 0.99)};
+    cur.entries = better;
+    assert_int_equal(baseline_compare(&base, &cur, &r, &err), 0);
+    assert_int_equal(r.regressions, 0);
+    check_result_free(&r);
+    better[3].mapping = "threads=2";
+    assert_int_equal(baseline_compare(&base, &cur, &r, &err), 0);
+    assert_int_equal(r.regressions, 1);
+    assert_int_equal(r.rows[3].status, CHECK_MISSING);
+    check_result_free(&r);
+}
+
+static void expect_parse_error(const char *yaml, const char *message) {
+    Baseline b;
+    Err err;
+    assert_int_equal(baseline_parse(yaml, strlen(yaml), "base.yaml", &b, &err), -1);
+    if (!strstr(err.msg, message)) fail_msg("wanted '%s' in: %s", message, err.msg);
+}
+
+static void test_baseline_parse_errors(void **state) {
+    (void)state;
+    expect_parse_error("- a\n- b\n", "base.yaml:1:1: a baseline file must be a mapping");
+    expect_parse_error("format: other\nversion: 1\n", "base.yaml:1:9: not a dynn baseline");
+    expect_parse_error("version: 1\n", "base.yaml:1:1: not a dynn baseline");
+    expect_parse_error("format: dynn-baseline\nversion: 2\n", "base.yaml:2:10: baseline 'version' must be 1");
+    expect_parse_error("format: dynn-baseline\nversion: 1\naccuracyy: []\n", "base.yaml:3:1: unknown key 'accuracyy'");
+    expect_parse_error("format: dynn-baseline\nversion: 1\n", "no 'accuracy' or 'latency' entries");
+    expect_parse_error("format: dynn-baseline\nversion: 1\ntolerance: {accuracy_points: lots}\naccuracy: []\n",
+                       "base.yaml:3:30: accuracy_points: 'lots' is not a number");
+    expect_parse_error("format: dynn-baseline\nversion: 1\naccuracy:\n  - {method: u, subnet: w1, accuracy: 1.5}\n",
+                       "base.yaml:4:39: accuracy: 1.5 is out of range [0, 1]");
+    expect_parse_error("format: dynn-baseline\nversion: 1\naccuracy:\n  - {method: u, accuracy: 0.5}\n",
+                       "base.yaml:4:5: 'accuracy' entry 1 is missing 'subnet'");
+    expect_parse_error("format: dynn-baseline\nversion: 1\nlatency:\n  - {method: u, subnet: w1, platform: p, mapping: m, ratio: 0.5}\n",
+                       "'latency' entry 1 is missing 'batch'");
+    expect_parse_error("format: dynn-baseline\nversion: 1\naccuracy: {method: u}\n", "base.yaml:3:11: 'accuracy' must be a list");
+    expect_parse_error("format: dynn-baseline\nversion: 1\naccuracy: [\n", "base.yaml");
+}
+
+static void test_baseline_round_trip(void **state) {
+    char *dir = *state, path[512];
+    tu_path(path, sizeof path, dir, "base.yaml");
+    BaselineEntry e[] = {acc_entry("w0.5", 0.8125), lat_entry("w \"q\"", 0.3125)};
+    e[1].frequency_khz = 1200000;
+    Baseline b = {.accuracy_points = 0.5, .latency_ratio = 0.2, .entries = e, .n = 2}, back;
+    Err err;
+    assert_int_equal(baseline_write(path, &b, &err), 0);
+    assert_int_equal(baseline_load(path, &back, &err), 0);
+    assert_true(back.accuracy_points == 0.5 && back.latency_ratio == 0.2);
+    assert_int_equal(back.n, 2);
+    assert_int_equal(back.entries[0].kind, BASE_ACCURACY);
+    assert_true(back.entries[0].value == 0.8125);
+    assert_string_equal(back.entries[1].subnet, "w \"q\"");
+    assert_string_equal(back.entries[1].mapping, "threads=1");
+    assert_int_equal(back.entries[1].frequency_khz, 1200000);
+    CheckResult r;
+    assert_int_equal(baseline_compare(&back, &b, &r, &err), 0);
+    assert_int_equal(r.regressions, 0);
+    assert_int_equal(r.n, 2);
+    check_result_free(&r);
+    baseline_free(&back);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pareto_front),
+        cmocka_unit_test(test_percentile),
+        cmocka_unit_test(test_dynamic_ranges),
+        cmocka_unit_test(test_aggregate_run_and_baseline),
+        cmocka_unit_test(test_check_tolerances),
+        cmocka_unit_test(test_baseline_parse_errors),
+        cmocka_unit_test_setup_teardown(test_baseline_round_trip, tu_setup_tmpdir, tu_teardown_tmpdir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
