@@ -2,7 +2,7 @@
 # tests/e2e/test_cross_aarch64.sh — the aarch64 cross build (`make TARGET=aarch64`) runs under qemu-user:
 # it is an ARM executable, the layer gradient checks pass on it, and checkpoints are portable both ways
 # (x86-trained evaluates on aarch64 to the same accuracy and loss, aarch64-trained on x86; a short training
-# on aarch64 follows the x86 one step for step). Emulated OpenBLAS/OpenMP threads hang under qemu-user, so
+# on aarch64 follows the x86 one step for step), and `dynn profile --json` prints a valid profile there. Emulated OpenBLAS/OpenMP threads hang under qemu-user, so
 # everything emulated runs with OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 --threads 1.
 # The arm64 libraries come from Debian multiarch (/usr/lib/aarch64-linux-gnu), where qemu finds them as a
 # board would; `ci/deps.sh --cross` installs them (`make test` runs it).
@@ -73,6 +73,23 @@ done
 ha=$(num accuracy "$he" 2)
 if awk -v a="$ha" 'BEGIN { exit !(a >= 0.3) }'; then pass "the portable model has learned (accuracy $ha >= 0.3)"
 else fail "the portable model has learned" "$he"; fi
+
+# The profiler under emulation prints a valid profile (docs/FORMATS.md, Profile output): one result per
+# subnet with the checkpoint's MACs, every timed sample, consistent statistics. Timings mean nothing here.
+pj=$(ax profile "$T/x86.dnn" --batch 1 --threads 1 --warmup 1 --repeat 5 --min-time-ms 0 --json 2>"$T/profile.err")
+rc=$?
+crc=$(printf '%s' "$hi" | jq -r .tensors_crc32)
+macs=$(printf '%s' "$hi" | jq -c '[.subnets[] | {name, macs}]')
+if [ $rc -eq 0 ] && printf '%s' "$pj" | jq -e --arg crc "$crc" --argjson macs "$macs" '
+     .format == "dynn-profile" and .version == 1 and .model_crc32 == $crc and .host.arch == "aarch64"
+     and (.build | test("armv8-a")) and .complete != false
+     and ([.results[] | {name: .subnet_name, macs}] == $macs)
+     and all(.results[]; .batch == 1 and .threads == 1 and .warmup == 1 and (.samples_ms | length) == 5
+             and .min_ms > 0 and .min_ms <= .median_ms and .median_ms <= .p90_ms and .p90_ms <= .p99_ms
+             and .p99_ms <= .max_ms and .per_image_ms == .median_ms and .peak_rss_kib > 0
+             and .freq_khz == null)' >/dev/null; then
+  pass "profile --json under qemu: $(printf '%s' "$pj" | jq -r '[.results[] | "\(.subnet_name) \(.median_ms) ms"] | join(", ")') (emulated)"
+else fail "profile --json under qemu" "exit $rc: $(cat "$T/profile.err")" "$pj"; fi
 
 # aarch64 -> x86: a short training under emulation (4 SGD steps) follows the x86 one, and its checkpoint
 # evaluates the same on x86.
