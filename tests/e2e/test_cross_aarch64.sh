@@ -62,8 +62,8 @@ if [ -n "$(num stored_params "$hi")" ] && [ "$hi" = "$ai" ]; then
   pass "info of an x86 checkpoint: identical on aarch64 (crc $(printf '%s' "$ai" | sed -n 's/.*"tensors_crc32":"\([0-9a-f]*\)".*/\1/p'))"
 else fail "info of an x86 checkpoint on aarch64" "x86: $hi" "aarch64: $ai"; fi
 
-he=$("$DYNN" eval "$T/x86.dnn" --test-limit 200 --threads 1 --json 2>&1)
-ae=$(ax eval "$T/x86.dnn" --test-limit 200 --threads 1 --json 2>&1)
+he=$("$DYNN" eval "$T/x86.dnn" --test-limit 100 --threads 1 --json 2>&1)
+ae=$(ax eval "$T/x86.dnn" --test-limit 100 --threads 1 --json 2>&1)
 for s in 1 2; do
   ha=$(num accuracy "$he" $s); aa=$(num accuracy "$ae" $s); hl=$(num loss "$he" $s); al=$(num loss "$ae" $s)
   if [ -n "$ha" ] && [ "$ha" = "$aa" ] && close "$hl" "$al"; then
@@ -91,15 +91,15 @@ if [ $rc -eq 0 ] && printf '%s' "$pj" | jq -e --arg crc "$crc" --argjson macs "$
   pass "profile --json under qemu: $(printf '%s' "$pj" | jq -r '[.results[] | "\(.subnet_name) \(.median_ms) ms"] | join(", ")') (emulated)"
 else fail "profile --json under qemu" "exit $rc: $(cat "$T/profile.err")" "$pj"; fi
 
-# aarch64 -> x86: a short training under emulation (4 SGD steps) follows the x86 one, and its checkpoint
+# aarch64 -> x86: a short training under emulation (4 SGD steps of 32 images) follows the x86 one, and its checkpoint
 # evaluates the same on x86.
-short=(--model resnet8 --width 0.25 --epochs 1 --train-limit 256 --batch 64 --test-limit 100 --threads 1 --seed 3)
+short=(--model resnet8 --width 0.25 --epochs 1 --train-limit 128 --batch 32 --test-limit 50 --threads 1 --seed 3)
 at=$(ax train "${short[@]}" --out "$T/arm.dnn" --json --quiet 2>&1)
 ht=$("$DYNN" train "${short[@]}" --out "$T/x86s.dnn" --json --quiet 2>&1)
 if close "$(num final_train_loss "$at")" "$(num final_train_loss "$ht")" && close "$(num test_loss "$at")" "$(num test_loss "$ht")"; then
   pass "training on aarch64 follows x86: train loss $(num final_train_loss "$at"), test loss $(num test_loss "$at")"
 else fail "training on aarch64 follows x86" "aarch64: $at" "x86: $ht"; fi
-xe=$("$DYNN" eval "$T/arm.dnn" --test-limit 100 --json 2>&1)
+xe=$("$DYNN" eval "$T/arm.dnn" --test-limit 50 --json 2>&1)
 if [ -n "$(num accuracy "$xe")" ] && [ "$(num accuracy "$xe")" = "$(num test_accuracy "$at")" ] &&
    close "$(num loss "$xe")" "$(num test_loss "$at")"; then
   pass "aarch64 checkpoint on x86: accuracy $(num accuracy "$xe") as trained"
