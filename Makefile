@@ -20,8 +20,8 @@ CC        = aarch64-linux-gnu-gcc
 OPT      ?= -O3 -march=armv8-a
 MULTIARCH := aarch64-linux-gnu
 PKGCONF   := PKG_CONFIG_LIBDIR=/usr/lib/$(MULTIARCH)/pkgconfig:/usr/share/pkgconfig pkg-config
-ifneq ($(filter test run bench sanitize valgrind install,$(MAKECMDGOALS)),)
-$(error TARGET=aarch64 only builds (all, unit): 'make test' runs the cross build under qemu-aarch64 in tests/e2e/test_cross_aarch64.sh)
+ifneq ($(filter test run bench sanitize valgrind,$(MAKECMDGOALS)),)
+$(error TARGET=aarch64 only builds (all, unit, install): 'make test' runs the cross build under qemu-aarch64 in tests/e2e/test_cross_aarch64.sh)
 endif
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v $(CC)),)
