@@ -7,18 +7,41 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
-BUILD   ?= build
-CC      ?= gcc
 V       ?= 0
 
-OPENBLAS_PC := /usr/lib/x86_64-linux-gnu/openblas-openmp/pkgconfig
+# Cross builds: `make TARGET=aarch64` builds build-aarch64/dynn with the Debian cross compiler against the
+# arm64 multiarch libraries (`ci/deps.sh --cross` installs both); run it with qemu-aarch64 or on a board.
+TARGET   ?=
+MULTIARCH := x86_64-linux-gnu
+PKGCONF   := pkg-config
+ifeq ($(TARGET),aarch64)
+BUILD     = build-aarch64
+CC        = aarch64-linux-gnu-gcc
+OPT      ?= -O3 -march=armv8-a
+MULTIARCH := aarch64-linux-gnu
+PKGCONF   := PKG_CONFIG_LIBDIR=/usr/lib/$(MULTIARCH)/pkgconfig:/usr/share/pkgconfig pkg-config
+ifneq ($(filter test run bench sanitize valgrind,$(MAKECMDGOALS)),)
+$(error TARGET=aarch64 only builds (all, unit, install): 'make test' runs the cross build under qemu-aarch64 in tests/e2e/test_cross_aarch64.sh)
+endif
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+ifeq ($(shell command -v $(CC)),)
+$(error $(CC) not found: run 'ci/deps.sh --cross' (as root) to install the aarch64 cross toolchain and arm64 libraries)
+endif
+endif
+else ifneq ($(TARGET),)
+$(error unknown TARGET '$(TARGET)': the cross targets are: aarch64)
+endif
+BUILD   ?= build
+CC      ?= gcc
+
+OPENBLAS_PC := /usr/lib/$(MULTIARCH)/openblas-openmp/pkgconfig
 PKGS        := yaml-0.1 libpcre2-8 sqlite3 zlib
-PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-               $(shell PKG_CONFIG_PATH=$(OPENBLAS_PC) pkg-config --cflags openblas 2>/dev/null)
-PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
-               $(shell PKG_CONFIG_PATH=$(OPENBLAS_PC) pkg-config --libs openblas 2>/dev/null)
-BLAS_RPATH  := $(shell PKG_CONFIG_PATH=$(OPENBLAS_PC) pkg-config --variable=libdir openblas 2>/dev/null)
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+PKG_CFLAGS  := $(shell $(PKGCONF) --cflags $(PKGS) 2>/dev/null) \
+               $(shell PKG_CONFIG_PATH=$(OPENBLAS_PC) $(PKGCONF) --cflags openblas 2>/dev/null)
+PKG_LIBS    := $(shell $(PKGCONF) --libs $(PKGS) 2>/dev/null) \
+               $(shell PKG_CONFIG_PATH=$(OPENBLAS_PC) $(PKGCONF) --libs openblas 2>/dev/null)
+BLAS_RPATH  := $(shell PKG_CONFIG_PATH=$(OPENBLAS_PC) $(PKGCONF) --variable=libdir openblas 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKGCONF) --libs cmocka 2>/dev/null)
 
 OPT      ?= -O3 -march=native
 CFLAGS   ?= $(OPT) -g
@@ -44,8 +67,9 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps test unit run bench sanitize valgrind install clean
-all: $(BUILD)/dynn dynn
+.PHONY: all deps deps-cross test unit run bench sanitize valgrind install clean
+# The ./dynn link always points at the host build.
+all: $(BUILD)/dynn $(if $(TARGET),,dynn)
 
 dynn: $(BUILD)/dynn
 	$(Q)ln -sf $(BUILD)/dynn dynn
@@ -90,10 +114,14 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libdynn.a
 deps:
 	@./ci/deps.sh
 
+deps-cross:
+	@./ci/deps.sh --cross
+
 unit: $(UNIT_BIN)
 
-# `make test`: deps, build, then every unit test binary and every end-to-end script.
-test: deps
+# `make test`: deps (with the cross group: one test runs the aarch64 build under qemu), build, then every
+# unit test binary and every end-to-end script.
+test: deps-cross
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)BUILD=$(BUILD) ./tests/run.sh
 
@@ -107,7 +135,7 @@ bench:
 	$(Q)BUILD=$(BUILD) ./bench/run.sh
 
 # ASan + UBSan build in its own folder, then the same tests.
-sanitize: deps
+sanitize: deps-cross
 	$(Q)$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit
 	$(Q)BUILD=build-san DYNN_SANITIZE=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run.sh
@@ -123,6 +151,6 @@ install: all
 	cp -r experiments/. $(DESTDIR)$(PREFIX)/share/dynn/experiments/
 
 clean:
-	rm -rf build build-san build-vg dynn
+	rm -rf build build-san build-vg build-aarch64 dynn
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/main.d

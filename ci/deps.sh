@@ -2,7 +2,17 @@
 # ci/deps.sh — installs every Debian package dynn needs to build, test and run.
 # Idempotent: when everything is present it only checks (dpkg-query) and exits in well under a second.
 # Set DYNN_DEPS_EXTRA=1 to also install the optional peers (python3-torch for bench/).
+# `ci/deps.sh --cross` (or DYNN_DEPS_CROSS=1) also installs the aarch64 cross toolchain, qemu-user and the
+# arm64 multiarch -dev libraries for `make TARGET=aarch64` (`make test` asks for them: one test runs that build).
 set -euo pipefail
+
+cross=${DYNN_DEPS_CROSS:-0}
+for arg in "$@"; do
+  case $arg in
+    --cross) cross=1 ;;
+    *) echo "ci/deps.sh: unknown option '$arg' (known: --cross)" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   openssh-server openssh-client  # tests/e2e/test_platform_ssh.sh runs a real sshd on 127.0.0.1
@@ -16,14 +26,26 @@ packages=(
 if [ "${DYNN_DEPS_EXTRA:-0}" = 1 ]; then
   packages+=(python3-torch hyperfine)
 fi
+add_arch=0
+if [ "$cross" = 1 ]; then
+  packages+=(gcc-aarch64-linux-gnu qemu-user file
+             libopenblas-dev:arm64 libopenblas-openmp-dev:arm64 libyaml-dev:arm64 libpcre2-dev:arm64
+             libsqlite3-dev:arm64 zlib1g-dev:arm64 libcmocka-dev:arm64)
+  dpkg --print-foreign-architectures | grep -qx arm64 || add_arch=1
+fi
 
+# One dpkg-query for all; with a foreign architecture enabled, a Multi-Arch package is listed once per
+# architecture as name:arch, so a bare name means the native one (or an Architecture: all package).
+native=$(dpkg --print-architecture)
+installed=$(dpkg-query -W -f='${binary:Package} ${Status}\n' "${packages[@]}" 2>/dev/null |
+            awk '$3 == "ok" && $4 == "installed" { print $1 }' || true)
 missing=()
 for p in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [ "$status" = "install ok installed" ] || missing+=("$p")
+  q=$p; [[ $p == *:* ]] || q=$p:$native
+  grep -qxF -e "$p" -e "$q" <<<"$installed" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ "$add_arch" = 0 ]; then
   exit 0
 fi
 
@@ -32,13 +54,16 @@ if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     SUDO=sudo
   else
-    echo "ci/deps.sh: missing Debian packages: ${missing[*]}; run 'sudo ci/deps.sh' (or install them with apt-get as root)" >&2
+    echo "ci/deps.sh: missing Debian packages: ${missing[*]}; run 'sudo ci/deps.sh$([ "$cross" = 1 ] && echo ' --cross')' (or install them with apt-get as root)" >&2
     exit 1
   fi
 else
   SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ "$add_arch" = 1 ]; then
+  $SUDO dpkg --add-architecture arm64
+fi
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "ci/deps.sh: done"

@@ -8,8 +8,11 @@ void softmax_rows(float *probs, const float *logits, int n, int classes, float t
     for (int i = 0; i < n; i++) {
         const float *z = logits + (size_t)i * classes;
         float *p = probs + (size_t)i * classes;
-        double mx = z[0] / temperature;
-        for (int k = 1; k < classes; k++) mx = fmax(mx, z[k] / temperature);
+        /* The max in float (the same value as in double: each z[k] / temperature is a float); a double
+         * fmax reduction over widened floats crashes GCC 12's aarch64 vectorizer at -O3. */
+        float mxf = z[0] / temperature;
+        for (int k = 1; k < classes; k++) mxf = fmaxf(mxf, z[k] / temperature);
+        double mx = mxf;
         double sum = 0.0;
         for (int k = 0; k < classes; k++) sum += exp(z[k] / temperature - mx);
         for (int k = 0; k < classes; k++) p[k] = (float)(exp(z[k] / temperature - mx) / sum);
@@ -50,8 +53,11 @@ float soft_xent_forward_backward(float *dlogits, const float *logits, const floa
     const double t = temperature;
     for (int i = 0; i < n; i++) {
         const float *z = logits + (size_t)i * classes, *q = targets + (size_t)i * classes;
-        double mx = z[0] / t;
-        for (int k = 1; k < classes; k++) mx = fmax(mx, z[k] / t);
+        /* max(z) / t equals max(z / t) for t > 0, and a float reduction avoids the double fmax reduction
+         * over widened floats that crashes GCC 12's aarch64 vectorizer at -O3. */
+        float zmax = z[0];
+        for (int k = 1; k < classes; k++) zmax = fmaxf(zmax, z[k]);
+        double mx = zmax / t;
         double sum = 0.0;
         for (int k = 0; k < classes; k++) sum += exp(z[k] / t - mx);
         double logsum = log(sum) + mx;
