@@ -67,18 +67,8 @@ void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
         double sum_dy = 0.0, sum_dy_xhat = 0.0;
         for (int n = 0; n < s->n; n++) {
             const float *x = PLANE(in, s, n, c), *dy = PLANE(dout, s, n, c), *y = PLANE(out, s, n, c);
-            float a = 0.0f, b = 0.0f;
-            if (s->relu)
-                for (int i = 0; i < s->hw; i++) {
-                    float g = y[i] > 0.0f ? dy[i] : 0.0f;
-                    a += g;
-                    b += g * (x[i] - mean);
-                }
-            else
-                for (int i = 0; i < s->hw; i++) {
-                    a += dy[i];
-                    b += dy[i] * (x[i] - mean);
-                }
+            float a, b;
+            vec_sum_grad_centered(dy, s->relu ? y : NULL, x, s->hw, mean, &a, &b);
             sum_dy += a;
             sum_dy_xhat += (double)b * invstd;
         }
@@ -90,11 +80,14 @@ void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
         for (int n = 0; n < s->n; n++) {
             const float *x = PLANE(in, s, n, c), *dy = PLANE(dout, s, n, c), *y = PLANE(out, s, n, c);
             float *dx = PLANE(dinp, s, n, c);
-            for (int i = 0; i < s->hw; i++) {
-                float g = (!s->relu || y[i] > 0.0f) ? dy[i] : 0.0f;
-                float xhat = (x[i] - mean) * invstd;
-                float v = k * (fm * g - mdy - xhat * mxh);
-                dx[i] = accumulate ? dx[i] + v : v;
+            if (s->relu && accumulate) {
+                for (int i = 0; i < s->hw; i++) dx[i] += k * (fm * (y[i] > 0.0f ? dy[i] : 0.0f) - mdy - (x[i] - mean) * invstd * mxh);
+            } else if (s->relu) {
+                for (int i = 0; i < s->hw; i++) dx[i] = k * (fm * (y[i] > 0.0f ? dy[i] : 0.0f) - mdy - (x[i] - mean) * invstd * mxh);
+            } else if (accumulate) {
+                for (int i = 0; i < s->hw; i++) dx[i] += k * (fm * dy[i] - mdy - (x[i] - mean) * invstd * mxh);
+            } else {
+                for (int i = 0; i < s->hw; i++) dx[i] = k * (fm * dy[i] - mdy - (x[i] - mean) * invstd * mxh);
             }
         }
     }
