@@ -67,7 +67,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps deps-cross test unit run bench sanitize valgrind install clean
+.PHONY: all deps deps-cross test unit run reproduce bench sanitize valgrind install clean
 # The ./dynn link always points at the host build.
 all: $(BUILD)/dynn $(if $(TARGET),,dynn)
 
@@ -128,6 +128,11 @@ test: deps-cross
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./ci/run-default.sh
+
+# The paper-scale experiments (hours; CIFAR-10 and boards given by CIFAR10=DIR ODROID=HOST JETSON=HOST).
+reproduce: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./ci/reproduce.sh
 
 bench:
 	$(Q)DYNN_DEPS_EXTRA=1 ./ci/deps.sh

@@ -85,9 +85,7 @@ static int load_cifar10(const char *dir, Dataset *train, Dataset *test, Err *err
     return 0;
 }
 
-int dataset_load(const char *spec, Dataset *train, Dataset *test, Err *err) {
-    memset(train, 0, sizeof *train);
-    memset(test, 0, sizeof *test);
+int dataset_locate(const char *spec, char *dir_out, size_t dir_size, int *is_cifar, Err *err) {
     const char *colon = strchr(spec, ':');
     size_t name_len = colon ? (size_t)(colon - spec) : strlen(spec);
     const char *dir = colon ? colon + 1 : NULL;
@@ -106,7 +104,7 @@ int dataset_load(const char *spec, Dataset *train, Dataset *test, Err *err) {
         return err_set(err, "--data '%s': %s needs a directory, as in --data %s:DIR where DIR holds %s", spec, name,
                        name, cifar ? CIFAR_FILES : IDX_FILES);
     if (!dir) dir = FASHION_MNIST_DIR;
-    if (strlen(dir) >= sizeof train->source) return err_set(err, "--data '%s': directory path too long", spec);
+    if (strlen(dir) >= dir_size) return err_set(err, "--data '%s': directory path too long", spec);
     struct stat st;
     int exists = stat(dir, &st) == 0;
     if (!exists || !S_ISDIR(st.st_mode)) {
@@ -120,6 +118,17 @@ int dataset_load(const char *spec, Dataset *train, Dataset *test, Err *err) {
                        exists ? "not a directory" : "no such directory", name,
                        cifar ? CIFAR_FILES : IDX_FILES);
     }
+    snprintf(dir_out, dir_size, "%s", dir);
+    *is_cifar = cifar;
+    return 0;
+}
+
+int dataset_load(const char *spec, Dataset *train, Dataset *test, Err *err) {
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    char dir[sizeof train->source];
+    int cifar;
+    if (dataset_locate(spec, dir, sizeof dir, &cifar, err)) return -1;
 
     int rc = cifar ? load_cifar10(dir, train, test, err)
                    : (load_idx_split(dir, "train", train, err) || load_idx_split(dir, "t10k", test, err));
@@ -134,7 +143,7 @@ int dataset_load(const char *spec, Dataset *train, Dataset *test, Err *err) {
     }
     Dataset *splits[2] = {train, test};
     for (int i = 0; i < 2; i++) {
-        snprintf(splits[i]->name, sizeof splits[i]->name, "%s", name);
+        snprintf(splits[i]->name, sizeof splits[i]->name, "%.*s", (int)strcspn(spec, ":"), spec);
         if (!cifar) snprintf(splits[i]->source, sizeof splits[i]->source, "%s", dir);
     }
     return 0;

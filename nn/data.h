@@ -40,6 +40,9 @@ int cifar10_read_batch(const char *path, Dataset *ds, Err *err);
  *   cifar10:DIR           data_batch_1..5.bin for train, test_batch.bin for test
  * A missing directory/file gives an error saying what to install or where to put the files. */
 int dataset_load(const char *spec, Dataset *train, Dataset *test, Err *err);
+/* Checks a --data spec without reading it: a known dataset and an existing directory (into dir_out);
+ * the message says what to install or provide. */
+int dataset_locate(const char *spec, char *dir_out, size_t dir_size, int *is_cifar, Err *err);
 
 /* Keeps the first n samples (n <= 0 or n >= ds->n: no change). */
 void dataset_limit(Dataset *ds, int n);

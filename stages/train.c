@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nn/data.h"
 #include "stages/stage.h"
 #include "stages/train_job.h"
 #include "util/fs.h"
@@ -61,6 +62,12 @@ static int apply_params(const StageCheck *c, TrainJob *job, StrBuf *texts, Err *
     }
     Err e = {{0}};
     if (train_job_check(job, "", &e)) return ynode_err(err, c->file, c->at, "stage '%s': %s", c->stage, e.msg);
+    char dir[4096];
+    int cifar;
+    if (dataset_locate(job->data, dir, sizeof dir, &cifar, &e)) {
+        const YNode *at = ynode_get(c->params, "data");
+        return ynode_err(err, c->file, at ? at : c->at, "stage '%s': %s", c->stage, e.msg);
+    }
     return 0;
 }
 
