@@ -89,6 +89,9 @@ static int put_metric(RdModel *m, size_t *cap, const char *subnet, const char *n
         else if (!strcmp(name, "train_flops")) m->train_flops = v;
         else if (!strcmp(name, "model_bytes")) m->model_bytes = v;
         else if (!strcmp(name, "separate_models_bytes")) m->separate_models_bytes = v;
+        else if (!strcmp(name, "epochs")) m->epochs = v;
+        else if (!strcmp(name, "train_images")) m->train_images = v;
+        else if (!strcmp(name, "test_images")) m->test_images = v;
         return 0;
     }
     RdSubnet *s = (RdSubnet *)rundata_subnet(m, subnet);
@@ -140,6 +143,7 @@ static int load_models(Loader *l) {
         m->stage = text_dup(st, 2);
         m->method = sqlite3_column_type(st, 3) == SQLITE_NULL ? text_dup(st, 2) : text_dup(st, 3);
         m->train_seconds = m->train_flops = m->model_bytes = m->separate_models_bytes = NAN;
+        m->epochs = m->train_images = m->test_images = NAN;
         if (!m->stage || !m->method) break;
         sqlite3_reset(mt);
         sqlite3_bind_int64(mt, 1, sqlite3_column_int64(st, 1));

@@ -65,7 +65,7 @@ int report_html(const char *path, const char *plot_dir, const RunData *d, const 
     sb_append(&sb, "</h1>\n<p>Run <code>");
     esc(&sb, d->uuid);
     sb_append(&sb, "</code> (");
-    esc(&sb, d->status);
+    esc(&sb, rundata_status_text(d));
     sb_append(&sb, ").</p>\n");
     int rc = 0;
     if (f->n) sb_append(&sb, "<h2>Figures</h2>\n");

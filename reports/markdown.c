@@ -39,7 +39,7 @@ int report_markdown(const char *path, const RunData *d, const ReportSections *s,
     StrBuf sb = {0};
     sb_printf(&sb, "# dynn report: %s\n\nRun `%s` (%s). Figures are in `plots/` (PNG and SVG, with their data and gnuplot "
                    "scripts); `report.html` is the same report as one page.\n\n",
-              d->experiment, d->uuid, d->status);
+              d->experiment, d->uuid, rundata_status_text(d));
     for (size_t i = 0; i < s->n; i++) {
         const ReportSection *x = &s->items[i];
         sb_printf(&sb, "## %s\n\n", x->title);

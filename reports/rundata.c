@@ -29,3 +29,8 @@ const RdSubnet *rundata_subnet(const RdModel *m, const char *name) {
         if (!strcmp(m->subnets[i].name, name)) return &m->subnets[i];
     return NULL;
 }
+
+const char *rundata_status_text(const RunData *d) {
+    if (d->status && !strcmp(d->status, "RUNNING")) return "RUNNING when this report was written (a stage of the run)";
+    return d->status ? d->status : "unknown";
+}

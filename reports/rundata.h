@@ -26,6 +26,7 @@ typedef struct RdModel {
     RdSubnet *subnets;  /* ordered by index, then MACs */
     size_t n_subnets;
     double train_seconds, train_flops, model_bytes, separate_models_bytes;
+    double epochs, train_images, test_images; /* the training budget (train stage metrics) */
 } RdModel;
 
 typedef struct RdMeasurement {
@@ -53,6 +54,9 @@ typedef struct RunData {
 } RunData;
 
 void rundata_free(RunData *d);
+
+/* The run's status for a reader: a RUNNING run reported by its own report stage says so. */
+const char *rundata_status_text(const RunData *d);
 
 /* The subnet of a model with this name, or NULL. */
 const RdSubnet *rundata_subnet(const RdModel *m, const char *name);

@@ -73,7 +73,7 @@ static void provenance(Builder *b, const RunData *d) {
     snprintf(commit, sizeof commit, "%s%s", d->git_commit ? d->git_commit : "", d->git_dirty ? " (dirty)" : "");
     field(b, "run", d->uuid);
     field(b, "experiment", d->experiment);
-    field(b, "status", d->status);
+    field(b, "status", rundata_status_text(d));
     field(b, "date", date);
     field(b, "git commit", commit);
     field(b, "build id", d->build_id);
@@ -88,8 +88,9 @@ static void provenance(Builder *b, const RunData *d) {
 
 static void missing(Builder *b, const RunData *d, const Aggregate *a) {
     char what[512] = "";
-    size_t unlinked = 0, no_samples = 0, energy = 0;
+    size_t unlinked = 0, no_samples = 0, energy = 0, freq = 0;
     for (size_t i = 0; i < d->n_meas; i++) {
+        freq += d->meas[i].frequency_khz > 0;
         unlinked += d->meas[i].model < 0;
         no_samples += d->meas[i].n_samples == 0;
         energy += !isnan(d->meas[i].energy_j);
@@ -99,6 +100,7 @@ static void missing(Builder *b, const RunData *d, const Aggregate *a) {
     if (!d->n_models) SAY("No stage of this run recorded per-subnet accuracy (no train stage): accuracy tables and plots are empty. ");
     if (!d->n_meas) SAY("No measurements (no profile stage ran): latency, energy, Pareto fronts and dynamic ranges are missing. ");
     else if (!energy) SAY("No energy was measured (no power sensor): energy fronts and ranges are missing. ");
+    if (d->n_meas && !freq) SAY("No CPU frequency was set (cpufreq absent or read-only here, or no frequency sweep): the +DVFS ranges are missing. ");
     if (unlinked) SAY("%zu measurement(s) could not be linked to the model they measured (profile stage needs no single train stage). ", unlinked);
     if (no_samples) SAY("%zu measurement(s) have no latency samples. ", no_samples);
     if (d->n_models && a->baseline_model < 0) SAY("No individually trained baseline (method `individual`): no baseline comparison. ");
@@ -178,7 +180,10 @@ static void ranges(Builder *b, const Aggregate *a) {
         text(b, 2, f);
         const double v[8] = {g->latency.width, g->latency.mapping, g->latency.dvfs, g->latency.combined,
                              g->energy.width,  g->energy.mapping,  g->energy.dvfs,  g->energy.combined};
-        for (int k = 0; k < 8; k++) num(b, 3 + (size_t)k, "%.2fx", v[k]);
+        for (int k = 0; k < 8; k++) {
+            if ((k == 2 || k == 6) && g->ref_frequency_khz <= 0) text(b, 3 + (size_t)k, "-"); /* no frequency swept */
+            else num(b, 3 + (size_t)k, "%.2fx", v[k]);
+        }
     }
 }
 
@@ -233,12 +238,35 @@ static void baseline(Builder *b, const Aggregate *a) {
     }
 }
 
+/* The training budget of each model: what the accuracies were bought with. */
+static void training(Builder *b, const RunData *d) {
+    static const char *const cols[] = {"model", "method", "epochs", "train images", "test images", "wall time (s)",
+                                       "training TFLOPs", "model (MiB)", "as separate models (MiB)"};
+    section(b, "Training budget", cols, 9);
+    note(b, "Epochs are passes over the training images summed over a method's phases (individual: over its "
+            "separately trained widths). Accuracies are measured on the test images listed.");
+    for (size_t i = 0; i < d->n_models; i++) {
+        const RdModel *m = &d->models[i];
+        row(b);
+        text(b, 0, m->stage);
+        text(b, 1, m->method);
+        num(b, 2, "%g", m->epochs);
+        num(b, 3, "%.0f", m->train_images);
+        num(b, 4, "%.0f", m->test_images);
+        num(b, 5, "%.0f", m->train_seconds);
+        num(b, 6, "%.3f", m->train_flops / 1e12);
+        num(b, 7, "%.3f", m->model_bytes / 1048576.0);
+        num(b, 8, "%.3f", m->separate_models_bytes / 1048576.0);
+    }
+}
+
 int report_tables(const RunData *d, const Aggregate *a, ReportSections *out, Err *err) {
     memset(out, 0, sizeof *out);
     Builder b = {.out = out, .row = -1};
     provenance(&b, d);
     missing(&b, d, a);
     accuracy(&b, d);
+    if (!b.oom && d->n_models) training(&b, d);
     if (!b.oom && d->n_meas) {
         latency(&b, a);
         ranges(&b, a);

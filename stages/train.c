@@ -5,8 +5,8 @@
  * (`distill: true`). `threads` defaults to the stage's thread budget and `seed` to the run's seed.
  * Records: the checkpoint as artifact `model`; per subnet (metric subnet = subnet name) `accuracy`
  * (fraction), `loss`, `macs`, `params`, `bytes_touched`, `width` (MACs fraction of the largest
- * subnet) and `subnet_index`; for the stage `train_seconds`, `train_flops`, `epochs`,
- * `model_bytes` and `separate_models_bytes`. */
+ * subnet) and `subnet_index`; for the stage `train_seconds`, `train_flops`, `epochs` (passes over
+ * the training set), `model_bytes`, `separate_models_bytes`, `train_images` and `test_images`. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +109,8 @@ static int record_results(const StageRun *run, const TrainJobResult *r, Err *err
         record(run, "train_flops", r->report.train_flops, NULL, err) ||
         record(run, "epochs", r->report.epochs, NULL, err) ||
         record(run, "model_bytes", 4.0 * model_desc_param_floats(d), NULL, err) ||
-        record(run, "separate_models_bytes", 4.0 * separate, NULL, err))
+        record(run, "separate_models_bytes", 4.0 * separate, NULL, err) ||
+        record(run, "train_images", r->train_images, NULL, err) || record(run, "test_images", r->test_images, NULL, err))
         return -1;
     return 0;
 }
