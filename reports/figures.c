@@ -190,7 +190,7 @@ static int latency_width_figure(Fig *f, const AggGroup *g) {
     }
     set_title(&cmds, title);
     sb_printf(&cmds, "set xlabel '%s'\nset ylabel 'median latency per inference (ms)'\nset yrange [0:*]\n%s\n",
-              by_width ? "subnet width (fraction of the full model)" : "subnet index (0 = smallest)", sb_str(&plot));
+              by_width ? "subnet size (MACs as a fraction of the largest subnet)" : "subnet index (0 = smallest)", sb_str(&plot));
     sb_free(&plot);
     return draw(f, name, title, &data, &cmds);
 }
@@ -263,7 +263,7 @@ static int ranges_figure(Fig *f, int energy) {
         const AggGroup *g = &f->a->groups[i];
         const AggRanges *r = energy ? &g->energy : &g->latency;
         if (isnan(r->combined)) continue;
-        double v[4] = {r->width, r->mapping, r->dvfs, r->combined};
+        double v[4] = {r->width, r->mapping, g->ref_frequency_khz > 0 ? r->dvfs : NAN, r->combined}; /* no sweep: no bar */
         sb_printf(&data, "\"%s\"", g->label);
         for (int k = 0; k < 4; k++) {
             if (isnan(v[k])) sb_append(&data, " ?");
