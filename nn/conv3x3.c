@@ -18,8 +18,8 @@ typedef float vf __attribute__((vector_size(64), aligned(4), may_alias));
 /* Unaligned vector load/store as single instructions. (memcpy of a vector is expanded by some
  * -mtune targets into two half-width stores and a full-width reload: a store-forwarding stall on
  * every load, 5x slower on AVX-512 machines tuned as rocketlake.) */
-static inline vf vload(const float *p) { return *(const vf *)p; }
-static inline void vstore(float *p, vf v) { *(vf *)p = v; }
+#define vload(p) (*(const vf *)(p))
+#define vstore(p, v) (*(vf *)(p) = (v))
 
 /* Keeps a loaded vector in a register: without it GCC folds the load into every FMA that uses it,
  * doubling the (unaligned, line-crossing) loads of the weight-gradient kernel. */
