@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "platforms/affinity.h"
+#include "platforms/energy.h"
 #include "util/atomic_file.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
@@ -17,7 +19,6 @@
 
 static const char *const common_keys[] = {"name", "type", "arch", "binary", "prefix", "clusters", "frequencies_khz",
                                           "sensors", "description"};
-static const char *const sensor_kinds[] = {"hwmon", "ina231", "ina3221", "rapl"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 #define MAX_KEYS 64
 
@@ -29,24 +30,12 @@ typedef struct DescStorage {
     char *paths[3]; /* binary, identity, known_hosts made absolute */
 } DescStorage;
 
+/* One grammar for CPU lists: the profiler's (platforms/affinity.c), so a stage never accepts a
+ * mapping the profiler on the target would refuse. */
 int platform_desc_cpu_list_valid(const char *s) {
-    if (!*s) return 0;
-    while (*s) {
-        if (!isdigit((unsigned char)*s)) return 0;
-        while (isdigit((unsigned char)*s)) s++;
-        if (*s == '-') {
-            s++;
-            if (!isdigit((unsigned char)*s)) return 0;
-            while (isdigit((unsigned char)*s)) s++;
-        }
-        if (*s == ',') {
-            s++;
-            if (!*s) return 0;
-        } else if (*s) {
-            return 0;
-        }
-    }
-    return 1;
+    cpu_set_t set;
+    Err ignored;
+    return cpulist_parse(s, "cpus", &set, &ignored) == 0;
 }
 
 /* A scalar value of a key, or NULL when absent; err when present but not a non-empty string. */
@@ -175,12 +164,13 @@ static int read_sensors(const YNode *map, const char *file, PlatformDesc *d, Err
             get_string(s, "path", file, &ps->path, err))
             return -1;
         if (!ps->name || !ps->kind || !ps->path) return ynode_err(err, file, s, "a sensor needs 'name', 'kind' and 'path'");
-        size_t k = 0;
-        while (k < COUNT(sensor_kinds) && strcmp(sensor_kinds[k], ps->kind)) k++;
-        if (k == COUNT(sensor_kinds)) {
+        SensorKind kind;
+        if (energy_sensor_kind(ps->kind, &kind)) { /* the kinds the profiler's sampler reads (energy.c) */
+            const char *kinds[] = {energy_sensor_kind_name(SENSOR_HWMON), energy_sensor_kind_name(SENSOR_INA231),
+                                   energy_sensor_kind_name(SENSOR_INA3221), energy_sensor_kind_name(SENSOR_RAPL)};
             char hint[128];
             return ynode_err(err, file, ynode_get(s, "kind"), "sensor '%s': unknown kind '%s' (hwmon, ina231, ina3221 or rapl)%s",
-                             ps->name, ps->kind, suggest_hint(hint, sizeof hint, ps->kind, sensor_kinds, COUNT(sensor_kinds)));
+                             ps->name, ps->kind, suggest_hint(hint, sizeof hint, ps->kind, kinds, COUNT(kinds)));
         }
         const YNode *scale = ynode_get(s, "scale");
         if (scale) {
