@@ -2,6 +2,7 @@
  * option parsing with range checks, and the run (data, model, method, evaluation, checkpoint). */
 #include "stages/train_job.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +14,39 @@
 #include "nn/parallel.h"
 #include "nn/subnet.h"
 
+/* Each option: its name, kind, where it lands in a TrainJob, and its range (numbers) or the value a
+ * flag stores. The one list `dynn train` and the `train` stage follow. */
+#define AT(field) offsetof(TrainJob, field)
 static const TrainOption OPTIONS[] = {
-    {"model", TRAIN_OPT_STRING},      {"method", TRAIN_OPT_STRING},     {"widths", TRAIN_OPT_STRING},
-    {"flops", TRAIN_OPT_STRING},      {"groups", TRAIN_OPT_INT},        {"sandwich", TRAIN_OPT_INT},
-    {"distill", TRAIN_OPT_FLAG},      {"bg-epochs", TRAIN_OPT_INT},     {"group-lasso", TRAIN_OPT_FLOAT},
-    {"slim-images", TRAIN_OPT_INT},   {"data", TRAIN_OPT_STRING},       {"width", TRAIN_OPT_FLOAT},
-    {"epochs", TRAIN_OPT_INT},        {"batch", TRAIN_OPT_INT},         {"lr", TRAIN_OPT_FLOAT},
-    {"schedule", TRAIN_OPT_STRING},   {"warmup", TRAIN_OPT_FLOAT},      {"momentum", TRAIN_OPT_FLOAT},
-    {"wd", TRAIN_OPT_FLOAT},          {"no-nesterov", TRAIN_OPT_FLAG},  {"crop-pad", TRAIN_OPT_INT},
-    {"no-flip", TRAIN_OPT_FLAG},      {"no-augment", TRAIN_OPT_FLAG},   {"seed", TRAIN_OPT_U64},
-    {"threads", TRAIN_OPT_INT},       {"train-limit", TRAIN_OPT_INT},   {"test-limit", TRAIN_OPT_INT},
+    {"model", TRAIN_OPT_STRING, AT(model), 0, 0},
+    {"method", TRAIN_OPT_STRING, AT(method_name), 0, 0},
+    {"widths", TRAIN_OPT_STRING, AT(widths), 0, 0},
+    {"flops", TRAIN_OPT_STRING, AT(flops), 0, 0},
+    {"groups", TRAIN_OPT_INT, AT(dc.groups), 1, MODEL_MAX_SUBNETS},
+    {"sandwich", TRAIN_OPT_INT, AT(dc.sandwich), 0, MODEL_MAX_SUBNETS},
+    {"distill", TRAIN_OPT_FLAG, AT(dc.distill), 1, 0},
+    {"bg-epochs", TRAIN_OPT_INT, AT(dc.bg_epochs), 0, 100000},
+    {"group-lasso", TRAIN_OPT_FLOAT, AT(dc.group_lasso), 0, 10},
+    {"slim-images", TRAIN_OPT_INT, AT(dc.slim_images), 2, 1 << 20},
+    {"data", TRAIN_OPT_STRING, AT(data), 0, 0},
+    {"width", TRAIN_OPT_FLOAT, AT(width), 0.01, 16},
+    {"epochs", TRAIN_OPT_INT, AT(cfg.epochs), 1, 100000},
+    {"batch", TRAIN_OPT_INT, AT(cfg.batch), 2, 65536},
+    {"lr", TRAIN_OPT_FLOAT, AT(cfg.sched.base_lr), 0, 100},
+    {"schedule", TRAIN_OPT_STRING, AT(schedule), 0, 0},
+    {"warmup", TRAIN_OPT_FLOAT, AT(cfg.warmup_epochs), 0, 100000},
+    {"momentum", TRAIN_OPT_FLOAT, AT(cfg.sgd.momentum), 0, 0.999999},
+    {"wd", TRAIN_OPT_FLOAT, AT(cfg.sgd.weight_decay), 0, 1},
+    {"no-nesterov", TRAIN_OPT_FLAG, AT(cfg.sgd.nesterov), 0, 0},
+    {"crop-pad", TRAIN_OPT_INT, AT(crop_pad), 0, 64},
+    {"no-flip", TRAIN_OPT_FLAG, AT(cfg.aug.flip), 0, 0},
+    {"no-augment", TRAIN_OPT_FLAG, AT(cfg.augment), 0, 0},
+    {"seed", TRAIN_OPT_U64, AT(seed), 0, 0},
+    {"threads", TRAIN_OPT_INT, AT(threads), 1, 1024},
+    {"train-limit", TRAIN_OPT_INT, AT(train_limit), 1, 1 << 30},
+    {"test-limit", TRAIN_OPT_INT, AT(test_limit), 1, 1 << 30},
 };
+#undef AT
 #define N_OPTIONS (sizeof OPTIONS / sizeof *OPTIONS)
 
 const TrainOption *train_job_options(size_t *n) {
@@ -60,61 +83,22 @@ void train_job_defaults(TrainJob *job) {
     job->cfg.eval_each_epoch = 1;
 }
 
-static int set_flag(TrainJob *job, const char *name) {
-    if (!strcmp(name, "distill")) job->dc.distill = 1;
-    else if (!strcmp(name, "no-nesterov")) job->cfg.sgd.nesterov = 0;
-    else if (!strcmp(name, "no-flip")) job->cfg.aug.flip = 0;
-    else if (!strcmp(name, "no-augment")) job->cfg.augment = 0;
-    return 0;
-}
-
-static int set_string(TrainJob *job, const char *name, const char *value) {
-    if (!strcmp(name, "model")) job->model = value;
-    else if (!strcmp(name, "method")) job->method_name = value;
-    else if (!strcmp(name, "widths")) job->widths = value;
-    else if (!strcmp(name, "flops")) job->flops = value;
-    else if (!strcmp(name, "data")) job->data = value;
-    else if (!strcmp(name, "schedule")) job->schedule = value;
-    return 0;
-}
-
-static int set_number(TrainJob *job, const char *name, const char *v, const char *shown, Err *err) {
-    TrainConfig *c = &job->cfg;
-    DynamicConfig *dc = &job->dc;
-    if (!strcmp(name, "groups")) return arg_int(shown, v, 1, MODEL_MAX_SUBNETS, &dc->groups, err);
-    if (!strcmp(name, "sandwich")) return arg_int(shown, v, 0, MODEL_MAX_SUBNETS, &dc->sandwich, err);
-    if (!strcmp(name, "bg-epochs")) return arg_int(shown, v, 0, 100000, &dc->bg_epochs, err);
-    if (!strcmp(name, "group-lasso")) return arg_float(shown, v, 0, 10, &dc->group_lasso, err);
-    if (!strcmp(name, "slim-images")) return arg_int(shown, v, 2, 1 << 20, &dc->slim_images, err);
-    if (!strcmp(name, "width")) return arg_float(shown, v, 0.01, 16, &job->width, err);
-    if (!strcmp(name, "epochs")) return arg_int(shown, v, 1, 100000, &c->epochs, err);
-    if (!strcmp(name, "batch")) return arg_int(shown, v, 2, 65536, &c->batch, err);
-    if (!strcmp(name, "lr")) return arg_float(shown, v, 0, 100, &c->sched.base_lr, err);
-    if (!strcmp(name, "warmup")) return arg_float(shown, v, 0, 100000, &c->warmup_epochs, err);
-    if (!strcmp(name, "momentum")) return arg_float(shown, v, 0, 0.999999, &c->sgd.momentum, err);
-    if (!strcmp(name, "wd")) return arg_float(shown, v, 0, 1, &c->sgd.weight_decay, err);
-    if (!strcmp(name, "crop-pad")) return arg_int(shown, v, 0, 64, &job->crop_pad, err);
-    if (!strcmp(name, "seed")) return arg_u64(shown, v, &job->seed, err);
-    if (!strcmp(name, "threads")) return arg_int(shown, v, 1, 1024, &job->threads, err);
-    if (!strcmp(name, "train-limit")) return arg_int(shown, v, 1, 1 << 30, &job->train_limit, err);
-    if (!strcmp(name, "test-limit")) return arg_int(shown, v, 1, 1 << 30, &job->test_limit, err);
-    return err_set(err, "%s: no such numeric option", shown);
-}
-
 int train_job_set(TrainJob *job, const char *name, const char *value, const char *shown, Err *err) {
     const TrainOption *o = train_job_option_find(name);
     if (!o) return err_set(err, "%s: unknown training option", shown);
-    switch (o->kind) {
-    case TRAIN_OPT_FLAG:
+    void *field = (char *)job + o->offset;
+    if (o->kind == TRAIN_OPT_FLAG) {
         if (value && !strcmp(value, "false")) return 0;
         if (value && strcmp(value, "true")) return err_set(err, "%s: '%s' is not true or false", shown, value);
-        return set_flag(job, o->name);
-    case TRAIN_OPT_STRING:
-        if (!value) return err_set(err, "%s: needs a value", shown);
-        return set_string(job, o->name, value);
-    default:
-        if (!value) return err_set(err, "%s: needs a value", shown);
-        return set_number(job, o->name, value, shown, err);
+        *(int *)field = (int)o->min; /* the value the flag stores */
+        return 0;
+    }
+    if (!value) return err_set(err, "%s: needs a value", shown);
+    switch (o->kind) {
+    case TRAIN_OPT_STRING: *(const char **)field = value; return 0;
+    case TRAIN_OPT_INT: return arg_int(shown, value, (long)o->min, (long)o->max, (int *)field, err);
+    case TRAIN_OPT_FLOAT: return arg_float(shown, value, o->min, o->max, (float *)field, err);
+    default: return arg_u64(shown, value, (unsigned long long *)field, err);
     }
 }
 

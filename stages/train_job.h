@@ -8,6 +8,8 @@
 #ifndef DYNN_STAGES_TRAIN_JOB_H
 #define DYNN_STAGES_TRAIN_JOB_H
 
+#include <stddef.h>
+
 #include "nn/methods.h"
 #include "nn/model.h"
 #include "nn/train.h"
@@ -26,8 +28,10 @@ typedef struct TrainJob {
 typedef enum { TRAIN_OPT_STRING, TRAIN_OPT_INT, TRAIN_OPT_FLOAT, TRAIN_OPT_U64, TRAIN_OPT_FLAG } TrainOptKind;
 
 typedef struct TrainOption {
-    const char *name; /* "epochs", "bg-epochs", "distill" (flag) */
+    const char *name;  /* "epochs", "bg-epochs", "distill" (flag) */
     TrainOptKind kind;
+    size_t offset;     /* of the field in TrainJob */
+    double min, max;   /* range of a number; for a flag, min is the int it stores */
 } TrainOption;
 
 /* The options a job accepts, in --help order; *n gets their count. */
