@@ -31,6 +31,7 @@ static double fastest(void (*f)(Case *), Case *c) {
 
 static void run_fwd(Case *c) { conv2d_forward(c->out, c->in, c->w, &c->s, c->ws); }
 static void run_bwd(Case *c) { conv2d_backward(c->din, c->dw, c->dout, c->in, c->w, &c->s, c->ws, 0); }
+static void run_bwd_weight(Case *c) { conv2d_backward(NULL, c->dw, c->dout, c->in, c->w, &c->s, c->ws, 0); }
 static void run_sgemm(Case *c) {
     int m = c->s.cout, n = c->s.n * c->s.ho * c->s.wo, k = c->s.cin * 9;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, c->a, k, c->b, n, 0.0f, c->c, n);
@@ -65,14 +66,17 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < an * 9; i++) c.b[i] = (float)(i % 7) * 0.1f;
         for (size_t i = 0; i < wn; i++) c.w[i] = c.a[i] = 0.01f * (float)(i % 11);
         double gf = 2.0 * 128 * ch * ch * 9 * h * h / 1e9;
-        double f = gf / fastest(run_fwd, &c), b = 2 * gf / fastest(run_bwd, &c), g = gf / fastest(run_sgemm, &c);
+        double f = gf / fastest(run_fwd, &c), g = gf / fastest(run_sgemm, &c);
+        double tb = fastest(run_bwd, &c), tw = fastest(run_bwd_weight, &c);
+        double b = 2 * gf / tb, bw = gf / tw, bd = tb > tw ? gf / (tb - tw) : 0.0;
         if (json)
-            printf("%s{\"channels\":%d,\"hw\":%d,\"conv_fwd_gflops\":%.1f,\"conv_bwd_gflops\":%.1f,\"sgemm_gflops\":%.1f}",
-                   k ? "," : "", ch, h, f, b, g);
+            printf("%s{\"channels\":%d,\"hw\":%d,\"conv_fwd_gflops\":%.1f,\"conv_bwd_gflops\":%.1f,"
+                   "\"conv_bwd_data_gflops\":%.1f,\"conv_bwd_weight_gflops\":%.1f,\"sgemm_gflops\":%.1f}",
+                   k ? "," : "", ch, h, f, b, bd, bw, g);
         else
-            printf("3x3 conv %2dch %2dx%-2d batch 128, %d threads: forward %6.1f GFLOP/s, backward (data+weight) %6.1f"
-                   " GFLOP/s; sgemm %dx%dx%d %6.1f GFLOP/s -> forward at %.0f%% of sgemm\n",
-                   ch, h, h, threads, f, b, ch, 128 * h * h, ch * 9, g, 100.0 * f / g);
+            printf("3x3 conv %2dch %2dx%-2d batch 128, %d threads: forward %6.1f GFLOP/s, backward %6.1f (data %6.1f,"
+                   " weight %6.1f) GFLOP/s; sgemm %dx%dx%d %6.1f GFLOP/s -> forward at %.0f%% of sgemm\n",
+                   ch, h, h, threads, f, b, bd, bw, ch, 128 * h * h, ch * 9, g, 100.0 * f / g);
         free(c.in); free(c.out); free(c.dout); free(c.din); free(c.w); free(c.dw); free(c.ws);
         free(c.a); free(c.b); free(c.c);
     }

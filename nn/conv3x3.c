@@ -5,15 +5,41 @@
  * floats, laid out flat: one zero column per row serves as the right border of a row and the left
  * border of the next. Output position q = y*(W+1) + x then reads input q + ky*(W+1) + kx for tap
  * (ky, kx): every tap is a constant offset, so a vector of 16 consecutive outputs is 16 consecutive
- * inputs (the one junk column per row is computed and dropped). The kernel keeps a 4 output channels x 4
+ * inputs (the one junk column per row is computed and dropped). The kernel keeps a 4 output channels x QB
  * vectors block of accumulators in registers; weights are packed as [co/4][ci][tap][4].
- * Written with GCC vector extensions: AVX-512 / AVX2 / NEON follow from the target flags. */
+ * The weight gradient takes channel-major copies ([channel][image][plane]) of the padded inputs and
+ * output gradients, so each (output-channel group, input channel) pass streams consecutive images.
+ * Written with GCC vector extensions, the vector width and blocking chosen per target (AVX-512,
+ * AVX, NEON, generic); the AVX-512 weight-gradient block is assembly (see weight_grad_3x9_avx512). */
 #include "nn/conv3x3.h"
 
 #include <omp.h>
 #include <string.h>
 
-typedef float vf __attribute__((vector_size(64), aligned(4), may_alias));
+/* Register blocking per target, from the size of its vector register file:
+ *   VL  floats per vector;
+ *   QB  vectors per forward register block (CB x QB accumulators + QB inputs + 1 weight);
+ *   WG  output channels per weight-gradient block (WG x 9 partial sums + WG gradients + 1 input). */
+#if defined(__AVX512F__) /* 32 x 16 floats */
+#define VL 16
+#define QB 6
+#define WG 3
+#elif defined(__AVX__) /* 16 x 8 floats */
+#define VL 8
+#define QB 3
+#define WG 1
+#elif defined(__aarch64__) /* NEON: 32 x 4 floats */
+#define VL 4
+#define QB 6
+#define WG 3
+#else
+#define VL 4
+#define QB 2
+#define WG 1
+#endif
+#define CB 4 /* output channels per forward register block */
+
+typedef float vf __attribute__((vector_size(VL * 4), aligned(4), may_alias));
 
 /* Unaligned vector load/store as single instructions. (memcpy of a vector is expanded by some
  * -mtune targets into two half-width stores and a full-width reload: a store-forwarding stall on
@@ -29,10 +55,11 @@ typedef float vf __attribute__((vector_size(64), aligned(4), may_alias));
 #define KEEP_IN_REGISTER(x) ((void)0)
 #endif
 
-#define VL 16 /* floats per vector */
-#define CB 4  /* output channels per register block */
-#define QB 4  /* vectors per register block */
-#define WG 3  /* output channels per weight-gradient register block */
+
+/* A scalar in every lane: one broadcast, which folds into the FMA as a memory operand. (x - 0 is an
+ * identity, so it compiles to the broadcast alone; (vf){0} + x is not one for x = -0.0 and costs an
+ * add per use; a lane-by-lane loop compiles to 16 masked inserts.) */
+static inline vf vsplat(float x) { return x - (vf){0}; }
 
 typedef struct Geometry {
     int h, w, w2;   /* w2 = w + 1: floats per padded row */
@@ -57,7 +84,7 @@ static int co_blocks(int c) { return (c + CB - 1) / CB; }
 
 /* Weight gradient scratch: every image's padded input planes and zero-bordered output gradient. */
 static size_t weight_grad_floats(const ConvShape *s, const Geometry *g) {
-    size_t coutg = (size_t)(s->cout + 2) / 3 * 3; /* output channels rounded up to the group size */
+    size_t coutg = (size_t)(s->cout + WG - 1) / WG * WG; /* output channels rounded up to the group size */
     return (size_t)s->n * ((size_t)s->cin * g->lp + coutg * g->qp) + coutg * s->cin * 9 * VL;
 }
 
@@ -91,19 +118,21 @@ static void pad_planes(float *dst, const float *src, int c, const Geometry *g) {
 /* One register block: outputs [CB channels of block cob] x [nv vectors from q0]. Inlined with a
  * constant nv, so each tail length gets its own fully unrolled code. */
 static inline __attribute__((always_inline)) void direct_block(float *out, const float *inp, const float *wb, int cin,
-                                                               int cob, int cout, const Geometry *g, const int *offs,
-                                                               int q0, const int nv) {
+                                                               int cob, int cout, const Geometry *g, int q0,
+                                                               const int nv) {
     vf acc[CB][QB];
     for (int c = 0; c < CB; c++)
         for (int v = 0; v < nv; v++) acc[c][v] = (vf){0};
     for (int ci = 0; ci < cin; ci++) {
         const float *ip = inp + (size_t)ci * g->lp + q0;
         const float *wp = wb + (size_t)ci * 9 * CB;
+#pragma GCC unroll 9
         for (int t = 0; t < 9; t++) {
             vf x[QB];
-            for (int v = 0; v < nv; v++) x[v] = vload(ip + offs[t] + v * VL);
+            const float *xp = ip + (t / 3) * g->w2 + t % 3; /* tap (ky, kx) = (t / 3, t % 3) */
+            for (int v = 0; v < nv; v++) x[v] = vload(xp + v * VL);
             for (int c = 0; c < CB; c++) {
-                vf wv = (vf){0} + wp[t * CB + c];
+                vf wv = vsplat(wp[t * CB + c]);
                 for (int v = 0; v < nv; v++) acc[c][v] += wv * x[v];
             }
         }
@@ -118,16 +147,24 @@ static inline __attribute__((always_inline)) void direct_block(float *out, const
 /* out[co][q] for q in [0, qp), co in [0, cout) from padded planes inp[cin][lp] and packed weights. */
 static void direct_kernel(float *out, const float *inp, const float *wpack, int cin, int cout, const Geometry *g,
                           int cob_begin, int cob_end) {
-    const int w2 = g->w2;
-    const int offs[9] = {0, 1, 2, w2, w2 + 1, w2 + 2, 2 * w2, 2 * w2 + 1, 2 * w2 + 2};
     const int full = g->qp / (VL * QB) * (VL * QB), tail = (g->qp - full) / VL;
     for (int cob = cob_begin; cob < cob_end; cob++) {
         const float *wb = wpack + (size_t)cob * cin * 9 * CB;
-        for (int q0 = 0; q0 < full; q0 += VL * QB) direct_block(out, inp, wb, cin, cob, cout, g, offs, q0, QB);
-        switch (tail) {
-        case 1: direct_block(out, inp, wb, cin, cob, cout, g, offs, full, 1); break;
-        case 2: direct_block(out, inp, wb, cin, cob, cout, g, offs, full, 2); break;
-        case 3: direct_block(out, inp, wb, cin, cob, cout, g, offs, full, 3); break;
+        for (int q0 = 0; q0 < full; q0 += VL * QB) direct_block(out, inp, wb, cin, cob, cout, g, q0, QB);
+        switch (tail) { /* tail < QB */
+        case 1: direct_block(out, inp, wb, cin, cob, cout, g, full, 1); break;
+#if QB > 2
+        case 2: direct_block(out, inp, wb, cin, cob, cout, g, full, 2); break;
+#endif
+#if QB > 3
+        case 3: direct_block(out, inp, wb, cin, cob, cout, g, full, 3); break;
+#endif
+#if QB > 4
+        case 4: direct_block(out, inp, wb, cin, cob, cout, g, full, 4); break;
+#endif
+#if QB > 5
+        case 5: direct_block(out, inp, wb, cin, cob, cout, g, full, 5); break;
+#endif
         default: break;
         }
     }
@@ -256,76 +293,207 @@ static float lane_sum(vf v) {
     return s;
 }
 
-/* Partial sums of the weight gradient of output channels [co0, co0+wg) (wg <= WG), all input channels,
- * over images [0, n) taken in cache-sized blocks: pacc[(ci*WG + c)*9 + t] (vectors, summed across
- * lanes by the caller). Inlined with a constant wg so each group size has its own register code. */
-static inline __attribute__((always_inline)) void weight_grad_group(vf *pacc, const float *inpad, const float *dflat,
-                                                                    int n, int cin, int coutg, int co0, int block,
-                                                                    const Geometry *g, const int *offs, const int wg) {
-    for (int k = 0; k < cin * WG * 9; k++) pacc[k] = (vf){0};
-    for (int i0 = 0; i0 < n; i0 += block) {
-        int i1 = i0 + block < n ? i0 + block : n;
-        for (int ci = 0; ci < cin; ci++) {
-            vf a[WG][9];
-            for (int c = 0; c < wg; c++)
-                for (int t = 0; t < 9; t++) a[c][t] = pacc[(ci * WG + c) * 9 + t];
-            for (int i = i0; i < i1; i++) {
-                const float *ip = inpad + ((size_t)i * cin + ci) * g->lp;
-                const float *d0 = dflat + ((size_t)i * coutg + co0) * g->qp;
-                for (int q = 0; q < g->qp; q += VL) {
-                    vf d[WG];
-                    for (int c = 0; c < wg; c++) d[c] = vload(d0 + (size_t)c * g->qp + q);
-                    for (int t = 0; t < 9; t++) {
-                        vf x = vload(ip + q + offs[t]);
-                        KEEP_IN_REGISTER(x);
-                        for (int c = 0; c < wg; c++) a[c][t] += d[c] * x;
-                    }
-                }
+#if defined(__x86_64__) && defined(__AVX512F__)
+/* One tap for the 3 x 9 weight-gradient block: load x at (row, column offset), then
+ * a[c][t] += d[c] * x for the 3 output channels (d in zmm27..29, a[c][t] in zmm(9c + t)). */
+#define WG_TAP(disp, row, xr, a0, a1, a2)                                                                \
+    "vmovups " disp row ", %%zmm" xr "\n\t"                                                               \
+    "vfmadd231ps %%zmm" xr ", %%zmm27, %%zmm" a0 "\n\t"                                                  \
+    "vfmadd231ps %%zmm" xr ", %%zmm28, %%zmm" a1 "\n\t"                                                  \
+    "vfmadd231ps %%zmm" xr ", %%zmm29, %%zmm" a2 "\n\t"
+
+/* The full-group case of weight_grad_group in AVX-512 assembly: a[c * 9 + t] += sum over `images`
+ * images and nq vectors of d[c][q] * x[q + offset(t)], for one input channel's padded planes x
+ * (image stride x_img floats, row stride w2) and 3 output-gradient planes d (image stride d_img,
+ * channel stride d_ch). GCC cannot keep 27 accumulators, 3 gradients and the tap in 32 registers
+ * without rotating them through moves every iteration; here each has a fixed register. */
+_Static_assert(WG == 3 && VL == 16, "the assembly block is 3 output channels x 9 taps of 16 floats");
+static void weight_grad_3x9_avx512(vf *a, const float *x, const float *d, long images, long nq, long x_img,
+                                   long d_img, long w2, long d_ch, long prefetch) {
+    long xt, dt, qt;
+    const long w = w2 * 4, c = d_ch * 4, ximg = x_img * 4, dimg = d_img * 4, pf = (prefetch + 2 * w2) * 4;
+    __asm__ volatile(
+        "vmovups 0(%[a]), %%zmm0\n\t"
+        "vmovups 64(%[a]), %%zmm1\n\t"
+        "vmovups 128(%[a]), %%zmm2\n\t"
+        "vmovups 192(%[a]), %%zmm3\n\t"
+        "vmovups 256(%[a]), %%zmm4\n\t"
+        "vmovups 320(%[a]), %%zmm5\n\t"
+        "vmovups 384(%[a]), %%zmm6\n\t"
+        "vmovups 448(%[a]), %%zmm7\n\t"
+        "vmovups 512(%[a]), %%zmm8\n\t"
+        "vmovups 576(%[a]), %%zmm9\n\t"
+        "vmovups 640(%[a]), %%zmm10\n\t"
+        "vmovups 704(%[a]), %%zmm11\n\t"
+        "vmovups 768(%[a]), %%zmm12\n\t"
+        "vmovups 832(%[a]), %%zmm13\n\t"
+        "vmovups 896(%[a]), %%zmm14\n\t"
+        "vmovups 960(%[a]), %%zmm15\n\t"
+        "vmovups 1024(%[a]), %%zmm16\n\t"
+        "vmovups 1088(%[a]), %%zmm17\n\t"
+        "vmovups 1152(%[a]), %%zmm18\n\t"
+        "vmovups 1216(%[a]), %%zmm19\n\t"
+        "vmovups 1280(%[a]), %%zmm20\n\t"
+        "vmovups 1344(%[a]), %%zmm21\n\t"
+        "vmovups 1408(%[a]), %%zmm22\n\t"
+        "vmovups 1472(%[a]), %%zmm23\n\t"
+        "vmovups 1536(%[a]), %%zmm24\n\t"
+        "vmovups 1600(%[a]), %%zmm25\n\t"
+        "vmovups 1664(%[a]), %%zmm26\n\t"
+        "1:\n\t"
+        "mov %[xbase], %[x]\n\t"
+        "mov %[dbase], %[dp]\n\t"
+        "mov %[nq], %[q]\n\t"
+        "2:\n\t"
+        "prefetcht0 (%[x],%[pf],1)\n\t"
+        "vmovups (%[dp]), %%zmm27\n\t"
+        "vmovups (%[dp],%[c],1), %%zmm28\n\t"
+        "vmovups (%[dp],%[c],2), %%zmm29\n\t"
+        WG_TAP("0", "(%[x])", "30", "0", "9", "18")
+        WG_TAP("4", "(%[x])", "31", "1", "10", "19")
+        WG_TAP("8", "(%[x])", "30", "2", "11", "20")
+        WG_TAP("0", "(%[x],%[w],1)", "31", "3", "12", "21")
+        WG_TAP("4", "(%[x],%[w],1)", "30", "4", "13", "22")
+        WG_TAP("8", "(%[x],%[w],1)", "31", "5", "14", "23")
+        WG_TAP("0", "(%[x],%[w],2)", "30", "6", "15", "24")
+        WG_TAP("4", "(%[x],%[w],2)", "31", "7", "16", "25")
+        WG_TAP("8", "(%[x],%[w],2)", "30", "8", "17", "26")
+        "add $64, %[x]\n\t"
+        "add $64, %[dp]\n\t"
+        "dec %[q]\n\t"
+        "jnz 2b\n\t"
+        "add %[ximg], %[xbase]\n\t"
+        "add %[dimg], %[dbase]\n\t"
+        "dec %[n]\n\t"
+        "jnz 1b\n\t"
+        "vmovups %%zmm0, 0(%[a])\n\t"
+        "vmovups %%zmm1, 64(%[a])\n\t"
+        "vmovups %%zmm2, 128(%[a])\n\t"
+        "vmovups %%zmm3, 192(%[a])\n\t"
+        "vmovups %%zmm4, 256(%[a])\n\t"
+        "vmovups %%zmm5, 320(%[a])\n\t"
+        "vmovups %%zmm6, 384(%[a])\n\t"
+        "vmovups %%zmm7, 448(%[a])\n\t"
+        "vmovups %%zmm8, 512(%[a])\n\t"
+        "vmovups %%zmm9, 576(%[a])\n\t"
+        "vmovups %%zmm10, 640(%[a])\n\t"
+        "vmovups %%zmm11, 704(%[a])\n\t"
+        "vmovups %%zmm12, 768(%[a])\n\t"
+        "vmovups %%zmm13, 832(%[a])\n\t"
+        "vmovups %%zmm14, 896(%[a])\n\t"
+        "vmovups %%zmm15, 960(%[a])\n\t"
+        "vmovups %%zmm16, 1024(%[a])\n\t"
+        "vmovups %%zmm17, 1088(%[a])\n\t"
+        "vmovups %%zmm18, 1152(%[a])\n\t"
+        "vmovups %%zmm19, 1216(%[a])\n\t"
+        "vmovups %%zmm20, 1280(%[a])\n\t"
+        "vmovups %%zmm21, 1344(%[a])\n\t"
+        "vmovups %%zmm22, 1408(%[a])\n\t"
+        "vmovups %%zmm23, 1472(%[a])\n\t"
+        "vmovups %%zmm24, 1536(%[a])\n\t"
+        "vmovups %%zmm25, 1600(%[a])\n\t"
+        "vmovups %%zmm26, 1664(%[a])\n\t"
+        : [xbase] "+r"(x), [dbase] "+r"(d), [n] "+r"(images), [x] "=&r"(xt), [dp] "=&r"(dt), [q] "=&r"(qt)
+        : [a] "r"(a), [nq] "r"(nq), [w] "r"(w), [c] "r"(c), [ximg] "r"(ximg), [dimg] "r"(dimg),
+          [pf] "r"(pf)
+        : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+}
+#endif
+
+/* The generic form of weight_grad_3x9_avx512 for wg <= WG output channels (wg constant after
+ * inlining): a[c * 9 + t] += sum over images and vectors of d[c][q] * x[q + offset(t)]. */
+static inline __attribute__((always_inline)) void weight_grad_generic(vf *a, const float *x, const float *d,
+                                                                      int images, int nq, size_t x_img,
+                                                                      size_t d_img, size_t d_ch, int w2,
+                                                                      const int wg) {
+    vf acc[WG][9];
+    for (int c = 0; c < wg; c++)
+        for (int t = 0; t < 9; t++) acc[c][t] = a[c * 9 + t];
+    for (int i = 0; i < images; i++) {
+        const float *ip = x + (size_t)i * x_img, *d0 = d + (size_t)i * d_img;
+        for (int q = 0; q < nq * VL; q += VL) {
+            vf dv[WG];
+            for (int c = 0; c < wg; c++) dv[c] = vload(d0 + (size_t)c * d_ch + q);
+#pragma GCC unroll 9
+            for (int t = 0; t < 9; t++) {
+                vf xv = vload(ip + q + (t / 3) * w2 + t % 3);
+                KEEP_IN_REGISTER(xv);
+                for (int c = 0; c < wg; c++) acc[c][t] += dv[c] * xv;
             }
-            for (int c = 0; c < wg; c++)
-                for (int t = 0; t < 9; t++) pacc[(ci * WG + c) * 9 + t] = a[c][t];
         }
+    }
+    for (int c = 0; c < wg; c++)
+        for (int t = 0; t < 9; t++) a[c * 9 + t] = acc[c][t];
+}
+
+/* Adds images [i0, i1) to the partial sums of output channels [co0, co0 + wg), all input channels:
+ * pacc[(ci * WG + c) * 9 + t] (vectors, summed across lanes at the end). Planes are channel-major
+ * ([channel][image][plane]), so each call streams one input channel's planes of consecutive images. */
+static void weight_grad_group(vf *pacc, const float *inpad, const float *dflat, int n, int cin, int co0, int wg,
+                              int i0, int i1, const Geometry *g) {
+    const size_t d_ch = (size_t)n * g->qp;
+    const float *d = dflat + (size_t)co0 * d_ch + (size_t)i0 * g->qp;
+    for (int ci = 0; ci < cin; ci++) {
+        vf *a = pacc + (size_t)ci * WG * 9;
+        const float *x = inpad + ((size_t)ci * n + i0) * g->lp;
+        const int images = i1 - i0, nq = g->qp / VL;
+        if (wg == WG) {
+#if defined(__x86_64__) && defined(__AVX512F__)
+            weight_grad_3x9_avx512(a, x, d, images, nq, g->lp, g->qp, g->w2, (long)d_ch, (long)n * g->lp);
+#else
+            weight_grad_generic(a, x, d, images, nq, g->lp, g->qp, d_ch, g->w2, WG);
+#endif
+        }
+#if WG > 1
+        else if (wg == 1) weight_grad_generic(a, x, d, images, nq, g->lp, g->qp, d_ch, g->w2, 1);
+#endif
+#if WG > 2
+        else weight_grad_generic(a, x, d, images, nq, g->lp, g->qp, d_ch, g->w2, 2);
+#endif
     }
 }
 
 /* dweight[co][ci][t] += sum over images and positions q of dout[co][q] * in_pad[ci][q + off_t].
  * Output channels go in groups of WG (WG x 9 partial-sum vectors stay in registers; the last group
- * takes the remainder). Images are taken in blocks small enough to stay in a core's L2 cache;
- * between blocks the partial sums of each (group, input channel) live in `acc`. Each group is one
- * task and owns whole rows of the gradient, so the result is the same for any thread count and
- * any assignment of tasks to threads. */
+ * takes the remainder). Images are taken in blocks whose input planes stay in a core's L2 cache
+ * while every group reads them; each group is one task per block and owns whole rows of the
+ * gradient, and blocks are added in order, so the result is the same for any thread count and any
+ * assignment of tasks to threads. */
 void conv3x3_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws) {
     Geometry g = geometry(s->h, s->w);
-    const int n = s->n, cin = s->cin, cout = s->cout, w2 = g.w2;
+    const int n = s->n, cin = s->cin, cout = s->cout;
     const int groups = (cout + WG - 1) / WG, coutg = groups * WG;
     float *inpad = ws, *dflat = ws + (size_t)n * cin * g.lp;
     vf *acc = (vf *)(void *)(dflat + (size_t)n * coutg * g.qp);
     const size_t in_img = (size_t)cin * s->h * s->w, out_img = (size_t)cout * s->h * s->w;
-    const size_t img_floats = (size_t)cin * g.lp + (size_t)coutg * g.qp;
-    int block = (int)((128u * 1024u) / (img_floats + 1)); /* ~512 KiB of planes per block */
+    const size_t block_floats = (size_t)cin * g.lp + (size_t)WG * g.qp;
+    int block = (int)((128u * 1024u) / block_floats); /* ~512 KiB of planes per block */
     if (block < 1) block = 1;
 #pragma omp parallel for schedule(static) num_threads(s->threads)
     for (int i = 0; i < n; i++) {
-        pad_planes(inpad + (size_t)i * cin * g.lp, in + i * in_img, cin, &g);
-        float *df = dflat + (size_t)i * coutg * g.qp;
-        for (int co = 0; co < cout; co++)
-            flatten_grad_plane(df + (size_t)co * g.qp, dout + i * out_img + (size_t)co * s->h * s->w, &g);
-        if (coutg > cout) memset(df + (size_t)cout * g.qp, 0, sizeof(float) * g.qp * (coutg - cout));
+        for (int ci = 0; ci < cin; ci++)
+            pad_planes(inpad + ((size_t)ci * n + i) * g.lp, in + i * in_img + (size_t)ci * s->h * s->w, 1, &g);
+        for (int co = 0; co < coutg; co++) {
+            float *df = dflat + ((size_t)co * n + i) * g.qp;
+            if (co < cout) flatten_grad_plane(df, dout + i * out_img + (size_t)co * s->h * s->w, &g);
+            else memset(df, 0, sizeof(float) * g.qp);
+        }
     }
-    const int offs[9] = {0, 1, 2, w2, w2 + 1, w2 + 2, 2 * w2, 2 * w2 + 1, 2 * w2 + 2};
+    for (size_t k = 0; k < (size_t)coutg * cin * 9; k++) acc[k] = (vf){0};
+    for (int i0 = 0; i0 < n; i0 += block) {
+        const int i1 = i0 + block < n ? i0 + block : n;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(s->threads)
-    for (int p = 0; p < groups; p++) {
-        vf *pacc = acc + (size_t)p * cin * WG * 9;
-        const int co0 = WG * p, wg = cout - co0 < WG ? cout - co0 : WG;
-        switch (wg) {
-        case 1: weight_grad_group(pacc, inpad, dflat, n, cin, coutg, co0, block, &g, offs, 1); break;
-        case 2: weight_grad_group(pacc, inpad, dflat, n, cin, coutg, co0, block, &g, offs, 2); break;
-        default: weight_grad_group(pacc, inpad, dflat, n, cin, coutg, co0, block, &g, offs, WG); break;
+        for (int p = 0; p < groups; p++) {
+            const int co0 = WG * p, wg = cout - co0 < WG ? cout - co0 : WG;
+            weight_grad_group(acc + (size_t)p * cin * WG * 9, inpad, dflat, n, cin, co0, wg, i0, i1, &g);
         }
-        for (int c = 0; c < wg; c++) {
-            float *dwr = dweight + (size_t)(co0 + c) * s->w_row;
-            for (int ci = 0; ci < cin; ci++)
-                for (int t = 0; t < 9; t++) dwr[ci * 9 + t] += lane_sum(pacc[(ci * WG + c) * 9 + t]);
-        }
+    }
+#pragma omp parallel for schedule(static) num_threads(s->threads)
+    for (int co = 0; co < cout; co++) {
+        const vf *pacc = acc + (size_t)(co / WG) * cin * WG * 9;
+        const int c = co % WG;
+        float *dwr = dweight + (size_t)co * s->w_row;
+        for (int ci = 0; ci < cin; ci++)
+            for (int t = 0; t < 9; t++) dwr[ci * 9 + t] += lane_sum(pacc[(ci * WG + c) * 9 + t]);
     }
 }
