@@ -27,20 +27,12 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
     const double m = (double)s->n * s->hw;
 #pragma omp parallel for schedule(static)
     for (int c = s->c_begin; c < (s->c_end ? s->c_end : s->c); c++) {
-        /* One pass: sums of (x - k) and (x - k)^2, k = the channel's first value (a shift inside
-         * the data's range keeps the variance's cancellation small). */
-        const float k = PLANE(in, s, 0, c)[0];
-        double sum = 0.0, sq = 0.0;
-        for (int n = 0; n < s->n; n++) {
-            float a, b;
-            vec_sums_shifted(PLANE(in, s, n, c), s->hw, k, &a, &b);
-            sum += a;
-            sq += b;
-        }
-        const double dmean = sum / m;
-        float mean = (float)(k + dmean);
-        double var = sq / m - dmean * dmean;
-        if (var < 0.0) var = 0.0;
+        double sum = 0.0;
+        for (int n = 0; n < s->n; n++) sum += vec_sum(PLANE(in, s, n, c), s->hw);
+        float mean = (float)(sum / m);
+        double sq = 0.0;
+        for (int n = 0; n < s->n; n++) sq += vec_sumsq_centered(PLANE(in, s, n, c), s->hw, mean);
+        double var = sq / m;
         float invstd = (float)(1.0 / sqrt(var + s->eps));
         save_mean[c] = mean;
         save_invstd[c] = invstd;

@@ -84,8 +84,7 @@ static int co_blocks(int c) { return (c + CB - 1) / CB; }
 
 /* Weight gradient scratch: every image's padded input planes and zero-bordered output gradient. */
 static size_t weight_grad_floats(const ConvShape *s, const Geometry *g) {
-    size_t coutg = (size_t)(s->cout + WG - 1) / WG * WG; /* output channels rounded up to the group size */
-    return (size_t)s->n * ((size_t)s->cin * g->lp + coutg * g->qp) + coutg * s->cin * 9 * VL;
+    return (size_t)s->n * ((size_t)s->cin * g->lp + (size_t)s->cout * g->qp) + (size_t)s->cout * s->cin * 9 * VL;
 }
 
 size_t conv3x3_workspace_floats(const ConvShape *s, int threads) {
@@ -148,9 +147,13 @@ static inline __attribute__((always_inline)) void direct_block(float *out, const
 static void direct_kernel(float *out, const float *inp, const float *wpack, int cin, int cout, const Geometry *g,
                           int cob_begin, int cob_end) {
     const int full = g->qp / (VL * QB) * (VL * QB), tail = (g->qp - full) / VL;
+    /* Position blocks outside, channel blocks inside: one block's input rows (all input channels)
+     * stay in L1 while every output-channel block reads them. */
+    for (int q0 = 0; q0 < full; q0 += VL * QB)
+        for (int cob = cob_begin; cob < cob_end; cob++)
+            direct_block(out, inp, wpack + (size_t)cob * cin * 9 * CB, cin, cob, cout, g, q0, QB);
     for (int cob = cob_begin; cob < cob_end; cob++) {
         const float *wb = wpack + (size_t)cob * cin * 9 * CB;
-        for (int q0 = 0; q0 < full; q0 += VL * QB) direct_block(out, inp, wb, cin, cob, cout, g, q0, QB);
         switch (tail) { /* tail < QB */
         case 1: direct_block(out, inp, wb, cin, cob, cout, g, full, 1); break;
 #if QB > 2
@@ -427,14 +430,14 @@ static inline __attribute__((always_inline)) void weight_grad_generic(vf *a, con
 }
 
 /* Adds images [i0, i1) to the partial sums of output channels [co0, co0 + wg), all input channels:
- * pacc[(ci * WG + c) * 9 + t] (vectors, summed across lanes at the end). Planes are channel-major
+ * acc[(ci * cout + co) * 9 + t] (vectors, summed across lanes at the end). Planes are channel-major
  * ([channel][image][plane]), so each call streams one input channel's planes of consecutive images. */
-static void weight_grad_group(vf *pacc, const float *inpad, const float *dflat, int n, int cin, int co0, int wg,
-                              int i0, int i1, const Geometry *g) {
+static void weight_grad_group(vf *acc, const float *inpad, const float *dflat, int n, int cin, int cout, int co0,
+                              int wg, int i0, int i1, const Geometry *g) {
     const size_t d_ch = (size_t)n * g->qp;
     const float *d = dflat + (size_t)co0 * d_ch + (size_t)i0 * g->qp;
     for (int ci = 0; ci < cin; ci++) {
-        vf *a = pacc + (size_t)ci * WG * 9;
+        vf *a = acc + ((size_t)ci * cout + co0) * 9;
         const float *x = inpad + ((size_t)ci * n + i0) * g->lp;
         const int images = i1 - i0, nq = g->qp / VL;
         if (wg == WG) {
@@ -454,17 +457,16 @@ static void weight_grad_group(vf *pacc, const float *inpad, const float *dflat, 
 }
 
 /* dweight[co][ci][t] += sum over images and positions q of dout[co][q] * in_pad[ci][q + off_t].
- * Output channels go in groups of WG (WG x 9 partial-sum vectors stay in registers; the last group
- * takes the remainder). Images are taken in blocks whose input planes stay in a core's L2 cache
- * while every group reads them; each group is one task per block and owns whole rows of the
- * gradient, and blocks are added in order, so the result is the same for any thread count and any
- * assignment of tasks to threads. */
+ * The output channels are split evenly between the threads, and each thread's share into groups of
+ * at most WG (WG x 9 partial-sum vectors stay in registers). Images are taken in blocks whose input
+ * planes stay in a core's L2 cache while the thread's groups read them, in order. Each output
+ * channel's partial sums take the same additions in the same order whatever group or thread it
+ * falls in, so the result is the same for any thread count. */
 void conv3x3_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws) {
     Geometry g = geometry(s->h, s->w);
     const int n = s->n, cin = s->cin, cout = s->cout;
-    const int groups = (cout + WG - 1) / WG, coutg = groups * WG;
     float *inpad = ws, *dflat = ws + (size_t)n * cin * g.lp;
-    vf *acc = (vf *)(void *)(dflat + (size_t)n * coutg * g.qp);
+    vf *acc = (vf *)(void *)(dflat + (size_t)n * cout * g.qp);
     const size_t in_img = (size_t)cin * s->h * s->w, out_img = (size_t)cout * s->h * s->w;
     const size_t block_floats = (size_t)cin * g.lp + (size_t)WG * g.qp;
     int block = (int)((128u * 1024u) / block_floats); /* ~512 KiB of planes per block */
@@ -473,27 +475,27 @@ void conv3x3_backward_weight(float *dweight, const float *dout, const float *in,
     for (int i = 0; i < n; i++) {
         for (int ci = 0; ci < cin; ci++)
             pad_planes(inpad + ((size_t)ci * n + i) * g.lp, in + i * in_img + (size_t)ci * s->h * s->w, 1, &g);
-        for (int co = 0; co < coutg; co++) {
-            float *df = dflat + ((size_t)co * n + i) * g.qp;
-            if (co < cout) flatten_grad_plane(df, dout + i * out_img + (size_t)co * s->h * s->w, &g);
-            else memset(df, 0, sizeof(float) * g.qp);
-        }
+        for (int co = 0; co < cout; co++)
+            flatten_grad_plane(dflat + ((size_t)co * n + i) * g.qp, dout + i * out_img + (size_t)co * s->h * s->w, &g);
     }
-    for (size_t k = 0; k < (size_t)coutg * cin * 9; k++) acc[k] = (vf){0};
-    for (int i0 = 0; i0 < n; i0 += block) {
-        const int i1 = i0 + block < n ? i0 + block : n;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(s->threads)
-        for (int p = 0; p < groups; p++) {
-            const int co0 = WG * p, wg = cout - co0 < WG ? cout - co0 : WG;
-            weight_grad_group(acc + (size_t)p * cin * WG * 9, inpad, dflat, n, cin, co0, wg, i0, i1, &g);
+    const int parts = s->threads < cout ? s->threads : cout;
+#pragma omp parallel num_threads(parts)
+    {
+        const int t = omp_get_thread_num(), team = omp_get_num_threads();
+        const int c0 = (int)((long)cout * t / team), c1 = (int)((long)cout * (t + 1) / team);
+        for (size_t k = (size_t)c0 * 9; k < (size_t)c1 * 9; k++)
+            for (int ci = 0; ci < cin; ci++) acc[(size_t)ci * cout * 9 + k] = (vf){0};
+        for (int i0 = 0; i0 < n; i0 += block) {
+            const int i1 = i0 + block < n ? i0 + block : n;
+            for (int co0 = c0; co0 < c1; co0 += WG) {
+                const int wg = c1 - co0 < WG ? c1 - co0 : WG;
+                weight_grad_group(acc, inpad, dflat, n, cin, cout, co0, wg, i0, i1, &g);
+            }
         }
-    }
-#pragma omp parallel for schedule(static) num_threads(s->threads)
-    for (int co = 0; co < cout; co++) {
-        const vf *pacc = acc + (size_t)(co / WG) * cin * WG * 9;
-        const int c = co % WG;
-        float *dwr = dweight + (size_t)co * s->w_row;
-        for (int ci = 0; ci < cin; ci++)
-            for (int t = 0; t < 9; t++) dwr[ci * 9 + t] += lane_sum(pacc[(ci * WG + c) * 9 + t]);
+        for (int co = c0; co < c1; co++) {
+            float *dwr = dweight + (size_t)co * s->w_row;
+            for (int ci = 0; ci < cin; ci++)
+                for (int k = 0; k < 9; k++) dwr[ci * 9 + k] += lane_sum(acc[((size_t)ci * cout + co) * 9 + k]);
+        }
     }
 }

@@ -5,29 +5,30 @@
 
 #include <stddef.h>
 
-/* *s1 = sum (x - k), *s2 = sum (x - k)^2 in one pass. With k a value of the same data (a shift
- * near the mean), mean = k + s1/n and var = s2/n - (s1/n)^2 lose little to cancellation. */
-static inline void vec_sums_shifted(const float *x, size_t n, float k, float *s1, float *s2) {
-    float a[16] = {0}, b[16] = {0};
+static inline float vec_sum(const float *x, size_t n) {
+    float acc[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++) acc[l] += x[i + l];
+    float s = 0.0f;
+    for (; i < n; i++) s += x[i];
+    for (int l = 0; l < 16; l++) s += acc[l];
+    return s;
+}
+
+/* sum (x - m)^2 */
+static inline float vec_sumsq_centered(const float *x, size_t n, float m) {
+    float acc[16] = {0};
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
         for (int l = 0; l < 16; l++) {
-            float d = x[i + l] - k;
-            a[l] += d;
-            b[l] += d * d;
+            float d = x[i + l] - m;
+            acc[l] += d * d;
         }
-    float sa = 0.0f, sb = 0.0f;
-    for (; i < n; i++) {
-        float d = x[i] - k;
-        sa += d;
-        sb += d * d;
-    }
-    for (int l = 0; l < 16; l++) {
-        sa += a[l];
-        sb += b[l];
-    }
-    *s1 = sa;
-    *s2 = sb;
+    float s = 0.0f;
+    for (; i < n; i++) s += (x[i] - m) * (x[i] - m);
+    for (int l = 0; l < 16; l++) s += acc[l];
+    return s;
 }
 
 /* Batch-norm backward sums over one plane: *sum_g = sum g, *sum_gx = sum g (x - m), where
