@@ -227,7 +227,7 @@ static void backward_chunk(float *dinp, float *dw_acc, int ldw, const float *dou
 
 void conv2d_backward(float *dinp, float *dweight, const float *dout, const float *in, const float *weight,
                      const ConvShape *s, float *ws, int accumulate) {
-    if (conv3x3_direct_applies(s)) {
+    if (conv3x3_backward_applies(s)) {
         conv3x3_backward_weight(dweight, dout, in, s, ws);
         if (dinp) conv3x3_backward_data(dinp, dout, weight, s, ws, accumulate);
         return;

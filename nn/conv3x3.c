@@ -1,11 +1,14 @@
-/* nn/conv3x3.c — direct 3x3 / stride 1 / pad 1 convolution (the bulk of a ResNet's FLOPs) without
- * im2col: forward, and the input gradient as the same kernel on flipped, transposed weights.
+/* nn/conv3x3.c — direct 3x3 / pad 1 convolution (the bulk of a ResNet's FLOPs) without im2col:
+ * forward at stride 1 and 2; at stride 1 also the input gradient (the same kernel on flipped,
+ * transposed weights) and the weight gradient. (Stride-2 backward stays with im2col + sgemm: a
+ * parity-class direct version measured no faster.)
  *
  * "Padded flat" layout: each input plane is copied into a zero-bordered plane of (H+2) rows of W+1
  * floats, laid out flat: one zero column per row serves as the right border of a row and the left
  * border of the next. Output position q = y*(W+1) + x then reads input q + ky*(W+1) + kx for tap
  * (ky, kx): every tap is a constant offset, so a vector of 16 consecutive outputs is 16 consecutive
- * inputs (the one junk column per row is computed and dropped). The kernel keeps a 4 output channels x QB
+ * inputs (the one junk column per row is computed and dropped). Stride 2 reads four parity planes
+ * per input channel instead (see parity_planes), again one constant offset per tap. The kernel keeps a 4 output channels x QB
  * vectors block of accumulators in registers; weights are packed as [co/4][ci][tap][4].
  * The weight gradient takes channel-major copies ([channel][image][plane]) of the padded inputs and
  * output gradients, so each (output-channel group, input channel) pass streams consecutive images.
@@ -78,22 +81,27 @@ static Geometry geometry(int h, int w) {
     return g;
 }
 
-int conv3x3_direct_applies(const ConvShape *s) { return s->k == 3 && s->stride == 1 && s->pad == 1; }
+int conv3x3_direct_applies(const ConvShape *s) {
+    return s->k == 3 && s->pad == 1 && (s->stride == 1 || s->stride == 2);
+}
+
+int conv3x3_backward_applies(const ConvShape *s) { return s->k == 3 && s->pad == 1 && s->stride == 1; }
 
 static int co_blocks(int c) { return (c + CB - 1) / CB; }
 
-/* Weight gradient scratch: every image's padded input planes and zero-bordered output gradient. */
-static size_t weight_grad_floats(const ConvShape *s, const Geometry *g) {
-    return (size_t)s->n * ((size_t)s->cin * g->lp + (size_t)s->cout * g->qp) + (size_t)s->cout * s->cin * 9 * VL;
-}
+static int parity_plane_floats(const Geometry *go);
 
 size_t conv3x3_workspace_floats(const ConvShape *s, int threads) {
-    Geometry g = geometry(s->h, s->w);
-    int cmax = s->cin > s->cout ? s->cin : s->cout;
-    size_t per_thread = (size_t)cmax * g.lp + (size_t)co_blocks(cmax) * CB * g.qp;
+    const Geometry g = geometry(s->ho, s->wo); /* the output grid */
+    const int cmax = s->cin > s->cout ? s->cin : s->cout;
+    /* floats per input channel of one image's input planes: padded, or four parity planes */
+    const size_t in_ci = s->stride == 1 ? (size_t)g.lp : (size_t)4 * parity_plane_floats(&g);
+    size_t per_thread = (size_t)cmax * in_ci + (size_t)co_blocks(cmax) * CB * g.qp;
     size_t wpack = (size_t)co_blocks(cmax) * CB * cmax * 9;
     size_t data = wpack + per_thread * (size_t)(threads < 1 ? 1 : threads) + 64;
-    size_t wgrad = weight_grad_floats(s, &g) + 64;
+    if (!conv3x3_backward_applies(s)) return data;
+    /* weight gradient: every image's input planes and flattened output gradient, and the sums */
+    size_t wgrad = (size_t)s->n * ((size_t)s->cin * in_ci + (size_t)s->cout * g.qp) + (size_t)s->cout * s->cin * 9 * VL + 64;
     return data > wgrad ? data : wgrad;
 }
 
@@ -114,21 +122,75 @@ static void pad_planes(float *dst, const float *src, int c, const Geometry *g) {
     }
 }
 
-/* One register block: outputs [CB channels of block cob] x [nv vectors from q0]. Inlined with a
- * constant nv, so each tail length gets its own fully unrolled code. */
+/* Floats per parity plane of a stride-2 conv with output geometry go: output reads reach
+ * qp - 1 + w2 + 1 plus a vector. */
+static int parity_plane_floats(const Geometry *go) { return (go->qp + go->w2 + 1 + VL + 15) / 16 * 16; }
+
+/* The four parity planes of each zero-padded input plane [h][w] for a stride-2 conv with output
+ * geometry go: plane p = 2 ry + rx of channel ch holds padded[2Y + ry][2X + rx] at Y * go->w2 + X
+ * for Y <= ho, X <= wo (padded[i][j] = in[i - 1][j - 1], zero outside the input); zero elsewhere.
+ * Output (y, x) then reads tap (ky, kx) at plane 2 (ky & 1) + (kx & 1), offset
+ * q + (ky >> 1) w2 + (kx >> 1), q = y w2 + x: a constant offset per tap, as for stride 1. */
+static void parity_planes(float *dst, const float *src, int c, int h, int w, const Geometry *go) {
+    const int lp2 = parity_plane_floats(go);
+    for (int ch = 0; ch < c; ch++) {
+        const float *sp = src + (size_t)ch * h * w;
+        for (int p = 0; p < 4; p++) {
+            const int ry = p >> 1, rx = p & 1;
+            float *d = dst + ((size_t)ch * 4 + p) * lp2;
+            memset(d, 0, sizeof(float) * lp2);
+            for (int Y = 0; Y <= go->h; Y++) {
+                const int i = 2 * Y + ry - 1;
+                if (i < 0 || i >= h) continue;
+                float *row = d + (size_t)Y * go->w2;
+                const float *srow = sp + (size_t)i * w;
+                for (int X = 0; X <= go->w; X++) {
+                    const int j = 2 * X + rx - 1;
+                    if (j >= 0 && j < w) row[X] = srow[j];
+                }
+            }
+        }
+    }
+}
+
+/* Where each tap of a kernel reads its input, relative to the output position. */
+typedef struct Taps {
+    int n;            /* taps per input channel: 9, or a stride-2 parity class's 4, 2 or 1 */
+    int off[9];       /* input offset of tap t from the output position, in floats */
+    size_t ci_stride; /* floats between consecutive input channels' planes */
+} Taps;
+
+static Taps taps_stride1(const Geometry *g) {
+    Taps tp = {.n = 9, .ci_stride = (size_t)g->lp};
+    for (int t = 0; t < 9; t++) tp.off[t] = (t / 3) * g->w2 + t % 3;
+    return tp;
+}
+
+static Taps taps_stride2(const Geometry *go) {
+    const int lp2 = parity_plane_floats(go);
+    Taps tp = {.n = 9, .ci_stride = (size_t)4 * lp2};
+    for (int t = 0; t < 9; t++) {
+        const int ky = t / 3, kx = t % 3;
+        tp.off[t] = ((ky & 1) * 2 + (kx & 1)) * lp2 + (ky >> 1) * go->w2 + (kx >> 1);
+    }
+    return tp;
+}
+
+/* One register block: outputs [CB channels of block cob] x [nv vectors from q0] of planes of qp
+ * floats. Inlined with constant nv and ntaps, so each gets its own fully unrolled code. */
 static inline __attribute__((always_inline)) void direct_block(float *out, const float *inp, const float *wb, int cin,
-                                                               int cob, int cout, const Geometry *g, int q0,
-                                                               const int nv) {
+                                                               const Taps *tp, int cob, int cout, int qp, int q0,
+                                                               const int nv, const int ntaps) {
     vf acc[CB][QB];
     for (int c = 0; c < CB; c++)
         for (int v = 0; v < nv; v++) acc[c][v] = (vf){0};
     for (int ci = 0; ci < cin; ci++) {
-        const float *ip = inp + (size_t)ci * g->lp + q0;
-        const float *wp = wb + (size_t)ci * 9 * CB;
+        const float *ip = inp + (size_t)ci * tp->ci_stride + q0;
+        const float *wp = wb + (size_t)ci * ntaps * CB;
 #pragma GCC unroll 9
-        for (int t = 0; t < 9; t++) {
+        for (int t = 0; t < ntaps; t++) {
             vf x[QB];
-            const float *xp = ip + (t / 3) * g->w2 + t % 3; /* tap (ky, kx) = (t / 3, t % 3) */
+            const float *xp = ip + tp->off[t];
             for (int v = 0; v < nv; v++) x[v] = vload(xp + v * VL);
             for (int c = 0; c < CB; c++) {
                 vf wv = vsplat(wp[t * CB + c]);
@@ -139,37 +201,49 @@ static inline __attribute__((always_inline)) void direct_block(float *out, const
     for (int c = 0; c < CB; c++) {
         int co = cob * CB + c;
         if (co >= cout) break;
-        for (int v = 0; v < nv; v++) vstore(out + (size_t)co * g->qp + q0 + v * VL, acc[c][v]);
+        for (int v = 0; v < nv; v++) vstore(out + (size_t)co * qp + q0 + v * VL, acc[c][v]);
     }
 }
 
-/* out[co][q] for q in [0, qp), co in [0, cout) from padded planes inp[cin][lp] and packed weights. */
-static void direct_kernel(float *out, const float *inp, const float *wpack, int cin, int cout, const Geometry *g,
-                          int cob_begin, int cob_end) {
-    const int full = g->qp / (VL * QB) * (VL * QB), tail = (g->qp - full) / VL;
+static inline __attribute__((always_inline)) void direct_kernel_taps(float *out, const float *inp, const float *wpack,
+                                                                     int cin, const Taps *tp, int cout, int qp,
+                                                                     int cob_begin, int cob_end, const int ntaps) {
+    const int full = qp / (VL * QB) * (VL * QB), tail = (qp - full) / VL;
     /* Position blocks outside, channel blocks inside: one block's input rows (all input channels)
      * stay in L1 while every output-channel block reads them. */
     for (int q0 = 0; q0 < full; q0 += VL * QB)
         for (int cob = cob_begin; cob < cob_end; cob++)
-            direct_block(out, inp, wpack + (size_t)cob * cin * 9 * CB, cin, cob, cout, g, q0, QB);
+            direct_block(out, inp, wpack + (size_t)cob * cin * ntaps * CB, cin, tp, cob, cout, qp, q0, QB, ntaps);
     for (int cob = cob_begin; cob < cob_end; cob++) {
-        const float *wb = wpack + (size_t)cob * cin * 9 * CB;
+        const float *wb = wpack + (size_t)cob * cin * ntaps * CB;
         switch (tail) { /* tail < QB */
-        case 1: direct_block(out, inp, wb, cin, cob, cout, g, full, 1); break;
+        case 1: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, 1, ntaps); break;
 #if QB > 2
-        case 2: direct_block(out, inp, wb, cin, cob, cout, g, full, 2); break;
+        case 2: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, 2, ntaps); break;
 #endif
 #if QB > 3
-        case 3: direct_block(out, inp, wb, cin, cob, cout, g, full, 3); break;
+        case 3: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, 3, ntaps); break;
 #endif
 #if QB > 4
-        case 4: direct_block(out, inp, wb, cin, cob, cout, g, full, 4); break;
+        case 4: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, 4, ntaps); break;
 #endif
 #if QB > 5
-        case 5: direct_block(out, inp, wb, cin, cob, cout, g, full, 5); break;
+        case 5: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, 5, ntaps); break;
 #endif
         default: break;
         }
+    }
+}
+
+/* out[co][q] for q in [0, qp), co in [0, cout) from input planes (tap table tp) and weights packed
+ * [co/CB][ci][tap][CB]. */
+static void direct_kernel(float *out, const float *inp, const float *wpack, int cin, const Taps *tp, int cout, int qp,
+                          int cob_begin, int cob_end) {
+    switch (tp->n) {
+    case 9: direct_kernel_taps(out, inp, wpack, cin, tp, cout, qp, cob_begin, cob_end, 9); break;
+    case 4: direct_kernel_taps(out, inp, wpack, cin, tp, cout, qp, cob_begin, cob_end, 4); break;
+    case 2: direct_kernel_taps(out, inp, wpack, cin, tp, cout, qp, cob_begin, cob_end, 2); break;
+    default: direct_kernel_taps(out, inp, wpack, cin, tp, cout, qp, cob_begin, cob_end, 1); break;
     }
 }
 
@@ -227,42 +301,50 @@ static void pack_backward(float *wpack, const float *weight, int w_row, int cin,
                 }
 }
 
-/* Runs planes [n][cin_k][h][w] -> [n][cout_k][h][w] with packed weights, over images in parallel when
- * there are enough of them, else over output-channel blocks. */
-static void run(float *dst, const float *src, const float *wpack, int n, int cin_k, int cout_k, const Geometry *g,
-                float *ws, int threads, const Epilogue *e) {
-    int cmax = cin_k > cout_k ? cin_k : cout_k;
-    size_t per_thread = (size_t)cmax * g->lp + (size_t)co_blocks(cmax) * CB * g->qp;
-    size_t src_img = (size_t)cin_k * g->h * g->w, dst_img = (size_t)cout_k * g->h * g->w;
+/* The input planes a kernel reads for one image: stride 1, the zero-bordered planes; stride 2, each
+ * channel's four parity planes. */
+static void prepare_input(float *dst, const float *src, int c, int h, int w, int stride, const Geometry *g) {
+    if (stride == 1) pad_planes(dst, src, c, g);
+    else parity_planes(dst, src, c, h, w, g);
+}
+
+/* Runs planes [n][cin_k][in_h][in_w] -> [n][cout_k][g->h][g->w] with packed weights, over images in
+ * parallel when there are enough of them, else over output-channel blocks. */
+static void run(float *dst, const float *src, const float *wpack, int n, int cin_k, int cout_k, int in_h, int in_w,
+                int stride, const Geometry *g, float *ws, int threads, const Epilogue *e) {
+    const Taps tp = stride == 1 ? taps_stride1(g) : taps_stride2(g);
+    size_t in_floats = (size_t)cin_k * tp.ci_stride;
+    size_t per_thread = in_floats + (size_t)co_blocks(cout_k) * CB * g->qp;
+    size_t src_img = (size_t)cin_k * in_h * in_w, dst_img = (size_t)cout_k * g->h * g->w;
     if (n >= threads || threads == 1) {
 #pragma omp parallel for schedule(static) num_threads(threads)
         for (int i = 0; i < n; i++) {
             float *pad = ws + per_thread * omp_get_thread_num();
-            float *flat = pad + (size_t)cmax * g->lp;
-            pad_planes(pad, src + i * src_img, cin_k, g);
-            direct_kernel(flat, pad, wpack, cin_k, cout_k, g, 0, co_blocks(cout_k));
+            float *flat = pad + in_floats;
+            prepare_input(pad, src + i * src_img, cin_k, in_h, in_w, stride, g);
+            direct_kernel(flat, pad, wpack, cin_k, &tp, cout_k, g->qp, 0, co_blocks(cout_k));
             unpad_planes(dst + i * dst_img, flat, cout_k, g, e);
         }
         return;
     }
-    float *pad = ws, *flat = pad + (size_t)cmax * g->lp;
+    float *pad = ws, *flat = pad + in_floats;
     for (int i = 0; i < n; i++) {
-        pad_planes(pad, src + i * src_img, cin_k, g);
+        prepare_input(pad, src + i * src_img, cin_k, in_h, in_w, stride, g);
         int nb = co_blocks(cout_k);
 #pragma omp parallel for schedule(static) num_threads(threads)
-        for (int b = 0; b < nb; b++) direct_kernel(flat, pad, wpack, cin_k, cout_k, g, b, b + 1);
+        for (int b = 0; b < nb; b++) direct_kernel(flat, pad, wpack, cin_k, &tp, cout_k, g->qp, b, b + 1);
         unpad_planes(dst + i * dst_img, flat, cout_k, g, e);
     }
 }
 
 void conv3x3_forward_affine(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
                             const float *scale, const float *shift, int relu) {
-    Geometry g = geometry(s->h, s->w);
+    Geometry g = geometry(s->ho, s->wo);
     int cmax = s->cin > s->cout ? s->cin : s->cout;
     float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
     pack_forward(wpack, weight, s->w_row, s->cin, s->cout);
     Epilogue e = {0, scale, shift, relu};
-    run(out, in, wpack, s->n, s->cin, s->cout, &g, rest, s->threads, &e);
+    run(out, in, wpack, s->n, s->cin, s->cout, s->h, s->w, s->stride, &g, rest, s->threads, &e);
 }
 
 void conv3x3_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {
@@ -276,7 +358,7 @@ void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, 
     float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
     pack_backward(wpack, weight, s->w_row, s->cin, s->cout);
     Epilogue e = {accumulate, NULL, NULL, 0};
-    run(dinp, dout, wpack, s->n, s->cout, s->cin, &g, rest, s->threads, &e);
+    run(dinp, dout, wpack, s->n, s->cout, s->cin, s->h, s->w, 1, &g, rest, s->threads, &e);
 }
 
 /* Output gradient plane [h][w] -> flat [qp] on the output grid, zero in the junk column of each row
@@ -407,7 +489,7 @@ static void weight_grad_3x9_avx512(vf *a, const float *x, const float *d, long i
  * inlining): a[c * 9 + t] += sum over images and vectors of d[c][q] * x[q + offset(t)]. */
 static inline __attribute__((always_inline)) void weight_grad_generic(vf *a, const float *x, const float *d,
                                                                       int images, int nq, size_t x_img,
-                                                                      size_t d_img, size_t d_ch, int w2,
+                                                                      size_t d_img, size_t d_ch, const Taps *tp,
                                                                       const int wg) {
     vf acc[WG][9];
     for (int c = 0; c < wg; c++)
@@ -419,7 +501,7 @@ static inline __attribute__((always_inline)) void weight_grad_generic(vf *a, con
             for (int c = 0; c < wg; c++) dv[c] = vload(d0 + (size_t)c * d_ch + q);
 #pragma GCC unroll 9
             for (int t = 0; t < 9; t++) {
-                vf xv = vload(ip + q + (t / 3) * w2 + t % 3);
+                vf xv = vload(ip + q + tp->off[t]);
                 KEEP_IN_REGISTER(xv);
                 for (int c = 0; c < wg; c++) acc[c][t] += dv[c] * xv;
             }
@@ -431,27 +513,28 @@ static inline __attribute__((always_inline)) void weight_grad_generic(vf *a, con
 
 /* Adds images [i0, i1) to the partial sums of output channels [co0, co0 + wg), all input channels:
  * acc[(ci * cout + co) * 9 + t] (vectors, summed across lanes at the end). Planes are channel-major
- * ([channel][image][plane]), so each call streams one input channel's planes of consecutive images. */
+ * ([channel][image][x_img floats]), so each call streams one input channel's planes of consecutive
+ * images; tp says where each tap reads them. */
 static void weight_grad_group(vf *acc, const float *inpad, const float *dflat, int n, int cin, int cout, int co0,
-                              int wg, int i0, int i1, const Geometry *g) {
-    const size_t d_ch = (size_t)n * g->qp;
+                              int wg, int i0, int i1, const Geometry *g, const Taps *tp) {
+    const size_t d_ch = (size_t)n * g->qp, x_img = tp->ci_stride;
     const float *d = dflat + (size_t)co0 * d_ch + (size_t)i0 * g->qp;
     for (int ci = 0; ci < cin; ci++) {
         vf *a = acc + ((size_t)ci * cout + co0) * 9;
-        const float *x = inpad + ((size_t)ci * n + i0) * g->lp;
+        const float *x = inpad + ((size_t)ci * n + i0) * x_img;
         const int images = i1 - i0, nq = g->qp / VL;
         if (wg == WG) {
 #if defined(__x86_64__) && defined(__AVX512F__)
-            weight_grad_3x9_avx512(a, x, d, images, nq, g->lp, g->qp, g->w2, (long)d_ch, (long)n * g->lp);
+            weight_grad_3x9_avx512(a, x, d, images, nq, (long)x_img, g->qp, g->w2, (long)d_ch, (long)(n * x_img));
 #else
-            weight_grad_generic(a, x, d, images, nq, g->lp, g->qp, d_ch, g->w2, WG);
+            weight_grad_generic(a, x, d, images, nq, x_img, g->qp, d_ch, tp, WG);
 #endif
         }
 #if WG > 1
-        else if (wg == 1) weight_grad_generic(a, x, d, images, nq, g->lp, g->qp, d_ch, g->w2, 1);
+        else if (wg == 1) weight_grad_generic(a, x, d, images, nq, x_img, g->qp, d_ch, tp, 1);
 #endif
 #if WG > 2
-        else weight_grad_generic(a, x, d, images, nq, g->lp, g->qp, d_ch, g->w2, 2);
+        else weight_grad_generic(a, x, d, images, nq, x_img, g->qp, d_ch, tp, 2);
 #endif
     }
 }
@@ -463,18 +546,20 @@ static void weight_grad_group(vf *acc, const float *inpad, const float *dflat, i
  * channel's partial sums take the same additions in the same order whatever group or thread it
  * falls in, so the result is the same for any thread count. */
 void conv3x3_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws) {
-    Geometry g = geometry(s->h, s->w);
+    const Geometry g = geometry(s->h, s->w);
+    const Taps tp = taps_stride1(&g);
     const int n = s->n, cin = s->cin, cout = s->cout;
-    float *inpad = ws, *dflat = ws + (size_t)n * cin * g.lp;
+    const size_t x_img = tp.ci_stride;
+    float *inpad = ws, *dflat = ws + (size_t)n * cin * x_img;
     vf *acc = (vf *)(void *)(dflat + (size_t)n * cout * g.qp);
     const size_t in_img = (size_t)cin * s->h * s->w, out_img = (size_t)cout * s->h * s->w;
-    const size_t block_floats = (size_t)cin * g.lp + (size_t)WG * g.qp;
+    const size_t block_floats = (size_t)cin * x_img + (size_t)WG * g.qp;
     int block = (int)((128u * 1024u) / block_floats); /* ~512 KiB of planes per block */
     if (block < 1) block = 1;
 #pragma omp parallel for schedule(static) num_threads(s->threads)
     for (int i = 0; i < n; i++) {
         for (int ci = 0; ci < cin; ci++)
-            pad_planes(inpad + ((size_t)ci * n + i) * g.lp, in + i * in_img + (size_t)ci * s->h * s->w, 1, &g);
+            pad_planes(inpad + ((size_t)ci * n + i) * x_img, in + i * in_img + (size_t)ci * s->h * s->w, 1, &g);
         for (int co = 0; co < cout; co++)
             flatten_grad_plane(dflat + ((size_t)co * n + i) * g.qp, dout + i * out_img + (size_t)co * s->h * s->w, &g);
     }
@@ -489,7 +574,7 @@ void conv3x3_backward_weight(float *dweight, const float *dout, const float *in,
             const int i1 = i0 + block < n ? i0 + block : n;
             for (int co0 = c0; co0 < c1; co0 += WG) {
                 const int wg = c1 - co0 < WG ? c1 - co0 : WG;
-                weight_grad_group(acc, inpad, dflat, n, cin, cout, co0, wg, i0, i1, &g);
+                weight_grad_group(acc, inpad, dflat, n, cin, cout, co0, wg, i0, i1, &g, &tp);
             }
         }
         for (int co = c0; co < c1; co++) {

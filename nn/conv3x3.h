@@ -1,19 +1,22 @@
-/* nn/conv3x3.h — direct 3x3 stride-1 pad-1 convolution kernels (see conv3x3.c); conv2d.c routes
- * eligible layers here. Same conventions as layers.h (compact active channels, w_row stride). */
+/* nn/conv3x3.h — direct 3x3 pad-1 convolution kernels (see conv3x3.c): forward at stride 1 and 2,
+ * backward at stride 1; conv2d.c routes eligible layers here. Same conventions as layers.h (compact
+ * active channels, w_row stride). */
 #ifndef DYNN_NN_CONV3X3_H
 #define DYNN_NN_CONV3X3_H
 
 #include <stddef.h>
 #include "nn/layers.h"
 
+/* Whether the forward (stride 1 or 2) / the backward (stride 1) has a direct kernel for s. */
 int conv3x3_direct_applies(const ConvShape *s);
+int conv3x3_backward_applies(const ConvShape *s);
 size_t conv3x3_workspace_floats(const ConvShape *s, int threads);
 void conv3x3_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws);
 /* The same with a per-output-channel affine (an inference-mode BN folded in) and optional ReLU
  * applied as the outputs are written: out = relu?(conv * scale[c] + shift[c]). */
 void conv3x3_forward_affine(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
                             const float *scale, const float *shift, int relu);
-/* dinp (= or += when accumulate) = full correlation of dout with the flipped, transposed weights. */
+/* Backward, stride 1 only. dinp (= or += when accumulate) = full correlation of dout with the flipped, transposed weights. */
 void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
                            int accumulate);
 

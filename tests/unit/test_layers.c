@@ -95,53 +95,41 @@ static void test_conv_gradcheck_parallel_path(void **state) {
  * end in a full register block (6 vectors) and in tails of 1 to 5 vectors, slimmed channel counts (w_row of
  * the full tensor), one and two threads, one image (channel-parallel) and several; forward, input
  * gradient and weight gradient (whose output channels go in groups of 3 with a remainder). */
-static void check_direct_matches_naive(int n, int cin, int cin_max, int h, int w, int cout, int threads) {
-    ConvShape s = {.n = n, .cin = cin, .h = h, .w = w, .cout = cout, .k = 3, .stride = 1, .pad = 1,
+static void check_direct_matches_naive(int n, int cin, int cin_max, int h, int w, int cout, int threads, int stride) {
+    ConvShape s = {.n = n, .cin = cin, .h = h, .w = w, .cout = cout, .k = 3, .stride = stride, .pad = 1,
                    .w_row = cin_max * 9, .threads = threads};
     conv_shape_finish(&s);
-    size_t in_n = (size_t)n * cin * h * w, out_n = (size_t)n * cout * h * w;
+    const int ho = s.ho, wo = s.wo;
+    size_t in_n = (size_t)n * cin * h * w, out_n = (size_t)n * cout * ho * wo;
     float *in = malloc(in_n * 4), *wt = malloc((size_t)cout * cin_max * 9 * 4), *out = malloc(out_n * 4);
     float *ws = calloc(conv2d_workspace_floats(&s, threads), 4);
     gc_fill_normal(in, in_n, 7, 1.0f);
     gc_fill_normal(wt, (size_t)cout * cin_max * 9, 8, 0.5f);
     conv2d_forward(out, in, wt, &s, ws);
-    double worst = 0.0;
-    for (int i = 0; i < n; i++)
-        for (int co = 0; co < cout; co++)
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++) {
-                    double ref = 0.0;
-                    for (int ci = 0; ci < cin; ci++)
-                        for (int ky = 0; ky < 3; ky++)
-                            for (int kx = 0; kx < 3; kx++) {
-                                int yy = y + ky - 1, xx = x + kx - 1;
-                                if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
-                                ref += (double)in[(((size_t)i * cin + ci) * h + yy) * w + xx] *
-                                       wt[(size_t)co * cin_max * 9 + ci * 9 + ky * 3 + kx];
-                            }
-                    double got = out[(((size_t)i * cout + co) * h + y) * w + x];
-                    double e = fabs(got - ref) / (1.0 + fabs(ref));
-                    if (e > worst) worst = e;
-                }
-    assert_true(worst < 1e-5);
     /* Backward against the same naive loops: dx[ci][yy][xx] = sum w * dy, dw[co][ci][t] = sum dy * x. */
     float *dy = malloc(out_n * 4), *dx = malloc(in_n * 4), *dw = calloc((size_t)cout * cin_max * 9, 4);
     double *ref_dx = calloc(in_n, sizeof(double)), *ref_dw = calloc((size_t)cout * cin * 9, sizeof(double));
     gc_fill_normal(dy, out_n, 9, 1.0f);
     conv2d_backward(dx, dw, dy, in, wt, &s, ws, 0);
+    double worst = 0.0;
     for (int i = 0; i < n; i++)
         for (int co = 0; co < cout; co++)
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++) {
-                    double g = dy[(((size_t)i * cout + co) * h + y) * w + x];
+            for (int y = 0; y < ho; y++)
+                for (int x = 0; x < wo; x++) {
+                    double ref = 0.0, g = dy[(((size_t)i * cout + co) * ho + y) * wo + x];
                     for (int ci = 0; ci < cin; ci++)
                         for (int t = 0; t < 9; t++) {
-                            int yy = y + t / 3 - 1, xx = x + t % 3 - 1;
+                            int yy = y * stride + t / 3 - 1, xx = x * stride + t % 3 - 1;
                             if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
                             size_t xi = (((size_t)i * cin + ci) * h + yy) * w + xx;
-                            ref_dx[xi] += g * wt[(size_t)co * cin_max * 9 + ci * 9 + t];
+                            double wv = wt[(size_t)co * cin_max * 9 + ci * 9 + t];
+                            ref += (double)in[xi] * wv;
+                            ref_dx[xi] += g * wv;
                             ref_dw[((size_t)co * cin + ci) * 9 + t] += g * in[xi];
                         }
+                    double got = out[(((size_t)i * cout + co) * ho + y) * wo + x];
+                    double e = fabs(got - ref) / (1.0 + fabs(ref));
+                    if (e > worst) worst = e;
                 }
     double worst_dx = 0.0, worst_dw = 0.0;
     for (size_t k = 0; k < in_n; k++) {
@@ -154,6 +142,10 @@ static void check_direct_matches_naive(int n, int cin, int cin_max, int h, int w
             double e = fabs(dw[(size_t)co * cin_max * 9 + k] - r) / (1.0 + fabs(r));
             if (e > worst_dw) worst_dw = e;
         }
+    if (worst >= 1e-5 || worst_dx >= 1e-5 || worst_dw >= 1e-4)
+        fprintf(stderr, "direct conv n=%d cin=%d %dx%d cout=%d stride %d threads %d: forward %.2g, dx %.2g, dw %.2g\n", n,
+                cin, h, w, cout, stride, threads, worst, worst_dx, worst_dw);
+    assert_true(worst < 1e-5);
     assert_true(worst_dx < 1e-5);
     assert_true(worst_dw < 1e-4); /* sums of n*h*w products in float */
     free(in); free(wt); free(out); free(ws);
@@ -162,14 +154,21 @@ static void check_direct_matches_naive(int n, int cin, int cin_max, int h, int w
 
 static void test_conv3x3_direct_matches_naive(void **state) {
     (void)state;
-    check_direct_matches_naive(2, 3, 3, 8, 10, 4, 1);   /* 8 rows of 11: 88 -> 96, one full block of 6 */
-    check_direct_matches_naive(2, 3, 5, 9, 10, 5, 2);   /* 99 -> 112: a full block + tail of 1 vector */
-    check_direct_matches_naive(3, 2, 2, 3, 9, 6, 2);    /* 30 -> tail of 2 vectors only */
-    check_direct_matches_naive(1, 4, 4, 4, 10, 7, 2);   /* 44 -> tail of 3, one image over channels */
-    check_direct_matches_naive(2, 3, 3, 7, 6, 4, 1);    /* 7 rows of 7: 49 -> 64, tail of 4 */
-    check_direct_matches_naive(2, 3, 5, 16, 16, 5, 2);  /* 272 positions: 2 blocks + tail of 5 */
-    check_direct_matches_naive(2, 16, 16, 28, 28, 16, 2); /* the ResNet-20 stage-1 shape: 816 -> 8 blocks + 3 */
-    check_direct_matches_naive(10, 16, 16, 28, 28, 16, 2); /* weight gradient over 2 image blocks (7 + 3) */
+    check_direct_matches_naive(2, 3, 3, 8, 10, 4, 1, 1);   /* 8 rows of 11: 88 -> 96, one full block of 6 */
+    check_direct_matches_naive(2, 3, 5, 9, 10, 5, 2, 1);   /* 99 -> 112: a full block + tail of 1 vector */
+    check_direct_matches_naive(3, 2, 2, 3, 9, 6, 2, 1);    /* 30 -> tail of 2 vectors only */
+    check_direct_matches_naive(1, 4, 4, 4, 10, 7, 2, 1);   /* 44 -> tail of 3, one image over channels */
+    check_direct_matches_naive(2, 3, 3, 7, 6, 4, 1, 1);    /* 7 rows of 7: 49 -> 64, tail of 4 */
+    check_direct_matches_naive(2, 3, 5, 16, 16, 5, 2, 1);  /* 272 positions: 2 blocks + tail of 5 */
+    check_direct_matches_naive(2, 16, 16, 28, 28, 16, 2, 1); /* the ResNet-20 stage-1 shape: 816 -> 8 blocks + 3 */
+    check_direct_matches_naive(10, 16, 16, 28, 28, 16, 2, 1); /* weight gradient over 2 image blocks (7 + 3) */
+    /* stride 2 (parity planes; the input gradient by parity class): even and odd sizes, tails,
+     * slimmed channels, one image over channel blocks, and ResNet-20's downsampling shapes */
+    check_direct_matches_naive(2, 3, 5, 8, 8, 4, 1, 2);
+    check_direct_matches_naive(3, 2, 2, 7, 9, 5, 2, 2);
+    check_direct_matches_naive(1, 4, 4, 11, 6, 7, 2, 2);
+    check_direct_matches_naive(4, 16, 16, 28, 28, 32, 2, 2);
+    check_direct_matches_naive(4, 32, 32, 14, 14, 64, 2, 2);
 }
 
 static void test_conv_hand_computed(void **state) {
