@@ -216,20 +216,24 @@ static inline __attribute__((always_inline)) void direct_kernel_taps(float *out,
             direct_block(out, inp, wpack + (size_t)cob * cin * ntaps * CB, cin, tp, cob, cout, qp, q0, QB, ntaps);
     for (int cob = cob_begin; cob < cob_end; cob++) {
         const float *wb = wpack + (size_t)cob * cin * ntaps * CB;
+/* one case per tail length, each a constant for direct_block */
+#define DIRECT_TAIL(k)                                                                                 \
+    case k: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, k, ntaps); break;
         switch (tail) { /* tail < QB */
-        case 1: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, 1, ntaps); break;
+            DIRECT_TAIL(1)
 #if QB > 2
-        case 2: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, 2, ntaps); break;
+            DIRECT_TAIL(2)
 #endif
 #if QB > 3
-        case 3: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, 3, ntaps); break;
+            DIRECT_TAIL(3)
 #endif
 #if QB > 4
-        case 4: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, 4, ntaps); break;
+            DIRECT_TAIL(4)
 #endif
 #if QB > 5
-        case 5: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, 5, ntaps); break;
+            DIRECT_TAIL(5)
 #endif
+#undef DIRECT_TAIL
         default: break;
         }
     }
