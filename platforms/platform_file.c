@@ -1,4 +1,6 @@
-/* platforms/platform_file.c — reading a platform description YAML (see platform_file.h). */
+/* platforms/platform_file.c — reading a platform description YAML for the profiler (see
+ * platform_file.h): the profiler's own subset, or a whole board description (experiments/platforms/,
+ * with `type:`), which is read and checked by the stage side's reader (platform_desc.c). */
 #include "platforms/platform_file.h"
 
 #include <errno.h>
@@ -9,6 +11,7 @@
 
 #include "pipeline/ynode.h"
 #include "platforms/affinity.h"
+#include "platforms/platform.h"
 
 static const char *const TOP_KEYS[] = {"name", "arch", "clusters", "frequencies_khz", "sensors"};
 static const char *const SENSOR_KEYS[] = {"name", "kind", "path", "scale"};
@@ -89,6 +92,42 @@ static int load_sensors(const YNode *seq, PlatformFile *pf, Err *err) {
     return 0;
 }
 
+static int text_copy(const char *s, const char *file, const char *what, char *out, size_t size, Err *err) {
+    if (strlen(s) >= size) return err_set(err, "%s: %s is too long (at most %zu characters)", file, what, size - 1);
+    memcpy(out, s, strlen(s) + 1);
+    return 0;
+}
+
+/* The parts of a board description the profiler uses, copied into pf (already checked by
+ * platform_desc_read: CPU lists, ascending frequencies, sensor kinds). */
+static int from_desc(const PlatformDesc *d, PlatformFile *pf, Err *err) {
+    const char *file = pf->path;
+    if (text_copy(d->name, file, "'name'", pf->name, sizeof pf->name, err) ||
+        (d->arch && text_copy(d->arch, file, "'arch'", pf->arch, sizeof pf->arch, err)))
+        return -1;
+    if (d->n_clusters > PLATFORM_MAX_CLUSTERS) return err_set(err, "%s: more than %d clusters", file, PLATFORM_MAX_CLUSTERS);
+    for (size_t i = 0; i < d->n_clusters; i++) {
+        const DescCluster *dc = &d->clusters[i];
+        PlatformCluster *c = &pf->clusters[pf->n_clusters++];
+        if (text_copy(dc->name, file, "a cluster name", c->name, sizeof c->name, err)) return -1;
+        if (cpulist_parse(dc->cpus, dc->name, &c->cpus, err)) return -1;
+        if (dc->n_freqs > PLATFORM_MAX_FREQS)
+            return err_set(err, "%s: cluster '%s' has more than %d frequencies", file, dc->name, PLATFORM_MAX_FREQS);
+        for (size_t k = 0; k < dc->n_freqs; k++) c->freqs_khz[c->n_freqs++] = (long)dc->freqs_khz[k];
+    }
+    if (d->n_sensors > ENERGY_MAX_SENSORS) return err_set(err, "%s: more than %d sensors", file, ENERGY_MAX_SENSORS);
+    for (size_t i = 0; i < d->n_sensors; i++) {
+        const DescSensor *ds = &d->sensors[i];
+        PlatformSensor *ps = &pf->sensors[pf->n_sensors++];
+        if (text_copy(ds->name, file, "sensor name", ps->name, sizeof ps->name, err) ||
+            text_copy(ds->path, file, "sensor path", ps->path, sizeof ps->path, err))
+            return -1;
+        if (energy_sensor_kind(ds->kind, &ps->kind)) return err_set(err, "%s: unknown sensor kind '%s'", file, ds->kind);
+        ps->scale = ds->scale;
+    }
+    return 0;
+}
+
 int platform_file_load(const char *path, PlatformFile *pf, Err *err) {
     memset(pf, 0, sizeof *pf);
     snprintf(pf->path, sizeof pf->path, "%s", path);
@@ -96,6 +135,14 @@ int platform_file_load(const char *path, PlatformFile *pf, Err *err) {
     if (ynode_parse_file(path, &root, err)) return -1;
     int rc = -1;
     const YNode *v;
+    if (root->kind == YNODE_MAP && ynode_get(root, "type")) { /* a whole board description */
+        PlatformDescFile d;
+        if (platform_desc_read(root, path, &d, err) == 0) {
+            rc = from_desc(&d.desc, pf, err);
+            platform_desc_free(&d);
+        }
+        goto done;
+    }
     if (ynode_expect(root, YNODE_MAP, path, "a platform file", err) ||
         ynode_check_keys(root, TOP_KEYS, sizeof TOP_KEYS / sizeof *TOP_KEYS, path, "a platform file", err))
         goto done;

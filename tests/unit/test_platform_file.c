@@ -7,7 +7,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "platforms/platform_file.h"
 #include "tests/unit/testutil.h"
@@ -72,10 +74,41 @@ static void test_mistakes(void **state) {
     free(pf);
 }
 
+/* A whole board description (as in experiments/platforms/, with `type:` and the ssh keys) is read
+ * by the stage side's reader, and the profiler keeps the clusters, frequencies and sensors. */
+static void test_board_description(void **state) {
+    PlatformFile *pf = calloc(1, sizeof *pf);
+    Err err;
+    char *board = malloc(strlen(XU3) + 256);
+    sprintf(board, "type: ssh\nhost: xu3.local\nuser: odroid\nprefix: [sudo, -n]\ndescription: a board\n%s", XU3);
+    assert_int_equal(load(*state, board, pf, &err), 0);
+    assert_string_equal(pf->name, "odroid-xu3");
+    assert_string_equal(pf->arch, "armv7l");
+    assert_int_equal(pf->n_clusters, 2);
+    const PlatformCluster *little = platform_cluster(pf, "little");
+    assert_non_null(little);
+    assert_int_equal(CPU_COUNT(&little->cpus), 4);
+    assert_int_equal(little->n_freqs, 2);
+    assert_int_equal(little->freqs_khz[1], 1400000);
+    assert_int_equal(pf->n_sensors, 2);
+    assert_int_equal(pf->sensors[0].kind, SENSOR_INA231);
+    assert_true(pf->sensors[1].scale == 0.5);
+    /* its mistakes are the stage side's, with positions: a misspelt ssh key, a missing host */
+    sprintf(board, "type: ssh\nhots: xu3.local\n%s", XU3);
+    assert_int_equal(load(*state, board, pf, &err), -1);
+    if (!strstr(err.msg, "p.yaml:2:1") || !strstr(err.msg, "'hots'")) fail_msg("unexpected: %s", err.msg);
+    sprintf(board, "type: ssh\n%s", XU3);
+    assert_int_equal(load(*state, board, pf, &err), -1);
+    if (!strstr(err.msg, "host")) fail_msg("unexpected: %s", err.msg);
+    free(board);
+    free(pf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_valid, tu_setup_tmpdir, tu_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_mistakes, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_board_description, tu_setup_tmpdir, tu_teardown_tmpdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
