@@ -155,20 +155,19 @@ static void parity_planes(float *dst, const float *src, int c, int h, int w, con
 
 /* Where each tap of a kernel reads its input, relative to the output position. */
 typedef struct Taps {
-    int n;            /* taps per input channel: 9, or a stride-2 parity class's 4, 2 or 1 */
     int off[9];       /* input offset of tap t from the output position, in floats */
     size_t ci_stride; /* floats between consecutive input channels' planes */
 } Taps;
 
 static Taps taps_stride1(const Geometry *g) {
-    Taps tp = {.n = 9, .ci_stride = (size_t)g->lp};
+    Taps tp = {.ci_stride = (size_t)g->lp};
     for (int t = 0; t < 9; t++) tp.off[t] = (t / 3) * g->w2 + t % 3;
     return tp;
 }
 
 static Taps taps_stride2(const Geometry *go) {
     const int lp2 = parity_plane_floats(go);
-    Taps tp = {.n = 9, .ci_stride = (size_t)4 * lp2};
+    Taps tp = {.ci_stride = (size_t)4 * lp2};
     for (int t = 0; t < 9; t++) {
         const int ky = t / 3, kx = t % 3;
         tp.off[t] = ((ky & 1) * 2 + (kx & 1)) * lp2 + (ky >> 1) * go->w2 + (kx >> 1);
@@ -177,18 +176,18 @@ static Taps taps_stride2(const Geometry *go) {
 }
 
 /* One register block: outputs [CB channels of block cob] x [nv vectors from q0] of planes of qp
- * floats. Inlined with constant nv and ntaps, so each gets its own fully unrolled code. */
+ * floats. Inlined with a constant nv, so each tail length gets its own fully unrolled code. */
 static inline __attribute__((always_inline)) void direct_block(float *out, const float *inp, const float *wb, int cin,
                                                                const Taps *tp, int cob, int cout, int qp, int q0,
-                                                               const int nv, const int ntaps) {
+                                                               const int nv) {
     vf acc[CB][QB];
     for (int c = 0; c < CB; c++)
         for (int v = 0; v < nv; v++) acc[c][v] = (vf){0};
     for (int ci = 0; ci < cin; ci++) {
         const float *ip = inp + (size_t)ci * tp->ci_stride + q0;
-        const float *wp = wb + (size_t)ci * ntaps * CB;
+        const float *wp = wb + (size_t)ci * 9 * CB;
 #pragma GCC unroll 9
-        for (int t = 0; t < ntaps; t++) {
+        for (int t = 0; t < 9; t++) {
             vf x[QB];
             const float *xp = ip + tp->off[t];
             for (int v = 0; v < nv; v++) x[v] = vload(xp + v * VL);
@@ -205,20 +204,21 @@ static inline __attribute__((always_inline)) void direct_block(float *out, const
     }
 }
 
-static inline __attribute__((always_inline)) void direct_kernel_taps(float *out, const float *inp, const float *wpack,
-                                                                     int cin, const Taps *tp, int cout, int qp,
-                                                                     int cob_begin, int cob_end, const int ntaps) {
+/* out[co][q] for q in [0, qp), co in [0, cout) from input planes (tap table tp) and weights packed
+ * [co/CB][ci][tap][CB]. */
+static void direct_kernel(float *out, const float *inp, const float *wpack, int cin, const Taps *tp, int cout, int qp,
+                          int cob_begin, int cob_end) {
     const int full = qp / (VL * QB) * (VL * QB), tail = (qp - full) / VL;
     /* Position blocks outside, channel blocks inside: one block's input rows (all input channels)
      * stay in L1 while every output-channel block reads them. */
     for (int q0 = 0; q0 < full; q0 += VL * QB)
         for (int cob = cob_begin; cob < cob_end; cob++)
-            direct_block(out, inp, wpack + (size_t)cob * cin * ntaps * CB, cin, tp, cob, cout, qp, q0, QB, ntaps);
+            direct_block(out, inp, wpack + (size_t)cob * cin * 9 * CB, cin, tp, cob, cout, qp, q0, QB);
     for (int cob = cob_begin; cob < cob_end; cob++) {
-        const float *wb = wpack + (size_t)cob * cin * ntaps * CB;
+        const float *wb = wpack + (size_t)cob * cin * 9 * CB;
 /* one case per tail length, each a constant for direct_block */
 #define DIRECT_TAIL(k)                                                                                 \
-    case k: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, k, ntaps); break;
+    case k: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, k); break;
         switch (tail) { /* tail < QB */
             DIRECT_TAIL(1)
 #if QB > 2
@@ -239,17 +239,6 @@ static inline __attribute__((always_inline)) void direct_kernel_taps(float *out,
     }
 }
 
-/* out[co][q] for q in [0, qp), co in [0, cout) from input planes (tap table tp) and weights packed
- * [co/CB][ci][tap][CB]. */
-static void direct_kernel(float *out, const float *inp, const float *wpack, int cin, const Taps *tp, int cout, int qp,
-                          int cob_begin, int cob_end) {
-    switch (tp->n) {
-    case 9: direct_kernel_taps(out, inp, wpack, cin, tp, cout, qp, cob_begin, cob_end, 9); break;
-    case 4: direct_kernel_taps(out, inp, wpack, cin, tp, cout, qp, cob_begin, cob_end, 4); break;
-    case 2: direct_kernel_taps(out, inp, wpack, cin, tp, cout, qp, cob_begin, cob_end, 2); break;
-    default: direct_kernel_taps(out, inp, wpack, cin, tp, cout, qp, cob_begin, cob_end, 1); break;
-    }
-}
 
 /* What happens to each output value on its way out (an inference-mode BN folded in). */
 typedef struct Epilogue {
