@@ -1,6 +1,9 @@
 /* nn/batchnorm.c — batch normalization over N*H*W per channel, with an optional fused ReLU.
  * Channels are independent, so the OpenMP loop over channels gives thread-count-independent bits.
- * Sums over the batch are accumulated per image plane in float (vec.h) and across planes in double. */
+ * Sums over the batch are accumulated per image plane in float (vec.h) and across planes in double.
+ * Each plane is processed over its span (layers.h): in padded planes that includes one zero border
+ * float per row, which adds nothing to the sums (the centered sum of squares is corrected for it)
+ * and is zeroed again in the outputs. */
 #include "nn/layers.h"
 
 #include <math.h>
@@ -8,31 +11,39 @@
 
 #include "nn/vec.h"
 
-#define PLANE(base, s, n, c) ((base) + ((size_t)(n) * (s)->c + (c)) * (s)->hw)
+/* The layout of s's planes. */
+static Planes bn_planes(const BnShape *s) { return s->planes.stride ? s->planes : planes_compact(1, s->hw); }
+
+/* Plane (n, c) of a tensor [n][s->c] in layout pl: its start, and its span's start. */
+#define PLANE0(base, s, pl, n, c) ((base) + ((size_t)(n) * (s)->c + (c)) * (pl)->stride)
+#define PLANE(base, s, pl, n, c) (PLANE0(base, s, pl, n, c) + planes_span_begin(pl))
 
 /* y = x * scale + shift over one plane, then max(0, .) when relu. */
-static inline void affine_plane(float *y, const float *x, int hw, float scale, float shift, int relu) {
+static inline void affine_plane(float *y, const float *x, size_t len, float scale, float shift, int relu) {
     if (relu)
-        for (int i = 0; i < hw; i++) {
+        for (size_t i = 0; i < len; i++) {
             float v = x[i] * scale + shift;
             y[i] = v > 0.0f ? v : 0.0f;
         }
     else
-        for (int i = 0; i < hw; i++) y[i] = x[i] * scale + shift;
+        for (size_t i = 0; i < len; i++) y[i] = x[i] * scale + shift;
 }
 
 void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
                              const float *gamma, const float *beta, float *running_mean, float *running_var,
                              const BnShape *s) {
     const double m = (double)s->n * s->hw;
+    const Planes pl = bn_planes(s);
+    const size_t len = planes_span_len(&pl);
 #pragma omp parallel for schedule(static)
     for (int c = s->c_begin; c < (s->c_end ? s->c_end : s->c); c++) {
         double sum = 0.0;
-        for (int n = 0; n < s->n; n++) sum += vec_sum(PLANE(in, s, n, c), s->hw);
+        for (int n = 0; n < s->n; n++) sum += vec_sum(PLANE(in, s, &pl, n, c), len);
         float mean = (float)(sum / m);
         double sq = 0.0;
-        for (int n = 0; n < s->n; n++) sq += vec_sumsq_centered(PLANE(in, s, n, c), s->hw, mean);
-        double var = sq / m;
+        for (int n = 0; n < s->n; n++) sq += vec_sumsq_centered(PLANE(in, s, &pl, n, c), len, mean);
+        sq -= (double)s->n * planes_span_zeros(&pl) * mean * mean; /* the border zeros' (0 - mean)^2 */
+        double var = sq > 0.0 ? sq / m : 0.0;
         float invstd = (float)(1.0 / sqrt(var + s->eps));
         save_mean[c] = mean;
         save_invstd[c] = invstd;
@@ -42,18 +53,24 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
             running_var[c] = (1.0f - s->momentum) * running_var[c] + s->momentum * (float)unbiased;
         }
         float scale = gamma[c] * invstd, shift = beta[c] - mean * scale;
-        for (int n = 0; n < s->n; n++) affine_plane(PLANE(out, s, n, c), PLANE(in, s, n, c), s->hw, scale, shift, s->relu);
+        for (int n = 0; n < s->n; n++) {
+            affine_plane(PLANE(out, s, &pl, n, c), PLANE(in, s, &pl, n, c), len, scale, shift, s->relu);
+            planes_zero_borders(PLANE0(out, s, &pl, n, c), &pl);
+        }
     }
 }
 
 void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, const BnShape *s) {
+    const Planes pl = bn_planes(s);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int n = 0; n < s->n; n++)
         for (int c = s->c_begin; c < (s->c_end ? s->c_end : s->c); c++) {
             float invstd = 1.0f / sqrtf(running_var[c] + s->eps);
             float scale = gamma[c] * invstd, shift = beta[c] - running_mean[c] * scale;
-            affine_plane(PLANE(out, s, n, c), PLANE(in, s, n, c), s->hw, scale, shift, s->relu);
+            affine_plane(PLANE(out, s, &pl, n, c), PLANE(in, s, &pl, n, c), planes_span_len(&pl), scale, shift,
+                         s->relu);
+            planes_zero_borders(PLANE0(out, s, &pl, n, c), &pl);
         }
 }
 
@@ -61,14 +78,16 @@ void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
                         const float *in, const float *save_mean, const float *save_invstd, const float *gamma,
                         const BnShape *s, int accumulate) {
     const double m = (double)s->n * s->hw;
+    const Planes pl = bn_planes(s);
+    const int len = (int)planes_span_len(&pl);
 #pragma omp parallel for schedule(static)
     for (int c = s->c_begin; c < (s->c_end ? s->c_end : s->c); c++) {
         const float mean = save_mean[c], invstd = save_invstd[c];
         double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (int n = 0; n < s->n; n++) {
-            const float *x = PLANE(in, s, n, c), *dy = PLANE(dout, s, n, c), *y = PLANE(out, s, n, c);
+        for (int n = 0; n < s->n; n++) { /* dy is zero on the span's border floats */
+            const float *x = PLANE(in, s, &pl, n, c), *dy = PLANE(dout, s, &pl, n, c), *y = PLANE(out, s, &pl, n, c);
             float a, b;
-            vec_sum_grad_centered(dy, s->relu ? y : NULL, x, s->hw, mean, &a, &b);
+            vec_sum_grad_centered(dy, s->relu ? y : NULL, x, len, mean, &a, &b);
             sum_dy += a;
             sum_dy_xhat += (double)b * invstd;
         }
@@ -78,17 +97,18 @@ void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
         const float k = (float)(gamma[c] * invstd / m);
         const float mdy = (float)sum_dy, mxh = (float)sum_dy_xhat, fm = (float)m;
         for (int n = 0; n < s->n; n++) {
-            const float *x = PLANE(in, s, n, c), *dy = PLANE(dout, s, n, c), *y = PLANE(out, s, n, c);
-            float *dx = PLANE(dinp, s, n, c);
+            const float *x = PLANE(in, s, &pl, n, c), *dy = PLANE(dout, s, &pl, n, c), *y = PLANE(out, s, &pl, n, c);
+            float *dx = PLANE(dinp, s, &pl, n, c);
             if (s->relu && accumulate) {
-                for (int i = 0; i < s->hw; i++) dx[i] += k * (fm * (y[i] > 0.0f ? dy[i] : 0.0f) - mdy - (x[i] - mean) * invstd * mxh);
+                for (int i = 0; i < len; i++) dx[i] += k * (fm * (y[i] > 0.0f ? dy[i] : 0.0f) - mdy - (x[i] - mean) * invstd * mxh);
             } else if (s->relu) {
-                for (int i = 0; i < s->hw; i++) dx[i] = k * (fm * (y[i] > 0.0f ? dy[i] : 0.0f) - mdy - (x[i] - mean) * invstd * mxh);
+                for (int i = 0; i < len; i++) dx[i] = k * (fm * (y[i] > 0.0f ? dy[i] : 0.0f) - mdy - (x[i] - mean) * invstd * mxh);
             } else if (accumulate) {
-                for (int i = 0; i < s->hw; i++) dx[i] += k * (fm * dy[i] - mdy - (x[i] - mean) * invstd * mxh);
+                for (int i = 0; i < len; i++) dx[i] += k * (fm * dy[i] - mdy - (x[i] - mean) * invstd * mxh);
             } else {
-                for (int i = 0; i < s->hw; i++) dx[i] = k * (fm * dy[i] - mdy - (x[i] - mean) * invstd * mxh);
+                for (int i = 0; i < len; i++) dx[i] = k * (fm * dy[i] - mdy - (x[i] - mean) * invstd * mxh);
             }
+            planes_zero_borders(PLANE0(dinp, s, &pl, n, c), &pl);
         }
     }
 }

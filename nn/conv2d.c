@@ -82,8 +82,9 @@ static inline void valid_range(int size, int out, int stride, int pad, int kk, i
     *hi = h;
 }
 
-/* cols[row][col_off + oy*wo + ox] for one image; ld = row stride of cols. */
-static void im2col(float *cols, size_t ld, size_t col_off, const float *img, const ConvShape *s, int parallel) {
+/* cols[row][col_off + oy*wo + ox] for one image (planes in layout ip); ld = row stride of cols. */
+static void im2col(float *cols, size_t ld, size_t col_off, const float *img, const Planes *ip, const ConvShape *s,
+                   int parallel) {
     const int k = s->k, st = s->stride, p = s->pad, h = s->h, w = s->w, ho = s->ho, wo = s->wo;
 #pragma omp parallel for schedule(static) if (parallel)
     for (int c = 0; c < s->cin; c++) {
@@ -100,7 +101,8 @@ static void im2col(float *cols, size_t ld, size_t col_off, const float *img, con
                         memset(d, 0, sizeof(float) * wo);
                         continue;
                     }
-                    const float *src = img + ((size_t)c * h + (oy * st - p + ky)) * w - p + kx;
+                    const float *src = img + (size_t)c * ip->stride + ip->origin +
+                                       (size_t)(oy * st - p + ky) * ip->row - p + kx;
                     for (int ox = 0; ox < xlo; ox++) d[ox] = 0.0f;
                     if (st == 1) {
                         memcpy(d + xlo, src + xlo, sizeof(float) * (xhi - xlo));
@@ -114,8 +116,9 @@ static void im2col(float *cols, size_t ld, size_t col_off, const float *img, con
     }
 }
 
-/* img[c][iy][ix] += cols[row][col_off + ...]: the adjoint of im2col. */
-static void col2im(float *img, const float *cols, size_t ld, size_t col_off, const ConvShape *s, int parallel) {
+/* img[c][iy][ix] += cols[row][col_off + ...]: the adjoint of im2col (planes in layout ip). */
+static void col2im(float *img, const Planes *ip, const float *cols, size_t ld, size_t col_off, const ConvShape *s,
+                   int parallel) {
     const int k = s->k, st = s->stride, p = s->pad, h = s->h, w = s->w, ho = s->ho, wo = s->wo;
 #pragma omp parallel for schedule(static) if (parallel)
     for (int c = 0; c < s->cin; c++) {
@@ -128,7 +131,7 @@ static void col2im(float *img, const float *cols, size_t ld, size_t col_off, con
                 const float *srcrow = cols + (size_t)((c * k + ky) * k + kx) * ld + col_off;
                 for (int oy = ylo; oy < yhi; oy++) {
                     const float *sr = srcrow + (size_t)oy * wo;
-                    float *d = img + ((size_t)c * h + (oy * st - p + ky)) * w - p + kx;
+                    float *d = img + (size_t)c * ip->stride + ip->origin + (size_t)(oy * st - p + ky) * ip->row - p + kx;
                     if (st == 1) {
                         for (int ox = xlo; ox < xhi; ox++) d[ox] += sr[ox];
                     } else {
@@ -143,16 +146,18 @@ static void col2im(float *img, const float *cols, size_t ld, size_t col_off, con
 /* Forward of images [n0, n0+g). */
 static void forward_chunk(float *out, const float *in, const float *weight, const ConvShape *s,
                           ConvScratch sc, int n0, int g, int parallel_inner) {
-    const size_t hw = (size_t)s->ho * s->wo, in_img = (size_t)s->cin * s->h * s->w;
-    const size_t out_img = (size_t)s->cout * hw, gcols = (size_t)g * hw;
+    const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
+    const size_t hw = (size_t)s->ho * s->wo, in_img = (size_t)s->cin * ip.stride;
+    const size_t out_img = (size_t)s->cout * op.stride, gcols = (size_t)g * hw;
     const int ckk = s->cin * s->k * s->k;
     const float *cols = sc.cols;
-    if (g == 1 && is_pointwise(s)) {
+    if (g == 1 && is_pointwise(s) && !s->in_padded) {
         cols = in + (size_t)n0 * in_img;
     } else {
-        for (int i = 0; i < g; i++) im2col(sc.cols, gcols, i * hw, in + (size_t)(n0 + i) * in_img, s, parallel_inner);
+        for (int i = 0; i < g; i++)
+            im2col(sc.cols, gcols, i * hw, in + (size_t)(n0 + i) * in_img, &ip, s, parallel_inner);
     }
-    if (g == 1) {
+    if (g == 1 && !s->out_padded) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, (int)hw, ckk, 1.0f, weight, s->w_row,
                     cols, (int)hw, 0.0f, out + (size_t)n0 * out_img, (int)hw);
         return;
@@ -161,8 +166,8 @@ static void forward_chunk(float *out, const float *in, const float *weight, cons
                 cols, (int)gcols, 0.0f, sc.tmp, (int)gcols);
     for (int i = 0; i < g; i++)
         for (int co = 0; co < s->cout; co++)
-            memcpy(out + (size_t)(n0 + i) * out_img + (size_t)co * hw, sc.tmp + (size_t)co * gcols + i * hw,
-                   sizeof(float) * hw);
+            planes_from_compact(out + (size_t)(n0 + i) * out_img + (size_t)co * op.stride,
+                                &op, sc.tmp + (size_t)co * gcols + i * hw, 1);
 }
 
 void conv2d_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {
@@ -188,25 +193,27 @@ void conv2d_forward(float *out, const float *in, const float *weight, const Conv
 static void backward_chunk(float *dinp, float *dw_acc, int ldw, const float *dout, const float *in,
                            const float *weight, const ConvShape *s, ConvScratch sc, int n0, int g,
                            int accumulate, int parallel_inner) {
-    const size_t hw = (size_t)s->ho * s->wo, in_img = (size_t)s->cin * s->h * s->w;
-    const size_t out_img = (size_t)s->cout * hw, gcols = (size_t)g * hw;
+    const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
+    const size_t hw = (size_t)s->ho * s->wo, in_img = (size_t)s->cin * ip.stride;
+    const size_t out_img = (size_t)s->cout * op.stride, gcols = (size_t)g * hw;
     const int ckk = s->cin * s->k * s->k;
     const float *dO;
-    if (g == 1) {
+    if (g == 1 && !s->out_padded) {
         dO = dout + (size_t)n0 * out_img;
     } else {
         for (int i = 0; i < g; i++)
             for (int co = 0; co < s->cout; co++)
-                memcpy(sc.tmp + (size_t)co * gcols + i * hw, dout + (size_t)(n0 + i) * out_img + (size_t)co * hw,
-                       sizeof(float) * hw);
+                planes_to_compact(sc.tmp + (size_t)co * gcols + i * hw,
+                                  dout + (size_t)(n0 + i) * out_img + (size_t)co * op.stride, &op, 1);
         dO = sc.tmp;
     }
     const float *cols = sc.cols;
-    int pointwise = g == 1 && is_pointwise(s);
+    int pointwise = g == 1 && is_pointwise(s) && !s->in_padded;
     if (pointwise) {
         cols = in + (size_t)n0 * in_img;
     } else {
-        for (int i = 0; i < g; i++) im2col(sc.cols, gcols, i * hw, in + (size_t)(n0 + i) * in_img, s, parallel_inner);
+        for (int i = 0; i < g; i++)
+            im2col(sc.cols, gcols, i * hw, in + (size_t)(n0 + i) * in_img, &ip, s, parallel_inner);
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, ckk, (int)gcols, 1.0f, dO, (int)gcols, cols,
                 (int)gcols, 1.0f, dw_acc, ldw);
@@ -220,8 +227,8 @@ static void backward_chunk(float *dinp, float *dw_acc, int ldw, const float *dou
                 (int)gcols, 0.0f, sc.dcols, (int)gcols);
     for (int i = 0; i < g; i++) {
         float *dx = dinp + (size_t)(n0 + i) * in_img;
-        if (!accumulate) memset(dx, 0, sizeof(float) * in_img);
-        col2im(dx, sc.dcols, gcols, i * hw, s, parallel_inner);
+        if (!accumulate) memset(dx, 0, sizeof(float) * in_img); /* padded borders too */
+        col2im(dx, &ip, sc.dcols, gcols, i * hw, s, parallel_inner);
     }
 }
 

@@ -19,6 +19,8 @@
 #include <omp.h>
 #include <string.h>
 
+_Static_assert(CONV3X3_OVERREAD_FLOATS >= 16, "reads run up to one vector past a padded plane");
+
 /* Register blocking per target, from the size of its vector register file:
  *   VL  floats per vector;
  *   QB  vectors per forward register block (CB x QB accumulators + QB inputs + 1 weight);
@@ -67,7 +69,7 @@ static inline vf vsplat(float x) { return x - (vf){0}; }
 typedef struct Geometry {
     int h, w, w2;   /* w2 = w + 1: floats per padded row */
     int qp;         /* output positions computed per plane, multiple of VL */
-    int lp;         /* floats per padded input plane */
+    int lp;         /* floats per padded plane (layers.h's padded stride) */
 } Geometry;
 
 static Geometry geometry(int h, int w) {
@@ -77,9 +79,17 @@ static Geometry geometry(int h, int w) {
     g.w2 = w + 1;
     int q = h * g.w2;
     g.qp = (q + VL - 1) / VL * VL;
-    g.lp = (g.qp + 2 * g.w2 + 2 + VL + 15) / 16 * 16;
+    /* (h+2) rows of w2 and the right border of the bottom row, which a valid output's last tap
+     * reads; and room for the kernel's writes of positions [0, qp) from the origin. Reads for
+     * junk and trailing positions run up to VL floats past a plane (CONV3X3_OVERREAD_FLOATS): they
+     * land in the next plane or in slack, feed only outputs that are dropped or zeroed, or meet a
+     * zero output gradient. */
+    g.lp = (g.h + 2) * g.w2 + 1;
+    if (g.w2 + 1 + g.qp > g.lp) g.lp = g.w2 + 1 + g.qp;
     return g;
 }
+
+size_t conv3x3_padded_plane_floats(int h, int w) { return (size_t)geometry(h, w).lp; }
 
 int conv3x3_direct_applies(const ConvShape *s) {
     return s->k == 3 && s->pad == 1 && (s->stride == 1 || s->stride == 2);
@@ -98,28 +108,12 @@ size_t conv3x3_workspace_floats(const ConvShape *s, int threads) {
     const size_t in_ci = s->stride == 1 ? (size_t)g.lp : (size_t)4 * parity_plane_floats(&g);
     size_t per_thread = (size_t)cmax * in_ci + (size_t)co_blocks(cmax) * CB * g.qp;
     size_t wpack = (size_t)co_blocks(cmax) * CB * cmax * 9;
-    size_t data = wpack + per_thread * (size_t)(threads < 1 ? 1 : threads) + 64;
+    size_t data = wpack + per_thread * (size_t)(threads < 1 ? 1 : threads) + CONV3X3_OVERREAD_FLOATS;
     if (!conv3x3_backward_applies(s)) return data;
-    /* weight gradient: every image's input planes and flattened output gradient, and the sums */
-    size_t wgrad = (size_t)s->n * ((size_t)s->cin * in_ci + (size_t)s->cout * g.qp) + (size_t)s->cout * s->cin * 9 * VL + 64;
+    /* weight gradient: padded copies of every image's input and output gradient (when compact),
+     * and the sums */
+    size_t wgrad = (size_t)s->n * (s->cin + s->cout) * g.lp + (size_t)s->cout * s->cin * 9 * VL + CONV3X3_OVERREAD_FLOATS;
     return data > wgrad ? data : wgrad;
-}
-
-/* Copies planes [c][h][w] into zero-bordered flat planes [c][lp]: row r (0 = top border) holds a
- * zero then the w values of input row r-1. */
-static void pad_planes(float *dst, const float *src, int c, const Geometry *g) {
-    for (int ch = 0; ch < c; ch++) {
-        float *d = dst + (size_t)ch * g->lp;
-        const float *sp = src + (size_t)ch * g->h * g->w;
-        memset(d, 0, sizeof(float) * g->w2);
-        for (int y = 0; y < g->h; y++) {
-            float *row = d + (size_t)(y + 1) * g->w2;
-            row[0] = 0.0f; /* right border of the row above, left border of this one */
-            memcpy(row + 1, sp + (size_t)y * g->w, sizeof(float) * g->w);
-        }
-        size_t used = (size_t)(g->h + 1) * g->w2;
-        memset(d + used, 0, sizeof(float) * (g->lp - used));
-    }
 }
 
 /* Floats per parity plane of a stride-2 conv with output geometry go: output reads reach
@@ -131,10 +125,10 @@ static int parity_plane_floats(const Geometry *go) { return (go->qp + go->w2 + 1
  * for Y <= ho, X <= wo (padded[i][j] = in[i - 1][j - 1], zero outside the input); zero elsewhere.
  * Output (y, x) then reads tap (ky, kx) at plane 2 (ky & 1) + (kx & 1), offset
  * q + (ky >> 1) w2 + (kx >> 1), q = y w2 + x: a constant offset per tap, as for stride 1. */
-static void parity_planes(float *dst, const float *src, int c, int h, int w, const Geometry *go) {
-    const int lp2 = parity_plane_floats(go);
+static void parity_planes(float *dst, const float *src, const Planes *sp_layout, int c, const Geometry *go) {
+    const int lp2 = parity_plane_floats(go), h = sp_layout->h, w = sp_layout->w;
     for (int ch = 0; ch < c; ch++) {
-        const float *sp = src + (size_t)ch * h * w;
+        const float *sp = src + (size_t)ch * sp_layout->stride + sp_layout->origin;
         for (int p = 0; p < 4; p++) {
             const int ry = p >> 1, rx = p & 1;
             float *d = dst + ((size_t)ch * 4 + p) * lp2;
@@ -143,7 +137,7 @@ static void parity_planes(float *dst, const float *src, int c, int h, int w, con
                 const int i = 2 * Y + ry - 1;
                 if (i < 0 || i >= h) continue;
                 float *row = d + (size_t)Y * go->w2;
-                const float *srow = sp + (size_t)i * w;
+                const float *srow = sp + (size_t)i * sp_layout->row;
                 for (int X = 0; X <= go->w; X++) {
                     const int j = 2 * X + rx - 1;
                     if (j >= 0 && j < w) row[X] = srow[j];
@@ -175,10 +169,23 @@ static Taps taps_stride2(const Geometry *go) {
     return tp;
 }
 
-/* One register block: outputs [CB channels of block cob] x [nv vectors from q0] of planes of qp
- * floats. Inlined with a constant nv, so each tail length gets its own fully unrolled code. */
-static inline __attribute__((always_inline)) void direct_block(float *out, const float *inp, const float *wb, int cin,
-                                                               const Taps *tp, int cob, int cout, int qp, int q0,
+/* What happens to each output value on its way out (an inference-mode BN folded in, or the sum
+ * into a gradient another layer also writes). */
+typedef struct Epilogue {
+    int accumulate;      /* add to the destination instead of writing */
+    const float *scale;  /* per output channel: v = v * scale + shift (NULL: none) */
+    const float *shift;
+    int relu;
+} Epilogue;
+
+typedef int vi __attribute__((vector_size(VL * 4)));
+
+/* One register block: outputs [CB channels of block cob] x [nv vectors from q0] of planes
+ * out_stride floats apart, through the epilogue e (NULL: plain stores). Inlined with a constant nv,
+ * so each tail length gets its own fully unrolled code. */
+static inline __attribute__((always_inline)) void direct_block(float *out, size_t out_stride, const Epilogue *e,
+                                                               const float *inp, const float *wb, int cin,
+                                                               const Taps *tp, int cob, int cout, int q0,
                                                                const int nv) {
     vf acc[CB][QB];
     for (int c = 0; c < CB; c++)
@@ -200,25 +207,36 @@ static inline __attribute__((always_inline)) void direct_block(float *out, const
     for (int c = 0; c < CB; c++) {
         int co = cob * CB + c;
         if (co >= cout) break;
-        for (int v = 0; v < nv; v++) vstore(out + (size_t)co * qp + q0 + v * VL, acc[c][v]);
+        float *o = out + (size_t)co * out_stride + q0;
+        if (!e) {
+            for (int v = 0; v < nv; v++) vstore(o + v * VL, acc[c][v]);
+            continue;
+        }
+        for (int v = 0; v < nv; v++) {
+            vf r = acc[c][v];
+            if (e->scale) r = r * vsplat(e->scale[co]) + vsplat(e->shift[co]);
+            if (e->relu) r = (vf)((vi)r & (r > (vf){0}));
+            if (e->accumulate) r += vload(o + v * VL);
+            vstore(o + v * VL, r);
+        }
     }
 }
 
-/* out[co][q] for q in [0, qp), co in [0, cout) from input planes (tap table tp) and weights packed
- * [co/CB][ci][tap][CB]. */
-static void direct_kernel(float *out, const float *inp, const float *wpack, int cin, const Taps *tp, int cout, int qp,
-                          int cob_begin, int cob_end) {
+/* out[co][q] (planes out_stride apart) for q in [0, qp), co in [0, cout) from input planes (tap
+ * table tp) and weights packed [co/CB][ci][tap][CB], through the epilogue e (NULL: plain). */
+static void direct_kernel(float *out, size_t out_stride, const Epilogue *e, const float *inp, const float *wpack,
+                          int cin, const Taps *tp, int cout, int qp, int cob_begin, int cob_end) {
     const int full = qp / (VL * QB) * (VL * QB), tail = (qp - full) / VL;
     /* Position blocks outside, channel blocks inside: one block's input rows (all input channels)
      * stay in L1 while every output-channel block reads them. */
     for (int q0 = 0; q0 < full; q0 += VL * QB)
         for (int cob = cob_begin; cob < cob_end; cob++)
-            direct_block(out, inp, wpack + (size_t)cob * cin * 9 * CB, cin, tp, cob, cout, qp, q0, QB);
+            direct_block(out, out_stride, e, inp, wpack + (size_t)cob * cin * 9 * CB, cin, tp, cob, cout, q0, QB);
     for (int cob = cob_begin; cob < cob_end; cob++) {
         const float *wb = wpack + (size_t)cob * cin * 9 * CB;
 /* one case per tail length, each a constant for direct_block */
 #define DIRECT_TAIL(k)                                                                                 \
-    case k: direct_block(out, inp, wb, cin, tp, cob, cout, qp, full, k); break;
+    case k: direct_block(out, out_stride, e, inp, wb, cin, tp, cob, cout, full, k); break;
         switch (tail) { /* tail < QB */
             DIRECT_TAIL(1)
 #if QB > 2
@@ -239,16 +257,7 @@ static void direct_kernel(float *out, const float *inp, const float *wpack, int 
     }
 }
 
-
-/* What happens to each output value on its way out (an inference-mode BN folded in). */
-typedef struct Epilogue {
-    int accumulate;      /* add to the destination instead of writing */
-    const float *scale;  /* per output channel: v = v * scale + shift (NULL: none) */
-    const float *shift;
-    int relu;
-} Epilogue;
-
-/* Drops the junk column of each row: flat [c][qp] -> [c][h][w], through the epilogue. */
+/* Drops the junk column of each row: flat [c][qp] -> compact [c][h][w], through the epilogue. */
 static void unpad_planes(float *dst, const float *flat, int c, const Geometry *g, const Epilogue *e) {
     for (int ch = 0; ch < c; ch++)
         for (int y = 0; y < g->h; y++) {
@@ -294,39 +303,72 @@ static void pack_backward(float *wpack, const float *weight, int w_row, int cin,
                 }
 }
 
-/* The input planes a kernel reads for one image: stride 1, the zero-bordered planes; stride 2, each
- * channel's four parity planes. */
-static void prepare_input(float *dst, const float *src, int c, int h, int w, int stride, const Geometry *g) {
-    if (stride == 1) pad_planes(dst, src, c, g);
-    else parity_planes(dst, src, c, h, w, g);
+/* The planes the kernel reads for one image's c channels (src in layout sp): stride 1, padded
+ * planes (the image itself when it is already padded, else a padded copy in dst); stride 2, each
+ * channel's four parity planes, in dst. */
+static const float *prepare_input(float *dst, const float *src, const Planes *sp, int c, int stride,
+                                  const Geometry *g) {
+    if (stride == 2) {
+        parity_planes(dst, src, sp, c, g);
+        return dst;
+    }
+    if (planes_padded_p(sp)) return src;
+    const Planes pp = planes_padded(g->h, g->w);
+    planes_from_compact(dst, &pp, src, c);
+    return dst;
 }
 
-/* Runs planes [n][cin_k][in_h][in_w] -> [n][cout_k][g->h][g->w] with packed weights, over images in
- * parallel when there are enough of them, else over output-channel blocks. */
-static void run(float *dst, const float *src, const float *wpack, int n, int cin_k, int cout_k, int in_h, int in_w,
-                int stride, const Geometry *g, float *ws, int threads, const Epilogue *e) {
+/* Writes one image's cout_k output planes: a padded destination is written in place by the kernel
+ * (then its borders zeroed); a compact one through the flat scratch planes. */
+typedef struct Dest {
+    float *img;        /* the image's first plane */
+    const Planes *dp;  /* its layout */
+    float *flat;       /* scratch [cout_k][qp] for a compact destination */
+} Dest;
+
+static void kernel_into(const Dest *d, const Epilogue *e, const float *inp, const float *wpack, int cin_k,
+                        const Taps *tp, int cout_k, const Geometry *g, int cob_begin, int cob_end) {
+    if (planes_padded_p(d->dp))
+        direct_kernel(d->img + d->dp->origin, d->dp->stride, e, inp, wpack, cin_k, tp, cout_k, g->qp, cob_begin,
+                      cob_end);
+    else
+        direct_kernel(d->flat, (size_t)g->qp, NULL, inp, wpack, cin_k, tp, cout_k, g->qp, cob_begin, cob_end);
+}
+
+static void finish_image(const Dest *d, int cout_k, const Geometry *g, const Epilogue *e) {
+    if (!planes_padded_p(d->dp)) {
+        unpad_planes(d->img, d->flat, cout_k, g, e);
+        return;
+    }
+    for (int co = 0; co < cout_k; co++) planes_zero_borders(d->img + (size_t)co * d->dp->stride, d->dp);
+}
+
+/* Runs planes [n][cin_k] (layout sp) -> [n][cout_k] on grid g (layout dp) with packed weights, over
+ * images in parallel when there are enough of them, else over output-channel blocks. */
+static void run(float *dst, const Planes *dp, const float *src, const Planes *sp, const float *wpack, int n,
+                int cin_k, int cout_k, int stride, const Geometry *g, float *ws, int threads, const Epilogue *e) {
     const Taps tp = stride == 1 ? taps_stride1(g) : taps_stride2(g);
     size_t in_floats = (size_t)cin_k * tp.ci_stride;
     size_t per_thread = in_floats + (size_t)co_blocks(cout_k) * CB * g->qp;
-    size_t src_img = (size_t)cin_k * in_h * in_w, dst_img = (size_t)cout_k * g->h * g->w;
+    size_t src_img = (size_t)cin_k * sp->stride, dst_img = (size_t)cout_k * dp->stride;
     if (n >= threads || threads == 1) {
 #pragma omp parallel for schedule(static) num_threads(threads)
         for (int i = 0; i < n; i++) {
             float *pad = ws + per_thread * omp_get_thread_num();
-            float *flat = pad + in_floats;
-            prepare_input(pad, src + i * src_img, cin_k, in_h, in_w, stride, g);
-            direct_kernel(flat, pad, wpack, cin_k, &tp, cout_k, g->qp, 0, co_blocks(cout_k));
-            unpad_planes(dst + i * dst_img, flat, cout_k, g, e);
+            const Dest d = {dst + i * dst_img, dp, pad + in_floats};
+            const float *inp = prepare_input(pad, src + i * src_img, sp, cin_k, stride, g);
+            kernel_into(&d, e, inp, wpack, cin_k, &tp, cout_k, g, 0, co_blocks(cout_k));
+            finish_image(&d, cout_k, g, e);
         }
         return;
     }
-    float *pad = ws, *flat = pad + in_floats;
     for (int i = 0; i < n; i++) {
-        prepare_input(pad, src + i * src_img, cin_k, in_h, in_w, stride, g);
+        const Dest d = {dst + i * dst_img, dp, ws + in_floats};
+        const float *inp = prepare_input(ws, src + i * src_img, sp, cin_k, stride, g);
         int nb = co_blocks(cout_k);
 #pragma omp parallel for schedule(static) num_threads(threads)
-        for (int b = 0; b < nb; b++) direct_kernel(flat, pad, wpack, cin_k, &tp, cout_k, g->qp, b, b + 1);
-        unpad_planes(dst + i * dst_img, flat, cout_k, g, e);
+        for (int b = 0; b < nb; b++) kernel_into(&d, e, inp, wpack, cin_k, &tp, cout_k, g, b, b + 1);
+        finish_image(&d, cout_k, g, e);
     }
 }
 
@@ -337,7 +379,8 @@ void conv3x3_forward_affine(float *out, const float *in, const float *weight, co
     float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
     pack_forward(wpack, weight, s->w_row, s->cin, s->cout);
     Epilogue e = {0, scale, shift, relu};
-    run(out, in, wpack, s->n, s->cin, s->cout, s->h, s->w, s->stride, &g, rest, s->threads, &e);
+    const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
+    run(out, &op, in, &ip, wpack, s->n, s->cin, s->cout, s->stride, &g, rest, s->threads, &e);
 }
 
 void conv3x3_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {
@@ -351,18 +394,8 @@ void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, 
     float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
     pack_backward(wpack, weight, s->w_row, s->cin, s->cout);
     Epilogue e = {accumulate, NULL, NULL, 0};
-    run(dinp, dout, wpack, s->n, s->cout, s->cin, s->h, s->w, 1, &g, rest, s->threads, &e);
-}
-
-/* Output gradient plane [h][w] -> flat [qp] on the output grid, zero in the junk column of each row
- * and past the last row, so those positions add nothing to the weight gradient. */
-static void flatten_grad_plane(float *dst, const float *src, const Geometry *g) {
-    for (int y = 0; y < g->h; y++) {
-        float *row = dst + (size_t)y * g->w2;
-        memcpy(row, src + (size_t)y * g->w, sizeof(float) * g->w);
-        row[g->w] = 0.0f;
-    }
-    memset(dst + (size_t)g->h * g->w2, 0, sizeof(float) * (g->qp - (size_t)g->h * g->w2));
+    const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
+    run(dinp, &ip, dout, &op, wpack, s->n, s->cout, s->cin, 1, &g, rest, s->threads, &e);
 }
 
 static float lane_sum(vf v) {
@@ -505,57 +538,69 @@ static inline __attribute__((always_inline)) void weight_grad_generic(vf *a, con
 }
 
 /* Adds images [i0, i1) to the partial sums of output channels [co0, co0 + wg), all input channels:
- * acc[(ci * cout + co) * 9 + t] (vectors, summed across lanes at the end). Planes are channel-major
- * ([channel][image][x_img floats]), so each call streams one input channel's planes of consecutive
- * images; tp says where each tap reads them. */
-static void weight_grad_group(vf *acc, const float *inpad, const float *dflat, int n, int cin, int cout, int co0,
-                              int wg, int i0, int i1, const Geometry *g, const Taps *tp) {
-    const size_t d_ch = (size_t)n * g->qp, x_img = tp->ci_stride;
-    const float *d = dflat + (size_t)co0 * d_ch + (size_t)i0 * g->qp;
+ * acc[(ci * cout + co) * 9 + t] (vectors, summed across lanes at the end). x: the images' padded
+ * input planes ([image][cin][lp]); d: their padded output-gradient planes at the origin
+ * ([image][cout][lp], zero outside the values, so the junk positions add nothing). */
+static void weight_grad_group(vf *acc, const float *x, const float *d, int cin, int cout, int co0, int wg, int i0,
+                              int i1, const Geometry *g, const Taps *tp) {
+    const size_t lp = (size_t)g->lp, x_img = (size_t)cin * lp, d_img = (size_t)cout * lp;
+    const float *dg = d + (size_t)i0 * d_img + (size_t)co0 * lp;
     for (int ci = 0; ci < cin; ci++) {
         vf *a = acc + ((size_t)ci * cout + co0) * 9;
-        const float *x = inpad + ((size_t)ci * n + i0) * x_img;
+        const float *xc = x + (size_t)i0 * x_img + (size_t)ci * lp;
         const int images = i1 - i0, nq = g->qp / VL;
         if (wg == WG) {
 #if defined(__x86_64__) && defined(__AVX512F__)
-            weight_grad_3x9_avx512(a, x, d, images, nq, (long)x_img, g->qp, g->w2, (long)d_ch, (long)(n * x_img));
+            weight_grad_3x9_avx512(a, xc, dg, images, nq, (long)x_img, (long)d_img, g->w2, (long)lp, (long)lp);
 #else
-            weight_grad_generic(a, x, d, images, nq, x_img, g->qp, d_ch, tp, WG);
+            weight_grad_generic(a, xc, dg, images, nq, x_img, d_img, lp, tp, WG);
 #endif
         }
 #if WG > 1
-        else if (wg == 1) weight_grad_generic(a, x, d, images, nq, x_img, g->qp, d_ch, tp, 1);
+        else if (wg == 1) weight_grad_generic(a, xc, dg, images, nq, x_img, d_img, lp, tp, 1);
 #endif
 #if WG > 2
-        else weight_grad_generic(a, x, d, images, nq, x_img, g->qp, d_ch, tp, 2);
+        else weight_grad_generic(a, xc, dg, images, nq, x_img, d_img, lp, tp, 2);
 #endif
     }
 }
 
 /* dweight[co][ci][t] += sum over images and positions q of dout[co][q] * in_pad[ci][q + off_t].
- * The output channels are split evenly between the threads, and each thread's share into groups of
- * at most WG (WG x 9 partial-sum vectors stay in registers). Images are taken in blocks whose input
- * planes stay in a core's L2 cache while the thread's groups read them, in order. Each output
- * channel's partial sums take the same additions in the same order whatever group or thread it
- * falls in, so the result is the same for any thread count. */
+ * Reads the padded planes of the input and the output gradient (padded copies in the workspace of
+ * whichever is compact). The output channels are split evenly between the threads, and each
+ * thread's share into groups of at most WG (WG x 9 partial-sum vectors stay in registers). Images
+ * are taken in blocks whose input planes stay in a core's L2 cache while the thread's groups read
+ * them, in order. Each output channel's partial sums take the same additions in the same order
+ * whatever group or thread it falls in, so the result is the same for any thread count. */
 void conv3x3_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws) {
     const Geometry g = geometry(s->h, s->w);
     const Taps tp = taps_stride1(&g);
     const int n = s->n, cin = s->cin, cout = s->cout;
-    const size_t x_img = tp.ci_stride;
-    float *inpad = ws, *dflat = ws + (size_t)n * cin * x_img;
-    vf *acc = (vf *)(void *)(dflat + (size_t)n * cout * g.qp);
-    const size_t in_img = (size_t)cin * s->h * s->w, out_img = (size_t)cout * s->h * s->w;
-    const size_t block_floats = (size_t)cin * x_img + (size_t)WG * g.qp;
+    const Planes pp = planes_padded(s->h, s->w);
+    const size_t lp = (size_t)g.lp, x_img = (size_t)cin * lp, d_img = (size_t)cout * lp;
+    float *next = ws;
+    const float *x = in, *d = dout;
+    if (!s->in_padded) {
+        x = next;
+        next += (size_t)n * x_img;
+    }
+    if (!s->out_padded) {
+        d = next;
+        next += (size_t)n * d_img;
+    }
+    vf *acc = (vf *)(void *)next;
+    if (!s->in_padded || !s->out_padded) {
+        const size_t hw = (size_t)s->h * s->w;
+#pragma omp parallel for schedule(static) num_threads(s->threads)
+        for (int i = 0; i < n; i++) {
+            if (!s->in_padded) planes_from_compact((float *)x + i * x_img, &pp, in + i * cin * hw, cin);
+            if (!s->out_padded) planes_from_compact((float *)d + i * d_img, &pp, dout + i * cout * hw, cout);
+        }
+    }
+    const float *d0 = d + pp.origin;
+    const size_t block_floats = (size_t)(cin + WG) * lp;
     int block = (int)((128u * 1024u) / block_floats); /* ~512 KiB of planes per block */
     if (block < 1) block = 1;
-#pragma omp parallel for schedule(static) num_threads(s->threads)
-    for (int i = 0; i < n; i++) {
-        for (int ci = 0; ci < cin; ci++)
-            pad_planes(inpad + ((size_t)ci * n + i) * x_img, in + i * in_img + (size_t)ci * s->h * s->w, 1, &g);
-        for (int co = 0; co < cout; co++)
-            flatten_grad_plane(dflat + ((size_t)co * n + i) * g.qp, dout + i * out_img + (size_t)co * s->h * s->w, &g);
-    }
     const int parts = s->threads < cout ? s->threads : cout;
 #pragma omp parallel num_threads(parts)
     {
@@ -567,7 +612,7 @@ void conv3x3_backward_weight(float *dweight, const float *dout, const float *in,
             const int i1 = i0 + block < n ? i0 + block : n;
             for (int co0 = c0; co0 < c1; co0 += WG) {
                 const int wg = c1 - co0 < WG ? c1 - co0 : WG;
-                weight_grad_group(acc, inpad, dflat, n, cin, cout, co0, wg, i0, i1, &g, &tp);
+                weight_grad_group(acc, x, d0, cin, cout, co0, wg, i0, i1, &g, &tp);
             }
         }
         for (int co = c0; co < c1; co++) {

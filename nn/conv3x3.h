@@ -11,6 +11,11 @@
 int conv3x3_direct_applies(const ConvShape *s);
 int conv3x3_backward_applies(const ConvShape *s);
 size_t conv3x3_workspace_floats(const ConvShape *s, int threads);
+/* Floats per plane of the padded layout (layers.h) for [h][w] planes. */
+/* A buffer of padded planes needs this many floats of slack after its last plane, holding finite
+ * values: the kernels read past a plane's end for positions whose results they drop. */
+#define CONV3X3_OVERREAD_FLOATS 64
+size_t conv3x3_padded_plane_floats(int h, int w);
 void conv3x3_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws);
 /* The same with a per-output-channel affine (an inference-mode BN folded in) and optional ReLU
  * applied as the outputs are written: out = relu?(conv * scale[c] + shift[c]). */

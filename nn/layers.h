@@ -14,6 +14,39 @@
 
 #include <stddef.h>
 
+/* ---- plane layouts (planes.c) ------------------------------------------------------------ */
+/* Where the [h][w] planes of a tensor [n][c][h][w] live. Compact: h*w floats each, row after row.
+ * Padded: the layout the direct 3x3 kernels compute in (conv3x3.c): rows of w+1 floats, one zero
+ * row above and below the values and one zero column between rows (right border of a row, left
+ * border of the next), the plane rounded up to `stride` floats. Value (y, x) sits at
+ * origin + y*row + x. Every float of a padded plane that is not a value is zero: each producer keeps
+ * it so (planes_zero_borders), and elementwise ops (ReLU, add) keep it by themselves. A tensor of
+ * padded planes passes between 3x3 convs, BN, ReLU and adds without a copy. */
+typedef struct Planes {
+    int h, w;
+    int row;       /* floats from one row to the next: w, or w + 1 */
+    int origin;    /* offset of value (0, 0) in a plane: 0, or row + 1 */
+    size_t stride; /* floats from one plane to the next */
+} Planes;
+
+Planes planes_compact(int h, int w);
+Planes planes_padded(int h, int w);
+Planes planes_of(int h, int w, int padded);
+static inline int planes_padded_p(const Planes *p) { return p->origin != 0; }
+/* Floats of n*c planes. */
+static inline size_t planes_floats(const Planes *p, size_t planes) { return planes * p->stride; }
+/* The floats a per-plane pass reads, [begin, begin + len): every value and, when padded, the h
+ * border floats between rows (zero, so they add nothing to a sum). */
+static inline size_t planes_span_begin(const Planes *p) { return (size_t)p->origin - (p->origin ? 1 : 0); }
+static inline size_t planes_span_len(const Planes *p) { return (size_t)p->h * p->row; }
+/* Zero floats inside the span (h when padded, 0 when compact). */
+static inline int planes_span_zeros(const Planes *p) { return p->origin ? p->h : 0; }
+/* Writes zero to every float of a padded plane that is not a value (nothing when compact). */
+void planes_zero_borders(float *plane, const Planes *p);
+/* c compact planes [c][h][w] -> c planes of layout p, and back. */
+void planes_from_compact(float *dst, const Planes *p, const float *src, int c);
+void planes_to_compact(float *dst, const float *src, const Planes *p, int c);
+
 /* ---- conv2d (no bias): im2col + sgemm --------------------------------------------------- */
 typedef struct ConvShape {
     int n, cin, h, w;       /* input [n][cin][h][w] (cin = active input channels) */
@@ -21,7 +54,12 @@ typedef struct ConvShape {
     int ho, wo;             /* output [n][cout][ho][wo] */
     int w_row;              /* weight row stride in floats (Cin_max*K*K) */
     int threads;            /* threads to use (scratch must be sized for at least this many) */
+    int in_padded;          /* input (and its gradient) in padded planes; 0: compact */
+    int out_padded;         /* output (and its gradient) in padded planes; 0: compact */
 } ConvShape;
+
+static inline Planes conv_in_planes(const ConvShape *s) { return planes_of(s->h, s->w, s->in_padded); }
+static inline Planes conv_out_planes(const ConvShape *s) { return planes_of(s->ho, s->wo, s->out_padded); }
 
 /* Fills ho/wo from the others. */
 void conv_shape_finish(ConvShape *s);
@@ -38,6 +76,7 @@ void conv2d_backward(float *dinp, float *dweight, const float *dout, const float
 /* ---- batch normalization (per channel over N*H*W), optional fused ReLU ------------------ */
 typedef struct BnShape {
     int n, c, hw;   /* tensor [n][c][hw] */
+    Planes planes;  /* how the planes are stored; stride 0: compact hw */
     int c_begin;    /* process channels [c_begin, c_end) only; planes are strided by c */
     int c_end;      /* 0: c */
     float eps;      /* 1e-5 */
@@ -58,7 +97,7 @@ void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
                         const float *in, const float *save_mean, const float *save_invstd,
                         const float *gamma, const BnShape *s, int accumulate);
 
-/* ---- ReLU ---------------------------------------------------------------------------------- */
+/* ---- ReLU (elementwise over whole tensors of either plane layout: zero borders stay zero) ----- */
 void relu_forward(float *out, const float *in, size_t n);
 /* dinp (=/+=) dout * (out > 0) */
 void relu_backward(float *dinp, const float *dout, const float *out, size_t n, int accumulate);
@@ -78,9 +117,9 @@ void pool_shape_finish(PoolShape *s);
 void maxpool_forward(float *out, int *argmax, const float *in, const PoolShape *s);
 void maxpool_backward(float *dinp, const float *dout, const int *argmax, const PoolShape *s, int accumulate);
 
-/* ---- global average pooling: [n][c][h][w] -> [n][c] ------------------------------------------ */
-void gap_forward(float *out, const float *in, int n, int c, int hw);
-void gap_backward(float *dinp, const float *dout, int n, int c, int hw, int accumulate);
+/* ---- global average pooling: [n][c][h][w] (planes p) -> [n][c] ------------------------------ */
+void gap_forward(float *out, const float *in, int n, int c, const Planes *p);
+void gap_backward(float *dinp, const float *dout, int n, int c, const Planes *p, int accumulate);
 
 /* ---- linear: out[n][o] = in[n][i] . weight[o][0..i)^T + bias[o] ------------------------------- */
 typedef struct LinearShape {

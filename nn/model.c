@@ -15,6 +15,12 @@ static double now_s(void) { return omp_get_wtime(); }
 
 static size_t tensor_floats(const TensorDesc *t) { return (size_t)t->c * t->h * t->w; }
 
+/* The layout of tensor t's planes. */
+static Planes tensor_planes(const Model *m, int t) {
+    const TensorDesc *td = &m->d->tensors[t];
+    return planes_of(td->h, td->w, m->padded[t]);
+}
+
 /* ---- accounting ------------------------------------------------------------------------------ */
 
 double model_subnet_macs(const ModelDesc *d, const int *active) {
@@ -73,9 +79,45 @@ static ConvShape conv_shape(const Model *m, const OpDesc *o, int n) {
         .n = n, .cin = tensor_active_c(d, o->in0, m->active), .h = in->h, .w = in->w,
         .cout = tensor_active_c(d, o->out, m->active), .k = o->k, .stride = o->stride, .pad = o->pad,
         .w_row = in->c * o->k * o->k, .threads = m->threads,
+        .in_padded = m->padded[o->in0], .out_padded = m->padded[o->out],
     };
     conv_shape_finish(&s);
     return s;
+}
+
+static int find_class(int *cls, int t) {
+    while (cls[t] != t) t = cls[t] = cls[cls[t]];
+    return t;
+}
+
+/* Which tensors live in padded planes (layers.h), so that 3x3 convs read and write them without
+ * copies. Elementwise ops (BN, ReLU, add) need one layout on all their tensors, so tensors joined by
+ * them form a class; a class is padded unless one of its tensors is the network input, a 1x1 map,
+ * or touched by an op that reads compact planes only (max-pool, linear). Convs take either layout
+ * on each side. */
+static void plan_layouts(Model *m) {
+    const ModelDesc *d = m->d;
+    int cls[MODEL_MAX_TENSORS];
+    uint8_t compact[MODEL_MAX_TENSORS] = {0};
+    for (int t = 0; t < d->n_tensors; t++) {
+        cls[t] = t;
+        compact[t] = t == d->input || d->tensors[t].h * d->tensors[t].w == 1;
+    }
+    for (int i = 0; i < d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i];
+        switch (o->kind) {
+        case OP_ADD: cls[find_class(cls, o->in1)] = find_class(cls, o->out); /* fall through */
+        case OP_BN:
+        case OP_RELU: cls[find_class(cls, o->in0)] = find_class(cls, o->out); break;
+        case OP_MAXPOOL:
+        case OP_LINEAR: compact[o->in0] = compact[o->out] = 1; break;
+        case OP_CONV:
+        case OP_GAP: break;
+        }
+    }
+    for (int t = 0; t < d->n_tensors; t++)
+        if (compact[t]) compact[find_class(cls, t)] = 1;
+    for (int t = 0; t < d->n_tensors; t++) m->padded[t] = !compact[find_class(cls, t)];
 }
 
 /* A conv whose output is read only by the BN right after it can take that BN in inference. */
@@ -120,8 +162,11 @@ static void layout_activations(Model *m, int planning) {
     size_t nb = (size_t)m->max_batch;
     for (int t = 0; t < d->n_tensors; t++) {
         if (t == d->input) continue; /* points at the caller's batch during forward */
-        m->act[t] = carve(&m->act_arena, nb * tensor_floats(&d->tensors[t]), planning);
-        m->dact[t] = carve(&m->act_arena, nb * tensor_floats(&d->tensors[t]), planning);
+        const TensorDesc *td = &d->tensors[t];
+        size_t floats = m->padded[t] ? (size_t)td->c * planes_padded(td->h, td->w).stride : tensor_floats(td);
+        size_t slack = m->padded[t] ? CONV3X3_OVERREAD_FLOATS : 0;
+        m->act[t] = carve(&m->act_arena, nb * floats + slack, planning);
+        m->dact[t] = carve(&m->act_arena, nb * floats + slack, planning);
     }
     for (int i = 0; i < d->n_ops; i++) {
         const OpDesc *o = &d->ops[i];
@@ -151,6 +196,7 @@ int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
         size_t need = conv2d_workspace_floats(&s, m->threads);
         if (need > m->scratch_floats) m->scratch_floats = need;
     }
+    plan_layouts(m);
     layout_activations(m, 1);
     if (arena_commit(&m->param_arena, "parameter", err) || arena_commit(&m->grad_arena, "gradient", err) ||
         arena_commit(&m->act_arena, "activation", err)) {
@@ -234,15 +280,16 @@ void model_zero_grad(Model *m) { memset(m->grad_arena.base, 0, sizeof(float) * m
 
 /* ---- forward / backward ---------------------------------------------------------------------- */
 
+/* Floats of one image of tensor t under the current subnet, in its layout. */
 static size_t active_floats(const Model *m, int t) {
-    const TensorDesc *td = &m->d->tensors[t];
-    return (size_t)tensor_active_c(m->d, t, m->active) * td->h * td->w;
+    const Planes p = tensor_planes(m, t);
+    return planes_floats(&p, (size_t)tensor_active_c(m->d, t, m->active));
 }
 
 static BnShape bn_shape(const Model *m, const OpDesc *o, int n) {
     const TensorDesc *t = &m->d->tensors[o->out];
-    BnShape s = {.n = n, .c = tensor_active_c(m->d, o->out, m->active), .hw = t->h * t->w, .eps = 1e-5f,
-                 .momentum = m->bn_momentum, .relu = o->relu};
+    BnShape s = {.n = n, .c = tensor_active_c(m->d, o->out, m->active), .hw = t->h * t->w,
+                 .planes = tensor_planes(m, o->out), .eps = 1e-5f, .momentum = m->bn_momentum, .relu = o->relu};
     return s;
 }
 
@@ -269,9 +316,10 @@ static LinearShape linear_shape(const Model *m, const OpDesc *o, int n) {
 }
 
 
-/* Zeroes channels [0, frozen) of a [n][c][hw] gradient. */
+/* Zeroes channels [0, frozen) of a [n][c] planes gradient. */
 static void zero_channels(float *d, const BnShape *s, int frozen) {
-    for (int n = 0; n < s->n; n++) memset(d + (size_t)n * s->c * s->hw, 0, sizeof(float) * (size_t)frozen * s->hw);
+    const size_t plane = s->planes.stride;
+    for (int n = 0; n < s->n; n++) memset(d + (size_t)n * s->c * plane, 0, sizeof(float) * (size_t)frozen * plane);
 }
 
 const float *model_forward(Model *m, const float *input, int n) {
@@ -338,8 +386,8 @@ const float *model_forward(Model *m, const float *input, int n) {
             break;
         }
         case OP_GAP: {
-            const TensorDesc *t = &d->tensors[o->in0];
-            gap_forward(out, in, n, tensor_active_c(d, o->in0, m->active), t->h * t->w);
+            const Planes p = tensor_planes(m, o->in0);
+            gap_forward(out, in, n, tensor_active_c(d, o->in0, m->active), &p);
             break;
         }
         case OP_LINEAR: {
@@ -398,8 +446,8 @@ void model_backward(Model *m) {
             break;
         }
         case OP_GAP: {
-            const TensorDesc *t = &d->tensors[o->in0];
-            if (dinp) gap_backward(dinp, dout, n, tensor_active_c(d, o->in0, m->active), t->h * t->w, acc);
+            const Planes p = tensor_planes(m, o->in0);
+            if (dinp) gap_backward(dinp, dout, n, tensor_active_c(d, o->in0, m->active), &p, acc);
             break;
         }
         case OP_LINEAR: {

@@ -125,7 +125,7 @@ typedef struct Model {
     Arena param_arena, grad_arena, act_arena;
     float *param[MODEL_MAX_PARAMS]; /* into param_arena */
     float *grad[MODEL_MAX_PARAMS];  /* into grad_arena, same layout */
-    float *act[MODEL_MAX_TENSORS];  /* [max_batch][c][h][w] each */
+    float *act[MODEL_MAX_TENSORS];  /* [max_batch][c] planes [h][w] each, compact or padded */
     float *dact[MODEL_MAX_TENSORS]; /* same; NULL where no gradient is needed */
     float *bn_save_mean[MODEL_MAX_OPS], *bn_save_invstd[MODEL_MAX_OPS];
     int *pool_argmax[MODEL_MAX_OPS];
@@ -134,6 +134,9 @@ typedef struct Model {
     uint8_t accumulate[MODEL_MAX_OPS][2]; /* backward adds into dact[in] (tensor read twice) */
     uint8_t fuse_bn[MODEL_MAX_OPS]; /* conv op whose only reader is the next op, a BN: in inference
                                        the BN is applied as the conv writes its outputs */
+    uint8_t padded[MODEL_MAX_TENSORS]; /* tensor (and its gradient) stored in padded planes
+                                          (layers.h); buffers fit either layout, so a test may
+                                          clear these to run everything compact */
     int no_fusion;        /* 1: run every op on its own (tests compare both) */
     int training;         /* 1: BN uses batch statistics and updates running ones */
     float bn_momentum;    /* running-statistics update weight (0.1) */

@@ -52,26 +52,29 @@ void maxpool_backward(float *dinp, const float *dout, const int *argmax, const P
     }
 }
 
-void gap_forward(float *out, const float *in, int n, int c, int hw) {
-    const float inv = 1.0f / (float)hw;
+void gap_forward(float *out, const float *in, int n, int c, const Planes *p) {
+    const float inv = 1.0f / (float)(p->h * p->w);
+    const size_t begin = planes_span_begin(p), len = planes_span_len(p);
 #pragma omp parallel for schedule(static)
     for (int pl = 0; pl < n * c; pl++) {
-        const float *x = in + (size_t)pl * hw;
+        const float *x = in + (size_t)pl * p->stride + begin; /* the span's border floats are zero */
         float s = 0.0f;
-        for (int i = 0; i < hw; i++) s += x[i];
+        for (size_t i = 0; i < len; i++) s += x[i];
         out[pl] = s * inv;
     }
 }
 
-void gap_backward(float *dinp, const float *dout, int n, int c, int hw, int accumulate) {
-    const float inv = 1.0f / (float)hw;
+void gap_backward(float *dinp, const float *dout, int n, int c, const Planes *p, int accumulate) {
+    const float inv = 1.0f / (float)(p->h * p->w);
+    const size_t begin = planes_span_begin(p), len = planes_span_len(p);
 #pragma omp parallel for schedule(static)
     for (int pl = 0; pl < n * c; pl++) {
-        float *dx = dinp + (size_t)pl * hw;
+        float *dx = dinp + (size_t)pl * p->stride + begin;
         float g = dout[pl] * inv;
         if (accumulate)
-            for (int i = 0; i < hw; i++) dx[i] += g;
+            for (size_t i = 0; i < len; i++) dx[i] += g;
         else
-            for (int i = 0; i < hw; i++) dx[i] = g;
+            for (size_t i = 0; i < len; i++) dx[i] = g;
+        planes_zero_borders(dinp + (size_t)pl * p->stride, p);
     }
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "nn/layers.h"
+#include "nn/conv3x3.h"
 #include "tests/unit/gradcheck.h"
 
 #define TOL 2e-2
@@ -267,6 +268,130 @@ static void test_bn_hand_computed(void **state) {
     for (int i = 0; i < 4; i++) assert_float_equal(ye[i], 2.0f * (x[i] - 1.0f) / sqrtf(4.0f + 1e-5f) + 0.5f, 1e-5);
 }
 
+/* ---------------- padded planes ---------------- */
+/* A buffer of c padded planes with the kernels' slack, every float set to `junk` (so a test sees
+ * whether the borders get written), then the values of the compact planes src (if any). */
+static float *padded_copy(const Planes *p, const float *src, size_t planes, float junk) {
+    size_t n = planes_floats(p, planes) + CONV3X3_OVERREAD_FLOATS;
+    float *b = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++) b[i] = junk;
+    if (src) planes_from_compact(b, p, src, (int)planes);
+    return b;
+}
+
+/* Every non-value float of planes padded planes is zero, and the values equal the compact want
+ * exactly. */
+static void assert_padded_equals(const float *got, const Planes *p, const float *want, size_t planes) {
+    for (size_t k = 0; k < planes; k++) {
+        const float *pl = got + k * p->stride;
+        for (size_t i = 0; i < p->stride; i++) {
+            size_t r = i < (size_t)p->origin ? 0 : i - p->origin;
+            int value = i >= (size_t)p->origin && r / p->row < (size_t)p->h && r % p->row < (size_t)p->w;
+            if (value) assert_memory_equal(&pl[i], &want[k * p->h * p->w + (r / p->row) * p->w + r % p->row], 4);
+            else assert_float_equal(pl[i], 0.0f, 0.0f);
+        }
+    }
+}
+
+/* Convs reading and writing padded planes give bit for bit what they give on compact planes, and
+ * leave zero borders: forward at stride 1 and 2, both gradients at stride 1 (written and added). */
+static void check_padded_conv(int n, int cin, int h, int w, int cout, int stride, int threads) {
+    ConvShape s = {.n = n, .cin = cin, .h = h, .w = w, .cout = cout, .k = 3, .stride = stride, .pad = 1,
+                   .w_row = cin * 9, .threads = threads};
+    conv_shape_finish(&s);
+    ConvShape sp = s;
+    sp.in_padded = sp.out_padded = 1;
+    const Planes ip = conv_in_planes(&sp), op = conv_out_planes(&sp);
+    size_t in_n = (size_t)n * cin * h * w, out_n = (size_t)n * cout * s.ho * s.wo, w_n = (size_t)cout * cin * 9;
+    float *in = malloc(in_n * 4), *wt = malloc(w_n * 4), *out = malloc(out_n * 4), *dy = malloc(out_n * 4);
+    float *dx = malloc(in_n * 4), *dw = calloc(w_n, 4), *dwp = calloc(w_n, 4);
+    float *ws = calloc(conv2d_workspace_floats(&s, threads), 4);
+    gc_fill_normal(in, in_n, 11, 1.0f);
+    gc_fill_normal(wt, w_n, 12, 0.5f);
+    gc_fill_normal(dy, out_n, 13, 1.0f);
+    float *inp = padded_copy(&ip, in, (size_t)n * cin, 0.0f), *outp = padded_copy(&op, NULL, (size_t)n * cout, 7.0f);
+    conv2d_forward(out, in, wt, &s, ws);
+    conv2d_forward(outp, inp, wt, &sp, ws);
+    assert_padded_equals(outp, &op, out, (size_t)n * cout);
+    if (stride == 1) {
+        float *dyp = padded_copy(&op, dy, (size_t)n * cout, 0.0f), *dxp = padded_copy(&ip, NULL, (size_t)n * cin, 5.0f);
+        for (int accumulate = 0; accumulate <= 1; accumulate++) {
+            conv2d_backward(dx, dw, dy, in, wt, &s, ws, accumulate);
+            conv2d_backward(dxp, dwp, dyp, inp, wt, &sp, ws, accumulate);
+            assert_padded_equals(dxp, &ip, dx, (size_t)n * cin);
+            assert_memory_equal(dw, dwp, w_n * 4);
+        }
+        free(dyp);
+        free(dxp);
+    }
+    free(in); free(wt); free(out); free(dy); free(dx); free(dw); free(dwp); free(ws); free(inp); free(outp);
+}
+
+static void test_padded_conv_matches_compact(void **state) {
+    (void)state;
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        check_padded_conv(3, 5, 7, 9, 6, 1, threads);  /* odd sizes, channel tails */
+        check_padded_conv(2, 4, 14, 14, 8, 1, threads);
+        check_padded_conv(3, 5, 9, 7, 6, 2, threads);
+        check_padded_conv(1, 3, 6, 5, 9, 1, threads); /* batch 1: parallel over channel blocks */
+    }
+    omp_set_num_threads(1);
+}
+
+/* BN over padded planes: the same statistics (to float rounding: the border zeros are taken out of
+ * the centered sum of squares), outputs and gradients, with zero borders; GAP likewise. */
+static void test_padded_bn_and_gap_match_compact(void **state) {
+    (void)state;
+    const int n = 3, c = 4, h = 5, w = 6;
+    for (int relu = 0; relu <= 1; relu++) {
+        BnShape s = {.n = n, .c = c, .hw = h * w, .eps = 1e-5f, .momentum = 0.1f, .relu = relu};
+        BnShape sp = s;
+        sp.planes = planes_padded(h, w);
+        const Planes *pp = &sp.planes;
+        size_t len = (size_t)n * c * h * w;
+        float *x = malloc(len * 4), *y = malloc(len * 4), *dy = malloc(len * 4), *dx = malloc(len * 4);
+        gc_fill_normal(x, len, 21, 2.0f);
+        for (size_t i = 0; i < len; i++) x[i] += 3.0f; /* a mean well away from 0 */
+        gc_fill_normal(dy, len, 22, 1.0f);
+        float g[4] = {1.0f, 0.5f, -0.7f, 2.0f}, b[4] = {0.1f, -0.2f, 0.3f, 0.0f};
+        float mean[4], inv[4], meanp[4], invp[4], dg[4] = {0}, db[4] = {0}, dgp[4] = {0}, dbp[4] = {0};
+        float *xp = padded_copy(pp, x, (size_t)n * c, 0.0f), *yp = padded_copy(pp, NULL, (size_t)n * c, 9.0f);
+        batchnorm_forward_train(y, mean, inv, x, g, b, NULL, NULL, &s);
+        batchnorm_forward_train(yp, meanp, invp, xp, g, b, NULL, NULL, &sp);
+        for (int k = 0; k < c; k++) {
+            assert_float_equal(mean[k], meanp[k], 1e-6f * (1.0f + fabsf(mean[k])));
+            assert_float_equal(inv[k], invp[k], 1e-5f * inv[k]);
+        }
+        float *yc = malloc(len * 4), *dxc = malloc(len * 4);
+        planes_to_compact(yc, yp, pp, n * c);
+        for (size_t i = 0; i < len; i++) assert_float_equal(yc[i], y[i], 1e-5f * (1.0f + fabsf(y[i])));
+        float *dyp = padded_copy(pp, dy, (size_t)n * c, 0.0f), *dxp = padded_copy(pp, NULL, (size_t)n * c, 4.0f);
+        batchnorm_backward(dx, dg, db, dy, y, x, mean, inv, g, &s, 0);
+        batchnorm_backward(dxp, dgp, dbp, dyp, yp, xp, meanp, invp, g, &sp, 0);
+        planes_to_compact(dxc, dxp, pp, n * c);
+        for (size_t i = 0; i < len; i++) assert_float_equal(dxc[i], dx[i], 1e-4f * (1.0f + fabsf(dx[i])));
+        for (int k = 0; k < c; k++) {
+            assert_float_equal(dg[k], dgp[k], 1e-4f * (1.0f + fabsf(dg[k])));
+            assert_float_equal(db[k], dbp[k], 1e-4f * (1.0f + fabsf(db[k])));
+        }
+        /* borders: the padded outputs against themselves made compact and padded again */
+        float *check = padded_copy(pp, yc, (size_t)n * c, 0.0f);
+        assert_padded_equals(yp, pp, yc, (size_t)n * c);
+        assert_padded_equals(dxp, pp, dxc, (size_t)n * c);
+        float avg[12], avgp[12];
+        Planes cp = planes_compact(h, w);
+        gap_forward(avg, x, n, c, &cp);
+        gap_forward(avgp, xp, n, c, pp);
+        for (int k = 0; k < n * c; k++) assert_float_equal(avg[k], avgp[k], 1e-6f * (1.0f + fabsf(avg[k])));
+        gap_backward(dx, avg, n, c, &cp, 0);
+        gap_backward(dxp, avg, n, c, pp, 0);
+        assert_padded_equals(dxp, pp, dx, (size_t)n * c);
+        free(x); free(y); free(dy); free(dx); free(xp); free(yp); free(yc); free(dxc); free(dyp); free(dxp);
+        free(check);
+    }
+}
+
 /* ---------------- relu, add, pools ---------------- */
 typedef struct EwCtx {
     float *a, *b, *out, *G;
@@ -277,7 +402,10 @@ typedef struct EwCtx {
 static double ew_loss(void *p) {
     EwCtx *c = p;
     if (c->kind == 0) relu_forward(c->out, c->a, c->n);
-    else if (c->kind == 3) gap_forward(c->out, c->a, 2, 3, (int)(c->n / 6));
+    else if (c->kind == 3) {
+        Planes p = planes_compact(2, (int)(c->n / 12));
+        gap_forward(c->out, c->a, 2, 3, &p);
+    }
     else add_forward(c->out, c->a, c->b, c->n, c->kind == 2);
     return gc_dot(c->out, c->G, c->kind == 3 ? 6 : c->n);
 }
@@ -308,7 +436,8 @@ static void test_elementwise_gradcheck(void **state) {
     }
     c.kind = 3; /* gap over [2][3][10] */
     ew_loss(&c);
-    gap_backward(da, c.G, 2, 3, 10, 0);
+    Planes gp = planes_compact(2, 5);
+    gap_backward(da, c.G, 2, 3, &gp, 0);
     assert_true(gc_check("gap", c.a, da, n, n, H, TOL, ew_loss, &c, 4) < TOL);
     free(c.a); free(c.b); free(c.out); free(c.G); free(da); free(db);
 }
@@ -443,6 +572,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_hand_computed),
         cmocka_unit_test(test_conv3x3_direct_matches_naive),
+        cmocka_unit_test(test_padded_conv_matches_compact),
+        cmocka_unit_test(test_padded_bn_and_gap_match_compact),
         cmocka_unit_test(test_conv_gradcheck_serial_path),
         cmocka_unit_test(test_conv_gradcheck_parallel_path),
         cmocka_unit_test(test_bn_hand_computed),
