@@ -174,6 +174,53 @@ static void test_inference_fusion_is_exact(void **state) {
     nn_set_threads(1);
 }
 
+/* The planner stores the residual streams in padded planes (the network input and the 1x1 maps stay
+ * compact); a training step gives the same logits and gradients as with every tensor compact, to the
+ * rounding of the BN statistics. */
+static void test_padded_layout_matches_compact(void **state) {
+    (void)state;
+    nn_set_threads(2);
+    Model m = make_dynamic("resnet8", 12, 1.0f, 6, METHOD_UNIFORM);
+    m.threads = 2;
+    int padded = 0;
+    for (int t = 0; t < m.d->n_tensors; t++) padded += m.padded[t];
+    assert_false(m.padded[m.d->input]);
+    assert_false(m.padded[m.d->logits]);
+    assert_true(padded >= m.d->n_tensors / 2);
+    uint8_t plan[MODEL_MAX_TENSORS];
+    memcpy(plan, m.padded, sizeof plan);
+    float x[6 * 144];
+    int labels[6] = {1, 2, 3, 4, 5, 6};
+    gc_fill_normal(x, 6 * 144, 9, 1.0f);
+    size_t nparam = m.grad_arena.size;
+    float *grads[2], *logits[2];
+    m.training = 1;
+    m.bn_stats_frozen = 1;
+    for (int k = 0; k < 2; k++) {
+        if (k == 1) memset(m.padded, 0, sizeof m.padded);
+        model_set_subnet(&m, 1); /* a slimmed subnet */
+        model_zero_grad(&m);
+        logits[k] = malloc(sizeof(float) * 60);
+        memcpy(logits[k], model_forward(&m, x, 6), sizeof(float) * 60);
+        model_loss(&m, labels, NULL);
+        model_backward(&m);
+        grads[k] = malloc(sizeof(float) * nparam);
+        memcpy(grads[k], m.grad_arena.base, sizeof(float) * nparam);
+    }
+    for (int i = 0; i < 60; i++) assert_float_equal(logits[0][i], logits[1][i], 1e-4f * (1.0f + fabsf(logits[1][i])));
+    double norm = 0.0;
+    for (size_t i = 0; i < nparam; i++) norm += (double)grads[1][i] * grads[1][i];
+    float scale = (float)sqrt(norm / (double)nparam);
+    for (size_t i = 0; i < nparam; i++) assert_float_equal(grads[0][i], grads[1][i], 1e-3f * (scale + fabsf(grads[1][i])));
+    memcpy(m.padded, plan, sizeof plan);
+    for (int k = 0; k < 2; k++) {
+        free(grads[k]);
+        free(logits[k]);
+    }
+    model_free(&m);
+    nn_set_threads(1);
+}
+
 /* Whole-network gradient check at a non-uniform subnet (every slot at a different ratio). */
 static void test_gradcheck_at_nonuniform_width(void **state) {
     (void)state;
@@ -327,6 +374,7 @@ int main(void) {
         cmocka_unit_test(test_bn_statistics_are_per_subnet),
         cmocka_unit_test(test_permutation_preserves_the_function),
         cmocka_unit_test(test_inference_fusion_is_exact),
+        cmocka_unit_test(test_padded_layout_matches_compact),
         cmocka_unit_test(test_gradcheck_at_nonuniform_width),
         cmocka_unit_test(test_incremental_keeps_earlier_subnets_bit_identical),
         cmocka_unit_test(test_bad_subnet_specs),
