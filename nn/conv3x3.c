@@ -417,7 +417,9 @@ static float lane_sum(vf v) {
  * images and nq vectors of d[c][q] * x[q + offset(t)], for one input channel's padded planes x
  * (image stride x_img floats, row stride w2) and 3 output-gradient planes d (image stride d_img,
  * channel stride d_ch). GCC cannot keep 27 accumulators, 3 gradients and the tap in 32 registers
- * without rotating them through moves every iteration; here each has a fixed register. */
+ * without rotating them through moves every iteration; here each has a fixed register. Each
+ * iteration prefetches the input `prefetch` floats ahead (the next image's plane: image-major
+ * planes are too far apart for the hardware prefetcher). */
 _Static_assert(WG == 3 && VL == 16, "the assembly block is 3 output channels x 9 taps of 16 floats");
 static void weight_grad_3x9_avx512(vf *a, const float *x, const float *d, long images, long nq, long x_img,
                                    long d_img, long w2, long d_ch, long prefetch) {
@@ -551,7 +553,7 @@ static void weight_grad_group(vf *acc, const float *x, const float *d, int cin, 
         const int images = i1 - i0, nq = g->qp / VL;
         if (wg == WG) {
 #if defined(__x86_64__) && defined(__AVX512F__)
-            weight_grad_3x9_avx512(a, xc, dg, images, nq, (long)x_img, (long)d_img, g->w2, (long)lp, (long)lp);
+            weight_grad_3x9_avx512(a, xc, dg, images, nq, (long)x_img, (long)d_img, g->w2, (long)lp, (long)x_img);
 #else
             weight_grad_generic(a, xc, dg, images, nq, x_img, d_img, lp, tp, WG);
 #endif
