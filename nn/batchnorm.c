@@ -18,9 +18,17 @@ static Planes bn_planes(const BnShape *s) { return s->planes.stride ? s->planes 
 #define PLANE0(base, s, pl, n, c) ((base) + ((size_t)(n) * (s)->c + (c)) * (pl)->stride)
 #define PLANE(base, s, pl, n, c) (PLANE0(base, s, pl, n, c) + planes_span_begin(pl))
 
-/* y = x * scale + shift over one plane, then max(0, .) when relu. */
-static inline void affine_plane(float *y, const float *x, size_t len, float scale, float shift, int relu) {
-    if (relu)
+/* y = x * scale + shift (+ r when r is given) over one plane, then max(0, .) when relu. */
+static inline void affine_plane(float *y, const float *x, const float *r, size_t len, float scale, float shift,
+                                int relu) {
+    if (r && relu)
+        for (size_t i = 0; i < len; i++) {
+            float v = x[i] * scale + shift + r[i];
+            y[i] = v > 0.0f ? v : 0.0f;
+        }
+    else if (r)
+        for (size_t i = 0; i < len; i++) y[i] = x[i] * scale + shift + r[i];
+    else if (relu)
         for (size_t i = 0; i < len; i++) {
             float v = x[i] * scale + shift;
             y[i] = v > 0.0f ? v : 0.0f;
@@ -32,6 +40,12 @@ static inline void affine_plane(float *y, const float *x, size_t len, float scal
 void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
                              const float *gamma, const float *beta, float *running_mean, float *running_var,
                              const BnShape *s) {
+    batchnorm_add_forward_train(out, save_mean, save_invstd, in, NULL, gamma, beta, running_mean, running_var, s);
+}
+
+void batchnorm_add_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
+                                 const float *residual, const float *gamma, const float *beta,
+                                 float *running_mean, float *running_var, const BnShape *s) {
     const double m = (double)s->n * s->hw;
     const Planes pl = bn_planes(s);
     const size_t len = planes_span_len(&pl);
@@ -54,7 +68,8 @@ void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, c
         }
         float scale = gamma[c] * invstd, shift = beta[c] - mean * scale;
         for (int n = 0; n < s->n; n++) {
-            affine_plane(PLANE(out, s, &pl, n, c), PLANE(in, s, &pl, n, c), len, scale, shift, s->relu);
+            affine_plane(PLANE(out, s, &pl, n, c), PLANE(in, s, &pl, n, c),
+                         residual ? PLANE(residual, s, &pl, n, c) : NULL, len, scale, shift, s->relu);
             planes_zero_borders(PLANE0(out, s, &pl, n, c), &pl);
         }
     }
@@ -68,15 +83,36 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
         for (int c = s->c_begin; c < (s->c_end ? s->c_end : s->c); c++) {
             float invstd = 1.0f / sqrtf(running_var[c] + s->eps);
             float scale = gamma[c] * invstd, shift = beta[c] - running_mean[c] * scale;
-            affine_plane(PLANE(out, s, &pl, n, c), PLANE(in, s, &pl, n, c), planes_span_len(&pl), scale, shift,
-                         s->relu);
+            affine_plane(PLANE(out, s, &pl, n, c), PLANE(in, s, &pl, n, c), NULL, planes_span_len(&pl), scale,
+                         shift, s->relu);
             planes_zero_borders(PLANE0(out, s, &pl, n, c), &pl);
         }
+}
+
+/* One plane of the input gradient: g = dy (masked by y > 0 with relu);
+ * dx (= or +=) k (m g - sum_g - xhat sum_gxhat); dres (= or +=; none when res = 0) g. Inlined with
+ * constant flags so each combination is its own vectorized loop. */
+static inline __attribute__((always_inline)) void dx_plane(float *dx, float *dres, const float *dy, const float *y,
+                                                           const float *x, int len, float k, float fm, float mdy,
+                                                           float mxh, float mean, float invstd, const int relu,
+                                                           const int acc, const int res, const int acc_res) {
+    for (int i = 0; i < len; i++) {
+        float g = !relu || y[i] > 0.0f ? dy[i] : 0.0f;
+        float v = k * (fm * g - mdy - (x[i] - mean) * invstd * mxh);
+        dx[i] = acc ? dx[i] + v : v;
+        if (res) dres[i] = acc_res ? dres[i] + g : g;
+    }
 }
 
 void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
                         const float *in, const float *save_mean, const float *save_invstd, const float *gamma,
                         const BnShape *s, int accumulate) {
+    batchnorm_add_backward(dinp, NULL, dgamma, dbeta, dout, out, in, save_mean, save_invstd, gamma, s, accumulate, 0);
+}
+
+void batchnorm_add_backward(float *dinp, float *dres, float *dgamma, float *dbeta, const float *dout,
+                            const float *out, const float *in, const float *save_mean, const float *save_invstd,
+                            const float *gamma, const BnShape *s, int accumulate, int accumulate_res) {
     const double m = (double)s->n * s->hw;
     const Planes pl = bn_planes(s);
     const int len = (int)planes_span_len(&pl);
@@ -93,22 +129,28 @@ void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
         }
         dgamma[c] += (float)sum_dy_xhat;
         dbeta[c] += (float)sum_dy;
-        if (!dinp) continue;
+        if (!dinp) continue; /* (a BN always has an input gradient when it has a residual) */
         const float k = (float)(gamma[c] * invstd / m);
         const float mdy = (float)sum_dy, mxh = (float)sum_dy_xhat, fm = (float)m;
         for (int n = 0; n < s->n; n++) {
             const float *x = PLANE(in, s, &pl, n, c), *dy = PLANE(dout, s, &pl, n, c), *y = PLANE(out, s, &pl, n, c);
-            float *dx = PLANE(dinp, s, &pl, n, c);
-            if (s->relu && accumulate) {
-                for (int i = 0; i < len; i++) dx[i] += k * (fm * (y[i] > 0.0f ? dy[i] : 0.0f) - mdy - (x[i] - mean) * invstd * mxh);
-            } else if (s->relu) {
-                for (int i = 0; i < len; i++) dx[i] = k * (fm * (y[i] > 0.0f ? dy[i] : 0.0f) - mdy - (x[i] - mean) * invstd * mxh);
-            } else if (accumulate) {
-                for (int i = 0; i < len; i++) dx[i] += k * (fm * dy[i] - mdy - (x[i] - mean) * invstd * mxh);
-            } else {
-                for (int i = 0; i < len; i++) dx[i] = k * (fm * dy[i] - mdy - (x[i] - mean) * invstd * mxh);
+            float *dx = PLANE(dinp, s, &pl, n, c), *dr = dres ? PLANE(dres, s, &pl, n, c) : NULL;
+            const int variant = (s->relu * 2 + accumulate) * 3 + (dres ? 1 + accumulate_res : 0);
+            switch (variant) {
+/* one case per (relu, accumulate, residual none / written / added) */
+#define DX_CASE(relu, acc, res)                                                                             \
+    case ((relu) * 2 + (acc)) * 3 + (res):                                                                   \
+        dx_plane(dx, dr, dy, y, x, len, k, fm, mdy, mxh, mean, invstd, relu, acc, (res) > 0, (res) == 2);      \
+        break;
+                DX_CASE(0, 0, 0) DX_CASE(0, 0, 1) DX_CASE(0, 0, 2)
+                DX_CASE(0, 1, 0) DX_CASE(0, 1, 1) DX_CASE(0, 1, 2)
+                DX_CASE(1, 0, 0) DX_CASE(1, 0, 1) DX_CASE(1, 0, 2)
+                DX_CASE(1, 1, 0) DX_CASE(1, 1, 1) DX_CASE(1, 1, 2)
+#undef DX_CASE
+            default: break;
             }
             planes_zero_borders(PLANE0(dinp, s, &pl, n, c), &pl);
+            if (dres && !accumulate_res) planes_zero_borders(PLANE0(dres, s, &pl, n, c), &pl);
         }
     }
 }

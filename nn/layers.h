@@ -89,6 +89,11 @@ typedef struct BnShape {
 void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
                              const float *gamma, const float *beta, float *running_mean,
                              float *running_var, const BnShape *s);
+/* The same followed by a residual add before the ReLU: out = relu?(bn(in) + residual), residual in
+ * in's layout (a BN and the add after it in one pass). */
+void batchnorm_add_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
+                                 const float *residual, const float *gamma, const float *beta,
+                                 float *running_mean, float *running_var, const BnShape *s);
 /* Evaluation: running statistics. */
 void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, const BnShape *s);
@@ -96,6 +101,11 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
 void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
                         const float *in, const float *save_mean, const float *save_invstd,
                         const float *gamma, const BnShape *s, int accumulate);
+/* Backward of batchnorm_add_forward_train (out: its output): as batchnorm_backward, and the
+ * residual's gradient dres (= or += when accumulate_res) = dout masked by the ReLU. */
+void batchnorm_add_backward(float *dinp, float *dres, float *dgamma, float *dbeta, const float *dout,
+                            const float *out, const float *in, const float *save_mean, const float *save_invstd,
+                            const float *gamma, const BnShape *s, int accumulate, int accumulate_res);
 
 /* ---- ReLU (elementwise over whole tensors of either plane layout: zero borders stay zero) ----- */
 void relu_forward(float *out, const float *in, size_t n);

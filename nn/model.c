@@ -120,7 +120,8 @@ static void plan_layouts(Model *m) {
     for (int t = 0; t < d->n_tensors; t++) m->padded[t] = !compact[find_class(cls, t)];
 }
 
-/* A conv whose output is read only by the BN right after it can take that BN in inference. */
+/* A conv whose output is read only by the BN right after it can take that BN in inference; a BN
+ * (without ReLU) whose output is read only by the add right after it can take that add in training. */
 static void plan_fusion(Model *m) {
     const ModelDesc *d = m->d;
     int readers[MODEL_MAX_TENSORS] = {0};
@@ -131,6 +132,8 @@ static void plan_fusion(Model *m) {
     for (int i = 0; i + 1 < d->n_ops; i++) {
         const OpDesc *o = &d->ops[i], *next = &d->ops[i + 1];
         m->fuse_bn[i] = o->kind == OP_CONV && next->kind == OP_BN && next->in0 == o->out && readers[o->out] == 1;
+        m->fuse_add[i] = o->kind == OP_BN && !o->relu && next->kind == OP_ADD && readers[o->out] == 1 &&
+                         (next->in0 == o->out || next->in1 == o->out);
     }
 }
 
@@ -322,6 +325,11 @@ static void zero_channels(float *d, const BnShape *s, int frozen) {
     for (int n = 0; n < s->n; n++) memset(d + (size_t)n * s->c * plane, 0, sizeof(float) * (size_t)frozen * plane);
 }
 
+/* Whether BN op i and the add after it run as one pass now (training, no frozen channels). */
+static int fused_add_now(const Model *m, int i) {
+    return m->training && !m->bn_frozen && !m->no_fusion && m->fuse_add[i];
+}
+
 const float *model_forward(Model *m, const float *input, int n) {
     const ModelDesc *d = m->d;
     m->act[d->input] = (float *)input;
@@ -356,7 +364,15 @@ const float *model_forward(Model *m, const float *input, int n) {
         }
         case OP_BN: {
             BnShape s = bn_shape(m, o, n);
-            if (m->training) {
+            if (fused_add_now(m, i)) { /* out = relu?(bn(in) + the add's other input), in the add's tensor */
+                const OpDesc *add = &d->ops[++i];
+                s.relu = add->relu;
+                batchnorm_add_forward_train(m->act[add->out], m->bn_save_mean[i - 1], m->bn_save_invstd[i - 1], in,
+                                            m->act[add->in0 == o->out ? add->in1 : add->in0],
+                                            model_param(m, o->gamma), model_param(m, o->beta),
+                                            m->bn_stats_frozen ? NULL : model_param(m, o->mean),
+                                            m->bn_stats_frozen ? NULL : model_param(m, o->var), &s);
+            } else if (m->training) {
                 int frozen = bn_frozen_channels(m, o, s.c);
                 if (frozen > 0) { /* frozen channels: inference-mode statistics */
                     BnShape head = s;
@@ -426,6 +442,16 @@ void model_backward(Model *m) {
         }
         case OP_BN: {
             BnShape s = bn_shape(m, o, n);
+            if (fused_add_now(m, i)) { /* see model_forward: the add's gradient is the BN's */
+                const OpDesc *add = &d->ops[i + 1];
+                const int k = add->in0 == o->out ? 1 : 0, r = k ? add->in1 : add->in0;
+                s.relu = add->relu;
+                batchnorm_add_backward(dinp, r == d->input ? NULL : m->dact[r], model_grad(m, o->gamma),
+                                       model_grad(m, o->beta), m->dact[add->out], m->act[add->out], in,
+                                       m->bn_save_mean[i], m->bn_save_invstd[i], model_param(m, o->gamma), &s, acc,
+                                       m->accumulate[i + 1][k]);
+                break;
+            }
             int frozen = bn_frozen_channels(m, o, s.c);
             if (frozen > 0 && dinp && !acc) zero_channels(dinp, &s, frozen);
             s.c_begin = frozen;
@@ -437,6 +463,7 @@ void model_backward(Model *m) {
             if (dinp) relu_backward(dinp, dout, out, (size_t)n * active_floats(m, o->in0), acc);
             break;
         case OP_ADD:
+            if (i > 0 && fused_add_now(m, i - 1)) break; /* done with the BN before it */
             add_backward(dinp, o->in1 == d->input ? NULL : m->dact[o->in1], dout, out,
                          (size_t)n * active_floats(m, o->out), o->relu, acc, m->accumulate[i][1]);
             break;

@@ -137,6 +137,8 @@ typedef struct Model {
     uint8_t padded[MODEL_MAX_TENSORS]; /* tensor (and its gradient) stored in padded planes
                                           (layers.h); buffers fit either layout, so a test may
                                           clear these to run everything compact */
+    uint8_t fuse_add[MODEL_MAX_OPS]; /* BN op whose only reader is the residual add right after
+                                        it: in training both run as one pass */
     int no_fusion;        /* 1: run every op on its own (tests compare both) */
     int training;         /* 1: BN uses batch statistics and updates running ones */
     float bn_momentum;    /* running-statistics update weight (0.1) */
