@@ -69,7 +69,9 @@ static inline vf vsplat(float x) { return x - (vf){0}; }
 typedef struct Geometry {
     int h, w, w2;   /* w2 = w + 1: floats per padded row */
     int qp;         /* output positions computed per plane, multiple of VL */
-    int lp;         /* floats per padded plane (layers.h's padded stride) */
+    int lead;       /* unused floats before the top border row, so that the values' origin (lead +
+                       w2 + 1) is 64-byte aligned: output stores and gradient loads are aligned */
+    int lp;         /* floats per padded plane (layers.h's padded stride), a multiple of 16 */
 } Geometry;
 
 static Geometry geometry(int h, int w) {
@@ -84,12 +86,19 @@ static Geometry geometry(int h, int w) {
      * junk and trailing positions run up to VL floats past a plane (CONV3X3_OVERREAD_FLOATS): they
      * land in the next plane or in slack, feed only outputs that are dropped or zeroed, or meet a
      * zero output gradient. */
-    g.lp = (g.h + 2) * g.w2 + 1;
-    if (g.w2 + 1 + g.qp > g.lp) g.lp = g.w2 + 1 + g.qp;
+    g.lead = (g.w2 + 1 + 15) / 16 * 16 - (g.w2 + 1);
+    int used = (g.h + 2) * g.w2 + 1;
+    if (g.w2 + 1 + g.qp > used) used = g.w2 + 1 + g.qp;
+    g.lp = (g.lead + used + 15) / 16 * 16;
     return g;
 }
 
 size_t conv3x3_padded_plane_floats(int h, int w) { return (size_t)geometry(h, w).lp; }
+
+int conv3x3_padded_origin(int h, int w) {
+    const Geometry g = geometry(h, w);
+    return g.lead + g.w2 + 1;
+}
 
 int conv3x3_direct_applies(const ConvShape *s) {
     return s->k == 3 && s->pad == 1 && (s->stride == 1 || s->stride == 2);
@@ -312,10 +321,10 @@ static const float *prepare_input(float *dst, const float *src, const Planes *sp
         parity_planes(dst, src, sp, c, g);
         return dst;
     }
-    if (planes_padded_p(sp)) return src;
+    if (planes_padded_p(sp)) return src + g->lead;
     const Planes pp = planes_padded(g->h, g->w);
     planes_from_compact(dst, &pp, src, c);
-    return dst;
+    return dst + g->lead;
 }
 
 /* Writes one image's cout_k output planes: a padded destination is written in place by the kernel
@@ -614,7 +623,7 @@ void conv3x3_backward_weight(float *dweight, const float *dout, const float *in,
             const int i1 = i0 + block < n ? i0 + block : n;
             for (int co0 = c0; co0 < c1; co0 += WG) {
                 const int wg = c1 - co0 < WG ? c1 - co0 : WG;
-                weight_grad_group(acc, x, d0, cin, cout, co0, wg, i0, i1, &g, &tp);
+                weight_grad_group(acc, x + g.lead, d0, cin, cout, co0, wg, i0, i1, &g, &tp);
             }
         }
         for (int co = c0; co < c1; co++) {

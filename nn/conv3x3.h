@@ -16,6 +16,8 @@ size_t conv3x3_workspace_floats(const ConvShape *s, int threads);
  * values: the kernels read past a plane's end for positions whose results they drop. */
 #define CONV3X3_OVERREAD_FLOATS 64
 size_t conv3x3_padded_plane_floats(int h, int w);
+/* Offset of value (0, 0) in a padded plane (64-byte aligned when the plane is). */
+int conv3x3_padded_origin(int h, int w);
 void conv3x3_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws);
 /* The same with a per-output-channel affine (an inference-mode BN folded in) and optional ReLU
  * applied as the outputs are written: out = relu?(conv * scale[c] + shift[c]). */

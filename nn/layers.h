@@ -18,14 +18,14 @@
 /* Where the [h][w] planes of a tensor [n][c][h][w] live. Compact: h*w floats each, row after row.
  * Padded: the layout the direct 3x3 kernels compute in (conv3x3.c): rows of w+1 floats, one zero
  * row above and below the values and one zero column between rows (right border of a row, left
- * border of the next), the plane rounded up to `stride` floats. Value (y, x) sits at
- * origin + y*row + x. Every float of a padded plane that is not a value is zero: each producer keeps
+ * border of the next), a few zeros before the top row so that the origin is 64-byte aligned, the
+ * plane rounded up to `stride` floats (a multiple of 16). Value (y, x) sits at origin + y*row + x. Every float of a padded plane that is not a value is zero: each producer keeps
  * it so (planes_zero_borders), and elementwise ops (ReLU, add) keep it by themselves. A tensor of
  * padded planes passes between 3x3 convs, BN, ReLU and adds without a copy. */
 typedef struct Planes {
     int h, w;
     int row;       /* floats from one row to the next: w, or w + 1 */
-    int origin;    /* offset of value (0, 0) in a plane: 0, or row + 1 */
+    int origin;    /* offset of value (0, 0) in a plane: 0, or a multiple of 16 >= row + 1 */
     size_t stride; /* floats from one plane to the next */
 } Planes;
 

@@ -12,7 +12,8 @@ Planes planes_compact(int h, int w) {
 }
 
 Planes planes_padded(int h, int w) {
-    Planes p = {.h = h, .w = w, .row = w + 1, .origin = w + 2, .stride = conv3x3_padded_plane_floats(h, w)};
+    Planes p = {.h = h, .w = w, .row = w + 1, .origin = conv3x3_padded_origin(h, w),
+                .stride = conv3x3_padded_plane_floats(h, w)};
     return p;
 }
 
