@@ -55,7 +55,7 @@ void batchnorm_add_forward_train(float *out, float *save_mean, float *save_invst
         for (int n = 0; n < s->n; n++) sum += vec_sum(PLANE(in, s, &pl, n, c), len);
         float mean = (float)(sum / m);
         double sq = 0.0;
-        for (int n = 0; n < s->n; n++) sq += vec_sumsq_centered(PLANE(in, s, &pl, n, c), len, mean);
+        for (int n = s->n - 1; n >= 0; n--) sq += vec_sumsq_centered(PLANE(in, s, &pl, n, c), len, mean);
         sq -= (double)s->n * planes_span_zeros(&pl) * mean * mean; /* the border zeros' (0 - mean)^2 */
         double var = sq > 0.0 ? sq / m : 0.0;
         float invstd = (float)(1.0 / sqrt(var + s->eps));
@@ -132,7 +132,7 @@ void batchnorm_add_backward(float *dinp, float *dres, float *dgamma, float *dbet
         if (!dinp) continue; /* (a BN always has an input gradient when it has a residual) */
         const float k = (float)(gamma[c] * invstd / m);
         const float mdy = (float)sum_dy, mxh = (float)sum_dy_xhat, fm = (float)m;
-        for (int n = 0; n < s->n; n++) {
+        for (int n = s->n - 1; n >= 0; n--) { /* reverse: the last planes read are still cached */
             const float *x = PLANE(in, s, &pl, n, c), *dy = PLANE(dout, s, &pl, n, c), *y = PLANE(out, s, &pl, n, c);
             float *dx = PLANE(dinp, s, &pl, n, c), *dr = dres ? PLANE(dres, s, &pl, n, c) : NULL;
             const int variant = (s->relu * 2 + accumulate) * 3 + (dres ? 1 + accumulate_res : 0);
