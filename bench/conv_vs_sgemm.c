@@ -1,7 +1,8 @@
 /* bench/conv_vs_sgemm.c — GFLOP/s of dynn's convolutions (forward, input gradient, weight gradient)
  * on ResNet-20's 3x3 layer shapes at batch 128, against OpenBLAS sgemm on the GEMM of the same
  * FLOPs (M = Cout, N = batch*H*W, K = Cin*9: the best case an im2col convolution could reach, with
- * the im2col itself for free). Benchmark, not a test: the fastest of 5 runs is reported.
+ * the im2col itself for free). Activations in padded planes, as a model stores them between 3x3
+ * convs (layers.h). Benchmark, not a test: the fastest of 5 runs is reported.
  * Usage: conv_vs_sgemm [--threads T] [--hw 28] [--json] */
 #include <cblas.h>
 #include <omp.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/conv3x3.h"
 #include "nn/layers.h"
 #include "nn/parallel.h"
 
@@ -55,14 +57,18 @@ int main(int argc, char **argv) {
         int ch = shapes[k][0], h = shapes[k][1];
         Case c;
         c.s = (ConvShape){.n = 128, .cin = ch, .h = h, .w = h, .cout = ch, .k = 3, .stride = 1, .pad = 1,
-                          .w_row = ch * 9, .threads = threads};
+                          .w_row = ch * 9, .threads = threads, .in_padded = 1, .out_padded = 1};
         conv_shape_finish(&c.s);
+        const Planes pl = conv_in_planes(&c.s);
         size_t an = (size_t)128 * ch * h * h, wn = (size_t)ch * ch * 9;
-        c.in = malloc(an * 4); c.out = malloc(an * 4); c.dout = malloc(an * 4); c.din = malloc(an * 4);
+        size_t pn = planes_floats(&pl, (size_t)128 * ch) + CONV3X3_OVERREAD_FLOATS;
+        c.in = calloc(pn, 4); c.out = calloc(pn, 4); c.dout = calloc(pn, 4); c.din = calloc(pn, 4);
         c.w = malloc(wn * 4); c.dw = calloc(wn, 4);
         c.ws = calloc(conv2d_workspace_floats(&c.s, threads), 4);
         c.a = malloc(wn * 4); c.b = malloc(an * 9 * 4); c.c = malloc(an * 4);
-        for (size_t i = 0; i < an; i++) c.in[i] = c.dout[i] = (float)(i % 13) * 0.1f;
+        for (size_t i = 0; i < an; i++) c.c[i] = (float)(i % 13) * 0.1f;
+        planes_from_compact(c.in, &pl, c.c, 128 * ch);
+        planes_from_compact(c.dout, &pl, c.c, 128 * ch);
         for (size_t i = 0; i < an * 9; i++) c.b[i] = (float)(i % 7) * 0.1f;
         for (size_t i = 0; i < wn; i++) c.w[i] = c.a[i] = 0.01f * (float)(i % 11);
         double gf = 2.0 * 128 * ch * ch * 9 * h * h / 1e9;
