@@ -40,24 +40,49 @@ static inline void affine_plane(float *y, const float *x, const float *r, size_t
 void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
                              const float *gamma, const float *beta, float *running_mean, float *running_var,
                              const BnShape *s) {
-    batchnorm_add_forward_train(out, save_mean, save_invstd, in, NULL, gamma, beta, running_mean, running_var, s);
+    batchnorm_forward_train_fused(out, save_mean, save_invstd, in, NULL, NULL, gamma, beta, running_mean,
+                                  running_var, s);
 }
 
-void batchnorm_add_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
-                                 const float *residual, const float *gamma, const float *beta,
-                                 float *running_mean, float *running_var, const BnShape *s) {
+/* Mean and variance of channel c: from the per-image sums when given (one pass, in double), else
+ * two passes over the planes (the centered sum of squares; the second in reverse, so the planes
+ * read last are still cached). */
+static void channel_stats(const float *in, const float *sums, const BnShape *s, const Planes *pl, int c,
+                          double *mean_out, double *var_out) {
+    const double m = (double)s->n * s->hw;
+    const size_t len = planes_span_len(pl);
+    if (sums) {
+        double sum = 0.0, sq = 0.0;
+        for (int n = 0; n < s->n; n++) {
+            sum += sums[((size_t)n * s->c + c) * 2];
+            sq += sums[((size_t)n * s->c + c) * 2 + 1];
+        }
+        double mean = sum / m, var = sq / m - mean * mean;
+        *mean_out = mean;
+        *var_out = var > 0.0 ? var : 0.0;
+        return;
+    }
+    double sum = 0.0;
+    for (int n = 0; n < s->n; n++) sum += vec_sum(PLANE(in, s, pl, n, c), len);
+    float mean = (float)(sum / m);
+    double sq = 0.0;
+    for (int n = s->n - 1; n >= 0; n--) sq += vec_sumsq_centered(PLANE(in, s, pl, n, c), len, mean);
+    sq -= (double)s->n * planes_span_zeros(pl) * mean * mean; /* the border zeros' (0 - mean)^2 */
+    *mean_out = mean;
+    *var_out = sq > 0.0 ? sq / m : 0.0;
+}
+
+void batchnorm_forward_train_fused(float *out, float *save_mean, float *save_invstd, const float *in,
+                                   const float *residual, const float *sums, const float *gamma,
+                                   const float *beta, float *running_mean, float *running_var, const BnShape *s) {
     const double m = (double)s->n * s->hw;
     const Planes pl = bn_planes(s);
     const size_t len = planes_span_len(&pl);
 #pragma omp parallel for schedule(static)
     for (int c = s->c_begin; c < (s->c_end ? s->c_end : s->c); c++) {
-        double sum = 0.0;
-        for (int n = 0; n < s->n; n++) sum += vec_sum(PLANE(in, s, &pl, n, c), len);
-        float mean = (float)(sum / m);
-        double sq = 0.0;
-        for (int n = s->n - 1; n >= 0; n--) sq += vec_sumsq_centered(PLANE(in, s, &pl, n, c), len, mean);
-        sq -= (double)s->n * planes_span_zeros(&pl) * mean * mean; /* the border zeros' (0 - mean)^2 */
-        double var = sq > 0.0 ? sq / m : 0.0;
+        double mean_d, var;
+        channel_stats(in, sums, s, &pl, c, &mean_d, &var);
+        float mean = (float)mean_d;
         float invstd = (float)(1.0 / sqrt(var + s->eps));
         save_mean[c] = mean;
         save_invstd[c] = invstd;

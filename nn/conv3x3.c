@@ -115,9 +115,9 @@ size_t conv3x3_workspace_floats(const ConvShape *s, int threads) {
     const int cmax = s->cin > s->cout ? s->cin : s->cout;
     /* floats per input channel of one image's input planes: padded, or four parity planes */
     const size_t in_ci = s->stride == 1 ? (size_t)g.lp : (size_t)4 * parity_plane_floats(&g);
-    size_t per_thread = (size_t)cmax * in_ci + (size_t)co_blocks(cmax) * CB * g.qp;
-    size_t wpack = (size_t)co_blocks(cmax) * CB * cmax * 9;
-    size_t data = wpack + per_thread * (size_t)(threads < 1 ? 1 : threads) + CONV3X3_OVERREAD_FLOATS;
+    size_t per_thread = (size_t)cmax * in_ci + (size_t)co_blocks(cmax) * CB * g.qp + (size_t)2 * cmax * VL;
+    size_t wpack = (size_t)co_blocks(cmax) * CB * cmax * 9, mask = (size_t)(g.qp + 15) / 16 * 16;
+    size_t data = wpack + mask + per_thread * (size_t)(threads < 1 ? 1 : threads) + CONV3X3_OVERREAD_FLOATS;
     if (!conv3x3_backward_applies(s)) return data;
     /* weight gradient: padded copies of every image's input and output gradient (when compact),
      * and the sums */
@@ -185,6 +185,10 @@ typedef struct Epilogue {
     const float *scale;  /* per output channel: v = v * scale + shift (NULL: none) */
     const float *shift;
     int relu;
+    float *sums;         /* [n][cout][2]: each image's per-channel sum and sum of squares of the
+                            outputs (the next BN's batch statistics); NULL: none */
+    const float *mask;   /* with sums: [qp] 1 at a value's position, 0 at junk and trailing ones */
+    vf *vsum;            /* with sums: the current image's partial sums [cout][2] (per thread) */
 } Epilogue;
 
 typedef int vi __attribute__((vector_size(VL * 4)));
@@ -227,6 +231,11 @@ static inline __attribute__((always_inline)) void direct_block(float *out, size_
             if (e->relu) r = (vf)((vi)r & (r > (vf){0}));
             if (e->accumulate) r += vload(o + v * VL);
             vstore(o + v * VL, r);
+            if (e->vsum) {
+                vf rm = r * vload(e->mask + q0 + v * VL);
+                e->vsum[2 * co] += rm;
+                e->vsum[2 * co + 1] += rm * rm;
+            }
         }
     }
 }
@@ -344,12 +353,46 @@ static void kernel_into(const Dest *d, const Epilogue *e, const float *inp, cons
         direct_kernel(d->flat, (size_t)g->qp, NULL, inp, wpack, cin_k, tp, cout_k, g->qp, cob_begin, cob_end);
 }
 
-static void finish_image(const Dest *d, int cout_k, const Geometry *g, const Epilogue *e) {
+static float lane_sum(vf v);
+
+/* Zeroes a padded image's borders or moves a compact one out of the flat planes; with sums, stores
+ * image i's per-channel sums (from the kernel's partial sums, or from the compact planes). */
+static void finish_image(const Dest *d, int cout_k, const Geometry *g, const Epilogue *e, int i) {
     if (!planes_padded_p(d->dp)) {
         unpad_planes(d->img, d->flat, cout_k, g, e);
+        for (int co = 0; co < cout_k && e->sums; co++) {
+            const float *p = d->img + (size_t)co * g->h * g->w;
+            float a = 0.0f, b = 0.0f;
+            for (int k = 0; k < g->h * g->w; k++) {
+                a += p[k];
+                b += p[k] * p[k];
+            }
+            e->sums[((size_t)i * cout_k + co) * 2] = a;
+            e->sums[((size_t)i * cout_k + co) * 2 + 1] = b;
+        }
         return;
     }
     for (int co = 0; co < cout_k; co++) planes_zero_borders(d->img + (size_t)co * d->dp->stride, d->dp);
+    for (int co = 0; co < cout_k && e->sums; co++) {
+        e->sums[((size_t)i * cout_k + co) * 2] = lane_sum(e->vsum[2 * co]);
+        e->sums[((size_t)i * cout_k + co) * 2 + 1] = lane_sum(e->vsum[2 * co + 1]);
+    }
+}
+
+/* Epilogue e for one image, with its partial sums in vsum (zeroed) when e keeps sums. */
+static Epilogue image_epilogue(const Epilogue *e, vf *vsum, int cout_k, const Dest *d) {
+    Epilogue ei = *e;
+    ei.vsum = NULL;
+    if (e->sums && planes_padded_p(d->dp)) {
+        ei.vsum = vsum;
+        for (int k = 0; k < 2 * cout_k; k++) vsum[k] = (vf){0};
+    }
+    return ei;
+}
+
+/* mask[q] = 1 where output position q of grid g is a value, else 0. */
+static void value_mask(float *mask, const Geometry *g) {
+    for (int q = 0; q < g->qp; q++) mask[q] = q < g->h * g->w2 && q % g->w2 < g->w ? 1.0f : 0.0f;
 }
 
 /* Runs planes [n][cin_k] (layout sp) -> [n][cout_k] on grid g (layout dp) with packed weights, over
@@ -357,43 +400,64 @@ static void finish_image(const Dest *d, int cout_k, const Geometry *g, const Epi
 static void run(float *dst, const Planes *dp, const float *src, const Planes *sp, const float *wpack, int n,
                 int cin_k, int cout_k, int stride, const Geometry *g, float *ws, int threads, const Epilogue *e) {
     const Taps tp = stride == 1 ? taps_stride1(g) : taps_stride2(g);
-    size_t in_floats = (size_t)cin_k * tp.ci_stride;
-    size_t per_thread = in_floats + (size_t)co_blocks(cout_k) * CB * g->qp;
+    size_t in_floats = (size_t)cin_k * tp.ci_stride, flat_floats = (size_t)co_blocks(cout_k) * CB * g->qp;
+    size_t per_thread = in_floats + flat_floats + (size_t)2 * cout_k * VL;
     size_t src_img = (size_t)cin_k * sp->stride, dst_img = (size_t)cout_k * dp->stride;
+    Epilogue with_mask = *e;
+    if (e->sums) {
+        with_mask.mask = ws;
+        value_mask(ws, g);
+        ws += (g->qp + 15) / 16 * 16;
+    }
     if (n >= threads || threads == 1) {
 #pragma omp parallel for schedule(static) num_threads(threads)
         for (int i = 0; i < n; i++) {
             float *pad = ws + per_thread * omp_get_thread_num();
             const Dest d = {dst + i * dst_img, dp, pad + in_floats};
+            const Epilogue ei = image_epilogue(&with_mask, (vf *)(void *)(pad + in_floats + flat_floats), cout_k, &d);
             const float *inp = prepare_input(pad, src + i * src_img, sp, cin_k, stride, g);
-            kernel_into(&d, e, inp, wpack, cin_k, &tp, cout_k, g, 0, co_blocks(cout_k));
-            finish_image(&d, cout_k, g, e);
+            kernel_into(&d, &ei, inp, wpack, cin_k, &tp, cout_k, g, 0, co_blocks(cout_k));
+            finish_image(&d, cout_k, g, &ei, i);
         }
         return;
     }
     for (int i = 0; i < n; i++) {
         const Dest d = {dst + i * dst_img, dp, ws + in_floats};
+        const Epilogue ei = image_epilogue(&with_mask, (vf *)(void *)(ws + in_floats + flat_floats), cout_k, &d);
         const float *inp = prepare_input(ws, src + i * src_img, sp, cin_k, stride, g);
         int nb = co_blocks(cout_k);
 #pragma omp parallel for schedule(static) num_threads(threads)
-        for (int b = 0; b < nb; b++) kernel_into(&d, e, inp, wpack, cin_k, &tp, cout_k, g, b, b + 1);
-        finish_image(&d, cout_k, g, e);
+        for (int b = 0; b < nb; b++) kernel_into(&d, &ei, inp, wpack, cin_k, &tp, cout_k, g, b, b + 1);
+        finish_image(&d, cout_k, g, &ei, i);
     }
 }
 
-void conv3x3_forward_affine(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
-                            const float *scale, const float *shift, int relu) {
+/* The forward through an epilogue. */
+static void forward_with(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
+                         const Epilogue *e) {
     Geometry g = geometry(s->ho, s->wo);
     int cmax = s->cin > s->cout ? s->cin : s->cout;
     float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
     pack_forward(wpack, weight, s->w_row, s->cin, s->cout);
-    Epilogue e = {0, scale, shift, relu};
     const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
-    run(out, &op, in, &ip, wpack, s->n, s->cin, s->cout, s->stride, &g, rest, s->threads, &e);
+    run(out, &op, in, &ip, wpack, s->n, s->cin, s->cout, s->stride, &g, rest, s->threads, e);
+}
+
+void conv3x3_forward_affine(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
+                            const float *scale, const float *shift, int relu) {
+    Epilogue e = {.scale = scale, .shift = shift, .relu = relu};
+    forward_with(out, in, weight, s, ws, &e);
 }
 
 void conv3x3_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {
-    conv3x3_forward_affine(out, in, weight, s, ws, NULL, NULL, 0);
+    Epilogue e = {0};
+    forward_with(out, in, weight, s, ws, &e);
+}
+
+void conv3x3_forward_sums(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
+                          float *sums) {
+    Epilogue e = {.sums = sums};
+    forward_with(out, in, weight, s, ws, &e);
 }
 
 void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
@@ -402,7 +466,7 @@ void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, 
     int cmax = s->cin > s->cout ? s->cin : s->cout;
     float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
     pack_backward(wpack, weight, s->w_row, s->cin, s->cout);
-    Epilogue e = {accumulate, NULL, NULL, 0};
+    Epilogue e = {.accumulate = accumulate};
     const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
     run(dinp, &ip, dout, &op, wpack, s->n, s->cout, s->cin, 1, &g, rest, s->threads, &e);
 }

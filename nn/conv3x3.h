@@ -23,6 +23,10 @@ void conv3x3_forward(float *out, const float *in, const float *weight, const Con
  * applied as the outputs are written: out = relu?(conv * scale[c] + shift[c]). */
 void conv3x3_forward_affine(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
                             const float *scale, const float *shift, int relu);
+/* The forward, also storing each image's per-output-channel sum and sum of squares of the outputs
+ * in sums [n][cout][2] (a following BN's batch statistics, without reading the outputs again). */
+void conv3x3_forward_sums(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
+                          float *sums);
 /* Backward, stride 1 only. dinp (= or += when accumulate) = full correlation of dout with the flipped, transposed weights. */
 void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
                            int accumulate);

@@ -89,11 +89,13 @@ typedef struct BnShape {
 void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
                              const float *gamma, const float *beta, float *running_mean,
                              float *running_var, const BnShape *s);
-/* The same followed by a residual add before the ReLU: out = relu?(bn(in) + residual), residual in
- * in's layout (a BN and the add after it in one pass). */
-void batchnorm_add_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,
-                                 const float *residual, const float *gamma, const float *beta,
-                                 float *running_mean, float *running_var, const BnShape *s);
+/* The same, fused with its neighbours: with residual (in in's layout), a residual add before the
+ * ReLU, out = relu?(bn(in) + residual) (a BN and the add after it in one pass); with sums ([n][c][2],
+ * each image's per-channel sum and sum of squares of in, from the conv that wrote it), the batch
+ * statistics without reading in twice more. Either may be NULL. */
+void batchnorm_forward_train_fused(float *out, float *save_mean, float *save_invstd, const float *in,
+                                   const float *residual, const float *sums, const float *gamma,
+                                   const float *beta, float *running_mean, float *running_var, const BnShape *s);
 /* Evaluation: running statistics. */
 void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, const BnShape *s);
@@ -101,7 +103,7 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
 void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
                         const float *in, const float *save_mean, const float *save_invstd,
                         const float *gamma, const BnShape *s, int accumulate);
-/* Backward of batchnorm_add_forward_train (out: its output): as batchnorm_backward, and the
+/* Backward of batchnorm_forward_train_fused with a residual (out: its output): as batchnorm_backward, and the
  * residual's gradient dres (= or += when accumulate_res) = dout masked by the ReLU. */
 void batchnorm_add_backward(float *dinp, float *dres, float *dgamma, float *dbeta, const float *dout,
                             const float *out, const float *in, const float *save_mean, const float *save_invstd,

@@ -176,6 +176,7 @@ static void layout_activations(Model *m, int planning) {
         if (o->kind == OP_BN) {
             m->bn_save_mean[i] = carve(&m->act_arena, d->tensors[o->out].c, planning);
             m->bn_save_invstd[i] = carve(&m->act_arena, d->tensors[o->out].c, planning);
+            m->bn_sums[i] = carve(&m->act_arena, nb * d->tensors[o->out].c * 2, planning);
         } else if (o->kind == OP_MAXPOOL) {
             m->pool_argmax[i] = (int *)carve(&m->act_arena, nb * tensor_floats(&d->tensors[o->out]), planning);
         }
@@ -359,19 +360,29 @@ const float *model_forward(Model *m, const float *input, int n) {
                 if (m->profile) m->op_fwd_s[i - 1] += now_s() - t0;
                 continue;
             }
+            if (m->training && !m->no_fusion && m->fuse_bn[i] && !m->bn_frozen && conv3x3_direct_applies(&s)) {
+                /* the BN after it gets its batch statistics from the conv's epilogue */
+                conv3x3_forward_sums(out, in, model_param(m, o->weight), &s, m->scratch, m->bn_sums[i + 1]);
+                m->bn_sums_fresh[i + 1] = 1;
+                break;
+            }
             conv2d_forward(out, in, model_param(m, o->weight), &s, m->scratch);
             break;
         }
         case OP_BN: {
             BnShape s = bn_shape(m, o, n);
-            if (fused_add_now(m, i)) { /* out = relu?(bn(in) + the add's other input), in the add's tensor */
-                const OpDesc *add = &d->ops[++i];
-                s.relu = add->relu;
-                batchnorm_add_forward_train(m->act[add->out], m->bn_save_mean[i - 1], m->bn_save_invstd[i - 1], in,
-                                            m->act[add->in0 == o->out ? add->in1 : add->in0],
-                                            model_param(m, o->gamma), model_param(m, o->beta),
-                                            m->bn_stats_frozen ? NULL : model_param(m, o->mean),
-                                            m->bn_stats_frozen ? NULL : model_param(m, o->var), &s);
+            const float *sums = m->bn_sums_fresh[i] ? m->bn_sums[i] : NULL;
+            m->bn_sums_fresh[i] = 0;
+            if (fused_add_now(m, i) || (sums && m->training)) {
+                /* out = relu?(bn(in) (+ the add's other input, in the add's tensor)) */
+                const OpDesc *add = fused_add_now(m, i) ? &d->ops[i + 1] : NULL;
+                if (add) s.relu = add->relu;
+                batchnorm_forward_train_fused(add ? m->act[add->out] : out, m->bn_save_mean[i], m->bn_save_invstd[i],
+                                              in, add ? m->act[add->in0 == o->out ? add->in1 : add->in0] : NULL, sums,
+                                              model_param(m, o->gamma), model_param(m, o->beta),
+                                              m->bn_stats_frozen ? NULL : model_param(m, o->mean),
+                                              m->bn_stats_frozen ? NULL : model_param(m, o->var), &s);
+                if (add) i++;
             } else if (m->training) {
                 int frozen = bn_frozen_channels(m, o, s.c);
                 if (frozen > 0) { /* frozen channels: inference-mode statistics */

@@ -128,6 +128,9 @@ typedef struct Model {
     float *act[MODEL_MAX_TENSORS];  /* [max_batch][c] planes [h][w] each, compact or padded */
     float *dact[MODEL_MAX_TENSORS]; /* same; NULL where no gradient is needed */
     float *bn_save_mean[MODEL_MAX_OPS], *bn_save_invstd[MODEL_MAX_OPS];
+    float *bn_sums[MODEL_MAX_OPS];  /* BN op: [max_batch][c][2] per-image sums of its input, written
+                                       by the conv before it in training (conv3x3_forward_sums) */
+    uint8_t bn_sums_fresh[MODEL_MAX_OPS]; /* bn_sums holds this forward's sums */
     int *pool_argmax[MODEL_MAX_OPS];
     float *scratch;       /* conv workspace */
     size_t scratch_floats;
