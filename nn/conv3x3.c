@@ -491,13 +491,13 @@ static float lane_sum(vf v) {
  * (image stride x_img floats, row stride w2) and 3 output-gradient planes d (image stride d_img,
  * channel stride d_ch). GCC cannot keep 27 accumulators, 3 gradients and the tap in 32 registers
  * without rotating them through moves every iteration; here each has a fixed register. Each
- * iteration prefetches the input `prefetch` floats ahead (the next image's plane: image-major
- * planes are too far apart for the hardware prefetcher). */
+ * iteration prefetches the next image's input and output-gradient lines (image-major planes are too
+ * far apart for the hardware prefetcher). */
 _Static_assert(WG == 3 && VL == 16, "the assembly block is 3 output channels x 9 taps of 16 floats");
 static void weight_grad_3x9_avx512(vf *a, const float *x, const float *d, long images, long nq, long x_img,
-                                   long d_img, long w2, long d_ch, long prefetch) {
+                                   long d_img, long w2, long d_ch) {
     long xt, dt, qt;
-    const long w = w2 * 4, c = d_ch * 4, ximg = x_img * 4, dimg = d_img * 4, pf = (prefetch + 2 * w2) * 4;
+    const long w = w2 * 4, c = d_ch * 4, ximg = x_img * 4, dimg = d_img * 4;
     __asm__ volatile(
         "vmovups 0(%[a]), %%zmm0\n\t"
         "vmovups 64(%[a]), %%zmm1\n\t"
@@ -531,7 +531,10 @@ static void weight_grad_3x9_avx512(vf *a, const float *x, const float *d, long i
         "mov %[dbase], %[dp]\n\t"
         "mov %[nq], %[q]\n\t"
         "2:\n\t"
-        "prefetcht0 (%[x],%[pf],1)\n\t"
+        "prefetcht0 (%[x],%[ximg],1)\n\t"
+        "prefetcht0 (%[dp],%[dimg],1)\n\t"
+        "prefetcht0 (%[dp],%[dpf1],1)\n\t"
+        "prefetcht0 (%[dp],%[dpf2],1)\n\t"
         "vmovups (%[dp]), %%zmm27\n\t"
         "vmovups (%[dp],%[c],1), %%zmm28\n\t"
         "vmovups (%[dp],%[c],2), %%zmm29\n\t"
@@ -580,8 +583,8 @@ static void weight_grad_3x9_avx512(vf *a, const float *x, const float *d, long i
         "vmovups %%zmm25, 1600(%[a])\n\t"
         "vmovups %%zmm26, 1664(%[a])\n\t"
         : [xbase] "+r"(x), [dbase] "+r"(d), [n] "+r"(images), [x] "=&r"(xt), [dp] "=&r"(dt), [q] "=&r"(qt)
-        : [a] "r"(a), [nq] "r"(nq), [w] "r"(w), [c] "r"(c), [ximg] "r"(ximg), [dimg] "r"(dimg),
-          [pf] "r"(pf)
+        : [a] "r"(a), [nq] "m"(nq), [w] "r"(w), [c] "r"(c), [ximg] "r"(ximg), [dimg] "r"(dimg),
+          [dpf1] "r"(dimg + c), [dpf2] "r"(dimg + 2 * c)
         : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
 }
 #endif
@@ -626,7 +629,7 @@ static void weight_grad_group(vf *acc, const float *x, const float *d, int cin, 
         const int images = i1 - i0, nq = g->qp / VL;
         if (wg == WG) {
 #if defined(__x86_64__) && defined(__AVX512F__)
-            weight_grad_3x9_avx512(a, xc, dg, images, nq, (long)x_img, (long)d_img, g->w2, (long)lp, (long)x_img);
+            weight_grad_3x9_avx512(a, xc, dg, images, nq, (long)x_img, (long)d_img, g->w2, (long)lp);
 #else
             weight_grad_generic(a, xc, dg, images, nq, x_img, d_img, lp, tp, WG);
 #endif
