@@ -132,12 +132,14 @@ static inline __attribute__((always_inline)) void dx_plane(float *dx, float *dre
 void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
                         const float *in, const float *save_mean, const float *save_invstd, const float *gamma,
                         const BnShape *s, int accumulate) {
-    batchnorm_add_backward(dinp, NULL, dgamma, dbeta, dout, out, in, save_mean, save_invstd, gamma, s, accumulate, 0);
+    batchnorm_backward_fused(dinp, NULL, NULL, dgamma, dbeta, dout, out, in, save_mean, save_invstd, gamma, s,
+                             accumulate, 0);
 }
 
-void batchnorm_add_backward(float *dinp, float *dres, float *dgamma, float *dbeta, const float *dout,
-                            const float *out, const float *in, const float *save_mean, const float *save_invstd,
-                            const float *gamma, const BnShape *s, int accumulate, int accumulate_res) {
+void batchnorm_backward_fused(float *dinp, float *dres, const float *sums, float *dgamma, float *dbeta,
+                              const float *dout, const float *out, const float *in, const float *save_mean,
+                              const float *save_invstd, const float *gamma, const BnShape *s, int accumulate,
+                              int accumulate_res) {
     const double m = (double)s->n * s->hw;
     const Planes pl = bn_planes(s);
     const int len = (int)planes_span_len(&pl);
@@ -146,9 +148,14 @@ void batchnorm_add_backward(float *dinp, float *dres, float *dgamma, float *dbet
         const float mean = save_mean[c], invstd = save_invstd[c];
         double sum_dy = 0.0, sum_dy_xhat = 0.0;
         for (int n = 0; n < s->n; n++) { /* dy is zero on the span's border floats */
-            const float *x = PLANE(in, s, &pl, n, c), *dy = PLANE(dout, s, &pl, n, c), *y = PLANE(out, s, &pl, n, c);
             float a, b;
-            vec_sum_grad_centered(dy, s->relu ? y : NULL, x, len, mean, &a, &b);
+            if (sums) {
+                a = sums[((size_t)n * s->c + c) * 2];
+                b = sums[((size_t)n * s->c + c) * 2 + 1];
+            } else {
+                const float *x = PLANE(in, s, &pl, n, c), *dy = PLANE(dout, s, &pl, n, c), *y = PLANE(out, s, &pl, n, c);
+                vec_sum_grad_centered(dy, s->relu ? y : NULL, x, len, mean, &a, &b);
+            }
             sum_dy += a;
             sum_dy_xhat += (double)b * invstd;
         }

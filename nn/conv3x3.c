@@ -185,8 +185,12 @@ typedef struct Epilogue {
     const float *scale;  /* per output channel: v = v * scale + shift (NULL: none) */
     const float *shift;
     int relu;
-    float *sums;         /* [n][cout][2]: each image's per-channel sum and sum of squares of the
-                            outputs (the next BN's batch statistics); NULL: none */
+    float *sums;         /* [n][cout][2]: each image's per-channel sums of the outputs: sum and sum of
+                            squares (the next BN's batch statistics), or with bn those of its
+                            backward; NULL: none */
+    const Conv3x3BnGrad *bn; /* the outputs are a BN's output gradient (dy): sum g and
+                                g (x - mean), g = dy masked by the ReLU */
+    ptrdiff_t x_off, y_off;  /* with bn: the BN's input and output, as offsets from the outputs */
     const float *mask;   /* with sums: [qp] 1 at a value's position, 0 at junk and trailing ones */
     vf *vsum;            /* with sums: the current image's partial sums [cout][2] (per thread) */
 } Epilogue;
@@ -231,7 +235,12 @@ static inline __attribute__((always_inline)) void direct_block(float *out, size_
             if (e->relu) r = (vf)((vi)r & (r > (vf){0}));
             if (e->accumulate) r += vload(o + v * VL);
             vstore(o + v * VL, r);
-            if (e->vsum) {
+            if (e->vsum && e->bn) {
+                vf g = r * vload(e->mask + q0 + v * VL);
+                if (e->bn->relu) g = (vf)((vi)g & (vload(o + e->y_off + v * VL) > (vf){0}));
+                e->vsum[2 * co] += g;
+                e->vsum[2 * co + 1] += g * (vload(o + e->x_off + v * VL) - vsplat(e->bn->mean[co]));
+            } else if (e->vsum) {
                 vf rm = r * vload(e->mask + q0 + v * VL);
                 e->vsum[2 * co] += rm;
                 e->vsum[2 * co + 1] += rm * rm;
@@ -360,7 +369,7 @@ static float lane_sum(vf v);
 static void finish_image(const Dest *d, int cout_k, const Geometry *g, const Epilogue *e, int i) {
     if (!planes_padded_p(d->dp)) {
         unpad_planes(d->img, d->flat, cout_k, g, e);
-        for (int co = 0; co < cout_k && e->sums; co++) {
+        for (int co = 0; co < cout_k && e->sums && !e->bn; co++) {
             const float *p = d->img + (size_t)co * g->h * g->w;
             float a = 0.0f, b = 0.0f;
             for (int k = 0; k < g->h * g->w; k++) {
@@ -460,15 +469,26 @@ void conv3x3_forward_sums(float *out, const float *in, const float *weight, cons
     forward_with(out, in, weight, s, ws, &e);
 }
 
-void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
-                           int accumulate) {
+void conv3x3_backward_data_bn(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
+                              int accumulate, const Conv3x3BnGrad *bn) {
     Geometry g = geometry(s->h, s->w);
     int cmax = s->cin > s->cout ? s->cin : s->cout;
     float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
     pack_backward(wpack, weight, s->w_row, s->cin, s->cout);
     Epilogue e = {.accumulate = accumulate};
+    if (bn) {
+        e.sums = bn->sums;
+        e.bn = bn;
+        e.x_off = bn->x - dinp;
+        e.y_off = bn->y - dinp;
+    }
     const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
     run(dinp, &ip, dout, &op, wpack, s->n, s->cout, s->cin, 1, &g, rest, s->threads, &e);
+}
+
+void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
+                           int accumulate) {
+    conv3x3_backward_data_bn(dinp, dout, weight, s, ws, accumulate, NULL);
 }
 
 static float lane_sum(vf v) {

@@ -31,6 +31,18 @@ void conv3x3_forward_sums(float *out, const float *in, const float *weight, cons
 void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
                            int accumulate);
 
+/* When the input gradient is the output gradient dy of a BN (its input x, output y, all in padded
+ * planes of one layout): the BN backward's sums, computed as the gradient is written. */
+typedef struct Conv3x3BnGrad {
+    const float *x, *y;  /* the BN's input, and its output (or the residual add's, when fused) */
+    const float *mean;   /* the BN's batch mean per channel */
+    int relu;            /* g = dy masked by y > 0 (else g = dy) */
+    float *sums;         /* out: [n][cin][2] per image and channel: sum g, sum g (x - mean) */
+} Conv3x3BnGrad;
+/* conv3x3_backward_data, also computing bn's sums (dinp in padded planes); bn NULL: none. */
+void conv3x3_backward_data_bn(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
+                              int accumulate, const Conv3x3BnGrad *bn);
+
 /* dweight (row stride w_row) += gradient of the weights; independent of the thread count. */
 void conv3x3_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws);
 

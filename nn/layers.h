@@ -103,11 +103,15 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
 void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
                         const float *in, const float *save_mean, const float *save_invstd,
                         const float *gamma, const BnShape *s, int accumulate);
-/* Backward of batchnorm_forward_train_fused with a residual (out: its output): as batchnorm_backward, and the
- * residual's gradient dres (= or += when accumulate_res) = dout masked by the ReLU. */
-void batchnorm_add_backward(float *dinp, float *dres, float *dgamma, float *dbeta, const float *dout,
-                            const float *out, const float *in, const float *save_mean, const float *save_invstd,
-                            const float *gamma, const BnShape *s, int accumulate, int accumulate_res);
+/* batchnorm_backward fused with its neighbours: with dres, the backward of
+ * batchnorm_forward_train_fused with a residual (out: its output), also writing the residual's
+ * gradient dres (= or += when accumulate_res) = dout masked by the ReLU; with sums ([n][c][2], per
+ * image and channel: sum g and sum g (x - mean), g = dout masked; from the conv that wrote dout), no
+ * pass to compute them. Either may be NULL. */
+void batchnorm_backward_fused(float *dinp, float *dres, const float *sums, float *dgamma, float *dbeta,
+                              const float *dout, const float *out, const float *in, const float *save_mean,
+                              const float *save_invstd, const float *gamma, const BnShape *s, int accumulate,
+                              int accumulate_res);
 
 /* ---- ReLU (elementwise over whole tensors of either plane layout: zero borders stay zero) ----- */
 void relu_forward(float *out, const float *in, size_t n);

@@ -135,6 +135,18 @@ static void plan_fusion(Model *m) {
         m->fuse_add[i] = o->kind == OP_BN && !o->relu && next->kind == OP_ADD && readers[o->out] == 1 &&
                          (next->in0 == o->out || next->in1 == o->out);
     }
+    for (int i = 0; i < d->n_ops; i++) m->bn_grad_of[i] = -1;
+    for (int k = 0; k < d->n_ops; k++) { /* the tensor whose gradient a BN's backward reads: its own
+                                            output, or the add's it is fused with */
+        if (d->ops[k].kind != OP_BN) continue;
+        const int t = m->fuse_add[k] ? d->ops[k + 1].out : d->ops[k].out;
+        int first = -1;
+        for (int j = 0; j < d->n_ops && first < 0; j++)
+            if (d->ops[j].in0 == t || d->ops[j].in1 == t) first = j;
+        const OpDesc *c = first >= 0 ? &d->ops[first] : NULL;
+        if (c && c->kind == OP_CONV && c->in0 == t && c->k == 3 && c->pad == 1 && c->stride == 1 && m->padded[t])
+            m->bn_grad_of[first] = (int16_t)k;
+    }
 }
 
 static void plan_accumulate(Model *m) {
@@ -448,19 +460,41 @@ void model_backward(Model *m) {
         switch (o->kind) {
         case OP_CONV: {
             ConvShape s = conv_shape(m, o, n);
+            const int k = m->bn_grad_of[i];
+            if (k >= 0 && dinp && s.in_padded && m->training && !m->no_fusion && !m->bn_frozen &&
+                (!m->fuse_add[k] || fused_add_now(m, k))) {
+                /* dinp is BN k's dy, complete once this kernel has written it: it also sums what
+                 * BN k's backward needs */
+                const OpDesc *bn = &d->ops[k], *add = m->fuse_add[k] ? &d->ops[k + 1] : NULL;
+                Conv3x3BnGrad g = {.x = m->act[bn->in0], .y = m->act[add ? add->out : bn->out],
+                                   .mean = m->bn_save_mean[k], .relu = add ? add->relu : bn->relu,
+                                   .sums = m->bn_sums[k]};
+                conv3x3_backward_weight(model_grad(m, o->weight), dout, in, &s, m->scratch);
+                conv3x3_backward_data_bn(dinp, dout, model_param(m, o->weight), &s, m->scratch, acc, &g);
+                m->bn_sums_fresh[k] = 1;
+                break;
+            }
             conv2d_backward(dinp, model_grad(m, o->weight), dout, in, model_param(m, o->weight), &s, m->scratch, acc);
             break;
         }
         case OP_BN: {
             BnShape s = bn_shape(m, o, n);
+            const float *sums = m->bn_sums_fresh[i] ? m->bn_sums[i] : NULL;
+            m->bn_sums_fresh[i] = 0;
             if (fused_add_now(m, i)) { /* see model_forward: the add's gradient is the BN's */
                 const OpDesc *add = &d->ops[i + 1];
                 const int k = add->in0 == o->out ? 1 : 0, r = k ? add->in1 : add->in0;
                 s.relu = add->relu;
-                batchnorm_add_backward(dinp, r == d->input ? NULL : m->dact[r], model_grad(m, o->gamma),
-                                       model_grad(m, o->beta), m->dact[add->out], m->act[add->out], in,
-                                       m->bn_save_mean[i], m->bn_save_invstd[i], model_param(m, o->gamma), &s, acc,
-                                       m->accumulate[i + 1][k]);
+                batchnorm_backward_fused(dinp, r == d->input ? NULL : m->dact[r], sums, model_grad(m, o->gamma),
+                                         model_grad(m, o->beta), m->dact[add->out], m->act[add->out], in,
+                                         m->bn_save_mean[i], m->bn_save_invstd[i], model_param(m, o->gamma), &s,
+                                         acc, m->accumulate[i + 1][k]);
+                break;
+            }
+            if (sums) {
+                batchnorm_backward_fused(dinp, NULL, sums, model_grad(m, o->gamma), model_grad(m, o->beta), dout, out,
+                                         in, m->bn_save_mean[i], m->bn_save_invstd[i], model_param(m, o->gamma), &s,
+                                         acc, 0);
                 break;
             }
             int frozen = bn_frozen_channels(m, o, s.c);

@@ -142,6 +142,9 @@ typedef struct Model {
                                           clear these to run everything compact */
     uint8_t fuse_add[MODEL_MAX_OPS]; /* BN op whose only reader is the residual add right after
                                         it: in training both run as one pass */
+    int16_t bn_grad_of[MODEL_MAX_OPS]; /* conv op: the BN op whose output gradient (dy) its input
+                                          gradient completes (its earliest reader), so in training
+                                          its kernel also sums what that BN's backward needs; -1 */
     int no_fusion;        /* 1: run every op on its own (tests compare both) */
     int training;         /* 1: BN uses batch statistics and updates running ones */
     float bn_momentum;    /* running-statistics update weight (0.1) */
