@@ -160,10 +160,11 @@ static void parity_planes(float *dst, const float *src, const Planes *sp_layout,
 typedef struct Taps {
     int off[9];       /* input offset of tap t from the output position, in floats */
     size_t ci_stride; /* floats between consecutive input channels' planes */
+    int rows;         /* 1: the stride-1 table, off[t] = (t / 3) * row + t % 3 with row = off[3] */
 } Taps;
 
 static Taps taps_stride1(const Geometry *g) {
-    Taps tp = {.ci_stride = (size_t)g->lp};
+    Taps tp = {.ci_stride = (size_t)g->lp, .rows = 1};
     for (int t = 0; t < 9; t++) tp.off[t] = (t / 3) * g->w2 + t % 3;
     return tp;
 }
@@ -197,6 +198,67 @@ typedef struct Epilogue {
 
 typedef int vi __attribute__((vector_size(VL * 4)));
 
+#if defined(__x86_64__) && defined(__AVX512F__)
+/* The full forward block (4 output channels x 6 vectors) of the stride-1 taps in AVX-512 assembly:
+ * acc[c][v] = sum over cin input channels and 9 taps of w[ci][t][c] * x[ci][q + off(t) + 16 v].
+ * Each accumulator has a fixed register (zmm0..23, channel c in zmm 6c..6c+5), the 6 inputs of a
+ * tap zmm24..29, the broadcast weights alternate in zmm30/31. GCC's version of this loop moved
+ * accumulators between registers (59 moves per 216 FMAs), which take the FMA ports. */
+#define DK_LOADS(kx, row)                                                                              \
+    "vmovups " #kx "*4+0*64" row ", %%zmm24\n\t"                                                        \
+    "vmovups " #kx "*4+1*64" row ", %%zmm25\n\t"                                                        \
+    "vmovups " #kx "*4+2*64" row ", %%zmm26\n\t"                                                        \
+    "vmovups " #kx "*4+3*64" row ", %%zmm27\n\t"                                                        \
+    "vmovups " #kx "*4+4*64" row ", %%zmm28\n\t"                                                        \
+    "vmovups " #kx "*4+5*64" row ", %%zmm29\n\t"
+#define DK_FMA6(wr, a0, a1, a2, a3, a4, a5)                                                            \
+    "vfmadd231ps %%zmm24, %%zmm" wr ", %%zmm" a0 "\n\t"                                                 \
+    "vfmadd231ps %%zmm25, %%zmm" wr ", %%zmm" a1 "\n\t"                                                 \
+    "vfmadd231ps %%zmm26, %%zmm" wr ", %%zmm" a2 "\n\t"                                                 \
+    "vfmadd231ps %%zmm27, %%zmm" wr ", %%zmm" a3 "\n\t"                                                 \
+    "vfmadd231ps %%zmm28, %%zmm" wr ", %%zmm" a4 "\n\t"                                                 \
+    "vfmadd231ps %%zmm29, %%zmm" wr ", %%zmm" a5 "\n\t"
+#define DK_TAP(t, kx, row)                                                                             \
+    DK_LOADS(kx, row)                                                                                  \
+    "vbroadcastss " #t "*16+0(%[wp]), %%zmm30\n\t" DK_FMA6("30", "0", "1", "2", "3", "4", "5")          \
+    "vbroadcastss " #t "*16+4(%[wp]), %%zmm31\n\t" DK_FMA6("31", "6", "7", "8", "9", "10", "11")        \
+    "vbroadcastss " #t "*16+8(%[wp]), %%zmm30\n\t" DK_FMA6("30", "12", "13", "14", "15", "16", "17")    \
+    "vbroadcastss " #t "*16+12(%[wp]), %%zmm31\n\t" DK_FMA6("31", "18", "19", "20", "21", "22", "23")
+#define DK_ZERO(r) "vpxord %%zmm" r ", %%zmm" r ", %%zmm" r "\n\t"
+#define DK_STORE(r) "vmovups %%zmm" r ", " r "*64(%[acc])\n\t"
+_Static_assert(CB == 4 && QB == 6 && VL == 16, "the assembly block is 4 channels x 6 vectors of 16 floats");
+static void direct_block_4x6_avx512(vf *acc, const float *ip, const float *wp, long cin, long ci_stride, long w2) {
+    const long cis = ci_stride * 4, w = w2 * 4;
+    __asm__ volatile(
+        DK_ZERO("0") DK_ZERO("1") DK_ZERO("2") DK_ZERO("3") DK_ZERO("4") DK_ZERO("5") DK_ZERO("6") DK_ZERO("7")
+        DK_ZERO("8") DK_ZERO("9") DK_ZERO("10") DK_ZERO("11") DK_ZERO("12") DK_ZERO("13") DK_ZERO("14")
+        DK_ZERO("15") DK_ZERO("16") DK_ZERO("17") DK_ZERO("18") DK_ZERO("19") DK_ZERO("20") DK_ZERO("21")
+        DK_ZERO("22") DK_ZERO("23")
+        "1:\n\t"
+        DK_TAP(0, 0, "(%[ip])") DK_TAP(1, 1, "(%[ip])") DK_TAP(2, 2, "(%[ip])")
+        DK_TAP(3, 0, "(%[ip],%[w],1)") DK_TAP(4, 1, "(%[ip],%[w],1)") DK_TAP(5, 2, "(%[ip],%[w],1)")
+        DK_TAP(6, 0, "(%[ip],%[w],2)") DK_TAP(7, 1, "(%[ip],%[w],2)") DK_TAP(8, 2, "(%[ip],%[w],2)")
+        "add $144, %[wp]\n\t"
+        "add %[cis], %[ip]\n\t"
+        "dec %[n]\n\t"
+        "jnz 1b\n\t"
+        DK_STORE("0") DK_STORE("1") DK_STORE("2") DK_STORE("3") DK_STORE("4") DK_STORE("5") DK_STORE("6")
+        DK_STORE("7") DK_STORE("8") DK_STORE("9") DK_STORE("10") DK_STORE("11") DK_STORE("12") DK_STORE("13")
+        DK_STORE("14") DK_STORE("15") DK_STORE("16") DK_STORE("17") DK_STORE("18") DK_STORE("19")
+        DK_STORE("20") DK_STORE("21") DK_STORE("22") DK_STORE("23")
+        : [ip] "+r"(ip), [wp] "+r"(wp), [n] "+r"(cin)
+        : [acc] "r"(acc), [cis] "r"(cis), [w] "r"(w)
+        : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+          "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22",
+          "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+}
+#undef DK_LOADS
+#undef DK_FMA6
+#undef DK_TAP
+#undef DK_ZERO
+#undef DK_STORE
+#endif
+
 /* One register block: outputs [CB channels of block cob] x [nv vectors from q0] of planes
  * out_stride floats apart, through the epilogue e (NULL: plain stores). Inlined with a constant nv,
  * so each tail length gets its own fully unrolled code. */
@@ -205,8 +267,14 @@ static inline __attribute__((always_inline)) void direct_block(float *out, size_
                                                                const Taps *tp, int cob, int cout, int q0,
                                                                const int nv) {
     vf acc[CB][QB];
-    for (int c = 0; c < CB; c++)
-        for (int v = 0; v < nv; v++) acc[c][v] = (vf){0};
+#if defined(__x86_64__) && defined(__AVX512F__)
+    if (nv == QB && tp->rows) {
+        direct_block_4x6_avx512(&acc[0][0], inp + q0, wb, cin, (long)tp->ci_stride, tp->off[3]);
+        cin = 0; /* done: skip the loop below */
+    } else
+#endif
+        for (int c = 0; c < CB; c++)
+            for (int v = 0; v < nv; v++) acc[c][v] = (vf){0};
     for (int ci = 0; ci < cin; ci++) {
         const float *ip = inp + (size_t)ci * tp->ci_stride + q0;
         const float *wp = wb + (size_t)ci * 9 * CB;
