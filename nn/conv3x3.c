@@ -224,6 +224,23 @@ typedef int vi __attribute__((vector_size(VL * 4)));
     "vbroadcastss " #t "*16+4(%[wp]), %%zmm31\n\t" DK_FMA6("31", "6", "7", "8", "9", "10", "11")        \
     "vbroadcastss " #t "*16+8(%[wp]), %%zmm30\n\t" DK_FMA6("30", "12", "13", "14", "15", "16", "17")    \
     "vbroadcastss " #t "*16+12(%[wp]), %%zmm31\n\t" DK_FMA6("31", "18", "19", "20", "21", "22", "23")
+/* The same for 4 vectors (the tail of a plane, and all of a 7x7 one): channel c in zmm 4c..4c+3. */
+#define DK_LOADS4(kx, row)                                                                             \
+    "vmovups " #kx "*4+0*64" row ", %%zmm24\n\t"                                                        \
+    "vmovups " #kx "*4+1*64" row ", %%zmm25\n\t"                                                        \
+    "vmovups " #kx "*4+2*64" row ", %%zmm26\n\t"                                                        \
+    "vmovups " #kx "*4+3*64" row ", %%zmm27\n\t"
+#define DK_FMA4(wr, a0, a1, a2, a3)                                                                    \
+    "vfmadd231ps %%zmm24, %%zmm" wr ", %%zmm" a0 "\n\t"                                                 \
+    "vfmadd231ps %%zmm25, %%zmm" wr ", %%zmm" a1 "\n\t"                                                 \
+    "vfmadd231ps %%zmm26, %%zmm" wr ", %%zmm" a2 "\n\t"                                                 \
+    "vfmadd231ps %%zmm27, %%zmm" wr ", %%zmm" a3 "\n\t"
+#define DK_TAP4(t, kx, row)                                                                            \
+    DK_LOADS4(kx, row)                                                                                 \
+    "vbroadcastss " #t "*16+0(%[wp]), %%zmm30\n\t" DK_FMA4("30", "0", "1", "2", "3")                    \
+    "vbroadcastss " #t "*16+4(%[wp]), %%zmm31\n\t" DK_FMA4("31", "4", "5", "6", "7")                    \
+    "vbroadcastss " #t "*16+8(%[wp]), %%zmm30\n\t" DK_FMA4("30", "8", "9", "10", "11")                  \
+    "vbroadcastss " #t "*16+12(%[wp]), %%zmm31\n\t" DK_FMA4("31", "12", "13", "14", "15")
 #define DK_ZERO(r) "vpxord %%zmm" r ", %%zmm" r ", %%zmm" r "\n\t"
 #define DK_STORE(r) "vmovups %%zmm" r ", " r "*64(%[acc])\n\t"
 _Static_assert(CB == 4 && QB == 6 && VL == 16, "the assembly block is 4 channels x 6 vectors of 16 floats");
@@ -252,9 +269,36 @@ static void direct_block_4x6_avx512(vf *acc, const float *ip, const float *wp, l
           "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22",
           "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
 }
+
+/* acc[c][v] (rows of 4 vectors) as direct_block_4x6_avx512 for 4 vectors. */
+static void direct_block_4x4_avx512(vf *acc, const float *ip, const float *wp, long cin, long ci_stride, long w2) {
+    const long cis = ci_stride * 4, w = w2 * 4;
+    __asm__ volatile(
+        DK_ZERO("0") DK_ZERO("1") DK_ZERO("2") DK_ZERO("3") DK_ZERO("4") DK_ZERO("5") DK_ZERO("6") DK_ZERO("7")
+        DK_ZERO("8") DK_ZERO("9") DK_ZERO("10") DK_ZERO("11") DK_ZERO("12") DK_ZERO("13") DK_ZERO("14")
+        DK_ZERO("15")
+        "1:\n\t"
+        DK_TAP4(0, 0, "(%[ip])") DK_TAP4(1, 1, "(%[ip])") DK_TAP4(2, 2, "(%[ip])")
+        DK_TAP4(3, 0, "(%[ip],%[w],1)") DK_TAP4(4, 1, "(%[ip],%[w],1)") DK_TAP4(5, 2, "(%[ip],%[w],1)")
+        DK_TAP4(6, 0, "(%[ip],%[w],2)") DK_TAP4(7, 1, "(%[ip],%[w],2)") DK_TAP4(8, 2, "(%[ip],%[w],2)")
+        "add $144, %[wp]\n\t"
+        "add %[cis], %[ip]\n\t"
+        "dec %[n]\n\t"
+        "jnz 1b\n\t"
+        DK_STORE("0") DK_STORE("1") DK_STORE("2") DK_STORE("3") DK_STORE("4") DK_STORE("5") DK_STORE("6")
+        DK_STORE("7") DK_STORE("8") DK_STORE("9") DK_STORE("10") DK_STORE("11") DK_STORE("12") DK_STORE("13")
+        DK_STORE("14") DK_STORE("15")
+        : [ip] "+r"(ip), [wp] "+r"(wp), [n] "+r"(cin)
+        : [acc] "r"(acc), [cis] "r"(cis), [w] "r"(w)
+        : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+          "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm24", "xmm25", "xmm26", "xmm27", "xmm30", "xmm31");
+}
 #undef DK_LOADS
 #undef DK_FMA6
 #undef DK_TAP
+#undef DK_LOADS4
+#undef DK_FMA4
+#undef DK_TAP4
 #undef DK_ZERO
 #undef DK_STORE
 #endif
@@ -271,6 +315,12 @@ static inline __attribute__((always_inline)) void direct_block(float *out, size_
     if (nv == QB && tp->rows) {
         direct_block_4x6_avx512(&acc[0][0], inp + q0, wb, cin, (long)tp->ci_stride, tp->off[3]);
         cin = 0; /* done: skip the loop below */
+    } else if (nv == 4 && tp->rows) {
+        vf a4[CB][4];
+        direct_block_4x4_avx512(&a4[0][0], inp + q0, wb, cin, (long)tp->ci_stride, tp->off[3]);
+        for (int c = 0; c < CB; c++)
+            for (int v = 0; v < 4; v++) acc[c][v] = a4[c][v];
+        cin = 0;
     } else
 #endif
         for (int c = 0; c < CB; c++)
