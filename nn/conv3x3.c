@@ -160,18 +160,20 @@ static void parity_planes(float *dst, const float *src, const Planes *sp_layout,
 typedef struct Taps {
     int off[9];       /* input offset of tap t from the output position, in floats */
     size_t ci_stride; /* floats between consecutive input channels' planes */
-    int rows;         /* 1: the stride-1 table, off[t] = (t / 3) * row + t % 3 with row = off[3] */
+    int rows;         /* 1: the stride-1 table, off[t] = (t / 3) * row + t % 3; 0: parity planes
+                         ci_stride / 4 apart, taps_stride2 */
+    int row;          /* floats per row of the planes */
 } Taps;
 
 static Taps taps_stride1(const Geometry *g) {
-    Taps tp = {.ci_stride = (size_t)g->lp, .rows = 1};
+    Taps tp = {.ci_stride = (size_t)g->lp, .rows = 1, .row = g->w2};
     for (int t = 0; t < 9; t++) tp.off[t] = (t / 3) * g->w2 + t % 3;
     return tp;
 }
 
 static Taps taps_stride2(const Geometry *go) {
     const int lp2 = parity_plane_floats(go);
-    Taps tp = {.ci_stride = (size_t)4 * lp2};
+    Taps tp = {.ci_stride = (size_t)4 * lp2, .row = go->w2};
     for (int t = 0; t < 9; t++) {
         const int ky = t / 3, kx = t % 3;
         tp.off[t] = ((ky & 1) * 2 + (kx & 1)) * lp2 + (ky >> 1) * go->w2 + (kx >> 1);
@@ -199,108 +201,106 @@ typedef struct Epilogue {
 typedef int vi __attribute__((vector_size(VL * 4)));
 
 #if defined(__x86_64__) && defined(__AVX512F__)
-/* The full forward block (4 output channels x 6 vectors) of the stride-1 taps in AVX-512 assembly:
+/* The forward blocks of 4 output channels x 6 (or 4) vectors in AVX-512 assembly:
  * acc[c][v] = sum over cin input channels and 9 taps of w[ci][t][c] * x[ci][q + off(t) + 16 v].
- * Each accumulator has a fixed register (zmm0..23, channel c in zmm 6c..6c+5), the 6 inputs of a
+ * Each accumulator has a fixed register (channel c in zmm 6c..6c+5, or 4c..4c+3), the inputs of a
  * tap zmm24..29, the broadcast weights alternate in zmm30/31. GCC's version of this loop moved
- * accumulators between registers (59 moves per 216 FMAs), which take the FMA ports. */
-#define DK_LOADS(kx, row)                                                                              \
-    "vmovups " #kx "*4+0*64" row ", %%zmm24\n\t"                                                        \
-    "vmovups " #kx "*4+1*64" row ", %%zmm25\n\t"                                                        \
-    "vmovups " #kx "*4+2*64" row ", %%zmm26\n\t"                                                        \
-    "vmovups " #kx "*4+3*64" row ", %%zmm27\n\t"                                                        \
-    "vmovups " #kx "*4+4*64" row ", %%zmm28\n\t"                                                        \
-    "vmovups " #kx "*4+5*64" row ", %%zmm29\n\t"
-#define DK_FMA6(wr, a0, a1, a2, a3, a4, a5)                                                            \
-    "vfmadd231ps %%zmm24, %%zmm" wr ", %%zmm" a0 "\n\t"                                                 \
-    "vfmadd231ps %%zmm25, %%zmm" wr ", %%zmm" a1 "\n\t"                                                 \
-    "vfmadd231ps %%zmm26, %%zmm" wr ", %%zmm" a2 "\n\t"                                                 \
-    "vfmadd231ps %%zmm27, %%zmm" wr ", %%zmm" a3 "\n\t"                                                 \
-    "vfmadd231ps %%zmm28, %%zmm" wr ", %%zmm" a4 "\n\t"                                                 \
-    "vfmadd231ps %%zmm29, %%zmm" wr ", %%zmm" a5 "\n\t"
-#define DK_TAP(t, kx, row)                                                                             \
-    DK_LOADS(kx, row)                                                                                  \
-    "vbroadcastss " #t "*16+0(%[wp]), %%zmm30\n\t" DK_FMA6("30", "0", "1", "2", "3", "4", "5")          \
-    "vbroadcastss " #t "*16+4(%[wp]), %%zmm31\n\t" DK_FMA6("31", "6", "7", "8", "9", "10", "11")        \
-    "vbroadcastss " #t "*16+8(%[wp]), %%zmm30\n\t" DK_FMA6("30", "12", "13", "14", "15", "16", "17")    \
-    "vbroadcastss " #t "*16+12(%[wp]), %%zmm31\n\t" DK_FMA6("31", "18", "19", "20", "21", "22", "23")
-/* The same for 4 vectors (the tail of a plane, and all of a 7x7 one): channel c in zmm 4c..4c+3. */
-#define DK_LOADS4(kx, row)                                                                             \
-    "vmovups " #kx "*4+0*64" row ", %%zmm24\n\t"                                                        \
-    "vmovups " #kx "*4+1*64" row ", %%zmm25\n\t"                                                        \
-    "vmovups " #kx "*4+2*64" row ", %%zmm26\n\t"                                                        \
-    "vmovups " #kx "*4+3*64" row ", %%zmm27\n\t"
-#define DK_FMA4(wr, a0, a1, a2, a3)                                                                    \
-    "vfmadd231ps %%zmm24, %%zmm" wr ", %%zmm" a0 "\n\t"                                                 \
-    "vfmadd231ps %%zmm25, %%zmm" wr ", %%zmm" a1 "\n\t"                                                 \
-    "vfmadd231ps %%zmm26, %%zmm" wr ", %%zmm" a2 "\n\t"                                                 \
-    "vfmadd231ps %%zmm27, %%zmm" wr ", %%zmm" a3 "\n\t"
-#define DK_TAP4(t, kx, row)                                                                            \
-    DK_LOADS4(kx, row)                                                                                 \
-    "vbroadcastss " #t "*16+0(%[wp]), %%zmm30\n\t" DK_FMA4("30", "0", "1", "2", "3")                    \
-    "vbroadcastss " #t "*16+4(%[wp]), %%zmm31\n\t" DK_FMA4("31", "4", "5", "6", "7")                    \
-    "vbroadcastss " #t "*16+8(%[wp]), %%zmm30\n\t" DK_FMA4("30", "8", "9", "10", "11")                  \
-    "vbroadcastss " #t "*16+12(%[wp]), %%zmm31\n\t" DK_FMA4("31", "12", "13", "14", "15")
+ * accumulators between registers (59 moves per 216 FMAs), which take the FMA ports.
+ * Tap addresses: stride 1, rows of w2 floats at ip, ip + w2, ip + 2 w2 and columns 0, 1, 2;
+ * stride 2, the four parity planes at ip, r1 = ip + P, r2 = ip + 2P, r3 = ip + 3P (P floats apart),
+ * tap (ky, kx) in plane 2 (ky & 1) + (kx & 1) at row ky >> 1 and column kx >> 1 (taps_stride2). */
+#define DK_LOAD(disp, addr, v, r) "vmovups " disp "+" #v "*64" addr ", %%zmm" r "\n\t"
+#define DK_FMA(x, wr, a) "vfmadd231ps %%zmm" x ", %%zmm" wr ", %%zmm" a "\n\t"
+#define DK_BCAST(t, c, wr) "vbroadcastss " #t "*16+" #c "*4(%[wp]), %%zmm" wr "\n\t"
+#define DK_TAP6(t, disp, addr)                                                                         \
+    DK_LOAD(disp, addr, 0, "24") DK_LOAD(disp, addr, 1, "25") DK_LOAD(disp, addr, 2, "26")              \
+    DK_LOAD(disp, addr, 3, "27") DK_LOAD(disp, addr, 4, "28") DK_LOAD(disp, addr, 5, "29")              \
+    DK_BCAST(t, 0, "30") DK_FMA("24", "30", "0") DK_FMA("25", "30", "1") DK_FMA("26", "30", "2")        \
+    DK_FMA("27", "30", "3") DK_FMA("28", "30", "4") DK_FMA("29", "30", "5")                             \
+    DK_BCAST(t, 1, "31") DK_FMA("24", "31", "6") DK_FMA("25", "31", "7") DK_FMA("26", "31", "8")        \
+    DK_FMA("27", "31", "9") DK_FMA("28", "31", "10") DK_FMA("29", "31", "11")                           \
+    DK_BCAST(t, 2, "30") DK_FMA("24", "30", "12") DK_FMA("25", "30", "13") DK_FMA("26", "30", "14")     \
+    DK_FMA("27", "30", "15") DK_FMA("28", "30", "16") DK_FMA("29", "30", "17")                          \
+    DK_BCAST(t, 3, "31") DK_FMA("24", "31", "18") DK_FMA("25", "31", "19") DK_FMA("26", "31", "20")     \
+    DK_FMA("27", "31", "21") DK_FMA("28", "31", "22") DK_FMA("29", "31", "23")
+#define DK_TAP4(t, disp, addr)                                                                         \
+    DK_LOAD(disp, addr, 0, "24") DK_LOAD(disp, addr, 1, "25") DK_LOAD(disp, addr, 2, "26")              \
+    DK_LOAD(disp, addr, 3, "27")                                                                       \
+    DK_BCAST(t, 0, "30") DK_FMA("24", "30", "0") DK_FMA("25", "30", "1") DK_FMA("26", "30", "2")        \
+    DK_FMA("27", "30", "3")                                                                            \
+    DK_BCAST(t, 1, "31") DK_FMA("24", "31", "4") DK_FMA("25", "31", "5") DK_FMA("26", "31", "6")        \
+    DK_FMA("27", "31", "7")                                                                            \
+    DK_BCAST(t, 2, "30") DK_FMA("24", "30", "8") DK_FMA("25", "30", "9") DK_FMA("26", "30", "10")       \
+    DK_FMA("27", "30", "11")                                                                           \
+    DK_BCAST(t, 3, "31") DK_FMA("24", "31", "12") DK_FMA("25", "31", "13") DK_FMA("26", "31", "14")     \
+    DK_FMA("27", "31", "15")
+#define DK_TAPS_STRIDE1(TAP)                                                                           \
+    TAP(0, "0", "(%[ip])") TAP(1, "4", "(%[ip])") TAP(2, "8", "(%[ip])")                                \
+    TAP(3, "0", "(%[ip],%[w],1)") TAP(4, "4", "(%[ip],%[w],1)") TAP(5, "8", "(%[ip],%[w],1)")           \
+    TAP(6, "0", "(%[ip],%[w],2)") TAP(7, "4", "(%[ip],%[w],2)") TAP(8, "8", "(%[ip],%[w],2)")
+#define DK_TAPS_STRIDE2(TAP)                                                                           \
+    TAP(0, "0", "(%[ip])") TAP(1, "0", "(%[r1])") TAP(2, "4", "(%[ip])")                                \
+    TAP(3, "0", "(%[r2])") TAP(4, "0", "(%[r3])") TAP(5, "4", "(%[r2])")                                \
+    TAP(6, "0", "(%[ip],%[w],1)") TAP(7, "0", "(%[r1],%[w],1)") TAP(8, "4", "(%[ip],%[w],1)")
+#define DK_LOOP(TAPS, TAP)                                                                             \
+    "1:\n\t"                                                                                           \
+    "lea (%[ip],%[P],1), %[r1]\n\t"                                                                    \
+    "lea (%[ip],%[P],2), %[r2]\n\t"                                                                    \
+    "lea (%[r1],%[P],2), %[r3]\n\t"                                                                    \
+    TAPS(TAP)                                                                                          \
+    "add $144, %[wp]\n\t"                                                                              \
+    "add %[cis], %[ip]\n\t"                                                                            \
+    "dec %[n]\n\t"                                                                                     \
+    "jnz 1b\n\t"
 #define DK_ZERO(r) "vpxord %%zmm" r ", %%zmm" r ", %%zmm" r "\n\t"
 #define DK_STORE(r) "vmovups %%zmm" r ", " r "*64(%[acc])\n\t"
-_Static_assert(CB == 4 && QB == 6 && VL == 16, "the assembly block is 4 channels x 6 vectors of 16 floats");
-static void direct_block_4x6_avx512(vf *acc, const float *ip, const float *wp, long cin, long ci_stride, long w2) {
-    const long cis = ci_stride * 4, w = w2 * 4;
-    __asm__ volatile(
-        DK_ZERO("0") DK_ZERO("1") DK_ZERO("2") DK_ZERO("3") DK_ZERO("4") DK_ZERO("5") DK_ZERO("6") DK_ZERO("7")
-        DK_ZERO("8") DK_ZERO("9") DK_ZERO("10") DK_ZERO("11") DK_ZERO("12") DK_ZERO("13") DK_ZERO("14")
-        DK_ZERO("15") DK_ZERO("16") DK_ZERO("17") DK_ZERO("18") DK_ZERO("19") DK_ZERO("20") DK_ZERO("21")
-        DK_ZERO("22") DK_ZERO("23")
-        "1:\n\t"
-        DK_TAP(0, 0, "(%[ip])") DK_TAP(1, 1, "(%[ip])") DK_TAP(2, 2, "(%[ip])")
-        DK_TAP(3, 0, "(%[ip],%[w],1)") DK_TAP(4, 1, "(%[ip],%[w],1)") DK_TAP(5, 2, "(%[ip],%[w],1)")
-        DK_TAP(6, 0, "(%[ip],%[w],2)") DK_TAP(7, 1, "(%[ip],%[w],2)") DK_TAP(8, 2, "(%[ip],%[w],2)")
-        "add $144, %[wp]\n\t"
-        "add %[cis], %[ip]\n\t"
-        "dec %[n]\n\t"
-        "jnz 1b\n\t"
-        DK_STORE("0") DK_STORE("1") DK_STORE("2") DK_STORE("3") DK_STORE("4") DK_STORE("5") DK_STORE("6")
-        DK_STORE("7") DK_STORE("8") DK_STORE("9") DK_STORE("10") DK_STORE("11") DK_STORE("12") DK_STORE("13")
-        DK_STORE("14") DK_STORE("15") DK_STORE("16") DK_STORE("17") DK_STORE("18") DK_STORE("19")
-        DK_STORE("20") DK_STORE("21") DK_STORE("22") DK_STORE("23")
-        : [ip] "+r"(ip), [wp] "+r"(wp), [n] "+r"(cin)
-        : [acc] "r"(acc), [cis] "r"(cis), [w] "r"(w)
-        : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-          "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22",
-          "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
-}
+#define DK_ZERO16                                                                                      \
+    DK_ZERO("0") DK_ZERO("1") DK_ZERO("2") DK_ZERO("3") DK_ZERO("4") DK_ZERO("5") DK_ZERO("6") DK_ZERO("7") \
+    DK_ZERO("8") DK_ZERO("9") DK_ZERO("10") DK_ZERO("11") DK_ZERO("12") DK_ZERO("13") DK_ZERO("14") DK_ZERO("15")
+#define DK_ZERO24 DK_ZERO16 DK_ZERO("16") DK_ZERO("17") DK_ZERO("18") DK_ZERO("19") DK_ZERO("20") DK_ZERO("21") \
+    DK_ZERO("22") DK_ZERO("23")
+#define DK_STORE16                                                                                     \
+    DK_STORE("0") DK_STORE("1") DK_STORE("2") DK_STORE("3") DK_STORE("4") DK_STORE("5") DK_STORE("6")    \
+    DK_STORE("7") DK_STORE("8") DK_STORE("9") DK_STORE("10") DK_STORE("11") DK_STORE("12")              \
+    DK_STORE("13") DK_STORE("14") DK_STORE("15")
+#define DK_STORE24 DK_STORE16 DK_STORE("16") DK_STORE("17") DK_STORE("18") DK_STORE("19") DK_STORE("20") \
+    DK_STORE("21") DK_STORE("22") DK_STORE("23")
+#define DK_OPERANDS                                                                                    \
+    : [ip] "+r"(ip), [wp] "+r"(wp), [n] "+r"(cin), [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3)        \
+    : [acc] "r"(acc), [cis] "r"(cis), [w] "r"(w), [P] "r"(p)                                            \
+    : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",      \
+      "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20",   \
+      "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31"
+_Static_assert(CB == 4 && QB == 6 && VL == 16, "the assembly blocks are 4 channels x 6 or 4 vectors of 16 floats");
 
-/* acc[c][v] (rows of 4 vectors) as direct_block_4x6_avx512 for 4 vectors. */
-static void direct_block_4x4_avx512(vf *acc, const float *ip, const float *wp, long cin, long ci_stride, long w2) {
-    const long cis = ci_stride * 4, w = w2 * 4;
-    __asm__ volatile(
-        DK_ZERO("0") DK_ZERO("1") DK_ZERO("2") DK_ZERO("3") DK_ZERO("4") DK_ZERO("5") DK_ZERO("6") DK_ZERO("7")
-        DK_ZERO("8") DK_ZERO("9") DK_ZERO("10") DK_ZERO("11") DK_ZERO("12") DK_ZERO("13") DK_ZERO("14")
-        DK_ZERO("15")
-        "1:\n\t"
-        DK_TAP4(0, 0, "(%[ip])") DK_TAP4(1, 1, "(%[ip])") DK_TAP4(2, 2, "(%[ip])")
-        DK_TAP4(3, 0, "(%[ip],%[w],1)") DK_TAP4(4, 1, "(%[ip],%[w],1)") DK_TAP4(5, 2, "(%[ip],%[w],1)")
-        DK_TAP4(6, 0, "(%[ip],%[w],2)") DK_TAP4(7, 1, "(%[ip],%[w],2)") DK_TAP4(8, 2, "(%[ip],%[w],2)")
-        "add $144, %[wp]\n\t"
-        "add %[cis], %[ip]\n\t"
-        "dec %[n]\n\t"
-        "jnz 1b\n\t"
-        DK_STORE("0") DK_STORE("1") DK_STORE("2") DK_STORE("3") DK_STORE("4") DK_STORE("5") DK_STORE("6")
-        DK_STORE("7") DK_STORE("8") DK_STORE("9") DK_STORE("10") DK_STORE("11") DK_STORE("12") DK_STORE("13")
-        DK_STORE("14") DK_STORE("15")
-        : [ip] "+r"(ip), [wp] "+r"(wp), [n] "+r"(cin)
-        : [acc] "r"(acc), [cis] "r"(cis), [w] "r"(w)
-        : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-          "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm24", "xmm25", "xmm26", "xmm27", "xmm30", "xmm31");
+/* acc[c][v] for nv = 6 or 4 vectors; tp says the tap layout (stride 1 or parity planes). */
+static void direct_block_avx512(vf *acc, const float *ip, const float *wp, long cin, const Taps *tp, int nv) {
+    const long cis = (long)tp->ci_stride * 4, w = (long)tp->row * 4, p = (long)tp->ci_stride;
+    long r1, r2, r3;
+    if (tp->rows && nv == 6)
+        __asm__ volatile(DK_ZERO24 DK_LOOP(DK_TAPS_STRIDE1, DK_TAP6) DK_STORE24 DK_OPERANDS);
+    else if (tp->rows)
+        __asm__ volatile(DK_ZERO16 DK_LOOP(DK_TAPS_STRIDE1, DK_TAP4) DK_STORE16 DK_OPERANDS);
+    else if (nv == 6)
+        __asm__ volatile(DK_ZERO24 DK_LOOP(DK_TAPS_STRIDE2, DK_TAP6) DK_STORE24 DK_OPERANDS);
+    else
+        __asm__ volatile(DK_ZERO16 DK_LOOP(DK_TAPS_STRIDE2, DK_TAP4) DK_STORE16 DK_OPERANDS);
 }
-#undef DK_LOADS
-#undef DK_FMA6
-#undef DK_TAP
-#undef DK_LOADS4
-#undef DK_FMA4
+#undef DK_LOAD
+#undef DK_FMA
+#undef DK_BCAST
+#undef DK_TAP6
 #undef DK_TAP4
+#undef DK_TAPS_STRIDE1
+#undef DK_TAPS_STRIDE2
+#undef DK_LOOP
 #undef DK_ZERO
 #undef DK_STORE
+#undef DK_ZERO16
+#undef DK_ZERO24
+#undef DK_STORE16
+#undef DK_STORE24
+#undef DK_OPERANDS
 #endif
 
 /* One register block: outputs [CB channels of block cob] x [nv vectors from q0] of planes
@@ -312,12 +312,12 @@ static inline __attribute__((always_inline)) void direct_block(float *out, size_
                                                                const int nv) {
     vf acc[CB][QB];
 #if defined(__x86_64__) && defined(__AVX512F__)
-    if (nv == QB && tp->rows) {
-        direct_block_4x6_avx512(&acc[0][0], inp + q0, wb, cin, (long)tp->ci_stride, tp->off[3]);
+    if (nv == QB) {
+        direct_block_avx512(&acc[0][0], inp + q0, wb, cin, tp, QB);
         cin = 0; /* done: skip the loop below */
-    } else if (nv == 4 && tp->rows) {
+    } else if (nv == 4) {
         vf a4[CB][4];
-        direct_block_4x4_avx512(&a4[0][0], inp + q0, wb, cin, (long)tp->ci_stride, tp->off[3]);
+        direct_block_avx512(&a4[0][0], inp + q0, wb, cin, tp, 4);
         for (int c = 0; c < CB; c++)
             for (int v = 0; v < 4; v++) acc[c][v] = a4[c][v];
         cin = 0;
