@@ -136,11 +136,27 @@ static int parity_plane_floats(const Geometry *go) { return (go->qp + go->w2 + 1
  * q + (ky >> 1) w2 + (kx >> 1), q = y w2 + x: a constant offset per tap, as for stride 1. */
 static void parity_planes(float *dst, const float *src, const Planes *sp_layout, int c, const Geometry *go) {
     const int lp2 = parity_plane_floats(go), h = sp_layout->h, w = sp_layout->w;
+    const size_t used = (size_t)(go->h + 1) * go->w2;
     for (int ch = 0; ch < c; ch++) {
         const float *sp = src + (size_t)ch * sp_layout->stride + sp_layout->origin;
         for (int p = 0; p < 4; p++) {
             const int ry = p >> 1, rx = p & 1;
             float *d = dst + ((size_t)ch * 4 + p) * lp2;
+            if (planes_padded_p(sp_layout)) {
+                /* padded[i][j] for -1 <= i <= h, -1 <= j <= w + 1 is a value or a zero border (j = w + 1
+                 * is the next row's left border); i = h + 1 (odd h) is outside the plane: zeros */
+                for (int Y = 0; Y <= go->h; Y++) {
+                    float *row = d + (size_t)Y * go->w2;
+                    if (2 * Y + ry - 1 > h) {
+                        memset(row, 0, sizeof(float) * go->w2);
+                        continue;
+                    }
+                    const float *srow = sp + (ptrdiff_t)(2 * Y + ry - 1) * sp_layout->row + rx - 1;
+                    for (int X = 0; X <= go->w; X++) row[X] = srow[2 * X];
+                }
+                memset(d + used, 0, sizeof(float) * (lp2 - used));
+                continue;
+            }
             memset(d, 0, sizeof(float) * lp2);
             for (int Y = 0; Y <= go->h; Y++) {
                 const int i = 2 * Y + ry - 1;

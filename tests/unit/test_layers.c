@@ -333,7 +333,8 @@ static void test_padded_conv_matches_compact(void **state) {
         omp_set_num_threads(threads);
         check_padded_conv(3, 5, 7, 9, 6, 1, threads);  /* odd sizes, channel tails */
         check_padded_conv(2, 4, 14, 14, 8, 1, threads);
-        check_padded_conv(3, 5, 9, 7, 6, 2, threads);
+        check_padded_conv(3, 5, 9, 7, 6, 2, threads);  /* odd sizes at stride 2: rows past the bottom border */
+        check_padded_conv(2, 4, 28, 28, 8, 2, threads);
         check_padded_conv(1, 3, 6, 5, 9, 1, threads); /* batch 1: parallel over channel blocks */
     }
     omp_set_num_threads(1);
