@@ -385,9 +385,9 @@ const float *model_forward(Model *m, const float *input, int n) {
             BnShape s = bn_shape(m, o, n);
             const float *sums = m->bn_sums_fresh[i] ? m->bn_sums[i] : NULL;
             m->bn_sums_fresh[i] = 0;
-            if (fused_add_now(m, i) || (sums && m->training)) {
+            const OpDesc *add = fused_add_now(m, i) ? &d->ops[i + 1] : NULL;
+            if (add || sums) { /* sums come from a training-mode conv only */
                 /* out = relu?(bn(in) (+ the add's other input, in the add's tensor)) */
-                const OpDesc *add = fused_add_now(m, i) ? &d->ops[i + 1] : NULL;
                 if (add) s.relu = add->relu;
                 batchnorm_forward_train_fused(add ? m->act[add->out] : out, m->bn_save_mean[i], m->bn_save_invstd[i],
                                               in, add ? m->act[add->in0 == o->out ? add->in1 : add->in0] : NULL, sums,
