@@ -3,17 +3,21 @@
  * transposed weights) and the weight gradient. (Stride-2 backward stays with im2col + sgemm: a
  * parity-class direct version measured no faster.)
  *
- * "Padded flat" layout: each input plane is copied into a zero-bordered plane of (H+2) rows of W+1
- * floats, laid out flat: one zero column per row serves as the right border of a row and the left
- * border of the next. Output position q = y*(W+1) + x then reads input q + ky*(W+1) + kx for tap
- * (ky, kx): every tap is a constant offset, so a vector of 16 consecutive outputs is 16 consecutive
- * inputs (the one junk column per row is computed and dropped). Stride 2 reads four parity planes
- * per input channel instead (see parity_planes), again one constant offset per tap. The kernel keeps a 4 output channels x QB
- * vectors block of accumulators in registers; weights are packed as [co/4][ci][tap][4].
- * The weight gradient takes channel-major copies ([channel][image][plane]) of the padded inputs and
- * output gradients, so each (output-channel group, input channel) pass streams consecutive images.
+ * Padded layout (layers.h): planes of (H+2) rows of W+1 floats with zero borders, laid out flat:
+ * one zero column per row serves as the right border of a row and the left border of the next.
+ * Output position q = y*(W+1) + x then reads input q + ky*(W+1) + kx for tap (ky, kx): every tap
+ * is a constant offset, so a vector of 16 consecutive outputs is 16 consecutive inputs (the one junk
+ * column per row is computed, then zeroed or dropped). Tensors the model keeps padded are read and
+ * written in place; compact ones are copied into padded planes (inputs) or written through flat
+ * scratch planes (outputs). Stride 2 reads four parity planes per input channel instead (see
+ * parity_planes), again one constant offset per tap. The kernel keeps a 4 output channels x QB
+ * vectors block of accumulators in registers; weights are packed as [co/4][ci][tap][4]. The
+ * epilogue can apply an inference BN, add to the destination, and sum what the neighbouring BN
+ * needs (its batch statistics in the forward, its backward sums in the input gradient).
+ * The weight gradient reads padded planes of the inputs and output gradients image by image.
  * Written with GCC vector extensions, the vector width and blocking chosen per target (AVX-512,
- * AVX, NEON, generic); the AVX-512 weight-gradient block is assembly (see weight_grad_3x9_avx512). */
+ * AVX, NEON, generic); on AVX-512 the full forward blocks and the weight-gradient block are
+ * assembly (direct_block_avx512, weight_grad_3x9_avx512). */
 #include "nn/conv3x3.h"
 
 #include <omp.h>
