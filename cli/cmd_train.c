@@ -102,6 +102,7 @@ static void print_json(const TrainJob *job, const char *out_path, const TrainJob
     json_key(&j, "data"); json_string(&j, job->data);
     json_key(&j, "out"); json_string(&j, out_path);
     json_key(&j, "epochs"); json_int(&j, job->cfg.epochs);
+    json_key(&j, "epochs_trained"); json_number(&j, r->report.epochs); /* over all phases and widths */
     json_key(&j, "threads"); json_int(&j, r->threads);
     json_key(&j, "test_accuracy"); json_number(&j, ev->accuracy);
     json_key(&j, "test_loss"); json_number(&j, ev->loss);

@@ -476,23 +476,26 @@ static int train_incremental(Model *m, const Dataset *train, const Dataset *test
         if (d->params[p].kind == PARAM_WEIGHT)
             for (size_t j = 0; j < d->params[p].numel; j++) m->param[p][j] *= gm.structure[p][j];
     int frozen[MODEL_MAX_SLOTS];
-    int per_stage = base->epochs / G > 0 ? base->epochs / G : 1;
     char phase[32];
-    int rc = 0;
+    int rc = 0, epoch = 0;
     for (int g = 0; g < G && rc == 0; g++) {
+        /* the budget split over the groups, the remainder to the first ones (at least one each) */
+        int epochs = base->epochs / G + (g < base->epochs % G ? 1 : 0);
+        if (epochs < 1) epochs = 1;
         build_masks(m, &gm, G, g);
         for (int s = 0; s < d->n_slots; s++) frozen[s] = d->slot_max[s] / G * g;
         m->bn_frozen = frozen;
         model_set_subnet(m, g);
         TrainConfig cfg = *base;
-        cfg.epochs = per_stage;
-        cfg.epoch_offset = g * per_stage;
+        cfg.epochs = epochs;
+        cfg.epoch_offset = epoch;
         cfg.grad_mask = gm.stage;
         snprintf(phase, sizeof phase, "group %d/%d", g + 1, G);
         cfg.phase = phase;
         TrainStats st;
         rc = train_run(m, train, test, &cfg, &st, err);
-        rep->epochs += per_stage;
+        rep->epochs += epochs;
+        epoch += epochs;
         rep->final_loss = st.final_loss;
         if (rc == 0 && dc->after_stage) {
             m->bn_frozen = NULL;

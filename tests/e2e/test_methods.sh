@@ -32,6 +32,10 @@ check_method uniform 0.40 --sandwich 3 --distill
 check_method nonuniform-multi 0.45 --bg-epochs 2 --slim-images 200 --flops 0.25,0.5,0.75,1
 check_method nonuniform-single 0.45 --slim-images 200 --flops 0.25,0.5,0.75,1
 check_method incremental 0.30 --epochs 8
+# The whole budget is spent: 5 epochs over 4 groups train 2, 1, 1, 1 (before: 1 each, 4 in all).
+inc=$("$DYNN" train --model resnet8 --width 0.5 --method incremental --epochs 5 --batch 64 --train-limit 256 \
+      --test-limit 64 --threads 2 --seed 1 --json --out "$T/inc5.dnn" 2>&1)
+expect_match "incremental spends the whole epoch budget" '"epochs_trained":5[,.]' "$inc"
 # individual: four separately trained networks, so their differences carry the noise of four
 # trainings (measured under the sanitizer build: 0.662 0.734 0.652 0.724, a drop of 8.2 points)
 NOISE=0.12 check_method individual 0.45
