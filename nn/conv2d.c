@@ -234,9 +234,14 @@ static void backward_chunk(float *dinp, float *dw_acc, int ldw, const float *dou
 
 void conv2d_backward(float *dinp, float *dweight, const float *dout, const float *in, const float *weight,
                      const ConvShape *s, float *ws, int accumulate) {
+    conv2d_backward_bn(dinp, dweight, dout, in, weight, s, ws, accumulate, NULL);
+}
+
+void conv2d_backward_bn(float *dinp, float *dweight, const float *dout, const float *in, const float *weight,
+                        const ConvShape *s, float *ws, int accumulate, const Conv3x3BnGrad *bn) {
     if (conv3x3_backward_applies(s)) {
         conv3x3_backward_weight(dweight, dout, in, s, ws);
-        if (dinp) conv3x3_backward_data(dinp, dout, weight, s, ws, accumulate);
+        if (dinp) conv3x3_backward_data_bn(dinp, dout, weight, s, ws, accumulate, bn);
         return;
     }
     const int g = images_per_chunk(s), chunks = (s->n + g - 1) / g;

@@ -42,6 +42,10 @@ typedef struct Conv3x3BnGrad {
 /* conv3x3_backward_data, also computing bn's sums (dinp in padded planes); bn NULL: none. */
 void conv3x3_backward_data_bn(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
                               int accumulate, const Conv3x3BnGrad *bn);
+/* conv2d_backward, with bn's sums from the input gradient (bn only for shapes where
+ * conv3x3_backward_applies, padded input; NULL: none). */
+void conv2d_backward_bn(float *dinp, float *dweight, const float *dout, const float *in, const float *weight,
+                        const ConvShape *s, float *ws, int accumulate, const Conv3x3BnGrad *bn);
 
 /* dweight (row stride w_row) += gradient of the weights; independent of the thread count. */
 void conv3x3_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws);

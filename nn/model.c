@@ -385,18 +385,12 @@ const float *model_forward(Model *m, const float *input, int n) {
             BnShape s = bn_shape(m, o, n);
             const float *sums = m->bn_sums_fresh[i] ? m->bn_sums[i] : NULL;
             m->bn_sums_fresh[i] = 0;
-            const OpDesc *add = fused_add_now(m, i) ? &d->ops[i + 1] : NULL;
-            if (add || sums) { /* sums come from a training-mode conv only */
-                /* out = relu?(bn(in) (+ the add's other input, in the add's tensor)) */
+            if (m->training) {
+                /* fused with the add after it: out = relu?(bn(in) + the add's other input), in the
+                 * add's tensor; sums (from the conv before it) replace the statistics passes */
+                const OpDesc *add = fused_add_now(m, i) ? &d->ops[i + 1] : NULL;
                 if (add) s.relu = add->relu;
-                batchnorm_forward_train_fused(add ? m->act[add->out] : out, m->bn_save_mean[i], m->bn_save_invstd[i],
-                                              in, add ? m->act[add->in0 == o->out ? add->in1 : add->in0] : NULL, sums,
-                                              model_param(m, o->gamma), model_param(m, o->beta),
-                                              m->bn_stats_frozen ? NULL : model_param(m, o->mean),
-                                              m->bn_stats_frozen ? NULL : model_param(m, o->var), &s);
-                if (add) i++;
-            } else if (m->training) {
-                int frozen = bn_frozen_channels(m, o, s.c);
+                int frozen = bn_frozen_channels(m, o, s.c); /* 0 when fused: nothing is frozen then */
                 if (frozen > 0) { /* frozen channels: inference-mode statistics */
                     BnShape head = s;
                     head.c_end = frozen;
@@ -404,10 +398,12 @@ const float *model_forward(Model *m, const float *input, int n) {
                                            model_param(m, o->mean), model_param(m, o->var), &head);
                     s.c_begin = frozen;
                 }
-                batchnorm_forward_train(out, m->bn_save_mean[i], m->bn_save_invstd[i], in, model_param(m, o->gamma),
-                                        model_param(m, o->beta),
-                                        m->bn_stats_frozen ? NULL : model_param(m, o->mean),
-                                        m->bn_stats_frozen ? NULL : model_param(m, o->var), &s);
+                batchnorm_forward_train_fused(add ? m->act[add->out] : out, m->bn_save_mean[i], m->bn_save_invstd[i],
+                                              in, add ? m->act[add->in0 == o->out ? add->in1 : add->in0] : NULL, sums,
+                                              model_param(m, o->gamma), model_param(m, o->beta),
+                                              m->bn_stats_frozen ? NULL : model_param(m, o->mean),
+                                              m->bn_stats_frozen ? NULL : model_param(m, o->var), &s);
+                if (add) i++;
             } else
                 batchnorm_forward_eval(out, in, model_param(m, o->gamma), model_param(m, o->beta),
                                        model_param(m, o->mean), model_param(m, o->var), &s);
@@ -461,47 +457,37 @@ void model_backward(Model *m) {
         case OP_CONV: {
             ConvShape s = conv_shape(m, o, n);
             const int k = m->bn_grad_of[i];
+            Conv3x3BnGrad g, *bn_grad = NULL;
             if (k >= 0 && dinp && s.in_padded && m->training && !m->no_fusion && !m->bn_frozen &&
                 (!m->fuse_add[k] || fused_add_now(m, k))) {
                 /* dinp is BN k's dy, complete once this kernel has written it: it also sums what
                  * BN k's backward needs */
                 const OpDesc *bn = &d->ops[k], *add = m->fuse_add[k] ? &d->ops[k + 1] : NULL;
-                Conv3x3BnGrad g = {.x = m->act[bn->in0], .y = m->act[add ? add->out : bn->out],
-                                   .mean = m->bn_save_mean[k], .relu = add ? add->relu : bn->relu,
-                                   .sums = m->bn_sums[k]};
-                conv3x3_backward_weight(model_grad(m, o->weight), dout, in, &s, m->scratch);
-                conv3x3_backward_data_bn(dinp, dout, model_param(m, o->weight), &s, m->scratch, acc, &g);
+                g = (Conv3x3BnGrad){.x = m->act[bn->in0], .y = m->act[add ? add->out : bn->out],
+                                    .mean = m->bn_save_mean[k], .relu = add ? add->relu : bn->relu,
+                                    .sums = m->bn_sums[k]};
+                bn_grad = &g;
                 m->bn_sums_fresh[k] = 1;
-                break;
             }
-            conv2d_backward(dinp, model_grad(m, o->weight), dout, in, model_param(m, o->weight), &s, m->scratch, acc);
+            conv2d_backward_bn(dinp, model_grad(m, o->weight), dout, in, model_param(m, o->weight), &s, m->scratch,
+                               acc, bn_grad);
             break;
         }
         case OP_BN: {
             BnShape s = bn_shape(m, o, n);
             const float *sums = m->bn_sums_fresh[i] ? m->bn_sums[i] : NULL;
             m->bn_sums_fresh[i] = 0;
-            if (fused_add_now(m, i)) { /* see model_forward: the add's gradient is the BN's */
-                const OpDesc *add = &d->ops[i + 1];
-                const int k = add->in0 == o->out ? 1 : 0, r = k ? add->in1 : add->in0;
-                s.relu = add->relu;
-                batchnorm_backward_fused(dinp, r == d->input ? NULL : m->dact[r], sums, model_grad(m, o->gamma),
-                                         model_grad(m, o->beta), m->dact[add->out], m->act[add->out], in,
-                                         m->bn_save_mean[i], m->bn_save_invstd[i], model_param(m, o->gamma), &s,
-                                         acc, m->accumulate[i + 1][k]);
-                break;
-            }
-            if (sums) {
-                batchnorm_backward_fused(dinp, NULL, sums, model_grad(m, o->gamma), model_grad(m, o->beta), dout, out,
-                                         in, m->bn_save_mean[i], m->bn_save_invstd[i], model_param(m, o->gamma), &s,
-                                         acc, 0);
-                break;
-            }
-            int frozen = bn_frozen_channels(m, o, s.c);
+            /* fused with the add after it (see model_forward): the add's gradient is the BN's */
+            const OpDesc *add = fused_add_now(m, i) ? &d->ops[i + 1] : NULL;
+            const int k = add && add->in0 == o->out ? 1 : 0, r = add ? (k ? add->in1 : add->in0) : -1;
+            if (add) s.relu = add->relu;
+            int frozen = bn_frozen_channels(m, o, s.c); /* 0 when fused: nothing is frozen then */
             if (frozen > 0 && dinp && !acc) zero_channels(dinp, &s, frozen);
             s.c_begin = frozen;
-            batchnorm_backward(dinp, model_grad(m, o->gamma), model_grad(m, o->beta), dout, out, in,
-                               m->bn_save_mean[i], m->bn_save_invstd[i], model_param(m, o->gamma), &s, acc);
+            batchnorm_backward_fused(dinp, add && r != d->input ? m->dact[r] : NULL, sums, model_grad(m, o->gamma),
+                                     model_grad(m, o->beta), add ? m->dact[add->out] : dout,
+                                     add ? m->act[add->out] : out, in, m->bn_save_mean[i], m->bn_save_invstd[i],
+                                     model_param(m, o->gamma), &s, acc, add ? m->accumulate[i + 1][k] : 0);
             break;
         }
         case OP_RELU:

@@ -29,28 +29,24 @@ void planes_zero_borders(float *plane, const Planes *p) {
     memset(plane + end, 0, sizeof(float) * (p->stride - end));
 }
 
-void planes_from_compact(float *dst, const Planes *p, const float *src, int c) {
-    const size_t hw = (size_t)p->h * p->w;
-    if (!planes_padded_p(p)) {
-        memcpy(dst, src, sizeof(float) * hw * c);
+/* c planes of h rows of w floats: dst (plane stride dst_plane, row stride dst_row) = src (likewise). */
+static void copy_rows(float *dst, size_t dst_plane, int dst_row, const float *src, size_t src_plane, int src_row,
+                      int c, int h, int w) {
+    if (dst_row == w && src_row == w && dst_plane == (size_t)h * w && src_plane == dst_plane) { /* compact */
+        memcpy(dst, src, sizeof(float) * dst_plane * c);
         return;
     }
-    for (int ch = 0; ch < c; ch++) {
-        float *d = dst + (size_t)ch * p->stride;
-        const float *s = src + (size_t)ch * hw;
-        for (int y = 0; y < p->h; y++) memcpy(d + p->origin + (size_t)y * p->row, s + (size_t)y * p->w, sizeof(float) * p->w);
-        planes_zero_borders(d, p);
-    }
+    for (int ch = 0; ch < c; ch++)
+        for (int y = 0; y < h; y++)
+            memcpy(dst + ch * dst_plane + (size_t)y * dst_row, src + ch * src_plane + (size_t)y * src_row,
+                   sizeof(float) * w);
+}
+
+void planes_from_compact(float *dst, const Planes *p, const float *src, int c) {
+    copy_rows(dst + p->origin, p->stride, p->row, src, (size_t)p->h * p->w, p->w, c, p->h, p->w);
+    for (int ch = 0; ch < c && planes_padded_p(p); ch++) planes_zero_borders(dst + ch * p->stride, p);
 }
 
 void planes_to_compact(float *dst, const float *src, const Planes *p, int c) {
-    const size_t hw = (size_t)p->h * p->w;
-    if (!planes_padded_p(p)) {
-        memcpy(dst, src, sizeof(float) * hw * c);
-        return;
-    }
-    for (int ch = 0; ch < c; ch++) {
-        const float *s = src + (size_t)ch * p->stride + p->origin;
-        for (int y = 0; y < p->h; y++) memcpy(dst + (size_t)ch * hw + (size_t)y * p->w, s + (size_t)y * p->row, sizeof(float) * p->w);
-    }
+    copy_rows(dst, (size_t)p->h * p->w, p->w, src + p->origin, p->stride, p->row, c, p->h, p->w);
 }
