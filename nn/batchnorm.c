@@ -1,6 +1,8 @@
 /* nn/batchnorm.c — batch normalization over N*H*W per channel, with an optional fused ReLU.
- * Channels are independent, so the OpenMP loop over channels gives thread-count-independent bits.
- * Sums over the batch are accumulated per image plane in float (vec.h) and across planes in double.
+ * Sums over the batch are accumulated per image plane in float (vec.h) and across planes in double,
+ * per channel in image order, so the bits do not depend on the thread count. Passes over whole
+ * tensors (the elementwise outputs, the gradient sums) run in memory order, images then channels:
+ * per-channel passes jump between planes a whole image apart and reached a third of the bandwidth.
  * Each plane is processed over its span (layers.h): in padded planes that includes one zero border
  * float per row, which adds nothing to the sums (the centered sum of squares is corrected for it)
  * and is zeroed again in the outputs. */
@@ -78,25 +80,35 @@ void batchnorm_forward_train_fused(float *out, float *save_mean, float *save_inv
     const double m = (double)s->n * s->hw;
     const Planes pl = bn_planes(s);
     const size_t len = planes_span_len(&pl);
-#pragma omp parallel for schedule(static)
-    for (int c = s->c_begin; c < (s->c_end ? s->c_end : s->c); c++) {
-        double mean_d, var;
-        channel_stats(in, sums, s, &pl, c, &mean_d, &var);
-        float mean = (float)mean_d;
-        float invstd = (float)(1.0 / sqrt(var + s->eps));
-        save_mean[c] = mean;
-        save_invstd[c] = invstd;
-        if (running_mean) {
-            double unbiased = m > 1 ? var * m / (m - 1) : var;
-            running_mean[c] = (1.0f - s->momentum) * running_mean[c] + s->momentum * mean;
-            running_var[c] = (1.0f - s->momentum) * running_var[c] + s->momentum * (float)unbiased;
+    const int c0 = s->c_begin, c1 = s->c_end ? s->c_end : s->c;
+    float scale[c1 > c0 ? c1 - c0 : 1], shift[c1 > c0 ? c1 - c0 : 1];
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+        for (int c = c0; c < c1; c++) {
+            double mean_d, var;
+            channel_stats(in, sums, s, &pl, c, &mean_d, &var);
+            float mean = (float)mean_d;
+            float invstd = (float)(1.0 / sqrt(var + s->eps));
+            save_mean[c] = mean;
+            save_invstd[c] = invstd;
+            if (running_mean) {
+                double unbiased = m > 1 ? var * m / (m - 1) : var;
+                running_mean[c] = (1.0f - s->momentum) * running_mean[c] + s->momentum * mean;
+                running_var[c] = (1.0f - s->momentum) * running_var[c] + s->momentum * (float)unbiased;
+            }
+            scale[c - c0] = gamma[c] * invstd;
+            shift[c - c0] = beta[c] - mean * scale[c - c0];
         }
-        float scale = gamma[c] * invstd, shift = beta[c] - mean * scale;
-        for (int n = 0; n < s->n; n++) {
-            affine_plane(PLANE(out, s, &pl, n, c), PLANE(in, s, &pl, n, c),
-                         residual ? PLANE(residual, s, &pl, n, c) : NULL, len, scale, shift, s->relu);
-            planes_zero_borders(PLANE0(out, s, &pl, n, c), &pl);
-        }
+        /* the elementwise pass in memory order (images, then channels): long sequential streams */
+#pragma omp for schedule(static)
+        for (int n = 0; n < s->n; n++)
+            for (int c = c0; c < c1; c++) {
+                affine_plane(PLANE(out, s, &pl, n, c), PLANE(in, s, &pl, n, c),
+                             residual ? PLANE(residual, s, &pl, n, c) : NULL, len, scale[c - c0], shift[c - c0],
+                             s->relu);
+                planes_zero_borders(PLANE0(out, s, &pl, n, c), &pl);
+            }
     }
 }
 
@@ -136,6 +148,26 @@ void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
                              accumulate, 0);
 }
 
+/* Sum g and sum g (x - mean) over plane (n, c), g = dout masked by out > 0 with relu (dout is zero
+ * on the span's border floats). */
+static void plane_grad_sums(const float *dout, const float *out, const float *in, const BnShape *s,
+                            const Planes *pl, int n, int c, float mean, float *sum_g, float *sum_gx) {
+    vec_sum_grad_centered(PLANE(dout, s, pl, n, c), s->relu ? PLANE(out, s, pl, n, c) : NULL, PLANE(in, s, pl, n, c),
+                          planes_span_len(pl), mean, sum_g, sum_gx);
+}
+
+void batchnorm_backward_sums(float *sums, const float *dout, const float *out, const float *in,
+                             const float *save_mean, const BnShape *s) {
+    const Planes pl = bn_planes(s);
+    const int c0 = s->c_begin, c1 = s->c_end ? s->c_end : s->c;
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < s->n; n++) /* memory order: long sequential streams */
+        for (int c = c0; c < c1; c++) {
+            float *ab = sums + ((size_t)n * s->c + c) * 2;
+            plane_grad_sums(dout, out, in, s, &pl, n, c, save_mean[c], &ab[0], &ab[1]);
+        }
+}
+
 void batchnorm_backward_fused(float *dinp, float *dres, const float *sums, float *dgamma, float *dbeta,
                               const float *dout, const float *out, const float *in, const float *save_mean,
                               const float *save_invstd, const float *gamma, const BnShape *s, int accumulate,
@@ -143,46 +175,60 @@ void batchnorm_backward_fused(float *dinp, float *dres, const float *sums, float
     const double m = (double)s->n * s->hw;
     const Planes pl = bn_planes(s);
     const int len = (int)planes_span_len(&pl);
-#pragma omp parallel for schedule(static)
-    for (int c = s->c_begin; c < (s->c_end ? s->c_end : s->c); c++) {
-        const float mean = save_mean[c], invstd = save_invstd[c];
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (int n = 0; n < s->n; n++) { /* dy is zero on the span's border floats */
-            float a, b;
-            if (sums) {
-                a = sums[((size_t)n * s->c + c) * 2];
-                b = sums[((size_t)n * s->c + c) * 2 + 1];
-            } else {
-                const float *x = PLANE(in, s, &pl, n, c), *dy = PLANE(dout, s, &pl, n, c), *y = PLANE(out, s, &pl, n, c);
-                vec_sum_grad_centered(dy, s->relu ? y : NULL, x, len, mean, &a, &b);
+    const int c0 = s->c_begin, c1 = s->c_end ? s->c_end : s->c;
+    float sum_g[c1 > c0 ? c1 - c0 : 1], sum_gxhat[c1 > c0 ? c1 - c0 : 1];
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+        for (int c = c0; c < c1; c++) {
+            const float mean = save_mean[c], invstd = save_invstd[c];
+            double sum_dy = 0.0, sum_dy_xhat = 0.0;
+            for (int n = 0; n < s->n; n++) { /* dy is zero on the span's border floats */
+                float a, b;
+                if (sums) {
+                    a = sums[((size_t)n * s->c + c) * 2];
+                    b = sums[((size_t)n * s->c + c) * 2 + 1];
+                } else {
+                    plane_grad_sums(dout, out, in, s, &pl, n, c, mean, &a, &b);
+                }
+                sum_dy += a;
+                sum_dy_xhat += (double)b * invstd;
             }
-            sum_dy += a;
-            sum_dy_xhat += (double)b * invstd;
+            dgamma[c] += (float)sum_dy_xhat;
+            dbeta[c] += (float)sum_dy;
+            sum_g[c - c0] = (float)sum_dy;
+            sum_gxhat[c - c0] = (float)sum_dy_xhat;
         }
-        dgamma[c] += (float)sum_dy_xhat;
-        dbeta[c] += (float)sum_dy;
-        if (!dinp) continue; /* (a BN always has an input gradient when it has a residual) */
-        const float k = (float)(gamma[c] * invstd / m);
-        const float mdy = (float)sum_dy, mxh = (float)sum_dy_xhat, fm = (float)m;
-        for (int n = s->n - 1; n >= 0; n--) { /* reverse: the last planes read are still cached */
-            const float *x = PLANE(in, s, &pl, n, c), *dy = PLANE(dout, s, &pl, n, c), *y = PLANE(out, s, &pl, n, c);
-            float *dx = PLANE(dinp, s, &pl, n, c), *dr = dres ? PLANE(dres, s, &pl, n, c) : NULL;
-            const int variant = (s->relu * 2 + accumulate) * 3 + (dres ? 1 + accumulate_res : 0);
-            switch (variant) {
+        /* the input gradient in memory order (images, then channels), in reverse: the planes the
+         * sums read last are still cached. (A BN always has an input gradient when it has a
+         * residual.) */
+        const int variant = (s->relu * 2 + accumulate) * 3 + (dres ? 1 + accumulate_res : 0);
+        const float fm = (float)m;
+#pragma omp for schedule(static)
+        for (int r = 0; r < (dinp ? s->n : 0); r++) {
+            const int n = s->n - 1 - r;
+            for (int c = c0; c < c1; c++) {
+                const float mean = save_mean[c], invstd = save_invstd[c];
+                const float k = (float)(gamma[c] * invstd / m), mdy = sum_g[c - c0], mxh = sum_gxhat[c - c0];
+                const float *x = PLANE(in, s, &pl, n, c), *dy = PLANE(dout, s, &pl, n, c),
+                            *y = PLANE(out, s, &pl, n, c);
+                float *dx = PLANE(dinp, s, &pl, n, c), *dr = dres ? PLANE(dres, s, &pl, n, c) : NULL;
+                switch (variant) {
 /* one case per (relu, accumulate, residual none / written / added) */
 #define DX_CASE(relu, acc, res)                                                                             \
     case ((relu) * 2 + (acc)) * 3 + (res):                                                                   \
         dx_plane(dx, dr, dy, y, x, len, k, fm, mdy, mxh, mean, invstd, relu, acc, (res) > 0, (res) == 2);      \
         break;
-                DX_CASE(0, 0, 0) DX_CASE(0, 0, 1) DX_CASE(0, 0, 2)
-                DX_CASE(0, 1, 0) DX_CASE(0, 1, 1) DX_CASE(0, 1, 2)
-                DX_CASE(1, 0, 0) DX_CASE(1, 0, 1) DX_CASE(1, 0, 2)
-                DX_CASE(1, 1, 0) DX_CASE(1, 1, 1) DX_CASE(1, 1, 2)
+                    DX_CASE(0, 0, 0) DX_CASE(0, 0, 1) DX_CASE(0, 0, 2)
+                    DX_CASE(0, 1, 0) DX_CASE(0, 1, 1) DX_CASE(0, 1, 2)
+                    DX_CASE(1, 0, 0) DX_CASE(1, 0, 1) DX_CASE(1, 0, 2)
+                    DX_CASE(1, 1, 0) DX_CASE(1, 1, 1) DX_CASE(1, 1, 2)
 #undef DX_CASE
-            default: break;
+                default: break;
+                }
+                planes_zero_borders(PLANE0(dinp, s, &pl, n, c), &pl);
+                if (dres && !accumulate_res) planes_zero_borders(PLANE0(dres, s, &pl, n, c), &pl);
             }
-            planes_zero_borders(PLANE0(dinp, s, &pl, n, c), &pl);
-            if (dres && !accumulate_res) planes_zero_borders(PLANE0(dres, s, &pl, n, c), &pl);
         }
     }
 }

@@ -108,6 +108,10 @@ void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *d
  * gradient dres (= or += when accumulate_res) = dout masked by the ReLU; with sums ([n][c][2], per
  * image and channel: sum g and sum g (x - mean), g = dout masked; from the conv that wrote dout), no
  * pass to compute them. Either may be NULL. */
+/* The sums batchnorm_backward_fused reads ([n][c][2]: sum g and sum g (x - mean) per image and
+ * channel, g = dout masked by the ReLU), in one pass in memory order. */
+void batchnorm_backward_sums(float *sums, const float *dout, const float *out, const float *in,
+                             const float *save_mean, const BnShape *s);
 void batchnorm_backward_fused(float *dinp, float *dres, const float *sums, float *dgamma, float *dbeta,
                               const float *dout, const float *out, const float *in, const float *save_mean,
                               const float *save_invstd, const float *gamma, const BnShape *s, int accumulate,

@@ -475,8 +475,6 @@ void model_backward(Model *m) {
         }
         case OP_BN: {
             BnShape s = bn_shape(m, o, n);
-            const float *sums = m->bn_sums_fresh[i] ? m->bn_sums[i] : NULL;
-            m->bn_sums_fresh[i] = 0;
             /* fused with the add after it (see model_forward): the add's gradient is the BN's */
             const OpDesc *add = fused_add_now(m, i) ? &d->ops[i + 1] : NULL;
             const int k = add && add->in0 == o->out ? 1 : 0, r = add ? (k ? add->in1 : add->in0) : -1;
@@ -484,6 +482,11 @@ void model_backward(Model *m) {
             int frozen = bn_frozen_channels(m, o, s.c); /* 0 when fused: nothing is frozen then */
             if (frozen > 0 && dinp && !acc) zero_channels(dinp, &s, frozen);
             s.c_begin = frozen;
+            if (!m->bn_sums_fresh[i]) /* no conv summed them as it wrote dout */
+                batchnorm_backward_sums(m->bn_sums[i], add ? m->dact[add->out] : dout, add ? m->act[add->out] : out,
+                                        in, m->bn_save_mean[i], &s);
+            const float *sums = m->bn_sums[i];
+            m->bn_sums_fresh[i] = 0;
             batchnorm_backward_fused(dinp, add && r != d->input ? m->dact[r] : NULL, sums, model_grad(m, o->gamma),
                                      model_grad(m, o->beta), add ? m->dact[add->out] : dout,
                                      add ? m->act[add->out] : out, in, m->bn_save_mean[i], m->bn_save_invstd[i],
