@@ -12,14 +12,16 @@ echo "== convolutions vs sgemm ($T threads)"
 "$BUILD/bench/conv_vs_sgemm" --threads "$T"
 echo
 echo "== training step and inference, ResNet-20 on 28x28x1"
-# Three rounds, dynn then torch back to back in each, so a slow spell of the machine hits both;
-# the ratio reported is the median of the three per-round ratios.
+# ROUNDS rounds (5), dynn then torch back to back in each, so a slow spell of the machine hits both;
+# the ratio reported is the median of the per-round ratios. (On these VMs the two vCPUs sometimes
+# share one core's FMA units: a 2-thread kernel then runs at its 1-thread speed for a while.)
 have_torch=0
 if [ -f "$peer" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then have_torch=1
 else echo "(PyTorch peer not available: install python3-torch, e.g. DYNN_DEPS_EXTRA=1 ci/deps.sh)"; fi
 ratios=""
 torch_json=""
-for round in 1 2 3; do
+ROUNDS=${ROUNDS:-5}
+for round in $(seq 1 "$ROUNDS"); do
   dynn_train=$("$BUILD/bench/train_step" --batch 128 --threads "$T" --steps 8 --json)
   dynn_rate=$(printf '%s' "$dynn_train" | sed -n 's/.*"train_img_per_s":\([0-9.]*\).*/\1/p')
   if [ "$have_torch" = 1 ]; then
@@ -33,7 +35,7 @@ for round in 1 2 3; do
   fi
 done
 if [ -n "$ratios" ]; then
-  echo "dynn/torch training throughput (median of the rounds): $(printf '%s\n' $ratios | sort -n | sed -n 2p)x"
+  echo "dynn/torch training throughput (median of the rounds): $(printf '%s\n' $ratios | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")x"
 fi
 echo
 printf '%-6s %12s %12s %12s %12s\n' width "dynn b1 ms" "torch b1 ms" "dynn b128 ms" "torch b128 ms"
