@@ -9,6 +9,7 @@
 #include "nn/layers.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn/vec.h"
@@ -141,31 +142,30 @@ static inline __attribute__((always_inline)) void dx_plane(float *dx, float *dre
     }
 }
 
-void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
-                        const float *in, const float *save_mean, const float *save_invstd, const float *gamma,
-                        const BnShape *s, int accumulate) {
-    batchnorm_backward_fused(dinp, NULL, NULL, dgamma, dbeta, dout, out, in, save_mean, save_invstd, gamma, s,
-                             accumulate, 0);
-}
-
-/* Sum g and sum g (x - mean) over plane (n, c), g = dout masked by out > 0 with relu (dout is zero
- * on the span's border floats). */
-static void plane_grad_sums(const float *dout, const float *out, const float *in, const BnShape *s,
-                            const Planes *pl, int n, int c, float mean, float *sum_g, float *sum_gx) {
-    vec_sum_grad_centered(PLANE(dout, s, pl, n, c), s->relu ? PLANE(out, s, pl, n, c) : NULL, PLANE(in, s, pl, n, c),
-                          planes_span_len(pl), mean, sum_g, sum_gx);
-}
-
 void batchnorm_backward_sums(float *sums, const float *dout, const float *out, const float *in,
                              const float *save_mean, const BnShape *s) {
     const Planes pl = bn_planes(s);
+    const size_t len = planes_span_len(&pl);
     const int c0 = s->c_begin, c1 = s->c_end ? s->c_end : s->c;
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < s->n; n++) /* memory order: long sequential streams */
         for (int c = c0; c < c1; c++) {
-            float *ab = sums + ((size_t)n * s->c + c) * 2;
-            plane_grad_sums(dout, out, in, s, &pl, n, c, save_mean[c], &ab[0], &ab[1]);
+            float *ab = sums + ((size_t)n * s->c + c) * 2; /* dout is zero on the span's border floats */
+            vec_sum_grad_centered(PLANE(dout, s, &pl, n, c), s->relu ? PLANE(out, s, &pl, n, c) : NULL,
+                                  PLANE(in, s, &pl, n, c), len, save_mean[c], &ab[0], &ab[1]);
         }
+}
+
+int batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
+                       const float *in, const float *save_mean, const float *save_invstd, const float *gamma,
+                       const BnShape *s, int accumulate) {
+    float *sums = malloc(sizeof(float) * 2 * (size_t)s->n * s->c);
+    if (!sums) return -1;
+    batchnorm_backward_sums(sums, dout, out, in, save_mean, s);
+    batchnorm_backward_fused(dinp, NULL, sums, dgamma, dbeta, dout, out, in, save_mean, save_invstd, gamma, s,
+                             accumulate, 0);
+    free(sums);
+    return 0;
 }
 
 void batchnorm_backward_fused(float *dinp, float *dres, const float *sums, float *dgamma, float *dbeta,
@@ -181,18 +181,11 @@ void batchnorm_backward_fused(float *dinp, float *dres, const float *sums, float
     {
 #pragma omp for schedule(static)
         for (int c = c0; c < c1; c++) {
-            const float mean = save_mean[c], invstd = save_invstd[c];
+            const float invstd = save_invstd[c];
             double sum_dy = 0.0, sum_dy_xhat = 0.0;
-            for (int n = 0; n < s->n; n++) { /* dy is zero on the span's border floats */
-                float a, b;
-                if (sums) {
-                    a = sums[((size_t)n * s->c + c) * 2];
-                    b = sums[((size_t)n * s->c + c) * 2 + 1];
-                } else {
-                    plane_grad_sums(dout, out, in, s, &pl, n, c, mean, &a, &b);
-                }
-                sum_dy += a;
-                sum_dy_xhat += (double)b * invstd;
+            for (int n = 0; n < s->n; n++) {
+                sum_dy += sums[((size_t)n * s->c + c) * 2];
+                sum_dy_xhat += (double)sums[((size_t)n * s->c + c) * 2 + 1] * invstd;
             }
             dgamma[c] += (float)sum_dy_xhat;
             dbeta[c] += (float)sum_dy;

@@ -99,19 +99,19 @@ void batchnorm_forward_train_fused(float *out, float *save_mean, float *save_inv
 /* Evaluation: running statistics. */
 void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, const BnShape *s);
-/* out is the forward output (used for the fused ReLU mask). dgamma/dbeta accumulate. */
-void batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
-                        const float *in, const float *save_mean, const float *save_invstd,
-                        const float *gamma, const BnShape *s, int accumulate);
-/* batchnorm_backward fused with its neighbours: with dres, the backward of
- * batchnorm_forward_train_fused with a residual (out: its output), also writing the residual's
- * gradient dres (= or += when accumulate_res) = dout masked by the ReLU; with sums ([n][c][2], per
- * image and channel: sum g and sum g (x - mean), g = dout masked; from the conv that wrote dout), no
- * pass to compute them. Either may be NULL. */
-/* The sums batchnorm_backward_fused reads ([n][c][2]: sum g and sum g (x - mean) per image and
- * channel, g = dout masked by the ReLU), in one pass in memory order. */
+/* out is the forward output (used for the fused ReLU mask). dgamma/dbeta accumulate. Returns -1
+ * (nothing written) when the sums' buffer cannot be allocated, else 0. */
+int batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
+                       const float *in, const float *save_mean, const float *save_invstd,
+                       const float *gamma, const BnShape *s, int accumulate);
+/* The sums the backward reads ([n][c][2]: sum g and sum g (x - mean) per image and channel,
+ * g = dout masked by the ReLU), in one pass in memory order. */
 void batchnorm_backward_sums(float *sums, const float *dout, const float *out, const float *in,
                              const float *save_mean, const BnShape *s);
+/* batchnorm_backward from its sums (batchnorm_backward_sums, or the conv that wrote dout), fused
+ * with its neighbours: with dres (may be NULL), the backward of batchnorm_forward_train_fused with
+ * a residual (out: its output), also writing the residual's gradient dres (= or += when
+ * accumulate_res) = dout masked by the ReLU. */
 void batchnorm_backward_fused(float *dinp, float *dres, const float *sums, float *dgamma, float *dbeta,
                               const float *dout, const float *out, const float *in, const float *save_mean,
                               const float *save_invstd, const float *gamma, const BnShape *s, int accumulate,

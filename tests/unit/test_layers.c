@@ -236,7 +236,7 @@ static void check_bn(int relu) {
     }
     gc_fill_normal(c.G, c.n, 3, 1.0f);
     bn_loss(&c);
-    batchnorm_backward(din, dgamma, dbeta, c.G, c.out, c.in, c.mean, c.invstd, c.gamma, &c.s, 0);
+    assert_int_equal(batchnorm_backward(din, dgamma, dbeta, c.G, c.out, c.in, c.mean, c.invstd, c.gamma, &c.s, 0), 0);
     assert_true(gc_check("bn.dinp", c.in, din, c.n, c.n, 1e-3f, TOL, bn_loss, &c, 1) < TOL);
     assert_true(gc_check("bn.dgamma", c.gamma, dgamma, 4, 4, 1e-3f, TOL, bn_loss, &c, 2) < TOL);
     assert_true(gc_check("bn.dbeta", c.beta, dbeta, 4, 4, 1e-3f, TOL, bn_loss, &c, 3) < TOL);
@@ -368,8 +368,8 @@ static void test_padded_bn_and_gap_match_compact(void **state) {
         planes_to_compact(yc, yp, pp, n * c);
         for (size_t i = 0; i < len; i++) assert_float_equal(yc[i], y[i], 1e-5f * (1.0f + fabsf(y[i])));
         float *dyp = padded_copy(pp, dy, (size_t)n * c, 0.0f), *dxp = padded_copy(pp, NULL, (size_t)n * c, 4.0f);
-        batchnorm_backward(dx, dg, db, dy, y, x, mean, inv, g, &s, 0);
-        batchnorm_backward(dxp, dgp, dbp, dyp, yp, xp, meanp, invp, g, &sp, 0);
+        assert_int_equal(batchnorm_backward(dx, dg, db, dy, y, x, mean, inv, g, &s, 0), 0);
+        assert_int_equal(batchnorm_backward(dxp, dgp, dbp, dyp, yp, xp, meanp, invp, g, &sp, 0), 0);
         planes_to_compact(dxc, dxp, pp, n * c);
         for (size_t i = 0; i < len; i++) assert_float_equal(dxc[i], dx[i], 1e-4f * (1.0f + fabsf(dx[i])));
         for (int k = 0; k < c; k++) {
