@@ -122,7 +122,8 @@ static int by_index(const void *a, const void *b) {
 static int load_models(Loader *l) {
     sqlite3_stmt *st, *mt = NULL;
     if (prepare(l, SELECTED_STAGES "SELECT sel.id, sel.rec, sel.name, (SELECT value FROM params p WHERE p.stage_id = sel.id "
-                                   "AND p.name = 'method') FROM sel WHERE EXISTS (SELECT 1 FROM metrics m WHERE "
+                                   "AND p.name = 'method'), (SELECT value FROM params p WHERE p.stage_id = sel.id "
+                                   "AND p.name = 'model') FROM sel WHERE EXISTS (SELECT 1 FROM metrics m WHERE "
                                    "m.stage_id = sel.rec AND m.name = 'accuracy' AND m.subnet IS NOT NULL) ORDER BY sel.id",
                 &st))
         return -1;
@@ -144,7 +145,8 @@ static int load_models(Loader *l) {
         m->method = sqlite3_column_type(st, 3) == SQLITE_NULL ? text_dup(st, 2) : text_dup(st, 3);
         m->train_seconds = m->train_flops = m->model_bytes = m->separate_models_bytes = NAN;
         m->epochs = m->train_images = m->test_images = NAN;
-        if (!m->stage || !m->method) break;
+        m->arch = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : text_dup(st, 4);
+        if (!m->stage || !m->method || (sqlite3_column_type(st, 4) != SQLITE_NULL && !m->arch)) break;
         sqlite3_reset(mt);
         sqlite3_bind_int64(mt, 1, sqlite3_column_int64(st, 1));
         size_t scap = 0;

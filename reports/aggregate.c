@@ -1,5 +1,5 @@
-/* reports/aggregate.c — operating points, fronts, dynamic ranges and baseline deltas of a run (see
- * aggregate.h). */
+/* reports/aggregate.c — operating points, fronts, dynamic ranges and the accuracy of dynamic subnets
+ * against their references (individual baseline, uniform at equal MACs) of a run (see aggregate.h). */
 #include "reports/aggregate.h"
 
 #include <math.h>
@@ -112,7 +112,7 @@ static int add_point(Aggregate *a, const RunData *d, const RdMeasurement *m) {
         g = &a->groups[a->n_groups++];
         memset(g, 0, sizeof *g);
         g->model = m->model;
-        g->method = m->model >= 0 ? d->models[m->model].method : "(unknown model)";
+        g->method = agg_model_name(d, m->model);
         g->platform = m->platform;
         g->batch = m->batch;
     }
@@ -167,7 +167,21 @@ static void label_groups(Aggregate *a, const RunData *d) {
     }
 }
 
-/* ---- baseline ---- */
+/* ---- references: the individual baseline and uniform at equal MACs ---- */
+
+/* Two models of the same architecture (both without a recorded `model` param count as the same). */
+static int same_arch(const RdModel *x, const RdModel *y) {
+    if (!x->arch || !y->arch) return !x->arch && !y->arch;
+    return !strcmp(x->arch, y->arch);
+}
+
+/* The last model of method `method` with m's architecture, -1 when none. */
+static long reference_model(const RunData *d, const RdModel *m, const char *method) {
+    long r = -1;
+    for (size_t i = 0; i < d->n_models; i++)
+        if (&d->models[i] != m && !strcmp(d->models[i].method, method) && same_arch(&d->models[i], m)) r = (long)i;
+    return r;
+}
 
 static const RdSubnet *baseline_match(const RdModel *dyn, size_t k, const RdModel *base) {
     if (dyn->n_subnets == base->n_subnets) return &base->subnets[k];
@@ -180,25 +194,65 @@ static const RdSubnet *baseline_match(const RdModel *dyn, size_t k, const RdMode
     return best;
 }
 
-static int baseline_deltas(Aggregate *a, const RunData *d) {
-    a->baseline_model = -1;
-    for (size_t i = 0; i < d->n_models; i++)
-        if (!strcmp(d->models[i].method, "individual")) a->baseline_model = (long)i;
-    if (a->baseline_model < 0) return 0;
-    const RdModel *base = &d->models[a->baseline_model];
+/* The uniform model's accuracy at `macs` (see aggregate.h) into *acc and the subnet(s) it came
+ * from into label; 0 when macs lies outside the uniform subnets' range (beyond the slack). */
+static int uniform_at_macs(const RdModel *u, double macs, double *acc, char *label, size_t size) {
+    const RdSubnet *lo = NULL, *hi = NULL; /* the largest subnet <= macs, the smallest >= macs */
+    for (size_t j = 0; j < u->n_subnets; j++) {
+        const RdSubnet *s = &u->subnets[j];
+        if (isnan(s->macs) || isnan(s->accuracy)) continue;
+        if (s->macs <= macs && (!lo || s->macs > lo->macs)) lo = s;
+        if (s->macs >= macs && (!hi || s->macs < hi->macs)) hi = s;
+    }
+    if (lo && hi && hi->macs > lo->macs) {
+        double t = (macs - lo->macs) / (hi->macs - lo->macs);
+        *acc = lo->accuracy + t * (hi->accuracy - lo->accuracy);
+        snprintf(label, size, "%s..%s", lo->name, hi->name);
+        return 1;
+    }
+    const RdSubnet *only = lo && hi ? lo : lo ? lo : hi; /* equal MACs, or outside the range */
+    if (!only || fabs(only->macs - macs) > AGG_MACS_SLACK * only->macs) return 0;
+    *acc = only->accuracy;
+    snprintf(label, size, "%s", only->name);
+    return 1;
+}
+
+static int push_delta(AggDelta **list, size_t *n, AggDelta x) {
+    AggDelta *p = realloc(*list, (*n + 1) * sizeof *p);
+    if (!p) return -1;
+    *list = p;
+    x.delta = x.accuracy - x.baseline_accuracy;
+    p[(*n)++] = x;
+    return 0;
+}
+
+static int reference_deltas(Aggregate *a, const RunData *d) {
     for (size_t i = 0; i < d->n_models; i++) {
-        if ((long)i == a->baseline_model) continue;
         const RdModel *m = &d->models[i];
+        if (!strcmp(m->method, "individual")) {
+            a->n_baselines++;
+            continue;
+        }
+        long bi = reference_model(d, m, "individual"), ui = reference_model(d, m, "uniform");
+        int nonuniform = !strncmp(m->method, "nonuniform", 10);
         for (size_t k = 0; k < m->n_subnets; k++) {
-            const RdSubnet *b = baseline_match(m, k, base);
-            if (!b) continue;
-            AggDelta *p = realloc(a->deltas, (a->n_deltas + 1) * sizeof *p);
-            if (!p) return -1;
-            a->deltas = p;
-            a->deltas[a->n_deltas++] = (AggDelta){.method = m->method, .subnet = m->subnets[k].name, .baseline_subnet = b->name,
-                                                  .index = m->subnets[k].index, .width = m->subnets[k].width,
-                                                  .accuracy = m->subnets[k].accuracy, .baseline_accuracy = b->accuracy,
-                                                  .delta = m->subnets[k].accuracy - b->accuracy};
+            const RdSubnet *s = &m->subnets[k];
+            AggDelta x = {.method = agg_model_name(d, (long)i), .subnet = s->name, .index = s->index, .width = s->width,
+                          .macs = s->macs, .accuracy = s->accuracy};
+            const RdSubnet *b = bi >= 0 ? baseline_match(m, k, &d->models[bi]) : NULL;
+            if (b) {
+                AggDelta y = x;
+                y.reference = agg_model_name(d, bi);
+                snprintf(y.reference_subnet, sizeof y.reference_subnet, "%s", b->name);
+                y.baseline_accuracy = b->accuracy;
+                if (push_delta(&a->deltas, &a->n_deltas, y)) return -1;
+            }
+            if (nonuniform && ui >= 0 && !isnan(s->macs)) {
+                x.reference = agg_model_name(d, ui);
+                if (uniform_at_macs(&d->models[ui], s->macs, &x.baseline_accuracy, x.reference_subnet, sizeof x.reference_subnet) &&
+                    push_delta(&a->vs_uniform, &a->n_vs_uniform, x))
+                    return -1;
+            }
         }
     }
     return 0;
@@ -213,7 +267,7 @@ int aggregate_run(const RunData *d, Aggregate *out, Err *err) {
         rc = group_fronts(&out->groups[i]);
     }
     if (!rc) label_groups(out, d);
-    if (!rc) rc = baseline_deltas(out, d);
+    if (!rc) rc = reference_deltas(out, d);
     if (rc) {
         aggregate_free(out);
         return err_set(err, "out of memory aggregating %zu measurements", d->n_meas);
@@ -229,5 +283,6 @@ void aggregate_free(Aggregate *a) {
     }
     free(a->groups);
     free(a->deltas);
+    free(a->vs_uniform);
     memset(a, 0, sizeof *a);
 }

@@ -54,21 +54,30 @@ typedef struct AggGroup {
     AggRanges latency, energy;
 } AggGroup;
 
-/* One subnet of a dynamic model against the individually trained model of the same index (or, when
- * the two have different subnet counts, of the nearest width within 0.05). */
+/* One subnet of a dynamic model against a reference of the same architecture (param `model`):
+ *   deltas      the individually trained model of the same index (or, when the two have different
+ *               subnet counts, of the nearest width within 0.05);
+ *   vs_uniform  (non-uniform methods) the uniform model's accuracy at the same MACs, interpolated
+ *               linearly in MACs between the two uniform subnets around it (or its smallest/largest
+ *               subnet when within AGG_MACS_SLACK of it). */
+#define AGG_MACS_SLACK 0.10
 typedef struct AggDelta {
-    const char *method, *subnet, *baseline_subnet; /* borrowed */
+    const char *method, *subnet;  /* borrowed: agg_model_name of the dynamic model, its subnet */
+    const char *reference;        /* borrowed: agg_model_name of the reference model */
+    char reference_subnet[96];    /* "w0.5", or "w0.25..w0.5" when interpolated */
     int index;
-    double width;            /* of the dynamic subnet (NaN unknown) */
+    double width, macs;           /* of the dynamic subnet (NaN unknown) */
     double accuracy, baseline_accuracy, delta; /* fractions; delta = accuracy - baseline_accuracy */
 } AggDelta;
 
 typedef struct Aggregate {
     AggGroup *groups;
     size_t n_groups;
-    long baseline_model;     /* the model whose method is `individual`, -1 when none */
-    AggDelta *deltas;
+    size_t n_baselines;      /* models whose method is `individual` */
+    AggDelta *deltas;        /* against the individual model of the same architecture */
     size_t n_deltas;
+    AggDelta *vs_uniform;    /* non-uniform subnets against uniform at equal MACs */
+    size_t n_vs_uniform;
 } Aggregate;
 
 /* p-th percentile (0..100) by linear interpolation between order statistics; NaN for n = 0. */

@@ -130,7 +130,7 @@ static int acc_mflops_figure(Fig *f) {
             any = 1;
         }
         sb_append(&data, "\n\n");
-        if (any) series(&plot, "acc_mflops", mi, "with linespoints pt 7 lw 2", (int)mi + 1, m->method);
+        if (any) series(&plot, "acc_mflops", mi, "with linespoints pt 7 lw 2", (int)mi + 1, agg_model_name(f->d, (long)mi));
     }
     if (!plot.len) {
         sb_free(&data), sb_free(&plot);

@@ -14,6 +14,7 @@ void rundata_free(RunData *d) {
         free(m->subnets);
         free(m->stage);
         free(m->method);
+        free(m->arch);
     }
     free(d->models);
     for (size_t i = 0; i < d->n_meas; i++) {

@@ -23,6 +23,7 @@ typedef struct RdModel {
     int64_t stage_row;  /* the instance's row in this run */
     char *stage;        /* instance name, "train@method=uniform" */
     char *method;       /* its param `method`, else the instance name */
+    char *arch;         /* its param `model` ("resnet20"), NULL when not recorded */
     RdSubnet *subnets;  /* ordered by index, then MACs */
     size_t n_subnets;
     double train_seconds, train_flops, model_bytes, separate_models_bytes;

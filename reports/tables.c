@@ -103,7 +103,7 @@ static void missing(Builder *b, const RunData *d, const Aggregate *a) {
     if (d->n_meas && !freq) SAY("No CPU frequency was set (cpufreq absent or read-only here, or no frequency sweep): the +DVFS ranges are missing. ");
     if (unlinked) SAY("%zu measurement(s) could not be linked to the model they measured (profile stage needs no single train stage). ", unlinked);
     if (no_samples) SAY("%zu measurement(s) have no latency samples. ", no_samples);
-    if (d->n_models && a->baseline_model < 0) SAY("No individually trained baseline (method `individual`): no baseline comparison. ");
+    if (d->n_models && !a->n_baselines) SAY("No individually trained baseline (method `individual`): no baseline comparison. ");
 #undef SAY
     if (!what[0]) return;
     section(b, "What is missing", NULL, 0);
@@ -111,7 +111,7 @@ static void missing(Builder *b, const RunData *d, const Aggregate *a) {
 }
 
 static void accuracy(Builder *b, const RunData *d) {
-    static const char *const cols[] = {"model", "method", "subnet", "index", "width", "accuracy (%)", "MACs (M)", "params (k)"};
+    static const char *const cols[] = {"model", "method", "subnet", "index", "MACs fraction", "accuracy (%)", "MACs (M)", "params (k)"};
     section(b, "Accuracy per subnet", cols, 8);
     if (!d->n_models) note(b, "No model recorded per-subnet accuracy.");
     for (size_t i = 0; i < d->n_models; i++) {
@@ -215,27 +215,46 @@ static void fronts(Builder *b, const Aggregate *a) {
     }
 }
 
-static void baseline(Builder *b, const Aggregate *a) {
-    static const char *const cols[] = {"method", "subnet", "width", "accuracy (%)", "individual subnet", "individual (%)",
-                                       "difference (points)"};
-    section(b, "Against the individually trained baseline", cols, 7);
-    if (a->baseline_model < 0) {
-        note(b, "No model with method `individual` in this run.");
-        return;
-    }
-    note(b, "Each subnet of a dynamic model against the separately trained model of the same index (or nearest width); "
-            "positive: the dynamic subnet is more accurate.");
-    for (size_t i = 0; i < a->n_deltas; i++) {
-        const AggDelta *x = &a->deltas[i];
+/* Rows of reference comparisons (columns as in `baseline`). */
+static void delta_rows(Builder *b, const AggDelta *x, size_t n) {
+    for (size_t i = 0; i < n; i++, x++) {
         row(b);
         text(b, 0, x->method);
         text(b, 1, x->subnet);
         num(b, 2, "%.3f", x->width);
-        num(b, 3, "%.2f", x->accuracy * 100);
-        text(b, 4, x->baseline_subnet);
-        num(b, 5, "%.2f", x->baseline_accuracy * 100);
-        num(b, 6, "%+.2f", x->delta * 100);
+        num(b, 3, "%.3f", x->macs / 1e6);
+        num(b, 4, "%.2f", x->accuracy * 100);
+        text(b, 5, x->reference);
+        text(b, 6, x->reference_subnet);
+        num(b, 7, "%.2f", x->baseline_accuracy * 100);
+        num(b, 8, "%+.2f", x->delta * 100);
     }
+}
+
+static const char *const delta_cols[] = {"model", "subnet", "MACs fraction", "MACs (M)", "accuracy (%)", "reference",
+                                         "reference subnet", "reference (%)", "difference (points)"};
+
+static void baseline(Builder *b, const Aggregate *a) {
+    section(b, "Against the individually trained baseline", delta_cols, 9);
+    if (!a->n_baselines) {
+        note(b, "No model with method `individual` in this run.");
+        return;
+    }
+    note(b, "Each subnet of a dynamic model against the separately trained model of the same architecture, at the "
+            "same index (or nearest width); positive: the dynamic subnet is more accurate.");
+    delta_rows(b, a->deltas, a->n_deltas);
+}
+
+static void against_uniform(Builder *b, const Aggregate *a) {
+    section(b, "Non-uniform against uniform at equal MACs", delta_cols, 9);
+    if (!a->n_vs_uniform) {
+        note(b, "No non-uniform model with a uniform model of the same architecture in this run.");
+        return;
+    }
+    note(b, "Each non-uniform subnet against the uniform model's accuracy at the same MACs, interpolated linearly in "
+            "MACs between the two uniform subnets around it (a..b), or a uniform subnet within %.0f%% of its MACs; "
+            "positive: the non-uniform subnet is more accurate.", AGG_MACS_SLACK * 100);
+    delta_rows(b, a->vs_uniform, a->n_vs_uniform);
 }
 
 /* The training budget of each model: what the accuracies were bought with. */
@@ -273,6 +292,9 @@ int report_tables(const RunData *d, const Aggregate *a, ReportSections *out, Err
         fronts(&b, a);
     }
     if (!b.oom) baseline(&b, a);
+    int nonuniform = 0;
+    for (size_t i = 0; i < d->n_models; i++) nonuniform |= !strncmp(d->models[i].method, "nonuniform", 10);
+    if (!b.oom && nonuniform) against_uniform(&b, a);
     if (b.oom) {
         report_sections_free(out);
         return err_set(err, "out of memory building the report tables");

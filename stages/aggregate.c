@@ -5,7 +5,8 @@
  * Metrics, subnet = the group label "method/platform/bBATCH":
  *   range_latency_{width,mapping,dvfs,combined}, range_energy_{…} (max / min; energy only when
  *   measured), pareto_latency_points, pareto_energy_points, operating_points;
- * subnet = "method/SUBNET": accuracy_vs_individual (dynamic minus individual accuracy, fraction). */
+ * subnet = "method/SUBNET": accuracy_vs_individual (dynamic minus individual accuracy of the same
+ * architecture, fraction), accuracy_vs_uniform (non-uniform minus uniform at equal MACs). */
 #include <math.h>
 #include <stdio.h>
 
@@ -20,6 +21,15 @@ static int aggregate_validate(const StageCheck *c, Err *err) {
 
 static int put(RecordSink *sink, const char *name, double v, const char *subnet, Err *err) {
     return isnan(v) ? 0 : sink->metric(sink, name, v, subnet, 0, err);
+}
+
+static int put_deltas(RecordSink *sink, const char *name, const AggDelta *x, size_t n, Err *err) {
+    for (size_t i = 0; i < n; i++) {
+        char subnet[256];
+        snprintf(subnet, sizeof subnet, "%s/%s", x[i].method, x[i].subnet);
+        if (put(sink, name, x[i].delta, subnet, err)) return -1;
+    }
+    return 0;
 }
 
 static int aggregate_run_stage(const StageRun *run, Err *err) {
@@ -46,11 +56,8 @@ static int aggregate_run_stage(const StageRun *run, Err *err) {
         printf("%s: %zu operating points, latency range width %.2fx, +mapping %.2fx, +DVFS %.2fx, all %.2fx\n", l, g->n_points,
                g->latency.width, g->latency.mapping, g->latency.dvfs, g->latency.combined);
     }
-    for (size_t i = 0; i < a.n_deltas && !rc; i++) {
-        char subnet[256];
-        snprintf(subnet, sizeof subnet, "%s/%s", a.deltas[i].method, a.deltas[i].subnet);
-        rc = put(s, "accuracy_vs_individual", a.deltas[i].delta, subnet, err);
-    }
+    rc = rc || put_deltas(s, "accuracy_vs_individual", a.deltas, a.n_deltas, err) ||
+         put_deltas(s, "accuracy_vs_uniform", a.vs_uniform, a.n_vs_uniform, err);
     aggregate_free(&a);
     rundata_free(&d);
     return rc ? -1 : 0;

@@ -38,7 +38,7 @@ expect_match "report.md: uniform accuracy per subnet" '\| train@method=uniform \
 expect_match "report.md: individual accuracy" '\| train@method=individual \| individual \| w1.0 \| 3 \| 1.000 \| 90.50 \|' "$md"
 expect_match "report.md: latency percentiles" '\| uniform/local/b1 \| w0.25 \| cpus=0 threads=1 \| 1200 \| 5 \| 0.3250 \|' "$md"
 expect_match "report.md: dynamic ranges (2.2/0.325 = 6.77x; x1/0.6; x1.9/0.6; x1.9)" '\| uniform/local/b1 \| cpus=0-1 threads=2 \| 1200 \| 6.77x \| 11.28x \| 12.86x \| 21.44x \|' "$md"
-expect_match "report.md: baseline comparison" '\| uniform \| w0.5 \| 0.500 \| 85.00 \| w0.5 \| 85.50 \| -0.50 \|' "$md"
+expect_match "report.md: baseline comparison" '\| uniform \| w0.5 \| 0.500 \| 10.000 \| 85.00 \| individual \| w0.5 \| 85.50 \| -0.50 \|' "$md"
 expect_match "report.md: provenance" '\| git commit \| deadbeef0001 \|.*' "$md"
 expect_match "report --json" '"figures":1[0-9]' "$("$DYNN" report $RUN --db r.db -o rep --json 2>&1)"
 [ ! -e rep.tmp.* ] && [ ! -e rep.old.* ] && pass "report leaves no temporary directory" || fail "report leaves no temporary directory" "$(ls)"

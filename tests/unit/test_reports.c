@@ -125,8 +125,9 @@ static void test_aggregate_run_and_baseline(void **state) {
     assert_int_equal(g->n_front_energy, 1);
     assert_true(fabs(g->latency.width - 5) < 1e-9);
     /* baseline: only the widths the individual model has */
-    assert_int_equal(a.baseline_model, 1);
+    assert_int_equal(a.n_baselines, 1);
     assert_int_equal(a.n_deltas, 2);
+    assert_int_equal(a.n_vs_uniform, 0); /* no non-uniform model */
     assert_string_equal(a.deltas[0].subnet, "w0.5");
     assert_true(fabs(a.deltas[0].delta - (-0.01)) < 1e-12);
     assert_string_equal(a.deltas[1].subnet, "w1.0");
@@ -138,8 +139,59 @@ static void test_aggregate_run_and_baseline(void **state) {
     models[1].n_subnets = 4;
     assert_int_equal(aggregate_run(&d, &a, &err), 0);
     assert_int_equal(a.n_deltas, 4);
-    assert_string_equal(a.deltas[2].baseline_subnet, "c");
+    assert_string_equal(a.deltas[2].reference_subnet, "c");
     assert_true(fabs(a.deltas[2].delta - (-0.02)) < 1e-12);
+    aggregate_free(&a);
+}
+
+/* Two architectures, each with its own individual baseline; a non-uniform model against uniform at
+ * equal MACs (interpolated inside the range, the end subnet within the slack, nothing beyond). */
+static void test_references_per_architecture(void **state) {
+    (void)state;
+    RdSubnet uni[] = {subnet("w0.25", 0, 0.25, 0.80), subnet("w0.5", 1, 0.5, 0.84), subnet("w1.0", 2, 1.0, 0.90)};
+    RdSubnet non[] = {subnet("f0.1", 0, 0.1, 0.70), subnet("f0.24", 1, 0.24, 0.81), subnet("f0.75", 2, 0.75, 0.88),
+                      subnet("f1.2", 3, 1.2, 0.91)};
+    RdSubnet ind_r[] = {subnet("w0.25", 0, 0.25, 0.82), subnet("w0.5", 1, 0.5, 0.85), subnet("w1.0", 2, 1.0, 0.92)};
+    RdSubnet inc_a[] = {subnet("g1", 0, 0.25, 0.60), subnet("g2", 1, 0.5, 0.65), subnet("g3", 2, 1.0, 0.70)};
+    RdSubnet ind_a[] = {subnet("w0.25", 0, 0.25, 0.61), subnet("w0.5", 1, 0.5, 0.67), subnet("w1.0", 2, 1.0, 0.75)};
+    RdModel models[] = {
+        {.stage = "train@method=uniform", .method = "uniform", .arch = "resnet20", .subnets = uni, .n_subnets = 3},
+        {.stage = "train@method=nonuniform-multi", .method = "nonuniform-multi", .arch = "resnet20", .subnets = non, .n_subnets = 4},
+        {.stage = "train@method=individual", .method = "individual", .arch = "resnet20", .subnets = ind_r, .n_subnets = 3},
+        {.stage = "train_alexnet@method=incremental", .method = "incremental", .arch = "alexnet", .subnets = inc_a, .n_subnets = 3},
+        {.stage = "train_alexnet@method=individual", .method = "individual", .arch = "alexnet", .subnets = ind_a, .n_subnets = 3},
+    };
+    RunData d = {.models = models, .n_models = 5};
+    Aggregate a;
+    Err err;
+    assert_int_equal(aggregate_run(&d, &a, &err), 0);
+    assert_int_equal(a.n_baselines, 2);
+    /* uniform 3 + incremental 3 against their own architecture's baseline; the non-uniform model has
+     * 4 subnets against 3, matched by width within 0.05: only f0.24 (w0.25) */
+    assert_int_equal(a.n_deltas, 7);
+    for (size_t i = 0; i < a.n_deltas; i++) {
+        const AggDelta *x = &a.deltas[i];
+        if (!strcmp(x->method, "incremental")) {
+            assert_string_equal(x->reference, "train_alexnet@method=individual");
+        } else {
+            assert_string_equal(x->reference, "train@method=individual");
+        }
+    }
+    assert_string_equal(a.deltas[6].method, "incremental");
+    assert_true(fabs(a.deltas[6].delta - (-0.05)) < 1e-12); /* g3 0.70 against alexnet w1.0 0.75, not resnet's 0.92 */
+    assert_string_equal(a.deltas[3].method, "nonuniform-multi");
+    assert_string_equal(a.deltas[3].subnet, "f0.24");
+    assert_true(fabs(a.deltas[3].delta - (-0.01)) < 1e-12);
+    /* against uniform at equal MACs: f0.1 is 60% below the smallest uniform subnet (skipped); f0.24 is
+     * within 10% of w0.25 (its accuracy); f0.75 interpolates w0.5..w1.0 (0.87); f1.2 is 20% above w1.0 */
+    assert_int_equal(a.n_vs_uniform, 2);
+    assert_string_equal(a.vs_uniform[0].subnet, "f0.24");
+    assert_string_equal(a.vs_uniform[0].reference_subnet, "w0.25");
+    assert_true(fabs(a.vs_uniform[0].delta - 0.01) < 1e-12);
+    assert_string_equal(a.vs_uniform[1].reference_subnet, "w0.5..w1.0");
+    assert_true(fabs(a.vs_uniform[1].baseline_accuracy - 0.87) < 1e-12);
+    assert_true(fabs(a.vs_uniform[1].delta - 0.01) < 1e-12);
+    assert_string_equal(a.vs_uniform[1].reference, "uniform");
     aggregate_free(&a);
 }
 
@@ -247,6 +299,7 @@ int main(void) {
         cmocka_unit_test(test_percentile),
         cmocka_unit_test(test_dynamic_ranges),
         cmocka_unit_test(test_aggregate_run_and_baseline),
+        cmocka_unit_test(test_references_per_architecture),
         cmocka_unit_test(test_check_tolerances),
         cmocka_unit_test(test_baseline_parse_errors),
         cmocka_unit_test_setup_teardown(test_baseline_round_trip, tu_setup_tmpdir, tu_teardown_tmpdir),
