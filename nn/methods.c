@@ -331,6 +331,23 @@ static int train_nonuniform_multi(Model *m, const Dataset *full_train, const Dat
     return rc;
 }
 
+int single_path_phases(const DynamicConfig *dc, int S, int epochs, const char *what, int *out, Err *err) {
+    if (!dc->n_phase_epochs) { /* equal shares, the remainder to the first phases */
+        for (int p = 0; p < S; p++) out[p] = epochs / S + (p < epochs % S ? 1 : 0);
+        return 0;
+    }
+    if (dc->n_phase_epochs != S - 1)
+        return err_set(err, "%s: %d entries for %d subnets (give the epochs of the first %d phases; the last phase "
+                            "gets the rest of the budget)", what, dc->n_phase_epochs, S, S - 1);
+    int used = 0;
+    for (int p = 0; p < S - 1; p++) used += out[p] = dc->phase_epochs[p];
+    if (used >= epochs)
+        return err_set(err, "%s: the first %d phases take %d of the %d epochs, none left for the last (raise "
+                            "epochs or shorten the phases)", what, S - 1, used, epochs);
+    out[S - 1] = epochs - used;
+    return 0;
+}
+
 static int train_nonuniform_single(Model *m, const Dataset *full_train, const Dataset *test, const TrainConfig *base,
                                    const DynamicConfig *dc, MethodReport *rep, Err *err) {
     ModelDesc *d = m->d;
@@ -343,6 +360,8 @@ static int train_nonuniform_single(Model *m, const Dataset *full_train, const Da
     float sorted[MODEL_MAX_SUBNETS];
     sorted_ratios(dc, sorted);
     if (base->epochs < S) return err_set(err, "--epochs %d: nonuniform-single needs at least one epoch per subnet (%d)", base->epochs, S);
+    int phase_epochs[MODEL_MAX_SUBNETS];
+    if (single_path_phases(dc, S, base->epochs, "phase-epochs", phase_epochs, err)) return -1;
     Sgd opt;
     if (sgd_create(&opt, m, &base->sgd, err)) return -1;
     JointCtx jc;
@@ -356,8 +375,8 @@ static int train_nonuniform_single(Model *m, const Dataset *full_train, const Da
     int epoch = 0;
     char phase[48];
     for (int p = 0; rc == 0 && p < S; p++) {
-        /* phase p trains the subnets chosen so far; its share of the epoch budget */
-        int epochs = base->epochs / S + (p < base->epochs % S ? 1 : 0);
+        /* phase p trains the subnets chosen so far */
+        const int epochs = phase_epochs[p];
         TrainConfig cfg = *base;
         cfg.epochs = epochs;
         cfg.epoch_offset = epoch;

@@ -48,6 +48,9 @@ typedef struct DynamicConfig {
                             k-2 random others */
     int distill;         /* smaller subnets learn from the largest's detached soft predictions */
     int bg_epochs;       /* nonuniform-multi: epochs of the full-width background model */
+    int phase_epochs[MODEL_MAX_SUBNETS]; /* nonuniform-single: epochs of phases 1..S-1 (the last gets the
+                                            rest of the budget); n_phase_epochs = 0: equal phases */
+    int n_phase_epochs;
     float group_lasso;   /* nonuniform-multi: group-lasso strength on conv filters while training the
                             background model (0: off) */
     int slim_images;     /* non-uniform: training images held out for greedy slimming (256) */
@@ -58,6 +61,9 @@ typedef struct DynamicConfig {
 } DynamicConfig;
 
 void dynamic_config_defaults(DynamicConfig *dc);
+/* Epochs of each of nonuniform-single's S phases within the budget (dc->phase_epochs, else equal
+ * shares) into out[S]; an error naming `what` when the list does not fit. */
+int single_path_phases(const DynamicConfig *dc, int S, int epochs, const char *what, int *out, Err *err);
 /* "uniform", "nonuniform-multi", "nonuniform-single", "incremental", "individual", "plain". */
 int method_parse(const char *name, TrainMethod *method, Err *err);
 const char *method_name(TrainMethod method);

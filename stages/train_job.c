@@ -28,6 +28,7 @@ static const TrainOption OPTIONS[] = {
     {"bg-epochs", TRAIN_OPT_INT, AT(dc.bg_epochs), 0, 100000},
     {"group-lasso", TRAIN_OPT_FLOAT, AT(dc.group_lasso), 0, 10},
     {"slim-images", TRAIN_OPT_INT, AT(dc.slim_images), 2, 1 << 20},
+    {"phase-epochs", TRAIN_OPT_STRING, AT(phase_epochs), 0, 0},
     {"data", TRAIN_OPT_STRING, AT(data), 0, 0},
     {"width", TRAIN_OPT_FLOAT, AT(width), 0.01, 16},
     {"epochs", TRAIN_OPT_INT, AT(cfg.epochs), 1, 100000},
@@ -102,6 +103,32 @@ int train_job_set(TrainJob *job, const char *name, const char *value, const char
     }
 }
 
+/* phase-epochs: a list of positive epoch counts, nonuniform-single only, one per phase but the last
+ * and leaving the last at least one epoch of the budget. */
+static int check_phase_epochs(TrainJob *job, const char *prefix, Err *err) {
+    DynamicConfig *dc = &job->dc;
+    dc->n_phase_epochs = 0;
+    if (!job->phase_epochs) return 0;
+    if (dc->method != METHOD_NONUNIFORM_SINGLE)
+        return err_set(err, "%sphase-epochs applies to method nonuniform-single, not %s", prefix, job->method_name);
+    const char *p = job->phase_epochs;
+    do {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || (*end && *end != ',') || v < 1 || v > 100000)
+            return err_set(err, "%sphase-epochs: '%s' is not a comma-separated list of epoch counts (1..100000)",
+                           prefix, job->phase_epochs);
+        if (dc->n_phase_epochs >= MODEL_MAX_SUBNETS)
+            return err_set(err, "%sphase-epochs: more than %d entries", prefix, MODEL_MAX_SUBNETS);
+        dc->phase_epochs[dc->n_phase_epochs++] = (int)v;
+        p = *end ? end + 1 : end;
+    } while (*p);
+    int phases[MODEL_MAX_SUBNETS];
+    char what[32];
+    snprintf(what, sizeof what, "%sphase-epochs", prefix);
+    return single_path_phases(dc, dc->n_ratios, job->cfg.epochs, what, phases, err);
+}
+
 int train_job_check(TrainJob *job, const char *prefix, Err *err) {
     DynamicConfig *dc = &job->dc;
     char name[32];
@@ -118,12 +145,13 @@ int train_job_check(TrainJob *job, const char *prefix, Err *err) {
         /* default targets: the MACs of the default uniform widths (0.25, 0.5, 0.75, 1 squared), so the
          * methods are compared at equal cost */
         for (int i = 0; i < dc->n_ratios; i++) dc->ratios[i] *= dc->ratios[i];
-        return 0;
+        return check_phase_epochs(job, prefix, err);
     }
     snprintf(name, sizeof name, "%s%s", prefix, job->widths ? "widths" : "flops");
-    if (job->widths || job->flops)
-        return parse_ratio_list(job->widths ? job->widths : job->flops, name, dc->ratios, &dc->n_ratios, err);
-    return 0;
+    if ((job->widths || job->flops) &&
+        parse_ratio_list(job->widths ? job->widths : job->flops, name, dc->ratios, &dc->n_ratios, err))
+        return -1;
+    return check_phase_epochs(job, prefix, err);
 }
 
 static void set_train_meta(ModelDesc *d, const TrainJob *job, int images, int threads) {
@@ -137,6 +165,7 @@ static void set_train_meta(ModelDesc *d, const TrainJob *job, int images, int th
     model_desc_set_meta(d, "train.seed", "%llu", job->seed);
     model_desc_set_meta(d, "train.threads", "%d", threads);
     model_desc_set_meta(d, "train.dynn", "%s", dynn_build_id());
+    if (job->phase_epochs) model_desc_set_meta(d, "train.phase_epochs", "%s", job->phase_epochs);
 }
 
 int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void *start_ctx, TrainJobResult *res,

@@ -16,7 +16,7 @@
 #include "util/err.h"
 
 typedef struct TrainJob {
-    const char *model, *data, *method_name, *schedule, *widths, *flops; /* borrowed strings */
+    const char *model, *data, *method_name, *schedule, *widths, *flops, *phase_epochs; /* borrowed strings */
     float width;
     int threads; /* 0: all available CPUs */
     int train_limit, test_limit, crop_pad, json, quiet;

@@ -36,6 +36,12 @@ check_method incremental 0.30 --epochs 8
 inc=$("$DYNN" train --model resnet8 --width 0.5 --method incremental --epochs 5 --batch 64 --train-limit 256 \
       --test-limit 64 --threads 2 --seed 1 --json --out "$T/inc5.dnn" 2>&1)
 expect_match "incremental spends the whole epoch budget" '"epochs_trained":5[,.]' "$inc"
+# nonuniform-single with --phase-epochs: the first three phases take 1 epoch each, the last the
+# other 2 of 5 (equal phases would give it 1), and the checkpoint records the choice.
+sp=$("$DYNN" train --model resnet8 --width 0.5 --method nonuniform-single --phase-epochs 1,1,1 --epochs 5 --batch 64 \
+     --train-limit 456 --slim-images 200 --test-limit 64 --threads 2 --seed 1 --out "$T/sp.dnn" 2>&1)
+expect_match "phase-epochs: the last phase gets the rest of the budget" 'single-path 4/4 \(4 subnets\): epoch 2/2' "$sp"
+expect_match "phase-epochs: recorded in the checkpoint" 'train.phase_epochs = 1,1,1' "$("$DYNN" info "$T/sp.dnn" 2>&1)"
 # individual: four separately trained networks, so their differences carry the noise of four
 # trainings (measured under the sanitizer build: 0.662 0.734 0.652 0.724, a drop of 8.2 points)
 NOISE=0.12 check_method individual 0.45
@@ -56,5 +62,8 @@ expect_fail "flops without the full network" "must include 1" "$DYNN" train --me
 expect_fail "flops target that cannot be met" "cannot be met" "$DYNN" train --model resnet8 --method nonuniform-multi --flops 0.0001,1 --epochs 1 --bg-epochs 0 --train-limit 600 --slim-images 100 --out "$T/x.dnn"
 expect_fail "groups that do not divide the channels" "not divisible" "$DYNN" train --method incremental --groups 3 --out "$T/x.dnn"
 expect_fail "widths for a non-uniform method" "--widths applies to method" "$DYNN" train --method nonuniform-single --widths 0.5,1 --out "$T/x.dnn"
+expect_fail "phase-epochs of the wrong length" "--phase-epochs: 2 entries for 4 subnets" "$DYNN" train --method nonuniform-single --phase-epochs 1,1 --out "$T/x.dnn"
+expect_fail "phase-epochs that leave no epoch" "none left for the last" "$DYNN" train --method nonuniform-single --phase-epochs 5,5,5 --epochs 15 --out "$T/x.dnn"
+expect_fail "phase-epochs for another method" "--phase-epochs applies to method nonuniform-single" "$DYNN" train --method uniform --phase-epochs 1,1,1 --out "$T/x.dnn"
 [ ! -e "$T/x.dnn" ] && pass "nothing written on bad input" || fail "nothing written on bad input"
 e2e_done
