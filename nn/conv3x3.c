@@ -372,13 +372,16 @@ static inline __attribute__((always_inline)) void direct_block(float *out, size_
             if (e->scale) r = r * vsplat(e->scale[co]) + vsplat(e->shift[co]);
             if (e->relu) r = (vf)((vi)r & (r > (vf){0}));
             if (e->accumulate) r += vload(o + v * VL);
-            vstore(o + v * VL, r);
-            if (e->vsum && e->bn) {
+            if (e->vsum && e->bn) { /* stores g: the BN backward needs no mask then (Conv3x3BnGrad) */
                 vf g = r * vload(e->mask + q0 + v * VL);
                 if (e->bn->relu) g = (vf)((vi)g & (vload(o + e->y_off + v * VL) > (vf){0}));
+                vstore(o + v * VL, g);
                 e->vsum[2 * co] += g;
                 e->vsum[2 * co + 1] += g * (vload(o + e->x_off + v * VL) - vsplat(e->bn->mean[co]));
-            } else if (e->vsum) {
+                continue;
+            }
+            vstore(o + v * VL, r);
+            if (e->vsum) {
                 vf rm = r * vload(e->mask + q0 + v * VL);
                 e->vsum[2 * co] += rm;
                 e->vsum[2 * co + 1] += rm * rm;

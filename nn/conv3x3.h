@@ -32,7 +32,9 @@ void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, 
                            int accumulate);
 
 /* When the input gradient is the output gradient dy of a BN (its input x, output y, all in padded
- * planes of one layout): the BN backward's sums, computed as the gradient is written. */
+ * planes of one layout): the BN backward's sums, computed as the gradient is written, and the
+ * gradient written as g (dy masked by the ReLU, zero outside the values), which is all the BN
+ * backward reads of it: it need not read y again. */
 typedef struct Conv3x3BnGrad {
     const float *x, *y;  /* the BN's input, and its output (or the residual add's, when fused) */
     const float *mean;   /* the BN's batch mean per channel */

@@ -482,7 +482,8 @@ void model_backward(Model *m) {
             int frozen = bn_frozen_channels(m, o, s.c); /* 0 when fused: nothing is frozen then */
             if (frozen > 0 && dinp && !acc) zero_channels(dinp, &s, frozen);
             s.c_begin = frozen;
-            if (!m->bn_sums_fresh[i]) /* no conv summed them as it wrote dout */
+            if (m->bn_sums_fresh[i]) s.relu = 0; /* the conv that summed them wrote dout masked */
+            else /* no conv summed them as it wrote dout */
                 batchnorm_backward_sums(m->bn_sums[i], add ? m->dact[add->out] : dout, add ? m->act[add->out] : out,
                                         in, m->bn_save_mean[i], &s);
             const float *sums = m->bn_sums[i];
