@@ -5,12 +5,13 @@
 #   CIFAR10=DIR   the CIFAR-10 binary batches (data_batch_1.bin … data_batch_5.bin, test_batch.bin)
 #   BOARDS=1      experiments/platforms/odroid-xu3.yaml and jetson-nano.yaml were edited to reach the
 #                 boards (host, user, identity), each board has a dynn built for it
-# Results: .dynn/results.db; reports in out/fashion-full, out/paper-resnet, out/paper-incremental.
+# Results: .dynn/results.db; reports in out/fashion-full, out/fashion-single-path, out/paper-resnet,
+# out/paper-incremental.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DYNN=./build/dynn
 missing=()
-plan=(fashion-full)
+plan=(fashion-full fashion-single-path)
 if [ -z "${CIFAR10:-}" ]; then
   missing+=("paper-resnet, paper-incremental: CIFAR-10 is not given: download cifar-10-binary.tar.gz (https://www.cs.toronto.edu/~kriz/cifar.html), unpack it and run 'make reproduce CIFAR10=DIR' with DIR holding data_batch_1.bin ... test_batch.bin")
 elif ! msg=$("$DYNN" validate experiments/paper-resnet.yaml --set "cifar10=$CIFAR10" 2>&1); then
@@ -25,7 +26,7 @@ for m in "${missing[@]}"; do echo "make reproduce: skipped ${m}"; done
 status=$(( ${#missing[@]} > 0 ))
 for name in "${plan[@]}"; do
   echo "== $name"
-  args=(); [ "$name" != fashion-full ] && args=(--set "cifar10=$CIFAR10")
+  args=(); [ "${name#fashion-}" = "$name" ] && args=(--set "cifar10=$CIFAR10")
   if ! "$DYNN" run "experiments/$name.yaml" "${args[@]}"; then status=1; echo "== $name did not finish (see the stage errors above; 'dynn status last')"; fi
 done
 exit $status
