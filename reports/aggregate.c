@@ -169,8 +169,7 @@ static void label_groups(Aggregate *a, const RunData *d) {
 
 /* ---- references: the individual baseline and uniform at equal MACs ---- */
 
-/* Two models of the same architecture (both without a recorded `model` param count as the same). */
-static int same_arch(const RdModel *x, const RdModel *y) {
+int agg_same_arch(const RdModel *x, const RdModel *y) {
     if (!x->arch || !y->arch) return !x->arch && !y->arch;
     return !strcmp(x->arch, y->arch);
 }
@@ -179,7 +178,7 @@ static int same_arch(const RdModel *x, const RdModel *y) {
 static long reference_model(const RunData *d, const RdModel *m, const char *method) {
     long r = -1;
     for (size_t i = 0; i < d->n_models; i++)
-        if (&d->models[i] != m && !strcmp(d->models[i].method, method) && same_arch(&d->models[i], m)) r = (long)i;
+        if (&d->models[i] != m && !strcmp(d->models[i].method, method) && agg_same_arch(&d->models[i], m)) r = (long)i;
     return r;
 }
 

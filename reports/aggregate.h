@@ -95,6 +95,10 @@ void aggregate_free(Aggregate *a);
  * of the run share the method; "(unknown model)" for -1. */
 const char *agg_model_name(const RunData *d, long model);
 
+/* Whether two models have the same architecture (their train param `model`; both without one count
+ * as the same). */
+int agg_same_arch(const RdModel *x, const RdModel *y);
+
 /* "cpus=0-1 threads=2" / "threads=2" / "default" into out. */
 void agg_mapping_label(const RdMeasurement *m, char *out, size_t size);
 

@@ -115,12 +115,23 @@ static int acc_cost_figure(Fig *f, const AggGroup *first, int energy) {
     return draw(f, name, title, &data, &cmds);
 }
 
-/* ---- accuracy against MFLOPs, from the models ---- */
+/* ---- accuracy against MFLOPs, from the models: one figure per architecture ---- */
 
-static int acc_mflops_figure(Fig *f) {
+/* The figure of the models of model `first`'s architecture; named acc_mflops, or acc_mflops_ARCH
+ * when the run has several architectures. */
+static int acc_mflops_figure(Fig *f, size_t first, int several) {
     StrBuf data = {0}, cmds = {0}, plot = {0};
-    for (size_t mi = 0; mi < f->d->n_models; mi++) {
+    const RdModel *arch = &f->d->models[first];
+    char name[96] = "acc_mflops", title[160];
+    if (several) {
+        char base[64];
+        safe_name(base, sizeof base, arch->arch ? arch->arch : "unknown");
+        snprintf(name, sizeof name, "acc_mflops_%s", base);
+    }
+    size_t block = 0;
+    for (size_t mi = first; mi < f->d->n_models; mi++) {
         const RdModel *m = &f->d->models[mi];
+        if (!agg_same_arch(m, arch)) continue;
         sb_printf(&data, "# %s: MFLOPs accuracy_pct subnet\n", m->stage);
         int any = 0;
         for (size_t k = 0; k < m->n_subnets; k++) {
@@ -130,17 +141,33 @@ static int acc_mflops_figure(Fig *f) {
             any = 1;
         }
         sb_append(&data, "\n\n");
-        if (any) series(&plot, "acc_mflops", mi, "with linespoints pt 7 lw 2", (int)mi + 1, agg_model_name(f->d, (long)mi));
+        if (any) series(&plot, name, block, "with linespoints pt 7 lw 2", (int)mi + 1, agg_model_name(f->d, (long)mi));
+        block++;
     }
     if (!plot.len) {
         sb_free(&data), sb_free(&plot);
         return 0;
     }
-    const char *title = "Accuracy vs compute - every subnet of every model";
+    snprintf(title, sizeof title, "Accuracy vs compute - every subnet of every %s model", arch->arch ? arch->arch : "");
     set_title(&cmds, title);
     sb_printf(&cmds, "set xlabel 'MFLOPs per image (2 x MACs)'\nset ylabel 'top-1 accuracy (%%)'\n%s\n", sb_str(&plot));
     sb_free(&plot);
-    return draw(f, "acc_mflops", title, &data, &cmds);
+    return draw(f, name, title, &data, &cmds);
+}
+
+static int acc_mflops_figures(Fig *f) {
+    const RunData *d = f->d;
+    size_t archs = 0;
+    int rc = 0;
+    for (int pass = 0; pass < 2 && !rc; pass++) /* count the architectures, then draw one figure each */
+        for (size_t i = 0; i < d->n_models && !rc; i++) {
+            int first = 1;
+            for (size_t k = 0; k < i && first; k++) first = !agg_same_arch(&d->models[k], &d->models[i]);
+            if (!first) continue;
+            if (pass == 0) archs++;
+            else rc = acc_mflops_figure(f, i, archs > 1);
+        }
+    return rc;
 }
 
 /* ---- latency against width per mapping, one figure per group ---- */
@@ -303,7 +330,7 @@ int report_figures(const RunData *d, const Aggregate *a, const char *dir, Report
         rc = acc_cost_figure(&f, g, 0);
         if (!rc) rc = acc_cost_figure(&f, g, 1);
     }
-    if (!rc) rc = acc_mflops_figure(&f);
+    if (!rc) rc = acc_mflops_figures(&f);
     for (size_t i = 0; i < a->n_groups && !rc; i++) {
         rc = latency_width_figure(&f, &a->groups[i]);
         if (!rc && a->groups[i].n_frequencies > 1) rc = heatmap_figure(&f, &a->groups[i]);

@@ -3,7 +3,8 @@
  *
  *   acc_latency_<platform>_b<batch>  accuracy vs median latency, one series per method, fronts drawn
  *   acc_energy_<platform>_b<batch>   the same against energy per inference (when measured)
- *   acc_mflops                       accuracy vs MFLOPs per image (2 x MACs), one line per method
+ *   acc_mflops[_<arch>]              accuracy vs MFLOPs per image (2 x MACs), one line per model; one
+ *                                    figure per architecture (suffixed when the run has several)
  *   latency_width_<group>            median latency vs subnet width, one line per core mapping
  *   dvfs_mapping_<group>             heat map of the largest subnet's latency, frequency x mapping
  *                                    (only where frequencies were swept)

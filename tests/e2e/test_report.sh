@@ -52,6 +52,13 @@ expect_ok "report without measurements" "$DYNN" report last --db bare.db -o bare
 expect_match "it says what is missing" "No measurements \(no profile stage ran\)" "$(cat bare/report.md)"
 expect_match "it still has the accuracy table" '\| w0.75 \| 2 \| 0.750 \| 88.00 \|' "$(cat bare/report.md)"
 [ -s bare/plots/acc_mflops.png ] && [ ! -e bare/plots/ranges_latency.png ] && pass "accuracy figure only" || fail "accuracy figure only" "$(ls bare/plots)"
+# two architectures (train param `model`): one accuracy/MFLOPs figure each, and no baseline across them
+cp bare.db arch.db
+sqlite3 arch.db "INSERT INTO params SELECT stage_id, 'model', CASE value WHEN 'uniform' THEN 'resnet20' ELSE 'alexnet' END FROM params WHERE name = 'method'"
+expect_ok "report of two architectures" "$DYNN" report last --db arch.db -o arch
+[ -s arch/plots/acc_mflops_resnet20.png ] && [ -s arch/plots/acc_mflops_alexnet.png ] && [ ! -e arch/plots/acc_mflops.png ] \
+  && pass "one accuracy figure per architecture" || fail "one accuracy figure per architecture" "$(ls arch/plots)"
+expect_eq "no baseline deltas across architectures" 0 "$(grep -c '^| uniform | w' arch/report.md)"
 
 # ---- dynn check ----
 out=$("$DYNN" check $RUN --db r.db --update --baseline base.yaml 2>&1); rc=$?
