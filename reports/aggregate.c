@@ -209,7 +209,7 @@ static int uniform_at_macs(const RdModel *u, double macs, double *acc, char *lab
         snprintf(label, size, "%s..%s", lo->name, hi->name);
         return 1;
     }
-    const RdSubnet *only = lo && hi ? lo : lo ? lo : hi; /* equal MACs, or outside the range */
+    const RdSubnet *only = lo ? lo : hi; /* equal MACs, or outside the range */
     if (!only || fabs(only->macs - macs) > AGG_MACS_SLACK * only->macs) return 0;
     *acc = only->accuracy;
     snprintf(label, size, "%s", only->name);
