@@ -174,6 +174,8 @@ int agg_same_arch(const RdModel *x, const RdModel *y) {
     return !strcmp(x->arch, y->arch);
 }
 
+int agg_nonuniform(const RdModel *m) { return !strncmp(m->method, "nonuniform", 10); }
+
 /* The last model of method `method` with m's architecture, -1 when none. */
 static long reference_model(const RunData *d, const RdModel *m, const char *method) {
     long r = -1;
@@ -233,10 +235,10 @@ static int reference_deltas(Aggregate *a, const RunData *d) {
             continue;
         }
         long bi = reference_model(d, m, "individual"), ui = reference_model(d, m, "uniform");
-        int nonuniform = !strncmp(m->method, "nonuniform", 10);
+        const int nonuniform = agg_nonuniform(m);
         for (size_t k = 0; k < m->n_subnets; k++) {
             const RdSubnet *s = &m->subnets[k];
-            AggDelta x = {.method = agg_model_name(d, (long)i), .subnet = s->name, .index = s->index, .width = s->width,
+            AggDelta x = {.model = agg_model_name(d, (long)i), .subnet = s->name, .index = s->index, .width = s->width,
                           .macs = s->macs, .accuracy = s->accuracy};
             const RdSubnet *b = bi >= 0 ? baseline_match(m, k, &d->models[bi]) : NULL;
             if (b) {

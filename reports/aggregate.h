@@ -62,7 +62,7 @@ typedef struct AggGroup {
  *               subnet when within AGG_MACS_SLACK of it). */
 #define AGG_MACS_SLACK 0.10
 typedef struct AggDelta {
-    const char *method, *subnet;  /* borrowed: agg_model_name of the dynamic model, its subnet */
+    const char *model, *subnet;   /* borrowed: agg_model_name of the dynamic model, its subnet */
     const char *reference;        /* borrowed: agg_model_name of the reference model */
     char reference_subnet[96];    /* "w0.5", or "w0.25..w0.5" when interpolated */
     int index;
@@ -98,6 +98,8 @@ const char *agg_model_name(const RunData *d, long model);
 /* Whether two models have the same architecture (their train param `model`; both without one count
  * as the same). */
 int agg_same_arch(const RdModel *x, const RdModel *y);
+/* Whether a model's method is a non-uniform one (nonuniform-multi, nonuniform-single). */
+int agg_nonuniform(const RdModel *m);
 
 /* "cpus=0-1 threads=2" / "threads=2" / "default" into out. */
 void agg_mapping_label(const RdMeasurement *m, char *out, size_t size);

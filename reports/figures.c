@@ -157,16 +157,13 @@ static int acc_mflops_figure(Fig *f, size_t first, int several) {
 
 static int acc_mflops_figures(Fig *f) {
     const RunData *d = f->d;
-    size_t archs = 0;
-    int rc = 0;
-    for (int pass = 0; pass < 2 && !rc; pass++) /* count the architectures, then draw one figure each */
-        for (size_t i = 0; i < d->n_models && !rc; i++) {
-            int first = 1;
-            for (size_t k = 0; k < i && first; k++) first = !agg_same_arch(&d->models[k], &d->models[i]);
-            if (!first) continue;
-            if (pass == 0) archs++;
-            else rc = acc_mflops_figure(f, i, archs > 1);
-        }
+    int several = 0, rc = 0;
+    for (size_t i = 1; i < d->n_models; i++) several |= !agg_same_arch(&d->models[0], &d->models[i]);
+    for (size_t i = 0; i < d->n_models && !rc; i++) { /* one figure per architecture, at its first model */
+        int first = 1;
+        for (size_t k = 0; k < i && first; k++) first = !agg_same_arch(&d->models[k], &d->models[i]);
+        if (first) rc = acc_mflops_figure(f, i, several);
+    }
     return rc;
 }
 

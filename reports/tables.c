@@ -215,11 +215,11 @@ static void fronts(Builder *b, const Aggregate *a) {
     }
 }
 
-/* Rows of reference comparisons (columns as in `baseline`). */
+/* Rows of reference comparisons (columns delta_cols). */
 static void delta_rows(Builder *b, const AggDelta *x, size_t n) {
     for (size_t i = 0; i < n; i++, x++) {
         row(b);
-        text(b, 0, x->method);
+        text(b, 0, x->model);
         text(b, 1, x->subnet);
         num(b, 2, "%.3f", x->width);
         num(b, 3, "%.3f", x->macs / 1e6);
@@ -234,27 +234,32 @@ static void delta_rows(Builder *b, const AggDelta *x, size_t n) {
 static const char *const delta_cols[] = {"model", "subnet", "MACs fraction", "MACs (M)", "accuracy (%)", "reference",
                                          "reference subnet", "reference (%)", "difference (points)"};
 
+/* A section of reference comparisons: `empty` when there are none, else `what` and the rows. */
+static void delta_section(Builder *b, const char *title, const char *empty, const char *what, const AggDelta *x,
+                          size_t n) {
+    section(b, title, delta_cols, 9);
+    note(b, "%s", n ? what : empty);
+    delta_rows(b, x, n);
+}
+
 static void baseline(Builder *b, const Aggregate *a) {
-    section(b, "Against the individually trained baseline", delta_cols, 9);
-    if (!a->n_baselines) {
-        note(b, "No model with method `individual` in this run.");
-        return;
-    }
-    note(b, "Each subnet of a dynamic model against the separately trained model of the same architecture, at the "
-            "same index (or nearest width); positive: the dynamic subnet is more accurate.");
-    delta_rows(b, a->deltas, a->n_deltas);
+    delta_section(b, "Against the individually trained baseline",
+                  a->n_baselines ? "No dynamic model has an individually trained model of its architecture in this run."
+                                 : "No model with method `individual` in this run.",
+                  "Each subnet of a dynamic model against the separately trained model of the same architecture, at "
+                  "the same index (or nearest width); positive: the dynamic subnet is more accurate.",
+                  a->deltas, a->n_deltas);
 }
 
 static void against_uniform(Builder *b, const Aggregate *a) {
-    section(b, "Non-uniform against uniform at equal MACs", delta_cols, 9);
-    if (!a->n_vs_uniform) {
-        note(b, "No non-uniform model with a uniform model of the same architecture in this run.");
-        return;
-    }
-    note(b, "Each non-uniform subnet against the uniform model's accuracy at the same MACs, interpolated linearly in "
-            "MACs between the two uniform subnets around it (a..b), or a uniform subnet within %.0f%% of its MACs; "
-            "positive: the non-uniform subnet is more accurate.", AGG_MACS_SLACK * 100);
-    delta_rows(b, a->vs_uniform, a->n_vs_uniform);
+    char what[400];
+    snprintf(what, sizeof what,
+             "Each non-uniform subnet against the uniform model's accuracy at the same MACs, interpolated linearly in "
+             "MACs between the two uniform subnets around it (a..b), or a uniform subnet within %.0f%% of its MACs; "
+             "positive: the non-uniform subnet is more accurate.", AGG_MACS_SLACK * 100);
+    delta_section(b, "Non-uniform against uniform at equal MACs",
+                  "No non-uniform model with a uniform model of the same architecture in this run.", what, a->vs_uniform,
+                  a->n_vs_uniform);
 }
 
 /* The training budget of each model: what the accuracies were bought with. */
@@ -293,7 +298,7 @@ int report_tables(const RunData *d, const Aggregate *a, ReportSections *out, Err
     }
     if (!b.oom) baseline(&b, a);
     int nonuniform = 0;
-    for (size_t i = 0; i < d->n_models; i++) nonuniform |= !strncmp(d->models[i].method, "nonuniform", 10);
+    for (size_t i = 0; i < d->n_models; i++) nonuniform |= agg_nonuniform(&d->models[i]);
     if (!b.oom && nonuniform) against_uniform(&b, a);
     if (b.oom) {
         report_sections_free(out);

@@ -26,7 +26,7 @@ static int put(RecordSink *sink, const char *name, double v, const char *subnet,
 static int put_deltas(RecordSink *sink, const char *name, const AggDelta *x, size_t n, Err *err) {
     for (size_t i = 0; i < n; i++) {
         char subnet[256];
-        snprintf(subnet, sizeof subnet, "%s/%s", x[i].method, x[i].subnet);
+        snprintf(subnet, sizeof subnet, "%s/%s", x[i].model, x[i].subnet);
         if (put(sink, name, x[i].delta, subnet, err)) return -1;
     }
     return 0;

@@ -171,15 +171,15 @@ static void test_references_per_architecture(void **state) {
     assert_int_equal(a.n_deltas, 7);
     for (size_t i = 0; i < a.n_deltas; i++) {
         const AggDelta *x = &a.deltas[i];
-        if (!strcmp(x->method, "incremental")) {
+        if (!strcmp(x->model, "incremental")) {
             assert_string_equal(x->reference, "train_alexnet@method=individual");
         } else {
             assert_string_equal(x->reference, "train@method=individual");
         }
     }
-    assert_string_equal(a.deltas[6].method, "incremental");
+    assert_string_equal(a.deltas[6].model, "incremental");
     assert_true(fabs(a.deltas[6].delta - (-0.05)) < 1e-12); /* g3 0.70 against alexnet w1.0 0.75, not resnet's 0.92 */
-    assert_string_equal(a.deltas[3].method, "nonuniform-multi");
+    assert_string_equal(a.deltas[3].model, "nonuniform-multi");
     assert_string_equal(a.deltas[3].subnet, "f0.24");
     assert_true(fabs(a.deltas[3].delta - (-0.01)) < 1e-12);
     /* against uniform at equal MACs: f0.1 is 60% below the smallest uniform subnet (skipped); f0.24 is
