@@ -120,8 +120,8 @@ int platform_desc_write_profiler_file(const PlatformDesc *d, const char *path, E
 /* A cpu list as taskset/cpuset write it: "3", "0-3", "0,2,4-7". */
 int platform_desc_cpu_list_valid(const char *cpus);
 
-/* The cluster a mapping's cpus belong to: a cluster name, or a cpu list equal to a cluster's.
- * NULL when none matches. */
+/* The cluster a mapping's cpus belong to: a cluster name, or a cpu list whose cpus all lie in one
+ * cluster (its frequency table applies). NULL when none matches. */
 const DescCluster *platform_desc_cluster(const PlatformDesc *d, const char *cpus);
 
 #endif

@@ -318,7 +318,16 @@ int platform_desc_find(const char *value, const char *base, char *out, size_t si
 
 const DescCluster *platform_desc_cluster(const PlatformDesc *d, const char *cpus) {
     for (size_t i = 0; i < d->n_clusters; i++)
-        if (!strcmp(d->clusters[i].name, cpus) || !strcmp(d->clusters[i].cpus, cpus)) return &d->clusters[i];
+        if (!strcmp(d->clusters[i].name, cpus)) return &d->clusters[i];
+    cpu_set_t want, have;
+    Err ignored = {0};
+    if (cpulist_parse(cpus, "cpus", &want, &ignored) || !CPU_COUNT(&want)) return NULL;
+    for (size_t i = 0; i < d->n_clusters; i++) {
+        if (cpulist_parse(d->clusters[i].cpus, "cpus", &have, &ignored)) continue;
+        cpu_set_t both;
+        CPU_AND(&both, &want, &have);
+        if (CPU_EQUAL(&both, &want)) return &d->clusters[i];
+    }
     return NULL;
 }
 

@@ -153,4 +153,10 @@ fi
 # the spawn executor (one dynn process per stage) gives the same results
 "$DYNN" run chain.yaml --force --executor spawn > /dev/null 2>&1
 expect_eq "spawn executor" "a=FINISHED b=FINISHED c=FINISHED d=FINISHED" "$(states)"
+
+# every shipped experiment passes validation (the CIFAR-10 ones once given a directory)
+for f in "$(dirname "$DYNN")"/../experiments/*.yaml; do
+  set_cifar=(); grep -q '^  cifar10:' "$f" && set_cifar=(--set cifar10="$W")
+  expect_ok "shipped $(basename "$f") validates" "$DYNN" validate "$f" "${set_cifar[@]}"
+done
 e2e_done

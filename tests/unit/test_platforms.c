@@ -79,6 +79,10 @@ static void test_board_files(void **state) {
     assert_string_equal(cluster(d, "little")->cpus, "0-3");
     assert_string_equal(cluster(d, "big")->cpus, "4-7");
     assert_ptr_equal(cluster(d, "4-7"), cluster(d, "big")); /* a cpu list finds its cluster */
+    assert_ptr_equal(cluster(d, "5"), cluster(d, "big"));   /* so does a part of one */
+    assert_ptr_equal(cluster(d, "0,2"), cluster(d, "little"));
+    assert_null(platform_desc_cluster(d, "3-4")); /* across two clusters: no frequency table */
+    assert_null(platform_desc_cluster(d, "8"));
     assert_int_equal(cluster(d, "little")->n_freqs, 13);
     assert_int_equal(cluster(d, "little")->freqs_khz[12], 1400000);
     assert_int_equal(cluster(d, "big")->n_freqs, 19);
