@@ -124,4 +124,7 @@ int platform_desc_cpu_list_valid(const char *cpus);
  * cluster (its frequency table applies). NULL when none matches. */
 const DescCluster *platform_desc_cluster(const PlatformDesc *d, const char *cpus);
 
+/* The cpu list a mapping pins to: a cluster name's cpus, or the cpu list itself. */
+const char *platform_desc_pin_cpus(const PlatformDesc *d, const char *cpus);
+
 #endif

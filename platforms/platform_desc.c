@@ -316,9 +316,20 @@ int platform_desc_find(const char *value, const char *base, char *out, size_t si
     return err_set(err, "no platform '%s': neither %s nor %s exists", value, try1, try2[0] ? try2 : "(the dynn executable's tree)");
 }
 
-const DescCluster *platform_desc_cluster(const PlatformDesc *d, const char *cpus) {
+static const DescCluster *cluster_named(const PlatformDesc *d, const char *name) {
     for (size_t i = 0; i < d->n_clusters; i++)
-        if (!strcmp(d->clusters[i].name, cpus)) return &d->clusters[i];
+        if (!strcmp(d->clusters[i].name, name)) return &d->clusters[i];
+    return NULL;
+}
+
+const char *platform_desc_pin_cpus(const PlatformDesc *d, const char *cpus) {
+    const DescCluster *cl = cluster_named(d, cpus);
+    return cl ? cl->cpus : cpus;
+}
+
+const DescCluster *platform_desc_cluster(const PlatformDesc *d, const char *cpus) {
+    const DescCluster *named = cluster_named(d, cpus);
+    if (named) return named;
     cpu_set_t want, have;
     Err ignored = {0};
     if (cpulist_parse(cpus, "cpus", &want, &ignored) || !CPU_COUNT(&want)) return NULL;

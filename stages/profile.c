@@ -179,8 +179,7 @@ static int plan(const StageRun *run, const PlatformDesc *d, Point **points, size
         const YNode *cpus_node = mapping ? ynode_get(mapping->items[m], "cpus") : NULL;
         const YNode *threads_node = mapping ? ynode_get(mapping->items[m], "threads") : NULL;
         const DescCluster *cl = cpus_node ? platform_desc_cluster(d, cpus_node->str) : NULL;
-        /* a cluster name pins to the cluster's cpus, a cpu list to itself */
-        const char *cpus = cl && !strcmp(cl->name, cpus_node->str) ? cl->cpus : cpus_node ? cpus_node->str : NULL;
+        const char *cpus = cpus_node ? platform_desc_pin_cpus(d, cpus_node->str) : NULL;
         long long fl[MAX_LIST];
         size_t n_freq = 0;
         if (!freqs) fl[n_freq++] = 0;

@@ -83,6 +83,8 @@ static void test_board_files(void **state) {
     assert_ptr_equal(cluster(d, "0,2"), cluster(d, "little"));
     assert_null(platform_desc_cluster(d, "3-4")); /* across two clusters: no frequency table */
     assert_null(platform_desc_cluster(d, "8"));
+    assert_string_equal(platform_desc_pin_cpus(d, "big"), "4-7"); /* a name pins to its cluster */
+    assert_string_equal(platform_desc_pin_cpus(d, "5"), "5");     /* a cpu list to itself */
     assert_int_equal(cluster(d, "little")->n_freqs, 13);
     assert_int_equal(cluster(d, "little")->freqs_khz[12], 1400000);
     assert_int_equal(cluster(d, "big")->n_freqs, 19);
