@@ -255,6 +255,70 @@ static void test_gradcheck_at_nonuniform_width(void **state) {
     model_free(&m);
 }
 
+/* Incremental training of group 2 (index 1): group 1 frozen (its BN in inference mode, no input
+ * gradient), weights block lower-triangular. The gradient of every new-group weight row must still
+ * match central differences of L = sum G * logits: freezing may only drop gradients nothing trains. */
+static void test_gradcheck_incremental_new_group(void **state) {
+    (void)state;
+    nn_set_threads(1);
+    Model m = make_dynamic("resnet8", 8, 1.0f, 4, METHOD_INCREMENTAL);
+    const ModelDesc *d = m.d;
+    const int G = d->n_subnets, g = 1;
+    /* no weight reads a later group's channel (as train_incremental sets up) */
+    for (int i = 0; i < d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i];
+        int in_slot = d->tensors[o->in0].slot, out_slot = d->tensors[o->out].slot, cin = d->tensors[o->in0].c;
+        if (o->kind != OP_CONV || in_slot < 0 || out_slot < 0) continue;
+        const ParamDesc *p = &d->params[o->weight];
+        size_t row = p->set_numel / (size_t)p->dims[0], block = row / (size_t)cin;
+        for (int r = 0; r < p->dims[0]; r++)
+            for (int ci = 0; ci < cin; ci++)
+                if (ci / (d->slot_max[in_slot] / G) > r / (d->slot_max[out_slot] / G))
+                    memset(m.param[o->weight] + (size_t)r * row + (size_t)ci * block, 0, block * sizeof(float));
+    }
+    int frozen[MODEL_MAX_SLOTS];
+    for (int s = 0; s < d->n_slots; s++) frozen[s] = d->slot_max[s] / G * g;
+    m.bn_frozen = frozen;
+    m.bn_stats_frozen = 1; /* the frozen channels' running statistics stay what group 1 left */
+    model_set_subnet(&m, g);
+    const int n = 4;
+    size_t in_n = (size_t)n * d->in_c * d->in_h * d->in_w, zn = (size_t)n * d->classes;
+    GcNet c = {&m, malloc(in_n * 4), malloc(zn * 4), n};
+    gc_fill_normal(c.x, in_n, 7, 1.0f);
+    gc_fill_normal(c.G, zn, 8, 1.0f);
+    m.training = 1;
+    model_zero_grad(&m);
+    gc_net_loss(&c);
+    memcpy(model_dlogits(&m), c.G, zn * 4);
+    model_backward(&m);
+    double worst = 0.0;
+    int skipped = 0, checked = 0;
+    for (int i = 0; i < d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i];
+        if (o->kind != OP_CONV) continue;
+        const ParamDesc *p = &d->params[o->weight];
+        int in_slot = d->tensors[o->in0].slot, out_slot = d->tensors[o->out].slot;
+        size_t row = p->set_numel / (size_t)p->dims[0];
+        /* a row's active columns (groups <= g) are its leading ones */
+        size_t active = in_slot < 0 ? row : row / (size_t)d->tensors[o->in0].c * (size_t)d->subnets[g].count[in_slot];
+        for (int r = d->slot_max[out_slot] / G * g; r < d->slot_max[out_slot] / G * (g + 1); r++) {
+            double e = gc_check_kinked(p->name, m.param[o->weight] + (size_t)r * row,
+                                       m.grad[o->weight] + (size_t)r * row, active, 2, 1e-3f, 5e-2, gc_net_loss, &c,
+                                       (uint64_t)(i * 64 + r), &skipped);
+            checked += 2;
+            if (e > worst) worst = e;
+        }
+    }
+    print_message("incremental group 2: %d new-group weights, worst relative error %.3g, %d on a kink\n", checked,
+                  worst, skipped);
+    assert_true(worst < 5e-2);
+    assert_true(skipped * 4 <= checked);
+    m.bn_frozen = NULL;
+    free(c.x);
+    free(c.G);
+    model_free(&m);
+}
+
 /* Incremental: after each stage, every earlier subnet's logits must be bit-identical. */
 typedef struct Snapshots {
     float *x;
@@ -386,6 +450,7 @@ int main(void) {
         cmocka_unit_test(test_inference_fusion_is_exact),
         cmocka_unit_test(test_padded_layout_matches_compact),
         cmocka_unit_test(test_gradcheck_at_nonuniform_width),
+        cmocka_unit_test(test_gradcheck_incremental_new_group),
         cmocka_unit_test(test_incremental_keeps_earlier_subnets_bit_identical),
         cmocka_unit_test(test_bad_subnet_specs),
     };
