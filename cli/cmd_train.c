@@ -32,7 +32,7 @@ static const char *TRAIN_USAGE =
     "  --slim-images N     nonuniform-*: training images held out for greedy slimming (256)\n"
     "  --phase-epochs LIST nonuniform-single: epochs of the phases before the last (one per subnet but\n"
     "                      one, e.g. 1,1,1: every subnet joins early); the last phase gets the rest\n"
-    "                      (default: equal phases)\n"
+    "                      (default: 1 each; equal phases for 15 epochs: 4,4,4)\n"
     "  --data SPEC         fashion-mnist[:DIR] | mnist:DIR | cifar10:DIR (fashion-mnist)\n"
     "  --width W           channel width multiplier (1.0)\n"
     "  --epochs N          epoch budget (15): per width for individual, split over the groups for\n"

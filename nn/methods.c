@@ -334,8 +334,10 @@ static int train_nonuniform_multi(Model *m, const Dataset *full_train, const Dat
 }
 
 int single_path_phases(const DynamicConfig *dc, int S, int epochs, const char *what, int *out, Err *err) {
-    if (!dc->n_phase_epochs) { /* equal shares, the remainder to the first phases */
-        for (int p = 0; p < S; p++) out[p] = epochs / S + (p < epochs % S ? 1 : 0);
+    if (!dc->n_phase_epochs) { /* one epoch per phase but the last, which gets the rest: every subnet
+                                  joins early and trains through the schedule (epochs >= S) */
+        for (int p = 0; p < S - 1; p++) out[p] = 1;
+        out[S - 1] = epochs - (S - 1);
         return 0;
     }
     if (dc->n_phase_epochs != S - 1)

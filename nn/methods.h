@@ -54,7 +54,7 @@ typedef struct DynamicConfig {
     int distill;         /* smaller subnets learn from the largest's detached soft predictions */
     int bg_epochs;       /* nonuniform-multi: epochs of the full-width background model */
     int phase_epochs[MODEL_MAX_SUBNETS]; /* nonuniform-single: epochs of phases 1..S-1 (the last gets the
-                                            rest of the budget); n_phase_epochs = 0: equal phases */
+                                            rest of the budget); n_phase_epochs = 0: 1 epoch each */
     int n_phase_epochs;
     float group_lasso;   /* nonuniform-multi: group-lasso strength on conv filters while training the
                             background model (0: off) */

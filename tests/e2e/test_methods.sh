@@ -38,12 +38,17 @@ expect_match "private-bn: recorded in the checkpoint" 'train.private_bn = 1' "$(
 inc=$("$DYNN" train --model resnet8 --width 0.5 --method incremental --epochs 5 --batch 64 --train-limit 256 \
       --test-limit 64 --threads 2 --seed 1 --json --out "$T/inc5.dnn" 2>&1)
 expect_match "incremental spends the whole epoch budget" '"epochs_trained":5[,.]' "$inc"
-# nonuniform-single with --phase-epochs: the first three phases take 1 epoch each, the last the
-# other 2 of 5 (equal phases would give it 1), and the checkpoint records the choice.
-sp=$("$DYNN" train --model resnet8 --width 0.5 --method nonuniform-single --phase-epochs 1,1,1 --epochs 5 --batch 64 \
-     --train-limit 456 --slim-images 200 --test-limit 64 --threads 2 --seed 1 --out "$T/sp.dnn" 2>&1)
-expect_match "phase-epochs: the last phase gets the rest of the budget" 'single-path 4/4 \(4 subnets\): epoch 2/2' "$sp"
-expect_match "phase-epochs: recorded in the checkpoint" 'train.phase_epochs = 1,1,1' "$("$DYNN" info "$T/sp.dnn" 2>&1)"
+# nonuniform-single phases: by default 1 epoch for each phase but the last, which gets the rest
+# (2 of 5 here); --phase-epochs 2,1,1 gives the first phase 2 and the last 1, and the checkpoint
+# records the choice.
+sp_run() { "$DYNN" train --model resnet8 --width 0.5 --method nonuniform-single --epochs 5 --batch 64 \
+             --train-limit 456 --slim-images 200 --test-limit 64 --threads 2 --seed 1 "$@" 2>&1; }
+expect_match "single-path: the last phase gets the rest of the budget" 'single-path 4/4 \(4 subnets\): epoch 2/2' \
+  "$(sp_run --out "$T/sp_default.dnn")"
+sp=$(sp_run --phase-epochs 2,1,1 --out "$T/sp.dnn")
+expect_match "phase-epochs: the first phase takes 2" 'single-path 1/4 \(1 subnets\): epoch 2/2' "$sp"
+expect_match "phase-epochs: the last phase the remaining 1" 'single-path 4/4 \(4 subnets\): epoch 1/1' "$sp"
+expect_match "phase-epochs: recorded in the checkpoint" 'train.phase_epochs = 2,1,1' "$("$DYNN" info "$T/sp.dnn" 2>&1)"
 # individual: four separately trained networks, so their differences carry the noise of four
 # trainings (measured under the sanitizer build: 0.662 0.734 0.652 0.724, a drop of 8.2 points)
 NOISE=0.12 check_method individual 0.45
