@@ -509,9 +509,10 @@ static int train_incremental(Model *m, const Dataset *train, const Dataset *test
         if (epochs < 1) epochs = 1;
         build_masks(m, &gm, G, g);
         for (int s = 0; s < d->n_slots; s++) frozen[s] = d->slot_max[s] / G * g;
-        /* shared BN: the frozen groups' BN stays in inference mode; private BN: subnet g's own set,
-         * a copy of subnet g-1's, trains on every channel (earlier subnets keep theirs) */
-        m->bn_frozen = dc->private_bn ? NULL : frozen;
+        /* shared BN: the frozen groups' BN stays in inference mode (none frozen for group 1: NULL
+         * keeps the fused training kernels); private BN: subnet g's own set, a copy of subnet g-1's,
+         * trains on every channel (earlier subnets keep theirs) */
+        m->bn_frozen = dc->private_bn || g == 0 ? NULL : frozen;
         if (dc->private_bn && g > 0) copy_bn_set(m, g - 1, g);
         model_set_subnet(m, g);
         TrainConfig cfg = *base;
