@@ -22,8 +22,6 @@ static const char *TRAIN_USAGE =
     "  --flops LIST        nonuniform-*: MACs targets as fractions of the full network, must include 1\n"
     "                      (0.0625,0.25,0.5625,1: the MACs of the default uniform widths)\n"
     "  --groups G          incremental: channel groups per layer (4)\n"
-    "  --private-bn        incremental: a BN set per subnet, trained on every channel with each new group\n"
-    "                      (earlier groups' convolutions stay frozen; default: shared BN, frozen too)\n"
     "  --sandwich K        uniform/nonuniform: per iteration the largest, the smallest and K-2 random\n"
     "                      subnets instead of all of them (0: all)\n"
     "  --distill           smaller subnets learn from the largest's soft predictions (in-place distillation)\n"

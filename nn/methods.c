@@ -44,9 +44,7 @@ int method_prepare_desc(ModelDesc *d, const DynamicConfig *dc, Err *err) {
     case METHOD_PLAIN:
         return 0;
     case METHOD_INCREMENTAL:
-        if (subnets_groups(d, dc->groups, err)) return -1;
-        if (dc->private_bn) model_desc_set_sets(d, d->n_subnets, 1);
-        return 0;
+        return subnets_groups(d, dc->groups, err);
     case METHOD_UNIFORM:
     case METHOD_INDIVIDUAL:
     case METHOD_NONUNIFORM_MULTI:
@@ -468,13 +466,11 @@ static void build_masks(const Model *m, GroupMasks *gm, int G, int g) {
                     gm->stage[o->bias][r] = rg >= 0 ? (rg == g) : (g == 0);
                 }
         } else if (o->kind == OP_BN) {
-            /* private BN (one set per subnet): the current subnet's set trains on every channel */
-            const ParamDesc *p = &d->params[o->gamma];
             int slot = d->tensors[o->out].slot, c = d->tensors[o->out].c;
-            for (size_t j = 0; j < p->numel; j++) {
-                float now = p->sets > 1 || slot < 0 || group_of((int)(j % (size_t)c), d->slot_max[slot], G) == g;
-                gm->stage[o->gamma][j] = now;
-                gm->stage[o->beta][j] = now;
+            for (int ch = 0; ch < c; ch++) {
+                float now = slot < 0 || group_of(ch, d->slot_max[slot], G) == g;
+                gm->stage[o->gamma][ch] = now;
+                gm->stage[o->beta][ch] = now;
             }
         }
     }
@@ -509,11 +505,9 @@ static int train_incremental(Model *m, const Dataset *train, const Dataset *test
         if (epochs < 1) epochs = 1;
         build_masks(m, &gm, G, g);
         for (int s = 0; s < d->n_slots; s++) frozen[s] = d->slot_max[s] / G * g;
-        /* shared BN: the frozen groups' BN stays in inference mode (none frozen for group 1: NULL
-         * keeps the fused training kernels); private BN: subnet g's own set, a copy of subnet g-1's,
-         * trains on every channel (earlier subnets keep theirs) */
-        m->bn_frozen = dc->private_bn || g == 0 ? NULL : frozen;
-        if (dc->private_bn && g > 0) copy_bn_set(m, g - 1, g);
+        /* the frozen groups' BN stays in inference mode (none is frozen while group 1 trains: NULL
+         * keeps the fused training kernels) */
+        m->bn_frozen = g == 0 ? NULL : frozen;
         model_set_subnet(m, g);
         TrainConfig cfg = *base;
         cfg.epochs = epochs;

@@ -15,8 +15,6 @@
  *   incremental        G channel groups per slot. Stage g trains only group g's weights (group-
  *                      convolution pruning: output group j reads input groups <= j), earlier groups
  *                      frozen, their BN in inference mode, so subnets <= g stay bit-identical.
- *                      --private-bn: each subnet has its own BN set, which trains on every channel
- *                      (earlier groups' convolutions stay frozen; earlier subnets' sets untouched).
  *   individual         each width trained alone from scratch with the same recipe, stored as
  *                      separate weight sets in one checkpoint (the baseline).
  *
@@ -46,9 +44,6 @@ typedef struct DynamicConfig {
     float ratios[MODEL_MAX_SUBNETS]; /* widths (uniform, individual) or MACs fractions (non-uniform) */
     int n_ratios;
     int groups;          /* incremental: channel groups per slot (4) */
-    int private_bn;      /* incremental: one BN set per subnet; stage g trains subnet g's set (a copy of
-                            g-1's) on every channel, so the frozen groups' features are re-scaled for the
-                            wider subnet; 0: one shared BN, frozen channels in inference mode */
     int sandwich;        /* uniform/multi: 0 = every subnet each iteration; k >= 2: largest, smallest and
                             k-2 random others */
     int distill;         /* smaller subnets learn from the largest's detached soft predictions */

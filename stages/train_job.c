@@ -23,7 +23,6 @@ static const TrainOption OPTIONS[] = {
     {"widths", TRAIN_OPT_STRING, AT(widths), 0, 0},
     {"flops", TRAIN_OPT_STRING, AT(flops), 0, 0},
     {"groups", TRAIN_OPT_INT, AT(dc.groups), 1, MODEL_MAX_SUBNETS},
-    {"private-bn", TRAIN_OPT_FLAG, AT(dc.private_bn), 1, 0},
     {"sandwich", TRAIN_OPT_INT, AT(dc.sandwich), 0, MODEL_MAX_SUBNETS},
     {"distill", TRAIN_OPT_FLAG, AT(dc.distill), 1, 0},
     {"bg-epochs", TRAIN_OPT_INT, AT(dc.bg_epochs), 0, 100000},
@@ -136,8 +135,6 @@ int train_job_check(TrainJob *job, const char *prefix, Err *err) {
     if (lr_schedule_parse(job->schedule, &job->cfg.sched.kind))
         return err_set(err, "%sschedule: unknown schedule '%s' (cosine, step, constant)", prefix, job->schedule);
     if (method_parse(job->method_name, &dc->method, err)) return -1;
-    if (dc->private_bn && dc->method != METHOD_INCREMENTAL)
-        return err_set(err, "%sprivate-bn applies to method incremental, not %s", prefix, job->method_name);
     if (job->widths && job->flops)
         return err_set(err, "%swidths and %sflops are exclusive (widths: uniform/individual, flops: nonuniform-*)", prefix, prefix);
     if (job->widths && dc->method != METHOD_UNIFORM && dc->method != METHOD_INDIVIDUAL)
@@ -169,7 +166,6 @@ static void set_train_meta(ModelDesc *d, const TrainJob *job, int images, int th
     model_desc_set_meta(d, "train.threads", "%d", threads);
     model_desc_set_meta(d, "train.dynn", "%s", dynn_build_id());
     if (job->phase_epochs) model_desc_set_meta(d, "train.phase_epochs", "%s", job->phase_epochs);
-    if (job->dc.private_bn) model_desc_set_meta(d, "train.private_bn", "1");
 }
 
 int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void *start_ctx, TrainJobResult *res,

@@ -32,8 +32,6 @@ check_method uniform 0.40 --sandwich 3 --distill
 check_method nonuniform-multi 0.45 --bg-epochs 2 --slim-images 200 --flops 0.25,0.5,0.75,1
 check_method nonuniform-single 0.45 --slim-images 200 --flops 0.25,0.5,0.75,1
 check_method incremental 0.30 --epochs 8
-check_method incremental 0.30 --epochs 8 --private-bn
-expect_match "private-bn: recorded in the checkpoint" 'train.private_bn = 1' "$("$DYNN" info "$T/incremental.dnn" 2>&1)"
 # The whole budget is spent: 5 epochs over 4 groups train 2, 1, 1, 1 (before: 1 each, 4 in all).
 inc=$("$DYNN" train --model resnet8 --width 0.5 --method incremental --epochs 5 --batch 64 --train-limit 256 \
       --test-limit 64 --threads 2 --seed 1 --json --out "$T/inc5.dnn" 2>&1)
@@ -72,6 +70,5 @@ expect_fail "widths for a non-uniform method" "--widths applies to method" "$DYN
 expect_fail "phase-epochs of the wrong length" "--phase-epochs: 2 entries for 4 subnets" "$DYNN" train --method nonuniform-single --phase-epochs 1,1 --out "$T/x.dnn"
 expect_fail "phase-epochs that leave no epoch" "none left for the last" "$DYNN" train --method nonuniform-single --phase-epochs 5,5,5 --epochs 15 --out "$T/x.dnn"
 expect_fail "phase-epochs for another method" "--phase-epochs applies to method nonuniform-single" "$DYNN" train --method uniform --phase-epochs 1,1,1 --out "$T/x.dnn"
-expect_fail "private-bn for another method" "--private-bn applies to method incremental" "$DYNN" train --method uniform --private-bn --out "$T/x.dnn"
 [ ! -e "$T/x.dnn" ] && pass "nothing written on bad input" || fail "nothing written on bad input"
 e2e_done

@@ -352,7 +352,8 @@ static void make_synthetic(Dataset *ds, int n, int hw, uint64_t seed) {
     }
 }
 
-static void check_incremental_keeps_earlier_subnets(int private_bn) {
+static void test_incremental_keeps_earlier_subnets_bit_identical(void **state) {
+    (void)state;
     nn_set_threads(2);
     Dataset train;
     make_synthetic(&train, 256, 12, 1);
@@ -363,9 +364,7 @@ static void check_incremental_keeps_earlier_subnets(int private_bn) {
     dynamic_config_defaults(&dc);
     dc.method = METHOD_INCREMENTAL;
     dc.groups = 4;
-    dc.private_bn = private_bn;
     assert_int_equal(method_prepare_desc(d, &dc, &err), 0);
-    assert_int_equal(d->bn_sets, private_bn ? 4 : 1);
     Model m;
     assert_int_equal(model_create(&m, d, 64, 2, &err), 0);
     model_init_params(&m, 3);
@@ -391,18 +390,6 @@ static void check_incremental_keeps_earlier_subnets(int private_bn) {
     dataset_free(&train);
     model_free(&m);
     nn_set_threads(1);
-}
-
-static void test_incremental_keeps_earlier_subnets_bit_identical(void **state) {
-    (void)state;
-    check_incremental_keeps_earlier_subnets(0);
-}
-
-/* The same with a BN set per subnet: training subnet g's set (on every channel) leaves the sets of
- * subnets < g, and so their outputs, untouched. */
-static void test_incremental_private_bn_keeps_earlier_subnets_bit_identical(void **state) {
-    (void)state;
-    check_incremental_keeps_earlier_subnets(1);
 }
 
 static void test_bad_subnet_specs(void **state) {
@@ -465,7 +452,6 @@ int main(void) {
         cmocka_unit_test(test_gradcheck_at_nonuniform_width),
         cmocka_unit_test(test_gradcheck_incremental_new_group),
         cmocka_unit_test(test_incremental_keeps_earlier_subnets_bit_identical),
-        cmocka_unit_test(test_incremental_private_bn_keeps_earlier_subnets_bit_identical),
         cmocka_unit_test(test_bad_subnet_specs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
