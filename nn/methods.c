@@ -415,8 +415,7 @@ static int train_nonuniform_single(Model *m, const Dataset *full_train, const Da
 static inline int group_of(int c, int total, int groups) { return c / (total / groups); }
 
 typedef struct GroupMasks {
-    float *structure[MODEL_MAX_PARAMS]; /* 1 where a weight may be non-zero (block lower-triangular) */
-    float *stage[MODEL_MAX_PARAMS];     /* 1 where the current stage trains */
+    float *stage[MODEL_MAX_PARAMS]; /* 1 where the current stage trains */
 } GroupMasks;
 
 /* Group of output row r / input column block j of a weight, or -1 when that side is not grouped. */
@@ -430,14 +429,32 @@ static int col_group(const ModelDesc *d, const OpDesc *o, int ci, int G) {
     return slot < 0 ? -1 : group_of(ci, d->slot_max[slot], G);
 }
 
-static void free_masks(GroupMasks *gm) {
-    for (int p = 0; p < MODEL_MAX_PARAMS; p++) {
-        free(gm->structure[p]);
-        free(gm->stage[p]);
+/* Whether output row r of op o's weight may read input channel ci (block lower-triangular). */
+static int may_read(const ModelDesc *d, const OpDesc *o, int r, int ci, int G) {
+    int rg = row_group(d, o, r, G), cg = col_group(d, o, ci, G);
+    return rg < 0 || cg < 0 || cg <= rg;
+}
+
+void incremental_zero_upper_blocks(Model *m, int G) {
+    const ModelDesc *d = m->d;
+    for (int i = 0; i < d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i];
+        if (o->kind != OP_CONV && o->kind != OP_LINEAR) continue;
+        const ParamDesc *p = &d->params[o->weight];
+        int rows = p->dims[0], cin = d->tensors[o->in0].c;
+        size_t row = p->set_numel / (size_t)rows, block = row / (size_t)cin;
+        for (int r = 0; r < rows; r++)
+            for (int ci = 0; ci < cin; ci++)
+                if (!may_read(d, o, r, ci, G))
+                    memset(m->param[o->weight] + (size_t)r * row + (size_t)ci * block, 0, sizeof(float) * block);
     }
 }
 
-/* Fills the stage mask for training group g (0-based) and the structure masks. */
+static void free_masks(GroupMasks *gm) {
+    for (int p = 0; p < MODEL_MAX_PARAMS; p++) free(gm->stage[p]);
+}
+
+/* Fills the stage mask for training group g (0-based). */
 static void build_masks(const Model *m, GroupMasks *gm, int G, int g) {
     const ModelDesc *d = m->d;
     for (int i = 0; i < d->n_ops; i++) {
@@ -450,14 +467,10 @@ static void build_masks(const Model *m, GroupMasks *gm, int G, int g) {
                 int rg = row_group(d, o, r, G);
                 for (int ci = 0; ci < cin; ci++) {
                     int cg = col_group(d, o, ci, G);
-                    float allowed = (rg < 0 || cg < 0 || cg <= rg) ? 1.0f : 0.0f;
                     /* trained now: the group's own rows, or (classifier) the group's own columns */
-                    float now = rg >= 0 ? (rg == g) : (cg < 0 || cg == g);
-                    for (size_t k = 0; k < block; k++) {
-                        size_t at = (size_t)r * row + (size_t)ci * block + k;
-                        gm->structure[o->weight][at] = allowed;
-                        gm->stage[o->weight][at] = allowed * now;
-                    }
+                    float now = may_read(d, o, r, ci, G) && (rg >= 0 ? rg == g : (cg < 0 || cg == g));
+                    float *at = gm->stage[o->weight] + (size_t)r * row + (size_t)ci * block;
+                    for (size_t k = 0; k < block; k++) at[k] = now;
                 }
             }
             if (o->bias >= 0)
@@ -484,18 +497,13 @@ static int train_incremental(Model *m, const Dataset *train, const Dataset *test
     memset(&gm, 0, sizeof gm);
     for (int p = 0; p < d->n_params; p++) {
         if (!d->params[p].trainable) continue;
-        gm.structure[p] = calloc(d->params[p].numel, sizeof(float));
         gm.stage[p] = calloc(d->params[p].numel, sizeof(float));
-        if (!gm.structure[p] || !gm.stage[p]) {
+        if (!gm.stage[p]) {
             free_masks(&gm);
             return err_set(err, "out of memory for the incremental masks");
         }
     }
-    /* zero the weights that would connect a group to a later group's inputs */
-    build_masks(m, &gm, G, 0);
-    for (int p = 0; p < d->n_params; p++)
-        if (d->params[p].kind == PARAM_WEIGHT)
-            for (size_t j = 0; j < d->params[p].numel; j++) m->param[p][j] *= gm.structure[p][j];
+    incremental_zero_upper_blocks(m, G);
     int frozen[MODEL_MAX_SLOTS];
     char phase[32];
     int rc = 0, epoch = 0;

@@ -73,6 +73,10 @@ const char *method_name(TrainMethod method);
  * and the BN/weight sets. */
 int method_prepare_desc(ModelDesc *d, const DynamicConfig *dc, Err *err);
 
+/* incremental: zeroes every weight through which a channel of group j would read a channel of a
+ * later group (the upper blocks of the block lower-triangular weights), for G groups. */
+void incremental_zero_upper_blocks(Model *m, int G);
+
 typedef struct MethodReport {
     double wall_s;
     double train_flops;  /* every training-mode pass, including slimming probes */

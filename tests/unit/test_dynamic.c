@@ -264,18 +264,7 @@ static void test_gradcheck_incremental_new_group(void **state) {
     Model m = make_dynamic("resnet8", 8, 1.0f, 4, METHOD_INCREMENTAL);
     const ModelDesc *d = m.d;
     const int G = d->n_subnets, g = 1;
-    /* no weight reads a later group's channel (as train_incremental sets up) */
-    for (int i = 0; i < d->n_ops; i++) {
-        const OpDesc *o = &d->ops[i];
-        int in_slot = d->tensors[o->in0].slot, out_slot = d->tensors[o->out].slot, cin = d->tensors[o->in0].c;
-        if (o->kind != OP_CONV || in_slot < 0 || out_slot < 0) continue;
-        const ParamDesc *p = &d->params[o->weight];
-        size_t row = p->set_numel / (size_t)p->dims[0], block = row / (size_t)cin;
-        for (int r = 0; r < p->dims[0]; r++)
-            for (int ci = 0; ci < cin; ci++)
-                if (ci / (d->slot_max[in_slot] / G) > r / (d->slot_max[out_slot] / G))
-                    memset(m.param[o->weight] + (size_t)r * row + (size_t)ci * block, 0, block * sizeof(float));
-    }
+    incremental_zero_upper_blocks(&m, G); /* as train_incremental sets up */
     int frozen[MODEL_MAX_SLOTS];
     for (int s = 0; s < d->n_slots; s++) frozen[s] = d->slot_max[s] / G * g;
     m.bn_frozen = frozen;
