@@ -513,9 +513,7 @@ static int train_incremental(Model *m, const Dataset *train, const Dataset *test
         if (epochs < 1) epochs = 1;
         build_masks(m, &gm, G, g);
         for (int s = 0; s < d->n_slots; s++) frozen[s] = d->slot_max[s] / G * g;
-        /* the frozen groups' BN stays in inference mode (none is frozen while group 1 trains: NULL
-         * keeps the fused training kernels) */
-        m->bn_frozen = g == 0 ? NULL : frozen;
+        m->bn_frozen = frozen; /* the frozen groups' BN stays in inference mode */
         model_set_subnet(m, g);
         TrainConfig cfg = *base;
         cfg.epochs = epochs;

@@ -338,9 +338,17 @@ static void zero_channels(float *d, const BnShape *s, int frozen) {
     for (int n = 0; n < s->n; n++) memset(d + (size_t)n * s->c * plane, 0, sizeof(float) * (size_t)frozen * plane);
 }
 
+/* Whether some BN channel is frozen now (the fused training passes have no frozen channels). */
+static int freezing(const Model *m) {
+    if (!m->bn_frozen) return 0;
+    for (int s = 0; s < m->d->n_slots; s++)
+        if (m->bn_frozen[s] > 0) return 1;
+    return 0;
+}
+
 /* Whether BN op i and the add after it run as one pass now (training, no frozen channels). */
 static int fused_add_now(const Model *m, int i) {
-    return m->training && !m->bn_frozen && !m->no_fusion && m->fuse_add[i];
+    return m->training && !freezing(m) && !m->no_fusion && m->fuse_add[i];
 }
 
 const float *model_forward(Model *m, const float *input, int n) {
@@ -372,7 +380,7 @@ const float *model_forward(Model *m, const float *input, int n) {
                 if (m->profile) m->op_fwd_s[i - 1] += now_s() - t0;
                 continue;
             }
-            if (m->training && !m->no_fusion && m->fuse_bn[i] && !m->bn_frozen && conv3x3_direct_applies(&s)) {
+            if (m->training && !m->no_fusion && m->fuse_bn[i] && !freezing(m) && conv3x3_direct_applies(&s)) {
                 /* the BN after it gets its batch statistics from the conv's epilogue */
                 conv3x3_forward_sums(out, in, model_param(m, o->weight), &s, m->scratch, m->bn_sums[i + 1]);
                 m->bn_sums_fresh[i + 1] = 1;
@@ -458,7 +466,7 @@ void model_backward(Model *m) {
             ConvShape s = conv_shape(m, o, n);
             const int k = m->bn_grad_of[i];
             Conv3x3BnGrad g, *bn_grad = NULL;
-            if (k >= 0 && dinp && s.in_padded && m->training && !m->no_fusion && !m->bn_frozen &&
+            if (k >= 0 && dinp && s.in_padded && m->training && !m->no_fusion && !freezing(m) &&
                 (!m->fuse_add[k] || fused_add_now(m, k))) {
                 /* dinp is BN k's dy, complete once this kernel has written it: it also sums what
                  * BN k's backward needs */

@@ -150,7 +150,8 @@ typedef struct Model {
     float bn_momentum;    /* running-statistics update weight (0.1) */
     int bn_stats_frozen;  /* 1: training-mode BN does not update running statistics */
     const int *bn_frozen; /* per slot: leading channels whose BN stays in eval mode while training and
-                             passes no input gradient (incremental training of later groups); NULL */
+                             passes no input gradient (incremental training of later groups); NULL
+                             or all 0: none (the fused training passes run only then) */
     int subnet;           /* current subnet index */
     const int *active;    /* d->subnets[subnet].count */
     int last_batch;       /* n of the last forward */
