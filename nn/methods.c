@@ -229,13 +229,15 @@ static void sorted_ratios(const DynamicConfig *dc, float *sorted) {
         }
 }
 
-/* Chooses subnet `k`'s counts for its MACs target by greedy slimming from `from`. */
-static int choose_subnet(Model *m, int k, const int *from, float ratio, const HeldBatch *hb, Err *err) {
+/* Chooses subnet `k`'s counts for its MACs target by greedy slimming from `from`, no slot below
+ * min_frac of its width. */
+static int choose_subnet(Model *m, int k, const int *from, float ratio, float min_frac, const HeldBatch *hb,
+                         Err *err) {
     ModelDesc *d = m->d;
     int counts[MODEL_MAX_SLOTS];
     double target = ratio * model_subnet_macs(d, d->slot_max);
     if (ratio >= 1.0f) memcpy(counts, d->slot_max, sizeof(int) * (size_t)d->n_slots);
-    else if (subnet_greedy_slim(m, from, target, hb->x, hb->labels, hb->n, counts, err))
+    else if (subnet_greedy_slim(m, from, target, min_frac, hb->x, hb->labels, hb->n, counts, err))
         return err_prefix(err, "--flops %g", ratio);
     memcpy(d->subnets[k].count, counts, sizeof(int) * (size_t)d->n_slots);
     return 0;
@@ -298,7 +300,7 @@ static int train_nonuniform_multi(Model *m, const Dataset *full_train, const Dat
     float sorted[MODEL_MAX_SUBNETS];
     sorted_ratios(dc, sorted);
     for (int k = d->n_subnets - 1; k >= 0; k--) {
-        if (choose_subnet(m, k, from, sorted[k], &hb, err)) {
+        if (choose_subnet(m, k, from, sorted[k], dc->min_channels, &hb, err)) {
             held_batch_free(&hb);
             return -1;
         }
@@ -396,7 +398,7 @@ static int train_nonuniform_single(Model *m, const Dataset *full_train, const Da
         if (rc || p == S - 1) break;
         if (p == 0) model_sort_channels_by_importance(m, opt.velocity); /* once; momentum follows */
         int k = S - 2 - p; /* next smaller subnet */
-        rc = choose_subnet(m, k, d->subnets[k + 1].count, sorted[k], &hb, err);
+        rc = choose_subnet(m, k, d->subnets[k + 1].count, sorted[k], dc->min_channels, &hb, err);
         if (rc == 0) {
             copy_bn_set(m, k + 1, k);
             model_set_subnet(m, k);

@@ -210,17 +210,22 @@ static double probe_loss(Model *m, const int *counts, const float *x, const int 
     return loss;
 }
 
-int subnet_greedy_slim(Model *m, const int *from, double target_macs, const float *x, const int *labels, int n,
-                       int *out, Err *err) {
+int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_frac, const float *x,
+                       const int *labels, int n, int *out, Err *err) {
     const ModelDesc *d = m->d;
     int cur[MODEL_MAX_SLOTS], trial[MODEL_MAX_SLOTS];
     memcpy(cur, from, sizeof(int) * (size_t)d->n_slots);
     int smallest[MODEL_MAX_SLOTS];
-    for (int s = 0; s < d->n_slots; s++) smallest[s] = 1;
+    for (int s = 0; s < d->n_slots; s++) {
+        smallest[s] = (int)ceil((double)min_frac * d->slot_max[s] - 1e-9);
+        if (smallest[s] < 1) smallest[s] = 1;
+        if (cur[s] < smallest[s]) cur[s] = smallest[s] <= d->slot_max[s] ? smallest[s] : d->slot_max[s];
+    }
     double floor_macs = model_subnet_macs(d, smallest);
     if (target_macs < floor_macs)
-        return err_set(err, "MACs target %.3f M cannot be met: the smallest reachable subnet (1 channel per slot) has %.3f M",
-                       target_macs / 1e6, floor_macs / 1e6);
+        return err_set(err, "MACs target %.3f M cannot be met: the smallest reachable subnet (%s per slot) has %.3f M%s",
+                       target_macs / 1e6, min_frac > 0.0f ? "the --min-channels floor" : "1 channel",
+                       floor_macs / 1e6, min_frac > 0.0f ? " (lower --min-channels)" : "");
     double macs = model_subnet_macs(d, cur);
     while (macs > target_macs) {
         double base = probe_loss(m, cur, x, labels, n);
@@ -229,7 +234,7 @@ int subnet_greedy_slim(Model *m, const int *from, double target_macs, const floa
         for (int s = 0; s < d->n_slots; s++) {
             int step = d->slot_max[s] / 16;
             if (step < 1) step = 1;
-            if (cur[s] - step < 1) step = cur[s] - 1;
+            if (cur[s] - step < smallest[s]) step = cur[s] - smallest[s];
             if (step < 1) continue;
             memcpy(trial, cur, sizeof(int) * (size_t)d->n_slots);
             trial[s] -= step;

@@ -28,6 +28,7 @@ static const TrainOption OPTIONS[] = {
     {"bg-epochs", TRAIN_OPT_INT, AT(dc.bg_epochs), 0, 100000},
     {"group-lasso", TRAIN_OPT_FLOAT, AT(dc.group_lasso), 0, 10},
     {"slim-images", TRAIN_OPT_INT, AT(dc.slim_images), 2, 1 << 20},
+    {"min-channels", TRAIN_OPT_FLOAT, AT(dc.min_channels), 0, 1},
     {"phase-epochs", TRAIN_OPT_STRING, AT(phase_epochs), 0, 0},
     {"data", TRAIN_OPT_STRING, AT(data), 0, 0},
     {"width", TRAIN_OPT_FLOAT, AT(width), 0.01, 16},

@@ -420,13 +420,19 @@ static void test_bad_subnet_specs(void **state) {
     float x[4 * 144];
     int labels[4] = {0, 1, 2, 3}, out[MODEL_MAX_SLOTS];
     gc_fill_normal(x, 4 * 144, 1, 1.0f);
-    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 10.0, x, labels, 4, out, &err), -1);
+    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 10.0, 0.0f, x, labels, 4, out, &err), -1);
     assert_non_null(strstr(err.msg, "cannot be met"));
     /* a reachable target is met, and every slot stays within bounds */
     double full = model_subnet_macs(model.d, model.d->slot_max);
-    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.3 * full, x, labels, 4, out, &err), 0);
+    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.3 * full, 0.0f, x, labels, 4, out, &err), 0);
     assert_true(model_subnet_macs(model.d, out) <= 0.3 * full);
     for (int s = 0; s < model.d->n_slots; s++) assert_true(out[s] >= 1 && out[s] <= model.d->slot_max[s]);
+    /* with a floor of half the channels, no slot goes below it, and a target under it is refused */
+    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.3 * full, 0.5f, x, labels, 4, out, &err), 0);
+    assert_true(model_subnet_macs(model.d, out) <= 0.3 * full);
+    for (int s = 0; s < model.d->n_slots; s++) assert_true(2 * out[s] >= model.d->slot_max[s]);
+    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.1 * full, 0.5f, x, labels, 4, out, &err), -1);
+    assert_non_null(strstr(err.msg, "--min-channels"));
     model_free(&model);
 }
 
