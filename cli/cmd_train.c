@@ -28,7 +28,7 @@ static const char *TRAIN_USAGE =
     "  --bg-epochs N       nonuniform-multi: epochs of the full-width background model (--epochs)\n"
     "  --group-lasso L     nonuniform-multi: group-lasso strength on filters in the background model (0)\n"
     "  --slim-images N     nonuniform-*: training images held out for greedy slimming (256)\n"
-    "  --min-channels F    nonuniform-*: greedy slimming keeps at least F x every layer's channels (0: down to 1)\n"
+    "  --min-channels F    nonuniform-*: greedy slimming keeps at least F x every layer's channels (0.125; 0: down to 1)\n"
     "  --phase-epochs LIST nonuniform-single: epochs of the phases before the last (one per subnet but\n"
     "                      one, e.g. 1,1,1: every subnet joins early); the last phase gets the rest\n"
     "                      (default: 1 each; equal phases for 15 epochs: 4,4,4)\n"

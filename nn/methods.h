@@ -55,7 +55,7 @@ typedef struct DynamicConfig {
                             background model (0: off) */
     int slim_images;     /* non-uniform: training images held out for greedy slimming (256) */
     float min_channels;  /* non-uniform: greedy slimming keeps at least this fraction of every slot's
-                            channels (0: down to 1 channel) */
+                            channels (0.125; 0: down to 1 channel) */
     /* Optional observer called after each stage/phase (incremental: after group g is trained);
      * tests use it to check that earlier subnets did not change. */
     void (*after_stage)(Model *m, int stage, void *ctx);
