@@ -216,10 +216,10 @@ int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_
     int cur[MODEL_MAX_SLOTS], trial[MODEL_MAX_SLOTS];
     memcpy(cur, from, sizeof(int) * (size_t)d->n_slots);
     int smallest[MODEL_MAX_SLOTS];
-    for (int s = 0; s < d->n_slots; s++) {
-        smallest[s] = (int)ceil((double)min_frac * d->slot_max[s] - 1e-9);
+    for (int s = 0; s < d->n_slots; s++) { /* the floor, never above `from`: subnets stay nested */
+        smallest[s] = (int)ceilf(min_frac * (float)d->slot_max[s]);
+        if (smallest[s] > cur[s]) smallest[s] = cur[s];
         if (smallest[s] < 1) smallest[s] = 1;
-        if (cur[s] < smallest[s]) cur[s] = smallest[s] <= d->slot_max[s] ? smallest[s] : d->slot_max[s];
     }
     double floor_macs = model_subnet_macs(d, smallest);
     if (target_macs < floor_macs)

@@ -433,6 +433,12 @@ static void test_bad_subnet_specs(void **state) {
     for (int s = 0; s < model.d->n_slots; s++) assert_true(2 * out[s] >= model.d->slot_max[s]);
     assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.1 * full, 0.5f, x, labels, 4, out, &err), -1);
     assert_non_null(strstr(err.msg, "--min-channels"));
+    /* the floor never raises a slot above `from`: the result stays nested in it */
+    int from[MODEL_MAX_SLOTS];
+    memcpy(from, model.d->slot_max, sizeof(int) * (size_t)model.d->n_slots);
+    from[0] = 1;
+    assert_int_equal(subnet_greedy_slim(&model, from, 0.3 * full, 0.5f, x, labels, 4, out, &err), 0);
+    for (int s = 0; s < model.d->n_slots; s++) assert_true(out[s] <= from[s]);
     model_free(&model);
 }
 
