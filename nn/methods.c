@@ -61,8 +61,14 @@ int method_prepare_desc(ModelDesc *d, const DynamicConfig *dc, Err *err) {
     }
     /* Non-uniform subnets are placeholders (uniform widths) until training chooses them. */
     if (subnets_uniform(d, dc->ratios, dc->n_ratios, err)) return -1;
-    if (is_nonuniform(dc->method))
+    if (is_nonuniform(dc->method)) {
+        /* refuse unreachable MACs targets now, not after the background model has trained */
+        double full = model_subnet_macs(d, d->slot_max);
+        for (int i = 0; i < dc->n_ratios; i++)
+            if (subnet_check_macs_target(d, d->slot_max, dc->ratios[i] * full, dc->min_channels, err))
+                return err_prefix(err, "--flops %g", dc->ratios[i]);
         for (int i = 0; i < d->n_subnets; i++) d->subnets[i].name[0] = 'f';
+    }
     model_desc_set_sets(d, d->n_subnets, dc->method == METHOD_INDIVIDUAL ? d->n_subnets : 1);
     return 0;
 }

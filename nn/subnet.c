@@ -210,22 +210,34 @@ static double probe_loss(Model *m, const int *counts, const float *x, const int 
     return loss;
 }
 
+/* The fewest channels slimming may leave per slot: ceil(min_frac x width), at least 1, never above
+ * `from` (subnets stay nested). */
+static void slim_floor(const ModelDesc *d, const int *from, float min_frac, int *smallest) {
+    for (int s = 0; s < d->n_slots; s++) {
+        smallest[s] = (int)ceilf(min_frac * (float)d->slot_max[s]);
+        if (smallest[s] > from[s]) smallest[s] = from[s];
+        if (smallest[s] < 1) smallest[s] = 1;
+    }
+}
+
+int subnet_check_macs_target(const ModelDesc *d, const int *from, double target_macs, float min_frac, Err *err) {
+    int smallest[MODEL_MAX_SLOTS];
+    slim_floor(d, from, min_frac, smallest);
+    double floor_macs = model_subnet_macs(d, smallest);
+    if (target_macs < floor_macs)
+        return err_set(err, "MACs target %.3f M cannot be met: the smallest reachable subnet has %.3f M (%s)",
+                       target_macs / 1e6, floor_macs / 1e6,
+                       min_frac > 0.0f ? "every slot at the --min-channels floor; lower it" : "1 channel per slot");
+    return 0;
+}
+
 int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_frac, const float *x,
                        const int *labels, int n, int *out, Err *err) {
     const ModelDesc *d = m->d;
-    int cur[MODEL_MAX_SLOTS], trial[MODEL_MAX_SLOTS];
+    if (subnet_check_macs_target(d, from, target_macs, min_frac, err)) return -1;
+    int cur[MODEL_MAX_SLOTS], trial[MODEL_MAX_SLOTS], smallest[MODEL_MAX_SLOTS];
     memcpy(cur, from, sizeof(int) * (size_t)d->n_slots);
-    int smallest[MODEL_MAX_SLOTS];
-    for (int s = 0; s < d->n_slots; s++) { /* the floor, never above `from`: subnets stay nested */
-        smallest[s] = (int)ceilf(min_frac * (float)d->slot_max[s]);
-        if (smallest[s] > cur[s]) smallest[s] = cur[s];
-        if (smallest[s] < 1) smallest[s] = 1;
-    }
-    double floor_macs = model_subnet_macs(d, smallest);
-    if (target_macs < floor_macs)
-        return err_set(err, "MACs target %.3f M cannot be met: the smallest reachable subnet (%s per slot) has %.3f M%s",
-                       target_macs / 1e6, min_frac > 0.0f ? "the --min-channels floor" : "1 channel",
-                       floor_macs / 1e6, min_frac > 0.0f ? " (lower --min-channels)" : "");
+    slim_floor(d, from, min_frac, smallest);
     double macs = model_subnet_macs(d, cur);
     while (macs > target_macs) {
         double base = probe_loss(m, cur, x, labels, n);

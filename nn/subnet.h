@@ -43,8 +43,12 @@ void model_sort_channels_by_importance(Model *m, float *const *also);
  * (1/16 of the slot, at least 1) from the slot whose removal raises the loss on the held-out batch
  * (x, labels; BN in batch-statistics mode) least per MAC saved, until the subnet's MACs are at most
  * target_macs. No slot goes below ceil(min_frac x its full width) channels, at least 1 (min_frac 0:
- * one channel), nor is raised above `from` to reach that floor. Writes the result to `out`. Fails if the target is below the smallest reachable
- * subnet (every slot at its floor). The model's current subnet is restored afterwards. */
+ * one channel), nor is raised above `from` to reach that floor. Writes the result to `out`. Fails if
+ * the target is below the smallest reachable subnet (every slot at its floor). The model's current
+ * subnet is restored afterwards. */
+/* Fails, naming the floor, if no subnet slimmed from `from` with that floor reaches target_macs. */
+int subnet_check_macs_target(const ModelDesc *d, const int *from, double target_macs, float min_frac, Err *err);
+
 int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_frac, const float *x,
                        const int *labels, int n, int *out, Err *err);
 

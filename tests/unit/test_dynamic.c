@@ -412,6 +412,15 @@ static void test_bad_subnet_specs(void **state) {
     dc.ratios[1] = 0.5f;
     assert_int_equal(method_prepare_desc(d, &dc, &err), -1);
     assert_non_null(strstr(err.msg, "must include 1"));
+    /* a target under the channel floor is refused before any training, naming the option */
+    dc.ratios[0] = 0.01f;
+    dc.ratios[1] = 1.0f;
+    dc.min_channels = 0.5f;
+    assert_int_equal(method_prepare_desc(d, &dc, &err), -1);
+    assert_non_null(strstr(err.msg, "--flops 0.01"));
+    assert_non_null(strstr(err.msg, "--min-channels"));
+    dc.min_channels = 0.0f; /* without the floor, 1% of resnet20's MACs is reachable */
+    assert_int_equal(method_prepare_desc(d, &dc, &err), 0);
     /* a MACs target below the 1-channel-per-slot network cannot be met */
     Model model;
     assert_int_equal(model_desc_build(d, "resnet8", 1, 12, 12, 10, 1.0f, &err), 0);
