@@ -7,6 +7,8 @@ trap 'rm -rf "$E2E_TMP"' EXIT
 E2E_FAILS=0
 
 pass() { echo "PASS $1"; }
+# skip NAME REASON: the check could not run on this machine (tests/run.sh counts it as skipped, not passed).
+skip() { echo "SKIP $1: $2"; }
 fail() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '  %s\n' "$@"; E2E_FAILS=$((E2E_FAILS + 1)); }
 
 # expect_ok NAME CMD...: the command exits 0.

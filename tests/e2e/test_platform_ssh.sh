@@ -11,7 +11,7 @@ ROOT=${DYNN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$(dirname "$0")/../pipeline/e2e_helpers.sh"
 SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 if [ ! -x "$SSHD" ]; then
-  echo "SKIP test_platform_ssh: sshd is not installed (Debian package openssh-server; ci/deps.sh installs it)"
+  skip test_platform_ssh "sshd is not installed (Debian package openssh-server; ci/deps.sh installs it)"
   e2e_done
 fi
 W=$E2E_TMP/ssh; mkdir -p "$W/keys" "$W/remote"; cd "$W" || exit 1
