@@ -242,7 +242,7 @@ static int parse_number(const char *s, size_t len, double *out) {
     return 0;
 }
 
-int exec_extract_metrics(const YNode *metrics, const char *text, size_t len, RecordSink *sink, Err *err) {
+static int extract(const YNode *metrics, const char *text, size_t len, RecordSink *sink, Err *err) {
     for (size_t i = 0; metrics && i < metrics->len; i++) {
         const char *name = metrics->pairs[i].key->str, *pattern = metrics->pairs[i].value->str;
         char what[300];
@@ -265,13 +265,26 @@ int exec_extract_metrics(const YNode *metrics, const char *text, size_t len, Rec
                 break;
             }
             if ((rc = sink->metric(sink, name, v, NULL, step++, err))) break;
-            pos = end > pos ? end : pos + 1; /* an empty match must not loop */
+            pos = end > pos ? end : pos + 1; /* an empty match must not loop, */
+            while (pos < len && ((unsigned char)text[pos] & 0xC0) == 0x80) pos++; /* nor resume inside a character */
         }
         regex_free(re);
         if (rc || found < 0) return -1;
         if (!step) return err_set(err, "metric '%s': pattern '%s' matched nothing in the command's output", name, pattern);
     }
     return 0;
+}
+
+int exec_extract_metrics(const YNode *metrics, const char *text, size_t len, RecordSink *sink, Err *err) {
+    if (regex_utf8_valid(text, len)) return extract(metrics, text, len, sink, err);
+    char *copy = malloc(len + 1); /* invalid UTF-8 bytes read as '?' */
+    if (!copy) return err_set(err, "out of memory copying %zu bytes of output", len);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    regex_utf8_sanitize(copy, len);
+    int rc = extract(metrics, copy, len, sink, err);
+    free(copy);
+    return rc;
 }
 
 /* The command's output: what was appended to the log after `offset`. */

@@ -18,7 +18,9 @@
 #include "stages/stage.h"
 
 /* Applies each `metrics:` pattern to text and records every match's group 1 as a number
- * (steps 0, 1, …). A pattern that matches nothing, or a group that is not a number, is an error. */
+ * (steps 0, 1, …). A pattern that matches nothing, or a group that is not a number, is an error.
+ * text is checked for valid UTF-8 once (invalid bytes read as '?', in a copy), then matched
+ * without PCRE2's per-call check: linear in len. */
 int exec_extract_metrics(const YNode *metrics, const char *text, size_t len, RecordSink *sink, Err *err);
 
 /* A param that is a relative path staying inside the working directory (where `dynn run` was

@@ -1,6 +1,8 @@
 /* tests/unit/test_pipeline_exec.c — the exec stage type: PCRE2 metric extraction (every match a
- * step, numbers only, missing metrics are errors) and real command runs (argv and shell, env, cwd,
- * exit status, declared outputs, inputs restored from the store). */
+ * step, numbers only, missing metrics are errors, 100 MB of output in linear time, invalid UTF-8)
+ * and real command runs (argv and shell, env, cwd,
+ * exit status, declared outputs, inputs restored from the store). Hang guards (alarm) catch
+ * quadratic work; no duration is asserted. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,11 +10,28 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "pipeline/records.h"
 #include "pipeline/store.h"
 #include "stages/exec.h"
 #include "tests/unit/testutil.h"
+#include "util/regex.h"
+
+/* A hang guard, not a timing assertion: the linear code takes well under a second where these
+ * tests use it, the quadratic code it replaced minutes to hours. */
+static void hang(int sig) {
+    (void)sig;
+    static const char msg[] = "hang guard: the test did not finish within 60 s (quadratic work?)\n";
+    if (write(2, msg, sizeof msg - 1) < 0) _exit(3);
+    _exit(3);
+}
+
+static void hang_guard(unsigned seconds) {
+    signal(SIGALRM, hang);
+    alarm(seconds);
+}
 
 typedef struct FakeSink {
     RecordSink sink;
@@ -91,6 +110,92 @@ static void test_extract_errors(void **state) {
     m = parse("{loss: 'loss=([0-9.]+)|(nothing)'}");
     assert_int_equal(exec_extract_metrics(m, "nothing", 7, &f.sink, &err), -1);
     assert_non_null(strstr(err.msg, "group 1 of"));
+    ynode_free(m);
+}
+
+/* 100 MB of a training log, a loss on every line: every match is one step, in linear time (the
+ * PCRE2 UTF check on every call made it quadratic: 1 MB took 2.5 s, 4 MB 42 s). */
+typedef struct CountSink {
+    RecordSink sink;
+    long long n;
+    double first, last;
+} CountSink;
+
+static int count_metric(RecordSink *s, const char *name, double value, const char *subnet, long long step, Err *err) {
+    (void)name, (void)subnet, (void)err;
+    CountSink *c = s->self;
+    if (step != c->n) return err_set(err, "step %lld after %lld values", step, c->n);
+    if (!c->n) c->first = value;
+    c->last = value;
+    c->n++;
+    return 0;
+}
+
+static void test_extract_large_output(void **state) {
+    (void)state;
+    size_t len = (size_t)100 << 20;
+    char *text = malloc(len + 1);
+    assert_non_null(text);
+    size_t pos = 0;
+    long lines = 0;
+    while (pos < len) {
+        char line[80];
+        int n = snprintf(line, sizeof line, "step %ld of the epoch, loss %.6f, lr 0.1000\n", lines, 1.0 / (double)(lines + 1));
+        if (pos + (size_t)n > len) break;
+        memcpy(text + pos, line, (size_t)n);
+        pos += (size_t)n;
+        lines++;
+    }
+    text[pos] = '\0';
+    YNode *m = parse("{loss: 'loss ([0-9.]+)'}");
+    CountSink c = {.sink = {.self = &c, .metric = count_metric}};
+    Err err;
+    hang_guard(60);
+    assert_int_equal(exec_extract_metrics(m, text, pos, &c.sink, &err), 0);
+    alarm(0);
+    assert_int_equal(c.n, lines);
+    assert_true(lines > 2000000);
+    assert_true(c.first == 1.0);
+    assert_true(c.last == strtod(strrchr(text, 's') + 2, NULL));
+    ynode_free(m);
+    free(text);
+}
+
+/* Output that is not valid UTF-8 is matched with those bytes read as '?'. */
+static void test_extract_invalid_utf8(void **state) {
+    (void)state;
+    const char out[] = "\xff\xfe loss 0.5 \xc3(\xed\xa0\x80 loss 0.25\n\xf4\x90\x80\x80 loss 1e-3 caf\xc3\xa9\xe2\x82";
+    FakeSink f;
+    fake_init(&f);
+    Err err;
+    YNode *loss = parse("{loss: 'loss ([0-9.e-]+)'}");
+    assert_int_equal(exec_extract_metrics(loss, out, sizeof out - 1, &f.sink, &err), 0);
+    assert_int_equal(f.n, 3);
+    assert_true(f.values[0] == 0.5 && f.values[1] == 0.25 && f.values[2] == 1e-3);
+    ynode_free(loss);
+    char copy[sizeof out];
+    memcpy(copy, out, sizeof out);
+    assert_false(regex_utf8_valid(copy, sizeof out - 1));
+    assert_int_equal(regex_utf8_sanitize(copy, sizeof out - 1), 2 + 1 + 3 + 4 + 2);
+    assert_true(regex_utf8_valid(copy, sizeof out - 1));
+    assert_non_null(strstr(copy, "caf\xc3\xa9??")); /* the valid 'é' stays, the cut-off sequence does not */
+    const char *good = "plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+    assert_true(regex_utf8_valid(good, strlen(good)));
+    assert_false(regex_utf8_valid("\xc0\x80", 2)); /* overlong NUL */
+}
+
+/* An empty match (a lookahead) resumes at the next character, not inside a multibyte one: the
+ * subject is matched without PCRE2's UTF check, and a start inside a character is undefined. */
+static void test_extract_empty_match_utf8(void **state) {
+    (void)state;
+    const char out[] = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 7";
+    FakeSink f;
+    fake_init(&f);
+    Err err;
+    YNode *m = parse("{n: '(?=\\D*(\\d))'}");
+    assert_int_equal(exec_extract_metrics(m, out, sizeof out - 1, &f.sink, &err), 0);
+    assert_int_equal(f.n, 5); /* before e, the euro sign, the emoji, the space and the 7 */
+    for (int i = 0; i < f.n; i++) assert_true(f.values[i] == 7.0 && f.steps[i] == i);
     ynode_free(m);
 }
 
@@ -186,6 +291,9 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extract_metrics),
         cmocka_unit_test(test_extract_errors),
+        cmocka_unit_test(test_extract_large_output),
+        cmocka_unit_test(test_extract_invalid_utf8),
+        cmocka_unit_test(test_extract_empty_match_utf8),
         cmocka_unit_test(test_run_commands),
         cmocka_unit_test(test_inputs_restored),
     };
