@@ -13,6 +13,11 @@
 #include "util/suggest.h"
 
 #define MAX_INSTANCES 1000000
+#define MAX_EDGES 10000000 /* dependencies between instances, in total: 160 MB of edges at most */
+/* The params of all instances together (each instance has its own substituted copy): at the
+ * instance cap, 10 nodes each; 1M instances of 6-node params take about 1.5 GB. */
+#define MAX_PARAM_NODES 10000000
+#define MAX_PARAM_BYTES (512u << 20)
 
 /* A resolved `needs` entry of a stage: either a whole stage or one instance. */
 typedef struct Need {
@@ -28,6 +33,8 @@ typedef struct Builder {
     size_t *first, *count; /* instances of each stage: [first, first + count) */
     Need **needs;          /* per stage */
     size_t *n_needs;
+    size_t n_edges;        /* dependencies between instances so far, counted before they are made */
+    SubstBudget params;    /* the instances' params: their copies and what the matrix pass makes */
 } Builder;
 
 static int oom(Builder *b) { return err_set(b->err, "%s: out of memory", b->spec->file); }
@@ -65,6 +72,18 @@ static int count_instances(Builder *b) {
                 return ynode_err(b->err, b->spec->file, st->matrix, "stage '%s': the matrix expands to more than %d instances",
                                  st->name, MAX_INSTANCES);
         }
+        size_t nodes, bytes;
+        ynode_measure(st->params, &nodes, &bytes);
+        SubstBudget *p = &b->params;
+        const YNode *at = st->matrix ? st->matrix : st->key;
+        if (nodes > (p->max_nodes - p->nodes) / c)
+            return ynode_err(b->err, b->spec->file, at, "stage '%s': %zu instances of %zu-node params bring the params of all "
+                             "instances over the limit of %zu nodes", st->name, c, nodes, p->max_nodes);
+        if (bytes > (p->max_bytes - p->bytes) / c)
+            return ynode_err(b->err, b->spec->file, at, "stage '%s': %zu instances of params of %zu bytes bring the params of all "
+                             "instances over the limit of %zu MiB", st->name, c, bytes, p->max_bytes >> 20);
+        p->nodes += c * nodes;
+        p->bytes += c * bytes;
         b->first[s] = total;
         b->count[s] = c;
         total += c;
@@ -108,7 +127,7 @@ static int make_instance(Builder *b, size_t s, size_t c, Instance *in) {
     char owner[300];
     snprintf(owner, sizeof owner, "stage '%s'", st->name);
     SubstScope scope = {.values = in->bindings, .visible = in->bindings ? in->bindings->len : 0, .matrix = 1,
-                        .unescape = 1, .owner = owner};
+                        .unescape = 1, .owner = owner, .budget = &b->params};
     if (subst_tree(&in->params, &scope, b->spec->file, b->err)) return -1;
     const StageType *type = stage_type_find(st->type);
     StageCheck check = {.file = b->spec->file, .stage = in->name, .at = st->key, .params = in->params};
@@ -224,6 +243,19 @@ static char *tuple_of(const Instance *in, const char *const *keys, size_t n) {
     return sb_take(&sb);
 }
 
+/* Accounts for the `count` edges a need is about to add; refused when they would bring the total
+ * over MAX_EDGES, before anything is allocated for them. */
+static int charge_edges(Builder *b, size_t user_stage, const Need *need, size_t count) {
+    if (count <= MAX_EDGES - b->n_edges) {
+        b->n_edges += count;
+        return 0;
+    }
+    return ynode_err(b->err, b->spec->file, need->at,
+                     "stage '%s' needs '%s': %zu dependencies between their instances, over the limit of %d in total "
+                     "(a matrix key that both stages share joins their instances one to one)",
+                     b->spec->stages[user_stage].name, need->at->str, count, MAX_EDGES);
+}
+
 /* Edges for `user stage needs whole stage`: join on shared matrix keys. */
 static int join_stage(Builder *b, size_t user_stage, const Need *need) {
     const StageSpec *us = &b->spec->stages[user_stage], *ds = &b->spec->stages[need->stage];
@@ -233,38 +265,47 @@ static int join_stage(Builder *b, size_t user_stage, const Need *need) {
         if (ynode_get(ds->matrix, us->matrix->pairs[k].key->str)) shared[n_shared++] = us->matrix->pairs[k].key->str;
     size_t uf = b->first[user_stage], un = b->count[user_stage], df = b->first[need->stage], dn = b->count[need->stage];
     if (!n_shared) {
+        if (charge_edges(b, user_stage, need, un * dn)) return -1;
         for (size_t u = uf; u < uf + un; u++)
             for (size_t d = df; d < df + dn; d++)
                 if (add_edge(b, u, d)) return -1;
         return 0;
     }
+    /* instances of the needed stage by tuple: heads[tuple] is the last one, chain[i] the one before
+     * i with the same tuple, length[i] how many from i down the chain */
     StrMap heads = {0};
     char **tuples = calloc(dn, sizeof *tuples);
-    size_t *chain = malloc(dn * sizeof *chain);
+    size_t *chain = malloc(dn * sizeof *chain), *length = malloc(dn * sizeof *length), *user_head = malloc(un * sizeof *user_head);
     int rc = 0;
-    if (!tuples || !chain) rc = oom(b);
+    if (!tuples || !chain || !length || !user_head) rc = oom(b);
     for (size_t i = 0; i < dn && !rc; i++) {
         tuples[i] = tuple_of(&b->dag->inst[df + i], shared, n_shared);
         size_t head;
         chain[i] = strmap_get(&heads, tuples[i], &head) ? head : (size_t)-1;
+        length[i] = 1 + (chain[i] == (size_t)-1 ? 0 : length[chain[i]]);
         if (!tuples[i] || strmap_put(&heads, tuples[i], i)) rc = oom(b);
     }
-    for (size_t u = uf; u < uf + un && !rc; u++) {
-        char *t = tuple_of(&b->dag->inst[u], shared, n_shared);
-        size_t i;
+    size_t count = 0;
+    for (size_t u = 0; u < un && !rc; u++) {
+        char *t = tuple_of(&b->dag->inst[uf + u], shared, n_shared);
         if (!t) rc = oom(b);
-        else if (!strmap_get(&heads, t, &i)) {
-            const char *at = strchr(b->dag->inst[u].name, '@');
-            rc = ynode_err(b->err, b->spec->file, need->at, "'%s' needs '%s', but no instance of '%s' has %s", b->dag->inst[u].name,
-                           ds->name, ds->name, at ? at + 1 : "");
+        else if (!strmap_get(&heads, t, &user_head[u])) {
+            const char *at = strchr(b->dag->inst[uf + u].name, '@');
+            rc = ynode_err(b->err, b->spec->file, need->at, "'%s' needs '%s', but no instance of '%s' has %s",
+                           b->dag->inst[uf + u].name, ds->name, ds->name, at ? at + 1 : "");
         } else {
-            for (; i != (size_t)-1 && !rc; i = chain[i]) rc = add_edge(b, u, df + i);
+            count += length[user_head[u]];
         }
         free(t);
     }
+    if (!rc) rc = charge_edges(b, user_stage, need, count);
+    for (size_t u = 0; u < un && !rc; u++)
+        for (size_t i = user_head[u]; i != (size_t)-1 && !rc; i = chain[i]) rc = add_edge(b, uf + u, df + i);
     for (size_t i = 0; tuples && i < dn; i++) free(tuples[i]);
     free(tuples);
     free(chain);
+    free(length);
+    free(user_head);
     strmap_free(&heads);
     return rc;
 }
@@ -277,6 +318,7 @@ static int build_edges(Builder *b) {
                 if (join_stage(b, s, need)) return -1;
                 continue;
             }
+            if (charge_edges(b, s, need, b->count[s])) return -1;
             for (size_t u = b->first[s]; u < b->first[s] + b->count[s]; u++)
                 if (add_edge(b, u, (size_t)need->instance)) return -1;
         }
@@ -310,7 +352,7 @@ int dag_build(const Spec *spec, Dag *dag, Err *err) {
     memset(dag, 0, sizeof *dag);
     dag->spec = spec;
     size_t ns = spec->n_stages;
-    Builder b = {.dag = dag, .spec = spec, .err = err};
+    Builder b = {.dag = dag, .spec = spec, .err = err, .params = {.max_bytes = MAX_PARAM_BYTES, .max_nodes = MAX_PARAM_NODES}};
     b.first = calloc(ns, sizeof *b.first);
     b.count = calloc(ns, sizeof *b.count);
     b.needs = calloc(ns, sizeof *b.needs);

@@ -7,7 +7,9 @@
  * Needs between matrix stages join on shared matrix keys: `profile` (matrix seed) needing `train`
  * (matrix method × seed) depends on the train instances with the same seed; a stage without a
  * shared key depends on every instance of the stage it needs. A need may also name one instance.
- * Everything is linear in the number of instances plus edges (hash maps, no pairwise scans). */
+ * Everything is linear in the number of instances plus edges (hash maps, no pairwise scans), and
+ * bounded: instances, the params of all instances and the edges are counted before they are made
+ * and refused over their limits (docs/FORMATS.md, "Limits"). */
 #ifndef DYNN_PIPELINE_DAG_H
 #define DYNN_PIPELINE_DAG_H
 

@@ -65,8 +65,9 @@ static int load_vars(Spec *spec, const char *const *sets, size_t n_sets, Err *er
     if (vars && ynode_expect(vars, YNODE_MAP, spec->file, "'vars'", err)) return -1;
     for (size_t i = 0; i < n_sets; i++)
         if (apply_override(spec, vars, sets[i], err)) return -1;
+    SubstBudget budget = {.max_bytes = SUBST_MAX_BYTES, .max_nodes = SUBST_MAX_NODES};
     for (size_t i = 0; vars && i < vars->len; i++) {
-        SubstScope scope = {.values = vars, .visible = i};
+        SubstScope scope = {.values = vars, .visible = i, .budget = &budget};
         if (subst_tree(&vars->pairs[i].value, &scope, spec->file, err)) return -1;
     }
     spec->vars = vars;
@@ -74,7 +75,8 @@ static int load_vars(Spec *spec, const char *const *sets, size_t n_sets, Err *er
     for (size_t i = 0; i < spec->root->len; i++) {
         const char *key = spec->root->pairs[i].key->str;
         if (!strcmp(key, "vars")) continue;
-        SubstScope scope = {.values = vars, .visible = vars ? vars->len : 0, .unescape = strcmp(key, "stages") != 0};
+        SubstScope scope = {.values = vars, .visible = vars ? vars->len : 0, .unescape = strcmp(key, "stages") != 0,
+                            .budget = &budget};
         if (subst_tree(&spec->root->pairs[i].value, &scope, spec->file, err)) return -1;
     }
     return 0;

@@ -53,6 +53,17 @@ static int unknown_name(const SubstScope *s, const char *file, const YNode *n, s
     return err_at(err, file, n, offset, s->matrix ? "unknown matrix key" : "unknown variable", name, hint);
 }
 
+static int over_budget(const SubstScope *s, const char *file, const YNode *n, size_t offset, size_t bytes, size_t nodes,
+                       Err *err) {
+    SubstBudget *b = s->budget;
+    if (!b || (bytes <= b->max_bytes - b->bytes && nodes <= b->max_nodes - b->nodes)) return 0;
+    if (bytes > b->max_bytes - b->bytes)
+        return err_set(err, "%s:%d:%d: substitution makes more than %zu MiB of values in all (does a var repeat another "
+                            "var several times?)", file, n->line, column_of(n, offset), b->max_bytes >> 20);
+    return err_set(err, "%s:%d:%d: substitution copies more than %zu nodes in all (does a var repeat another var "
+                        "several times?)", file, n->line, column_of(n, offset), b->max_nodes);
+}
+
 /* Builds the substituted text of scalar n. *whole gets the value node when the scalar is exactly one
  * reference to a non-scalar. Returns 0 and sets *out (malloc'd) or *whole. */
 static int expand_scalar(const YNode *n, const SubstScope *s, const char *file, char **out, const YNode **whole,
@@ -105,6 +116,10 @@ static int expand_scalar(const YNode *n, const SubstScope *s, const char *file, 
         if (value->kind != YNODE_SCALAR) {
             if (i == 0 && (size_t)close == len - 1) {
                 sb_free(&sb);
+                size_t nodes, bytes;
+                ynode_measure(value, &nodes, &bytes);
+                if (over_budget(s, file, n, i, bytes, nodes, err)) return -1;
+                if (s->budget) s->budget->bytes += bytes, s->budget->nodes += nodes;
                 *whole = value;
                 return 0;
             }
@@ -114,6 +129,10 @@ static int expand_scalar(const YNode *n, const SubstScope *s, const char *file, 
         }
         sb_append(&sb, value->str);
         changed = 1;
+        if (over_budget(s, file, n, i, sb.len, 0, err)) {
+            sb_free(&sb);
+            return -1;
+        }
         i = (size_t)close + 1;
     }
     if (sb.oom) {
@@ -124,6 +143,7 @@ static int expand_scalar(const YNode *n, const SubstScope *s, const char *file, 
         sb_free(&sb);
         return 0;
     }
+    if (s->budget) s->budget->bytes += sb.len;
     *out = sb_take(&sb);
     return 0;
 }

@@ -14,7 +14,9 @@
 #include "util/suggest.h"
 
 #define YNODE_MAX_DEPTH 200
-#define YNODE_MAX_NODES 5000000 /* guards against alias bombs */
+/* Nodes in one document, aliases expanded, and text that aliases copy: guards against alias bombs. */
+#define YNODE_MAX_NODES 5000000
+#define YNODE_MAX_BYTES (64u << 20)
 
 /* ---- construction ---- */
 
@@ -121,6 +123,7 @@ typedef struct Parser {
     Anchor *anchors;
     size_t n_anchors, cap_anchors;
     size_t n_nodes;
+    size_t alias_bytes;     /* text copied by aliases */
     yaml_mark_t unexpected; /* where expect_event() met something else */
 } Parser;
 
@@ -153,11 +156,16 @@ static int remember_anchor(Parser *p, const yaml_char_t *anchor, YNode *node) {
     return 0;
 }
 
-static size_t count_nodes(const YNode *n) {
-    size_t c = 1;
-    for (size_t i = 0; n->kind == YNODE_SEQ && i < n->len; i++) c += count_nodes(n->items[i]);
-    for (size_t i = 0; n->kind == YNODE_MAP && i < n->len; i++) c += 1 + count_nodes(n->pairs[i].value);
-    return c;
+void ynode_measure(const YNode *n, size_t *nodes, size_t *bytes) {
+    *nodes = 1;
+    *bytes = n->kind == YNODE_SCALAR ? strlen(n->str) : 0;
+    for (size_t i = 0; n->kind != YNODE_SCALAR && i < n->len; i++) {
+        size_t c, b;
+        ynode_measure(n->kind == YNODE_SEQ ? n->items[i] : n->pairs[i].value, &c, &b);
+        *nodes += c;
+        *bytes += b;
+        if (n->kind == YNODE_MAP) *nodes += 1, *bytes += strlen(n->pairs[i].key->str);
+    }
 }
 
 static int parse_node(Parser *p, yaml_event_t *ev, int depth, YNode **out);
@@ -255,9 +263,15 @@ static int parse_node(Parser *p, yaml_event_t *ev, int depth, YNode **out) {
         const char *name = (const char *)ev->data.alias.anchor;
         for (size_t i = p->n_anchors; i-- > 0;) {
             if (strcmp(p->anchors[i].name, name)) continue;
-            p->n_nodes += count_nodes(p->anchors[i].node);
+            size_t nodes, bytes;
+            ynode_measure(p->anchors[i].node, &nodes, &bytes);
+            p->n_nodes += nodes;
+            p->alias_bytes += bytes;
             if (p->n_nodes > YNODE_MAX_NODES)
                 return err_set(p->err, "%s:%d:%d: aliases expand to too many nodes", p->name, line, col);
+            if (p->alias_bytes > YNODE_MAX_BYTES)
+                return err_set(p->err, "%s:%d:%d: aliases expand to more than %u MiB of text", p->name, line, col,
+                               YNODE_MAX_BYTES >> 20);
             n = ynode_copy(p->anchors[i].node);
             if (!n) return err_set(p->err, "%s: out of memory", p->name);
             *out = n;

@@ -42,6 +42,8 @@ int ynode_parse_file(const char *path, YNode **out, Err *err);
 
 void ynode_free(YNode *n);
 YNode *ynode_copy(const YNode *n);              /* deep copy; NULL when out of memory */
+/* Size of a tree: nodes (a mapping's keys count) and bytes of text (scalars and keys). */
+void ynode_measure(const YNode *n, size_t *nodes, size_t *bytes);
 YNode *ynode_scalar(const char *text, int line, int col); /* a new scalar node */
 YNode *ynode_new(YNodeKind kind, int line, int col);      /* empty seq/map */
 int ynode_append(YNode *seq, YNode *item);                  /* takes ownership; -1 when out of memory */
