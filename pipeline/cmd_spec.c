@@ -71,7 +71,7 @@ static size_t count_edges(const Dag *dag) {
 int cmd_validate(int argc, char **argv) {
     static const char usage[] = "usage: dynn validate FILE [--set KEY=VALUE]... [--json]\n"
                                 "  Checks an experiment file (keys, types, params, needs, cycles) without running anything,\n"
-                                "  and its sizes: aliases, var expansion, instances, their params, dependencies\n"
+                                "  and its sizes: aliases, var expansion, instances, their params, dependencies, exec env entries\n"
                                 "  (docs/FORMATS.md, \"Limits\").\n";
     SpecArgs a = {0};
     Spec spec;

@@ -17,11 +17,13 @@
 #include "util/fs.h"
 #include "util/regex.h"
 #include "util/strbuf.h"
+#include "util/strmap.h"
 
 extern char **environ;
 
 static const char *const exec_keys[] = {"cmd", "shell", "metrics", "outs", "env", "cwd"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
+#define MAX_ENV 10000 /* entries of `env`: far beyond any real use, far below a slow exec */
 
 int stage_check_relative_path(const StageCheck *c, const YNode *n, const char *what, Err *err) {
     if (n->kind != YNODE_SCALAR || !n->str[0])
@@ -96,6 +98,9 @@ static int exec_validate(const StageCheck *c, Err *err) {
     }
     if ((n = ynode_get(c->params, "env"))) {
         if (ynode_expect(n, YNODE_MAP, c->file, "'env'", err)) return -1;
+        if (n->len > MAX_ENV)
+            return ynode_err(err, c->file, n, "stage '%s': 'env' has %zu entries, more than the limit of %d", c->stage, n->len,
+                             MAX_ENV);
         for (size_t i = 0; i < n->len; i++) {
             const YNode *k = n->pairs[i].key, *v = n->pairs[i].value;
             if (!k->str[0] || strchr(k->str, '='))
@@ -130,13 +135,20 @@ typedef struct Command {
     char **argv;
     char **envp;
     size_t n_env;
+    StrMap env_index;   /* variable name (the text before '=' in a copy) → position in envp */
+    char **env_names;   /* those names, owned */
     char cwd[PATH_MAX];
 } Command;
 
 static void command_free(Command *c) {
     free(c->argv);
-    for (size_t i = 0; c->envp && c->envp[i]; i++) free(c->envp[i]);
+    for (size_t i = 0; c->envp && i < c->n_env; i++) {
+        free(c->envp[i]);
+        free(c->env_names[i]);
+    }
     free(c->envp);
+    free(c->env_names);
+    strmap_free(&c->env_index);
 }
 
 /* Joins a list with spaces (for `shell: true` given a list). */
@@ -149,19 +161,38 @@ static char *join_words(const YNode *cmd) {
     return sb_take(&sb);
 }
 
-static int set_env(Command *c, const char *name, const char *value, int override) {
-    size_t nlen = strlen(name);
-    for (size_t i = 0; i < c->n_env; i++)
-        if (!strncmp(c->envp[i], name, nlen) && c->envp[i][nlen] == '=') {
-            if (!override) return 0;
-            free(c->envp[i]);
-            c->envp[i] = NULL;
-            if (asprintf(&c->envp[i], "%s=%s", name, value) < 0) return c->envp[i] = NULL, -1;
-            return 0;
-        }
-    if (asprintf(&c->envp[c->n_env], "%s=%s", name, value) < 0) return c->envp[c->n_env] = NULL, -1;
+/* Sets NAME=value (entry = "NAME=value", owned after the call): replaces an earlier value of the
+ * same name, in constant time (a hash map from names to positions). */
+static int put_env(Command *c, char *entry) {
+    if (!entry) return -1;
+    size_t nlen = strcspn(entry, "="), at;
+    char *name = strndup(entry, nlen);
+    if (!name) {
+        free(entry);
+        return -1;
+    }
+    if (strmap_get(&c->env_index, name, &at)) {
+        free(name);
+        free(c->envp[at]);
+        c->envp[at] = entry;
+        return 0;
+    }
+    c->envp[c->n_env] = entry;
+    c->env_names[c->n_env] = name;
+    if (strmap_put(&c->env_index, name, c->n_env)) {
+        c->envp[c->n_env] = NULL;
+        free(entry);
+        free(name);
+        return -1;
+    }
     c->n_env++;
     return 0;
+}
+
+static int set_env(Command *c, const char *name, const char *value) {
+    char *entry;
+    if (asprintf(&entry, "%s=%s", name, value) < 0) return -1;
+    return put_env(c, entry);
 }
 
 static int build_command(const StageRun *run, Command *c, char **shell_script, Err *err) {
@@ -183,19 +214,18 @@ static int build_command(const StageRun *run, Command *c, char **shell_script, E
     size_t n_environ = 0;
     while (environ[n_environ]) n_environ++;
     const YNode *env = ynode_get(run->params, "env");
-    c->envp = calloc(n_environ + (env ? env->len : 0) + 8, sizeof *c->envp);
-    if (!c->envp) return err_set(err, "out of memory");
-    for (size_t i = 0; i < n_environ; i++) {
-        if (!(c->envp[i] = strdup(environ[i]))) return err_set(err, "out of memory");
-        c->n_env++;
-    }
+    size_t cap = n_environ + (env ? env->len : 0) + 8;
+    c->envp = calloc(cap, sizeof *c->envp);
+    c->env_names = calloc(cap, sizeof *c->env_names);
+    if (!c->envp || !c->env_names) return err_set(err, "out of memory");
+    int bad = 0;
+    for (size_t i = 0; i < n_environ && !bad; i++) bad = put_env(c, strdup(environ[i]));
     char threads[32], seed[32];
     snprintf(threads, sizeof threads, "%d", run->threads);
     snprintf(seed, sizeof seed, "%lld", run->seed);
-    int bad = set_env(c, "DYNN_STAGE", run->name, 1) | set_env(c, "DYNN_THREADS", threads, 1) |
-              set_env(c, "DYNN_SEED", seed, 1) |
-              set_env(c, "OMP_NUM_THREADS", threads, 1);
-    for (size_t i = 0; env && i < env->len; i++) bad |= set_env(c, env->pairs[i].key->str, env->pairs[i].value->str, 1);
+    bad |= set_env(c, "DYNN_STAGE", run->name) | set_env(c, "DYNN_THREADS", threads) | set_env(c, "DYNN_SEED", seed) |
+           set_env(c, "OMP_NUM_THREADS", threads);
+    for (size_t i = 0; env && i < env->len && !bad; i++) bad = set_env(c, env->pairs[i].key->str, env->pairs[i].value->str);
     if (bad) return err_set(err, "out of memory");
     const YNode *cwd = ynode_get(run->params, "cwd");
     if (fs_join(c->cwd, sizeof c->cwd, run->workdir, cwd ? cwd->str : ".")) return err_set(err, "working directory path too long");
@@ -325,8 +355,8 @@ static int declare_outputs(const StageRun *run, const Command *c, Err *err) {
 
 static int exec_run(const StageRun *run, Err *err) {
     if (restore_inputs(run, err)) return -1;
-    Command c;
-    char *script;
+    Command c = {0};
+    char *script = NULL;
     int rc = build_command(run, &c, &script, err);
     off_t offset = 0;
     if (!rc) {

@@ -5,7 +5,7 @@
  *     shell: false
  *     metrics: {acc: 'test acc ([0-9.]+)'}   # PCRE2; group 1 of every match → one value (step 0, 1, …)
  *     outs: [model.bin]                       # files the command writes → artifacts
- *     env: {LC_ALL: C}                        # added to the environment
+ *     env: {LC_ALL: C}                        # added to the environment (at most 10000 entries)
  *     cwd: sub/dir                            # relative to where `dynn run` was started
  *
  * Upstream `outs` files are restored at their workspace paths before the command starts, so a

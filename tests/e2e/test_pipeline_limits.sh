@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # tests/e2e/test_pipeline_limits.sh — `dynn validate` refuses experiment files that would exhaust
-# memory or time, with FILE:LINE:COL and before allocating for them: instances whose params together
-# are too large, too many dependencies between instances, vars
+# memory or time, with FILE:LINE:COL and before allocating for them: too many `env` entries for an exec
+# stage, instances whose params together are too large, too many dependencies between instances, vars
 # that expand exponentially (the last two also as fixtures in tests/pipeline/bad/). `timeout 60` only
 # catches a hang; no duration is asserted.
 . "$(dirname "$0")/lib.sh"
 W=$E2E_TMP/limits; mkdir -p "$W"; cd "$W" || exit 1
+
+# env: 10001 entries (the limit is 10000); 10000 are accepted
+{ printf 'stages:\n  s:\n    type: exec\n    params:\n      cmd: ["true"]\n      env:\n'
+  for i in $(seq 10001); do echo "        V$i: x"; done; } > env.yaml
+expect_fail "10001 env entries are refused" \
+  "^dynn validate: env\.yaml:7:9: stage 's': 'env' has 10001 entries, more than the limit of 10000$" timeout 60 "$DYNN" validate env.yaml
+head -n -1 env.yaml > env_ok.yaml
+expect_ok "10000 env entries are accepted" timeout 60 "$DYNN" validate env_ok.yaml
 
 # params of all instances: 10000 instances of a 2000-node params mapping (20 million nodes)
 { echo 'vars: {h: ['"$(seq -s ', ' 0 99)"']}'

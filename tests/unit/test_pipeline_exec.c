@@ -1,7 +1,8 @@
 /* tests/unit/test_pipeline_exec.c — the exec stage type: PCRE2 metric extraction (every match a
  * step, numbers only, missing metrics are errors, 100 MB of output in linear time, invalid UTF-8)
  * and real command runs (argv and shell, env, cwd,
- * exit status, declared outputs, inputs restored from the store). Hang guards (alarm) catch
+ * exit status, declared outputs, inputs restored from the store, a huge environment built in
+ * linear time). Hang guards (alarm) catch
  * quadratic work; no duration is asserted. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "stages/exec.h"
 #include "tests/unit/testutil.h"
 #include "util/regex.h"
+#include "util/strbuf.h"
 
 /* A hang guard, not a timing assertion: the linear code takes well under a second where these
  * tests use it, the quadratic code it replaced minutes to hours. */
@@ -287,6 +289,29 @@ static void test_inputs_restored(void **state) {
     free(tmp);
 }
 
+/* 400000 `env` entries (validation refuses more than 10000; run() does not validate): the
+ * environment is built in linear time, then the kernel refuses it as too large. Built by
+ * scanning the entries for each new one, it took minutes. */
+static void test_huge_environment(void **state) {
+    (void)state;
+    Run r;
+    char *tmp = tu_tmpdir();
+    snprintf(r.dir, sizeof r.dir, "%s", tmp);
+    StrBuf sb = {0};
+    sb_append(&sb, "{cmd: ['true'], env: {");
+    for (int i = 0; i < 400000; i++) sb_printf(&sb, "%sV%d: x", i ? ", " : "", i);
+    sb_append(&sb, "}}");
+    FakeSink f;
+    Err err = {{0}};
+    hang_guard(60);
+    assert_int_equal(run_exec(&r, sb_str(&sb), &f, NULL, 0, &err), -1);
+    alarm(0);
+    assert_non_null(strstr(err.msg, "Argument list too long"));
+    sb_free(&sb);
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extract_metrics),
@@ -296,6 +321,7 @@ int main(void) {
         cmocka_unit_test(test_extract_empty_match_utf8),
         cmocka_unit_test(test_run_commands),
         cmocka_unit_test(test_inputs_restored),
+        cmocka_unit_test(test_huge_environment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
