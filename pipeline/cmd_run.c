@@ -16,6 +16,7 @@ static const char usage[] =
     "                     [--set KEY=VALUE]... [--executor local|spawn] [--json]\n"
     "  Runs the experiment FILE (YAML): every stage instance in dependency order, up to N at once\n"
     "  within a budget of CPU threads, skipping instances whose cache key already has results.\n"
+    "  An exec stage's command ends after its `timeout:`, if it has one (docs/FORMATS.md, \"Stage type exec\").\n"
     "  -j, --jobs N        stages at once (default: the number of CPU cores)\n"
     "  --threads N         thread budget shared by running stages (default: the number of cores)\n"
     "  --db PATH           results database (default " CLI_DEFAULT_DB "); store/, logs/ live beside it\n"

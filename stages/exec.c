@@ -1,12 +1,12 @@
 /* stages/exec.c — the `exec` stage type: validate params, restore inputs, run the command with its
- * output in the stage log, extract metrics, declare outputs (see exec.h). */
+ * output in the stage log and an optional time limit (stages/exec_proc.c), extract metrics,
+ * declare outputs (see exec.h). */
 #include "stages/exec.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "stages/exec_proc.h"
+#include "util/duration.h"
 #include "util/fs.h"
 #include "util/regex.h"
 #include "util/strbuf.h"
@@ -21,9 +23,10 @@
 
 extern char **environ;
 
-static const char *const exec_keys[] = {"cmd", "shell", "metrics", "outs", "env", "cwd"};
+static const char *const exec_keys[] = {"cmd", "shell", "metrics", "outs", "env", "cwd", "timeout"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 #define MAX_ENV 10000 /* entries of `env`: far beyond any real use, far below a slow exec */
+#define MAX_TIMEOUT_S (365.0 * 86400)
 
 int stage_check_relative_path(const StageCheck *c, const YNode *n, const char *what, Err *err) {
     if (n->kind != YNODE_SCALAR || !n->str[0])
@@ -111,6 +114,16 @@ static int exec_validate(const StageCheck *c, Err *err) {
         }
     }
     if ((n = ynode_get(c->params, "cwd")) && stage_check_relative_path(c, n, "'cwd'", err)) return -1;
+    double seconds;
+    if ((n = ynode_get(c->params, "timeout"))) {
+        if (n->kind != YNODE_SCALAR || duration_parse(n->str, &seconds))
+            return ynode_err(err, c->file, n, "stage '%s': 'timeout' must be a duration like 30s, 5m, 1h30m or 1.5h "
+                                              "(units ms, s, m, h, d), not %s%s%s", c->stage,
+                             n->kind == YNODE_SCALAR ? "'" : "", n->kind == YNODE_SCALAR ? n->str : ynode_kind_name(n->kind),
+                             n->kind == YNODE_SCALAR ? "'" : "");
+        if (seconds < 1e-3 || seconds > MAX_TIMEOUT_S)
+            return ynode_err(err, c->file, n, "stage '%s': 'timeout' must be between 1ms and 365d, not '%s'", c->stage, n->str);
+    }
     return 0;
 }
 
@@ -232,27 +245,24 @@ static int build_command(const StageRun *run, Command *c, char **shell_script, E
     return 0;
 }
 
-/* Runs the command with stdin from /dev/null and stdout/stderr inherited (the log). */
-static int run_command(const StageRun *run, Command *c, Err *err) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addchdir_np(&fa, c->cwd);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, c->argv[0], &fa, NULL, c->argv, c->envp);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc) return err_set(err, "cannot start '%s' in %s: %s", c->argv[0], c->cwd, strerror(rc));
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return err_set(err, "waiting for '%s': %s", c->argv[0], strerror(errno));
+/* Runs the command (stdin from /dev/null, stdout/stderr inherited: the log) within the stage's
+ * time limit (timeout_s <= 0: none; `timeout` is its text for messages). */
+static int run_command(const StageRun *run, Command *c, double timeout_s, const char *timeout, Err *err) {
+    ExecProc p;
+    if (exec_proc_start(c->argv, c->envp, c->cwd, &p, err)) return -1;
+    int status, killed;
+    int rc = exec_proc_wait(&p, timeout_s, &status, &killed, err);
+    if (rc < 0) return err_prefix(err, "'%s'", c->argv[0]);
+    run->sink->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (rc == 1)
+        return err_set(err, "'%s' timed out after %s: its processes got SIGTERM%s", c->argv[0], timeout,
+                       killed ? ", then SIGKILL" : "");
     if (WIFEXITED(status)) {
-        run->sink->exit_code = WEXITSTATUS(status);
         if (WEXITSTATUS(status) == 127) /* posix_spawnp reports exec failure this way */
             return err_set(err, "'%s' exited with status 127 (command not found?)", c->argv[0]);
         if (WEXITSTATUS(status)) return err_set(err, "'%s' exited with status %d", c->argv[0], WEXITSTATUS(status));
         return 0;
     }
-    run->sink->exit_code = 128 + WTERMSIG(status);
     return err_set(err, "'%s' was killed by signal %d (%s)", c->argv[0], WTERMSIG(status), strsignal(WTERMSIG(status)));
 }
 
@@ -354,6 +364,9 @@ static int declare_outputs(const StageRun *run, const Command *c, Err *err) {
 }
 
 static int exec_run(const StageRun *run, Err *err) {
+    double timeout_s = 0;
+    const YNode *timeout = ynode_get(run->params, "timeout");
+    if (timeout && duration_parse(timeout->str, &timeout_s)) return err_set(err, "bad 'timeout' '%s'", timeout->str);
     if (restore_inputs(run, err)) return -1;
     Command c = {0};
     char *script = NULL;
@@ -369,7 +382,7 @@ static int exec_run(const StageRun *run, Err *err) {
         sb_free(&line);
         offset = lseek(run->log_fd, 0, SEEK_END);
     }
-    if (!rc) rc = run_command(run, &c, err);
+    if (!rc) rc = run_command(run, &c, timeout_s, timeout ? timeout->str : "", err);
     const YNode *metrics = ynode_get(run->params, "metrics");
     if (!rc && metrics && metrics->len) {
         char *text = NULL;

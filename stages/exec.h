@@ -7,6 +7,7 @@
  *     outs: [model.bin]                       # files the command writes → artifacts
  *     env: {LC_ALL: C}                        # added to the environment (at most 10000 entries)
  *     cwd: sub/dir                            # relative to where `dynn run` was started
+ *     timeout: 2h                             # SIGTERM to its processes, SIGKILL 5 s later; the stage fails
  *
  * Upstream `outs` files are restored at their workspace paths before the command starts, so a
  * command can read what the stage it needs wrote even when that stage came from the cache. */

@@ -1,8 +1,8 @@
 /* tests/unit/test_pipeline_exec.c — the exec stage type: PCRE2 metric extraction (every match a
  * step, numbers only, missing metrics are errors, 100 MB of output in linear time, invalid UTF-8)
  * and real command runs (argv and shell, env, cwd,
- * exit status, declared outputs, inputs restored from the store, a huge environment built in
- * linear time). Hang guards (alarm) catch
+ * exit status, declared outputs, inputs restored from the store, `timeout:`, a huge environment
+ * built in linear time); durations. Hang guards (alarm) catch
  * quadratic work; no duration is asserted. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +18,7 @@
 #include "pipeline/store.h"
 #include "stages/exec.h"
 #include "tests/unit/testutil.h"
+#include "util/duration.h"
 #include "util/regex.h"
 #include "util/strbuf.h"
 
@@ -201,10 +202,36 @@ static void test_extract_empty_match_utf8(void **state) {
     ynode_free(m);
 }
 
+static void test_durations(void **state) {
+    (void)state;
+    static const struct {
+        const char *text;
+        double seconds;
+    } good[] = {{"90", 90}, {"2s", 2}, {"250ms", 0.25}, {"5m", 300}, {"1.5h", 5400}, {"1h30m", 5400}, {"2d", 172800}, {".5s", 0.5}};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        double v = -1;
+        assert_int_equal(duration_parse(good[i].text, &v), 0);
+        assert_true(v == good[i].seconds);
+    }
+    static const char *const bad[] = {"", "s", "0", "0s", "2 s", "2x", "-1s", "1e3s", "2ss", "1h 30m", "3.s.", "inf", "5min"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        double v;
+        if (duration_parse(bad[i], &v) == 0) fail_msg("'%s' was accepted as %g s", bad[i], v);
+    }
+}
+
 typedef struct Run {
     char dir[512], log[600];
     int log_fd;
 } Run;
+
+static void run_begin(Run *r) {
+    char *tmp = tu_tmpdir();
+    snprintf(r->dir, sizeof r->dir, "%s", tmp);
+    free(tmp);
+}
+
+static void run_end(Run *r) { tu_rmtree(r->dir); }
 
 /* Runs params (YAML) through the exec stage type in dir; returns run()'s result. */
 static int run_exec(Run *r, const char *params_text, FakeSink *f, const StageInput *inputs, size_t n_inputs, Err *err) {
@@ -233,8 +260,7 @@ static int run_exec(Run *r, const char *params_text, FakeSink *f, const StageInp
 static void test_run_commands(void **state) {
     (void)state;
     Run r;
-    char *tmp = tu_tmpdir();
-    snprintf(r.dir, sizeof r.dir, "%s", tmp);
+    run_begin(&r);
     FakeSink f;
     Err err;
     char sub[600];
@@ -259,16 +285,14 @@ static void test_run_commands(void **state) {
 
     assert_int_equal(run_exec(&r, "{cmd: [no-such-command-xyz]}", &f, NULL, 0, &err), -1);
     assert_non_null(strstr(err.msg, "no-such-command-xyz"));
-    tu_rmtree(tmp);
-    free(tmp);
+    run_end(&r);
 }
 
 /* An upstream workspace file is put back (from the store) before the command runs. */
 static void test_inputs_restored(void **state) {
     (void)state;
     Run r;
-    char *tmp = tu_tmpdir();
-    snprintf(r.dir, sizeof r.dir, "%s", tmp);
+    run_begin(&r);
     char src[600], hash[SHA256_HEX_LEN + 1], rel[STORE_REL_MAX], abs[700];
     uint64_t size;
     Err err;
@@ -285,8 +309,54 @@ static void test_inputs_restored(void **state) {
     tu_write_file(src, "value=8\n", 8);
     assert_int_equal(run_exec(&r, "{cmd: [cat, data.txt], metrics: {value: 'value=(\\d+)'}}", &f, &in, 1, &err), 0);
     assert_true(f.values[0] == 7.0);
-    tu_rmtree(tmp);
-    free(tmp);
+    run_end(&r);
+}
+
+static char *read_text(const char *dir, const char *name) {
+    char path[700];
+    size_t len;
+    unsigned char *bytes = tu_read_file(tu_path(path, sizeof path, dir, name), &len);
+    if (bytes) bytes[len] = '\0'; /* tu_read_file leaves room for it */
+    return (char *)bytes;
+}
+
+/* State of a process from /proc: 0 when it is gone or a zombie. */
+static int process_alive(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *fp = fopen(path, "r");
+    if (!fp) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
+/* `timeout:` ends a hung command and everything it started, and says so. */
+static void test_timeout(void **state) {
+    (void)state;
+    Run r;
+    run_begin(&r);
+    FakeSink f;
+    Err err = {{0}};
+    hang_guard(60);
+    assert_int_equal(run_exec(&r, "{cmd: [sh, -c, 'sleep 100 & echo $! > child.pid; wait'], timeout: 300ms}", &f, NULL, 0, &err), -1);
+    alarm(0);
+    assert_string_equal(err.msg, "'sh' timed out after 300ms: its processes got SIGTERM");
+    assert_int_equal(f.sink.exit_code, 128 + SIGTERM);
+    char *pid = read_text(r.dir, "child.pid"); /* written by the command before it was ended */
+    assert_non_null(pid);
+    assert_false(process_alive((pid_t)atol(pid)));
+    free(pid);
+    hang_guard(60);
+    assert_int_equal(run_exec(&r, "{cmd: [sh, -c, 'trap \"\" TERM; sleep 100'], timeout: 100ms}", &f, NULL, 0, &err), -1);
+    alarm(0);
+    assert_string_equal(err.msg, "'sh' timed out after 100ms: its processes got SIGTERM, then SIGKILL");
+    assert_int_equal(f.sink.exit_code, 128 + SIGKILL);
+    assert_int_equal(run_exec(&r, "{cmd: [sh, -c, 'exit 4'], timeout: 1h}", &f, NULL, 0, &err), -1); /* in time */
+    assert_string_equal(err.msg, "'sh' exited with status 4");
+    run_end(&r);
 }
 
 /* 400000 `env` entries (validation refuses more than 10000; run() does not validate): the
@@ -295,8 +365,7 @@ static void test_inputs_restored(void **state) {
 static void test_huge_environment(void **state) {
     (void)state;
     Run r;
-    char *tmp = tu_tmpdir();
-    snprintf(r.dir, sizeof r.dir, "%s", tmp);
+    run_begin(&r);
     StrBuf sb = {0};
     sb_append(&sb, "{cmd: ['true'], env: {");
     for (int i = 0; i < 400000; i++) sb_printf(&sb, "%sV%d: x", i ? ", " : "", i);
@@ -308,8 +377,7 @@ static void test_huge_environment(void **state) {
     alarm(0);
     assert_non_null(strstr(err.msg, "Argument list too long"));
     sb_free(&sb);
-    tu_rmtree(tmp);
-    free(tmp);
+    run_end(&r);
 }
 
 int main(void) {
@@ -319,8 +387,10 @@ int main(void) {
         cmocka_unit_test(test_extract_large_output),
         cmocka_unit_test(test_extract_invalid_utf8),
         cmocka_unit_test(test_extract_empty_match_utf8),
+        cmocka_unit_test(test_durations),
         cmocka_unit_test(test_run_commands),
         cmocka_unit_test(test_inputs_restored),
+        cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_huge_environment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
