@@ -107,11 +107,12 @@ int runner_start_job(Runner *r, size_t i, Err *err) {
     const Instance *in = &r->dag->inst[i];
     const StageSpec *st = &r->spec->stages[in->stage];
     RunNode *n = &r->nodes[i];
-    char desc[PATH_MAX], records[PATH_MAX], scratch[PATH_MAX], log[PATH_MAX];
+    char desc[PATH_MAX], records[PATH_MAX], scratch[PATH_MAX], slot_dir[PATH_MAX], log[PATH_MAX];
     n->slot = r->free_slots[--r->n_free_slots];
     job_path(r, n->slot, "json", desc, sizeof desc);
     job_path(r, n->slot, "rec", records, sizeof records);
     job_path(r, n->slot, "scratch", scratch, sizeof scratch);
+    job_path(r, n->slot, "dir", slot_dir, sizeof slot_dir);
     log_path(r, i, log, sizeof log);
     if (!r->log_dir_made && fs_mkdir_p(r->log_dir, err)) return -1;
     r->log_dir_made = 1;
@@ -132,7 +133,8 @@ int runner_start_job(Runner *r, size_t i, Err *err) {
         }
     }
     StageDesc d = {.name = in->name, .stage = st->name, .type = st->type, .key = n->key, .workdir = r->workdir,
-                   .state_dir = r->state_dir, .log = log, .records = records, .scratch = scratch, .threads = in->threads,
+                   .state_dir = r->state_dir, .log = log, .records = records, .scratch = scratch, .slot_dir = slot_dir,
+                   .threads = in->threads,
                    .seed = r->spec->seed, .plugins = (const char *const *)r->spec->plugins, .n_plugins = r->spec->n_plugins,
                    .params = in->params, .inputs = inputs, .n_inputs = n_inputs, .db = r->db_path, .run = r->uuid};
     if (!rc) rc = stage_desc_write(desc, &d, err);

@@ -51,6 +51,7 @@ static int run_stage(const StageDesc *d, RecordWriter *w, Err *err) {
         .n_inputs = d->n_inputs,
         .workdir = d->workdir,
         .scratch = d->scratch,
+        .slot_dir = d->slot_dir,
         .log_path = d->log,
         .log_fd = log_fd,
         .threads = d->threads,

@@ -1,6 +1,6 @@
-/* stages/exec.c — the `exec` stage type: validate params, restore inputs, run the command with its
- * output in the stage log and an optional time limit (stages/exec_proc.c), extract metrics,
- * declare outputs (see exec.h). */
+/* stages/exec.c — the `exec` stage type: validate params, run the command in its private directory
+ * (stages/exec_dir.c) with its output in the stage log and an optional time limit
+ * (stages/exec_proc.c), extract metrics, declare outputs (see exec.h). */
 #include "stages/exec.h"
 
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "stages/exec_dir.h"
 #include "stages/exec_proc.h"
 #include "util/duration.h"
 #include "util/fs.h"
@@ -129,28 +130,13 @@ static int exec_validate(const StageCheck *c, Err *err) {
 
 /* ---- run ---- */
 
-/* Upstream workspace files (kind "file") must be present with the recorded content. */
-static int restore_inputs(const StageRun *run, Err *err) {
-    for (size_t i = 0; i < run->n_inputs; i++) {
-        const StageInput *in = &run->inputs[i];
-        if (strcmp(in->kind, "file")) continue;
-        char target[PATH_MAX], dir[PATH_MAX], hex[SHA256_HEX_LEN + 1];
-        if (fs_join(target, sizeof target, run->workdir, in->name)) return err_set(err, "%s: path too long", in->name);
-        if (fs_exists(target) && !fs_sha256_file(target, hex, NULL, NULL) && !strcmp(hex, in->hash)) continue;
-        fs_dirname(target, dir, sizeof dir);
-        if (fs_mkdir_p(dir, err) || fs_copy_file(in->path, target, 0, 0644, NULL, NULL, err))
-            return err_prefix(err, "restoring input '%s' of '%s'", in->name, in->stage);
-    }
-    return 0;
-}
-
 typedef struct Command {
     char **argv;
     char **envp;
     size_t n_env;
-    StrMap env_index;   /* variable name (the text before '=' in a copy) → position in envp */
-    char **env_names;   /* those names, owned */
-    char cwd[PATH_MAX];
+    StrMap env_index;    /* variable name (the text before '=' in a copy) → position in envp */
+    char **env_names;    /* those names, owned */
+    char cwd[PATH_MAX];  /* where the command runs: the stage's directory, or `cwd` inside it */
 } Command;
 
 static void command_free(Command *c) {
@@ -208,7 +194,8 @@ static int set_env(Command *c, const char *name, const char *value) {
     return put_env(c, entry);
 }
 
-static int build_command(const StageRun *run, Command *c, char **shell_script, Err *err) {
+/* argv, the environment and the directory of the command; `dir` is the stage's directory. */
+static int build_command(const StageRun *run, const char *dir, Command *c, char **shell_script, Err *err) {
     memset(c, 0, sizeof *c);
     *shell_script = NULL;
     const YNode *cmd = ynode_get(run->params, "cmd"), *n;
@@ -224,6 +211,9 @@ static int build_command(const StageRun *run, Command *c, char **shell_script, E
     } else {
         for (size_t i = 0; i < cmd->len; i++) c->argv[i] = cmd->items[i]->str;
     }
+    const YNode *cwd = ynode_get(run->params, "cwd");
+    if (cwd ? fs_join(c->cwd, sizeof c->cwd, dir, cwd->str) : snprintf(c->cwd, sizeof c->cwd, "%s", dir) >= (int)sizeof c->cwd)
+        return err_set(err, "working directory path too long");
     size_t n_environ = 0;
     while (environ[n_environ]) n_environ++;
     const YNode *env = ynode_get(run->params, "env");
@@ -237,11 +227,9 @@ static int build_command(const StageRun *run, Command *c, char **shell_script, E
     snprintf(threads, sizeof threads, "%d", run->threads);
     snprintf(seed, sizeof seed, "%lld", run->seed);
     bad |= set_env(c, "DYNN_STAGE", run->name) | set_env(c, "DYNN_THREADS", threads) | set_env(c, "DYNN_SEED", seed) |
-           set_env(c, "OMP_NUM_THREADS", threads);
+           set_env(c, "OMP_NUM_THREADS", threads) | set_env(c, "DYNN_WORKDIR", run->workdir) | set_env(c, "PWD", c->cwd);
     for (size_t i = 0; env && i < env->len && !bad; i++) bad = set_env(c, env->pairs[i].key->str, env->pairs[i].value->str);
     if (bad) return err_set(err, "out of memory");
-    const YNode *cwd = ynode_get(run->params, "cwd");
-    if (fs_join(c->cwd, sizeof c->cwd, run->workdir, cwd ? cwd->str : ".")) return err_set(err, "working directory path too long");
     return 0;
 }
 
@@ -347,8 +335,15 @@ static int read_output(const StageRun *run, off_t offset, char **text, size_t *l
     return 0;
 }
 
-static int declare_outputs(const StageRun *run, const Command *c, Err *err) {
+/* Name of output i: its path relative to the working directory (below `cwd`). */
+static void output_name(const StageRun *run, size_t i, char *out, size_t size) {
     const YNode *outs = ynode_get(run->params, "outs"), *cwd = ynode_get(run->params, "cwd");
+    if (cwd) snprintf(out, size, "%s/%s", cwd->str, outs->items[i]->str);
+    else snprintf(out, size, "%s", outs->items[i]->str);
+}
+
+static int declare_outputs(const StageRun *run, const Command *c, Err *err) {
+    const YNode *outs = ynode_get(run->params, "outs");
     for (size_t i = 0; outs && i < outs->len; i++) {
         const char *out = outs->items[i]->str;
         char path[PATH_MAX], name[PATH_MAX];
@@ -356,32 +351,80 @@ static int declare_outputs(const StageRun *run, const Command *c, Err *err) {
         if (fs_join(path, sizeof path, c->cwd, out)) return err_set(err, "%s: path too long", out);
         if (stat(path, &st) != 0) return err_set(err, "declared output '%s' was not written", out);
         if (!S_ISREG(st.st_mode)) return err_set(err, "declared output '%s' is not a regular file", out);
-        if (cwd) snprintf(name, sizeof name, "%s/%s", cwd->str, out);
-        else snprintf(name, sizeof name, "%s", out);
+        output_name(run, i, name, sizeof name);
         if (run->sink->artifact(run->sink, name, path, "file", err)) return -1;
     }
     return 0;
 }
 
+/* The stage's private directory `root` (see exec_dir.h): its outs and its upstream files are its
+ * own, its `cwd` a real directory; the upstream files are copied in from the store. */
+static int make_directory(const StageRun *run, const char *root, ExecDir **dir, Err *err) {
+    const YNode *outs = ynode_get(run->params, "outs"), *cwd = ynode_get(run->params, "cwd");
+    size_t n_outs = outs ? outs->len : 0, n = 0;
+    char **files = calloc(n_outs + run->n_inputs + 1, sizeof *files);
+    if (!files) return err_set(err, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < n_outs && !rc; i++) {
+        char name[PATH_MAX];
+        output_name(run, i, name, sizeof name);
+        if (!(files[n++] = strdup(name))) rc = err_set(err, "out of memory");
+    }
+    int cwd_found = 0;
+    size_t cwd_len = cwd ? strlen(cwd->str) : 0;
+    for (size_t i = 0; i < run->n_inputs && !rc; i++) {
+        const StageInput *in = &run->inputs[i];
+        if (strcmp(in->kind, "file")) continue;
+        if (!(files[n++] = strdup(in->name))) rc = err_set(err, "out of memory");
+        if (cwd && !strncmp(in->name, cwd->str, cwd_len) && in->name[cwd_len] == '/') cwd_found = 1;
+    }
+    if (!rc && cwd && !cwd_found) {
+        char path[PATH_MAX];
+        struct stat st;
+        if (fs_join(path, sizeof path, run->workdir, cwd->str)) rc = err_set(err, "%s: path too long", cwd->str);
+        else if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = err_set(err, "'cwd' '%s' is not a directory of the working directory %s", cwd->str, run->workdir);
+    }
+    const char *dirs[1] = {cwd ? cwd->str : NULL};
+    if (!rc) rc = exec_dir_create(run->workdir, root, dirs, cwd ? 1 : 0, (const char *const *)files, n, dir, err);
+    for (size_t i = 0; i < n; i++) free(files[i]);
+    free(files);
+    for (size_t i = 0; i < run->n_inputs && !rc; i++) {
+        const StageInput *in = &run->inputs[i];
+        char target[PATH_MAX];
+        if (strcmp(in->kind, "file")) continue;
+        if (fs_join(target, sizeof target, root, in->name)) rc = err_set(err, "%s: path too long", in->name);
+        else if (fs_copy_file(in->path, target, 0, 0644, NULL, NULL, err))
+            rc = err_prefix(err, "putting input '%s' of '%s' in place", in->name, in->stage);
+    }
+    return rc;
+}
+
+/* "$ cmd args" in the log; *offset = where the command's output starts. */
+static int log_command(const StageRun *run, const Command *c, off_t *offset, Err *err) {
+    StrBuf line = {0};
+    sb_append(&line, "$");
+    for (size_t i = 0; c->argv[i]; i++)
+        sb_printf(&line, strpbrk(c->argv[i], " \t\n'\"$;&|<>*?") || !c->argv[i][0] ? " '%s'" : " %s", c->argv[i]);
+    sb_printf(&line, "\n");
+    int rc = write(run->log_fd, sb_str(&line), line.len) < 0 ? err_set(err, "%s: %s", run->log_path, strerror(errno)) : 0;
+    sb_free(&line);
+    *offset = lseek(run->log_fd, 0, SEEK_END);
+    return rc;
+}
+
 static int exec_run(const StageRun *run, Err *err) {
+    const char *root = run->slot_dir && run->slot_dir[0] ? run->slot_dir : run->scratch; /* its private directory */
+    ExecDir *dir = NULL;
+    Command c = {0};
+    char *script = NULL;
+    off_t offset = 0;
     double timeout_s = 0;
     const YNode *timeout = ynode_get(run->params, "timeout");
     if (timeout && duration_parse(timeout->str, &timeout_s)) return err_set(err, "bad 'timeout' '%s'", timeout->str);
-    if (restore_inputs(run, err)) return -1;
-    Command c = {0};
-    char *script = NULL;
-    int rc = build_command(run, &c, &script, err);
-    off_t offset = 0;
-    if (!rc) {
-        StrBuf line = {0};
-        sb_append(&line, "$");
-        for (size_t i = 0; c.argv[i]; i++)
-            sb_printf(&line, strpbrk(c.argv[i], " \t\n'\"$;&|<>*?") || !c.argv[i][0] ? " '%s'" : " %s", c.argv[i]);
-        sb_printf(&line, "\n");
-        if (write(run->log_fd, sb_str(&line), line.len) < 0) rc = err_set(err, "%s: %s", run->log_path, strerror(errno));
-        sb_free(&line);
-        offset = lseek(run->log_fd, 0, SEEK_END);
-    }
+    int rc = make_directory(run, root, &dir, err);
+    if (!rc) rc = build_command(run, root, &c, &script, err);
+    if (!rc) rc = log_command(run, &c, &offset, err);
     if (!rc) rc = run_command(run, &c, timeout_s, timeout ? timeout->str : "", err);
     const YNode *metrics = ynode_get(run->params, "metrics");
     if (!rc && metrics && metrics->len) {
@@ -392,6 +435,11 @@ static int exec_run(const StageRun *run, Err *err) {
         free(text);
     }
     if (!rc) rc = declare_outputs(run, &c, err);
+    if (dir) { /* what the command made goes to the working directory, also when it failed */
+        Err why;
+        if (exec_dir_publish(dir, rc ? &why : err)) rc = -1;
+    }
+    exec_dir_remove(dir);
     command_free(&c);
     free(script);
     return rc;

@@ -6,11 +6,14 @@
  *     metrics: {acc: 'test acc ([0-9.]+)'}   # PCRE2; group 1 of every match → one value (step 0, 1, …)
  *     outs: [model.bin]                       # files the command writes → artifacts
  *     env: {LC_ALL: C}                        # added to the environment (at most 10000 entries)
- *     cwd: sub/dir                            # relative to where `dynn run` was started
+ *     cwd: sub/dir                            # relative to the working directory
  *     timeout: 2h                             # SIGTERM to its processes, SIGKILL 5 s later; the stage fails
  *
- * Upstream `outs` files are restored at their workspace paths before the command starts, so a
- * command can read what the stage it needs wrote even when that stage came from the cache. */
+ * The command runs in the stage's private directory, a view of the working directory (where `dynn
+ * run` was started) in which its outs and the upstream `outs` files it needs are its own
+ * (stages/exec_dir.h): the needed files are copied there from the store, so a command reads what
+ * the stage it needs wrote even when that stage came from the cache, and no other stage can write
+ * over its outs while it runs. Afterwards what it created moves into the working directory. */
 #ifndef DYNN_STAGES_EXEC_H
 #define DYNN_STAGES_EXEC_H
 

@@ -25,7 +25,7 @@
 typedef struct StageInput {
     const char *stage; /* upstream instance name, "train@seed=1" */
     const char *name;  /* artifact name ("model", or the workspace-relative path of an exec `outs` file) */
-    const char *kind;  /* "file" = a workspace file restored at <workdir>/<name>; other kinds live in the store */
+    const char *kind;  /* "file" = a workspace file (an exec stage finds it at <name> where it runs); other kinds live in the store */
     const char *path;  /* absolute path of the (read-only) store object */
     const char *hash;  /* SHA-256 hex of its content */
     uint64_t size;
@@ -93,6 +93,10 @@ typedef struct StageRun {
      * stage's records before any stage needing it starts. May be NULL outside a run. */
     const char *db_path;
     const char *run_uuid;
+    /* A directory of the stage's job slot, kept from one stage of the slot to the next and removed
+     * at the end of the run: what is worth keeping between stages (the exec stage's private
+     * directory and its links). Only one stage at a time uses it. NULL or "" outside a run. */
+    const char *slot_dir;
 } StageRun;
 
 typedef struct StageType {

@@ -14,7 +14,9 @@ stages:
   long:
     type: exec
     needs: first
-    params: {cmd: [sh, -c, 'echo $$ > long.pid; echo 1 >> long.runs; sleep ${nap}; cat first.txt > long.txt'], outs: [long.txt]}
+    # long.pid and long.runs must be in the working directory while the stage runs (and after it was
+    # killed): files a command creates in its private directory appear there only when it ends
+    params: {cmd: [sh, -c, 'echo $$ > "$DYNN_WORKDIR/long.pid"; echo 1 >> "$DYNN_WORKDIR/long.runs"; sleep ${nap}; cat first.txt > long.txt'], outs: [long.txt]}
   last: {type: exec, needs: long, params: {cmd: [cat, long.txt]}}
 YAML
 

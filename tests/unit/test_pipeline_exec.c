@@ -1,9 +1,8 @@
 /* tests/unit/test_pipeline_exec.c — the exec stage type: PCRE2 metric extraction (every match a
  * step, numbers only, missing metrics are errors, 100 MB of output in linear time, invalid UTF-8)
- * and real command runs (argv and shell, env, cwd,
- * exit status, declared outputs, inputs restored from the store, `timeout:`, a huge environment
- * built in linear time); durations. Hang guards (alarm) catch
- * quadratic work; no duration is asserted. */
+ * and real command runs (argv and shell, env, cwd, exit status, declared outputs, inputs restored
+ * from the store, the private directory, `timeout:`, a huge environment built in linear time);
+ * durations and UTF-8 checks. Hang guards (alarm) catch quadratic work; no duration is asserted. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +11,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pipeline/records.h"
@@ -43,6 +43,7 @@ typedef struct FakeSink {
     long long steps[32];
     int n;
     char artifacts[8][256];
+    char contents[8][64]; /* each artifact's bytes when it was declared */
     int n_artifacts;
 } FakeSink;
 
@@ -56,8 +57,12 @@ static int fake_metric(RecordSink *s, const char *name, double value, const char
 }
 
 static int fake_artifact(RecordSink *s, const char *name, const char *path, const char *kind, Err *err) {
-    (void)path, (void)err;
+    (void)err;
     FakeSink *f = s->self;
+    size_t len;
+    unsigned char *bytes = tu_read_file(path, &len);
+    snprintf(f->contents[f->n_artifacts], sizeof f->contents[0], "%.*s", bytes ? (int)len : 0, bytes ? (char *)bytes : "");
+    free(bytes);
     snprintf(f->artifacts[f->n_artifacts++], sizeof f->artifacts[0], "%s:%s", kind, name);
     return 0;
 }
@@ -221,7 +226,7 @@ static void test_durations(void **state) {
 }
 
 typedef struct Run {
-    char dir[512], log[600];
+    char dir[512], log[600], scratch[512], slot_dir[512]; /* dir: the working directory, a new temp dir */
     int log_fd;
 } Run;
 
@@ -237,11 +242,13 @@ static void run_end(Run *r) { tu_rmtree(r->dir); }
 static int run_exec(Run *r, const char *params_text, FakeSink *f, const StageInput *inputs, size_t n_inputs, Err *err) {
     YNode *params = parse(params_text);
     tu_path(r->log, sizeof r->log, r->dir, "stage.log");
+    tu_path(r->scratch, sizeof r->scratch, r->dir, ".dynn/work/run/0.scratch"); /* as the runner makes them */
+    tu_path(r->slot_dir, sizeof r->slot_dir, r->dir, ".dynn/work/run/0.dir");
     r->log_fd = open(r->log, O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0644);
     assert_true(r->log_fd >= 0);
     fake_init(f);
     StageRun run = {.name = "t", .type = "exec", .params = params, .inputs = inputs, .n_inputs = n_inputs, .workdir = r->dir,
-                    .scratch = r->dir, .log_path = r->log, .log_fd = r->log_fd, .threads = 3, .seed = 42, .sink = &f->sink};
+                    .scratch = r->scratch, .slot_dir = r->slot_dir, .log_path = r->log, .log_fd = r->log_fd, .threads = 3, .seed = 42, .sink = &f->sink};
     /* the command's output goes to the log, as in a stage process */
     int saved_out = dup(1), saved_err = dup(2);
     dup2(r->log_fd, 1);
@@ -309,6 +316,12 @@ static void test_inputs_restored(void **state) {
     tu_write_file(src, "value=8\n", 8);
     assert_int_equal(run_exec(&r, "{cmd: [cat, data.txt], metrics: {value: 'value=(\\d+)'}}", &f, &in, 1, &err), 0);
     assert_true(f.values[0] == 7.0);
+    size_t len;
+    unsigned char *back = tu_read_file(src, &len); /* and the working directory's copy is the input again */
+    assert_non_null(back);
+    assert_int_equal(len, 8);
+    assert_memory_equal(back, "value=7\n", 8);
+    free(back);
     run_end(&r);
 }
 
@@ -318,6 +331,51 @@ static char *read_text(const char *dir, const char *name) {
     unsigned char *bytes = tu_read_file(tu_path(path, sizeof path, dir, name), &len);
     if (bytes) bytes[len] = '\0'; /* tu_read_file leaves room for it */
     return (char *)bytes;
+}
+
+/* The command runs in a private directory: another process writing the same output path in the
+ * working directory meanwhile (here the command itself, through the absolute path) does not
+ * change the artifact; an output starts absent; reads and writes of existing files reach the
+ * working directory; new files and the output are there afterwards; only the view's links stay in
+ * the slot's directory, and a link to a file gone from the working directory goes too. */
+static void test_private_directory(void **state) {
+    (void)state;
+    Run r;
+    run_begin(&r);
+    char path[700], params[2048];
+    tu_write_file(tu_path(path, sizeof path, r.dir, "out.txt"), "old\n", 4);
+    tu_write_file(tu_path(path, sizeof path, r.dir, "notes.txt"), "n=1\n", 4);
+    snprintf(params, sizeof params,
+             "{cmd: [sh, -c, 'echo mine >> out.txt; echo intruder > %s/out.txt; cat notes.txt; echo n=2 >> notes.txt;"
+             " echo made > made.txt; pwd'], outs: [out.txt], metrics: {n: 'n=(\\d)'}}",
+             r.dir);
+    FakeSink f;
+    Err err = {{0}};
+    assert_int_equal(run_exec(&r, params, &f, NULL, 0, &err), 0);
+    assert_int_equal(f.n_artifacts, 1);
+    assert_string_equal(f.contents[0], "mine\n"); /* its own bytes: not the intruder's, not appended to "old" */
+    assert_true(f.n == 1 && f.values[0] == 1.0);   /* read notes.txt of the working directory */
+    char *text;
+    assert_string_equal(text = read_text(r.dir, "out.txt"), "mine\n"); /* the output, published */
+    free(text);
+    assert_string_equal(text = read_text(r.dir, "notes.txt"), "n=1\nn=2\n"); /* written through the view */
+    free(text);
+    assert_string_equal(text = read_text(r.dir, "made.txt"), "made\n"); /* a new file comes back */
+    free(text);
+    assert_non_null(text = read_text(r.dir, "stage.log"));
+    assert_non_null(strstr(text, "/.dynn/work/run/0.dir\n")); /* pwd */
+    free(text);
+    struct stat st;
+    assert_int_equal(lstat(tu_path(path, sizeof path, r.slot_dir, "notes.txt"), &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(lstat(tu_path(path, sizeof path, r.slot_dir, ".dynn"), &st), -1); /* never linked */
+    remove(tu_path(path, sizeof path, r.dir, "notes.txt"));
+    assert_int_equal(run_exec(&r, "{cmd: [ls]}", &f, NULL, 0, &err), 0);
+    assert_non_null(text = read_text(r.dir, "stage.log"));
+    assert_null(strstr(text, "notes.txt")); /* the stale link went */
+    assert_non_null(strstr(text, "made.txt")); /* the new file got one */
+    free(text);
+    run_end(&r);
 }
 
 /* State of a process from /proc: 0 when it is gone or a zombie. */
@@ -345,7 +403,7 @@ static void test_timeout(void **state) {
     alarm(0);
     assert_string_equal(err.msg, "'sh' timed out after 300ms: its processes got SIGTERM");
     assert_int_equal(f.sink.exit_code, 128 + SIGTERM);
-    char *pid = read_text(r.dir, "child.pid"); /* written by the command before it was ended */
+    char *pid = read_text(r.dir, "child.pid"); /* published after the command ended */
     assert_non_null(pid);
     assert_false(process_alive((pid_t)atol(pid)));
     free(pid);
@@ -390,6 +448,7 @@ int main(void) {
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_run_commands),
         cmocka_unit_test(test_inputs_restored),
+        cmocka_unit_test(test_private_directory),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_huge_environment),
     };
