@@ -16,6 +16,8 @@ static const DbMigration builtin_migrations[] = {
         "ALTER TABLE measurements ADD COLUMN macs INTEGER;"
         "ALTER TABLE measurements ADD COLUMN peak_rss_kib INTEGER;"
         "ALTER TABLE measurements ADD COLUMN avg_power_w REAL;"},
+    {4, "CREATE TABLE cache_voided (stage_id INTEGER PRIMARY KEY REFERENCES stages(id), reason TEXT NOT NULL, "
+        "voided_at REAL NOT NULL);"},
 };
 static const size_t n_builtin_migrations = sizeof builtin_migrations / sizeof *builtin_migrations;
 
@@ -405,7 +407,8 @@ int db_find_cached(Db *db, const char *key, int64_t *stage_id, DbArtifact **arts
     *arts = NULL;
     *n_arts = 0;
     sqlite3_stmt *st = db_stmt(db, STMT_FIND_CACHED,
-                               "SELECT id FROM stages WHERE key = ?1 AND status = 'FINISHED' ORDER BY ended_at DESC LIMIT 1", err);
+                               "SELECT id FROM stages s WHERE key = ?1 AND status = 'FINISHED' AND "
+                               "NOT EXISTS (SELECT 1 FROM cache_voided v WHERE v.stage_id = s.id) ORDER BY ended_at DESC LIMIT 1", err);
     if (!st) return -1;
     db_bind_text(st, 1, key);
     int rc = sqlite3_step(st);

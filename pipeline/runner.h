@@ -3,7 +3,8 @@
  *
  * Order of work: an instance becomes ready when everything it needs is FINISHED or CACHED; its
  * cache key is computed then (it depends on upstream artifact hashes); a FINISHED record with that
- * key in the database (and its artifacts still in the store) makes it CACHED, otherwise it queues
+ * key in the database (and its artifacts in the store, each hashing to its name: a corrupt one is
+ * quarantined, the entry voided and the miss warned about) makes it CACHED, otherwise it queues
  * to run. Queued instances start in topological order while fewer than `jobs` run and their
  * `threads` fit in the thread budget (an instance wider than the budget runs alone).
  *

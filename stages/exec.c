@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pipeline/store.h"
 #include "util/fs.h"
 #include "util/regex.h"
 #include "util/strbuf.h"
@@ -111,16 +112,16 @@ static int exec_validate(const StageCheck *c, Err *err) {
 
 /* ---- run ---- */
 
-/* Upstream workspace files (kind "file") must be present with the recorded content. */
+/* Upstream workspace files (kind "file") must be present with the recorded content; a copy comes
+ * from the store only with the bytes the object's name promises (pipeline/store.h). */
 static int restore_inputs(const StageRun *run, Err *err) {
     for (size_t i = 0; i < run->n_inputs; i++) {
         const StageInput *in = &run->inputs[i];
         if (strcmp(in->kind, "file")) continue;
-        char target[PATH_MAX], dir[PATH_MAX], hex[SHA256_HEX_LEN + 1];
+        char target[PATH_MAX], hex[SHA256_HEX_LEN + 1];
         if (fs_join(target, sizeof target, run->workdir, in->name)) return err_set(err, "%s: path too long", in->name);
         if (fs_exists(target) && !fs_sha256_file(target, hex, NULL, NULL) && !strcmp(hex, in->hash)) continue;
-        fs_dirname(target, dir, sizeof dir);
-        if (fs_mkdir_p(dir, err) || fs_copy_file(in->path, target, 0, 0644, NULL, NULL, err))
+        if (store_restore_path(in->path, target, err))
             return err_prefix(err, "restoring input '%s' of '%s'", in->name, in->stage);
     }
     return 0;

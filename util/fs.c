@@ -80,7 +80,7 @@ static int write_all(int fd, const void *data, size_t len) {
 }
 
 static void temp_name(char *out, size_t size, const char *path) {
-    snprintf(out, size, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(out, size, "%s" FS_TEMP_INFIX "%ld", path, (long)getpid());
 }
 
 static int pwrite_all(int fd, const char *p, size_t len, off_t offset) {
@@ -113,9 +113,7 @@ int fs_spoil_first_byte(const char *path, Err *err) {
     return bad ? err_set(err, "%s: cannot write: %s", path, strerror(saved)) : 0;
 }
 
-int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+int fs_sha256_fd(int fd, const char *name, char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err) {
     Sha256 h;
     sha256_init(&h);
     char buf[1 << 16];
@@ -123,16 +121,11 @@ int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *siz
     for (;;) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int saved = errno;
-            close(fd);
-            return err_set(err, "%s: cannot read: %s", path, strerror(saved));
-        }
+        if (n < 0) return err_set(err, "%s: cannot read: %s", name, strerror(errno));
         if (n == 0) break;
         sha256_update(&h, buf, (size_t)n);
         total += (uint64_t)n;
     }
-    close(fd);
     uint8_t digest[SHA256_BYTES];
     sha256_final(&h, digest);
     sha256_hex(digest, hex);
@@ -140,18 +133,21 @@ int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *siz
     return 0;
 }
 
-int fs_copy_file(const char *src, const char *dst, int durable, unsigned mode, char hex[SHA256_HEX_LEN + 1],
-                 uint64_t *size, Err *err) {
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) return err_set(err, "%s: cannot open: %s", src, strerror(errno));
+int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    int rc = fs_sha256_fd(fd, path, hex, size, err);
+    close(fd);
+    return rc;
+}
+
+int fs_copy_fd(int in, const char *src, const char *dst, int durable, unsigned mode, const char *expect,
+               char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err) {
     char tmp[PATH_MAX + 32];
     temp_name(tmp, sizeof tmp, dst);
     int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (out < 0) {
-        int saved = errno;
-        close(in);
-        return err_set(err, "%s: cannot create: %s", tmp, strerror(saved));
-    }
+    if (out < 0) return err_set(err, "%s: cannot create: %s", tmp, strerror(errno));
+    int hashing = hex || expect;
     Sha256 h;
     sha256_init(&h);
     char buf[1 << 16];
@@ -166,29 +162,56 @@ int fs_copy_file(const char *src, const char *dst, int durable, unsigned mode, c
             break;
         }
         if (n == 0) break;
-        if (hex) sha256_update(&h, buf, (size_t)n);
+        if (hashing) sha256_update(&h, buf, (size_t)n);
         if (write_all(out, buf, (size_t)n)) {
             bad = 1, saved = errno, culprit = dst;
             break;
         }
         total += (uint64_t)n;
     }
-    close(in);
-    if (!bad && fchmod(out, mode) != 0) bad = 1, saved = errno, culprit = dst;
-    if (!bad && durable && fsync(out) != 0) bad = 1, saved = errno, culprit = dst;
-    if (close(out) != 0 && !bad) bad = 1, saved = errno, culprit = dst;
-    if (!bad && rename(tmp, dst) != 0) bad = 1, saved = errno, culprit = dst;
-    if (bad) {
-        unlink(tmp);
-        return err_set(err, "%s: cannot copy: %s", culprit, strerror(saved));
-    }
-    if (hex) {
+    char got[SHA256_HEX_LEN + 1] = "";
+    if (hashing && !bad) {
         uint8_t digest[SHA256_BYTES];
         sha256_final(&h, digest);
-        sha256_hex(digest, hex);
+        sha256_hex(digest, got);
+        if (hex) memcpy(hex, got, sizeof got);
     }
+    int mismatch = !bad && expect && strcmp(got, expect);
+    if (!bad && !mismatch && fchmod(out, mode) != 0) bad = 1, saved = errno, culprit = dst;
+    if (!bad && !mismatch && durable && fsync(out) != 0) bad = 1, saved = errno, culprit = dst;
+    if (close(out) != 0 && !bad) bad = 1, saved = errno, culprit = dst;
+    if (!bad && !mismatch && rename(tmp, dst) != 0) bad = 1, saved = errno, culprit = dst;
+    if (bad || mismatch) unlink(tmp);
+    if (mismatch) {
+        err_set(err, "%s: content hashes to %s, expected %s", src, got, expect);
+        return FS_HASH_MISMATCH;
+    }
+    if (bad) return err_set(err, "%s: cannot copy: %s", culprit, strerror(saved));
     if (size) *size = total;
     return 0;
+}
+
+int fs_copy_file(const char *src, const char *dst, int durable, unsigned mode, char hex[SHA256_HEX_LEN + 1],
+                 uint64_t *size, Err *err) {
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return err_set(err, "%s: cannot open: %s", src, strerror(errno));
+    int rc = fs_copy_fd(in, src, dst, durable, mode, NULL, hex, size, err);
+    close(in);
+    return rc;
+}
+
+long fs_temp_writer(const char *name) {
+    const char *infix = NULL;
+    for (const char *p = strstr(name, FS_TEMP_INFIX); p; p = strstr(p + 1, FS_TEMP_INFIX)) infix = p;
+    if (!infix || infix == name || infix[-1] == '/') return -1;
+    const char *digits = infix + strlen(FS_TEMP_INFIX);
+    if (!*digits || strlen(digits) > 9) return -1;
+    long pid = 0;
+    for (const char *p = digits; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        pid = pid * 10 + (*p - '0');
+    }
+    return pid > 0 ? pid : -1;
 }
 
 int fs_absolute(const char *path, char *out, size_t size, Err *err) {
