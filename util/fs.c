@@ -1,9 +1,9 @@
 /* util/fs.c — file-system helpers (see fs.h). */
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,14 +252,115 @@ int fs_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+/* The root of a mount: on another device than the tree's top, or marked so by statx (a bind mount
+ * of the same file system has the same device). */
+static int is_mount_root(int dirfd, const char *name, const struct stat *st, dev_t top_dev) {
+    if (st->st_dev != top_dev) return 1;
+    struct statx sx;
+    if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE, &sx) == 0 &&
+        (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+        return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    return 0;
 }
 
-int fs_remove_tree(const char *path, Err *err) {
+/* Depth first from `name` in dirfd; path[len] is its name for messages (PATH_MAX bytes, extended
+ * and restored on the way down). Symlinks are entries, never followed; a mount point stops the walk.
+ * With `remove`, every entry is removed after its contents. */
+static int walk_tree(int dirfd, const char *name, char *path, size_t len, dev_t top_dev, int remove, Err *err) {
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? 0 : err_set(err, "%s: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) {
+        if (remove && unlinkat(dirfd, name, 0) != 0 && errno != ENOENT)
+            return err_set(err, "%s: cannot remove: %s", path, strerror(errno));
+        return 0;
+    }
+    if (is_mount_root(dirfd, name, &st, top_dev)) return err_set(err, "%s is a mount point; not removed", path);
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat opened;
+    if (fstat(fd, &opened) != 0 || opened.st_dev != st.st_dev || opened.st_ino != st.st_ino) {
+        close(fd);
+        return err_set(err, "%s: replaced while being walked; not removed", path);
+    }
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        int e = errno;
+        close(fd);
+        return err_set(err, "%s: cannot read: %s", path, strerror(e));
+    }
+    int rc = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(dir);
+        if (!e) {
+            if (errno) rc = err_set(err, "%s: cannot read: %s", path, strerror(errno));
+            break;
+        }
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        int n = snprintf(path + len, PATH_MAX - len, "/%s", e->d_name);
+        if (n < 0 || (size_t)n >= PATH_MAX - len) {
+            path[len] = '\0';
+            rc = err_set(err, "%s: path too long below it", path);
+            break;
+        }
+        rc = walk_tree(fd, e->d_name, path, len + (size_t)n, top_dev, remove, err);
+        path[len] = '\0';
+        if (rc) break;
+    }
+    closedir(dir);
+    if (!rc && remove && unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+        rc = err_set(err, "%s: cannot remove: %s", path, strerror(errno));
+    return rc;
+}
+
+static int tree(const char *top, int remove, Err *err) {
+    char path[PATH_MAX];
+    if (strlen(top) >= sizeof path) return err_set(err, "%s: path too long", top);
+    snprintf(path, sizeof path, "%s", top);
     struct stat st;
     if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : err_set(err, "%s: %s", path, strerror(errno));
-    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) return err_set(err, "%s: cannot remove: %s", path, strerror(errno));
-    return 0;
+    return walk_tree(AT_FDCWD, top, path, strlen(path), st.st_dev, remove, err);
+}
+
+int fs_remove_tree(const char *path, Err *err) { return tree(path, 0, err) || tree(path, 1, err) ? -1 : 0; }
+
+int fs_check_tree(const char *path, Err *err) { return tree(path, 0, err); }
+
+int fs_resolve(const char *path, char *out, size_t size, Err *err) {
+    char abs[PATH_MAX], real[PATH_MAX];
+    if (fs_absolute(path, abs, sizeof abs, err)) return -1;
+    if (realpath(abs, real)) {
+        if (strlen(real) >= size) return err_set(err, "%s: path too long", real);
+        snprintf(out, size, "%s", real);
+        return 0;
+    }
+    int e = errno;
+    struct stat st;
+    if (e != ENOENT) return err_set(err, "%s: cannot resolve: %s", path, strerror(e));
+    if (lstat(abs, &st) == 0) /* it is there, but leads to nothing */
+        return err_set(err, "%s: cannot resolve: %s", path, S_ISLNK(st.st_mode) ? "a symlink that leads nowhere" : strerror(e));
+    /* missing: resolve the parent, then add the last name (which no symlink can hide) */
+    char *slash = strrchr(abs, '/'); /* abs is absolute and "/" exists, so there is a parent */
+    char name[NAME_MAX + 1], parent[PATH_MAX];
+    if (strlen(slash + 1) > NAME_MAX) return err_set(err, "%s: name too long", path);
+    snprintf(name, sizeof name, "%s", slash + 1);
+    slash[slash == abs] = '\0';
+    if (fs_resolve(abs, parent, sizeof parent, err)) return -1;
+    if (!name[0] || !strcmp(name, ".")) {
+        snprintf(out, size, "%s", parent);
+        return strlen(parent) >= size ? err_set(err, "%s: path too long", parent) : 0;
+    }
+    if (!strcmp(name, "..")) {
+        fs_dirname(parent, out, size);
+        return 0;
+    }
+    int n = snprintf(out, size, "%s%s%s", parent, strcmp(parent, "/") ? "/" : "", name);
+    return n < 0 || (size_t)n >= size ? err_set(err, "%s: path too long", path) : 0;
+}
+
+int fs_within(const char *path, const char *base) {
+    size_t n = strlen(base);
+    if (n == 1 && base[0] == '/') return path[0] == '/';
+    return !strncmp(path, base, n) && (path[n] == '\0' || path[n] == '/');
 }

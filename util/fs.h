@@ -65,7 +65,23 @@ int fs_join(char *out, size_t size, const char *a, const char *b);
 
 int fs_exists(const char *path);
 
-/* rm -rf: removes a file or a directory tree (not following symlinks); a missing path is fine. */
+/* rm -rf: removes a file or a directory tree; a missing path is fine. A symlink is removed, never
+ * followed, and the removal never enters another mount: a mount point (another device, or a mount
+ * root per statx, which also catches bind mounts) anywhere in the tree makes it fail with "PATH is
+ * a mount point; not removed" before anything is removed (the tree is walked once to check, then to
+ * remove). Directories are opened relative to their parent (O_NOFOLLOW), so a
+ * directory swapped for a symlink while it runs is not followed either. */
 int fs_remove_tree(const char *path, Err *err);
+
+/* Walks the tree as fs_remove_tree would, removing nothing: fails where it would stop. */
+int fs_check_tree(const char *path, Err *err);
+
+/* Physical absolute form of path (relative to the current directory): the part that exists is
+ * resolved by realpath (symlinks, ".", ".."), the missing rest appended ("." dropped, ".." taken
+ * lexically). A dangling symlink or a symlink loop on the way is an error. */
+int fs_resolve(const char *path, char *out, size_t size, Err *err);
+
+/* 1 when the absolute, normalized path is base or below it ("/a/b" is within "/a", "/ab" is not). */
+int fs_within(const char *path, const char *base);
 
 #endif
