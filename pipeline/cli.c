@@ -25,15 +25,23 @@ int cli_value(int argc, char **argv, int *i, const char *name, const char **valu
     return 1;
 }
 
-int cli_positive(const char *cmd, const char *name, const char *value, int *out) {
+int cli_positive_max(const char *cmd, const char *name, const char *value, int max, int *out) {
     char *end;
     long v = strtol(value, &end, 10);
-    if (!*value || *end || v < 1 || v > 1000000) {
+    if (!*value || *end || v < 1) {
         fprintf(stderr, "dynn %s: %s must be a positive integer, not '%s'\n", cmd, name, value);
+        return -1;
+    }
+    if (v > max) {
+        fprintf(stderr, "dynn %s: %s must be at most %d, not '%s'\n", cmd, name, max, value);
         return -1;
     }
     *out = (int)v;
     return 0;
+}
+
+int cli_positive(const char *cmd, const char *name, const char *value, int *out) {
+    return cli_positive_max(cmd, name, value, 1000000, out);
 }
 
 int cli_is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }

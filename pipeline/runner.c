@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pipeline/executor_common.h"
 #include "pipeline/provenance.h"
 #include "pipeline/records.h"
 #include "pipeline/runner_internal.h"
@@ -20,11 +21,11 @@ static const char *const state_names[NODE_STATES] = {"QUEUED", "RUNNING", "FINIS
 
 const char *node_state_name(NodeState s) { return s < NODE_STATES ? state_names[s] : "?"; }
 
-/* ---- signals: SIGINT/SIGTERM become a byte in a pipe that the wait loop polls ---- */
+/* ---- signals: SIGINT/SIGTERM/SIGHUP become a byte in a pipe that the wait loop polls ---- */
 
 static int signal_pipe[2] = {-1, -1};
 static volatile sig_atomic_t last_signal;
-static struct sigaction saved_int, saved_term, saved_pipe;
+static struct sigaction saved_int, saved_term, saved_hup, saved_pipe;
 
 static void on_stop_signal(int sig) {
     int saved = errno;
@@ -43,6 +44,7 @@ static int catch_signals(Err *err) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &saved_int);
     sigaction(SIGTERM, &sa, &saved_term);
+    sigaction(SIGHUP, &sa, &saved_hup); /* a dropped ssh session stops the run like Ctrl-C */
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, &saved_pipe);
     return 0;
@@ -51,6 +53,7 @@ static int catch_signals(Err *err) {
 static void release_signals(void) {
     sigaction(SIGINT, &saved_int, NULL);
     sigaction(SIGTERM, &saved_term, NULL);
+    sigaction(SIGHUP, &saved_hup, NULL);
     sigaction(SIGPIPE, &saved_pipe, NULL);
     if (signal_pipe[0] >= 0) close(signal_pipe[0]), close(signal_pipe[1]);
     signal_pipe[0] = signal_pipe[1] = -1;
@@ -158,7 +161,7 @@ static void on_signal(Runner *r) {
 static int loop(Runner *r, Err *err) {
     ExecEvent events[256];
     size_t max_events = sizeof events / sizeof *events;
-    double grace = r->opt->kill_grace_s > 0 ? r->opt->kill_grace_s : 5.0;
+    double grace = r->opt->kill_grace_s > 0 ? r->opt->kill_grace_s : EXECUTOR_KILL_GRACE_MS / 1000.0;
     for (;;) {
         /* records of finished stages are committed before their users start: the aggregate and
          * report stages read them from the database */
@@ -291,6 +294,8 @@ int runner_run(const Spec *spec, const Dag *dag, const RunOptions *opt, RunResul
     memset(result, 0, sizeof *result);
     Runner r = {.spec = spec, .dag = dag, .opt = opt};
     r.jobs = opt->jobs > 0 ? opt->jobs : 1;
+    if (r.jobs > RUNNER_MAX_JOBS) r.jobs = RUNNER_MAX_JOBS;
+    if ((size_t)r.jobs > dag->n && dag->n) r.jobs = (int)dag->n; /* no more job slots than instances */
     r.budget = opt->threads > 0 ? opt->threads : 1;
     int rc = prepare(&r, err);
     if (!rc) rc = open_state(&r, err);
