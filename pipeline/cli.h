@@ -43,7 +43,9 @@ typedef struct ResultArgs {
 int cli_results_args(const char *cmd, const char *usage, int max_pos, int with_limit, int argc, char **argv, ResultArgs *a);
 
 /* Opens an existing results database for the read commands (runs of dead runners are marked
- * KILLED on the way). Prints the error and returns -1. */
+ * KILLED on the way, or FAILED as their runner's note says: run_note.h). When that cannot be
+ * written (a full disk, a read-only file system), warns and opens it read-only instead. Prints
+ * the error and returns -1. */
 int cli_open_results(const char *cmd, const char *db_path, Db **db);
 
 /* Loads and checks an experiment file (spec + dag). Prints the error and returns -1. */

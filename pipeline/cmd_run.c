@@ -29,7 +29,8 @@ static const char usage[] =
     "  --executor NAME     local (fork server per slot, default) or spawn (one dynn process per stage)\n"
     "  --json              a JSON summary on stdout (progress lines go to stderr)\n"
     "  Ctrl-C, SIGTERM or SIGHUP stops the run: running stages get SIGTERM, SIGKILL after 5 s or a second\n"
-    "  Ctrl-C; nothing a stage started outlives it.\n"
+    "  Ctrl-C; nothing a stage started outlives it. When the results database cannot be written (a full\n"
+    "  disk), the run stops the same way and its end is recorded by the next dynn command on the database.\n"
     "  Exit status: 0 all finished, 1 a stage failed or the file is invalid, 2 usage, 130 interrupted.\n";
 
 static const char *const run_options[] = {"--jobs", "--threads", "--db", "--only", "--force", "--keep-going",
