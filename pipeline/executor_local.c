@@ -175,7 +175,9 @@ static int local_wait(Executor *ex, int timeout_ms, int wake_fd, ExecEvent *even
     int ready = poll(fds, nfds, timeout_ms);
     if (ready < 0) return errno == EINTR ? 0 : err_set(err, "poll: %s", strerror(errno));
     int n = 0;
-    for (nfds_t k = 0; k < nfds; k++) {
+    /* at most `max` ends per call: a server read now may end a job (at most one each), and an end
+     * that found no room would be lost; the servers left unread are still readable next time */
+    for (nfds_t k = 0; k < nfds && (size_t)n < max; k++) {
         if (owner[k] == (size_t)-1 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         Server *s = &l->servers[owner[k]];
         ssize_t got = read(s->from, s->buf + s->len, sizeof s->buf - s->len);

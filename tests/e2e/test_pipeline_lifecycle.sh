@@ -160,6 +160,32 @@ YAML
   for p in $left; do kill -9 "${p%%:*}" 2>/dev/null; done
 }
 
+# many_ends: 300 stages at -j 300 ending while the runner is stopped: it then finds more ends at once than
+# one wait takes (256); every one must still be noticed (they were dropped: stages left RUNNING in a
+# FINISHED run). The stages wait for a lock the test holds (flock: no polling, and one that asks late
+# gets it at once).
+many_ends() {
+  local d=$W/many
+  DB=$d/.dynn/results.db
+  mkdir -p "$d"; cd "$d" || return
+  exec 9> go.lock; flock 9
+  { echo "stages:"; for i in $(seq 300); do
+      echo "  s$i: {type: exec, params: {cmd: [sh, -c, 'touch started.\$DYNN_STAGE; flock -s go.lock true'], env: {I: '$i'}}}"
+    done; } > many.yaml
+  "$DYNN" run many.yaml -j 300 --threads 300 9>&- > run.out 2>&1 & local runner=$!
+  local n=1200
+  while [ $n -gt 0 ] && [ "$(ls | grep -c '^started\.')" -lt 300 ]; do sleep 0.1; n=$((n - 1)); done
+  kill -STOP $runner
+  exec 9>&-                            # the lock is free: every stage ends
+  local servers; servers=$(pgrep -d, -P $runner)  # the fork servers; their children are the stage processes
+  n=600; while [ $n -gt 0 ] && [ -n "$(ps -o pid= --ppid "$servers")" ]; do sleep 0.1; n=$((n - 1)); done
+  sleep 0.5                            # the servers write their answers right after
+  kill -CONT $runner
+  wait_exit $runner
+  expect_eq "300 stages ending at once: the run succeeds" 0 "$RC"
+  expect_eq "every one is FINISHED" "300" "$(q "SELECT count(*) FROM stages WHERE status = 'FINISHED'")"
+}
+
 logs=()
 for ex in local spawn; do
   for t in "signal_runner $ex sigint INT" "signal_runner $ex double-sigint INT INT" "signal_runner $ex sighup HUP" \
@@ -169,8 +195,10 @@ for ex in local spawn; do
     logs+=("$log")
   done
 done
-( kill9_server ) > "$W/kill9_server.log" 2>&1 &
-logs+=("$W/kill9_server.log")
+for t in kill9_server many_ends; do
+  ( $t ) > "$W/$t.log" 2>&1 &
+  logs+=("$W/$t.log")
+done
 wait
 for log in "${logs[@]}"; do
   cat "$log"
@@ -186,4 +214,5 @@ expect_fail "-j over the cap is refused, naming the cap" "^dynn run: -j must be 
 expect_fail "--jobs over the cap too" "--jobs must be at most 4096" timeout 60 "$DYNN" run j.yaml --jobs=4097
 expect_fail "--threads over the cap too" "--threads must be at most 4096" timeout 60 "$DYNN" run j.yaml --threads 5000
 expect_ok "-j 4096 runs" timeout 60 "$DYNN" run j.yaml -j 4096 --threads 4096
+
 e2e_done
