@@ -101,10 +101,29 @@ typedef struct DbArtifact {
 int db_find_cached(Db *db, const char *key, int64_t *stage_id, DbArtifact **arts, size_t *n_arts, Err *err);
 void db_artifacts_free(DbArtifact *arts, size_t n);
 
-/* Runs still RUNNING whose runner process is gone (alive() says no) become KILLED, with their
- * RUNNING stages KILLED and QUEUED ones SKIPPED. *reaped counts them. */
+/* Runs still RUNNING whose runner process is gone (alive() says no) are over: KILLED, with their
+ * RUNNING stages KILLED (error: the runner died) and QUEUED ones SKIPPED. The run's ended_at, and
+ * that of its reaped stages, is the last evidence of life: the latest of its start, its stages'
+ * start and end times and what ended() says. *reaped counts them. */
 typedef int (*DbRunAlive)(const char *host, long long pid, long long pid_start, void *ctx);
 int db_reap_dead_runs(Db *db, DbRunAlive alive, void *ctx, int *reaped, Err *err);
+
+/* What is known of a dead run outside the database (pipeline/run_note.c). */
+typedef struct DbRunEnd {
+    double last_alive;  /* last sign of life of its runner (NAN: none) */
+    char status[16];    /* "": it died; else the status it meant to record (FAILED) ... */
+    char error[512];    /* ... and why it stopped (a database write that failed) */
+} DbRunEnd;
+/* Fills *end (zeroed, last_alive NAN, before the call) for the dead run `uuid`. */
+typedef void (*DbRunEnded)(const char *uuid, DbRunEnd *end, void *ctx);
+
+/* db_reap_dead_runs, with ended() (may be NULL) telling more: a run whose runner meant to record
+ * FAILED gets it, and its RUNNING stages become FAILED with "not recorded: <why>". */
+int db_reap_dead_runs_ex(Db *db, DbRunAlive alive, DbRunEnded ended, void *ctx, int *reaped, Err *err);
+
+/* Moves the WAL's content into the database and empties it (PRAGMA wal_checkpoint(TRUNCATE)): gives
+ * back the WAL's disk space, so that a write refused for a full disk may pass when retried. */
+int db_checkpoint(Db *db, Err *err);
 
 /* 1 when the run with this uuid is recorded and over (not RUNNING), 0 when it is RUNNING or not
  * recorded (yet), -1 on error. */

@@ -10,8 +10,8 @@
  *
  * Every state change goes to the database and to the observer. Database writes of one scheduling
  * round share one transaction; a stage's records are committed with its FINISHED state, so a
- * stage is in the database completely or not at all. SIGINT/SIGTERM: running stages get SIGTERM
- * (SIGKILL after a grace period or a second signal), end up KILLED; the run is KILLED. */
+ * stage is in the database completely or not at all. SIGINT/SIGTERM/SIGHUP: running stages get
+ * SIGTERM (SIGKILL after a grace period or a second signal), end up KILLED; the run is KILLED. */
 #ifndef DYNN_PIPELINE_RUNNER_H
 #define DYNN_PIPELINE_RUNNER_H
 
@@ -76,11 +76,15 @@ typedef struct RunObserver {
     void (*finished)(void *ctx, const RunState *rs, const char *status);
 } RunObserver;
 
+/* The most stages at once (`-j`; more is refused by `dynn run`, clamped here): as many as a stage's
+ * `threads` may be (spec.h). */
+#define RUNNER_MAX_JOBS SPEC_MAX_THREADS
+
 typedef struct RunOptions {
     const char *db_path;    /* the state directory is its directory: store/, logs/, work/ */
     const char *dynn_exe;   /* binary re-invoked for stage processes */
     const char *executor;   /* "local" (default) or "spawn" */
-    int jobs;               /* most stages at once */
+    int jobs;               /* most stages at once (1..RUNNER_MAX_JOBS) */
     int threads;            /* thread budget */
     int keep_going;
     int force_all;

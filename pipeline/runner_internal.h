@@ -8,6 +8,7 @@
 
 #include "db/db.h"
 #include "pipeline/executor.h"
+#include "pipeline/run_note.h"
 #include "pipeline/runner.h"
 #include "util/regex.h"
 
@@ -25,6 +26,8 @@ typedef struct Runner {
     size_t *free_slots, n_free_slots; /* job slots: indices of reusable work files */
     int jobs, budget, threads_in_use;
     int failed, stopping, hard_killed, log_dir_made;
+    RunNote note;                          /* heartbeat; the run's end if the database will not take it */
+    int note_kept;                         /* the note holds the run's end: keep the work directory */
     double stop_time;
     Regex *force;
     int64_t run_id;

@@ -239,29 +239,87 @@ static int nobody_alive(const char *host, long long pid, long long pid_start, vo
     return pid == 2; /* run with pid 2 is "alive" */
 }
 
+/* A dead run (pid 1) with a QUEUED stage, a RUNNING one started at 1005 and one that ran 1002..1010, and a
+ * live run (pid 2). */
+static void dead_and_live_runs(Db *db, int64_t *dead, int64_t *running) {
+    Err err;
+    int64_t alive, queued, finished;
+    DbRun r1 = sample_run("22222222-0000-4000-8000-000000000000", 1), r2 = sample_run("33333333-0000-4000-8000-000000000000", 2);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_insert_run(db, &r1, dead, &err), 0);
+    assert_int_equal(db_insert_run(db, &r2, &alive, &err), 0);
+    assert_int_equal(db_insert_stage(db, *dead, "q", "q", "exec", 1, NULL, &queued, &err), 0);
+    assert_int_equal(db_insert_stage(db, *dead, "r", "r", "exec", 1, NULL, running, &err), 0);
+    assert_int_equal(db_insert_stage(db, *dead, "f", "f", "exec", 1, NULL, &finished, &err), 0);
+    DbStageState s = {.status = "RUNNING", .started_at = 1005.0, .ended_at = NAN, .exit_code = DB_NO_EXIT_CODE};
+    assert_int_equal(db_update_stage(db, *running, &s, &err), 0);
+    s = (DbStageState){.status = "FINISHED", .started_at = 1002.0, .ended_at = 1010.0, .exit_code = 0};
+    assert_int_equal(db_update_stage(db, finished, &s, &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+}
+
 static void test_reap_dead_runs(void **state) {
     (void)state;
     Db *db;
     Err err;
     assert_int_equal(db_open(db_path, &db, &err), 0);
-    int64_t dead, alive, queued, running;
-    DbRun r1 = sample_run("22222222-0000-4000-8000-000000000000", 1), r2 = sample_run("33333333-0000-4000-8000-000000000000", 2);
-    assert_int_equal(db_begin(db, &err), 0);
-    assert_int_equal(db_insert_run(db, &r1, &dead, &err), 0);
-    assert_int_equal(db_insert_run(db, &r2, &alive, &err), 0);
-    assert_int_equal(db_insert_stage(db, dead, "q", "q", "exec", 1, NULL, &queued, &err), 0);
-    assert_int_equal(db_insert_stage(db, dead, "r", "r", "exec", 1, NULL, &running, &err), 0);
-    DbStageState s = {.status = "RUNNING", .started_at = 1.0, .ended_at = NAN, .exit_code = DB_NO_EXIT_CODE};
-    assert_int_equal(db_update_stage(db, running, &s, &err), 0);
-    assert_int_equal(db_commit(db, &err), 0);
+    int64_t dead, running;
+    dead_and_live_runs(db, &dead, &running);
     int reaped;
     assert_int_equal(db_reap_dead_runs(db, nobody_alive, NULL, &reaped, &err), 0);
     assert_int_equal(reaped, 1);
-    char v[128];
+    char v[256];
     query1(db, "SELECT group_concat(status, ',') FROM (SELECT status FROM runs ORDER BY id)", v, sizeof v);
     assert_string_equal(v, "KILLED,RUNNING");
     query1(db, "SELECT group_concat(name || '=' || status, ',') FROM (SELECT * FROM stages ORDER BY id)", v, sizeof v);
-    assert_string_equal(v, "q=SKIPPED,r=KILLED");
+    assert_string_equal(v, "q=SKIPPED,r=KILLED,f=FINISHED");
+    /* the run ended at its last sign of life in the database (the latest stage time), not at its start */
+    query1(db, "SELECT ended_at FROM runs WHERE status = 'KILLED'", v, sizeof v);
+    assert_string_equal(v, "1010");
+    /* the reaped stage says why, and ends there too */
+    query1(db, "SELECT ended_at || ' ' || error FROM stages WHERE name = 'r'", v, sizeof v);
+    assert_string_equal(v, "1010.0 the runner (pid 1) died while this stage ran; marked KILLED when the database was next opened");
+    db_close(db);
+}
+
+/* What the runner's note says (pipeline/run_note.c) */
+static void note_alive_until_1020(const char *uuid, DbRunEnd *end, void *ctx) {
+    (void)ctx;
+    if (!strcmp(uuid, "22222222-0000-4000-8000-000000000000")) end->last_alive = 1020.0;
+}
+
+static void note_disk_full(const char *uuid, DbRunEnd *end, void *ctx) {
+    note_alive_until_1020(uuid, end, ctx);
+    snprintf(end->status, sizeof end->status, "FAILED");
+    snprintf(end->error, sizeof end->error, "results.db: committing: database or disk is full");
+}
+
+static void test_reap_with_note(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    int64_t dead, running;
+    int reaped;
+    char v[256];
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    dead_and_live_runs(db, &dead, &running);
+    /* a heartbeat later than anything in the database */
+    assert_int_equal(db_reap_dead_runs_ex(db, nobody_alive, note_alive_until_1020, NULL, &reaped, &err), 0);
+    assert_int_equal(reaped, 1);
+    query1(db, "SELECT status || ' ' || ended_at FROM runs WHERE id = 1", v, sizeof v);
+    assert_string_equal(v, "KILLED 1020.0");
+    db_close(db);
+    unlink(db_path);
+    /* the end the runner could not record: the run FAILED, its running stage not recorded, with the cause */
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    dead_and_live_runs(db, &dead, &running);
+    assert_int_equal(db_reap_dead_runs_ex(db, nobody_alive, note_disk_full, NULL, &reaped, &err), 0);
+    query1(db, "SELECT status || ' ' || ended_at FROM runs WHERE id = 1", v, sizeof v);
+    assert_string_equal(v, "FAILED 1020.0");
+    query1(db, "SELECT status || ' ' || error FROM stages WHERE name = 'r'", v, sizeof v);
+    assert_string_equal(v, "FAILED not recorded: the runner (pid 1) stopped: results.db: committing: database or disk is full");
+    query1(db, "SELECT status FROM stages WHERE name = 'q'", v, sizeof v);
+    assert_string_equal(v, "SKIPPED");
     db_close(db);
 }
 
@@ -400,6 +458,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_reap_dead_runs, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_void_cache_entry, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_fsck_checks, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_reap_with_note, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_readonly_query, setup_each, teardown_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
