@@ -111,6 +111,11 @@ with_meta "$T/a.dnn" "$T/lenient.dnn" 's/^norm .*/norm nan 1/'
 expect_fail "info: a lenient description (norm nan) is refused" "line [0-9]+: norm mean: 'nan' is not a finite" \
   "$DYNN" info "$T/lenient.dnn"
 
+# Training twice with the same seed and threads gives byte-identical files (no wall time inside),
+# so a retrained model keeps its hash and every downstream cache entry.
+if cmp -s "$T/a.dnn" "$T/b.dnn"; then pass "same seed+threads: byte-identical checkpoints"
+else fail "same seed+threads: byte-identical checkpoints" "$(cmp "$T/a.dnn" "$T/b.dnn" 2>&1)"; fi
+
 # A training run over a fake CIFAR-10 directory (the real one cannot be downloaded here).
 mkdir -p "$T/cifar"
 cifar_batch() { # FILE N: N records of (label byte, 3072 random pixel bytes)
