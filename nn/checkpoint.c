@@ -14,6 +14,14 @@
 
 #define META_VERSION 1
 
+/* A name the description can hold as one field: 1+ printable bytes, no space. */
+static int is_field(const char *s) {
+    if (!*s) return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || *s == 127) return 0;
+    return 1;
+}
+
 /* Appends printf output to a growing buffer. */
 typedef struct Text {
     char *buf;
@@ -82,14 +90,6 @@ static void shape_text(char *buf, size_t size, const int64_t *dims, int ndim) {
     buf[0] = '\0';
     for (int i = 0; i < ndim && k < size; i++)
         k += (size_t)snprintf(buf + k, size - k, i ? "x%lld" : "%lld", (long long)dims[i]);
-}
-
-/* A name the description can hold as one field: 1+ printable bytes, no space. */
-static int is_field(const char *s) {
-    if (!*s) return 0;
-    for (; *s; s++)
-        if ((unsigned char)*s <= ' ' || *s == 127) return 0;
-    return 1;
 }
 
 /* What the strict parser would refuse is refused before writing, so that no unreadable file is made. */
@@ -355,6 +355,7 @@ static int desc_body(DescParser *p, ModelDesc *d) {
         } else if (!strcmp(key, "meta")) {
             const char *mk = l->n == 2 ? l->tok[1] : "";
             if (!*mk) r = desc_fail(p, l->no, "'meta' needs a key");
+            else if (!is_field(mk)) r = desc_fail(p, l->no, "meta key '%s' has a control character", mk);
             else if (strlen(mk) >= sizeof d->meta_key[0] || strlen(l->value) >= sizeof d->meta_val[0])
                 r = desc_fail(p, l->no, "meta '%.60s': key over %zu or value over %zu bytes", mk, sizeof d->meta_key[0] - 1,
                               sizeof d->meta_val[0] - 1);

@@ -80,17 +80,8 @@ if [ $rc -eq 1 ] && printf '%s' "$out" | grep -Eq '^dynn train: model resnet8, b
   pass "one 4000x4000 IDX image: a clear error, nothing written"
 else fail "one 4000x4000 IDX image" "exit $rc" "$out"; fi
 
-# Crafted descriptions. with_meta SRC DST SED: SRC's checkpoint with its description edited by the sed
-# script, the meta length and CRC rewritten (gzip's trailer holds the CRC-32 of its input, little-endian,
-# as the checkpoint stores it).
-le64() { local v=$1 i; for ((i = 0; i < 8; i++)); do printf '\\x%02x' $(( (v >> (8 * i)) & 255 )); done; }
-with_meta() {
-  local LC_ALL=C len meta
-  len=$(od -An -tu8 -j16 -N8 "$1" | tr -d ' ')
-  meta=$(tail -c +29 "$1" | head -c "$len" | sed "$3"; echo x); meta=${meta%x}
-  { head -c 16 "$1"; printf "$(le64 ${#meta})"; printf '%s' "$meta" | gzip -c | tail -c 8 | head -c 4
-    printf '%s' "$meta"; tail -c +$((29 + len)) "$1"; } > "$2"
-}
+# Crafted descriptions (with_meta: tests/e2e/ckpt_meta.sh).
+. "$(dirname "$0")/ckpt_meta.sh"
 with_meta "$T/a.dnn" "$T/same.dnn" 's/^classes 10$/classes 10/'
 expect_ok "with_meta writes a valid checkpoint" "$DYNN" info "$T/same.dnn"
 with_meta "$T/a.dnn" "$T/huge-input.dnn" 's/^input 1 28 28$/input 1 100000 100000/'

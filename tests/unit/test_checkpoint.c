@@ -167,6 +167,8 @@ static void test_lenient_descriptions_refused(void **state) {
         {"meta train.epochs", "meta train.epochs 3\nmeta train.epochs 4", "meta 'train.epochs' given twice", NULL},
         {"slot stage1", "slot stage9 8", "slot 0 is 'stage9' with 8 channels", NULL},
         {"meta train.epochs", "meta", "'meta' needs a key", NULL},
+        {"meta train.epochs", "meta train\001epochs 3", "meta key", "control character"},
+        {"slots", "slots\t6", "control character 0x09", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *meta = edit_meta(fx->f.meta, cases[i].key, cases[i].line);
@@ -194,12 +196,22 @@ static void test_lenient_descriptions_refused(void **state) {
     assert_refused(fx, "NUL byte", NULL);
 }
 
+/* Limits the address space to 4 GiB (so that any allocation of a huge model fails here as on a
+ * small machine); *saved gets the limits to restore with unlimit(). */
+static void limit_memory(struct rlimit *saved) {
+    assert_int_equal(getrlimit(RLIMIT_AS, saved), 0);
+    struct rlimit small = *saved;
+    small.rlim_cur = (rlim_t)4 << 30;
+    if (saved->rlim_max != RLIM_INFINITY && saved->rlim_max < small.rlim_cur) small.rlim_cur = saved->rlim_max;
+    assert_int_equal(setrlimit(RLIMIT_AS, &small), 0);
+}
+static void unlimit(const struct rlimit *saved) { assert_int_equal(setrlimit(RLIMIT_AS, saved), 0); }
+
 /* Huge sizes claimed by a description are refused by field, before anything is allocated, even
  * under an address-space limit that any such allocation would exceed. */
 static void test_huge_sizes_refused_before_allocating(void **state) {
     Fixture *fx = *state;
-    struct rlimit saved, small;
-    assert_int_equal(getrlimit(RLIMIT_AS, &saved), 0);
+    struct rlimit saved;
     static const struct {
         const char *key, *line, *part1, *part2;
     } cases[] = {
@@ -213,13 +225,10 @@ static void test_huge_sizes_refused_before_allocating(void **state) {
         char *meta = edit_meta(fx->f.meta, cases[i].key, cases[i].line);
         write_crafted(fx, meta);
         free(meta);
-        small = saved;
-        small.rlim_cur = (rlim_t)4 << 30; /* 4 GiB of address space */
-        if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < small.rlim_cur) small.rlim_cur = saved.rlim_max;
-        assert_int_equal(setrlimit(RLIMIT_AS, &small), 0);
+        limit_memory(&saved);
         print_message("case %zu: %s\n", i, cases[i].line);
         assert_refused(fx, cases[i].part1, cases[i].part2);
-        assert_int_equal(setrlimit(RLIMIT_AS, &saved), 0);
+        unlimit(&saved);
     }
     /* 8192x8192 passes every bound and every tensor shape (ResNet weights do not depend on the
      * input size), so `info` shows it; loading refuses it, saying how many bytes it needed */
@@ -230,10 +239,10 @@ static void test_huge_sizes_refused_before_allocating(void **state) {
     Err err = {{0}};
     assert_int_equal(checkpoint_read_desc(fx->path, d, NULL, &err), 0);
     free(d);
-    assert_int_equal(setrlimit(RLIMIT_AS, &small), 0);
+    limit_memory(&saved);
     Model m;
     int rc = checkpoint_load(fx->path, &m, 1, 1, &err);
-    assert_int_equal(setrlimit(RLIMIT_AS, &saved), 0);
+    unlimit(&saved);
     assert_int_equal(rc, -1);
     print_message("%s\n", err.msg);
     assert_contains(err.msg, fx->path);
@@ -273,19 +282,15 @@ static void test_read_desc_checks_tensor_shapes(void **state) {
  * code formatted it from the freed description). */
 static void test_model_too_large_says_bytes(void **state) {
     (void)state;
-    struct rlimit saved, small;
-    assert_int_equal(getrlimit(RLIMIT_AS, &saved), 0);
-    small = saved;
-    small.rlim_cur = (rlim_t)4 << 30;
-    if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < small.rlim_cur) small.rlim_cur = saved.rlim_max;
-    assert_int_equal(setrlimit(RLIMIT_AS, &small), 0);
+    struct rlimit saved;
+    limit_memory(&saved);
     /* resnet20 on 28x28 at batch 4096: about 8 GiB of activations */
     ModelDesc *d = calloc(1, sizeof *d);
     Err err = {{0}};
     assert_int_equal(model_desc_build(d, "resnet20", 1, 28, 28, 10, 1.0f, &err), 0);
     Model m;
     int rc = model_create(&m, d, 4096, 1, &err); /* takes d, frees it on failure */
-    assert_int_equal(setrlimit(RLIMIT_AS, &saved), 0);
+    unlimit(&saved);
     assert_int_equal(rc, -1);
     print_message("%s\n", err.msg);
     assert_contains(err.msg, "model resnet20, batch 4096: needs ");
