@@ -45,9 +45,12 @@ CMOCKA_LIBS := $(shell $(PKGCONF) --libs cmocka 2>/dev/null)
 
 OPT      ?= -O3 -march=native
 CFLAGS   ?= $(OPT) -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -ffp-contract=fast -fopenmp -Wall -Wextra -Werror -I. $(PKG_CFLAGS)
+# OpenMP: GCC's libgomp, the runtime the OpenMP OpenBLAS uses. (The clang fuzz build passes
+# -fopenmp=libgomp: clang then links libgomp and runs the `#pragma omp` loops serially.)
+OMPFLAG  ?= -fopenmp
+CFLAGS   += -std=c11 -D_GNU_SOURCE -ffp-contract=fast $(OMPFLAG) -Wall -Wextra -Werror -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 comma    := ,
-LDFLAGS  += -fopenmp $(if $(BLAS_RPATH),-Wl$(comma)-rpath$(comma)$(BLAS_RPATH)) $(EXTRA_LDFLAGS)
+LDFLAGS  += $(OMPFLAG) $(if $(BLAS_RPATH),-Wl$(comma)-rpath$(comma)$(BLAS_RPATH)) $(EXTRA_LDFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm -lpthread -ldl
 
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -67,7 +70,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps deps-cross test unit run reproduce bench sanitize valgrind install clean
+.PHONY: all deps deps-cross test unit run reproduce bench sanitize valgrind install clean fuzz fuzz-build
 # The ./dynn link always points at the host build.
 all: $(BUILD)/dynn $(if $(TARGET),,dynn)
 
@@ -119,10 +122,12 @@ deps-cross:
 
 unit: $(UNIT_BIN)
 
-# `make test`: deps (with the cross group: one test runs the aarch64 build under qemu), build, then every
-# unit test binary and every end-to-end script.
+# `make test`: deps (with the cross group: one test runs the aarch64 build under qemu), build (the fuzz
+# targets too: tests/e2e/test_fuzz_corpus.sh runs each over its corpus), then every unit test binary
+# and every end-to-end script.
 test: deps-cross
 	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)BUILD=$(BUILD) ./tests/run.sh
 
 run: deps
@@ -150,12 +155,52 @@ valgrind: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-vg OPT="-O1 -march=x86-64-v3" all unit
 	$(Q)BUILD=build-vg DYNN_VALGRIND=1 OPENBLAS_CORETYPE=Haswell ./tests/run.sh
 
+# Fuzzing: libFuzzer targets fuzz/fuzz_NAME.c, built with clang (Debian clang-14, libclang-rt-14-dev)
+# with ASan and UBSan (any UB aborts) against a clang build of libdynn in build-fuzz: OpenMP pragmas
+# are ignored there (-fopenmp=libgomp links GCC's runtime, the one OpenBLAS uses), so a variable only
+# an omp clause uses looks unused (-Wno-unused-*). `make fuzz` runs each target for FUZZ_SECONDS
+# (default 600), one after another (or only FUZZ_TARGETS="ckpt desc"), from its seeds in fuzz/corpus/NAME
+# (read-only: new inputs go to build-fuzz/corpus/NAME, findings to build-fuzz/findings/NAME-*) with
+# fuzz/NAME.dict when there is one. Allocations are capped (FUZZ_LIMITS), so an unbounded one is a
+# finding. tests/e2e/test_fuzz_corpus.sh runs every target once over its corpus.
+FUZZ_CC      ?= clang-14
+FUZZ_BUILD   := build-fuzz
+FUZZ_OPT     := -O1 -g -fno-omit-frame-pointer -march=native -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_ALL     := $(sort $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c)))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_SECONDS ?= 600
+FUZZ_LIMITS  := -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout=30
+# inputs up to 16 KiB for these (a checkpoint, 5 CIFAR records), 4 KiB for the others
+FUZZ_BIGGER  := ckpt cifar
+
+fuzz-build: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OMPFLAG=-fopenmp=libgomp \
+	  EXTRA_CFLAGS="-Wno-unused-parameter -Wno-unused-variable" \
+	  OPT="$(FUZZ_OPT) -fsanitize=fuzzer-no-link" EXTRA_LDFLAGS="-fsanitize=address,undefined" \
+	  $(FUZZ_ALL:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(BUILD)/libdynn.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD  $@")
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) $< $(BUILD)/libdynn.a $(LDLIBS) -o $@
+
+fuzz: fuzz-build
+	$(Q)for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/findings && \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s" && \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_LIMITS) \
+	    -max_len=$$(case " $(FUZZ_BIGGER) " in *" $$t "*) echo 16384;; *) echo 4096;; esac) \
+	    $$( [ -f fuzz/$$t.dict ] && echo -dict=fuzz/$$t.dict ) -artifact_prefix=$(FUZZ_BUILD)/findings/$$t- \
+	    -print_final_stats=1 $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t < /dev/null || exit 1; \
+	done
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dynn/experiments
 	install -m 755 $(BUILD)/dynn $(DESTDIR)$(PREFIX)/bin/dynn
 	cp -r experiments/. $(DESTDIR)$(PREFIX)/share/dynn/experiments/
 
 clean:
-	rm -rf build build-san build-vg build-aarch64 dynn
+	rm -rf build build-san build-vg build-aarch64 build-fuzz dynn
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/main.d

@@ -21,6 +21,7 @@ const CliCommand dynn_commands[] = {
     {"query", cmd_query, "read-only SQL on the results database (table, --csv, --json)"},
     {"report", cmd_report, "plots, Markdown and HTML report of a run (fronts, dynamic ranges, baseline)"},
     {"check", cmd_check, "compare a run's accuracy and relative latency with a baseline file (regression check)"},
+    {"fsck", cmd_fsck, "verify the store and the results database (hashes, rows, dead runs, temp files); --repair"},
     {"stage-exec", cmd_stage_exec, "(internal) run one stage instance from its description"},
     {NULL, NULL, NULL},
 };

@@ -22,6 +22,7 @@ packages=(
   dataset-fashion-mnist
   valgrind
   jq
+  clang-14 libclang-rt-14-dev    # make fuzz-build: libFuzzer targets with ASan/UBSan (make test runs their corpora)
 )
 if [ "${DYNN_DEPS_EXTRA:-0}" = 1 ]; then
   packages+=(python3-torch hyperfine)

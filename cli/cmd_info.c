@@ -42,6 +42,7 @@ int cmd_info(int argc, char **argv) {
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: dynn info MODEL.dnn [--layers] [--json]\n"
                    "  architecture, parameters, MACs and FLOPs per image, bytes, subnets with their channel counts\n"
+                   "  (the description and every tensor's shape are checked as by dynn eval)\n"
                    "  --layers  one line per layer\n");
             return 0;
         } else if (argv[i][0] == '-') {

@@ -29,6 +29,7 @@ int cmd_query(int argc, char **argv);
 int cmd_stage_exec(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_fsck(int argc, char **argv);
 
 extern const CliCommand dynn_commands[];
 

@@ -16,6 +16,8 @@ static const DbMigration builtin_migrations[] = {
         "ALTER TABLE measurements ADD COLUMN macs INTEGER;"
         "ALTER TABLE measurements ADD COLUMN peak_rss_kib INTEGER;"
         "ALTER TABLE measurements ADD COLUMN avg_power_w REAL;"},
+    {4, "CREATE TABLE cache_voided (stage_id INTEGER PRIMARY KEY REFERENCES stages(id), reason TEXT NOT NULL, "
+        "voided_at REAL NOT NULL);"},
 };
 static const size_t n_builtin_migrations = sizeof builtin_migrations / sizeof *builtin_migrations;
 
@@ -405,7 +407,8 @@ int db_find_cached(Db *db, const char *key, int64_t *stage_id, DbArtifact **arts
     *arts = NULL;
     *n_arts = 0;
     sqlite3_stmt *st = db_stmt(db, STMT_FIND_CACHED,
-                               "SELECT id FROM stages WHERE key = ?1 AND status = 'FINISHED' ORDER BY ended_at DESC LIMIT 1", err);
+                               "SELECT id FROM stages s WHERE key = ?1 AND status = 'FINISHED' AND "
+                               "NOT EXISTS (SELECT 1 FROM cache_voided v WHERE v.stage_id = s.id) ORDER BY ended_at DESC LIMIT 1", err);
     if (!st) return -1;
     db_bind_text(st, 1, key);
     int rc = sqlite3_step(st);
@@ -448,41 +451,99 @@ int db_run_is_over(Db *db, const char *uuid, Err *err) {
     return rc == SQLITE_ROW ? over : db_fail(db, "looking up a run", err);
 }
 
-int db_reap_dead_runs(Db *db, DbRunAlive alive, void *ctx, int *reaped, Err *err) {
-    *reaped = 0;
-    sqlite3_stmt *st = db_stmt(db, STMT_RUNNING_RUNS, "SELECT id, host, pid, pid_start FROM runs WHERE status = 'RUNNING'", err);
+typedef struct DeadRun {
+    int64_t id;
+    long long pid;
+    char uuid[40];
+} DeadRun;
+
+/* The latest time in the database at which the run was known alive: its start, its stages' starts and ends. */
+static int run_last_alive(Db *db, int64_t run_id, double *t, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_RUN_LAST_ALIVE,
+                               "SELECT max(r.started_at, coalesce(max(s.started_at), 0), coalesce(max(s.ended_at), 0)) "
+                               "FROM runs r LEFT JOIN stages s ON s.run_id = r.id WHERE r.id = ?1",
+                               err);
     if (!st) return -1;
-    int64_t dead[256];
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *t = sqlite3_column_double(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : db_fail(db, "reading a dead run's times", err);
+}
+
+/* Marks one dead run over (see db_reap_dead_runs_ex). */
+static int reap_run(Db *db, const DeadRun *run, const DbRunEnd *end, Err *err) {
+    double ended = 0;
+    if (run_last_alive(db, run->id, &ended, err)) return -1;
+    if (!isnan(end->last_alive) && end->last_alive > ended) ended = end->last_alive;
+    const char *status = end->status[0] ? end->status : "KILLED";
+    char why[800];
+    if (end->status[0])
+        snprintf(why, sizeof why, "not recorded: the runner (pid %lld) stopped: %s", run->pid, end->error);
+    else
+        snprintf(why, sizeof why, "the runner (pid %lld) died while this stage ran; marked KILLED when the database was next opened",
+                 run->pid);
+    sqlite3_stmt *st = db_stmt(db, STMT_KILL_RUN, "UPDATE runs SET status = ?2, ended_at = ?3 WHERE id = ?1 AND status = 'RUNNING'", err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, run->id);
+    db_bind_text(st, 2, status);
+    sqlite3_bind_double(st, 3, ended);
+    if (db_step_done(db, st, "marking a dead run", err)) return -1;
+    st = db_stmt(db, STMT_KILL_RUN_STAGES,
+                 "UPDATE stages SET status = ?2, ended_at = coalesce(ended_at, ?3), error = coalesce(error, ?4) "
+                 "WHERE run_id = ?1 AND status = 'RUNNING'",
+                 err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, run->id);
+    db_bind_text(st, 2, end->status[0] ? "FAILED" : "KILLED");
+    sqlite3_bind_double(st, 3, ended);
+    db_bind_text(st, 4, why);
+    if (db_step_done(db, st, "marking a dead run's stages", err)) return -1;
+    st = db_stmt(db, STMT_SKIP_RUN_STAGES, "UPDATE stages SET status = 'SKIPPED' WHERE run_id = ?1 AND status = 'QUEUED'", err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, run->id);
+    return db_step_done(db, st, "marking a dead run's stages", err);
+}
+
+int db_reap_dead_runs_ex(Db *db, DbRunAlive alive, DbRunEnded ended, void *ctx, int *reaped, Err *err) {
+    *reaped = 0;
+    sqlite3_stmt *st = db_stmt(db, STMT_RUNNING_RUNS, "SELECT id, host, pid, pid_start, uuid FROM runs WHERE status = 'RUNNING'", err);
+    if (!st) return -1;
+    DeadRun dead[256];
     size_t n_dead = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && n_dead < 256) {
-        const char *host = (const char *)sqlite3_column_text(st, 1);
-        if (!alive(host ? host : "", sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), ctx))
-            dead[n_dead++] = sqlite3_column_int64(st, 0);
+        const char *host = (const char *)sqlite3_column_text(st, 1), *uuid = (const char *)sqlite3_column_text(st, 4);
+        if (alive(host ? host : "", sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), ctx)) continue;
+        DeadRun *d = &dead[n_dead++];
+        d->id = sqlite3_column_int64(st, 0);
+        d->pid = sqlite3_column_int64(st, 2);
+        snprintf(d->uuid, sizeof d->uuid, "%s", uuid ? uuid : "");
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return db_fail(db, "listing running runs", err);
     if (!n_dead) return 0;
     if (db_begin(db, err)) return -1;
-    static const struct {
-        int slot;
-        const char *sql;
-    } steps[] = {
-        {STMT_KILL_RUN, "UPDATE runs SET status = 'KILLED', ended_at = COALESCE(ended_at, started_at) WHERE id = ?1 AND status = 'RUNNING'"},
-        {STMT_KILL_RUN_STAGES, "UPDATE stages SET status = 'KILLED' WHERE run_id = ?1 AND status = 'RUNNING'"},
-        {STMT_SKIP_RUN_STAGES, "UPDATE stages SET status = 'SKIPPED' WHERE run_id = ?1 AND status = 'QUEUED'"},
-    };
-    for (size_t i = 0; i < n_dead; i++)
-        for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
-            sqlite3_stmt *u = db_stmt(db, steps[k].slot, steps[k].sql, err);
-            if (!u) goto fail;
-            sqlite3_bind_int64(u, 1, dead[i]);
-            if (db_step_done(db, u, "marking a dead run", err)) goto fail;
+    for (size_t i = 0; i < n_dead; i++) {
+        DbRunEnd end = {.last_alive = NAN};
+        if (ended) ended(dead[i].uuid, &end, ctx);
+        if (reap_run(db, &dead[i], &end, err)) {
+            db_rollback(db);
+            return -1;
         }
-    if (db_commit(db, err)) goto fail;
+    }
+    if (db_commit(db, err)) {
+        db_rollback(db);
+        return -1;
+    }
     *reaped = (int)n_dead;
     return 0;
-fail:
-    db_rollback(db);
-    return -1;
+}
+
+int db_reap_dead_runs(Db *db, DbRunAlive alive, void *ctx, int *reaped, Err *err) {
+    return db_reap_dead_runs_ex(db, alive, NULL, ctx, reaped, err);
+}
+
+int db_checkpoint(Db *db, Err *err) {
+    return exec_sql(db, "PRAGMA wal_checkpoint(TRUNCATE)", "emptying the write-ahead log", err);
 }

@@ -7,7 +7,8 @@
  * up instead of failing. Statements are prepared once per connection, parameters always bound.
  *
  * Runner side: db_insert_run … db_finish_run, db_find_cached. Read side: db/db_read.c fills
- * util Tables for the CLI; db_query_table runs a user's SELECT on a read-only connection. */
+ * util Tables for the CLI; db_query_table runs a user's SELECT on a read-only connection. `dynn
+ * fsck`: db/db_fsck.c (integrity checks, the artifact rows of cache entries, dead runs, voiding). */
 #ifndef DYNN_DB_DB_H
 #define DYNN_DB_DB_H
 
@@ -19,7 +20,7 @@
 #include "util/err.h"
 #include "util/table.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 #define DB_BUSY_TIMEOUT_MS 60000
 
 extern const char db_schema_sql[];
@@ -95,18 +96,71 @@ typedef struct DbArtifact {
     int64_t size;
 } DbArtifact;
 
-/* The newest FINISHED stage with this cache key and its artifacts: 1 found, 0 none, -1 error. */
+/* The newest FINISHED stage with this cache key (and no voided cache entry) and its artifacts: 1
+ * found, 0 none, -1 error. */
 int db_find_cached(Db *db, const char *key, int64_t *stage_id, DbArtifact **arts, size_t *n_arts, Err *err);
 void db_artifacts_free(DbArtifact *arts, size_t n);
 
-/* Runs still RUNNING whose runner process is gone (alive() says no) become KILLED, with their
- * RUNNING stages KILLED and QUEUED ones SKIPPED. *reaped counts them. */
+/* Runs still RUNNING whose runner process is gone (alive() says no) are over: KILLED, with their
+ * RUNNING stages KILLED (error: the runner died) and QUEUED ones SKIPPED. The run's ended_at, and
+ * that of its reaped stages, is the last evidence of life: the latest of its start, its stages'
+ * start and end times and what ended() says. *reaped counts them. */
 typedef int (*DbRunAlive)(const char *host, long long pid, long long pid_start, void *ctx);
 int db_reap_dead_runs(Db *db, DbRunAlive alive, void *ctx, int *reaped, Err *err);
+
+/* What is known of a dead run outside the database (pipeline/run_note.c). */
+typedef struct DbRunEnd {
+    double last_alive;  /* last sign of life of its runner (NAN: none) */
+    char status[16];    /* "": it died; else the status it meant to record (FAILED) ... */
+    char error[512];    /* ... and why it stopped (a database write that failed) */
+} DbRunEnd;
+/* Fills *end (zeroed, last_alive NAN, before the call) for the dead run `uuid`. */
+typedef void (*DbRunEnded)(const char *uuid, DbRunEnd *end, void *ctx);
+
+/* db_reap_dead_runs, with ended() (may be NULL) telling more: a run whose runner meant to record
+ * FAILED gets it, and its RUNNING stages become FAILED with "not recorded: <why>". */
+int db_reap_dead_runs_ex(Db *db, DbRunAlive alive, DbRunEnded ended, void *ctx, int *reaped, Err *err);
+
+/* Moves the WAL's content into the database and empties it (PRAGMA wal_checkpoint(TRUNCATE)): gives
+ * back the WAL's disk space, so that a write refused for a full disk may pass when retried. */
+int db_checkpoint(Db *db, Err *err);
 
 /* 1 when the run with this uuid is recorded and over (not RUNNING), 0 when it is RUNNING or not
  * recorded (yet), -1 on error. */
 int db_run_is_over(Db *db, const char *uuid, Err *err);
+
+/* ---- dynn fsck (db/db_fsck.c) ---- */
+
+/* What PRAGMA integrity_check reports (nothing when it says "ok") and one line per PRAGMA
+ * foreign_key_check row, as *n malloc'd strings (free with db_strings_free, also after an error). */
+int db_integrity_problems(Db *db, char ***msgs, size_t *n, Err *err);
+void db_strings_free(char **s, size_t n);
+
+typedef struct DbCacheArtifact {
+    int64_t stage_id;
+    char *run, *stage; /* run uuid, instance name */
+    char *name, *hash, *path;
+    int64_t size;
+} DbCacheArtifact;
+
+/* The artifact rows of every cache entry (FINISHED stage) not voided, in row order. */
+int db_cache_artifacts(Db *db, DbCacheArtifact **rows, size_t *n, Err *err);
+void db_cache_artifacts_free(DbCacheArtifact *rows, size_t n);
+
+/* Voids a cache entry: db_find_cached never returns that stage again; its rows stay. A second call
+ * for the same stage keeps the first reason. */
+int db_void_cache_entry(Db *db, int64_t stage_id, const char *reason, double at, Err *err);
+
+typedef struct DbDeadRun {
+    char uuid[40];
+    char host[256];
+    long long pid;
+    long long n_running; /* its stages still RUNNING */
+} DbDeadRun;
+
+/* Runs still RUNNING whose runner is gone (alive() says no), oldest first (what db_reap_dead_runs
+ * would mark KILLED). */
+int db_dead_runs(Db *db, DbRunAlive alive, void *ctx, DbDeadRun **runs, size_t *n, Err *err);
 
 /* ---- read side (db/db_read.c) ---- */
 

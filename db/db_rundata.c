@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 /* The stages whose records count: FINISHED or CACHED instances of run ?1, all of them when ?2 is
  * NULL, else those the instance named ?2 needs, directly or not. Records live in the row
  * COALESCE(cached_from, id). */
@@ -37,21 +39,6 @@ static char *text_dup(sqlite3_stmt *st, int i) {
 
 static double real_or_nan(sqlite3_stmt *st, int i) {
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-}
-
-/* Grows *items (of `size` bytes each) to hold one more; returns the new slot zeroed or NULL. */
-static void *grow(void *items_ptr, size_t *n, size_t *cap, size_t size) {
-    void **items = items_ptr;
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 8;
-        void *p = realloc(*items, c * size);
-        if (!p) return NULL;
-        *items = p;
-        *cap = c;
-    }
-    char *slot = (char *)*items + (*n)++ * size;
-    memset(slot, 0, size);
-    return slot;
 }
 
 static int load_provenance(Loader *l) {
@@ -96,7 +83,7 @@ static int put_metric(RdModel *m, size_t *cap, const char *subnet, const char *n
     }
     RdSubnet *s = (RdSubnet *)rundata_subnet(m, subnet);
     if (!s) {
-        if (!(s = grow(&m->subnets, &m->n_subnets, cap, sizeof *s)) || !(s->name = strdup(subnet))) return -1;
+        if (!(s = grow_one(&m->subnets, &m->n_subnets, cap, sizeof *s)) || !(s->name = strdup(subnet))) return -1;
         s->index = -1;
         s->accuracy = s->loss = s->macs = s->params = s->bytes_touched = s->width = NAN;
     }
@@ -138,7 +125,7 @@ static int load_models(Loader *l) {
     size_t cap = 0;
     int rc, failed = 0;
     while (!failed && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        RdModel *m = grow(&d->models, &d->n_models, &cap, sizeof *m);
+        RdModel *m = grow_one(&d->models, &d->n_models, &cap, sizeof *m);
         if (!m) break;
         m->stage_row = sqlite3_column_int64(st, 0);
         m->stage = text_dup(st, 2);
@@ -225,7 +212,7 @@ static int load_measurements(Loader *l) {
     long model = -1;
     int rc, failed = 0;
     while (!failed && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        RdMeasurement *m = grow(&d->meas, &d->n_meas, &cap, sizeof *m);
+        RdMeasurement *m = grow_one(&d->meas, &d->n_meas, &cap, sizeof *m);
         if (!m) break;
         int64_t row = sqlite3_column_int64(st, 0);
         if (row != last_row) model = measured_model(l, row, (const char *)sqlite3_column_text(st, 10));

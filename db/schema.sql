@@ -1,4 +1,4 @@
--- db/schema.sql — the dynn results database (SQLite), schema version 3.
+-- db/schema.sql — the dynn results database (SQLite), schema version 4.
 --
 -- Embedded in the binary (db/schema_sql.c) and run on an empty database; older databases are
 -- brought up to date by the migrations in db/db.c (PRAGMA user_version holds the version).
@@ -55,6 +55,14 @@ CREATE TABLE stages (
     UNIQUE (run_id, name)
 );
 CREATE INDEX stages_finished_key ON stages(key, ended_at) WHERE status = 'FINISHED';  -- cache lookups
+
+-- Cache entries `dynn fsck --repair` found unusable (an artifact's object missing from the store or
+-- not matching its hash): the FINISHED stage is never a cache hit again; its records stay. Version 4.
+CREATE TABLE cache_voided (
+    stage_id   INTEGER PRIMARY KEY REFERENCES stages(id),
+    reason     TEXT NOT NULL,
+    voided_at  REAL NOT NULL
+);
 
 -- The stage graph of a run: stage_id needed needs_stage_id (both instances of the same run). Version 2.
 CREATE TABLE stage_needs (

@@ -1,6 +1,8 @@
 /* nn/checkpoint.c — Model <-> checkpoint file (see checkpoint.h). */
 #include "nn/checkpoint.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +13,14 @@
 #include <zlib.h>
 
 #define META_VERSION 1
+
+/* A name the description can hold as one field: 1+ printable bytes, no space. */
+static int is_field(const char *s) {
+    if (!*s) return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || *s == 127) return 0;
+    return 1;
+}
 
 /* Appends printf output to a growing buffer. */
 typedef struct Text {
@@ -74,8 +84,30 @@ static void stored_shape(const ParamDesc *p, int *ndim, int64_t *dims) {
     *ndim = k;
 }
 
+/* "16x3x3x3" into buf. */
+static void shape_text(char *buf, size_t size, const int64_t *dims, int ndim) {
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < ndim && k < size; i++)
+        k += (size_t)snprintf(buf + k, size - k, i ? "x%lld" : "%lld", (long long)dims[i]);
+}
+
+/* What the strict parser would refuse is refused before writing, so that no unreadable file is made. */
+static int check_describable(const ModelDesc *d, const char *path, Err *err) {
+    for (int i = 0; i < d->n_subnets; i++)
+        if (!is_field(d->subnets[i].name))
+            return err_set(err, "%s: subnet name '%s' cannot be stored (it must be printable, without spaces)", path,
+                           d->subnets[i].name);
+    for (int i = 0; i < d->n_meta; i++)
+        if (!is_field(d->meta_key[i]) || strchr(d->meta_val[i], '\n'))
+            return err_set(err, "%s: metadata '%s' cannot be stored (a key without spaces, a value on one line)", path,
+                           d->meta_key[i]);
+    return 0;
+}
+
 int checkpoint_save(const Model *m, const char *path, Err *err) {
     const ModelDesc *d = m->d;
+    if (check_describable(d, path, err)) return -1;
     char *meta = describe(d);
     CkptTensor *ts = calloc((size_t)d->n_params, sizeof *ts);
     if (!meta || !ts) {
@@ -95,95 +127,263 @@ int checkpoint_save(const Model *m, const char *path, Err *err) {
     return rc;
 }
 
-/* Parses the description text; errors name the file and the line. */
-static int parse_desc(const char *path, const char *meta, ModelDesc *d, Err *err) {
-    char arch[64] = "";
-    int version = 0, in_c = 0, in_h = 0, in_w = 0, classes = 0, bn_sets = 1, weight_sets = 1, n_slots = -1;
-    float width = 1.0f;
-    /* First pass: the architecture header. */
-    const char *line = meta;
-    int lineno = 0;
-    while (line && *line) {
-        lineno++;
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        char buf[4096];
-        if (len >= sizeof buf) return err_set(err, "%s: model description line %d is too long", path, lineno);
-        memcpy(buf, line, len);
-        buf[len] = 0;
-        if (!strncmp(buf, "dynn-model ", 11)) version = atoi(buf + 11);
-        else if (!strncmp(buf, "arch ", 5)) {
-            if (strlen(buf + 5) >= sizeof arch) return err_set(err, "%s: model description line %d: arch name too long", path, lineno);
-            memcpy(arch, buf + 5, strlen(buf + 5) + 1);
+/* ---- the description parser: strict, every line and field checked ---- */
+
+#define DESC_MAX_LINE 4096
+#define DESC_MAX_TOKENS (MODEL_MAX_SLOTS + 2) /* "subnet NAME c0 .. cN-1" is the longest */
+
+/* One line split in place into space-separated tokens. A meta line is split only into "meta",
+ * its key and its value (`value`: the rest of the line, spaces and all, possibly empty). */
+typedef struct DescLine {
+    int no;
+    char buf[DESC_MAX_LINE];
+    char *tok[DESC_MAX_TOKENS];
+    int n;
+    const char *value;
+} DescLine;
+
+typedef struct DescParser {
+    const char *path;
+    const char *text, *end, *next;
+    Err *err;
+} DescParser;
+
+static int desc_fail(const DescParser *p, int lineno, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int desc_fail(const DescParser *p, int lineno, const char *fmt, ...) {
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_set(p->err, "%s: model description line %d: %s", p->path, lineno, msg);
+}
+
+/* The next line into l (1 = got one, 0 = end of text, -1 = error). */
+static int desc_next(DescParser *p, DescLine *l) {
+    if (p->next >= p->end) return 0;
+    const char *nl = memchr(p->next, '\n', (size_t)(p->end - p->next));
+    size_t len = nl ? (size_t)(nl - p->next) : (size_t)(p->end - p->next);
+    l->no++;
+    if (len >= sizeof l->buf) return desc_fail(p, l->no, "longer than %d bytes", DESC_MAX_LINE - 1);
+    memcpy(l->buf, p->next, len);
+    l->buf[len] = '\0';
+    p->next = nl ? nl + 1 : p->end;
+    l->n = 0;
+    l->value = "";
+    if (!strncmp(l->buf, "meta ", 5)) { /* "meta KEY VALUE...": the value is free text */
+        char *key = l->buf + 5, *sp = strchr(key, ' ');
+        if (sp) {
+            *sp = '\0';
+            l->value = sp + 1;
         }
-        else if (!strncmp(buf, "input ", 6)) sscanf(buf + 6, "%d %d %d", &in_c, &in_h, &in_w);
-        else if (!strncmp(buf, "classes ", 8)) classes = atoi(buf + 8);
-        else if (!strncmp(buf, "width ", 6)) width = strtof(buf + 6, NULL);
-        else if (!strncmp(buf, "bn_sets ", 8)) bn_sets = atoi(buf + 8);
-        else if (!strncmp(buf, "weight_sets ", 12)) weight_sets = atoi(buf + 12);
-        else if (!strncmp(buf, "slots ", 6)) n_slots = atoi(buf + 6);
-        line = nl ? nl + 1 : NULL;
+        l->buf[4] = '\0';
+        l->tok[l->n++] = l->buf;
+        if (!*key) return desc_fail(p, l->no, "'meta' needs a key");
+        l->tok[l->n++] = key;
+        return 1;
     }
-    if (version != META_VERSION)
-        return err_set(err, "%s: model description version %d, this dynn reads version %d", path, version, META_VERSION);
-    if (model_desc_build(d, arch, in_c, in_h, in_w, classes, width, err)) return err_prefix(err, "%s", path);
-    if (n_slots != d->n_slots)
-        return err_set(err, "%s: %d channel slots recorded but %s has %d", path, n_slots, d->arch, d->n_slots);
-    if (bn_sets < 1 || bn_sets > MODEL_MAX_SUBNETS) return err_set(err, "%s: bn_sets %d out of range", path, bn_sets);
-    if (weight_sets < 1 || weight_sets > MODEL_MAX_SUBNETS)
-        return err_set(err, "%s: weight_sets %d out of range", path, weight_sets);
-    model_desc_set_sets(d, bn_sets, weight_sets);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)l->buf[i] < 32 || l->buf[i] == 127)
+            return desc_fail(p, l->no, "control character 0x%02x at column %zu", (unsigned char)l->buf[i], i + 1);
+    for (char *q = l->buf; *q;) {
+        if (*q == ' ')
+            return desc_fail(p, l->no, "empty field at column %zu (fields are separated by one space)", (size_t)(q - l->buf) + 1);
+        if (l->n == DESC_MAX_TOKENS) return desc_fail(p, l->no, "more than %d fields", DESC_MAX_TOKENS);
+        l->tok[l->n++] = q;
+        q = strchr(q, ' ');
+        if (!q) break;
+        *q++ = '\0';
+        if (!*q) return desc_fail(p, l->no, "trailing space");
+    }
+    if (l->n == 0) return desc_fail(p, l->no, "empty line");
+    return 1;
+}
+
+/* A whole token as a decimal integer in [min, max] (no sign but '-', no spaces, no hex). */
+static int desc_int(const DescParser *p, const DescLine *l, int i, const char *field, long min, long max, int *out) {
+    const char *t = l->tok[i], *q = t + (*t == '-');
+    int ok = *q != '\0';
+    for (; *q && ok; q++) ok = *q >= '0' && *q <= '9';
+    if (!ok) return desc_fail(p, l->no, "%s: '%s' is not a decimal integer", field, t);
+    errno = 0;
+    long v = strtol(t, NULL, 10);
+    if (errno == ERANGE || v < min || v > max)
+        return desc_fail(p, l->no, "%s: %s is outside %ld..%ld", field, t, min, max);
+    *out = (int)v;
+    return 0;
+}
+
+/* A whole token as a finite decimal float (digits, sign, '.', exponent; no hex, inf or nan). */
+static int desc_float(const DescParser *p, const DescLine *l, int i, const char *field, float *out) {
+    const char *t = l->tok[i];
+    char *end;
+    int ok = strspn(t, "0123456789+-.eE") == strlen(t);
+    errno = 0;
+    float v = ok ? strtof(t, &end) : 0.0f;
+    if (!ok || end == t || *end || errno == ERANGE || !isfinite(v))
+        return desc_fail(p, l->no, "%s: '%s' is not a finite decimal number", field, t);
+    *out = v;
+    return 0;
+}
+
+static int desc_fields(const DescParser *p, const DescLine *l, int want) {
+    if (l->n != want)
+        return desc_fail(p, l->no, "'%s' takes %d value%s, got %d", l->tok[0], want - 1, want == 2 ? "" : "s", l->n - 1);
+    return 0;
+}
+
+/* The header keys, each given at most once. */
+enum { K_VERSION, K_ARCH, K_INPUT, K_CLASSES, K_WIDTH, K_BN_SETS, K_WEIGHT_SETS, K_SLOTS, K_NORM, N_KEYS };
+static const char *const HEADER_KEYS[N_KEYS] = {"dynn-model", "arch", "input", "classes", "width", "bn_sets",
+                                                "weight_sets", "slots", "norm"};
+
+typedef struct DescHeader {
+    int line[N_KEYS]; /* where each key was given (0: not given) */
+    char arch[32];
+    int version, in_c, in_h, in_w, classes, bn_sets, weight_sets, n_slots;
+    float width;
+} DescHeader;
+
+/* First pass: the header keys (every other line is only checked to be a known key). */
+static int desc_header(DescParser *p, DescHeader *h) {
+    DescLine *l = malloc(sizeof *l);
+    if (!l) return err_set(p->err, "%s: out of memory", p->path);
+    memset(h, 0, sizeof *h);
+    h->width = 1.0f;
+    h->bn_sets = h->weight_sets = 1;
+    l->no = 0;
+    p->next = p->text;
+    int rc, r = 0;
+    while (!r && (rc = desc_next(p, l)) > 0) {
+        const char *key = l->tok[0];
+        int k = 0;
+        while (k < N_KEYS && strcmp(key, HEADER_KEYS[k])) k++;
+        if (k == N_KEYS) {
+            if (strcmp(key, "slot") && strcmp(key, "subnet") && strcmp(key, "meta"))
+                r = desc_fail(p, l->no, "unknown key '%s' (known: dynn-model, arch, input, classes, width, bn_sets, "
+                              "weight_sets, norm, slots, slot, subnet, meta)", key);
+            continue;
+        }
+        if (h->line[k]) {
+            r = desc_fail(p, l->no, "'%s' given twice (first on line %d)", key, h->line[k]);
+            continue;
+        }
+        h->line[k] = l->no;
+        switch (k) {
+        case K_VERSION: r = desc_fields(p, l, 2) || desc_int(p, l, 1, "dynn-model", 0, INT_MAX, &h->version); break;
+        case K_ARCH:
+            r = desc_fields(p, l, 2);
+            if (!r && strlen(l->tok[1]) >= sizeof h->arch) r = desc_fail(p, l->no, "arch: name '%s' is too long", l->tok[1]);
+            if (!r) snprintf(h->arch, sizeof h->arch, "%s", l->tok[1]);
+            break;
+        case K_INPUT:
+            r = desc_fields(p, l, 4) || desc_int(p, l, 1, "input channels", 1, MODEL_MAX_CHANNELS, &h->in_c) ||
+                desc_int(p, l, 2, "input height", 1, MODEL_MAX_SIDE, &h->in_h) ||
+                desc_int(p, l, 3, "input width", 1, MODEL_MAX_SIDE, &h->in_w);
+            break;
+        case K_CLASSES: r = desc_fields(p, l, 2) || desc_int(p, l, 1, "classes", 2, MODEL_MAX_CLASSES, &h->classes); break;
+        case K_WIDTH:
+            r = desc_fields(p, l, 2) || desc_float(p, l, 1, "width", &h->width);
+            if (!r && !(h->width > 0.0f && h->width <= 16.0f)) r = desc_fail(p, l->no, "width: %s is outside (0, 16]", l->tok[1]);
+            break;
+        case K_BN_SETS: r = desc_fields(p, l, 2) || desc_int(p, l, 1, "bn_sets", 1, MODEL_MAX_SUBNETS, &h->bn_sets); break;
+        case K_WEIGHT_SETS:
+            r = desc_fields(p, l, 2) || desc_int(p, l, 1, "weight_sets", 1, MODEL_MAX_SUBNETS, &h->weight_sets);
+            break;
+        case K_SLOTS: r = desc_fields(p, l, 2) || desc_int(p, l, 1, "slots", 1, MODEL_MAX_SLOTS, &h->n_slots); break;
+        case K_NORM: break; /* needs the input channels: second pass */
+        }
+    }
+    free(l);
+    if (r || rc < 0) return -1;
+    static const int required[] = {K_VERSION, K_ARCH, K_INPUT, K_CLASSES, K_SLOTS};
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++)
+        if (!h->line[required[i]])
+            return err_set(p->err, "%s: the model description has no '%s' line", p->path, HEADER_KEYS[required[i]]);
+    if (h->version != META_VERSION)
+        return err_set(p->err, "%s: model description version %d, this dynn reads version %d", p->path, h->version,
+                       META_VERSION);
+    return 0;
+}
+
+/* Second pass: norm, slot, subnet and meta lines, against the rebuilt architecture. */
+static int desc_body(DescParser *p, ModelDesc *d) {
+    DescLine *l = malloc(sizeof *l);
+    if (!l) return err_set(p->err, "%s: out of memory", p->path);
+    l->no = 0;
+    p->next = p->text;
+    int rc, r = 0, n_slot_lines = 0;
+    while (!r && (rc = desc_next(p, l)) > 0) {
+        const char *key = l->tok[0];
+        if (!strcmp(key, "norm")) {
+            r = desc_fields(p, l, 1 + 2 * d->in_c);
+            for (int c = 0; !r && c < d->in_c; c++) {
+                r = desc_float(p, l, 1 + 2 * c, "norm mean", &d->norm_mean[c]) ||
+                    desc_float(p, l, 2 + 2 * c, "norm std", &d->norm_std[c]);
+                if (!r && !(d->norm_std[c] > 0.0f))
+                    r = desc_fail(p, l->no, "norm std: %s is not positive", l->tok[2 + 2 * c]);
+            }
+        } else if (!strcmp(key, "slot")) {
+            int k = n_slot_lines++, channels = 0;
+            r = desc_fields(p, l, 3) || desc_int(p, l, 2, "slot channels", 1, INT_MAX, &channels);
+            if (!r && k >= d->n_slots) r = desc_fail(p, l->no, "slot line %d, but %s has %d slots", k + 1, d->arch, d->n_slots);
+            else if (!r && (strcmp(l->tok[1], d->slot_name[k]) || channels != d->slot_max[k]))
+                r = desc_fail(p, l->no, "slot %d is '%s' with %d channels, but %s has '%s' with %d", k, l->tok[1], channels,
+                              d->arch, d->slot_name[k], d->slot_max[k]);
+        } else if (!strcmp(key, "subnet")) {
+            r = desc_fields(p, l, 2 + d->n_slots);
+            if (r) continue;
+            if (d->n_subnets >= MODEL_MAX_SUBNETS) {
+                r = desc_fail(p, l->no, "more than %d subnets", MODEL_MAX_SUBNETS);
+                continue;
+            }
+            Subnet *sn = &d->subnets[d->n_subnets];
+            if (strlen(l->tok[1]) >= sizeof sn->name) {
+                r = desc_fail(p, l->no, "subnet name '%s' is longer than %zu bytes", l->tok[1], sizeof sn->name - 1);
+                continue;
+            }
+            for (int i = 0; !r && i < d->n_subnets; i++)
+                if (!strcmp(d->subnets[i].name, l->tok[1])) r = desc_fail(p, l->no, "subnet name '%s' is used twice", l->tok[1]);
+            memset(sn, 0, sizeof *sn);
+            snprintf(sn->name, sizeof sn->name, "%s", l->tok[1]);
+            for (int k = 0; !r && k < d->n_slots; k++) {
+                char field[96];
+                snprintf(field, sizeof field, "subnet '%s' slot %d (%s)", sn->name, k, d->slot_name[k]);
+                r = desc_int(p, l, 2 + k, field, 1, d->slot_max[k], &sn->count[k]);
+            }
+            if (!r) d->n_subnets++;
+        } else if (!strcmp(key, "meta")) {
+            const char *mk = l->n == 2 ? l->tok[1] : "";
+            if (!*mk) r = desc_fail(p, l->no, "'meta' needs a key");
+            else if (!is_field(mk)) r = desc_fail(p, l->no, "meta key '%s' has a control character", mk);
+            else if (strlen(mk) >= sizeof d->meta_key[0] || strlen(l->value) >= sizeof d->meta_val[0])
+                r = desc_fail(p, l->no, "meta '%.60s': key over %zu or value over %zu bytes", mk, sizeof d->meta_key[0] - 1,
+                              sizeof d->meta_val[0] - 1);
+            else if (model_desc_get_meta(d, mk)) r = desc_fail(p, l->no, "meta '%s' given twice", mk);
+            else if (d->n_meta >= MODEL_MAX_META) r = desc_fail(p, l->no, "more than %d meta lines", MODEL_MAX_META);
+            else model_desc_set_meta(d, mk, "%s", l->value);
+        }
+    }
+    free(l);
+    if (r || rc < 0) return -1;
+    if (n_slot_lines != d->n_slots)
+        return err_set(p->err, "%s: the model description lists %d slot lines, %s has %d slots", p->path, n_slot_lines,
+                       d->arch, d->n_slots);
+    return 0;
+}
+
+int checkpoint_parse_desc(const char *path, const char *meta, size_t meta_len, ModelDesc *d, Err *err) {
+    const char *nul = memchr(meta, '\0', meta_len);
+    if (nul) return err_set(err, "%s: the model description has a NUL byte at offset %zu", path, (size_t)(nul - meta));
+    DescParser p = {.path = path, .text = meta, .end = meta + meta_len, .err = err};
+    DescHeader h;
+    if (desc_header(&p, &h)) return -1;
+    if (model_desc_build(d, h.arch, h.in_c, h.in_h, h.in_w, h.classes, h.width, err)) return err_prefix(err, "%s", path);
+    if (h.n_slots != d->n_slots)
+        return desc_fail(&p, h.line[K_SLOTS], "slots: %d recorded, but %s has %d", h.n_slots, d->arch, d->n_slots);
+    model_desc_set_sets(d, h.bn_sets, h.weight_sets);
     d->n_subnets = 0;
-    /* Second pass: normalization, subnets, metadata. */
-    line = meta;
-    lineno = 0;
-    while (line && *line) {
-        lineno++;
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        char buf[4096];
-        memcpy(buf, line, len);
-        buf[len] = 0;
-        line = nl ? nl + 1 : NULL;
-        char *p = buf;
-        if (!strncmp(buf, "norm", 4) && (buf[4] == ' ' || !buf[4])) {
-            p = buf + 4;
-            for (int c = 0; c < d->in_c; c++) {
-                char *end;
-                d->norm_mean[c] = strtof(p, &end);
-                p = end;
-                d->norm_std[c] = strtof(p, &end);
-                if (end == p || !(d->norm_std[c] > 0.0f))
-                    return err_set(err, "%s: description line %d: bad normalization", path, lineno);
-                p = end;
-            }
-        } else if (!strncmp(buf, "subnet ", 7)) {
-            if (d->n_subnets >= MODEL_MAX_SUBNETS) return err_set(err, "%s: too many subnets", path);
-            Subnet *s = &d->subnets[d->n_subnets];
-            p = buf + 7;
-            char *sp = strchr(p, ' ');
-            if (!sp || (size_t)(sp - p) >= sizeof s->name)
-                return err_set(err, "%s: description line %d: bad subnet line", path, lineno);
-            memcpy(s->name, p, (size_t)(sp - p));
-            s->name[sp - p] = 0;
-            p = sp;
-            for (int k = 0; k < d->n_slots; k++) {
-                char *end;
-                long v = strtol(p, &end, 10);
-                if (end == p || v < 1 || v > d->slot_max[k])
-                    return err_set(err, "%s: description line %d: subnet '%s' slot %d: bad channel count", path,
-                                   lineno, s->name, k);
-                s->count[k] = (int)v;
-                p = end;
-            }
-            d->n_subnets++;
-        } else if (!strncmp(buf, "meta ", 5)) {
-            p = buf + 5;
-            char *sp = strchr(p, ' ');
-            if (sp) *sp = 0;
-            model_desc_set_meta(d, p, "%s", sp ? sp + 1 : "");
-        }
-    }
+    if (desc_body(&p, d)) return -1;
     if (d->n_subnets < 1) return err_set(err, "%s: the model description lists no subnet", path);
     if ((d->bn_sets != 1 && d->bn_sets != d->n_subnets) || (d->weight_sets != 1 && d->weight_sets != d->n_subnets))
         return err_set(err, "%s: %d BN sets and %d weight sets for %d subnets (each must be 1 or one per subnet)",
@@ -191,10 +391,44 @@ static int parse_desc(const char *path, const char *meta, ModelDesc *d, Err *err
     return 0;
 }
 
+/* Whether the file's tensors are exactly the described model's parameters, each with its stored
+ * shape (checked before any model buffer is allocated). */
+static int match_tensors(const char *path, const CkptFile *f, const ModelDesc *d, Err *err) {
+    if (f->n_tensors != d->n_params)
+        return err_set(err, "%s: %d tensors in the file but the described model has %d parameters", path, f->n_tensors,
+                       d->n_params);
+    for (int i = 0; i < d->n_params; i++) {
+        const ParamDesc *p = &d->params[i];
+        const CkptTensor *t = ckpt_find(f, p->name);
+        int ndim;
+        int64_t dims[CKPT_MAX_DIMS];
+        stored_shape(p, &ndim, dims);
+        /* a single set may also be stored with an explicit leading dimension of 1 (early files) */
+        int lead = t && t->ndim == ndim + 1 && t->dims[0] == 1 ? 1 : 0;
+        int same = t && t->ndim == ndim + lead;
+        for (int k = 0; same && k < ndim; k++) same = t->dims[k + lead] == dims[k];
+        if (!same) {
+            char want[96], have[CKPT_MAX_DIMS * 21 + 2];
+            shape_text(want, sizeof want, dims, ndim);
+            if (t) shape_text(have, sizeof have, t->dims, t->ndim);
+            return err_set(err, "%s: tensor '%s' is %s%s%s in the file; the model described (%s, input %dx%dx%d, %d "
+                           "classes, width %g) needs [%s]", path, p->name, t ? "[" : "missing", t ? have : "", t ? "]" : "",
+                           d->arch, d->in_c, d->in_h, d->in_w, d->classes, d->width, want);
+        }
+    }
+    return 0;
+}
+
+/* Parses the description of a read container and checks its tensors against it. */
+static int read_desc(const char *path, const CkptFile *f, ModelDesc *d, Err *err) {
+    if (checkpoint_parse_desc(path, f->meta, f->meta_len, d, err)) return -1;
+    return match_tensors(path, f, d, err);
+}
+
 int checkpoint_read_desc(const char *path, ModelDesc *d, unsigned long *tensors_crc, Err *err) {
     CkptFile f;
     if (ckpt_read(path, &f, err)) return -1;
-    int rc = parse_desc(path, f.meta, d, err);
+    int rc = read_desc(path, &f, d, err);
     if (rc == 0 && tensors_crc) {
         uLong c = crc32(0L, Z_NULL, 0);
         for (int i = 0; i < f.n_tensors; i++)
@@ -257,16 +491,10 @@ int checkpoint_load_width(const char *path, Model *m, int max_batch, int threads
         ckpt_free(&f);
         return err_set(err, "out of memory");
     }
-    if (parse_desc(path, f.meta, d, err)) {
+    if (read_desc(path, &f, d, err)) {
         free(d);
         ckpt_free(&f);
         return -1;
-    }
-    if (f.n_tensors != d->n_params) {
-        int have = f.n_tensors, want = d->n_params;
-        free(d);
-        ckpt_free(&f);
-        return err_set(err, "%s: %d tensors in the file but the described model has %d parameters", path, have, want);
     }
     int file_bn_sets = d->bn_sets, bn_source = -1, found = -1;
     if (width > 0.0f) {
@@ -280,31 +508,14 @@ int checkpoint_load_width(const char *path, Model *m, int max_batch, int threads
     if (subnet) *subnet = found >= 0 ? found : (width > 0.0f ? d->n_subnets - 1 : model_largest_subnet(d));
     if (model_create(m, d, max_batch, threads, err)) {
         ckpt_free(&f);
-        return -1;
+        return err_prefix(err, "%s", path);
     }
-    for (int i = 0; i < d->n_params; i++) {
+    for (int i = 0; i < d->n_params; i++) { /* every shape was checked by read_desc */
         const ParamDesc *p = &d->params[i];
         const CkptTensor *t = ckpt_find(&f, p->name);
-        int ndim;
-        int64_t dims[CKPT_MAX_DIMS];
-        ParamDesc as_stored = *p; /* the file has the BN sets from before an added subnet */
-        if (p->sets > 1 && p->sets != d->weight_sets) as_stored.sets = file_bn_sets;
-        stored_shape(&as_stored, &ndim, dims);
-        /* a single set may also be stored with an explicit leading dimension of 1 (early files) */
-        int lead = t && t->ndim == ndim + 1 && t->dims[0] == 1 ? 1 : 0;
-        int same = t && t->ndim == ndim + lead;
-        for (int k = 0; same && k < ndim; k++) same = t->dims[k + lead] == dims[k];
-        if (!same) {
-            char want[96] = "", *w = want;
-            for (int k = 0; k < ndim; k++) w += snprintf(w, sizeof want - (size_t)(w - want), k ? "x%lld" : "%lld", (long long)dims[k]);
-            err_set(err, "%s: tensor '%s' is %s in the file; the model needs shape [%s]", path, p->name,
-                    t ? "shaped differently" : "missing", want);
-            model_free(m);
-            ckpt_free(&f);
-            return -1;
-        }
         memcpy(m->param[i], t->data, sizeof(float) * (size_t)ckpt_tensor_numel(t));
-        if (as_stored.sets != p->sets) /* the added subnet's BN set starts as a copy of its container's */
+        if (p->sets > 1 && p->sets != d->weight_sets && p->sets != file_bn_sets)
+            /* the added subnet's BN set starts as a copy of its container's */
             memcpy(m->param[i] + (size_t)file_bn_sets * p->set_numel, m->param[i] + (size_t)bn_source * p->set_numel,
                    sizeof(float) * p->set_numel);
     }

@@ -15,14 +15,21 @@
  *   meta train.epochs 15        (free-form provenance; key, then the rest of the line)
  *
  * Loading rebuilds the architecture from (arch, input, classes, width), then checks that every
- * tensor of the file exists in the model with the same shape and vice versa. */
+ * tensor of the file exists in the model with the same shape and vice versa, all before any model
+ * buffer is allocated (model_create then checks the memory the batch needs). */
 #ifndef DYNN_NN_CHECKPOINT_H
 #define DYNN_NN_CHECKPOINT_H
 
 #include "nn/model.h"
 
 int checkpoint_save(const Model *m, const char *path, Err *err);
+/* Parses a description (meta_len bytes, no NUL inside) into d (caller-allocated), strictly: every
+ * line a known key with exactly its fields, numbers written out in decimal, complete, finite and in
+ * range, header keys, subnet names and meta keys each given once, slot lines matching the rebuilt
+ * architecture. Errors name `path`, the line and the field. */
+int checkpoint_parse_desc(const char *path, const char *meta, size_t meta_len, ModelDesc *d, Err *err);
 /* Reads a checkpoint's description (no model buffers): for `dynn info`. d is caller-allocated.
+ * The file's tensors are checked against the description (names, count, shapes) as by loading.
  * tensors_crc (may be NULL) gets a CRC-32 over every tensor's bytes in file order: equal for
  * bit-identical parameters, whatever the metadata (wall time) says. One read of the file. */
 int checkpoint_read_desc(const char *path, ModelDesc *d, unsigned long *tensors_crc, Err *err);

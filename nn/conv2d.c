@@ -9,6 +9,7 @@
  * another and each sgemm uses the whole thread pool. Weight gradients are summed per thread and
  * reduced in thread order, so a result depends on the thread count but never on timing. */
 #include "nn/layers.h"
+#include "nn/arena.h"
 #include "nn/conv3x3.h"
 
 #include <cblas.h>
@@ -23,10 +24,11 @@ void conv_shape_finish(ConvShape *s) {
 }
 
 static int images_per_chunk(const ConvShape *s) {
-    int hw = s->ho * s->wo;
-    int g = (CONV_MIN_GEMM_COLUMNS + hw - 1) / hw;
-    if (g > s->n) g = s->n;
-    return g < 1 ? 1 : g;
+    size_t hw = (size_t)s->ho * (size_t)s->wo;
+    if (hw == 0) return 1;
+    size_t g = (CONV_MIN_GEMM_COLUMNS + hw - 1) / hw;
+    if (g > (size_t)s->n) g = (size_t)s->n;
+    return g < 1 ? 1 : (int)g;
 }
 
 static int is_pointwise(const ConvShape *s) { return s->k == 1 && s->stride == 1 && s->pad == 0; }
@@ -42,19 +44,26 @@ typedef struct ConvScratch {
     float *cols, *dcols, *tmp, *dw;
 } ConvScratch;
 
+/* Floats rounded up to a multiple of 16, SIZE_MAX staying SIZE_MAX. */
+static size_t round16(size_t n) { return n > SIZE_MAX - 15 ? SIZE_MAX : (n + 15) / 16 * 16; }
+
+/* One thread's im2col columns, their gradient, the GEMM output and the weight-gradient partials;
+ * SIZE_MAX when the sum does not fit in size_t. */
 static size_t per_thread_floats(const ConvShape *s, size_t *cols, size_t *tmp, size_t *dw) {
-    size_t ckk = (size_t)s->cin * s->k * s->k;
-    size_t gcols = (size_t)images_per_chunk(s) * s->ho * s->wo;
-    *cols = (ckk * gcols + 15) / 16 * 16;
-    *tmp = ((size_t)s->cout * gcols + 15) / 16 * 16;
-    *dw = ((size_t)s->cout * ckk + 15) / 16 * 16;
-    return 2 * *cols + *tmp + *dw;
+    size_t ckk = size_mul_sat(size_mul_sat((size_t)s->cin, (size_t)s->k), (size_t)s->k);
+    size_t gcols = size_mul_sat(size_mul_sat((size_t)images_per_chunk(s), (size_t)s->ho), (size_t)s->wo);
+    *cols = round16(size_mul_sat(ckk, gcols));
+    *tmp = round16(size_mul_sat((size_t)s->cout, gcols));
+    *dw = round16(size_mul_sat((size_t)s->cout, ckk));
+    return size_add_sat(size_add_sat(size_mul_sat(2, *cols), *tmp), *dw);
 }
 
 size_t conv2d_workspace_floats(const ConvShape *s, int threads) {
+    if (s->h > CONV_MAX_SIDE || s->w > CONV_MAX_SIDE || s->ho > CONV_MAX_SIDE || s->wo > CONV_MAX_SIDE)
+        return SIZE_MAX;
     size_t c, t, d;
     size_t per = per_thread_floats(s, &c, &t, &d);
-    size_t need = per * (size_t)(threads < 1 ? 1 : threads);
+    size_t need = size_mul_sat(per, (size_t)(threads < 1 ? 1 : threads));
     if (conv3x3_direct_applies(s)) {
         size_t direct = conv3x3_workspace_floats(s, threads);
         if (direct > need) need = direct;

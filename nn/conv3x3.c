@@ -19,6 +19,7 @@
  * AVX, NEON, generic); on AVX-512 the full forward blocks and the weight-gradient block are
  * assembly (direct_block_avx512, weight_grad_3x9_avx512). */
 #include "nn/conv3x3.h"
+#include "nn/arena.h"
 
 #include <omp.h>
 #include <string.h>
@@ -114,18 +115,25 @@ static int co_blocks(int c) { return (c + CB - 1) / CB; }
 
 static int parity_plane_floats(const Geometry *go);
 
+/* Sizes saturate at SIZE_MAX (arena.h): a shape too large for size_t is sized as too large. The
+ * geometry is int arithmetic, valid for sides up to CONV_MAX_SIDE (conv2d_workspace_floats refuses
+ * larger ones before calling this). */
 size_t conv3x3_workspace_floats(const ConvShape *s, int threads) {
     const Geometry g = geometry(s->ho, s->wo); /* the output grid */
     const int cmax = s->cin > s->cout ? s->cin : s->cout;
     /* floats per input channel of one image's input planes: padded, or four parity planes */
     const size_t in_ci = s->stride == 1 ? (size_t)g.lp : (size_t)4 * parity_plane_floats(&g);
-    size_t per_thread = (size_t)cmax * in_ci + (size_t)co_blocks(cmax) * CB * g.qp + (size_t)2 * cmax * VL;
+    size_t per_thread = size_add_sat(size_add_sat(size_mul_sat((size_t)cmax, in_ci),
+                                                  size_mul_sat((size_t)co_blocks(cmax) * CB, (size_t)g.qp)),
+                                     (size_t)2 * cmax * VL);
     size_t wpack = (size_t)co_blocks(cmax) * CB * cmax * 9, mask = (size_t)(g.qp + 15) / 16 * 16;
-    size_t data = wpack + mask + per_thread * (size_t)(threads < 1 ? 1 : threads) + CONV3X3_OVERREAD_FLOATS;
+    size_t data = size_add_sat(wpack + mask + CONV3X3_OVERREAD_FLOATS,
+                               size_mul_sat(per_thread, (size_t)(threads < 1 ? 1 : threads)));
     if (!conv3x3_backward_applies(s)) return data;
     /* weight gradient: padded copies of every image's input and output gradient (when compact),
      * and the sums */
-    size_t wgrad = (size_t)s->n * (s->cin + s->cout) * g.lp + (size_t)s->cout * s->cin * 9 * VL + CONV3X3_OVERREAD_FLOATS;
+    size_t wgrad = size_add_sat(size_mul_sat((size_t)s->n, size_mul_sat((size_t)s->cin + (size_t)s->cout, (size_t)g.lp)),
+                                (size_t)s->cout * s->cin * 9 * VL + CONV3X3_OVERREAD_FLOATS);
     return data > wgrad ? data : wgrad;
 }
 

@@ -64,7 +64,13 @@ static inline Planes conv_out_planes(const ConvShape *s) { return planes_of(s->h
 /* Fills ho/wo from the others. */
 void conv_shape_finish(ConvShape *s);
 
-/* Floats of scratch memory conv2d_forward/backward need with `threads` threads. */
+/* Largest input or output side the convolution kernels take: planes of up to
+ * (CONV_MAX_SIDE + 2) x (CONV_MAX_SIDE + 1) floats keep every index within a plane in int. */
+#define CONV_MAX_SIDE 16384
+
+/* Floats of scratch memory conv2d_forward/backward need with `threads` threads, computed in size_t
+ * with overflow checks; SIZE_MAX when that does not fit, or for a side over CONV_MAX_SIDE (no
+ * buffer can serve such a shape, so sizing it as too large refuses it). */
 size_t conv2d_workspace_floats(const ConvShape *s, int threads);
 
 /* out[n][cout][ho][wo] = sum_{ci,ky,kx} weight[co][ci][ky][kx] * in[n][ci][y*s-p+ky][x*s-p+kx] */

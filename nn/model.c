@@ -4,12 +4,16 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 
 #include "nn/conv3x3.h"
 #include "nn/layers.h"
 #include "nn/rng.h"
+
+_Static_assert(MODEL_MAX_SIDE <= CONV_MAX_SIDE, "the kernels take every side a description may claim");
 
 static double now_s(void) { return omp_get_wtime(); }
 
@@ -180,23 +184,25 @@ static void layout_activations(Model *m, int planning) {
         const TensorDesc *td = &d->tensors[t];
         size_t floats = m->padded[t] ? (size_t)td->c * planes_padded(td->h, td->w).stride : tensor_floats(td);
         size_t slack = m->padded[t] ? CONV3X3_OVERREAD_FLOATS : 0;
-        m->act[t] = carve(&m->act_arena, nb * floats + slack, planning);
-        m->dact[t] = carve(&m->act_arena, nb * floats + slack, planning);
+        m->act[t] = carve(&m->act_arena, size_add_sat(size_mul_sat(nb, floats), slack), planning);
+        m->dact[t] = carve(&m->act_arena, size_add_sat(size_mul_sat(nb, floats), slack), planning);
     }
     for (int i = 0; i < d->n_ops; i++) {
         const OpDesc *o = &d->ops[i];
         if (o->kind == OP_BN) {
             m->bn_save_mean[i] = carve(&m->act_arena, d->tensors[o->out].c, planning);
             m->bn_save_invstd[i] = carve(&m->act_arena, d->tensors[o->out].c, planning);
-            m->bn_sums[i] = carve(&m->act_arena, nb * d->tensors[o->out].c * 2, planning);
+            m->bn_sums[i] = carve(&m->act_arena, size_mul_sat(nb, (size_t)d->tensors[o->out].c * 2), planning);
         } else if (o->kind == OP_MAXPOOL) {
-            m->pool_argmax[i] = (int *)carve(&m->act_arena, nb * tensor_floats(&d->tensors[o->out]), planning);
+            m->pool_argmax[i] = (int *)carve(&m->act_arena, size_mul_sat(nb, tensor_floats(&d->tensors[o->out])), planning);
         }
     }
     m->scratch = carve(&m->act_arena, m->scratch_floats, planning);
 }
 
-int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
+/* The planning pass of model_create: m gets d, the sizes of its three arenas, its layouts and its
+ * scratch size; nothing is allocated. Every size saturates at SIZE_MAX (arena.h). */
+static void plan_model(Model *m, ModelDesc *d, int max_batch, int threads) {
     memset(m, 0, sizeof *m);
     m->d = d;
     m->max_batch = max_batch < 1 ? 1 : max_batch;
@@ -214,10 +220,64 @@ int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
     }
     plan_layouts(m);
     layout_activations(m, 1);
-    if (arena_commit(&m->param_arena, "parameter", err) || arena_commit(&m->grad_arena, "gradient", err) ||
-        arena_commit(&m->act_arena, "activation", err)) {
+}
+
+static size_t planned_bytes(const Model *m) {
+    return size_add_sat(size_add_sat(arena_bytes(&m->param_arena), arena_bytes(&m->grad_arena)),
+                        arena_bytes(&m->act_arena));
+}
+
+size_t model_memory_bytes(const ModelDesc *d, int max_batch, int threads) {
+    Model *m = malloc(sizeof *m);
+    if (!m) return 0;
+    plan_model(m, (ModelDesc *)d, max_batch, threads); /* planning only reads d */
+    size_t bytes = planned_bytes(m);
+    free(m);
+    return bytes;
+}
+
+/* "1.5 GiB" (binary units) into buf. */
+static const char *human_bytes(char *buf, size_t size, double bytes) {
+    static const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = 0;
+    while (bytes >= 1024.0 && u < 6) {
+        bytes /= 1024.0;
+        u++;
+    }
+    snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+    return buf;
+}
+
+/* Memory and swap of this machine in bytes (SIZE_MAX when unknown). */
+static size_t machine_memory_bytes(void) {
+    struct sysinfo si;
+    if (sysinfo(&si) != 0) return SIZE_MAX;
+    return size_mul_sat(size_add_sat(si.totalram, si.totalswap), si.mem_unit ? si.mem_unit : 1);
+}
+
+int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
+    plan_model(m, d, max_batch, threads);
+    size_t need = planned_bytes(m), machine = machine_memory_bytes();
+    char why[96] = "";
+    Err aerr;
+    if (need == SIZE_MAX) snprintf(why, sizeof why, "more than size_t can count");
+    else if (need > machine) {
+        char have[32];
+        snprintf(why, sizeof why, "more than the %s of memory and swap of this machine",
+                 human_bytes(have, sizeof have, (double)machine));
+    } else if (arena_commit(&m->param_arena, "parameter", &aerr) || arena_commit(&m->grad_arena, "gradient", &aerr) ||
+               arena_commit(&m->act_arena, "activation", &aerr))
+        snprintf(why, sizeof why, "and allocating them failed (out of memory)");
+    if (why[0]) { /* formatted before model_free releases d */
+        char total[32], acts[32], weights[32];
+        size_t w = size_add_sat(arena_bytes(&m->param_arena), arena_bytes(&m->grad_arena));
+        err_set(err, "model %s, batch %d: needs %s%zu bytes (%s: activations %s, parameters and gradients %s), %s; "
+                "use a smaller batch or input",
+                d->arch, m->max_batch, need == SIZE_MAX ? "over " : "", need,
+                human_bytes(total, sizeof total, (double)need), human_bytes(acts, sizeof acts, (double)arena_bytes(&m->act_arena)),
+                human_bytes(weights, sizeof weights, (double)w), why);
         model_free(m);
-        return err_prefix(err, "model %s, batch %d", d->arch, max_batch);
+        return -1;
     }
     for (int i = 0; i < d->n_params; i++) {
         m->param[i] = arena_take(&m->param_arena, d->params[i].numel);

@@ -26,6 +26,13 @@
 #define MODEL_MAX_SUBNETS 32
 #define MODEL_MAX_META 64
 #define MODEL_MAX_CHANNELS 4
+/* Input sides and classes a description may claim. MODEL_MAX_SIDE keeps every index within one
+ * plane in int (the kernels' arithmetic; layers.h CONV_MAX_SIDE); model_desc_build also refuses a
+ * layer whose one-image tensor or whose parameter would exceed MODEL_MAX_FLOATS. Memory for a
+ * batch is checked separately, before anything is allocated (model_create). */
+#define MODEL_MAX_SIDE 16384
+#define MODEL_MAX_CLASSES 1000000
+#define MODEL_MAX_FLOATS 2147483647 /* INT_MAX */
 
 typedef enum OpKind { OP_CONV, OP_BN, OP_RELU, OP_MAXPOOL, OP_GAP, OP_LINEAR, OP_ADD } OpKind;
 
@@ -89,7 +96,9 @@ typedef struct ModelDesc {
 
 /* Builds the description of a named architecture for an input shape:
  *   resnet<6n+2> (resnet20/32/44/56/110: CIFAR layout), resnet18 (ImageNet layout), alexnet
- * width scales every channel count (1.0 = the paper's widths). Starts with one full-width subnet. */
+ * width scales every channel count (1.0 = the paper's widths). Starts with one full-width subnet.
+ * Refuses input sides over MODEL_MAX_SIDE, more than MODEL_MAX_CLASSES classes, and shapes whose
+ * layers would exceed MODEL_MAX_FLOATS, naming the value and the limit. */
 int model_desc_build(ModelDesc *d, const char *arch, int in_c, int in_h, int in_w, int classes, float width,
                      Err *err);
 
@@ -160,8 +169,15 @@ typedef struct Model {
     double op_fwd_s[MODEL_MAX_OPS], op_bwd_s[MODEL_MAX_OPS];
 } Model;
 
-/* Takes ownership of d. Allocates every buffer for max_batch images and `threads` threads. */
+/* Takes ownership of d (freed on failure too). Allocates every buffer for max_batch images and
+ * `threads` threads. The whole size is computed first (saturating, so nothing wraps around); a
+ * request larger than this machine's memory and swap, or one that cannot be allocated, is refused
+ * with a message saying how many bytes it needed. */
 int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err);
+/* Bytes model_create(d, max_batch, threads) would allocate (parameters, gradients, activations
+ * and scratch); SIZE_MAX when that does not fit in size_t. Allocates nothing but a planning copy;
+ * 0 when even that fails. */
+size_t model_memory_bytes(const ModelDesc *d, int max_batch, int threads);
 void model_free(Model *m);
 
 /* Kaiming-normal (fan_out, ReLU gain) convs, PyTorch-default linears, BN gamma=1 beta=0,

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/conv3x3.h"
+
 typedef struct Builder {
     ModelDesc *d;
     Err *err;
@@ -161,7 +163,14 @@ static int gap(Builder *b, const char *name, int in) {
 static int linear(Builder *b, const char *name, int in, int nout, int slot) {
     if (b->failed) return 0;
     TensorDesc t = b->d->tensors[in];
-    int nin = t.c * t.h * t.w;
+    size_t features = (size_t)t.c * (size_t)t.h * (size_t)t.w;
+    if (features > MODEL_MAX_FLOATS) {
+        err_set(b->err, "model %s: input %dx%dx%d is too large: layer '%s' would read %zu features per image (at most %d)",
+                b->d->arch, b->d->in_c, b->d->in_h, b->d->in_w, name, features, MODEL_MAX_FLOATS);
+        b->failed = 1;
+        return 0;
+    }
+    int nin = (int)features;
     int out = add_tensor(b, nout, 1, 1, slot);
     OpDesc *o = add_op(b, OP_LINEAR, name, in, -1);
     if (!o) return 0;
@@ -267,13 +276,34 @@ static void build_alexnet(Builder *b, float width) {
     b->d->logits = linear(b, "fc3", x, b->d->classes, -1);
 }
 
+/* Every op's output of one image (in its larger layout, padded planes included) and every
+ * parameter must stay within MODEL_MAX_FLOATS: the kernels index within them in int. */
+static int check_sizes(const ModelDesc *d, Err *err) {
+    for (int i = 0; i < d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i];
+        const TensorDesc *t = &d->tensors[o->out];
+        size_t plane = conv3x3_padded_plane_floats(t->h, t->w), compact = (size_t)t->h * (size_t)t->w;
+        size_t floats = (size_t)t->c * (plane > compact ? plane : compact);
+        if (floats > MODEL_MAX_FLOATS)
+            return err_set(err, "model %s: input %dx%dx%d is too large: the output of '%s' (%dx%dx%d) would hold %zu "
+                           "floats per image (at most %d)", d->arch, d->in_c, d->in_h, d->in_w, o->name, t->c, t->h,
+                           t->w, floats, MODEL_MAX_FLOATS);
+    }
+    for (int i = 0; i < d->n_params; i++)
+        if (d->params[i].set_numel > MODEL_MAX_FLOATS)
+            return err_set(err, "model %s: parameter '%s' would hold %zu floats (at most %d)", d->arch, d->params[i].name,
+                           d->params[i].set_numel, MODEL_MAX_FLOATS);
+    return 0;
+}
+
 int model_desc_build(ModelDesc *d, const char *arch, int in_c, int in_h, int in_w, int classes, float width,
                      Err *err) {
     memset(d, 0, sizeof *d);
-    if (in_c < 1 || in_c > MODEL_MAX_CHANNELS || in_h < 1 || in_w < 1)
-        return err_set(err, "model %s: unsupported input shape %dx%dx%d (channels 1..%d)", arch, in_c, in_h, in_w,
-                       MODEL_MAX_CHANNELS);
-    if (classes < 2) return err_set(err, "model %s: needs at least 2 classes, got %d", arch, classes);
+    if (in_c < 1 || in_c > MODEL_MAX_CHANNELS || in_h < 1 || in_w < 1 || in_h > MODEL_MAX_SIDE || in_w > MODEL_MAX_SIDE)
+        return err_set(err, "model %s: unsupported input shape %dx%dx%d (channels 1..%d, height and width 1..%d)", arch,
+                       in_c, in_h, in_w, MODEL_MAX_CHANNELS, MODEL_MAX_SIDE);
+    if (classes < 2 || classes > MODEL_MAX_CLASSES)
+        return err_set(err, "model %s: %d classes, outside 2..%d", arch, classes, MODEL_MAX_CLASSES);
     if (!(width > 0.0f) || width > 16.0f) return err_set(err, "model %s: width multiplier %g outside (0, 16]", arch, width);
     d->in_c = in_c;
     d->in_h = in_h;
@@ -309,6 +339,7 @@ int model_desc_build(ModelDesc *d, const char *arch, int in_c, int in_h, int in_
     for (int i = 0; i < d->n_tensors; i++)
         if (d->tensors[i].h < 1 || d->tensors[i].w < 1)
             return err_set(err, "model %s: input %dx%d is too small (a layer's output would be empty)", d->arch, in_h, in_w);
+    if (check_sizes(d, err)) return -1;
     d->n_subnets = 1;
     snprintf(d->subnets[0].name, sizeof d->subnets[0].name, "full");
     memcpy(d->subnets[0].count, d->slot_max, sizeof(int) * d->n_slots);

@@ -1,10 +1,11 @@
 /* pipeline/cli.c — helpers shared by the pipeline and results commands (see cli.h). */
 #include "pipeline/cli.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/provenance.h"
+#include "pipeline/run_note.h"
 #include "util/fs.h"
 #include "util/suggest.h"
 
@@ -25,15 +26,23 @@ int cli_value(int argc, char **argv, int *i, const char *name, const char **valu
     return 1;
 }
 
-int cli_positive(const char *cmd, const char *name, const char *value, int *out) {
+int cli_positive_max(const char *cmd, const char *name, const char *value, int max, int *out) {
     char *end;
     long v = strtol(value, &end, 10);
-    if (!*value || *end || v < 1 || v > 1000000) {
+    if (!*value || *end || v < 1) {
         fprintf(stderr, "dynn %s: %s must be a positive integer, not '%s'\n", cmd, name, value);
+        return -1;
+    }
+    if (v > max) {
+        fprintf(stderr, "dynn %s: %s must be at most %d, not '%s'\n", cmd, name, max, value);
         return -1;
     }
     *out = (int)v;
     return 0;
+}
+
+int cli_positive(const char *cmd, const char *name, const char *value, int *out) {
+    return cli_positive_max(cmd, name, value, 1000000, out);
 }
 
 int cli_is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }
@@ -86,18 +95,25 @@ void cli_print_table(const Table *t, OutFormat format, FILE *fp) {
 }
 
 int cli_open_results(const char *cmd, const char *db_path, Db **db) {
-    Err err;
+    Err err, ro;
     if (!fs_exists(db_path)) {
         fprintf(stderr, "dynn %s: %s: no results database here (run an experiment first, or pass --db PATH)\n", cmd, db_path);
         return -1;
     }
+    char state_dir[PATH_MAX];
+    fs_dirname(db_path, state_dir, sizeof state_dir);
     int reaped;
-    if (db_open(db_path, db, &err) || db_reap_dead_runs(*db, provenance_run_alive, NULL, &reaped, &err)) {
+    if (db_open(db_path, db, &err) == 0 && run_note_reap(*db, state_dir, &reaped, &err) == 0) return 0;
+    db_close(*db);
+    *db = NULL;
+    /* The runs of dead runners cannot be marked (a full disk, a read-only file system): the read
+     * commands still show what is there. */
+    if (db_open_readonly(db_path, db, &ro)) {
         fprintf(stderr, "dynn %s: %s\n", cmd, err.msg);
-        db_close(*db);
-        *db = NULL;
         return -1;
     }
+    fprintf(stderr, "dynn %s: warning: the database cannot be written (%s); showing it as it is: a run whose runner died "
+            "may still say RUNNING\n", cmd, err.msg);
     return 0;
 }
 

@@ -19,8 +19,10 @@ typedef enum { OUT_TEXT, OUT_CSV, OUT_JSON } OutFormat;
 /* "--name VALUE" or "--name=VALUE" at argv[*i]: returns 1 and sets *value (advancing *i), 0 when
  * argv[*i] is another option, -1 (message printed) when the value is missing. */
 int cli_value(int argc, char **argv, int *i, const char *name, const char **value);
-/* A positive integer option value; prints a message and returns -1 when it is not one. */
+/* A positive integer option value (at most 1000000); prints a message and returns -1 when it is not one. */
 int cli_positive(const char *cmd, const char *name, const char *value, int *out);
+/* The same with its own upper bound, named in the message. */
+int cli_positive_max(const char *cmd, const char *name, const char *value, int max, int *out);
 int cli_is_help(const char *arg);
 /* "dynn CMD: unknown option 'x'" (with a near miss among known) and usage hint; returns 2. */
 int cli_unknown_option(const char *cmd, const char *arg, const char *const *known, size_t n);
@@ -41,7 +43,9 @@ typedef struct ResultArgs {
 int cli_results_args(const char *cmd, const char *usage, int max_pos, int with_limit, int argc, char **argv, ResultArgs *a);
 
 /* Opens an existing results database for the read commands (runs of dead runners are marked
- * KILLED on the way). Prints the error and returns -1. */
+ * KILLED on the way, or FAILED as their runner's note says: run_note.h). When that cannot be
+ * written (a full disk, a read-only file system), warns and opens it read-only instead. Prints
+ * the error and returns -1. */
 int cli_open_results(const char *cmd, const char *db_path, Db **db);
 
 /* Loads and checks an experiment file (spec + dag). Prints the error and returns -1. */

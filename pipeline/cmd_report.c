@@ -1,6 +1,9 @@
 /* pipeline/cmd_report.c — `dynn report [RUN] -o DIR`: plots, report.md and report.html of a run. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "pipeline/cli.h"
@@ -13,7 +16,10 @@ int cmd_report(int argc, char **argv) {
         "  Writes the report of a run (default: the last; RUN is a uuid prefix or 'last') into DIR:\n"
         "  report.md (tables: accuracy per subnet, latency p50/p90/p99, dynamic ranges, Pareto fronts, the\n"
         "  individually trained baseline, provenance), report.html (the same page with every figure inlined)\n"
-        "  and plots/ (PNG + SVG drawn by gnuplot, with their data and scripts). DIR is replaced as a whole.\n";
+        "  and plots/ (PNG + SVG drawn by gnuplot, with their data and scripts), plus the marker .dynn-report.\n"
+        "  DIR is a directory below the current one (no '..', no symlink leading out), neither the state\n"
+        "  directory (where --db lives) nor inside or above it. It is replaced as a whole, in one step, and only\n"
+        "  if dynn wrote it (it has .dynn-report) or it is empty; a report that fails leaves it as it was.\n";
     static const char *const options[] = {"--db", "--json", "--help", "--output"};
     const char *db_path = CLI_DEFAULT_DB, *run = "last", *dir = NULL, *v;
     int json = 0, n_pos = 0, r;
@@ -56,7 +62,9 @@ int cmd_report(int argc, char **argv) {
         fprintf(stderr, "dynn report: %s\n", err.msg);
         return 1;
     }
-    rc = report_write(&d, dir, &n_figures, &err);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) rc = err_set(&err, "cannot read the current directory: %s", strerror(errno));
+    else rc = report_write(&d, dir, cwd, db_path, &n_figures, &err);
     if (rc) fprintf(stderr, "dynn report: %s\n", err.msg);
     else if (json) {
         JsonOut j;

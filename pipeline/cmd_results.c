@@ -15,7 +15,9 @@ static int fail(const char *cmd, const Err *err) {
 
 int cmd_runs(int argc, char **argv) {
     static const char usage[] = "usage: dynn runs [--db PATH] [--limit N] [--json | --csv]\n"
-                                "  Lists the most recent runs (default 20): status, time, stages ran / cached / failed.\n";
+                                "  Lists the most recent runs (default 20): status, time, stages ran / cached / failed.\n"
+                                "  Runs whose runner died are marked KILLED (or FAILED, as the runner's note says) on the\n"
+                                "  way; when the database cannot be written (a full disk), it is shown as it is, with a warning.\n";
     ResultArgs a = {0};
     int rc = cli_results_args("runs", usage, 0, 1, argc, argv, &a);
     if (rc >= 0) return rc;
@@ -113,7 +115,8 @@ static int run_command(const char *cmd, int argc, char **argv, const char *usage
 
 int cmd_status(int argc, char **argv) {
     static const char usage[] = "usage: dynn status [RUN] [--db PATH] [--json]\n"
-                                "  The state of every stage of a run (default: the last; RUN is a uuid prefix or 'last').\n";
+                                "  The state of every stage of a run (default: the last; RUN is a uuid prefix or 'last').\n"
+                                "  Works read-only, with a warning, when the database cannot be written (a full disk).\n";
     static const char *const names[] = {"counts", "stages"};
     static const TableFn fns[] = {db_run_counts_table, db_run_stages_table};
     return run_command("status", argc, argv, usage, 0, names, fns, 2);

@@ -11,6 +11,9 @@
 #include "pipeline/status.h"
 #include "util/strbuf.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char usage[] =
     "usage: dynn run FILE [-j N] [--threads N] [--db PATH] [--only REGEX] [--force [REGEX]] [--keep-going]\n"
     "                     [--set KEY=VALUE]... [--executor local|spawn] [--json]\n"
@@ -18,8 +21,8 @@ static const char usage[] =
     "  within a budget of CPU threads, skipping instances whose cache key already has results.\n"
     "  An exec stage's command runs in a private view of the current directory (its outs are its own)\n"
     "  and ends after its `timeout:`, if it has one (docs/FORMATS.md, \"Stage type exec\").\n"
-    "  -j, --jobs N        stages at once (default: the number of CPU cores)\n"
-    "  --threads N         thread budget shared by running stages (default: the number of cores)\n"
+    "  -j, --jobs N        stages at once, at most " STR(RUNNER_MAX_JOBS) " (default: the number of CPU cores)\n"
+    "  --threads N         thread budget shared by running stages, at most " STR(SPEC_MAX_THREADS) " (default: the number of cores)\n"
     "  --db PATH           results database (default " CLI_DEFAULT_DB "); store/, logs/ live beside it\n"
     "  --only REGEX        only instances whose name matches (PCRE2), plus what they need\n"
     "  --force [REGEX]     ignore the cache for every instance, or for those matching REGEX\n"
@@ -27,6 +30,9 @@ static const char usage[] =
     "  --set KEY=VALUE     override a var of the file (VALUE is YAML: --set seeds=[1,2])\n"
     "  --executor NAME     local (fork server per slot, default) or spawn (one dynn process per stage)\n"
     "  --json              a JSON summary on stdout (progress lines go to stderr)\n"
+    "  Ctrl-C, SIGTERM or SIGHUP stops the run: running stages get SIGTERM, SIGKILL after 5 s or a second\n"
+    "  Ctrl-C; nothing a stage started outlives it. When the results database cannot be written (a full\n"
+    "  disk), the run stops the same way and its end is recorded by the next dynn command on the database.\n"
     "  Exit status: 0 all finished, 1 a stage failed or the file is invalid, 2 usage, 130 interrupted.\n";
 
 static const char *const run_options[] = {"--jobs", "--threads", "--db", "--only", "--force", "--keep-going",
@@ -56,11 +62,11 @@ static int parse_args(int argc, char **argv, RunArgs *a) {
         }
         if (!strcmp(arg, "-j") || !strncmp(arg, "-j", 2)) {
             const char *val = arg[2] ? arg + 2 : (i + 1 < argc ? argv[++i] : "");
-            if (cli_positive("run", "-j", val, &a->opt.jobs)) return 2;
+            if (cli_positive_max("run", "-j", val, RUNNER_MAX_JOBS, &a->opt.jobs)) return 2;
         } else if ((r = cli_value(argc, argv, &i, "--jobs", &v))) {
-            if (r < 0 || cli_positive("run", "--jobs", v, &a->opt.jobs)) return 2;
+            if (r < 0 || cli_positive_max("run", "--jobs", v, RUNNER_MAX_JOBS, &a->opt.jobs)) return 2;
         } else if ((r = cli_value(argc, argv, &i, "--threads", &v))) {
-            if (r < 0 || cli_positive("run", "--threads", v, &a->opt.threads)) return 2;
+            if (r < 0 || cli_positive_max("run", "--threads", v, SPEC_MAX_THREADS, &a->opt.threads)) return 2;
         } else if ((r = cli_value(argc, argv, &i, "--db", &v))) {
             if (r < 0) return 2;
             a->opt.db_path = v;

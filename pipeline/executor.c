@@ -1,13 +1,17 @@
 /* pipeline/executor.c — choosing an executor by name, and what both executors share: the
- * environment a stage process gets (see executor.h). */
+ * environment a stage process gets, spawn attributes, the runner's supervision of strays (see
+ * executor.h, executor_common.h). */
 #include "pipeline/executor.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pipeline/executor_common.h"
+#include "util/proctree.h"
 
 extern char **environ;
 
@@ -53,4 +57,26 @@ int executor_spawn_attrs(posix_spawnattr_t *attr) {
     posix_spawnattr_setsigmask(attr, &none);
     posix_spawnattr_setsigdefault(attr, &defaults);
     return 0;
+}
+
+void executor_supervise(int on) { proctree_set_subreaper(on); }
+
+static int is_known(const pid_t *known, size_t n, pid_t pid) {
+    for (size_t i = 0; i < n; i++)
+        if (known[i] == pid) return 1;
+    return 0;
+}
+
+void executor_kill_strays(const pid_t *known, size_t n_known) {
+    pid_t kids[PROCTREE_MAX];
+    for (;;) { /* a killed stray's own children come back here in turn */
+        int n = proctree_children(getpid(), kids, PROCTREE_MAX), strays = 0;
+        for (int i = 0; i < n; i++)
+            if (!is_known(known, n_known, kids[i])) proctree_signal_tree(kids[i], SIGKILL), strays++;
+        if (!strays) return;
+        for (int i = 0; i < n; i++)
+            if (!is_known(known, n_known, kids[i]))
+                while (waitpid(kids[i], NULL, 0) < 0 && errno == EINTR) {
+                }
+    }
 }

@@ -1,5 +1,7 @@
 /* pipeline/executor_local.c — the default executor: one fork server (`dynn stage-exec --serve`)
- * per job slot, each forking a fresh stage process per job (see executor.h). */
+ * per job slot, each forking a fresh stage process per job (see executor.h). A server reports a
+ * stage's end once the stage and everything it left have ended; when a server itself dies, the
+ * runner (a subreaper) inherits its stage process and ends it here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -31,6 +33,10 @@ typedef struct Local {
     Server *servers;
     size_t n_servers, n_busy;
     int pending_signal; /* delivered to stage processes whose pid is not known yet */
+    struct pollfd *fds; /* wait()'s poll set: one per server and the wake fd (heap: -j may be large) */
+    size_t *owner;      /* the server of each entry of fds, (size_t)-1 for the wake fd */
+    pid_t *known;       /* the servers' pids, for executor_kill_strays */
+    int supervising;    /* executor_supervise(1) was called */
 } Local;
 
 static int start_server(Local *l, Server *s, Err *err) {
@@ -132,10 +138,36 @@ static void handle_lines(Local *l, Server *s, ExecEvent *events, size_t max, int
     }
 }
 
+/* The pids of the live servers, for executor_kill_strays. */
+static size_t server_pids(const Local *l) {
+    size_t n = 0;
+    for (size_t i = 0; i < l->n_servers; i++)
+        if (l->servers[i].pid) l->known[n++] = l->servers[i].pid;
+    return n;
+}
+
+/* A server died (killed from outside) while it served a stage: its stage process and whatever that
+ * started are now the runner's children (subreaper) and are ended here. The job's status is the
+ * stage process's if it was still there, else 255. */
+static int server_died(Local *l, Server *s) {
+    pid_t server = s->pid;
+    stop_server(s); /* reaped: its children have been re-parented */
+    int status = 255 << 8;
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (server && s->child > 0 && waitid(P_PID, (id_t)s->child, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
+        kill(-s->child, SIGKILL); /* its group: the pid is ours (alive or a zombie), so not reused */
+        while (waitpid(s->child, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    executor_kill_strays(l->known, server_pids(l));
+    return status;
+}
+
 static int local_wait(Executor *ex, int timeout_ms, int wake_fd, ExecEvent *events, size_t max, Err *err) {
     Local *l = (Local *)ex;
-    struct pollfd fds[l->n_servers + 1];
-    size_t owner[l->n_servers + 1];
+    struct pollfd *fds = l->fds;
+    size_t *owner = l->owner;
     nfds_t nfds = 0;
     for (size_t i = 0; i < l->n_servers; i++)
         if (l->servers[i].busy) fds[nfds] = (struct pollfd){.fd = l->servers[i].from, .events = POLLIN}, owner[nfds++] = i;
@@ -143,14 +175,16 @@ static int local_wait(Executor *ex, int timeout_ms, int wake_fd, ExecEvent *even
     int ready = poll(fds, nfds, timeout_ms);
     if (ready < 0) return errno == EINTR ? 0 : err_set(err, "poll: %s", strerror(errno));
     int n = 0;
-    for (nfds_t k = 0; k < nfds; k++) {
+    /* at most `max` ends per call: a server read now may end a job (at most one each), and an end
+     * that found no room would be lost; the servers left unread are still readable next time */
+    for (nfds_t k = 0; k < nfds && (size_t)n < max; k++) {
         if (owner[k] == (size_t)-1 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         Server *s = &l->servers[owner[k]];
         ssize_t got = read(s->from, s->buf + s->len, sizeof s->buf - s->len);
         if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) { /* the server died: its job ends with status 255 */
-            stop_server(s);
-            if (s->busy) finish_job(l, s, 255 << 8, events, max, &n);
+        if (got <= 0) { /* the server died */
+            int status = server_died(l, s);
+            if (s->busy) finish_job(l, s, status, events, max, &n);
             continue;
         }
         s->len += (size_t)got;
@@ -171,6 +205,13 @@ static size_t local_running(const Executor *ex) { return ((const Local *)ex)->n_
 static void local_destroy(Executor *ex) {
     Local *l = (Local *)ex;
     for (size_t i = 0; i < l->n_servers; i++) stop_server(&l->servers[i]);
+    if (l->supervising) {
+        executor_kill_strays(NULL, 0);
+        executor_supervise(0);
+    }
+    free(l->fds);
+    free(l->owner);
+    free(l->known);
     free(l->servers);
     free(l->envp);
     free(l->exe);
@@ -184,11 +225,16 @@ Executor *executor_local_new(const char *dynn_exe, size_t slots, Err *err) {
                          .running = local_running, .destroy = local_destroy};
     l->exe = strdup(dynn_exe);
     l->envp = executor_environment();
-    l->servers = calloc(slots ? slots : 1, sizeof *l->servers);
     l->n_servers = slots ? slots : 1;
-    if (!l->exe || !l->envp || !l->servers) {
+    l->servers = calloc(l->n_servers, sizeof *l->servers);
+    l->fds = calloc(l->n_servers + 1, sizeof *l->fds);
+    l->owner = calloc(l->n_servers + 1, sizeof *l->owner);
+    l->known = calloc(l->n_servers, sizeof *l->known);
+    if (!l->exe || !l->envp || !l->servers || !l->fds || !l->owner || !l->known) {
         local_destroy(&l->base);
-        return err_set(err, "out of memory"), NULL;
+        return err_set(err, "out of memory for %zu job slots", l->n_servers), NULL;
     }
+    executor_supervise(1);
+    l->supervising = 1;
     return &l->base;
 }

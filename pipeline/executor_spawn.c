@@ -1,5 +1,7 @@
 /* pipeline/executor_spawn.c — one `dynn stage-exec FILE` process spawned per job (see executor.h).
- * Ends of jobs are noticed through SIGCHLD, turned into a readable pipe for poll(). */
+ * Ends of jobs are noticed through SIGCHLD, turned into a readable pipe for poll(). A stage process
+ * ends what it started itself; what one that died uncleanly left comes back to the runner (a
+ * subreaper) and is ended when its end is noticed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,6 +26,7 @@ typedef struct Spawn {
     char **envp;
     Job *jobs;
     size_t n_jobs, cap_jobs;
+    pid_t *known; /* the jobs' pids, for executor_kill_strays */
     struct sigaction old_chld;
 } Spawn;
 
@@ -57,6 +60,11 @@ static int spawn_submit(Executor *ex, const ExecJob *job, Err *err) {
     return 0;
 }
 
+static void kill_strays(Spawn *s) {
+    for (size_t i = 0; i < s->n_jobs; i++) s->known[i] = s->jobs[i].pid;
+    executor_kill_strays(s->known, s->n_jobs);
+}
+
 static int reap(Spawn *s, ExecEvent *events, size_t max) {
     int n = 0;
     for (size_t i = 0; i < s->n_jobs && (size_t)n < max;) {
@@ -69,6 +77,7 @@ static int reap(Spawn *s, ExecEvent *events, size_t max) {
             i++;
         }
     }
+    if (n) kill_strays(s); /* a job reported ended has nothing left running */
     return n;
 }
 
@@ -95,9 +104,13 @@ static size_t spawn_running(const Executor *ex) { return ((const Spawn *)ex)->n_
 static void spawn_destroy(Executor *ex) {
     Spawn *s = (Spawn *)ex;
     for (size_t i = 0; i < s->n_jobs; i++) waitpid(s->jobs[i].pid, NULL, 0);
+    s->n_jobs = 0;
+    kill_strays(s);
+    executor_supervise(0);
     sigaction(SIGCHLD, &s->old_chld, NULL);
     if (chld_pipe[0] >= 0) close(chld_pipe[0]), close(chld_pipe[1]);
     chld_pipe[0] = chld_pipe[1] = -1;
+    free(s->known);
     free(s->jobs);
     free(s->envp);
     free(s->exe);
@@ -114,8 +127,9 @@ Executor *executor_spawn_new(const char *dynn_exe, size_t slots, Err *err) {
     s->exe = strdup(dynn_exe);
     s->envp = executor_environment();
     s->jobs = calloc(s->cap_jobs, sizeof *s->jobs);
-    if (!s->exe || !s->envp || !s->jobs || pipe2(chld_pipe, O_CLOEXEC | O_NONBLOCK)) {
-        free(s->jobs), free(s->envp), free(s->exe), free(s);
+    s->known = calloc(s->cap_jobs, sizeof *s->known);
+    if (!s->exe || !s->envp || !s->jobs || !s->known || pipe2(chld_pipe, O_CLOEXEC | O_NONBLOCK)) {
+        free(s->known), free(s->jobs), free(s->envp), free(s->exe), free(s);
         return err_set(err, "cannot set up the spawn executor: %s", strerror(errno)), NULL;
     }
     struct sigaction sa;
@@ -124,5 +138,6 @@ Executor *executor_spawn_new(const char *dynn_exe, size_t slots, Err *err) {
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGCHLD, &sa, &s->old_chld);
+    executor_supervise(1);
     return &s->base;
 }

@@ -36,16 +36,30 @@ double provenance_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-long long provenance_pid_start(pid_t pid) {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+/* /proc/PID/stat after the command name: ") S PPID …" (field 3 onwards); 0 when there is no such process. */
+static int read_stat(long long pid, char *buf, size_t size, const char **after_name) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%lld/stat", pid);
     FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    if (!f) return 0;
+    size_t n = fread(buf, 1, size - 1, f);
     fclose(f);
     buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* the command name may contain spaces */
-    if (!p) return -1;
+    *after_name = strrchr(buf, ')'); /* the command name may contain spaces */
+    return *after_name != NULL;
+}
+
+int provenance_pid_running(long long pid) {
+    char buf[1024];
+    const char *p;
+    if (pid <= 0 || !read_stat(pid, buf, sizeof buf, &p)) return 0;
+    return p[1] == ' ' && p[2] != 'Z' && p[2] != 'X'; /* field 3, the state: zombie or dead */
+}
+
+long long provenance_pid_start(pid_t pid) {
+    char buf[1024];
+    const char *p;
+    if (!read_stat(pid, buf, sizeof buf, &p)) return -1;
     /* after ") " come fields 3, 4, …; starttime is field 22 */
     int field = 2;
     for (; *p && field < 22; p++)

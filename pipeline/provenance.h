@@ -14,6 +14,8 @@ void provenance_cpu_model(char *out, size_t size);
 double provenance_now(void);
 /* Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat); -1 if gone. */
 long long provenance_pid_start(pid_t pid);
+/* Whether a process with this pid exists here and is not a zombie (it can still write files). */
+int provenance_pid_running(long long pid);
 /* Whether a run recorded with (host, pid, pid_start) still has its runner alive. Runs of other
  * hosts are assumed alive (nothing can be known about them from here). */
 int provenance_run_alive(const char *host, long long pid, long long pid_start, void *ctx);

@@ -159,9 +159,11 @@ static int grow(void **array, size_t n, size_t elem) {
 }
 
 static int parse_samples(const char *text, size_t n, double **out) {
+    const char *p = text ? text : "";
+    *out = NULL;
+    if (n > (strlen(p) + 1) / 2) return -1; /* each sample takes a digit and a comma: n is bounded by the text */
     *out = calloc(n ? n : 1, sizeof **out);
     if (!*out) return -1;
-    const char *p = text ? text : "";
     for (size_t i = 0; i < n; i++) {
         char *end;
         (*out)[i] = strtod(p, &end);
@@ -212,6 +214,7 @@ static int parse_line(Records *r, char **f, size_t n) {
     if (!strcmp(f[0], "result") && n == 4) {
         r->ok = f[1] && !strcmp(f[1], "ok");
         r->exit_code = atoi(f[2] ? f[2] : "-1");
+        free(r->error); /* the last result line counts */
         r->error = dup_or_null(f[3] ? f[3] : "");
         return r->error ? 0 : -1;
     }

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pipeline/executor_common.h"
 #include "pipeline/provenance.h"
 #include "pipeline/records.h"
+#include "pipeline/run_note.h"
 #include "pipeline/runner_internal.h"
 #include "util/fs.h"
 #include "util/uuid.h"
@@ -20,11 +22,11 @@ static const char *const state_names[NODE_STATES] = {"QUEUED", "RUNNING", "FINIS
 
 const char *node_state_name(NodeState s) { return s < NODE_STATES ? state_names[s] : "?"; }
 
-/* ---- signals: SIGINT/SIGTERM become a byte in a pipe that the wait loop polls ---- */
+/* ---- signals: SIGINT/SIGTERM/SIGHUP become a byte in a pipe that the wait loop polls ---- */
 
 static int signal_pipe[2] = {-1, -1};
 static volatile sig_atomic_t last_signal;
-static struct sigaction saved_int, saved_term, saved_pipe;
+static struct sigaction saved_int, saved_term, saved_hup, saved_pipe;
 
 static void on_stop_signal(int sig) {
     int saved = errno;
@@ -43,6 +45,7 @@ static int catch_signals(Err *err) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &saved_int);
     sigaction(SIGTERM, &sa, &saved_term);
+    sigaction(SIGHUP, &sa, &saved_hup); /* a dropped ssh session stops the run like Ctrl-C */
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, &saved_pipe);
     return 0;
@@ -51,6 +54,7 @@ static int catch_signals(Err *err) {
 static void release_signals(void) {
     sigaction(SIGINT, &saved_int, NULL);
     sigaction(SIGTERM, &saved_term, NULL);
+    sigaction(SIGHUP, &saved_hup, NULL);
     sigaction(SIGPIPE, &saved_pipe, NULL);
     if (signal_pipe[0] >= 0) close(signal_pipe[0]), close(signal_pipe[1]);
     signal_pipe[0] = signal_pipe[1] = -1;
@@ -155,16 +159,22 @@ static void on_signal(Runner *r) {
     last_signal = 0;
 }
 
+static double kill_grace(const Runner *r) {
+    return r->opt->kill_grace_s > 0 ? r->opt->kill_grace_s : EXECUTOR_KILL_GRACE_MS / 1000.0;
+}
+
 static int loop(Runner *r, Err *err) {
     ExecEvent events[256];
     size_t max_events = sizeof events / sizeof *events;
-    double grace = r->opt->kill_grace_s > 0 ? r->opt->kill_grace_s : 5.0;
+    double grace = kill_grace(r);
     for (;;) {
+        run_note_beat(&r->note, provenance_now());
         /* records of finished stages are committed before their users start: the aggregate and
          * report stages read them from the database */
         if (resolve_ready(r, err) || runner_flush(r, err) || start_ready(r, err) || runner_flush(r, err)) return -1;
         if (!r->ex->running(r->ex) && r->ready_head == r->ready_tail && r->runq_head == r->runq_tail) return 0;
-        int timeout = r->stopping ? 100 : r->opt->observer.tick ? (r->opt->tick_ms > 0 ? r->opt->tick_ms : 100) : -1;
+        /* wakes up for the heartbeat at least */
+        int timeout = r->stopping ? 100 : r->opt->observer.tick ? (r->opt->tick_ms > 0 ? r->opt->tick_ms : 100) : (int)(RUN_NOTE_BEAT_S * 1000);
         int got = r->ex->wait(r->ex, timeout, signal_pipe[0], events, max_events, err);
         if (got < 0) return -1;
         on_signal(r);
@@ -242,12 +252,12 @@ static int open_state(Runner *r, Err *err) {
     if (fs_mkdir_p(r->state_dir, err)) return -1;
     if (db_open(db_abs, &r->db, err)) return -1;
     int reaped;
-    if (db_reap_dead_runs(r->db, provenance_run_alive, NULL, &reaped, err)) return -1;
+    if (run_note_reap(r->db, r->state_dir, &reaped, err)) return -1;
     remove_stale_work(r);
     if (uuid_v4(r->uuid, err)) return -1;
     snprintf(r->work_dir, sizeof r->work_dir, "%s/work/%s", r->state_dir, r->uuid);
     snprintf(r->log_dir, sizeof r->log_dir, "%s/logs/%s", r->state_dir, r->uuid);
-    if (fs_mkdir_p(r->work_dir, err)) return -1; /* logs/<run>/ is made when a first stage starts */
+    if (fs_mkdir_p(r->work_dir, err) || run_note_create(&r->note, r->work_dir, err)) return -1; /* logs/<run>/ is made when a first stage starts */
     if (!getcwd(r->workdir, sizeof r->workdir)) return err_set(err, "cannot read the current directory: %s", strerror(errno));
     r->rs = (RunState){.dag = r->dag, .nodes = r->nodes, .n_selected = r->rs.n_selected, .started = provenance_now(),
                        .uuid = r->uuid, .state_dir = r->state_dir};
@@ -270,7 +280,8 @@ static void cleanup(Runner *r) {
         }
         r->ex->destroy(r->ex);
     }
-    if (r->work_dir[0]) fs_remove_tree(r->work_dir, NULL);
+    run_note_close(&r->note);
+    if (r->work_dir[0] && !r->note_kept) fs_remove_tree(r->work_dir, NULL); /* else removed once the run is over */
     for (size_t i = 0; r->nodes && i < r->dag->n; i++) {
         RunNode *n = &r->nodes[i];
         free_artifacts(n->arts, n->n_arts);
@@ -287,10 +298,69 @@ static void cleanup(Runner *r) {
     db_close(r->db);
 }
 
+/* After an internal error (a database write that failed, a stage that could not start): the
+ * running stages are stopped like after Ctrl-C and end KILLED, saying why. */
+static void stop_after_error(Runner *r, const char *why) {
+    size_t n = 0, *was = r->ex ? calloc(r->dag->n ? r->dag->n : 1, sizeof *was) : NULL;
+    for (size_t i = 0; was && i < r->dag->n; i++)
+        if (r->nodes[i].selected && r->nodes[i].state == NODE_RUNNING) was[n++] = i;
+    if (r->ex && r->ex->running(r->ex)) {
+        r->stopping = 1;
+        r->ex->signal(r->ex, SIGTERM);
+        double t0 = provenance_now();
+        int hard = 0, got;
+        ExecEvent events[64];
+        while (r->ex->running(r->ex)) {
+            if (!hard && provenance_now() - t0 > kill_grace(r)) r->ex->signal(r->ex, SIGKILL), hard = 1;
+            if ((got = r->ex->wait(r->ex, 100, -1, events, 64, NULL)) < 0) break; /* cleanup() kills them */
+            for (int k = 0; k < got; k++) runner_finish_job(r, events[k].id, events[k].status);
+        }
+    }
+    char msg[sizeof ((Err *)0)->msg + 32];
+    snprintf(msg, sizeof msg, "the run stopped: %s", why);
+    for (size_t k = 0; k < n; k++) {
+        RunNode *node = &r->nodes[was[k]];
+        if (node->state == NODE_FINISHED) continue;
+        free(node->error);
+        node->error = strdup(msg);
+        if (node->state == NODE_RUNNING) {
+            node->ended = provenance_now();
+            runner_set_state(r, was[k], NODE_KILLED);
+        }
+    }
+    free(was);
+}
+
+static int finish_run(Runner *r, const char *status, Err *err) {
+    if (!r->run_id) return 0;
+    if (db_begin(r->db, err)) return -1;
+    if (db_finish_run(r->db, r->run_id, status, provenance_now(), err) || db_commit(r->db, err)) {
+        db_rollback(r->db);
+        return -1;
+    }
+    return 0;
+}
+
+/* The pending state changes and the run's end, retried once after emptying the write-ahead log
+ * (what a full disk may need). When the database still refuses and the run is recorded, the end
+ * goes to the runner's note, read by the next command that opens the database (run_note.h). */
+static int record_end(Runner *r, const char *status, const char *cause, Err *err) {
+    for (int attempt = 0;; attempt++) {
+        if (runner_flush(r, err) == 0 && finish_run(r, status, err) == 0) return 0;
+        if (attempt) break;
+        db_checkpoint(r->db, NULL);
+    }
+    if (r->run_id && run_note_write_end(&r->note, "FAILED", provenance_now(), cause ? cause : err->msg, NULL) == 0)
+        r->note_kept = 1;
+    return -1;
+}
+
 int runner_run(const Spec *spec, const Dag *dag, const RunOptions *opt, RunResult *result, Err *err) {
     memset(result, 0, sizeof *result);
-    Runner r = {.spec = spec, .dag = dag, .opt = opt};
+    Runner r = {.spec = spec, .dag = dag, .opt = opt, .note = {.fd = -1}};
     r.jobs = opt->jobs > 0 ? opt->jobs : 1;
+    if (r.jobs > RUNNER_MAX_JOBS) r.jobs = RUNNER_MAX_JOBS;
+    if ((size_t)r.jobs > dag->n && dag->n) r.jobs = (int)dag->n; /* no more job slots than instances */
     r.budget = opt->threads > 0 ? opt->threads : 1;
     int rc = prepare(&r, err);
     if (!rc) rc = open_state(&r, err);
@@ -298,19 +368,25 @@ int runner_run(const Spec *spec, const Dag *dag, const RunOptions *opt, RunResul
     if (!rc) rc = (r.ex = executor_new(opt->executor ? opt->executor : "local", opt->dynn_exe, (size_t)r.jobs, err)) ? 0 : -1;
     if (!rc) rc = catch_signals(err);
     if (!rc && opt->observer.started) opt->observer.started(opt->observer.ctx, &r.rs);
-    if (!rc) rc = loop(&r, err);
-    if (!rc) {
-        for (size_t i = 0; i < dag->n; i++)
-            if (r.nodes[i].selected && r.nodes[i].state == NODE_QUEUED) runner_set_state(&r, i, NODE_SKIPPED);
-    }
+    int looped = !rc;
+    if (looped) rc = loop(&r, err);
+    if (looped && rc) stop_after_error(&r, err->msg);
+    for (size_t i = 0; looped && i < dag->n; i++)
+        if (r.nodes[i].selected && r.nodes[i].state == NODE_QUEUED) runner_set_state(&r, i, NODE_SKIPPED);
     const char *status = rc ? "FAILED" : final_status(&r);
-    if (r.db) {
-        Err ignored;
-        int frc = rc ? 0 : runner_flush(&r, err);
-        if (frc) rc = -1, status = "FAILED";
-        if (r.run_id && db_begin(r.db, &ignored) == 0) {
-            if (db_finish_run(r.db, r.run_id, status, provenance_now(), &ignored) || db_commit(r.db, &ignored)) db_rollback(r.db);
-        }
+    Err werr;
+    /* a run that failed before its first database write was never recorded: nothing to end */
+    if (r.db && (!rc || r.run_id) && record_end(&r, status, rc ? err->msg : NULL, &werr)) {
+        /* the run's end is lost to the database (or kept in the note for the next command) */
+        char first[sizeof err->msg];
+        snprintf(first, sizeof first, "%s", rc ? err->msg : werr.msg);
+        if (r.note_kept)
+            err_set(err, "%s (the run's end is kept in %s and recorded by the next dynn command on the database)", first, r.note.path);
+        else if (rc)
+            err_set(err, "%s (the run's end could not be recorded either: %s)", first, werr.msg);
+        else
+            err_set(err, "%s", first);
+        rc = -1, status = "FAILED";
     }
     release_signals();
     snprintf(result->uuid, sizeof result->uuid, "%s", r.uuid);

@@ -3,14 +3,15 @@
  *
  * Order of work: an instance becomes ready when everything it needs is FINISHED or CACHED; its
  * cache key is computed then (it depends on upstream artifact hashes); a FINISHED record with that
- * key in the database (and its artifacts still in the store) makes it CACHED, otherwise it queues
+ * key in the database (and its artifacts in the store, each hashing to its name: a corrupt one is
+ * quarantined, the entry voided and the miss warned about) makes it CACHED, otherwise it queues
  * to run. Queued instances start in topological order while fewer than `jobs` run and their
  * `threads` fit in the thread budget (an instance wider than the budget runs alone).
  *
  * Every state change goes to the database and to the observer. Database writes of one scheduling
  * round share one transaction; a stage's records are committed with its FINISHED state, so a
- * stage is in the database completely or not at all. SIGINT/SIGTERM: running stages get SIGTERM
- * (SIGKILL after a grace period or a second signal), end up KILLED; the run is KILLED. */
+ * stage is in the database completely or not at all. SIGINT/SIGTERM/SIGHUP: running stages get
+ * SIGTERM (SIGKILL after a grace period or a second signal), end up KILLED; the run is KILLED. */
 #ifndef DYNN_PIPELINE_RUNNER_H
 #define DYNN_PIPELINE_RUNNER_H
 
@@ -75,11 +76,15 @@ typedef struct RunObserver {
     void (*finished)(void *ctx, const RunState *rs, const char *status);
 } RunObserver;
 
+/* The most stages at once (`-j`; more is refused by `dynn run`, clamped here): as many as a stage's
+ * `threads` may be (spec.h). */
+#define RUNNER_MAX_JOBS SPEC_MAX_THREADS
+
 typedef struct RunOptions {
     const char *db_path;    /* the state directory is its directory: store/, logs/, work/ */
     const char *dynn_exe;   /* binary re-invoked for stage processes */
     const char *executor;   /* "local" (default) or "spawn" */
-    int jobs;               /* most stages at once */
+    int jobs;               /* most stages at once (1..RUNNER_MAX_JOBS) */
     int threads;            /* thread budget */
     int keep_going;
     int force_all;

@@ -8,6 +8,7 @@
 
 #include "db/db.h"
 #include "pipeline/executor.h"
+#include "pipeline/run_note.h"
 #include "pipeline/runner.h"
 #include "util/regex.h"
 
@@ -25,6 +26,8 @@ typedef struct Runner {
     size_t *free_slots, n_free_slots; /* job slots: indices of reusable work files */
     int jobs, budget, threads_in_use;
     int failed, stopping, hard_killed, log_dir_made;
+    RunNote note;                          /* heartbeat; the run's end if the database will not take it */
+    int note_kept;                         /* the note holds the run's end: keep the work directory */
     double stop_time;
     Regex *force;
     int64_t run_id;
@@ -47,7 +50,11 @@ int runner_flush(Runner *r, Err *err);
 
 /* Cache and stage processes (runner_jobs.c). */
 int runner_compute_key(Runner *r, size_t i, Err *err);
-/* 1 on a usable cache hit (the instance's artifacts and cached_from are set), 0 on a miss. */
+/* The instance's log: logs/<run>/<instance>.log (very long names shortened with a hash). */
+void runner_log_path(const Runner *r, size_t i, char *out, size_t size);
+/* 1 on a usable cache hit (the instance's artifacts and cached_from are set), 0 on a miss. Every
+ * artifact's object is verified against its hash (pipeline/store.h); a bad one is quarantined and
+ * the miss is warned about on stderr and in the instance's log. */
 int runner_try_cache(Runner *r, size_t i, Err *err);
 /* Threads an instance takes from the budget (at most the whole budget). */
 int runner_thread_share(const Runner *r, size_t i);

@@ -36,18 +36,64 @@ int runner_compute_key(Runner *r, size_t i, Err *err) {
     return rc;
 }
 
-/* Workspace files of a cached exec stage come back if they were deleted. */
-static int restore_workspace_files(Runner *r, const DbArtifact *arts, size_t n) {
-    for (size_t k = 0; k < n; k++) {
-        if (strcmp(arts[k].kind, "file")) continue;
-        char target[PATH_MAX];
-        if (fs_join(target, sizeof target, r->workdir, arts[k].name)) return -1;
-        if (!fs_exists(target) && store_restore(r->state_dir, arts[k].path, target, NULL)) return -1;
-    }
-    return 0;
+/* A cache entry that cannot be used as it is: one line on stderr and in the instance's log (the
+ * stage runs again and appends its own output after it). */
+static void warn_unusable(Runner *r, size_t i, const char *what) {
+    char line[PATH_MAX + 1536], log[PATH_MAX];
+    snprintf(line, sizeof line, "dynn run: warning: stage '%s': %s; it runs again\n", r->dag->inst[i].name, what);
+    fputs(line, stderr);
+    runner_log_path(r, i, log, sizeof log);
+    if (!r->log_dir_made && fs_mkdir_p(r->log_dir, NULL)) return;
+    r->log_dir_made = 1;
+    FILE *f = fopen(log, "a");
+    if (f) fputs(line, f), fclose(f);
 }
 
-/* 1 when a finished record with this key exists and its artifacts are all in the store. */
+/* An entry whose artifact row or object is bad is voided: never a hit again (its rows stay). */
+static void void_entry(Runner *r, size_t i, int64_t sid, const char *what) {
+    Err err;
+    warn_unusable(r, i, what);
+    if (db_void_cache_entry(r->db, sid, what, provenance_now(), &err))
+        fprintf(stderr, "dynn run: warning: stage '%s': %s\n", r->dag->inst[i].name, err.msg);
+}
+
+/* Every artifact of the entry (stage sid) is in the store with the content its name says (bad
+ * objects are quarantined on the way); workspace files of a cached exec stage come back if they
+ * were deleted. */
+static int artifacts_usable(Runner *r, size_t i, int64_t sid, const DbArtifact *arts, size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        char rel[STORE_REL_MAX], what[PATH_MAX + 1024];
+        store_rel(arts[k].hash, rel);
+        if (strcmp(rel, arts[k].path)) {
+            snprintf(what, sizeof what, "artifact '%s': the database gives path '%s' for hash %.16s…", arts[k].name,
+                     arts[k].path, arts[k].hash);
+            void_entry(r, i, sid, what);
+            return 0;
+        }
+        StoreCheck c;
+        StoreState s = store_check(r->state_dir, arts[k].path, (uint64_t)arts[k].size, 1, &c);
+        if (s == STORE_MISSING) return 0; /* a plain miss, as when the store was cleaned */
+        if (s == STORE_BAD) {
+            snprintf(what, sizeof what, "artifact '%s' (%s): %s; %s", arts[k].name, arts[k].path, c.why,
+                     c.fate[0] ? c.fate : "not moved");
+            void_entry(r, i, sid, what);
+            return 0;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(arts[k].kind, "file")) continue;
+        char target[PATH_MAX], what[1024 + 64];
+        Err err;
+        if (fs_join(target, sizeof target, r->workdir, arts[k].name)) return 0;
+        if (fs_exists(target) || !store_restore(r->state_dir, arts[k].path, target, &err)) continue;
+        snprintf(what, sizeof what, "artifact '%s': %s", arts[k].name, err.msg);
+        warn_unusable(r, i, what);
+        return 0;
+    }
+    return 1;
+}
+
+/* 1 when a finished record with this key exists and its artifacts are all in the store, intact. */
 int runner_try_cache(Runner *r, size_t i, Err *err) {
     RunNode *n = &r->nodes[i];
     int64_t sid;
@@ -55,9 +101,7 @@ int runner_try_cache(Runner *r, size_t i, Err *err) {
     size_t n_arts;
     int found = db_find_cached(r->db, n->key, &sid, &arts, &n_arts, err);
     if (found <= 0) return found;
-    int usable = 1;
-    for (size_t k = 0; k < n_arts && usable; k++) usable = store_has(r->state_dir, arts[k].path, (uint64_t)arts[k].size);
-    if (usable) usable = restore_workspace_files(r, arts, n_arts) == 0;
+    int usable = artifacts_usable(r, i, sid, arts, n_arts);
     if (usable) {
         n->arts = calloc(n_arts ? n_arts : 1, sizeof *n->arts);
         if (!n->arts) usable = 0;
@@ -87,7 +131,7 @@ static void job_path(const Runner *r, size_t slot, const char *ext, char *out, s
 }
 
 /* logs/<run>/<instance>.log; very long instance names are shortened with a hash. */
-static void log_path(const Runner *r, size_t i, char *out, size_t size) {
+void runner_log_path(const Runner *r, size_t i, char *out, size_t size) {
     const char *name = r->dag->inst[i].name;
     if (strlen(name) <= 200) {
         snprintf(out, size, "%s/%s.log", r->log_dir, name);
@@ -113,7 +157,7 @@ int runner_start_job(Runner *r, size_t i, Err *err) {
     job_path(r, n->slot, "rec", records, sizeof records);
     job_path(r, n->slot, "scratch", scratch, sizeof scratch);
     job_path(r, n->slot, "dir", slot_dir, sizeof slot_dir);
-    log_path(r, i, log, sizeof log);
+    runner_log_path(r, i, log, sizeof log);
     if (!r->log_dir_made && fs_mkdir_p(r->log_dir, err)) return -1;
     r->log_dir_made = 1;
     size_t n_inputs = 0;

@@ -17,7 +17,7 @@
 static const char *const top_keys[] = {"name", "seed", "vars", "defaults", "platforms", "plugins", "stages"};
 static const char *const stage_keys[] = {"type", "needs", "params", "matrix", "threads"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
-#define MAX_THREADS 4096
+#define MAX_THREADS SPEC_MAX_THREADS
 
 int spec_valid_name(const char *s) {
     if (!*s) return 0;

@@ -22,6 +22,9 @@
 #include "util/sha256.h"
 #include "util/strmap.h"
 
+/* The most CPU threads a stage may ask for (`threads`); also the most `dynn run -j` and `--threads`. */
+#define SPEC_MAX_THREADS 4096
+
 typedef struct StageSpec {
     const char *name;      /* the key under `stages:` */
     const YNode *key;      /* its position */

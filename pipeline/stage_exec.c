@@ -1,4 +1,6 @@
-/* pipeline/stage_exec.c — one stage instance in its own process (see stage_exec.h). */
+/* pipeline/stage_exec.c — one stage instance in its own process, and the local executor's fork
+ * server (see stage_exec.h). Both are child subreapers: whatever a stage starts stays their
+ * descendant and is ended with it (util/proctree.h). */
 #include "pipeline/stage_exec.h"
 
 #include <errno.h>
@@ -11,25 +13,53 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pipeline/executor_common.h"
 #include "pipeline/records.h"
 #include "pipeline/stage_desc.h"
 #include "stages/stage.h"
 #include "util/fs.h"
+#include "util/proctree.h"
 
-static void pass_on_and_die(int sig) {
-    signal(sig, SIG_DFL);
-    kill(0, sig); /* the whole process group: this process and the commands it started */
-    raise(sig);
+/* The stop signals: SIGTERM (also what a dead parent sends, PR_SET_PDEATHSIG), SIGINT, SIGHUP. */
+static void stop_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
 }
 
-void stage_exec_guard(pid_t parent) {
+static void on_stop_signals(void (*handler)(int)) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = pass_on_and_die;
-    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = handler;
+    stop_signals(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+}
+
+/* A stage process told to stop ends everything it started (SIGTERM, SIGKILL after the grace
+ * period), then dies of the signal it got. Async-signal-safe; never returns. */
+static void end_all_and_die(int sig) {
+    proctree_end_all(EXECUTOR_KILL_GRACE_MS);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    _exit(128 + sig);
+}
+
+void stage_exec_guard(pid_t parent) {
+    proctree_set_subreaper(1);
+    on_stop_signals(end_all_and_die);
+    sigset_t stop;
+    stop_signals(&stop);
+    pthread_sigmask(SIG_UNBLOCK, &stop, NULL); /* the fork server forks with them blocked */
     if (parent > 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent) raise(SIGTERM); /* it died before prctl took effect */
@@ -73,6 +103,11 @@ int stage_exec_run(const char *desc_path, Err *err) {
     Err why = {{0}};
     int ok = run_stage(&d, &w, &why) == 0;
     fflush(stdout);
+    /* nothing the stage started outlives it: not a background child, not a daemon (setsid, double fork) */
+    int left = proctree_end_all(EXECUTOR_KILL_GRACE_MS);
+    if (left)
+        fprintf(stderr, "dynn: stage '%s' left %d process%s running; ended (SIGTERM, SIGKILL after %d s)\n", d.name, left,
+                left == 1 ? "" : "es", EXECUTOR_KILL_GRACE_MS / 1000);
     if (!ok) fprintf(stderr, "dynn: stage '%s' failed: %s\n", d.name, why.msg);
     int rc = records_writer_finish(&w, d.records, ok, ok ? NULL : why.msg, err) ? -1 : ok ? 0 : 1;
     records_writer_free(&w);
@@ -109,30 +144,61 @@ static void serve_child(pid_t zygote, const char *desc, const char *log) {
     _exit(rc < 0 ? 2 : rc);
 }
 
+/* The stage process being served (0: none). A stop signal to the server goes to its process group:
+ * when the runner dies, the server gets SIGTERM (PR_SET_PDEATHSIG) and the stage ends its commands. */
+static volatile sig_atomic_t serving;
+
+static void forward_to_stage(int sig) {
+    pid_t pid = serving;
+    if (pid > 0) kill(-pid, sig);
+}
+
+/* A wait status rebuilt from waitid()'s answer. */
+static int wait_status(const siginfo_t *si) {
+    if (si->si_code == CLD_EXITED) return (si->si_status & 0xff) << 8;
+    return (si->si_status & 0x7f) | (si->si_code == CLD_DUMPED ? 0x80 : 0);
+}
+
 static int serve_one(pid_t self, char *line) {
     char *desc = strchr(line, '\t'), *log = desc ? strchr(desc + 1, '\t') : NULL;
     if (strncmp(line, "RUN\t", 4) || !desc || !log) return -1;
     *desc++ = '\0';
     *log++ = '\0';
+    sigset_t stop, old;
+    stop_signals(&stop);
+    sigprocmask(SIG_BLOCK, &stop, &old); /* until `serving` names the child */
     pid_t pid = fork();
     if (pid < 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
         char msg[64];
         int n = snprintf(msg, sizeof msg, "X %d\n", 4 << 8); /* exit status 4: could not fork */
         return write_all(1, msg, (size_t)n);
     }
     if (pid == 0) serve_child(self, desc, log);
     setpgid(pid, pid);
+    serving = pid;
+    sigprocmask(SIG_SETMASK, &old, NULL);
     char msg[64];
     int n = snprintf(msg, sizeof msg, "S %ld\n", (long)pid);
     if (write_all(1, msg, (size_t)n)) return -1;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0) /* the zombie keeps its pid from reuse ... */
         if (errno != EINTR) return -1;
-    n = snprintf(msg, sizeof msg, "X %d\n", status);
+    serving = 0; /* ... until no signal can be forwarded to it any more */
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    /* What the stage process left (it died before ending them itself): after SIGKILL, at once;
+     * otherwise SIGTERM and the grace period. They are this server's children now (subreaper). */
+    int killed = si.si_code == CLD_KILLED && si.si_status == SIGKILL;
+    proctree_end_all(killed ? 0 : EXECUTOR_KILL_GRACE_MS);
+    n = snprintf(msg, sizeof msg, "X %d\n", wait_status(&si));
     return write_all(1, msg, (size_t)n);
 }
 
 int zygote_serve(pid_t parent) {
+    proctree_set_subreaper(1);
+    on_stop_signals(forward_to_stage);
     if (parent > 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent) return 1;

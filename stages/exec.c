@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pipeline/store.h"
 #include "stages/exec_dir.h"
 #include "stages/exec_proc.h"
 #include "util/duration.h"
@@ -130,6 +131,7 @@ static int exec_validate(const StageCheck *c, Err *err) {
 
 /* ---- run ---- */
 
+#include "pipeline/store.h"
 typedef struct Command {
     char **argv;
     char **envp;
@@ -358,7 +360,8 @@ static int declare_outputs(const StageRun *run, const Command *c, Err *err) {
 }
 
 /* The stage's private directory `root` (see exec_dir.h): its outs and its upstream files are its
- * own, its `cwd` a real directory; the upstream files are copied in from the store. */
+ * own, its `cwd` a real directory; the upstream files are copied in from the store, only with the
+ * bytes the object's name promises (pipeline/store.h). */
 static int make_directory(const StageRun *run, const char *root, ExecDir **dir, Err *err) {
     const YNode *outs = ynode_get(run->params, "outs"), *cwd = ynode_get(run->params, "cwd");
     size_t n_outs = outs ? outs->len : 0, n = 0;
@@ -394,7 +397,7 @@ static int make_directory(const StageRun *run, const char *root, ExecDir **dir, 
         char target[PATH_MAX];
         if (strcmp(in->kind, "file")) continue;
         if (fs_join(target, sizeof target, root, in->name)) rc = err_set(err, "%s: path too long", in->name);
-        else if (fs_copy_file(in->path, target, 0, 0644, NULL, NULL, err))
+        else if (store_restore_path(in->path, target, err))
             rc = err_prefix(err, "putting input '%s' of '%s' in place", in->name, in->stage);
     }
     return rc;

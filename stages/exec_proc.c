@@ -83,8 +83,10 @@ static int wait_until(const ExecProc *p, double deadline, int *status) {
 }
 
 /* Live (not zombie) processes of group pgid other than this one, each sent sig (0: only counted).
- * -1 when /proc cannot be read. */
-static int group_members(pid_t pgid, int sig) {
+ * A zombie of the group that is this process's child (a process the command left, re-parented here
+ * because the stage process is a subreaper) is reaped, except `keep` (the command: its status is
+ * wanted). -1 when /proc cannot be read. */
+static int group_members(pid_t pgid, pid_t keep, int sig) {
     DIR *d = opendir("/proc");
     if (!d) return -1;
     pid_t self = getpid();
@@ -106,7 +108,11 @@ static int group_members(pid_t pgid, int sig) {
         char state;
         int ppid, pgrp;
         if (!close_paren || sscanf(close_paren + 1, " %c %d %d", &state, &ppid, &pgrp) != 3) continue;
-        if (pgrp != pgid || state == 'Z' || state == 'X') continue;
+        if (pgrp != pgid) continue;
+        if (state == 'Z' || state == 'X') {
+            if (ppid == self && pid != keep) waitpid(pid, NULL, WNOHANG);
+            continue;
+        }
         n++;
         if (sig) kill(pid, sig);
     }
@@ -118,7 +124,7 @@ static int group_members(pid_t pgid, int sig) {
 static int signal_command(const ExecProc *p, int sig) {
     int own_group = p->pgid != getpgrp();
     if (own_group) kill(-p->pgid, sig); /* one call reaches them all */
-    int n = group_members(p->pgid, own_group ? 0 : sig);
+    int n = group_members(p->pgid, p->pid, own_group ? 0 : sig);
     if (n < 0) { /* no /proc: the command itself at least */
         n = kill(p->pid, 0) == 0;
         if (n) kill(p->pid, sig);

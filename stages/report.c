@@ -4,11 +4,17 @@
  *   params:
  *     out: reports/quick     # required; replaced as a whole (report.md, report.html, plots/)
  *
- * report.md and report.html become artifacts (kind "file"), so a cached report stage puts them back
- * when they were deleted. */
+ * `out` is checked by report_dest_check() at validation (working directory: the current one, state
+ * directory: the default .dynn) and again when the stage runs (the run's working directory and
+ * database). report.md, report.html and the marker .dynn-report become artifacts (kind "file"), so a
+ * cached report stage puts them back when they were deleted. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "pipeline/cli.h"
 #include "reports/report.h"
 #include "stages/exec.h"
 #include "stages/results.h"
@@ -21,7 +27,13 @@ static int report_validate(const StageCheck *c, Err *err) {
     if (ynode_check_keys(c->params, keys, 1, c->file, context, err)) return -1;
     const YNode *out = ynode_get(c->params, "out");
     if (!out) return ynode_err(err, c->file, c->at, "stage '%s' (report) is missing param 'out' (the report directory)", c->stage);
-    return stage_check_relative_path(c, out, "'out'", err);
+    if (stage_check_relative_path(c, out, "'out'", err)) return -1;
+    char cwd[PATH_MAX], dir[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return err_set(err, "cannot read the current directory: %s", strerror(errno));
+    Err why;
+    if (report_dest_check(out->str, cwd, CLI_DEFAULT_DB, dir, sizeof dir, &why))
+        return ynode_err(err, c->file, out, "stage '%s': 'out' %s", c->stage, why.msg);
+    return 0;
 }
 
 static int report_run_stage(const StageRun *run, Err *err) {
@@ -31,12 +43,12 @@ static int report_run_stage(const StageRun *run, Err *err) {
     RunData d;
     if (stage_load_results(run, &d, err)) return -1;
     size_t n_figures = 0;
-    int rc = report_write(&d, dir, &n_figures, err);
+    int rc = report_write(&d, out, run->workdir, run->db_path ? run->db_path : CLI_DEFAULT_DB, &n_figures, err);
     rundata_free(&d);
     if (rc) return -1;
     printf("report in %s: report.md, report.html, %zu figures\n", dir, n_figures);
-    static const char *const files[] = {"report.md", "report.html"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const files[] = {"report.md", "report.html", REPORT_MARKER};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char path[PATH_MAX], name[PATH_MAX];
         snprintf(name, sizeof name, "%s/%s", out, files[i]);
         if (fs_join(path, sizeof path, dir, files[i]) || run->sink->artifact(run->sink, name, path, "file", err)) return -1;

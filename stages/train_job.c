@@ -199,7 +199,6 @@ int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void
     if (start) start(job, &m, train.n, test.n, start_ctx);
     MethodReport *rep = &res->report;
     if (method_train(&m, &train, &test, &cfg, &job->dc, rep, err)) goto done;
-    model_desc_set_meta(m.d, "train.wall_s", "%.3f", rep->wall_s);
     model_desc_set_meta(m.d, "train.flops", "%.6g", rep->train_flops);
     model_desc_set_meta(m.d, "train.epochs_run", "%g", rep->epochs);
     res->n_subnets = m.d->n_subnets;

@@ -1,9 +1,9 @@
 /* util/fs.c — file-system helpers (see fs.h). */
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +80,7 @@ static int write_all(int fd, const void *data, size_t len) {
 }
 
 static void temp_name(char *out, size_t size, const char *path) {
-    snprintf(out, size, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(out, size, "%s" FS_TEMP_INFIX "%ld", path, (long)getpid());
 }
 
 static int pwrite_all(int fd, const char *p, size_t len, off_t offset) {
@@ -113,9 +113,7 @@ int fs_spoil_first_byte(const char *path, Err *err) {
     return bad ? err_set(err, "%s: cannot write: %s", path, strerror(saved)) : 0;
 }
 
-int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+int fs_sha256_fd(int fd, const char *name, char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err) {
     Sha256 h;
     sha256_init(&h);
     char buf[1 << 16];
@@ -123,16 +121,11 @@ int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *siz
     for (;;) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int saved = errno;
-            close(fd);
-            return err_set(err, "%s: cannot read: %s", path, strerror(saved));
-        }
+        if (n < 0) return err_set(err, "%s: cannot read: %s", name, strerror(errno));
         if (n == 0) break;
         sha256_update(&h, buf, (size_t)n);
         total += (uint64_t)n;
     }
-    close(fd);
     uint8_t digest[SHA256_BYTES];
     sha256_final(&h, digest);
     sha256_hex(digest, hex);
@@ -140,18 +133,21 @@ int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *siz
     return 0;
 }
 
-int fs_copy_file(const char *src, const char *dst, int durable, unsigned mode, char hex[SHA256_HEX_LEN + 1],
-                 uint64_t *size, Err *err) {
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) return err_set(err, "%s: cannot open: %s", src, strerror(errno));
+int fs_sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    int rc = fs_sha256_fd(fd, path, hex, size, err);
+    close(fd);
+    return rc;
+}
+
+int fs_copy_fd(int in, const char *src, const char *dst, int durable, unsigned mode, const char *expect,
+               char hex[SHA256_HEX_LEN + 1], uint64_t *size, Err *err) {
     char tmp[PATH_MAX + 32];
     temp_name(tmp, sizeof tmp, dst);
     int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (out < 0) {
-        int saved = errno;
-        close(in);
-        return err_set(err, "%s: cannot create: %s", tmp, strerror(saved));
-    }
+    if (out < 0) return err_set(err, "%s: cannot create: %s", tmp, strerror(errno));
+    int hashing = hex || expect;
     Sha256 h;
     sha256_init(&h);
     char buf[1 << 16];
@@ -166,29 +162,56 @@ int fs_copy_file(const char *src, const char *dst, int durable, unsigned mode, c
             break;
         }
         if (n == 0) break;
-        if (hex) sha256_update(&h, buf, (size_t)n);
+        if (hashing) sha256_update(&h, buf, (size_t)n);
         if (write_all(out, buf, (size_t)n)) {
             bad = 1, saved = errno, culprit = dst;
             break;
         }
         total += (uint64_t)n;
     }
-    close(in);
-    if (!bad && fchmod(out, mode) != 0) bad = 1, saved = errno, culprit = dst;
-    if (!bad && durable && fsync(out) != 0) bad = 1, saved = errno, culprit = dst;
-    if (close(out) != 0 && !bad) bad = 1, saved = errno, culprit = dst;
-    if (!bad && rename(tmp, dst) != 0) bad = 1, saved = errno, culprit = dst;
-    if (bad) {
-        unlink(tmp);
-        return err_set(err, "%s: cannot copy: %s", culprit, strerror(saved));
-    }
-    if (hex) {
+    char got[SHA256_HEX_LEN + 1] = "";
+    if (hashing && !bad) {
         uint8_t digest[SHA256_BYTES];
         sha256_final(&h, digest);
-        sha256_hex(digest, hex);
+        sha256_hex(digest, got);
+        if (hex) memcpy(hex, got, sizeof got);
     }
+    int mismatch = !bad && expect && strcmp(got, expect);
+    if (!bad && !mismatch && fchmod(out, mode) != 0) bad = 1, saved = errno, culprit = dst;
+    if (!bad && !mismatch && durable && fsync(out) != 0) bad = 1, saved = errno, culprit = dst;
+    if (close(out) != 0 && !bad) bad = 1, saved = errno, culprit = dst;
+    if (!bad && !mismatch && rename(tmp, dst) != 0) bad = 1, saved = errno, culprit = dst;
+    if (bad || mismatch) unlink(tmp);
+    if (mismatch) {
+        err_set(err, "%s: content hashes to %s, expected %s", src, got, expect);
+        return FS_HASH_MISMATCH;
+    }
+    if (bad) return err_set(err, "%s: cannot copy: %s", culprit, strerror(saved));
     if (size) *size = total;
     return 0;
+}
+
+int fs_copy_file(const char *src, const char *dst, int durable, unsigned mode, char hex[SHA256_HEX_LEN + 1],
+                 uint64_t *size, Err *err) {
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return err_set(err, "%s: cannot open: %s", src, strerror(errno));
+    int rc = fs_copy_fd(in, src, dst, durable, mode, NULL, hex, size, err);
+    close(in);
+    return rc;
+}
+
+long fs_temp_writer(const char *name) {
+    const char *infix = NULL;
+    for (const char *p = strstr(name, FS_TEMP_INFIX); p; p = strstr(p + 1, FS_TEMP_INFIX)) infix = p;
+    if (!infix || infix == name || infix[-1] == '/') return -1;
+    const char *digits = infix + strlen(FS_TEMP_INFIX);
+    if (!*digits || strlen(digits) > 9) return -1;
+    long pid = 0;
+    for (const char *p = digits; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        pid = pid * 10 + (*p - '0');
+    }
+    return pid > 0 ? pid : -1;
 }
 
 int fs_absolute(const char *path, char *out, size_t size, Err *err) {
@@ -229,14 +252,115 @@ int fs_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+/* The root of a mount: on another device than the tree's top, or marked so by statx (a bind mount
+ * of the same file system has the same device). */
+static int is_mount_root(int dirfd, const char *name, const struct stat *st, dev_t top_dev) {
+    if (st->st_dev != top_dev) return 1;
+    struct statx sx;
+    if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE, &sx) == 0 &&
+        (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+        return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    return 0;
 }
 
-int fs_remove_tree(const char *path, Err *err) {
+/* Depth first from `name` in dirfd; path[len] is its name for messages (PATH_MAX bytes, extended
+ * and restored on the way down). Symlinks are entries, never followed; a mount point stops the walk.
+ * With `remove`, every entry is removed after its contents. */
+static int walk_tree(int dirfd, const char *name, char *path, size_t len, dev_t top_dev, int remove, Err *err) {
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? 0 : err_set(err, "%s: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) {
+        if (remove && unlinkat(dirfd, name, 0) != 0 && errno != ENOENT)
+            return err_set(err, "%s: cannot remove: %s", path, strerror(errno));
+        return 0;
+    }
+    if (is_mount_root(dirfd, name, &st, top_dev)) return err_set(err, "%s is a mount point; not removed", path);
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat opened;
+    if (fstat(fd, &opened) != 0 || opened.st_dev != st.st_dev || opened.st_ino != st.st_ino) {
+        close(fd);
+        return err_set(err, "%s: replaced while being walked; not removed", path);
+    }
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        int e = errno;
+        close(fd);
+        return err_set(err, "%s: cannot read: %s", path, strerror(e));
+    }
+    int rc = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(dir);
+        if (!e) {
+            if (errno) rc = err_set(err, "%s: cannot read: %s", path, strerror(errno));
+            break;
+        }
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        int n = snprintf(path + len, PATH_MAX - len, "/%s", e->d_name);
+        if (n < 0 || (size_t)n >= PATH_MAX - len) {
+            path[len] = '\0';
+            rc = err_set(err, "%s: path too long below it", path);
+            break;
+        }
+        rc = walk_tree(fd, e->d_name, path, len + (size_t)n, top_dev, remove, err);
+        path[len] = '\0';
+        if (rc) break;
+    }
+    closedir(dir);
+    if (!rc && remove && unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+        rc = err_set(err, "%s: cannot remove: %s", path, strerror(errno));
+    return rc;
+}
+
+static int tree(const char *top, int remove, Err *err) {
+    char path[PATH_MAX];
+    if (strlen(top) >= sizeof path) return err_set(err, "%s: path too long", top);
+    snprintf(path, sizeof path, "%s", top);
     struct stat st;
     if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : err_set(err, "%s: %s", path, strerror(errno));
-    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) return err_set(err, "%s: cannot remove: %s", path, strerror(errno));
-    return 0;
+    return walk_tree(AT_FDCWD, top, path, strlen(path), st.st_dev, remove, err);
+}
+
+int fs_remove_tree(const char *path, Err *err) { return tree(path, 0, err) || tree(path, 1, err) ? -1 : 0; }
+
+int fs_check_tree(const char *path, Err *err) { return tree(path, 0, err); }
+
+int fs_resolve(const char *path, char *out, size_t size, Err *err) {
+    char abs[PATH_MAX], real[PATH_MAX];
+    if (fs_absolute(path, abs, sizeof abs, err)) return -1;
+    if (realpath(abs, real)) {
+        if (strlen(real) >= size) return err_set(err, "%s: path too long", real);
+        snprintf(out, size, "%s", real);
+        return 0;
+    }
+    int e = errno;
+    struct stat st;
+    if (e != ENOENT) return err_set(err, "%s: cannot resolve: %s", path, strerror(e));
+    if (lstat(abs, &st) == 0) /* it is there, but leads to nothing */
+        return err_set(err, "%s: cannot resolve: %s", path, S_ISLNK(st.st_mode) ? "a symlink that leads nowhere" : strerror(e));
+    /* missing: resolve the parent, then add the last name (which no symlink can hide) */
+    char *slash = strrchr(abs, '/'); /* abs is absolute and "/" exists, so there is a parent */
+    char name[NAME_MAX + 1], parent[PATH_MAX];
+    if (strlen(slash + 1) > NAME_MAX) return err_set(err, "%s: name too long", path);
+    snprintf(name, sizeof name, "%s", slash + 1);
+    slash[slash == abs] = '\0';
+    if (fs_resolve(abs, parent, sizeof parent, err)) return -1;
+    if (!name[0] || !strcmp(name, ".")) {
+        snprintf(out, size, "%s", parent);
+        return strlen(parent) >= size ? err_set(err, "%s: path too long", parent) : 0;
+    }
+    if (!strcmp(name, "..")) {
+        fs_dirname(parent, out, size);
+        return 0;
+    }
+    int n = snprintf(out, size, "%s%s%s", parent, strcmp(parent, "/") ? "/" : "", name);
+    return n < 0 || (size_t)n >= size ? err_set(err, "%s: path too long", path) : 0;
+}
+
+int fs_within(const char *path, const char *base) {
+    size_t n = strlen(base);
+    if (n == 1 && base[0] == '/') return path[0] == '/';
+    return !strncmp(path, base, n) && (path[n] == '\0' || path[n] == '/');
 }

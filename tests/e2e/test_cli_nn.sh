@@ -58,6 +58,55 @@ expect_fail "truncated checkpoint refused" "trunc.dnn" "$DYNN" info "$T/trunc.dn
 printf 'NOTADYNN0000000000000000' > "$T/magic.dnn"
 expect_fail "wrong magic refused" "magic.dnn.*magic" "$DYNN" eval "$T/magic.dnn"
 
+# Requests too large for memory: one line saying how many bytes were needed, exit 1, no crash (the old
+# code formatted the message from the freed description: a segfault). ulimit -v makes it fail the same
+# on any machine.
+limited() { (ulimit -v 4000000; "$@"); }
+for cmd in "profile $T/a.dnn --batch 65536 --repeat 1 --warmup 0 --min-time-ms 0" "eval $T/a.dnn --batch 65536"; do
+  out=$(limited "$DYNN" $cmd 2>&1); rc=$?
+  if [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+     printf '%s' "$out" | grep -Eq 'model resnet8, batch 65536: needs [0-9]+ bytes \([0-9.]+ GiB'; then
+    pass "${cmd%% *} --batch 65536 under a memory limit: one line with the bytes needed"
+  else fail "${cmd%% *} --batch 65536 under a memory limit" "exit $rc" "$out"; fi
+done
+# A valid IDX file of one 4000x4000 image: a clear error (the model for it needs terabytes), no crash.
+mkdir -p "$T/big"
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x01\x00\x00\x0f\xa0\x00\x00\x0f\xa0'; head -c 16000000 /dev/zero; } | gzip -1 > "$T/big/train-images-idx3-ubyte.gz"
+printf '\x00\x00\x08\x01\x00\x00\x00\x01\x03' | gzip > "$T/big/train-labels-idx1-ubyte.gz"
+cp "$T/big/train-images-idx3-ubyte.gz" "$T/big/t10k-images-idx3-ubyte.gz"
+cp "$T/big/train-labels-idx1-ubyte.gz" "$T/big/t10k-labels-idx1-ubyte.gz"
+out=$(limited "$DYNN" train --data "mnist:$T/big" --model resnet8 --width 0.25 --epochs 1 --threads 2 --out "$T/big.dnn" 2>&1); rc=$?
+if [ $rc -eq 1 ] && printf '%s' "$out" | grep -Eq '^dynn train: model resnet8, batch [0-9]+: needs [0-9]+ bytes' && [ ! -e "$T/big.dnn" ]; then
+  pass "one 4000x4000 IDX image: a clear error, nothing written"
+else fail "one 4000x4000 IDX image" "exit $rc" "$out"; fi
+
+# Crafted descriptions (with_meta: tests/e2e/ckpt_meta.sh).
+. "$(dirname "$0")/ckpt_meta.sh"
+with_meta "$T/a.dnn" "$T/same.dnn" 's/^classes 10$/classes 10/'
+expect_ok "with_meta writes a valid checkpoint" "$DYNN" info "$T/same.dnn"
+with_meta "$T/a.dnn" "$T/huge-input.dnn" 's/^input 1 28 28$/input 1 100000 100000/'
+for cmd in info eval; do # (timeout: only to catch a hang)
+  expect_fail "$cmd: a huge input is refused by field" \
+    "^dynn $cmd: .*huge-input.dnn: model description line [0-9]+: input height: 100000 is outside 1\.\.16384$" \
+    limited timeout 120 "$DYNN" $cmd "$T/huge-input.dnn"
+done
+with_meta "$T/a.dnn" "$T/huge-classes.dnn" 's/^classes 10$/classes 2000000000/'
+expect_fail "eval: a huge class count is refused by field" "line [0-9]+: classes: 2000000000 is outside 2\.\.1000000" \
+  limited "$DYNN" eval "$T/huge-classes.dnn"
+with_meta "$T/a.dnn" "$T/many-classes.dnn" 's/^classes 10$/classes 900000/'
+for cmd in info eval; do
+  expect_fail "$cmd: tensors that disagree with the architecture are refused before allocating" \
+    "many-classes.dnn: tensor 'fc.weight' is \[10x32\] in the file; .* needs \[900000x32\]" limited "$DYNN" $cmd "$T/many-classes.dnn"
+done
+with_meta "$T/a.dnn" "$T/lenient.dnn" 's/^norm .*/norm nan 1/'
+expect_fail "info: a lenient description (norm nan) is refused" "line [0-9]+: norm mean: 'nan' is not a finite" \
+  "$DYNN" info "$T/lenient.dnn"
+
+# Training twice with the same seed and threads gives byte-identical files (no wall time inside),
+# so a retrained model keeps its hash and every downstream cache entry.
+if cmp -s "$T/a.dnn" "$T/b.dnn"; then pass "same seed+threads: byte-identical checkpoints"
+else fail "same seed+threads: byte-identical checkpoints" "$(cmp "$T/a.dnn" "$T/b.dnn" 2>&1)"; fi
+
 # A training run over a fake CIFAR-10 directory (the real one cannot be downloaded here).
 mkdir -p "$T/cifar"
 cifar_batch() { # FILE N: N records of (label byte, 3072 random pixel bytes)

@@ -80,6 +80,9 @@ expect_eq "a timed-out stage fails the run" "1 hung=FAILED stubborn=FAILED" "$rc
 expect_match "the failure names the timeout" "FAILED +hung .*'sh' timed out after 2s: its processes got SIGTERM " "$out"
 expect_match "SIGKILL when SIGTERM is ignored" "FAILED +stubborn .*'sh' timed out after 1s: its processes got SIGTERM, then SIGKILL" "$out"
 expect_eq "the error is recorded" "'sh' timed out after 2s: its processes got SIGTERM" "$(q "SELECT error FROM stages WHERE name = 'hung'")"
+# the timeout itself ended (and reaped) the command's group: the stage's end-of-stage sweep found nothing
+grep -q 'left .* running' .dynn/logs/*/hung.log && fail "the timeout ended all of the command's group" "$(cat .dynn/logs/*/hung.log)" \
+  || pass "the timeout ended all of the command's group"
 for f in hung.pid hung-child.pid stubborn.pid; do
   if [ ! -s "$f" ]; then fail "$f was written"; continue; fi
   alive "$(cat "$f")" && fail "no process left: $f" "$(ps -o pid,stat,cmd -p "$(cat "$f")")" || pass "no process left: $f"

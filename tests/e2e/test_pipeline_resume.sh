@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/test_pipeline_resume.sh — interruptions: `kill -9` of the runner in the middle of a stage
 # leaves no stage process behind and the next run resumes (finished stages cached, the interrupted
-# one re-run); Ctrl-C (SIGINT) stops the running stage cleanly, marks it KILLED and exits 130.
+# one re-run; the dead run ends at its runner's last heartbeat, its stage says why it was reaped);
+# Ctrl-C (SIGINT) stops the running stage cleanly, marks it KILLED and exits 130.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../pipeline/e2e_helpers.sh"
 W=$E2E_TMP/resume; mkdir -p "$W"; cd "$W" || exit 1
@@ -23,6 +24,7 @@ YAML
 # kill -9 while `long` sleeps
 "$DYNN" run k.yaml > run1.out 2>&1 & runner=$!
 if wait_for long.pid; then pass "the long stage started"; else fail "the long stage started" "$(cat run1.out)"; fi
+sleep 2.5 # the runner's heartbeat (every second) is the only sign of life after the stage's start
 kill -9 $runner; wait $runner 2>/dev/null
 stage_pid=$(cat long.pid)
 for _ in $(seq 50); do alive "$stage_pid" || break; sleep 0.1; done
@@ -39,6 +41,12 @@ expect_eq "first ran once in all" 1 "$(wc -l < first.runs | tr -d ' ')"
 expect_eq "long ran twice (killed, then again)" 2 "$(wc -l < long.runs | tr -d ' ')"
 expect_eq "the dead run is marked KILLED" "KILLED FINISHED" "$(q "SELECT status FROM runs ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "its running stage too" "KILLED" "$(q "SELECT status FROM stages WHERE run_id = 1 AND name = 'long'")"
+expect_eq "the dead run ended at its runner's last heartbeat, after anything in the database" 1 \
+  "$(q "SELECT r.ended_at > s.started_at FROM runs r JOIN stages s ON s.run_id = r.id WHERE r.id = 1 AND s.name = 'long'")"
+expect_match "its reaped stage says why" '^the runner \(pid [0-9]+\) died while this stage ran; marked KILLED when the database was next opened$' \
+  "$(q "SELECT error FROM stages WHERE run_id = 1 AND name = 'long'")"
+expect_eq "and ends with the run" 1 "$(q "SELECT s.ended_at = r.ended_at FROM runs r JOIN stages s ON s.run_id = r.id WHERE r.id = 1 AND s.name = 'long'")"
+expect_eq "dynn runs shows a duration for the dead run" 1 "$("$DYNN" runs --db "$DB" | awk '$3 == "KILLED" {print ($6 > 0)}')"
 expect_eq "its work files are cleaned up" "0" "$(ls .dynn/work | wc -l | tr -d ' ')"
 
 # Ctrl-C: SIGINT to the runner

@@ -45,7 +45,7 @@ expect_match "report --json" '"figures":1[0-9]' "$("$DYNN" report $RUN --db r.db
 expect_fail "report needs -o" "-o DIR is required" "$DYNN" report $RUN --db r.db
 expect_fail "report of an unknown run" "no run 'abcdef'" "$DYNN" report abcdef --db r.db -o x
 touch afile
-expect_fail "report onto a file" "afile exists and is not a directory" "$DYNN" report $RUN --db r.db -o afile
+expect_fail "report onto a file" "'afile' exists and is not a directory" "$DYNN" report $RUN --db r.db -o afile
 
 make_report_db bare.db && sqlite3 bare.db "DELETE FROM latency_samples; DELETE FROM measurements;"
 expect_ok "report without measurements" "$DYNN" report last --db bare.db -o bare
@@ -121,10 +121,11 @@ expect_eq "aggregate: width range 10 / 1.5625 = 6.4" "6.4" "$(q "SELECT round(va
 expect_eq "aggregate: mapping range 10 / 0.9375" "10.666667" "$(q "SELECT round(value, 6) FROM metrics WHERE name = 'range_latency_mapping' AND subnet = 'uniform/local/b1'")"
 expect_eq "aggregate: baseline deltas" "4 0.0" "$(q "SELECT count(*) || ' ' || max(abs(value)) FROM metrics WHERE name = 'accuracy_vs_individual'")"
 expect_match "report stage wrote the report" '\| uniform/local/b1 \| w0.25 \| cpus=0 threads=1 \| - \| 3 \| 1.5625 \|' "$(cat rep/report.md 2>&1)"
-expect_eq "report files are artifacts" "rep/report.html rep/report.md" "$(q "SELECT name FROM artifacts ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "report files are artifacts" "rep/.dynn-report rep/report.html rep/report.md" "$(q "SELECT name FROM artifacts ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
 rm -rf rep
 out=$("$DYNN" run e.yaml 2>&1)
-[ -s rep/report.md ] && [ -s rep/report.html ] && pass "a cached report stage puts its files back" || fail "a cached report stage puts its files back" "$out"
+[ -s rep/report.md ] && [ -s rep/report.html ] && [ -s rep/.dynn-report ] && pass "a cached report stage puts its files back" || fail "a cached report stage puts its files back" "$out"
+expect_ok "  ... so its directory is still a report dynn may replace" "$DYNN" run e.yaml
 cat > noneed.yaml <<'YAML'
 stages:
   aggregate: {type: aggregate}

@@ -9,7 +9,7 @@ make_report_db() {
   local db=$1 slow=${2:-0}
   sqlite3 "$db" < "$ROOT/db/schema.sql" || return 1
   awk -v slow="$slow" 'BEGIN {
-    print "PRAGMA user_version = 3; BEGIN;"
+    print "PRAGMA user_version = 4; BEGIN;"
     print "INSERT INTO experiments VALUES (1, \x27fixture\x27, 1700000000);"
     print "INSERT INTO runs VALUES (1, \x2711111111-2222-4333-8444-555555555555\x27, 1, \x27fixture.yaml\x27, \x27abc123\x27, \x27FINISHED\x27, 1700000000, 1700000100, \x27deadbeef0001\x27, 0, \x27testhost\x27, \x27Test CPU @ 2GHz\x27, \x27gcc 12\x27, \x27-O3\x27, \x270.1.0\x27, \x270.1.0+deadbeef0001\x27, 1, \x27dynn run fixture.yaml\x27, 1, 1);"
     split("uniform individual", methods, " ")

@@ -1,6 +1,7 @@
 /* tests/unit/test_db_schema.c — the results database: schema creation and version, WAL and
  * foreign keys, migrations (applied once, newer databases refused), the runner's writes and cache
- * lookups, reaping runs whose runner died, and read-only queries (writes refused). */
+ * lookups (voided entries skipped), reaping runs whose runner died, read-only queries (writes
+ * refused), and what `dynn fsck` asks: integrity problems, cache artifact rows, dead runs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,7 +55,7 @@ static void test_create_and_pragmas(void **state) {
     query1(db, "SELECT foreign_keys FROM pragma_foreign_keys", v, sizeof v);
     assert_string_equal(v, "1");
     query1(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", v, sizeof v);
-    assert_string_equal(v, "9");
+    assert_string_equal(v, "10");
     db_close(db);
     /* opening again does not recreate anything */
     assert_int_equal(db_open(db_path, &db, &err), 0);
@@ -70,7 +71,7 @@ static void test_migrate_v2_measurements(void **state) {
     Table t;
     const char *v2 = "ALTER TABLE measurements DROP COLUMN subnet_index; ALTER TABLE measurements DROP COLUMN macs;"
                      "ALTER TABLE measurements DROP COLUMN peak_rss_kib; ALTER TABLE measurements DROP COLUMN avg_power_w;"
-                     "PRAGMA user_version = 2";
+                     "DROP TABLE cache_voided; PRAGMA user_version = 2";
     db_close(db);
     sqlite3 *h;
     assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
@@ -79,11 +80,31 @@ static void test_migrate_v2_measurements(void **state) {
     assert_int_equal(db_open(db_path, &db, &err), 0);
     int version;
     assert_int_equal(db_schema_version(db, &version, &err), 0);
-    assert_int_equal(version, 3);
+    assert_int_equal(version, DB_SCHEMA_VERSION);
     assert_int_equal(db_query_table(db, "SELECT count(*) FROM pragma_table_info('measurements') WHERE name IN "
                                         "('subnet_index', 'macs', 'peak_rss_kib', 'avg_power_w')", &t, &err), 0);
     assert_string_equal(table_cell(&t, 0, 0)->text, "4");
     table_free(&t);
+    db_close(db);
+}
+
+/* A version-3 database (before cache_voided) gains the table; its lookups work as before. */
+static void test_migrate_v3_cache_voided(void **state) {
+    (void)state;
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, db_schema_sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "DROP TABLE cache_voided; PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    Db *db;
+    Err err;
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    int version;
+    assert_int_equal(db_schema_version(db, &version, &err), 0);
+    assert_int_equal(version, 4);
+    char v[64];
+    query1(db, "SELECT count(*) FROM pragma_table_info('cache_voided')", v, sizeof v);
+    assert_string_equal(v, "3");
     db_close(db);
 }
 
@@ -127,7 +148,8 @@ static void test_migrate_v1(void **state) {
     assert_int_equal(sqlite3_exec(h, db_schema_sql, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_exec(h, "DROP TABLE stage_needs; ALTER TABLE measurements DROP COLUMN subnet_index;"
                                      "ALTER TABLE measurements DROP COLUMN macs; ALTER TABLE measurements DROP COLUMN peak_rss_kib;"
-                                     "ALTER TABLE measurements DROP COLUMN avg_power_w; PRAGMA user_version = 1;",
+                                     "ALTER TABLE measurements DROP COLUMN avg_power_w; DROP TABLE cache_voided;"
+                                     "PRAGMA user_version = 1;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(h);
@@ -217,29 +239,176 @@ static int nobody_alive(const char *host, long long pid, long long pid_start, vo
     return pid == 2; /* run with pid 2 is "alive" */
 }
 
+/* A dead run (pid 1) with a QUEUED stage, a RUNNING one started at 1005 and one that ran 1002..1010, and a
+ * live run (pid 2). */
+static void dead_and_live_runs(Db *db, int64_t *dead, int64_t *running) {
+    Err err;
+    int64_t alive, queued, finished;
+    DbRun r1 = sample_run("22222222-0000-4000-8000-000000000000", 1), r2 = sample_run("33333333-0000-4000-8000-000000000000", 2);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_insert_run(db, &r1, dead, &err), 0);
+    assert_int_equal(db_insert_run(db, &r2, &alive, &err), 0);
+    assert_int_equal(db_insert_stage(db, *dead, "q", "q", "exec", 1, NULL, &queued, &err), 0);
+    assert_int_equal(db_insert_stage(db, *dead, "r", "r", "exec", 1, NULL, running, &err), 0);
+    assert_int_equal(db_insert_stage(db, *dead, "f", "f", "exec", 1, NULL, &finished, &err), 0);
+    DbStageState s = {.status = "RUNNING", .started_at = 1005.0, .ended_at = NAN, .exit_code = DB_NO_EXIT_CODE};
+    assert_int_equal(db_update_stage(db, *running, &s, &err), 0);
+    s = (DbStageState){.status = "FINISHED", .started_at = 1002.0, .ended_at = 1010.0, .exit_code = 0};
+    assert_int_equal(db_update_stage(db, finished, &s, &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+}
+
 static void test_reap_dead_runs(void **state) {
     (void)state;
     Db *db;
     Err err;
     assert_int_equal(db_open(db_path, &db, &err), 0);
-    int64_t dead, alive, queued, running;
-    DbRun r1 = sample_run("22222222-0000-4000-8000-000000000000", 1), r2 = sample_run("33333333-0000-4000-8000-000000000000", 2);
-    assert_int_equal(db_begin(db, &err), 0);
-    assert_int_equal(db_insert_run(db, &r1, &dead, &err), 0);
-    assert_int_equal(db_insert_run(db, &r2, &alive, &err), 0);
-    assert_int_equal(db_insert_stage(db, dead, "q", "q", "exec", 1, NULL, &queued, &err), 0);
-    assert_int_equal(db_insert_stage(db, dead, "r", "r", "exec", 1, NULL, &running, &err), 0);
-    DbStageState s = {.status = "RUNNING", .started_at = 1.0, .ended_at = NAN, .exit_code = DB_NO_EXIT_CODE};
-    assert_int_equal(db_update_stage(db, running, &s, &err), 0);
-    assert_int_equal(db_commit(db, &err), 0);
+    int64_t dead, running;
+    dead_and_live_runs(db, &dead, &running);
     int reaped;
     assert_int_equal(db_reap_dead_runs(db, nobody_alive, NULL, &reaped, &err), 0);
     assert_int_equal(reaped, 1);
-    char v[128];
+    char v[256];
     query1(db, "SELECT group_concat(status, ',') FROM (SELECT status FROM runs ORDER BY id)", v, sizeof v);
     assert_string_equal(v, "KILLED,RUNNING");
     query1(db, "SELECT group_concat(name || '=' || status, ',') FROM (SELECT * FROM stages ORDER BY id)", v, sizeof v);
-    assert_string_equal(v, "q=SKIPPED,r=KILLED");
+    assert_string_equal(v, "q=SKIPPED,r=KILLED,f=FINISHED");
+    /* the run ended at its last sign of life in the database (the latest stage time), not at its start */
+    query1(db, "SELECT ended_at FROM runs WHERE status = 'KILLED'", v, sizeof v);
+    assert_string_equal(v, "1010");
+    /* the reaped stage says why, and ends there too */
+    query1(db, "SELECT ended_at || ' ' || error FROM stages WHERE name = 'r'", v, sizeof v);
+    assert_string_equal(v, "1010.0 the runner (pid 1) died while this stage ran; marked KILLED when the database was next opened");
+    db_close(db);
+}
+
+/* What the runner's note says (pipeline/run_note.c) */
+static void note_alive_until_1020(const char *uuid, DbRunEnd *end, void *ctx) {
+    (void)ctx;
+    if (!strcmp(uuid, "22222222-0000-4000-8000-000000000000")) end->last_alive = 1020.0;
+}
+
+static void note_disk_full(const char *uuid, DbRunEnd *end, void *ctx) {
+    note_alive_until_1020(uuid, end, ctx);
+    snprintf(end->status, sizeof end->status, "FAILED");
+    snprintf(end->error, sizeof end->error, "results.db: committing: database or disk is full");
+}
+
+static void test_reap_with_note(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    int64_t dead, running;
+    int reaped;
+    char v[256];
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    dead_and_live_runs(db, &dead, &running);
+    /* a heartbeat later than anything in the database */
+    assert_int_equal(db_reap_dead_runs_ex(db, nobody_alive, note_alive_until_1020, NULL, &reaped, &err), 0);
+    assert_int_equal(reaped, 1);
+    query1(db, "SELECT status || ' ' || ended_at FROM runs WHERE id = 1", v, sizeof v);
+    assert_string_equal(v, "KILLED 1020.0");
+    db_close(db);
+    unlink(db_path);
+    /* the end the runner could not record: the run FAILED, its running stage not recorded, with the cause */
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    dead_and_live_runs(db, &dead, &running);
+    assert_int_equal(db_reap_dead_runs_ex(db, nobody_alive, note_disk_full, NULL, &reaped, &err), 0);
+    query1(db, "SELECT status || ' ' || ended_at FROM runs WHERE id = 1", v, sizeof v);
+    assert_string_equal(v, "FAILED 1020.0");
+    query1(db, "SELECT status || ' ' || error FROM stages WHERE name = 'r'", v, sizeof v);
+    assert_string_equal(v, "FAILED not recorded: the runner (pid 1) stopped: results.db: committing: database or disk is full");
+    query1(db, "SELECT status FROM stages WHERE name = 'q'", v, sizeof v);
+    assert_string_equal(v, "SKIPPED");
+    db_close(db);
+}
+
+/* The newest FINISHED row of a key is the hit until it is voided; then the one before it. */
+static void test_void_cache_entry(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    int64_t run, sid;
+    DbRun r = sample_run("44444444-0000-4000-8000-000000000000", 1);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_insert_run(db, &r, &run, &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    int64_t older = finished_stage(db, run, "a", "key1", 2000.0);
+    int64_t newer = finished_stage(db, run, "b", "key1", 3000.0);
+    DbCacheArtifact *rows;
+    size_t n;
+    assert_int_equal(db_cache_artifacts(db, &rows, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[1].stage_id, newer);
+    assert_string_equal(rows[1].run, "44444444-0000-4000-8000-000000000000");
+    assert_string_equal(rows[1].stage, "b");
+    assert_string_equal(rows[1].name, "out.txt");
+    assert_string_equal(rows[1].hash, "ab12");
+    assert_string_equal(rows[1].path, "store/ab/12");
+    assert_int_equal(rows[1].size, 3);
+    db_cache_artifacts_free(rows, n);
+    assert_int_equal(db_void_cache_entry(db, newer, "store/ab/12 is not in the store", 4000.0, &err), 0);
+    assert_int_equal(db_void_cache_entry(db, newer, "again", 5000.0, &err), 0); /* the first reason stays */
+    DbArtifact *arts;
+    assert_int_equal(db_find_cached(db, "key1", &sid, &arts, &n, &err), 1);
+    assert_int_equal(sid, older);
+    db_artifacts_free(arts, n);
+    assert_int_equal(db_cache_artifacts(db, &rows, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].stage_id, older);
+    db_cache_artifacts_free(rows, n);
+    assert_int_equal(db_void_cache_entry(db, older, "bad", 4000.0, &err), 0);
+    assert_int_equal(db_find_cached(db, "key1", &sid, &arts, &n, &err), 0);
+    char v[128];
+    query1(db, "SELECT group_concat(reason, '|') FROM (SELECT reason FROM cache_voided ORDER BY stage_id)", v, sizeof v);
+    assert_string_equal(v, "bad|store/ab/12 is not in the store");
+    query1(db, "SELECT count(*) FROM stages WHERE status = 'FINISHED'", v, sizeof v); /* rows stay */
+    assert_string_equal(v, "2");
+    db_close(db);
+}
+
+/* Dead runs are listed (not changed); SQLite's integrity and foreign-key checks come back as lines. */
+static void test_fsck_checks(void **state) {
+    (void)state;
+    Db *db;
+    Err err;
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    char **msgs = NULL;
+    size_t n = 0;
+    assert_int_equal(db_integrity_problems(db, &msgs, &n, &err), 0);
+    assert_int_equal(n, 0);
+    int64_t dead, alive, running;
+    DbRun r1 = sample_run("55555555-0000-4000-8000-000000000000", 1), r2 = sample_run("66666666-0000-4000-8000-000000000000", 2);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_insert_run(db, &r1, &dead, &err), 0);
+    assert_int_equal(db_insert_run(db, &r2, &alive, &err), 0);
+    DbStageState s = {.status = "RUNNING", .started_at = 1.0, .ended_at = NAN, .exit_code = DB_NO_EXIT_CODE};
+    assert_int_equal(db_insert_stage(db, dead, "r", "r", "exec", 1, &s, &running, &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    DbDeadRun *runs;
+    assert_int_equal(db_dead_runs(db, nobody_alive, NULL, &runs, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(runs[0].uuid, "55555555-0000-4000-8000-000000000000");
+    assert_string_equal(runs[0].host, "here");
+    assert_int_equal(runs[0].pid, 1);
+    assert_int_equal(runs[0].n_running, 1);
+    free(runs);
+    char v[64];
+    query1(db, "SELECT count(*) FROM runs WHERE status = 'RUNNING'", v, sizeof v);
+    assert_string_equal(v, "2");
+    db_close(db);
+    /* a row whose parent is gone (written with foreign keys off, as a crash or a hand edit might) */
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "INSERT INTO metrics(stage_id, name, value) VALUES (4242, 'x', 1)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(db_open(db_path, &db, &err), 0);
+    msgs = NULL, n = 0;
+    assert_int_equal(db_integrity_problems(db, &msgs, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(msgs[0], "foreign_key_check: metrics row 1 refers to a missing row of stages");
+    db_strings_free(msgs, n);
     db_close(db);
 }
 
@@ -282,10 +451,14 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_and_pragmas, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrate_v2_measurements, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_migrate_v3_cache_voided, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrations, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrate_v1, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_writes_and_cache_lookup, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_reap_dead_runs, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_void_cache_entry, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_fsck_checks, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_reap_with_note, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_readonly_query, setup_each, teardown_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -569,9 +569,38 @@ static void test_losses(void **state) {
     free(c.z); free(c.t); free(c.labels); free(d); free(zt);
 }
 
+/* Workspace sizes are computed in size_t with overflow checks: a shape whose plane size overflows
+ * int (the old code multiplied ho * wo and the direct kernel's plane geometry in int, which wrapped
+ * to a far smaller buffer) is sized at least as large as what the kernels would touch, or SIZE_MAX
+ * (too large: refused by model_create). */
+static void test_conv_workspace_does_not_overflow(void **state) {
+    (void)state;
+    ConvShape s = {.n = 64, .cin = 16, .h = 100000, .w = 100000, .cout = 16, .k = 3, .stride = 1, .pad = 1,
+                   .w_row = 16 * 9, .threads = 2};
+    conv_shape_finish(&s);
+    /* the direct kernel's weight gradient alone copies every image's input and output gradient
+     * into padded planes of (h + 2) x (w + 1) floats */
+    double least = (double)s.n * (s.cin + s.cout) * (s.h + 2.0) * (s.w + 1.0);
+    size_t need = conv2d_workspace_floats(&s, 2);
+    print_message("100000x100000, 64 images: workspace %zu floats, at least %.3g needed\n", need, least);
+    assert_true((double)need >= least);
+    /* 1x1 convolutions take the im2col path: the same holds for them */
+    s.k = 1;
+    s.pad = 0;
+    conv_shape_finish(&s);
+    need = conv2d_workspace_floats(&s, 2);
+    assert_true((double)need >= (double)s.cin * s.ho * s.wo);
+    /* a shape within CONV_MAX_SIDE keeps its exact size */
+    ConvShape t = {.n = 8, .cin = 4, .h = 28, .w = 28, .cout = 8, .k = 3, .stride = 1, .pad = 1, .w_row = 36, .threads = 1};
+    conv_shape_finish(&t);
+    need = conv2d_workspace_floats(&t, 1);
+    assert_true(need > 0 && need < ((size_t)1 << 24));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_hand_computed),
+        cmocka_unit_test(test_conv_workspace_does_not_overflow),
         cmocka_unit_test(test_conv3x3_direct_matches_naive),
         cmocka_unit_test(test_padded_conv_matches_compact),
         cmocka_unit_test(test_padded_bn_and_gap_match_compact),

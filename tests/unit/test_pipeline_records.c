@@ -82,8 +82,9 @@ static void test_artifact_hash_and_store(void **state) {
     assert_string_equal(hash, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_string_equal(rel, "store/ba/7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_int_equal(size, 3);
-    assert_true(store_has(pt_tmp, rel, 3));
-    assert_false(store_has(pt_tmp, rel, 4));
+    StoreCheck c;
+    assert_int_equal(store_check(pt_tmp, rel, 3, 0, &c), STORE_OK);
+    assert_int_equal(store_check(pt_tmp, rel, 4, 0, &c), STORE_BAD); /* a row that disagrees on the size */
     store_abs(pt_tmp, rel, path, sizeof path);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);

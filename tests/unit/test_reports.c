@@ -1,20 +1,25 @@
 /* tests/unit/test_reports.c — the report computations without a database: Pareto fronts (dominated
  * points, ties, NaN), dynamic ranges on a hand-made grid (width vs mapping vs DVFS vs combined),
  * percentiles, the individually trained baseline comparison, and `dynn check`'s baseline files
- * (tolerances, regressions, missing entries, parse errors, write/parse round trip). */
+ * (tolerances, regressions, missing entries, parse errors, write/parse round trip); where a report may
+ * be written (report_dest_check). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "reports/aggregate.h"
 #include "reports/baseline.h"
 #include "reports/pareto.h"
+#include "reports/report.h"
 #include "tests/unit/testutil.h"
 
 static void test_pareto_front(void **state) {
@@ -293,6 +298,67 @@ static void test_baseline_round_trip(void **state) {
     baseline_free(&back);
 }
 
+/* refused(wd, db, out, message part): report_dest_check refuses out with a message containing part. */
+static void refused(const char *wd, const char *db, const char *out, const char *part) {
+    char dir[PATH_MAX];
+    Err err = {{0}};
+    assert_int_equal(report_dest_check(out, wd, db, dir, sizeof dir, &err), -1);
+    if (!strstr(err.msg, part)) fail_msg("'%s': got \"%s\", wanted \"%s\"", out, err.msg, part);
+}
+
+/* allowed(wd, db, out, real, rel): out is accepted and its physical path is real/rel. */
+static void allowed(const char *wd, const char *db, const char *out, const char *real, const char *rel) {
+    char dir[PATH_MAX], want[PATH_MAX];
+    Err err = {{0}};
+    if (report_dest_check(out, wd, db, dir, sizeof dir, &err)) fail_msg("'%s' refused: %s", out, err.msg);
+    assert_string_equal(dir, tu_path(want, sizeof want, real, rel));
+}
+
+static void test_report_dest(void **state) {
+    char *base = *state, wd[PATH_MAX], real[PATH_MAX], p[PATH_MAX];
+    const char *db = ".dynn/results.db";
+    tu_path(wd, sizeof wd, base, "w");
+    assert_int_equal(mkdir(wd, 0777), 0);
+    assert_non_null(realpath(wd, real));
+    /* by the letters */
+    refused(wd, db, "", "'' is the working directory");
+    refused(wd, db, "./", "'./' is the working directory");
+    refused(wd, db, "/abs", "'/abs' must be relative to the working directory");
+    refused(wd, db, "a/../b", "'a/../b' may not contain '..'");
+    /* the default state directory, before it exists, and inside it */
+    refused(wd, db, "./.dynn//", "'./.dynn//' is the dynn state directory");
+    refused(wd, db, ".dynn/x", "'.dynn/x' is inside the dynn state directory");
+    refused(wd, "st/r.db", "st/", "'st/' is the dynn state directory"); /* the one --db names */
+    refused(wd, "st/sub/r.db", "st", "'st' contains the dynn state directory");
+    allowed(wd, db, "./rep/", real, "rep");
+    /* the state directory is the working directory: only dynn's entries there */
+    refused(wd, "r.db", "store", "'store' is dynn's store");
+    refused(wd, "r.db", "logs/x", "'logs/x' is inside dynn's logs");
+    refused(wd, "r.db", "work", "'work' is dynn's work");
+    refused(wd, "r.db", "r.db-wal", "'r.db-wal' is the results database's file");
+    allowed(wd, "r.db", "rep", real, "rep");
+    /* ... or above it (an absolute database path) */
+    tu_path(p, sizeof p, base, "r.db");
+    allowed(wd, p, "rep", real, "rep");
+    /* existing things: a symlink inside is followed on the way, refused at the end */
+    assert_int_equal(mkdir(tu_path(p, sizeof p, wd, "a"), 0777), 0);
+    assert_int_equal(symlink("a", tu_path(p, sizeof p, wd, "l")), 0);
+    allowed(wd, db, "l/rep", real, "a/rep");
+    refused(wd, db, "l", "'l' is a symlink; give a directory");
+    allowed(wd, db, "a", real, "a"); /* empty */
+    tu_write_file(tu_path(p, sizeof p, wd, "a/notes"), "x", 1);
+    refused(wd, db, "a", "'a' exists, is not empty and is not a dynn report (no .dynn-report)");
+    tu_write_file(tu_path(p, sizeof p, wd, "a/.dynn-report"), "", 0); /* a marker must say what it is */
+    refused(wd, db, "a", "is not a dynn report");
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(mkfifo(p, 0666), 0); /* ... and be a file: a FIFO is refused, not read (no hang) */
+    refused(wd, db, "a", "is not a dynn report");
+    assert_int_equal(unlink(p), 0);
+    tu_write_file(tu_path(p, sizeof p, wd, "a/.dynn-report"), "dynn-report 1\nrun x\n", 20);
+    allowed(wd, db, "a", real, "a");
+    refused(wd, db, "a/notes", "'a/notes' exists and is not a directory");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pareto_front),
@@ -303,6 +369,7 @@ int main(void) {
         cmocka_unit_test(test_check_tolerances),
         cmocka_unit_test(test_baseline_parse_errors),
         cmocka_unit_test_setup_teardown(test_baseline_round_trip, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_report_dest, tu_setup_tmpdir, tu_teardown_tmpdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
