@@ -13,7 +13,7 @@
 
 #include "cli/commands.h"
 #include "pipeline/cli.h"
-#include "pipeline/provenance.h"
+#include "util/provenance.h"
 #include "pipeline/store.h"
 #include "util/fs.h"
 #include "util/grow.h"

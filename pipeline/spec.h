@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 #include "util/err.h"
 #include "util/sha256.h"
 #include "util/strmap.h"

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 #include "stages/stage.h"
 #include "util/err.h"
 

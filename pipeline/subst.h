@@ -11,7 +11,7 @@
 #ifndef DYNN_PIPELINE_SUBST_H
 #define DYNN_PIPELINE_SUBST_H
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 
 typedef struct SubstScope {
     const YNode *values;  /* mapping name → value */

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 #include "util/err.h"
 
 #define PLATFORM_DESC_MAX_CLUSTERS 8

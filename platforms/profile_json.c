@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 
 static int is_null(const YNode *n) { return n && n->kind == YNODE_SCALAR && !n->quoted && !strcmp(n->str, "null"); }
 

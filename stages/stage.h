@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 #include "platforms/platform.h"
 #include "util/err.h"
 
