@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reports/rundata.h"
-#include "stages/stage.h"
+#include "db/measurement.h"
+#include "db/rundata.h"
 #include "util/err.h"
 #include "util/table.h"
 

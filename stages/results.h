@@ -3,7 +3,7 @@
 #ifndef DYNN_STAGES_RESULTS_H
 #define DYNN_STAGES_RESULTS_H
 
-#include "reports/rundata.h"
+#include "db/rundata.h"
 #include "stages/stage.h"
 
 /* Fails when the stage runs outside `dynn run` (no database) or needs nothing that recorded a

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "util/ynode.h"
+#include "db/measurement.h"
 #include "platforms/platform.h"
 #include "util/err.h"
 
@@ -30,27 +31,6 @@ typedef struct StageInput {
     const char *hash;  /* SHA-256 hex of its content */
     uint64_t size;
 } StageInput;
-
-/* One profiling result (filled by the profile stage, stages/profile.c). NaN / NULL / 0 mean unknown
- * for the first fields; the fields after n_latency were added later and use -1 / NaN for unknown.
- * RecordSink.measurement reads only the fields up to n_latency (plugins built before the others
- * existed pass a shorter struct); RecordSink.measurement_ex reads them all. */
-typedef struct Measurement {
-    const char *platform;   /* "local", "rpi4", … */
-    const char *subnet;     /* subnet label, e.g. "0.50" */
-    int batch;
-    int threads;
-    const char *cpus;       /* core mapping, e.g. "0-3" */
-    long long frequency_khz;
-    double energy_j;        /* energy of the whole measurement (all timed samples), joules */
-    const double *latency_s; /* every timed sample, seconds (warm-up excluded) */
-    size_t n_latency;
-    /* read by measurement_ex only */
-    int subnet_index;       /* position of the subnet in the model (-1 unknown) */
-    long long macs;         /* multiply-accumulates of one image through the subnet (-1 unknown) */
-    long long peak_rss_kib; /* peak resident memory of the profiler (-1 unknown) */
-    double avg_power_w;     /* mean power while timing (NaN unknown) */
-} Measurement;
 
 typedef struct RecordSink RecordSink;
 struct RecordSink {
