@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 #include "util/ynode.h"
-#include "stages/stage.h"
+#include "pipeline/stage.h"
 #include "util/err.h"
 
 typedef struct StageDesc {

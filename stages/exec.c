@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "pipeline/store.h"
+#include "stages/stage_types.h"
 #include "util/fs.h"
 #include "util/regex.h"
 #include "util/strbuf.h"

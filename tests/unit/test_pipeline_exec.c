@@ -12,6 +12,7 @@
 #include "pipeline/records.h"
 #include "pipeline/store.h"
 #include "stages/exec.h"
+#include "stages/stage_types.h"
 #include "tests/unit/testutil.h"
 
 typedef struct FakeSink {

@@ -1,4 +1,4 @@
-/* stages/report.c — the `report` stage type: the run report (reports/report.h) of the stages it
+/* reports/stage_report.c — the `report` stage type: the run report (reports/report.h) of the stages it
  * needs, directly or not, written to a directory below the working directory.
  *
  *   params:
@@ -16,8 +16,9 @@
 
 #include "db/db.h"
 #include "reports/report.h"
+#include "reports/stage_results.h"
+#include "reports/stage_types.h"
 #include "stages/exec.h"
-#include "stages/results.h"
 #include "util/fs.h"
 
 static int report_validate(const StageCheck *c, Err *err) {
