@@ -10,7 +10,7 @@
  *
  * A platform description is a YAML file in experiments/platforms/ (or a mapping inline in a stage's
  * params): common keys read here (platforms/platform_desc.c), type-specific keys named by the type
- * and read by it from `node`. Plugins get this header through stages/stage.h's DynnPluginApi
+ * and read by it from `node`. Plugins get this header through pipeline/dynn_plugin.h's DynnPluginApi
  * (`register_platform_type`) and need nothing else from dynn. */
 #ifndef DYNN_PLATFORMS_PLATFORM_H
 #define DYNN_PLATFORMS_PLATFORM_H

@@ -1,5 +1,5 @@
 /* platforms/profile_json.c — reading `dynn profile --json` output (see profile_json.h). JSON is
- * read with the YAML reader (pipeline/ynode.c; JSON is a subset of YAML): scalars keep their text
+ * read with the YAML reader (util/ynode.c; JSON is a subset of YAML): scalars keep their text
  * and whether they were quoted, so a number, a string and null stay distinguishable. */
 #include "platforms/profile_json.h"
 
