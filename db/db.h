@@ -15,12 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reports/rundata.h"
-#include "stages/stage.h"
+#include "db/measurement.h"
+#include "db/rundata.h"
 #include "util/err.h"
 #include "util/table.h"
 
 #define DB_SCHEMA_VERSION 4
+/* Where the commands and the report stage find the results database unless told (--db). */
+#define DB_DEFAULT_PATH ".dynn/results.db"
 #define DB_BUSY_TIMEOUT_MS 60000
 
 extern const char db_schema_sql[];

@@ -1,5 +1,5 @@
 /* db/db_rundata.c — reads a run's models, measurements and provenance into a RunData (see
- * reports/rundata.h) for the aggregate, report and check code. */
+ * db/rundata.h) for the aggregate, report and check code. */
 #include "db/db_internal.h"
 
 #include <math.h>
@@ -241,4 +241,31 @@ int db_load_run_data(Db *db, int64_t run_id, const char *needed_by, RunData *out
         return -1;
     }
     return 0;
+}
+
+void rundata_free(RunData *d) {
+    char **strings[] = {&d->uuid, &d->experiment, &d->status, &d->spec_path, &d->spec_sha256, &d->git_commit, &d->build_id,
+                        &d->dynn_version, &d->host, &d->cpu_model, &d->compiler, &d->cflags};
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) free(*strings[i]);
+    for (size_t i = 0; i < d->n_models; i++) {
+        RdModel *m = &d->models[i];
+        for (size_t k = 0; k < m->n_subnets; k++) free(m->subnets[k].name);
+        free(m->subnets);
+        free(m->stage);
+        free(m->method);
+        free(m->arch);
+    }
+    free(d->models);
+    for (size_t i = 0; i < d->n_meas; i++) {
+        RdMeasurement *m = &d->meas[i];
+        free(m->stage), free(m->platform), free(m->subnet), free(m->cpus), free(m->latency_s);
+    }
+    free(d->meas);
+    memset(d, 0, sizeof *d);
+}
+
+const RdSubnet *rundata_subnet(const RdModel *m, const char *name) {
+    for (size_t i = 0; i < m->n_subnets; i++)
+        if (!strcmp(m->subnets[i].name, name)) return &m->subnets[i];
+    return NULL;
 }

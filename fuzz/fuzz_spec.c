@@ -1,5 +1,5 @@
 /* fuzz/fuzz_spec.c — libFuzzer target: the YAML experiment loader, as `dynn validate` runs it
- * (pipeline/spec.c and ynode.c, then dag_build's matrix expansion, needs and each stage type's
+ * (pipeline/spec.c and util/ynode.c, then dag_build's matrix expansion, needs and each stage type's
  * params check). An input naming `plugins` is skipped: a plugin is code the experiment asks to
  * dlopen, whatever its path, which is no reader of untrusted bytes. The file lives in a private
  * temp directory, since relative paths in an experiment resolve beside it. */

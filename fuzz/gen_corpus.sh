@@ -72,7 +72,7 @@ for m in resnet8 uniform individual alexnet; do
 done
 head -c 200 "$tmp/resnet8.dnn" > "$C/ckpt/seed-truncated"
 printf 'DYNNCKPT\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00DYNNEND\x00' > "$C/ckpt/seed-empty"
-# regressions of issue 20 (each crashed or allocated without bound before the fix)
+# regressions of the input bounds (each crashed or allocated without bound before the fix)
 with_meta "$tmp/resnet8.dnn" "$C/ckpt/regress-huge-input" 's/^input 1 8 8$/input 1 100000 100000/'
 with_meta "$tmp/resnet8.dnn" "$C/ckpt/regress-huge-classes" 's/^classes 10$/classes 2000000000/'
 with_meta "$tmp/resnet8.dnn" "$C/ckpt/regress-many-classes-small-tensor" 's/^classes 10$/classes 900000/'

@@ -31,7 +31,7 @@
 #include "nn/train.h"
 
 typedef enum TrainMethod {
-    METHOD_PLAIN,             /* one network, no subnets (issue-2 training) */
+    METHOD_PLAIN,             /* one network, no subnets (plain training) */
     METHOD_UNIFORM,
     METHOD_NONUNIFORM_MULTI,
     METHOD_NONUNIFORM_SINGLE,

@@ -4,7 +4,7 @@
  * (the last partial batch is dropped so every BN step sees the same batch size), each assembled
  * with augmentation, then `step` (forward + backward, by default plain cross-entropy on the
  * current subnet), one SGD update with the scheduled learning rate. Same seed + same thread count
- * gives bit-identical parameters. A training *method* (issue: dynamic networks) plugs in its own
+ * gives bit-identical parameters. A training *method* (dynamic networks, nn/methods.h) plugs in its own
  * step function (e.g. several subnet widths per batch) and an optional gradient mask. */
 #ifndef DYNN_NN_TRAIN_H
 #define DYNN_NN_TRAIN_H

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 #include "util/err.h"
 #include "util/sha256.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "pipeline/subst.h"
-#include "stages/stage.h"
+#include "pipeline/stage.h"
 #include "util/regex.h"
 #include "util/strbuf.h"
 #include "util/suggest.h"

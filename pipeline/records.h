@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stages/stage.h"
+#include "pipeline/stage.h"
 #include "util/strbuf.h"
 
 typedef struct RecordWriter {

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pipeline/provenance.h"
+#include "util/provenance.h"
 
 #define NOTE_MAGIC "dynn-run-note 1\n"
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "pipeline/executor_common.h"
-#include "pipeline/provenance.h"
+#include "util/provenance.h"
 #include "pipeline/records.h"
 #include "pipeline/run_note.h"
 #include "pipeline/runner_internal.h"

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/version.h"
-#include "pipeline/provenance.h"
+#include "util/version.h"
+#include "util/provenance.h"
 #include "pipeline/records.h"
 #include "pipeline/runner_internal.h"
 

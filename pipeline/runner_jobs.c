@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "cli/version.h"
+#include "util/version.h"
 #include "pipeline/cache.h"
-#include "pipeline/provenance.h"
+#include "util/provenance.h"
 #include "pipeline/records.h"
 #include "pipeline/runner_internal.h"
 #include "pipeline/stage_desc.h"

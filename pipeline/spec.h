@@ -4,7 +4,7 @@
  *   seed: 1                     # recorded with the run, given to every stage
  *   vars: {seeds: [1, 2]}       # ${var} anywhere below; `--set k=v` overrides
  *   defaults: {threads: 1, exec: {env: {LC_ALL: C}}}   # threads, and params per stage type
- *   platforms: [...]            # parsed and kept for the profiling issues
+ *   platforms: [...]            # parsed and kept, not used yet
  *   plugins: [lib/my_stages.so] # shared objects registering stage types (paths relative to the file)
  *   stages:
  *     train: {type: exec, needs: [prep], params: {...}, matrix: {seed: ${seeds}}, threads: 2}
@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 #include "util/err.h"
 #include "util/sha256.h"
 #include "util/strmap.h"

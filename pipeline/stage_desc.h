@@ -14,8 +14,8 @@
 
 #include <stddef.h>
 
-#include "pipeline/ynode.h"
-#include "stages/stage.h"
+#include "util/ynode.h"
+#include "pipeline/stage.h"
 #include "util/err.h"
 
 typedef struct StageDesc {

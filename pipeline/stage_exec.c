@@ -16,7 +16,7 @@
 #include "pipeline/executor_common.h"
 #include "pipeline/records.h"
 #include "pipeline/stage_desc.h"
-#include "stages/stage.h"
+#include "pipeline/stage.h"
 #include "util/fs.h"
 #include "util/proctree.h"
 

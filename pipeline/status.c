@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "pipeline/provenance.h"
+#include "util/provenance.h"
 #include "util/json_out.h"
 
 void status_printer_init(StatusPrinter *p, FILE *lines, FILE *json, int live) {

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pipeline/provenance.h"
+#include "util/provenance.h"
 #include "util/fs.h"
 
 #define STORE_PREFIX "store/"

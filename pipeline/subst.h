@@ -16,7 +16,7 @@
 #ifndef DYNN_PIPELINE_SUBST_H
 #define DYNN_PIPELINE_SUBST_H
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 
 /* The budget of the vars pass (the whole file): far beyond any real experiment. */
 #define SUBST_MAX_BYTES (64u << 20)

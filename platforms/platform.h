@@ -10,14 +10,14 @@
  *
  * A platform description is a YAML file in experiments/platforms/ (or a mapping inline in a stage's
  * params): common keys read here (platforms/platform_desc.c), type-specific keys named by the type
- * and read by it from `node`. Plugins get this header through stages/stage.h's DynnPluginApi
+ * and read by it from `node`. Plugins get this header through pipeline/dynn_plugin.h's DynnPluginApi
  * (`register_platform_type`) and need nothing else from dynn. */
 #ifndef DYNN_PLATFORMS_PLATFORM_H
 #define DYNN_PLATFORMS_PLATFORM_H
 
 #include <stddef.h>
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 #include "util/err.h"
 
 #define PLATFORM_DESC_MAX_CLUSTERS 8

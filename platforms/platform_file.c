@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 #include "platforms/affinity.h"
 #include "platforms/platform.h"
 

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "platforms/platform.h"
-#include "platforms/proc.h"
+#include "util/proc.h"
 #include "platforms/profile_cmd.h"
 
 typedef struct LocalState {

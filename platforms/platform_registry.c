@@ -1,5 +1,5 @@
 /* platforms/platform_registry.c — the table of platform types: `local` and `ssh` built in, plugins'
- * types added at run time (stages/registry.c hands plugins platform_type_register). */
+ * types added at run time (pipeline/stage_registry.c hands plugins platform_type_register). */
 #include "platforms/platform.h"
 
 #include <string.h>

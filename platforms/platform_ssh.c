@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "platforms/platform.h"
-#include "platforms/proc.h"
+#include "util/proc.h"
 #include "platforms/profile_cmd.h"
 #include "platforms/shell_quote.h"
 

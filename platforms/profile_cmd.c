@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "platforms/proc.h"
+#include "util/proc.h"
 #include "platforms/shell_quote.h"
 
 const char **profile_cmd_argv(const PlatformDesc *d, const char *binary, const char *model, const char *platform_file,

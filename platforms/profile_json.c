@@ -1,5 +1,5 @@
 /* platforms/profile_json.c — reading `dynn profile --json` output (see profile_json.h). JSON is
- * read with the YAML reader (pipeline/ynode.c; JSON is a subset of YAML): scalars keep their text
+ * read with the YAML reader (util/ynode.c; JSON is a subset of YAML): scalars keep their text
  * and whether they were quoted, so a number, a string and null stay distinguishable. */
 #include "platforms/profile_json.h"
 
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 
 static int is_null(const YNode *n) { return n && n->kind == YNODE_SCALAR && !n->quoted && !strcmp(n->str, "null"); }
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/ynode.h"
+#include "util/ynode.h"
 #include "util/atomic_file.h"
 #include "util/fs.h"
 #include "util/strbuf.h"

@@ -18,6 +18,7 @@
 #include "stages/exec_dir.h"
 #include "stages/exec_proc.h"
 #include "util/duration.h"
+#include "stages/stage_types.h"
 #include "util/fs.h"
 #include "util/regex.h"
 #include "util/strbuf.h"

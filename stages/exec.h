@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "stages/stage.h"
+#include "pipeline/stage.h"
 
 /* Applies each `metrics:` pattern to text and records every match's group 1 as a number
  * (steps 0, 1, …). A pattern that matches nothing, or a group that is not a number, is an error.

@@ -28,7 +28,7 @@
 
 #include "platforms/platform.h"
 #include "platforms/profile_json.h"
-#include "stages/stage.h"
+#include "stages/stage_types.h"
 #include "util/fs.h"
 
 static const char *const profile_keys[] = {"platform", "model", "subnets", "batch", "mapping", "frequencies_khz",

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "nn/data.h"
-#include "stages/stage.h"
+#include "stages/stage_types.h"
 #include "stages/train_job.h"
 #include "util/fs.h"
 #include "util/strbuf.h"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/args.h"
-#include "cli/version.h"
+#include "util/args.h"
+#include "util/version.h"
 #include "nn/checkpoint.h"
 #include "nn/data.h"
 #include "nn/parallel.h"

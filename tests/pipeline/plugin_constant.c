@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "stages/stage.h"
+#include "pipeline/dynn_plugin.h"
 
 static DynnPluginApi api;
 

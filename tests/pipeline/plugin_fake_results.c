@@ -4,7 +4,9 @@
  *   fake_train    params {method, accuracy: "a0,a1,…"}: per-subnet accuracy, width, macs and
  *                 subnet_index for subnets w(i+1)/n;
  *   fake_profile  params {subnets: N, slow: FACTOR}: measurements of w(i+1)/N at batch 1 under two
- *                 mappings, latency (1 + 9 x width^2) ms x mapping factor x FACTOR, three samples. */
+ *                 mappings, latency (1 + 9 x width^2) ms x mapping factor x FACTOR, three samples.
+ * It includes the old header name "stages/stage.h" on purpose: plugins written before the plugin ABI
+ * moved to pipeline/dynn_plugin.h must keep building (the others include the new name). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "stages/stage.h"
+#include "pipeline/dynn_plugin.h"
 
 static DynnPluginApi api;
 static const char *const dir_keys[] = {"dir"};

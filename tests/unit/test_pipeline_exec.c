@@ -17,6 +17,7 @@
 #include "pipeline/records.h"
 #include "pipeline/store.h"
 #include "stages/exec.h"
+#include "stages/stage_types.h"
 #include "tests/unit/testutil.h"
 #include "util/duration.h"
 #include "util/regex.h"

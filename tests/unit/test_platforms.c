@@ -11,7 +11,7 @@
 #include <math.h>
 
 #include "platforms/platform.h"
-#include "platforms/proc.h"
+#include "util/proc.h"
 #include "platforms/profile_json.h"
 #include "platforms/shell_quote.h"
 #include "tests/unit/testutil.h"

@@ -1,11 +1,11 @@
-/* pipeline/cmd_spec.c — `dynn validate FILE` and `dynn dag FILE`: an experiment file checked and
+/* cli/cmd_spec.c — `dynn validate FILE` and `dynn dag FILE`: an experiment file checked and
  * shown, nothing run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 #include "util/json_out.h"
 
 static const char *const spec_options[] = {"--set", "--json", "--dot", "--only", "--help"};

@@ -1,22 +1,17 @@
-/* stages/registry.c — the table of stage types: built-ins listed here, plugins added at run time. */
-#include "stages/stage.h"
+/* pipeline/stage_registry.c — the table of stage types: the built-in ones the binary lists
+ * (dynn_builtin_stage_types, cli/stage_types.c), then those plugins register at run time, and
+ * loading plugins (dlopen + dynn_plugin_init with the api of pipeline/dynn_plugin.h). */
+#include "pipeline/stage.h"
 
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/dynn_plugin.h"
+
 #define MAX_STAGE_TYPES 128
 #define MAX_PLUGINS 64
-
-/* Built-in stage types; the profile type comes with platforms/. */
-static const StageType *const builtin_types[] = {
-    &stage_type_exec,
-    &stage_type_train,
-    &stage_type_aggregate,
-    &stage_type_report,
-    &stage_type_profile,
-};
 
 static const StageType *plugin_types[MAX_STAGE_TYPES];
 static size_t n_plugin_types;
@@ -24,8 +19,8 @@ static char *loaded_plugins[MAX_PLUGINS];
 static size_t n_loaded_plugins;
 
 const StageType *stage_type_find(const char *name) {
-    for (size_t i = 0; i < sizeof builtin_types / sizeof *builtin_types; i++)
-        if (!strcmp(builtin_types[i]->name, name)) return builtin_types[i];
+    for (const StageType *const *t = dynn_builtin_stage_types; *t; t++)
+        if (!strcmp((*t)->name, name)) return *t;
     for (size_t i = 0; i < n_plugin_types; i++)
         if (!strcmp(plugin_types[i]->name, name)) return plugin_types[i];
     return NULL;
@@ -33,7 +28,7 @@ const StageType *stage_type_find(const char *name) {
 
 size_t stage_type_names(const char **out, size_t max) {
     size_t n = 0;
-    for (size_t i = 0; i < sizeof builtin_types / sizeof *builtin_types && n < max; i++) out[n++] = builtin_types[i]->name;
+    for (const StageType *const *t = dynn_builtin_stage_types; *t && n < max; t++) out[n++] = (*t)->name;
     for (size_t i = 0; i < n_plugin_types && n < max; i++) out[n++] = plugin_types[i]->name;
     return n;
 }

@@ -1,4 +1,4 @@
-/* stages/report.c — the `report` stage type: the run report (reports/report.h) of the stages it
+/* reports/stage_report.c — the `report` stage type: the run report (reports/report.h) of the stages it
  * needs, directly or not, written to a directory below the working directory.
  *
  *   params:
@@ -14,10 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/cli.h"
+#include "db/db.h"
 #include "reports/report.h"
+#include "reports/stage_results.h"
+#include "reports/stage_types.h"
 #include "stages/exec.h"
-#include "stages/results.h"
 #include "util/fs.h"
 
 static int report_validate(const StageCheck *c, Err *err) {
@@ -31,7 +32,7 @@ static int report_validate(const StageCheck *c, Err *err) {
     char cwd[PATH_MAX], dir[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd)) return err_set(err, "cannot read the current directory: %s", strerror(errno));
     Err why;
-    if (report_dest_check(out->str, cwd, CLI_DEFAULT_DB, dir, sizeof dir, &why))
+    if (report_dest_check(out->str, cwd, DB_DEFAULT_PATH, dir, sizeof dir, &why))
         return ynode_err(err, c->file, out, "stage '%s': 'out' %s", c->stage, why.msg);
     return 0;
 }
@@ -43,7 +44,7 @@ static int report_run_stage(const StageRun *run, Err *err) {
     RunData d;
     if (stage_load_results(run, &d, err)) return -1;
     size_t n_figures = 0;
-    int rc = report_write(&d, out, run->workdir, run->db_path ? run->db_path : CLI_DEFAULT_DB, &n_figures, err);
+    int rc = report_write(&d, out, run->workdir, run->db_path ? run->db_path : DB_DEFAULT_PATH, &n_figures, err);
     rundata_free(&d);
     if (rc) return -1;
     printf("report in %s: report.md, report.html, %zu figures\n", dir, n_figures);

@@ -1,5 +1,5 @@
-/* pipeline/provenance.c — host, CPU, time and process facts (see provenance.h). */
-#include "pipeline/provenance.h"
+/* util/provenance.c — host, CPU, time and process facts (see provenance.h). */
+#include "util/provenance.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* pipeline/ynode.h — a YAML document as a plain tree that remembers where every node was written.
+/* util/ynode.h — a YAML document as a plain tree that remembers where every node was written.
  *
  * libyaml's event stream is turned into scalars, sequences and mappings; every node keeps its
  * 1-based line and column so that any later check (spec, vars, a stage type's params) can say
@@ -8,8 +8,8 @@
  *
  * The tree is also the in-memory form of a stage's params, serialized canonically (sorted keys,
  * every scalar a JSON string) by ynode_canonical_json for cache keys and stage descriptions. */
-#ifndef DYNN_PIPELINE_YNODE_H
-#define DYNN_PIPELINE_YNODE_H
+#ifndef DYNN_UTIL_YNODE_H
+#define DYNN_UTIL_YNODE_H
 
 #include <stddef.h>
 

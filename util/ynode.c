@@ -1,5 +1,5 @@
-/* pipeline/ynode.c — YAML (libyaml events) to a positioned tree, and helpers on it (see ynode.h). */
-#include "pipeline/ynode.h"
+/* util/ynode.c — YAML (libyaml events) to a positioned tree, and helpers on it (see ynode.h). */
+#include "util/ynode.h"
 
 #include <errno.h>
 #include <limits.h>

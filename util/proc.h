@@ -1,7 +1,7 @@
-/* platforms/proc.h — running a local program (ssh, the profiler) from an argv array and collecting
+/* util/proc.h — running a local program (ssh, the profiler) from an argv array and collecting
  * its output. Never a shell: every argument reaches the program exactly as given. */
-#ifndef DYNN_PLATFORMS_PROC_H
-#define DYNN_PLATFORMS_PROC_H
+#ifndef DYNN_UTIL_PROC_H
+#define DYNN_UTIL_PROC_H
 
 #include "util/err.h"
 #include "util/strbuf.h"

@@ -1,8 +1,8 @@
-/* pipeline/provenance.h — facts about this machine and process recorded with every run: host name,
+/* util/provenance.h — facts about this machine and process recorded with every run: host name,
  * CPU model, wall-clock time, and a process's start time (to tell a live runner from a dead one
  * whose pid was reused). */
-#ifndef DYNN_PIPELINE_PROVENANCE_H
-#define DYNN_PIPELINE_PROVENANCE_H
+#ifndef DYNN_UTIL_PROVENANCE_H
+#define DYNN_UTIL_PROVENANCE_H
 
 #include <stddef.h>
 #include <sys/types.h>

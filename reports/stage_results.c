@@ -1,5 +1,5 @@
-/* stages/results.c — a summarizing stage's view of its run's results (see results.h). */
-#include "stages/results.h"
+/* reports/stage_results.c — a summarizing stage's view of its run's results (see stage_results.h). */
+#include "reports/stage_results.h"
 
 #include "db/db.h"
 

@@ -1,5 +1,5 @@
-/* platforms/proc.c — spawning a program from an argv array, collecting stdout and stderr (see proc.h). */
-#include "platforms/proc.h"
+/* util/proc.c — spawning a program from an argv array, collecting stdout and stderr (see proc.h). */
+#include "util/proc.h"
 
 #include <errno.h>
 #include <fcntl.h>

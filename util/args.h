@@ -1,7 +1,7 @@
-/* cli/args.h — strict parsing of numeric command-line values: the whole string must be a number
+/* util/args.h — strict parsing of numeric command-line values: the whole string must be a number
  * within bounds, else a one-line error naming the option ("--epochs: 'x' is not an integer"). */
-#ifndef DYNN_CLI_ARGS_H
-#define DYNN_CLI_ARGS_H
+#ifndef DYNN_UTIL_ARGS_H
+#define DYNN_UTIL_ARGS_H
 
 #include "util/err.h"
 

@@ -1,4 +1,4 @@
-/* pipeline/cmd_report.c — `dynn report [RUN] -o DIR`: plots, report.md and report.html of a run. */
+/* cli/cmd_report.c — `dynn report [RUN] -o DIR`: plots, report.md and report.html of a run. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 #include "reports/report.h"
 #include "util/json_out.h"
 
@@ -21,7 +21,7 @@ int cmd_report(int argc, char **argv) {
         "  directory (where --db lives) nor inside or above it. It is replaced as a whole, in one step, and only\n"
         "  if dynn wrote it (it has .dynn-report) or it is empty; a report that fails leaves it as it was.\n";
     static const char *const options[] = {"--db", "--json", "--help", "--output"};
-    const char *db_path = CLI_DEFAULT_DB, *run = "last", *dir = NULL, *v;
+    const char *db_path = DB_DEFAULT_PATH, *run = "last", *dir = NULL, *v;
     int json = 0, n_pos = 0, r;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {

@@ -1,7 +1,7 @@
-/* pipeline/cli.h — what the pipeline and results commands share: option parsing, the results
+/* cli/cli.h — what the pipeline and results commands share: option parsing, the results
  * database location, printing tables as text / CSV / JSON, loading an experiment file. */
-#ifndef DYNN_PIPELINE_CLI_H
-#define DYNN_PIPELINE_CLI_H
+#ifndef DYNN_CLI_CLI_H
+#define DYNN_CLI_CLI_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -11,7 +11,6 @@
 #include "pipeline/spec.h"
 #include "util/table.h"
 
-#define CLI_DEFAULT_DB ".dynn/results.db"
 #define CLI_MAX_SETS 256
 
 typedef enum { OUT_TEXT, OUT_CSV, OUT_JSON } OutFormat;

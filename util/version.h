@@ -1,7 +1,7 @@
-/* cli/version.h — what this binary is: version, git commit (+dirty), compiler and flags.
+/* util/version.h — what this binary is: version, git commit (+dirty), compiler and flags.
  * Used for provenance in the results database and in stage cache keys. */
-#ifndef DYNN_CLI_VERSION_H
-#define DYNN_CLI_VERSION_H
+#ifndef DYNN_UTIL_VERSION_H
+#define DYNN_UTIL_VERSION_H
 
 typedef struct BuildInfo {
     const char *version;   /* "0.1.0" */

@@ -1,4 +1,4 @@
-/* pipeline/cmd_run.c — `dynn run FILE`: load, validate, run, report. */
+/* cli/cmd_run.c — `dynn run FILE`: load, validate, run, report. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 #include "pipeline/runner.h"
 #include "pipeline/status.h"
 #include "util/strbuf.h"
@@ -23,7 +23,7 @@ static const char usage[] =
     "  and ends after its `timeout:`, if it has one (docs/FORMATS.md, \"Stage type exec\").\n"
     "  -j, --jobs N        stages at once, at most " STR(RUNNER_MAX_JOBS) " (default: the number of CPU cores)\n"
     "  --threads N         thread budget shared by running stages, at most " STR(SPEC_MAX_THREADS) " (default: the number of cores)\n"
-    "  --db PATH           results database (default " CLI_DEFAULT_DB "); store/, logs/ live beside it\n"
+    "  --db PATH           results database (default " DB_DEFAULT_PATH "); store/, logs/ live beside it\n"
     "  --only REGEX        only instances whose name matches (PCRE2), plus what they need\n"
     "  --force [REGEX]     ignore the cache for every instance, or for those matching REGEX\n"
     "  -k, --keep-going    after a failure, keep running what does not depend on it\n"
@@ -120,7 +120,7 @@ static char *command_line(int argc, char **argv) {
 int cmd_run(int argc, char **argv) {
     static RunArgs a; /* large (the --set list); one run per process */
     memset(&a, 0, sizeof a);
-    a.opt.db_path = CLI_DEFAULT_DB;
+    a.opt.db_path = DB_DEFAULT_PATH;
     a.opt.executor = "local";
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0) return rc;

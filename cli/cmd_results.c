@@ -1,11 +1,11 @@
-/* pipeline/cmd_results.c — the results database read commands: `dynn runs`, `dynn status [RUN]`,
+/* cli/cmd_results.c — the results database read commands: `dynn runs`, `dynn status [RUN]`,
  * `dynn show RUN`, `dynn compare RUN_A RUN_B`. RUN is a uuid prefix or `last`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 #include "util/json_out.h"
 
 static int fail(const char *cmd, const Err *err) {

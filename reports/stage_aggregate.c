@@ -1,4 +1,4 @@
-/* stages/aggregate.c — the `aggregate` stage type: Pareto fronts, dynamic ranges and the comparison
+/* reports/stage_aggregate.c — the `aggregate` stage type: Pareto fronts, dynamic ranges and the comparison
  * with the individually trained baseline of the train and profile stages it needs (reports/aggregate.h),
  * recorded as metrics. No params.
  *
@@ -11,7 +11,8 @@
 #include <stdio.h>
 
 #include "reports/aggregate.h"
-#include "stages/results.h"
+#include "reports/stage_results.h"
+#include "reports/stage_types.h"
 
 static int aggregate_validate(const StageCheck *c, Err *err) {
     char context[300];

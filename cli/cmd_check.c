@@ -1,11 +1,11 @@
-/* pipeline/cmd_check.c — `dynn check RUN --baseline FILE [--update]`: accuracy and relative latency
+/* cli/cmd_check.c — `dynn check RUN --baseline FILE [--update]`: accuracy and relative latency
  * of a run against a baseline file (reports/baseline.h); exit 1 on a regression, 2 on bad input. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 #include "reports/baseline.h"
 #include "util/fs.h"
 #include "util/json_out.h"
@@ -51,7 +51,7 @@ int cmd_check(int argc, char **argv) {
         "  --update writes the run's numbers as the new baseline (atomically; an existing file's tolerances are\n"
         "  kept). Format: docs/FORMATS.md, \"Regression baseline\".\n";
     static const char *const options[] = {"--baseline", "--update", "--db", "--json", "--help"};
-    const char *db_path = CLI_DEFAULT_DB, *run = NULL, *file = NULL, *v;
+    const char *db_path = DB_DEFAULT_PATH, *run = NULL, *file = NULL, *v;
     int json = 0, update = 0, r;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {

@@ -1,5 +1,5 @@
-/* cli/args.c — numeric option parsing and terminal helpers (see args.h). */
-#include "cli/args.h"
+/* util/args.c — numeric option parsing and terminal helpers (see args.h). */
+#include "util/args.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* pipeline/cli.c — helpers shared by the pipeline and results commands (see cli.h). */
-#include "pipeline/cli.h"
+/* cli/cli.c — helpers shared by the pipeline and results commands (see cli.h). */
+#include "cli/cli.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -56,7 +56,7 @@ int cli_unknown_option(const char *cmd, const char *arg, const char *const *know
 
 int cli_results_args(const char *cmd, const char *usage, int max_pos, int with_limit, int argc, char **argv, ResultArgs *a) {
     static const char *const options[] = {"--db", "--json", "--csv", "--help", "--limit"};
-    a->db_path = CLI_DEFAULT_DB;
+    a->db_path = DB_DEFAULT_PATH;
     a->limit = 20;
     const char *v;
     int r;

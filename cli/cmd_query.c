@@ -1,9 +1,9 @@
-/* pipeline/cmd_query.c — `dynn query "SELECT …"`: a user's SQL on a read-only connection. */
+/* cli/cmd_query.c — `dynn query "SELECT …"`: a user's SQL on a read-only connection. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 
 int cmd_query(int argc, char **argv) {
     static const char usage[] =

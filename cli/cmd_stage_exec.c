@@ -1,11 +1,11 @@
-/* pipeline/cmd_stage_exec.c — `dynn stage-exec FILE` (one stage instance from its description: what
+/* cli/cmd_stage_exec.c — `dynn stage-exec FILE` (one stage instance from its description: what
  * the spawn executor, and a batch-system executor later, starts per stage) and `dynn stage-exec
  * --serve` (the local executor's fork server). Internal: started by `dynn run`. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 #include "pipeline/executor_common.h"
 #include "pipeline/stage_exec.h"
 
