@@ -139,7 +139,8 @@ typedef struct PoolShape {
     int n, c, h, w, k, stride, pad, ho, wo;
 } PoolShape;
 void pool_shape_finish(PoolShape *s);
-/* argmax[n][c][ho][wo] keeps the input offset (within the [h][w] plane) of each maximum. */
+/* argmax[n][c][ho][wo] keeps the input offset (within the [h][w] plane) of each maximum (NULL:
+ * not kept, for inference). */
 void maxpool_forward(float *out, int *argmax, const float *in, const PoolShape *s);
 void maxpool_backward(float *dinp, const float *dout, const int *argmax, const PoolShape *s, int accumulate);
 
