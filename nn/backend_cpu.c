@@ -70,7 +70,7 @@ static void cpu_close(void *state) {
 
 const BackendType backend_type_cpu = {
     .name = "cpu",
-    .summary = "the CPU engine (OpenMP + OpenBLAS, one thread pool)",
+    .summary = "the CPU engine: OpenMP and OpenBLAS, one thread pool",
     .open = cpu_open,
     .set_subnet = cpu_set_subnet,
     .forward = cpu_forward,

@@ -37,7 +37,7 @@ int checkpoint_parse_desc(const char *path, const char *meta, size_t meta_len, M
 int checkpoint_read_desc(const char *path, ModelDesc *d, unsigned long *tensors_crc, Err *err);
 /* Reads a checkpoint's description and parameter values without building a Model (no buffers to
  * run it, no gradients): what an inference backend (nn/backend.h) is opened with. d is
- * caller-allocated; w is allocated here (model_weights_free), untouched on failure. tensors_crc as
+ * caller-allocated; w is allocated here (model_weights_free), left empty on failure. tensors_crc as
  * for checkpoint_read_desc. One read of the file. */
 int checkpoint_read_weights(const char *path, ModelDesc *d, ModelWeights *w, unsigned long *tensors_crc, Err *err);
 /* Loads description and parameters into a new training Model sized for max_batch / threads. */
