@@ -85,7 +85,7 @@ typedef struct BnShape {
     Planes planes;  /* how the planes are stored; stride 0: compact hw */
     int c_begin;    /* process channels [c_begin, c_end) only; planes are strided by c */
     int c_end;      /* 0: c */
-    float eps;      /* 1e-5 */
+    float eps;      /* the description's bn_eps (MODEL_BN_EPS, 1e-5, unless its checkpoint says) */
     float momentum; /* running = (1-momentum)*running + momentum*batch, 0.1 */
     int relu;       /* 1: out = max(0, bn(x)) */
 } BnShape;
