@@ -223,7 +223,7 @@ static void residual_stages(Builder *b, int x, int stream, const int *widths, in
             snprintf(sname, sizeof sname, "stage%d", st + 1);
             stream = add_slot(b, widths[st], sname);
         }
-        for (int i = 0; i < blocks; i++) {
+        for (int i = 0; i < blocks && !b->failed; i++) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "layer%d.%d", st + 1, i);
             x = basic_block(b, prefix, x, widths[st], (i == 0 && st > 0) ? 2 : 1, stream);
@@ -232,6 +232,10 @@ static void residual_stages(Builder *b, int x, int stream, const int *widths, in
     x = gap(b, "avgpool", x);
     b->d->logits = linear(b, "fc", x, b->d->classes, -1);
 }
+
+/* The deepest ResNet-CIFAR of He et al.; deeper ones are refused before building (an arch name
+ * claiming depth 140000000 would otherwise add blocks for seconds after the op table is full). */
+#define RESNET_CIFAR_MAX_DEPTH 1202
 
 static void build_resnet_cifar(Builder *b, int depth, float width) {
     int widths[3] = {scaled(16, width), scaled(32, width), scaled(64, width)};
@@ -324,6 +328,9 @@ int model_desc_build(ModelDesc *d, const char *arch, int in_c, int in_h, int in_
         long depth = strtol(arch + 6, &end, 10);
         if (*end || depth < 8 || (depth - 2) % 6 != 0)
             return err_set(err, "unknown model '%s': ResNet-CIFAR depth must be 6n+2 (resnet20, resnet32, resnet56, resnet110)", arch);
+        if (depth > RESNET_CIFAR_MAX_DEPTH)
+            return err_set(err, "model '%s': ResNet-CIFAR depth must be at most %d (ResNet-1202, the deepest of He et al.)", arch,
+                           RESNET_CIFAR_MAX_DEPTH);
         snprintf(d->arch, sizeof d->arch, "resnet%ld", depth);
         build_resnet_cifar(&b, (int)depth, width);
     } else if (!strcmp(arch, "resnet18")) {

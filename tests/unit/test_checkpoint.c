@@ -254,6 +254,25 @@ static void test_huge_sizes_refused_before_allocating(void **state) {
     assert_contains(err.msg, "model resnet8, batch 1: needs ");
 }
 
+/* A ResNet-CIFAR name claiming an absurd depth is refused by its depth, before any block is
+ * built (the fuzzer found 'resnet140000000': the builder kept adding blocks for minutes after its
+ * op table was full), and one just too deep for the op table stops at the first full table. */
+static void test_deep_resnet_refused_by_depth(void **state) {
+    (void)state;
+    ModelDesc *d = calloc(1, sizeof *d);
+    assert_non_null(d);
+    Err err = {{0}};
+    assert_int_equal(model_desc_build(d, "resnet140000000", 1, 8, 8, 10, 0.5f, &err), -1);
+    print_message("%s\n", err.msg);
+    assert_contains(err.msg, "depth must be at most 1202");
+    memset(d, 0, sizeof *d);
+    err = (Err){{0}};
+    assert_int_equal(model_desc_build(d, "resnet1202", 1, 8, 8, 10, 0.5f, &err), -1);
+    print_message("%s\n", err.msg);
+    assert_contains(err.msg, "too many");
+    free(d);
+}
+
 /* `info` refuses a file whose tensors do not fit the architecture, as loading does. */
 static void test_read_desc_checks_tensor_shapes(void **state) {
     Fixture *fx = *state;
@@ -336,6 +355,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_read_desc_checks_tensor_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_refuses_undescribable, setup, teardown),
         cmocka_unit_test(test_model_too_large_says_bytes),
+        cmocka_unit_test(test_deep_resnet_refused_by_depth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
