@@ -1,72 +1,36 @@
 /* cli/cmd_profile.c — `dynn profile MODEL`: latency (and energy) of subnets on this machine over a
- * sweep of batch sizes, CPU mappings, thread counts and frequencies. Options and set-up here; the
- * timing loop is platforms/profiler.c, printing cli/profile_out.c. */
+ * sweep of batch sizes, CPU mappings, thread counts and frequencies. Options (the table shared with
+ * the profile stage, platforms/profile_options.c) and set-up here: the model's description and
+ * weights (no training model), the checks done before anything is measured, DVFS and power sensors;
+ * the sweep is platforms/profile_sweep.c (through an inference backend, nn/backend.h), the JSON
+ * platforms/profile_json.c, the table cli/profile_out.c. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
-#include "util/args.h"
 #include "cli/commands.h"
-#include "cli/profile_sweep.h"
+#include "cli/profile_out.h"
+#include "nn/backend.h"
 #include "nn/checkpoint.h"
-#include "nn/parallel.h"
-#include "nn/rng.h"
 #include "platforms/affinity.h"
 #include "platforms/platform_file.h"
+#include "platforms/profile_sweep.h"
+#include "util/args.h"
+#include "util/provenance.h"
+#include "util/version.h"
 
-static const char *PROFILE_USAGE =
+static const char *PROFILE_USAGE_HEAD =
     "usage: dynn profile MODEL.dnn [--subnets all|LIST] [--batch LIST] [--cpus LIST] [--threads LIST]\n"
-    "                    [--freq LIST] [--warmup N] [--repeat N] [--min-time-ms MS] [--json]\n"
-    "  times every combination of subnet x batch x CPU mapping x threads x frequency: warm-up runs\n"
-    "  discarded, then timed forward passes until both --repeat runs and --min-time-ms are reached;\n"
-    "  median, p90, p99, mean, stddev, min, max, every sample, peak memory, energy when sensors exist\n"
-    "  --subnets LIST      subnet names or indices, comma-separated, or all (all)\n"
-    "  --batch LIST        batch sizes, e.g. 1,128 (1)\n"
-    "  --cpus LIST         CPU mappings, comma-separated; a mapping is a CPU, a range (0-3), a cluster\n"
-    "                      name from --platform (big, little), or parts joined by + (0+2-3, big+little);\n"
-    "                      the process is pinned to it (default: every CPU it may use)\n"
-    "  --threads LIST      OpenMP/OpenBLAS threads (default: the number of CPUs of each mapping)\n"
-    "  --freq LIST         CPU frequencies in kHz, all, min, max (cpufreq; the original governor and\n"
-    "                      limits are restored afterwards, also on error or Ctrl-C). Where cpufreq is\n"
-    "                      absent or read-only this is noted and the current frequency is measured\n"
-    "  --warmup N (3)  --repeat N (10)  --min-time-ms MS (200)\n"
-    "  --platform FILE     platform description: a board file of experiments/platforms/, or its subset\n"
-    "                      (YAML: clusters, frequencies_khz, power sensors)\n"
-    "  --sysfs-root DIR    where sysfs is (/sys; env DYNN_SYSFS_ROOT)\n"
-    "  --sample-ms MS      power sampling period (2)\n"
-    "  --seed S            seed of the random input (1)\n"
-    "  --json              one JSON object on stdout (docs/FORMATS.md, Profile output)\n";
-
-#define MAX_LIST 64
-
-typedef struct Options {
-    const char *subnets, *batch, *cpus, *threads, *freq, *platform, *sysfs_root;
-    int warmup, repeat, json;
-    double min_time_ms, sample_ms;
-    unsigned long long seed;
-} Options;
-
-typedef struct Mapping {
-    cpu_set_t cpus;
-    char text[256];
-} Mapping;
-
-/* Comma-separated integers within [min, max]. */
-static int parse_int_list(const char *opt, const char *text, long min, long max, int *out, int *n, Err *err) {
-    char copy[1024];
-    *n = 0;
-    if (snprintf(copy, sizeof copy, "%s", text) >= (int)sizeof copy) return err_set(err, "%s: list too long", opt);
-    if (!copy[0] || copy[strlen(copy) - 1] == ',') return err_set(err, "%s: '%s' is not a list of integers", opt, text);
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (*n == MAX_LIST) return err_set(err, "%s: more than %d values", opt, MAX_LIST);
-        if (arg_int(opt, tok, min, max, &out[*n], err)) return -1;
-        (*n)++;
-    }
-    return 0;
-}
+    "                    [--freq LIST] [--backend NAME] [--warmup N] [--repeat N] [--min-time-ms MS] [--json]\n"
+    "  times every combination of subnet x batch x CPU mapping x threads x frequency through an inference\n"
+    "  backend opened for each batch and thread count: warm-up runs discarded, then timed forward passes\n"
+    "  until both --repeat runs and --min-time-ms are reached; median, p90, p99, mean, stddev, min, max,\n"
+    "  every sample, peak memory, energy when sensors exist. The same options are the profile stage's\n"
+    "  params (docs/FORMATS.md); in parentheses: default; range\n";
 
 static int parse_subnets(const ModelDesc *d, const char *text, int *out, int *n, Err *err) {
     *n = 0;
@@ -91,7 +55,7 @@ static int parse_subnets(const ModelDesc *d, const char *text, int *out, int *n,
             return err_set(err, "--subnets: no subnet '%s' (this model has %s; or an index 0..%d, or all)", tok, names,
                            d->n_subnets - 1);
         }
-        if (*n == MAX_LIST) return err_set(err, "--subnets: more than %d subnets", MAX_LIST);
+        if (*n == PROFILE_MAX_LIST) return err_set(err, "--subnets: more than %d subnets", PROFILE_MAX_LIST);
         out[(*n)++] = found;
     }
     if (*n == 0) return err_set(err, "--subnets: empty list");
@@ -99,7 +63,7 @@ static int parse_subnets(const ModelDesc *d, const char *text, int *out, int *n,
 }
 
 /* One mapping: parts joined by '+', each a cluster name or a CPU list. */
-static int parse_mapping(const char *text, const PlatformFile *pf, const cpu_set_t *allowed, Mapping *m, Err *err) {
+static int parse_mapping(const char *text, const PlatformFile *pf, const cpu_set_t *allowed, ProfileMapping *m, Err *err) {
     char copy[256];
     if (snprintf(copy, sizeof copy, "%s", text) >= (int)sizeof copy) return err_set(err, "--cpus: '%s' is too long", text);
     CPU_ZERO(&m->cpus);
@@ -128,7 +92,7 @@ static int parse_mapping(const char *text, const PlatformFile *pf, const cpu_set
     return 0;
 }
 
-static int parse_mappings(const char *text, const PlatformFile *pf, const cpu_set_t *allowed, Mapping *out, int *n,
+static int parse_mappings(const char *text, const PlatformFile *pf, const cpu_set_t *allowed, ProfileMapping *out, int *n,
                           Err *err) {
     *n = 0;
     if (!text) {
@@ -143,7 +107,7 @@ static int parse_mappings(const char *text, const PlatformFile *pf, const cpu_se
         return err_set(err, "--cpus: '%s' has an empty mapping", text);
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (*n == MAX_LIST) return err_set(err, "--cpus: more than %d mappings", MAX_LIST);
+        if (*n == PROFILE_MAX_LIST) return err_set(err, "--cpus: more than %d mappings", PROFILE_MAX_LIST);
         if (parse_mapping(tok, pf, allowed, &out[*n], err)) return -1;
         (*n)++;
     }
@@ -151,214 +115,140 @@ static int parse_mappings(const char *text, const PlatformFile *pf, const cpu_se
 }
 
 /* Sensors from the platform file, else RAPL package domains; unreadable ones make energy
- * unavailable (with the reason), never a failure. */
-static void setup_energy(const Options *o, const PlatformFile *pf, EnergySensors *es, ProfileReport *r) {
-    Err err;
+ * unavailable (with the reason in r), never a failure. Returns -1 only when out of memory. */
+static int setup_energy(const char *sysfs_root, const PlatformFile *pf, EnergySensors *es, ProfileReport *r, Err *err) {
+    Err why;
+    char reason[600] = "";
     memset(es, 0, sizeof *es);
-    r->energy_available = 0;
-    for (int i = 0; pf && i < pf->n_sensors; i++) {
+    for (int i = 0; pf && i < pf->n_sensors && !reason[0]; i++) {
         const PlatformSensor *s = &pf->sensors[i];
-        if (energy_add_sensor(es, o->sysfs_root, s->name, s->kind, s->path, s->scale, &err)) {
-            snprintf(r->energy_reason, sizeof r->energy_reason, "%.200s: %.390s", pf->path, err.msg);
+        if (energy_add_sensor(es, sysfs_root, s->name, s->kind, s->path, s->scale, &why)) {
+            snprintf(reason, sizeof reason, "%.200s: %.390s", pf->path, why.msg);
             es->n = 0;
-            return;
         }
     }
-    if (!es->n && energy_add_rapl_domains(es, o->sysfs_root) == 0) {
-        snprintf(r->energy_reason, sizeof r->energy_reason,
-                 "no power sensors: no --platform file with sensors, and no RAPL under %.400s/class/powercap", o->sysfs_root);
-        return;
-    }
-    r->energy_available = 1;
-    r->energy_reason[0] = '\0';
-}
-
-typedef struct Forward {
-    Model *m;
-    const float *input;
-    int batch;
-} Forward;
-
-static int run_forward(void *ctx, Err *err) {
-    (void)err;
-    Forward *f = ctx;
-    model_forward(f->m, f->input, f->batch);
+    if (!reason[0] && !es->n && energy_add_rapl_domains(es, sysfs_root) == 0)
+        snprintf(reason, sizeof reason,
+                 "no power sensors: no --platform file with sensors, and no RAPL under %.400s/class/powercap", sysfs_root);
+    r->energy_available = !reason[0];
+    if (profile_report_str(&r->energy_reason, reason, err)) return -1;
+    if (!r->energy_available) return 0;
+    if (!(r->sensors = calloc((size_t)es->n, sizeof *r->sensors))) return err_set(err, "out of memory");
+    for (int i = 0; i < es->n; i++, r->n_sensors++)
+        if (profile_report_str(&r->sensors[i].name, es->s[i].name, err) ||
+            profile_report_str(&r->sensors[i].kind, energy_sensor_kind_name(es->s[i].kind), err) ||
+            profile_report_str(&r->sensors[i].path, es->s[i].path, err))
+            return -1;
     return 0;
 }
 
-static ProfileResult *new_result(ProfileReport *r, Err *err) {
-    if (r->n_results == r->cap_results) {
-        int cap = r->cap_results ? 2 * r->cap_results : 16;
-        ProfileResult *p = realloc(r->results, (size_t)cap * sizeof *p);
-        if (!p) return err_set(err, "out of memory"), NULL;
-        r->results = p;
-        r->cap_results = cap;
-    }
-    ProfileResult *x = &r->results[r->n_results];
-    memset(x, 0, sizeof *x);
-    return x;
-}
-
-/* One combination: warm-up, timed loop (with the power sampler around it), statistics. */
-static int measure_one(const Options *o, ProfileReport *r, Forward *fw, const cpu_set_t *sampler_cpus,
-                       ProfileResult *x, Err *err) {
-    ProfileLoop loop = {.warmup = o->warmup, .repeat = o->repeat, .min_time_s = o->min_time_ms / 1e3};
-    x->warmup = o->warmup;
-    x->repeat = o->repeat;
-    x->min_time_ms = o->min_time_ms;
-    x->energy_j = x->avg_power_w = NAN;
-    profile_reset_peak_rss();
-    for (int i = 0; i < o->warmup; i++) run_forward(fw, err);
-    loop.warmup = 0;
-    EnergyMeter meter;
-    if (r->energy_available && energy_meter_start(&meter, r->sensors, o->sample_ms / 1e3, sampler_cpus, err)) return -1;
-    int rc = profile_measure(&loop, run_forward, fw, NULL, NULL, &x->samples, err);
-    if (r->energy_available) {
-        Err merr;
-        if (energy_meter_stop(&meter, &merr) && !rc) rc = err_set(err, "power sampling: %s", merr.msg);
-        double secs = energy_meter_seconds(&meter);
-        if (!rc && x->samples.n > 0 && secs > 0) {
-            x->energy_j = meter.joules / (double)x->samples.n;
-            x->avg_power_w = meter.joules / secs;
-        }
-    }
-    if (rc) return -1;
-    cpu_set_t seen;
-    CPU_ZERO(&seen);
-    affinity_tasks_last_cpu(&seen, 0);
-    affinity_omp_probe(&seen);
-    cpulist_format(&seen, x->cpus_seen, sizeof x->cpus_seen);
-    x->peak_rss_kib = profile_peak_rss_kib();
-    return profile_stats(x->samples.s, x->samples.n, &x->st, err);
-}
-
-typedef struct Sweep {
-    int subnets[MAX_LIST], n_subnets, batches[MAX_LIST], n_batches, threads[MAX_LIST], n_threads;
-    Mapping maps[MAX_LIST];
-    int n_maps;
-    long freqs[MAX_LIST][CPUFREQ_MAX_FREQS];
-    int n_freqs[MAX_LIST];
-} Sweep;
-
-/* Order: mapping > frequency > threads > batch > subnet. */
-static int run_sweep(const Options *o, const Sweep *s, const cpu_set_t *allowed, Cpufreq *cf, Model *m,
-                     const float *input, ProfileReport *r, Err *err) {
-    for (int mi = 0; mi < s->n_maps; mi++) {
-        const Mapping *map = &s->maps[mi];
-        if (affinity_pin_process(&map->cpus, allowed, "--cpus", err)) return -1;
-        cpu_set_t sampler;
-        CPU_XOR(&sampler, allowed, &map->cpus); /* the CPUs outside the mapping, if any */
-        if (!CPU_COUNT(&sampler)) sampler = map->cpus;
-        for (int fi = 0; fi < (s->n_freqs[mi] ? s->n_freqs[mi] : 1); fi++) {
-            long khz = s->n_freqs[mi] ? s->freqs[mi][fi] : 0;
-            if (khz && cpufreq_set(cf, &map->cpus, khz, err)) return -1;
-            int n_threads = s->n_threads ? s->n_threads : 1;
-            for (int ti = 0; ti < n_threads; ti++) {
-                int threads = nn_set_threads(s->n_threads ? s->threads[ti] : CPU_COUNT(&map->cpus));
-                /* The convolutions run num_threads(m->threads) teams: lower it too (the model was
-                 * created for the largest count, and the scratch space for more threads fits fewer). */
-                m->threads = threads;
-                for (int bi = 0; bi < s->n_batches; bi++)
-                    for (int si = 0; si < s->n_subnets; si++) {
-                        ProfileResult *x = new_result(r, err);
-                        if (!x) return -1;
-                        x->subnet = s->subnets[si];
-                        x->batch = s->batches[bi];
-                        x->threads = threads;
-                        x->freq_khz = khz;
-                        snprintf(x->cpus, sizeof x->cpus, "%s", map->text);
-                        model_set_subnet(m, x->subnet);
-                        Forward fw = {m, input, x->batch};
-                        int rc = measure_one(o, r, &fw, &sampler, x, err);
-                        if (rc) {
-                            profile_samples_free(&x->samples);
-                            return -1;
-                        }
-                        r->n_results++;
-                    }
-            }
-        }
+/* The report's facts about the model, this host, this build and DVFS. */
+static int describe_run(ProfileReport *r, const char *path, unsigned long crc, const Cpufreq *cf, const char *sysfs_root,
+                        Err *err) {
+    char host[256], cpu[256], hex[16];
+    struct utsname u;
+    provenance_host(host, sizeof host);
+    provenance_cpu_model(cpu, sizeof cpu);
+    snprintf(hex, sizeof hex, "%08lx", crc);
+    r->host_ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    r->dvfs_available = cf->available;
+    if (profile_report_str(&r->model, path, err) || profile_report_str(&r->model_crc32, hex, err) ||
+        profile_report_str(&r->host_name, host, err) ||
+        profile_report_str(&r->host_arch, uname(&u) == 0 ? u.machine : "unknown", err) ||
+        profile_report_str(&r->host_cpu_model, cpu, err) || profile_report_str(&r->build, dynn_build_id(), err) ||
+        profile_report_str(&r->dvfs_reason, cf->reason, err) || profile_report_str(&r->dvfs_sysfs_root, sysfs_root, err) ||
+        profile_report_str(&r->dvfs_method, cpufreq_method_name(cf->method), err))
+        return -1;
+    if (cf->n_policies && !(r->policies = calloc((size_t)cf->n_policies, sizeof *r->policies)))
+        return err_set(err, "out of memory");
+    for (int i = 0; i < cf->n_policies; i++, r->n_policies++) {
+        ProfilePolicy *p = &r->policies[i];
+        p->cpu = cf->policies[i].cpu;
+        if (cf->policies[i].n_freqs && !(p->khz = calloc((size_t)cf->policies[i].n_freqs, sizeof *p->khz)))
+            return err_set(err, "out of memory");
+        for (int k = 0; k < cf->policies[i].n_freqs; k++) p->khz[p->n_khz++] = cf->policies[i].freqs_khz[k];
     }
     return 0;
 }
 
-static int parse_options(int argc, char **argv, Options *o, Err *err) {
-    enum { O_SUBNETS = 256, O_BATCH, O_CPUS, O_THREADS, O_FREQ, O_MINTIME, O_WARMUP, O_REPEAT, O_JSON, O_HELP,
-           O_PLATFORM, O_SYSFS, O_SAMPLE, O_SEED };
-    static const struct option opts[] = {
-        {"subnets", 1, 0, O_SUBNETS}, {"batch", 1, 0, O_BATCH}, {"cpus", 1, 0, O_CPUS},
-        {"threads", 1, 0, O_THREADS}, {"freq", 1, 0, O_FREQ}, {"min-time-ms", 1, 0, O_MINTIME},
-        {"warmup", 1, 0, O_WARMUP}, {"repeat", 1, 0, O_REPEAT}, {"json", 0, 0, O_JSON}, {"help", 0, 0, O_HELP},
-        {"platform", 1, 0, O_PLATFORM}, {"sysfs-root", 1, 0, O_SYSFS}, {"sample-ms", 1, 0, O_SAMPLE},
-        {"seed", 1, 0, O_SEED}, {0, 0, 0, 0},
-    };
-    float f;
+/* The options from the table (platforms/profile_options.c); 1 for --help. */
+static int parse_options(int argc, char **argv, ProfileSettings *o, Err *err) {
+    size_t n;
+    const ProfileOption *table = profile_options(&n);
+    struct option opts[64];
+    if (n + 2 > sizeof opts / sizeof *opts) return err_set(err, "too many options");
+    for (size_t i = 0; i < n; i++)
+        opts[i] = (struct option){table[i].name, table[i].kind == POPT_FLAG ? no_argument : required_argument, 0, 256 + (int)i};
+    opts[n] = (struct option){"help", no_argument, 0, 'h'};
+    opts[n + 1] = (struct option){0, 0, 0, 0};
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case O_SUBNETS: o->subnets = optarg; break;
-        case O_BATCH: o->batch = optarg; break;
-        case O_CPUS: o->cpus = optarg; break;
-        case O_THREADS: o->threads = optarg; break;
-        case O_FREQ: o->freq = optarg; break;
-        case O_MINTIME: bad = arg_float("--min-time-ms", optarg, 0, 3.6e6, &f, err); o->min_time_ms = f; break;
-        case O_WARMUP: bad = arg_int("--warmup", optarg, 0, 1000000, &o->warmup, err); break;
-        case O_REPEAT: bad = arg_int("--repeat", optarg, 1, 1000000, &o->repeat, err); break;
-        case O_JSON: o->json = 1; break;
-        case O_HELP: return 1;
-        case O_PLATFORM: o->platform = optarg; break;
-        case O_SYSFS: o->sysfs_root = optarg; break;
-        case O_SAMPLE: bad = arg_float("--sample-ms", optarg, 0.1, 1000, &f, err); o->sample_ms = f; break;
-        case O_SEED: bad = arg_u64("--seed", optarg, &o->seed, err); break;
-        default: return err_set(err, "unknown or incomplete option '%s' (see dynn profile --help)", argv[optind - 1]);
-        }
-        if (bad) return -1;
+        if (c == 'h') return 1;
+        if (c < 256 || c >= 256 + (int)n)
+            return err_set(err, "unknown or incomplete option '%s' (see dynn profile --help)", argv[optind - 1]);
+        char shown[64];
+        snprintf(shown, sizeof shown, "--%s", table[c - 256].name);
+        if (profile_settings_set(o, &table[c - 256], table[c - 256].kind == POPT_FLAG ? NULL : optarg, shown, err))
+            return -1;
     }
     if (optind != argc - 1) return err_set(err, "expected one checkpoint file (see dynn profile --help)");
+    Err why;
+    if (!backend_find(o->backend, &why)) return err_set(err, "--backend: %s", why.msg);
     return 0;
 }
 
+static void usage(void) {
+    char options[4096];
+    profile_options_help(options, sizeof options);
+    fputs(PROFILE_USAGE_HEAD, stdout);
+    fputs(options, stdout);
+    fputs("  --help              this text\n  backends built in:", stdout);
+    size_t n;
+    const BackendType *const *types = backend_types(&n);
+    for (size_t i = 0; i < n; i++) printf("%s %s (%s)", i ? "," : "", types[i]->name, types[i]->summary);
+    fputc('\n', stdout);
+}
+
 int cmd_profile(int argc, char **argv) {
-    Options o = {.subnets = "all", .batch = "1", .warmup = 3, .repeat = 10, .min_time_ms = 200, .sample_ms = 2,
-                 .seed = 1, .sysfs_root = getenv("DYNN_SYSFS_ROOT")};
+    ProfileSettings o;
+    profile_settings_defaults(&o);
     Err err = {{0}};
     int prc = parse_options(argc, argv, &o, &err);
     if (prc > 0) {
-        fputs(PROFILE_USAGE, stdout);
+        usage();
         return 0;
     }
     if (prc) {
         fprintf(stderr, "dynn profile: %s\n", err.msg);
         return 2;
     }
-    if (!o.sysfs_root || !*o.sysfs_root) o.sysfs_root = "/sys";
     const char *path = argv[optind];
-    Sweep *s = calloc(1, sizeof *s);
+    ProfileSweep *s = calloc(1, sizeof *s);
     PlatformFile *pf = o.platform ? calloc(1, sizeof *pf) : NULL;
     Cpufreq *cf = calloc(1, sizeof *cf);
     ModelDesc *d = calloc(1, sizeof *d);
     EnergySensors *es = calloc(1, sizeof *es);
-    ProfileReport r = {.model_path = path, .cf = cf, .sysfs_root = o.sysfs_root, .sensors = es, .complete = 0};
-    Model m = {0};
-    float *input = NULL;
+    ModelWeights w = {0};
+    ProfileReport r = {0};
+    unsigned long crc = 0;
     cpu_set_t allowed;
-    int rc = 2, measuring = 0, max_batch = 1, max_threads = 1;
+    int rc = 2, measuring = 0;
     if (!s || (o.platform && !pf) || !cf || !d || !es) {
         err_set(&err, "out of memory");
         goto done;
     }
+    s->warmup = o.warmup, s->repeat = o.repeat, s->min_time_ms = o.min_time_ms, s->sample_ms = o.sample_ms;
+    s->backend = o.backend, s->seed = o.seed;
     /* Everything is checked before anything is measured (usage errors exit 2). */
-    if (parse_int_list("--batch", o.batch, 1, 65536, s->batches, &s->n_batches, &err) ||
-        (o.threads && parse_int_list("--threads", o.threads, 1, 1024, s->threads, &s->n_threads, &err)) ||
-        affinity_get(&allowed, &err) || (pf && platform_file_load(o.platform, pf, &err)) ||
+    s->n_batches = profile_option_ints(o.batch, s->batches);
+    if (o.threads) s->n_threads = profile_option_ints(o.threads, s->threads);
+    if (affinity_get(&allowed, &err) || (pf && platform_file_load(o.platform, pf, &err)) ||
         parse_mappings(o.cpus, pf, &allowed, s->maps, &s->n_maps, &err))
         goto done;
     rc = 1;
-    if (checkpoint_read_desc(path, d, &r.model_crc, &err)) goto done;
-    r.d = d;
+    if (checkpoint_read_weights(path, d, &w, &crc, &err)) goto done;
     rc = 2;
     if (parse_subnets(d, o.subnets, s->subnets, &s->n_subnets, &err)) goto done;
     if (cpufreq_open(cf, o.sysfs_root, &err)) goto done;
@@ -367,25 +257,20 @@ int cmd_profile(int argc, char **argv) {
     for (int i = 0; o.freq && cf->available && i < s->n_maps; i++)
         if (cpufreq_resolve(cf, &s->maps[i].cpus, o.freq, s->freqs[i], CPUFREQ_MAX_FREQS, &s->n_freqs[i], &err)) goto done;
     rc = 1;
-    setup_energy(&o, pf, es, &r);
+    if (describe_run(&r, path, crc, cf, o.sysfs_root, &err) || setup_energy(o.sysfs_root, pf, es, &r, &err)) goto done;
     if (!r.energy_available && pf && pf->n_sensors)
         fprintf(stderr, "dynn profile: note: energy not measured (%s)\n", r.energy_reason);
-    for (int i = 0; i < s->n_batches; i++) max_batch = s->batches[i] > max_batch ? s->batches[i] : max_batch;
-    for (int i = 0; i < s->n_threads; i++) max_threads = s->threads[i] > max_threads ? s->threads[i] : max_threads;
-    for (int i = 0; i < s->n_maps; i++)
-        max_threads = CPU_COUNT(&s->maps[i].cpus) > max_threads ? CPU_COUNT(&s->maps[i].cpus) : max_threads;
-    if (checkpoint_load(path, &m, max_batch, max_threads, &err)) goto done;
-    r.d = m.d;
-    size_t n_in = (size_t)max_batch * (size_t)(m.d->in_c * m.d->in_h * m.d->in_w);
-    if (!(input = malloc(n_in * sizeof *input))) {
-        err_set(&err, "out of memory for a batch of %d inputs", max_batch);
+    /* the largest deployment of the sweep must fit before anything is measured */
+    int max_batch, max_threads;
+    profile_sweep_maxima(s, &max_batch, &max_threads);
+    Backend *largest;
+    if (backend_open(o.backend, d, &w, max_batch, max_threads, &largest, &err)) {
+        err_prefix(&err, "%s", path);
         goto done;
     }
-    Rng rng;
-    rng_seed(&rng, o.seed);
-    for (size_t i = 0; i < n_in; i++) input[i] = rng_normal(&rng);
+    backend_close(largest);
     measuring = 1;
-    int sweep_rc = run_sweep(&o, s, &allowed, cf, &m, input, &r, &err);
+    int sweep_rc = profile_sweep_run(s, d, &w, &allowed, cf, r.energy_available ? es : NULL, &r, &err);
     Err rerr;
     if (cpufreq_restore(cf, &rerr) && !sweep_rc) {
         err = rerr;
@@ -394,17 +279,15 @@ int cmd_profile(int argc, char **argv) {
     Err aerr;
     affinity_pin_process(&allowed, &allowed, "restoring the CPU mask", &aerr);
     r.complete = sweep_rc == 0;
-    if (o.json) profile_report_json(&r, stdout);
-    else profile_report_table(&r, stdout);
+    if (o.json) profile_json_write(&r, stdout);
+    else profile_report_table(&r, d->arch, cf, stdout);
     fflush(stdout);
     rc = r.complete ? 0 : 1;
 done:
     if (rc && !measuring && cf) cpufreq_restore(cf, &(Err){{0}});
     if (rc) fprintf(stderr, "dynn profile: %s\n", err.msg);
-    for (int i = 0; i < r.n_results; i++) profile_samples_free(&r.results[i].samples);
-    free(r.results);
-    free(input);
-    if (m.d) model_free(&m);
+    profile_report_free(&r);
+    model_weights_free(&w);
     free(d);
     free(s);
     free(pf);

@@ -5,13 +5,15 @@
  * recomputed, so that mutations reach the fields behind the checksums. A description that parses
  * and matches its tensors is loaded for batch 1 when the model needs at most FUZZ_MODEL_BYTES (a
  * bigger one is refused the same way by a run that lacks the memory: model_memory_bytes is what
- * model_create checks first). */
+ * model_create checks first), and read by the inference path (checkpoint_read_weights, the cpu
+ * backend opened for batch 1, one forward). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "fuzz/fuzz.h"
+#include "nn/backend.h"
 #include "nn/checkpoint.h"
 #include "nn/ckpt_file.h"
 #include "nn/model.h"
@@ -69,6 +71,21 @@ static void read_and_load(const char *path) {
         if (bytes > 0 && bytes <= FUZZ_MODEL_BYTES) {
             Model m;
             if (checkpoint_load(path, &m, 1, 1, &err) == 0) model_free(&m);
+        }
+        /* the inference path: weights without a Model, the cpu backend, one forward */
+        ModelWeights w;
+        bytes = model_memory_bytes_for(d, MODEL_INFERENCE, 1, 1);
+        if (bytes > 0 && bytes <= FUZZ_MODEL_BYTES && checkpoint_read_weights(path, d, &w, NULL, &err) == 0) {
+            Backend *b;
+            float *x = calloc((size_t)d->in_c * d->in_h * d->in_w, sizeof *x), *y = malloc(sizeof(float) * d->classes);
+            if (!x || !y) abort();
+            if (backend_open(NULL, d, &w, 1, 1, &b, &err) == 0) {
+                backend_forward(b, x, 1, y, &err);
+                backend_close(b);
+            }
+            free(x);
+            free(y);
+            model_weights_free(&w);
         }
     }
     free(d);

@@ -58,8 +58,11 @@ static void text_add(Text *t, const char *fmt, ...) {
 
 static char *describe(const ModelDesc *d) {
     Text t = {0};
-    text_add(&t, "dynn-model %d\narch %s\ninput %d %d %d\nclasses %d\nwidth %.9g\nbn_sets %d\nweight_sets %d\nnorm",
+    text_add(&t, "dynn-model %d\narch %s\ninput %d %d %d\nclasses %d\nwidth %.9g\nbn_sets %d\nweight_sets %d\n",
              META_VERSION, d->arch, d->in_c, d->in_h, d->in_w, d->classes, d->width, d->bn_sets, d->weight_sets);
+    /* written only when it is not the default, so descriptions (and their bytes) stay as they were */
+    if (d->bn_eps != MODEL_BN_EPS) text_add(&t, "bn_eps %.9g\n", d->bn_eps);
+    text_add(&t, "norm");
     for (int c = 0; c < d->in_c; c++) text_add(&t, " %.9g %.9g", d->norm_mean[c], d->norm_std[c]);
     text_add(&t, "\nslots %d\n", d->n_slots);
     for (int s = 0; s < d->n_slots; s++) text_add(&t, "slot %s %d\n", d->slot_name[s], d->slot_max[s]);
@@ -233,15 +236,15 @@ static int desc_fields(const DescParser *p, const DescLine *l, int want) {
 }
 
 /* The header keys, each given at most once. */
-enum { K_VERSION, K_ARCH, K_INPUT, K_CLASSES, K_WIDTH, K_BN_SETS, K_WEIGHT_SETS, K_SLOTS, K_NORM, N_KEYS };
+enum { K_VERSION, K_ARCH, K_INPUT, K_CLASSES, K_WIDTH, K_BN_SETS, K_WEIGHT_SETS, K_BN_EPS, K_SLOTS, K_NORM, N_KEYS };
 static const char *const HEADER_KEYS[N_KEYS] = {"dynn-model", "arch", "input", "classes", "width", "bn_sets",
-                                                "weight_sets", "slots", "norm"};
+                                                "weight_sets", "bn_eps", "slots", "norm"};
 
 typedef struct DescHeader {
     int line[N_KEYS]; /* where each key was given (0: not given) */
     char arch[32];
     int version, in_c, in_h, in_w, classes, bn_sets, weight_sets, n_slots;
-    float width;
+    float width, bn_eps;
 } DescHeader;
 
 /* First pass: the header keys (every other line is only checked to be a known key). */
@@ -250,6 +253,7 @@ static int desc_header(DescParser *p, DescHeader *h) {
     if (!l) return err_set(p->err, "%s: out of memory", p->path);
     memset(h, 0, sizeof *h);
     h->width = 1.0f;
+    h->bn_eps = MODEL_BN_EPS;
     h->bn_sets = h->weight_sets = 1;
     l->no = 0;
     p->next = p->text;
@@ -261,7 +265,7 @@ static int desc_header(DescParser *p, DescHeader *h) {
         if (k == N_KEYS) {
             if (strcmp(key, "slot") && strcmp(key, "subnet") && strcmp(key, "meta"))
                 r = desc_fail(p, l->no, "unknown key '%s' (known: dynn-model, arch, input, classes, width, bn_sets, "
-                              "weight_sets, norm, slots, slot, subnet, meta)", key);
+                              "weight_sets, bn_eps, norm, slots, slot, subnet, meta)", key);
             continue;
         }
         if (h->line[k]) {
@@ -289,6 +293,10 @@ static int desc_header(DescParser *p, DescHeader *h) {
         case K_BN_SETS: r = desc_fields(p, l, 2) || desc_int(p, l, 1, "bn_sets", 1, MODEL_MAX_SUBNETS, &h->bn_sets); break;
         case K_WEIGHT_SETS:
             r = desc_fields(p, l, 2) || desc_int(p, l, 1, "weight_sets", 1, MODEL_MAX_SUBNETS, &h->weight_sets);
+            break;
+        case K_BN_EPS:
+            r = desc_fields(p, l, 2) || desc_float(p, l, 1, "bn_eps", &h->bn_eps);
+            if (!r && !(h->bn_eps > 0.0f && h->bn_eps <= 1.0f)) r = desc_fail(p, l->no, "bn_eps: %s is outside (0, 1]", l->tok[1]);
             break;
         case K_SLOTS: r = desc_fields(p, l, 2) || desc_int(p, l, 1, "slots", 1, MODEL_MAX_SLOTS, &h->n_slots); break;
         case K_NORM: break; /* needs the input channels: second pass */
@@ -382,6 +390,7 @@ int checkpoint_parse_desc(const char *path, const char *meta, size_t meta_len, M
     if (h.n_slots != d->n_slots)
         return desc_fail(&p, h.line[K_SLOTS], "slots: %d recorded, but %s has %d", h.n_slots, d->arch, d->n_slots);
     model_desc_set_sets(d, h.bn_sets, h.weight_sets);
+    d->bn_eps = h.bn_eps;
     d->n_subnets = 0;
     if (desc_body(&p, d)) return -1;
     if (d->n_subnets < 1) return err_set(err, "%s: the model description lists no subnet", path);
@@ -425,7 +434,9 @@ static int read_desc(const char *path, const CkptFile *f, ModelDesc *d, Err *err
     return match_tensors(path, f, d, err);
 }
 
-int checkpoint_read_desc(const char *path, ModelDesc *d, unsigned long *tensors_crc, Err *err) {
+/* Reads a checkpoint's description, the CRC of its tensors (tensors_crc may be NULL) and, when w
+ * is not NULL, its parameter values (allocated here). */
+static int read_checkpoint(const char *path, ModelDesc *d, ModelWeights *w, unsigned long *tensors_crc, Err *err) {
     CkptFile f;
     if (ckpt_read(path, &f, err)) return -1;
     int rc = read_desc(path, &f, d, err);
@@ -435,8 +446,23 @@ int checkpoint_read_desc(const char *path, ModelDesc *d, unsigned long *tensors_
             c = crc32_z(c, (const Bytef *)f.tensors[i].data, (size_t)ckpt_tensor_numel(&f.tensors[i]) * sizeof(float));
         *tensors_crc = c;
     }
+    if (rc == 0 && w) {
+        rc = model_weights_alloc(w, d, err) ? err_prefix(err, "%s", path) : 0;
+        for (int i = 0; rc == 0 && i < d->n_params; i++) { /* every shape was checked by read_desc */
+            const CkptTensor *t = ckpt_find(&f, d->params[i].name);
+            memcpy(w->param[i], t->data, sizeof(float) * (size_t)ckpt_tensor_numel(t));
+        }
+    }
     ckpt_free(&f);
     return rc;
+}
+
+int checkpoint_read_desc(const char *path, ModelDesc *d, unsigned long *tensors_crc, Err *err) {
+    return read_checkpoint(path, d, NULL, tensors_crc, err);
+}
+
+int checkpoint_read_weights(const char *path, ModelDesc *d, ModelWeights *w, unsigned long *tensors_crc, Err *err) {
+    return read_checkpoint(path, d, w, tensors_crc, err);
 }
 
 /* Adds a uniform subnet at `width` to d (with its own BN set when BN is per subnet). Returns the

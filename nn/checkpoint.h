@@ -1,5 +1,6 @@
 /* nn/checkpoint.h — saving and loading a Model (description + every parameter tensor) through
- * the checkpoint container (ckpt_file.h). The description is text in the container's meta:
+ * the checkpoint container (ckpt_file.h), or reading a description and its weights alone (for an
+ * inference backend). The description is text in the container's meta:
  *
  *   dynn-model 1
  *   arch resnet20
@@ -8,6 +9,7 @@
  *   width 1
  *   bn_sets 1                   (BN sets: 1 shared, or one per subnet = switchable BN)
  *   weight_sets 1               (1 = nested subnets share weights; one per subnet = separate models)
+ *   bn_eps 0.001                (BN epsilon; only written when not MODEL_BN_EPS, 1e-5)
  *   norm 0.286 0.353            (mean std, per input channel)
  *   slots 12
  *   slot stage1 16              (name, full channels; one line per slot)
@@ -33,7 +35,12 @@ int checkpoint_parse_desc(const char *path, const char *meta, size_t meta_len, M
  * tensors_crc (may be NULL) gets a CRC-32 over every tensor's bytes in file order: equal for
  * bit-identical parameters, whatever the metadata (wall time) says. One read of the file. */
 int checkpoint_read_desc(const char *path, ModelDesc *d, unsigned long *tensors_crc, Err *err);
-/* Loads description and parameters into a new Model sized for max_batch / threads. */
+/* Reads a checkpoint's description and parameter values without building a Model (no buffers to
+ * run it, no gradients): what an inference backend (nn/backend.h) is opened with. d is
+ * caller-allocated; w is allocated here (model_weights_free), left empty on failure. tensors_crc as
+ * for checkpoint_read_desc. One read of the file. */
+int checkpoint_read_weights(const char *path, ModelDesc *d, ModelWeights *w, unsigned long *tensors_crc, Err *err);
+/* Loads description and parameters into a new training Model sized for max_batch / threads. */
 int checkpoint_load(const char *path, Model *m, int max_batch, int threads, Err *err);
 /* The same, and (width > 0) makes sure a uniform subnet at that width exists: an existing one is
  * reused, else one is added (with a BN set copied from the smallest subnet containing it, to be

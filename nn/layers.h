@@ -85,7 +85,7 @@ typedef struct BnShape {
     Planes planes;  /* how the planes are stored; stride 0: compact hw */
     int c_begin;    /* process channels [c_begin, c_end) only; planes are strided by c */
     int c_end;      /* 0: c */
-    float eps;      /* 1e-5 */
+    float eps;      /* the description's bn_eps (MODEL_BN_EPS, 1e-5, unless its checkpoint says) */
     float momentum; /* running = (1-momentum)*running + momentum*batch, 0.1 */
     int relu;       /* 1: out = max(0, bn(x)) */
 } BnShape;
@@ -139,7 +139,8 @@ typedef struct PoolShape {
     int n, c, h, w, k, stride, pad, ho, wo;
 } PoolShape;
 void pool_shape_finish(PoolShape *s);
-/* argmax[n][c][ho][wo] keeps the input offset (within the [h][w] plane) of each maximum. */
+/* argmax[n][c][ho][wo] keeps the input offset (within the [h][w] plane) of each maximum (NULL:
+ * not kept, for inference). */
 void maxpool_forward(float *out, int *argmax, const float *in, const PoolShape *s);
 void maxpool_backward(float *dinp, const float *dout, const int *argmax, const PoolShape *s, int accumulate);
 

@@ -1,5 +1,5 @@
-/* nn/model.c — running a ModelDesc on the CPU: buffers, initialization, subnet switch, forward,
- * backward, and per-subnet accounting (MACs, parameters). */
+/* nn/model.c — running a ModelDesc on the CPU (see model.h): buffers for training or for inference,
+ * initialization, subnet switch, forward, backward. */
 #include "nn/model.h"
 
 #include <math.h>
@@ -23,55 +23,6 @@ static size_t tensor_floats(const TensorDesc *t) { return (size_t)t->c * t->h * 
 static Planes tensor_planes(const Model *m, int t) {
     const TensorDesc *td = &m->d->tensors[t];
     return planes_of(td->h, td->w, m->padded[t]);
-}
-
-/* ---- accounting ------------------------------------------------------------------------------ */
-
-double model_subnet_macs(const ModelDesc *d, const int *active) {
-    double macs = 0.0;
-    for (int i = 0; i < d->n_ops; i++) {
-        const OpDesc *o = &d->ops[i];
-        const TensorDesc *in = &d->tensors[o->in0], *out = &d->tensors[o->out];
-        int cin = tensor_active_c(d, o->in0, active), cout = tensor_active_c(d, o->out, active);
-        if (o->kind == OP_CONV) macs += (double)cout * cin * o->k * o->k * out->h * out->w;
-        else if (o->kind == OP_LINEAR) macs += (double)cout * cin * in->h * in->w;
-    }
-    return macs;
-}
-
-double model_subnet_params(const ModelDesc *d, const int *active) {
-    double params = 0.0;
-    for (int i = 0; i < d->n_ops; i++) {
-        const OpDesc *o = &d->ops[i];
-        const TensorDesc *in = &d->tensors[o->in0];
-        int cin = tensor_active_c(d, o->in0, active), cout = tensor_active_c(d, o->out, active);
-        if (o->kind == OP_CONV) params += (double)cout * cin * o->k * o->k;
-        else if (o->kind == OP_LINEAR) params += (double)cout * cin * in->h * in->w + cout;
-        else if (o->kind == OP_BN) params += 2.0 * cout;
-    }
-    return params;
-}
-
-double model_subnet_stored_floats(const ModelDesc *d, const int *active) {
-    double n = model_subnet_params(d, active);
-    for (int i = 0; i < d->n_ops; i++)
-        if (d->ops[i].kind == OP_BN) n += 2.0 * tensor_active_c(d, d->ops[i].out, active);
-    return n;
-}
-
-double model_subnet_activation_floats(const ModelDesc *d, const int *active) {
-    double n = 0.0;
-    for (int i = 0; i < d->n_ops; i++) {
-        const TensorDesc *t = &d->tensors[d->ops[i].out];
-        n += (double)tensor_active_c(d, d->ops[i].out, active) * t->h * t->w;
-    }
-    return n;
-}
-
-size_t model_desc_param_floats(const ModelDesc *d) {
-    size_t n = 0;
-    for (int i = 0; i < d->n_params; i++) n += d->params[i].numel;
-    return n;
 }
 
 /* ---- creation ------------------------------------------------------------------------------ */
@@ -176,40 +127,98 @@ static float *carve(Arena *a, size_t n, int planning) {
     return arena_take(a, n);
 }
 
+/* Floats of tensor t's buffer for max_batch images: its planes, plus the kernels' over-read slack
+ * when padded. */
+static size_t tensor_buffer_floats(const Model *m, int t) {
+    const TensorDesc *td = &m->d->tensors[t];
+    size_t floats = m->padded[t] ? (size_t)td->c * planes_padded(td->h, td->w).stride : tensor_floats(td);
+    size_t slack = m->padded[t] ? CONV3X3_OVERREAD_FLOATS : 0;
+    return size_add_sat(size_mul_sat((size_t)m->max_batch, floats), slack);
+}
+
+/* Inference: which buffer each tensor lives in. A tensor is live from the op that writes it (the
+ * conv before it when that conv writes its BN's output directly) to its last reader (the logits to
+ * the end), and tensors whose lives do not overlap share a buffer: a free buffer that fits (the
+ * smallest), else the largest free one grown, else a new one. Deterministic: both planning passes
+ * get the same answer. Returns the number of buffers. */
+static int share_buffers(const Model *m, int *buf_of, size_t *buf_floats) {
+    const ModelDesc *d = m->d;
+    int first[MODEL_MAX_TENSORS], last[MODEL_MAX_TENSORS], busy_until[MODEL_MAX_TENSORS], n_bufs = 0;
+    for (int t = 0; t < d->n_tensors; t++) first[t] = last[t] = -1, buf_of[t] = -1;
+    for (int i = 0; i < d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i];
+        first[o->out] = i > 0 && o->kind == OP_BN && m->fuse_bn[i - 1] ? i - 1 : i;
+        if (last[o->out] < first[o->out]) last[o->out] = i;
+        last[o->in0] = i;
+        if (o->in1 >= 0) last[o->in1] = i;
+    }
+    last[d->logits] = d->n_ops;
+    for (int i = 0; i < d->n_ops; i++) /* tensors in the order their lives start */
+        for (int t = 0; t < d->n_tensors; t++) {
+            if (t == d->input || first[t] != i) continue;
+            size_t need = tensor_buffer_floats(m, t);
+            int fit = -1, largest = -1;
+            for (int b = 0; b < n_bufs; b++) {
+                if (busy_until[b] >= first[t]) continue;
+                if (buf_floats[b] >= need && (fit < 0 || buf_floats[b] < buf_floats[fit])) fit = b;
+                if (largest < 0 || buf_floats[b] > buf_floats[largest]) largest = b;
+            }
+            int b = fit >= 0 ? fit : largest;
+            if (b < 0) {
+                b = n_bufs++;
+                buf_floats[b] = 0;
+            }
+            if (buf_floats[b] < need) buf_floats[b] = need;
+            busy_until[b] = last[t];
+            buf_of[t] = b;
+        }
+    return n_bufs;
+}
+
 static void layout_activations(Model *m, int planning) {
     const ModelDesc *d = m->d;
     size_t nb = (size_t)m->max_batch;
-    for (int t = 0; t < d->n_tensors; t++) {
-        if (t == d->input) continue; /* points at the caller's batch during forward */
-        const TensorDesc *td = &d->tensors[t];
-        size_t floats = m->padded[t] ? (size_t)td->c * planes_padded(td->h, td->w).stride : tensor_floats(td);
-        size_t slack = m->padded[t] ? CONV3X3_OVERREAD_FLOATS : 0;
-        m->act[t] = carve(&m->act_arena, size_add_sat(size_mul_sat(nb, floats), slack), planning);
-        m->dact[t] = carve(&m->act_arena, size_add_sat(size_mul_sat(nb, floats), slack), planning);
+    const int training = m->use == MODEL_TRAINING;
+    if (training) {
+        for (int t = 0; t < d->n_tensors; t++) {
+            if (t == d->input) continue; /* points at the caller's batch during forward */
+            m->act[t] = carve(&m->act_arena, tensor_buffer_floats(m, t), planning);
+            m->dact[t] = carve(&m->act_arena, tensor_buffer_floats(m, t), planning);
+        }
+    } else {
+        int buf_of[MODEL_MAX_TENSORS];
+        size_t buf_floats[MODEL_MAX_TENSORS];
+        float *buf[MODEL_MAX_TENSORS];
+        int n_bufs = share_buffers(m, buf_of, buf_floats);
+        for (int b = 0; b < n_bufs; b++) buf[b] = carve(&m->act_arena, buf_floats[b], planning);
+        for (int t = 0; t < d->n_tensors; t++)
+            if (t != d->input) m->act[t] = buf[buf_of[t]];
     }
     for (int i = 0; i < d->n_ops; i++) {
         const OpDesc *o = &d->ops[i];
-        if (o->kind == OP_BN) {
+        if (o->kind == OP_BN) { /* inference: the scale and shift of a BN fused into its conv */
             m->bn_save_mean[i] = carve(&m->act_arena, d->tensors[o->out].c, planning);
             m->bn_save_invstd[i] = carve(&m->act_arena, d->tensors[o->out].c, planning);
-            m->bn_sums[i] = carve(&m->act_arena, size_mul_sat(nb, (size_t)d->tensors[o->out].c * 2), planning);
-        } else if (o->kind == OP_MAXPOOL) {
+            if (training)
+                m->bn_sums[i] = carve(&m->act_arena, size_mul_sat(nb, (size_t)d->tensors[o->out].c * 2), planning);
+        } else if (o->kind == OP_MAXPOOL && training) {
             m->pool_argmax[i] = (int *)carve(&m->act_arena, size_mul_sat(nb, tensor_floats(&d->tensors[o->out])), planning);
         }
     }
     m->scratch = carve(&m->act_arena, m->scratch_floats, planning);
 }
 
-/* The planning pass of model_create: m gets d, the sizes of its three arenas, its layouts and its
+/* The planning pass of model_create: m gets d, the sizes of its arenas, its layouts, fusions and
  * scratch size; nothing is allocated. Every size saturates at SIZE_MAX (arena.h). */
-static void plan_model(Model *m, ModelDesc *d, int max_batch, int threads) {
+static void plan_model(Model *m, ModelDesc *d, ModelUse use, int max_batch, int threads) {
     memset(m, 0, sizeof *m);
     m->d = d;
+    m->use = use;
     m->max_batch = max_batch < 1 ? 1 : max_batch;
     m->threads = threads < 1 ? 1 : threads;
     for (int i = 0; i < d->n_params; i++) {
         arena_reserve(&m->param_arena, d->params[i].numel);
-        arena_reserve(&m->grad_arena, d->params[i].numel);
+        if (use == MODEL_TRAINING) arena_reserve(&m->grad_arena, d->params[i].numel);
     }
     m->active = d->slot_max; /* scratch sized for the full width: every subnet fits */
     for (int i = 0; i < d->n_ops; i++) {
@@ -219,6 +228,7 @@ static void plan_model(Model *m, ModelDesc *d, int max_batch, int threads) {
         if (need > m->scratch_floats) m->scratch_floats = need;
     }
     plan_layouts(m);
+    plan_fusion(m);
     layout_activations(m, 1);
 }
 
@@ -227,13 +237,17 @@ static size_t planned_bytes(const Model *m) {
                         arena_bytes(&m->act_arena));
 }
 
-size_t model_memory_bytes(const ModelDesc *d, int max_batch, int threads) {
+size_t model_memory_bytes_for(const ModelDesc *d, ModelUse use, int max_batch, int threads) {
     Model *m = malloc(sizeof *m);
     if (!m) return 0;
-    plan_model(m, (ModelDesc *)d, max_batch, threads); /* planning only reads d */
+    plan_model(m, (ModelDesc *)d, use, max_batch, threads); /* planning only reads d */
     size_t bytes = planned_bytes(m);
     free(m);
     return bytes;
+}
+
+size_t model_memory_bytes(const ModelDesc *d, int max_batch, int threads) {
+    return model_memory_bytes_for(d, MODEL_TRAINING, max_batch, threads);
 }
 
 /* "1.5 GiB" (binary units) into buf. */
@@ -255,8 +269,9 @@ static size_t machine_memory_bytes(void) {
     return size_mul_sat(size_add_sat(si.totalram, si.totalswap), si.mem_unit ? si.mem_unit : 1);
 }
 
-int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
-    plan_model(m, d, max_batch, threads);
+int model_create_for(Model *m, ModelDesc *d, ModelUse use, int max_batch, int threads, Err *err) {
+    plan_model(m, d, use, max_batch, threads);
+    const int training = use == MODEL_TRAINING;
     size_t need = planned_bytes(m), machine = machine_memory_bytes();
     char why[96] = "";
     Err aerr;
@@ -265,31 +280,35 @@ int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
         char have[32];
         snprintf(why, sizeof why, "more than the %s of memory and swap of this machine",
                  human_bytes(have, sizeof have, (double)machine));
-    } else if (arena_commit(&m->param_arena, "parameter", &aerr) || arena_commit(&m->grad_arena, "gradient", &aerr) ||
+    } else if (arena_commit(&m->param_arena, "parameter", &aerr) ||
+               (training && arena_commit(&m->grad_arena, "gradient", &aerr)) ||
                arena_commit(&m->act_arena, "activation", &aerr))
         snprintf(why, sizeof why, "and allocating them failed (out of memory)");
     if (why[0]) { /* formatted before model_free releases d */
         char total[32], acts[32], weights[32];
         size_t w = size_add_sat(arena_bytes(&m->param_arena), arena_bytes(&m->grad_arena));
-        err_set(err, "model %s, batch %d: needs %s%zu bytes (%s: activations %s, parameters and gradients %s), %s; "
+        err_set(err, "model %s, batch %d: needs %s%zu bytes (%s: activations %s, parameters%s %s), %s; "
                 "use a smaller batch or input",
                 d->arch, m->max_batch, need == SIZE_MAX ? "over " : "", need,
                 human_bytes(total, sizeof total, (double)need), human_bytes(acts, sizeof acts, (double)arena_bytes(&m->act_arena)),
-                human_bytes(weights, sizeof weights, (double)w), why);
+                training ? " and gradients" : "", human_bytes(weights, sizeof weights, (double)w), why);
         model_free(m);
         return -1;
     }
     for (int i = 0; i < d->n_params; i++) {
         m->param[i] = arena_take(&m->param_arena, d->params[i].numel);
-        m->grad[i] = arena_take(&m->grad_arena, d->params[i].numel);
+        if (training) m->grad[i] = arena_take(&m->grad_arena, d->params[i].numel);
     }
     layout_activations(m, 0);
     plan_accumulate(m);
-    plan_fusion(m);
     model_set_subnet(m, model_largest_subnet(d));
     m->training = 0;
     m->bn_momentum = 0.1f;
     return 0;
+}
+
+int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
+    return model_create_for(m, d, MODEL_TRAINING, max_batch, threads, err);
 }
 
 void model_free(Model *m) {
@@ -340,19 +359,14 @@ void model_init_params(Model *m, uint64_t seed) {
     }
 }
 
-int model_largest_subnet(const ModelDesc *d) {
-    int best = 0;
-    for (int i = 1; i < d->n_subnets; i++)
-        if (model_subnet_macs(d, d->subnets[i].count) > model_subnet_macs(d, d->subnets[best].count)) best = i;
-    return best;
-}
-
 void model_set_subnet(Model *m, int i) {
     m->subnet = i;
     m->active = m->d->subnets[i].count;
 }
 
-void model_zero_grad(Model *m) { memset(m->grad_arena.base, 0, sizeof(float) * m->grad_arena.size); }
+void model_zero_grad(Model *m) {
+    if (m->grad_arena.base) memset(m->grad_arena.base, 0, sizeof(float) * m->grad_arena.size);
+}
 
 /* ---- forward / backward ---------------------------------------------------------------------- */
 
@@ -365,7 +379,7 @@ static size_t active_floats(const Model *m, int t) {
 static BnShape bn_shape(const Model *m, const OpDesc *o, int n) {
     const TensorDesc *t = &m->d->tensors[o->out];
     BnShape s = {.n = n, .c = tensor_active_c(m->d, o->out, m->active), .hw = t->h * t->w,
-                 .planes = tensor_planes(m, o->out), .eps = 1e-5f, .momentum = m->bn_momentum, .relu = o->relu};
+                 .planes = tensor_planes(m, o->out), .eps = m->d->bn_eps, .momentum = m->bn_momentum, .relu = o->relu};
     return s;
 }
 
@@ -431,7 +445,7 @@ const float *model_forward(Model *m, const float *input, int n) {
                 const float *g = model_param(m, bn->gamma), *b = model_param(m, bn->beta);
                 const float *rm = model_param(m, bn->mean), *rv = model_param(m, bn->var);
                 for (int c = 0; c < s.cout; c++) { /* exactly as batchnorm_forward_eval computes them */
-                    float invstd = 1.0f / sqrtf(rv[c] + 1e-5f);
+                    float invstd = 1.0f / sqrtf(rv[c] + d->bn_eps);
                     scale[c] = g[c] * invstd;
                     shift[c] = b[c] - rm[c] * scale[c];
                 }

@@ -316,6 +316,7 @@ int model_desc_build(ModelDesc *d, const char *arch, int in_c, int in_h, int in_
     d->width = width;
     d->bn_sets = 1;
     d->weight_sets = 1;
+    d->bn_eps = MODEL_BN_EPS;
     for (int c = 0; c < MODEL_MAX_CHANNELS; c++) {
         d->norm_mean[c] = 0.0f;
         d->norm_std[c] = 1.0f;

@@ -15,7 +15,7 @@ void maxpool_forward(float *out, int *argmax, const float *in, const PoolShape *
     for (int pl = 0; pl < planes; pl++) {
         const float *x = in + (size_t)pl * s->h * s->w;
         float *y = out + (size_t)pl * s->ho * s->wo;
-        int *am = argmax + (size_t)pl * s->ho * s->wo;
+        int *am = argmax ? argmax + (size_t)pl * s->ho * s->wo : NULL;
         for (int oy = 0; oy < s->ho; oy++)
             for (int ox = 0; ox < s->wo; ox++) {
                 float best = -FLT_MAX;
@@ -34,7 +34,7 @@ void maxpool_forward(float *out, int *argmax, const float *in, const PoolShape *
                     }
                 }
                 y[oy * s->wo + ox] = best_at < 0 ? 0.0f : best;
-                am[oy * s->wo + ox] = best_at;
+                if (am) am[oy * s->wo + ox] = best_at;
             }
     }
 }

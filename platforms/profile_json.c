@@ -1,14 +1,17 @@
-/* platforms/profile_json.c — reading `dynn profile --json` output (see profile_json.h). JSON is
- * read with the YAML reader (util/ynode.c; JSON is a subset of YAML): scalars keep their text
- * and whether they were quoted, so a number, a string and null stay distinguishable. */
+/* platforms/profile_json.c — the profile output: writing it (`dynn profile --json`) and reading it
+ * back (the profile stage), one struct both ways (see profile_json.h). JSON is read with the YAML
+ * reader (util/ynode.c; JSON is a subset of YAML): scalars keep their text and whether they were
+ * quoted, so a number, a string and null stay distinguishable. */
 #include "platforms/profile_json.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/ynode.h"
+#include "util/json_out.h"
 
 static int is_null(const YNode *n) { return n && n->kind == YNODE_SCALAR && !n->quoted && !strcmp(n->str, "null"); }
 
@@ -51,6 +54,24 @@ static int get_string(const YNode *obj, const char *key, const char *what, size_
     return 0;
 }
 
+/* Optional fields: absent leaves *out as it is (the point's defaults); present must be valid. */
+static int opt_number(const YNode *obj, const char *key, const char *what, size_t i, double *out, Err *err) {
+    return ynode_get(obj, key) ? get_number(obj, key, 1, what, i, out, err) : 0;
+}
+
+static int opt_int(const YNode *obj, const char *key, const char *what, size_t i, int *out, Err *err) {
+    long long v;
+    if (!ynode_get(obj, key)) return 0;
+    if (get_int(obj, key, 0, what, i, &v, err)) return -1;
+    if (v > 2147483647LL) return err_set(err, "%s: result %zu: '%s' is too large", what, i, key);
+    *out = (int)v;
+    return 0;
+}
+
+static int opt_string(const YNode *obj, const char *key, const char *what, size_t i, char **out, Err *err) {
+    return ynode_get(obj, key) ? get_string(obj, key, what, i, out, err) : 0;
+}
+
 static int read_point(const YNode *obj, const char *what, size_t i, ProfilePoint *p, Err *err) {
     long long subnet, batch, threads;
     double freq, rss;
@@ -61,11 +82,18 @@ static int read_point(const YNode *obj, const char *what, size_t i, ProfilePoint
         get_int(obj, "threads", 1, what, i, &threads, err) || get_number(obj, "freq_khz", 1, what, i, &freq, err) ||
         get_number(obj, "median_ms", 0, what, i, &p->median_ms, err) ||
         get_number(obj, "energy_j", 1, what, i, &p->energy_j, err) ||
-        get_number(obj, "avg_power_w", 1, what, i, &p->avg_power_w, err))
+        get_number(obj, "avg_power_w", 1, what, i, &p->avg_power_w, err) ||
+        opt_string(obj, "cpus_seen", what, i, &p->cpus_seen, err) || opt_string(obj, "backend", what, i, &p->backend, err) ||
+        opt_string(obj, "device", what, i, &p->device, err) || opt_int(obj, "warmup", what, i, &p->warmup, err) ||
+        opt_int(obj, "repeat", what, i, &p->repeat, err) || opt_number(obj, "min_time_ms", what, i, &p->min_time_ms, err) ||
+        opt_number(obj, "p90_ms", what, i, &p->p90_ms, err) || opt_number(obj, "p99_ms", what, i, &p->p99_ms, err) ||
+        opt_number(obj, "mean_ms", what, i, &p->mean_ms, err) || opt_number(obj, "stddev_ms", what, i, &p->stddev_ms, err) ||
+        opt_number(obj, "min_ms", what, i, &p->min_ms, err) || opt_number(obj, "max_ms", what, i, &p->max_ms, err))
         return -1;
+    if (threads > 2147483647LL || batch > 2147483647LL || subnet > 2147483647LL)
+        return err_set(err, "%s: result %zu: subnet, batch or threads is too large", what, i);
     p->subnet = (int)subnet, p->batch = (int)batch, p->threads = (int)threads;
     p->freq_khz = isnan(freq) ? 0 : (long long)freq;
-    p->peak_rss_kib = -1;
     const YNode *r = ynode_get(obj, "peak_rss_kib");
     if (r && !is_null(r)) {
         if (as_number(r, &rss) || rss < 0) return err_set(err, "%s: result %zu: 'peak_rss_kib' must be a number", what, i);
@@ -79,6 +107,57 @@ static int read_point(const YNode *obj, const char *what, size_t i, ProfilePoint
         if (as_number(s->items[k], &p->samples_ms[k]) || p->samples_ms[k] < 0)
             return err_set(err, "%s: result %zu: samples_ms[%zu] must be a non-negative number", what, i, k);
     p->n_samples = s->len;
+    return 0;
+}
+
+/* A string member of obj (absent or not a string: NULL). */
+static int top_string(const YNode *obj, const char *key, char **out) {
+    const YNode *n = ynode_get(obj, key);
+    if (!n || n->kind != YNODE_SCALAR || is_null(n)) return 0;
+    return (*out = strdup(n->str)) ? 0 : -1;
+}
+
+static int top_bool(const YNode *obj, const char *key) {
+    const YNode *n = ynode_get(obj, key);
+    return n && n->kind == YNODE_SCALAR && !n->quoted && !strcmp(n->str, "true");
+}
+
+/* host, build, dvfs and energy: informational, taken as far as they are well formed. */
+static int read_facts(const YNode *root, ProfileReport *out) {
+    const YNode *host = ynode_get(root, "host"), *dvfs = ynode_get(root, "dvfs"), *energy = ynode_get(root, "energy");
+    double v;
+    if (top_string(root, "model", &out->model) || top_string(root, "model_crc32", &out->model_crc32) ||
+        top_string(host, "hostname", &out->host_name) || top_string(host, "arch", &out->host_arch) ||
+        top_string(host, "cpu_model", &out->host_cpu_model) || top_string(root, "build", &out->build) ||
+        top_string(dvfs, "reason", &out->dvfs_reason) || top_string(dvfs, "sysfs_root", &out->dvfs_sysfs_root) ||
+        top_string(dvfs, "method", &out->dvfs_method) || top_string(energy, "reason", &out->energy_reason))
+        return -1;
+    out->host_ncpus = as_number(ynode_get(host, "ncpus"), &v) || v < 0 || v > 1e9 ? -1 : (int)v;
+    out->dvfs_available = top_bool(dvfs, "available");
+    out->energy_available = top_bool(energy, "available");
+    const YNode *freqs = ynode_get(dvfs, "frequencies_khz");
+    if (freqs && freqs->kind == YNODE_MAP && freqs->len) {
+        if (!(out->policies = calloc(freqs->len, sizeof *out->policies))) return -1;
+        for (size_t i = 0; i < freqs->len; i++) {
+            const YNode *list = freqs->pairs[i].value;
+            ProfilePolicy *p = &out->policies[out->n_policies++];
+            p->cpu = atoi(freqs->pairs[i].key->str);
+            if (!list || list->kind != YNODE_SEQ || !list->len) continue;
+            if (!(p->khz = calloc(list->len, sizeof *p->khz))) return -1;
+            for (size_t k = 0; k < list->len; k++)
+                if (!as_number(list->items[k], &v)) p->khz[p->n_khz++] = (long long)v;
+        }
+    }
+    const YNode *sensors = ynode_get(energy, "sensors");
+    if (sensors && sensors->kind == YNODE_SEQ && sensors->len) {
+        if (!(out->sensors = calloc(sensors->len, sizeof *out->sensors))) return -1;
+        for (size_t i = 0; i < sensors->len; i++) {
+            ProfileSensor *s = &out->sensors[out->n_sensors++];
+            if (top_string(sensors->items[i], "name", &s->name) || top_string(sensors->items[i], "kind", &s->kind) ||
+                top_string(sensors->items[i], "path", &s->path))
+                return -1;
+        }
+    }
     return 0;
 }
 
@@ -104,18 +183,15 @@ int profile_json_parse(const char *text, size_t len, const char *what, ProfileRe
     }
     n = ynode_get(root, "complete");
     out->complete = !(n && n->kind == YNODE_SCALAR && !n->quoted && !strcmp(n->str, "false"));
-    if ((n = ynode_get(root, "model_crc32")) && n->kind == YNODE_SCALAR && !(out->model_crc32 = strdup(n->str))) goto oom;
-    const YNode *host = ynode_get(root, "host");
-    if ((n = ynode_get(host, "arch")) && n->kind == YNODE_SCALAR && !(out->host_arch = strdup(n->str))) goto oom;
+    if (read_facts(root, out)) goto oom;
     const YNode *results = ynode_get(root, "results");
     if (!results || results->kind != YNODE_SEQ) {
         err_set(err, "%s: \"results\" must be a list", what);
         goto done;
     }
-    if (results->len && !(out->points = calloc(results->len, sizeof *out->points))) goto oom;
     for (size_t i = 0; i < results->len; i++) {
-        out->n_points++;
-        if (read_point(results->items[i], what, i, &out->points[i], err)) goto done;
+        ProfilePoint *p = profile_report_add_point(out, err);
+        if (!p || read_point(results->items[i], what, i, p, err)) goto done;
     }
     rc = 0;
     goto done;
@@ -127,14 +203,172 @@ done:
     return rc;
 }
 
-void profile_report_free(ProfileReport *r) {
-    for (size_t i = 0; i < r->n_points; i++) {
-        free(r->points[i].subnet_name);
-        free(r->points[i].cpus);
-        free(r->points[i].samples_ms);
+int profile_report_str(char **field, const char *s, Err *err) {
+    char *copy = s ? strdup(s) : NULL;
+    if (s && !copy) return err_set(err, "out of memory");
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+ProfilePoint *profile_report_add_point(ProfileReport *r, Err *err) {
+    if (r->n_points == r->cap_points) {
+        size_t cap = r->cap_points ? 2 * r->cap_points : 16;
+        ProfilePoint *p = realloc(r->points, cap * sizeof *p);
+        if (!p) return err_set(err, "out of memory"), NULL;
+        r->points = p;
+        r->cap_points = cap;
     }
+    ProfilePoint *p = &r->points[r->n_points++];
+    memset(p, 0, sizeof *p);
+    p->subnet = p->batch = p->threads = p->warmup = p->repeat = -1;
+    p->macs = p->params = p->peak_rss_kib = -1;
+    p->min_time_ms = p->median_ms = p->p90_ms = p->p99_ms = p->mean_ms = p->stddev_ms = p->min_ms = p->max_ms = NAN;
+    p->energy_j = p->avg_power_w = NAN;
+    return p;
+}
+
+static void point_free(ProfilePoint *p) {
+    free(p->subnet_name);
+    free(p->cpus);
+    free(p->cpus_seen);
+    free(p->backend);
+    free(p->device);
+    free(p->samples_ms);
+}
+
+void profile_report_drop_last(ProfileReport *r) {
+    if (r->n_points) point_free(&r->points[--r->n_points]);
+}
+
+void profile_report_free(ProfileReport *r) {
+    for (size_t i = 0; i < r->n_points; i++) point_free(&r->points[i]);
+    for (size_t i = 0; i < r->n_policies; i++) free(r->policies[i].khz);
+    for (size_t i = 0; i < r->n_sensors; i++) {
+        free(r->sensors[i].name);
+        free(r->sensors[i].kind);
+        free(r->sensors[i].path);
+    }
+    char *strings[] = {r->model, r->model_crc32, r->host_name, r->host_arch, r->host_cpu_model, r->build,
+                       r->dvfs_reason, r->dvfs_sysfs_root, r->dvfs_method, r->energy_reason};
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) free(strings[i]);
+    free(r->policies);
+    free(r->sensors);
     free(r->points);
-    free(r->model_crc32);
-    free(r->host_arch);
     memset(r, 0, sizeof *r);
+}
+
+/* ---- writing ---- */
+
+static void key_string(JsonOut *j, const char *key, const char *s) {
+    json_key(j, key);
+    if (s) json_string(j, s);
+    else json_null(j);
+}
+
+static void key_number(JsonOut *j, const char *key, double v) {
+    json_key(j, key);
+    json_number(j, v); /* NaN is written as null */
+}
+
+static void key_int(JsonOut *j, const char *key, long long v) {
+    json_key(j, key);
+    json_int(j, v);
+}
+
+static void write_point(JsonOut *j, const ProfilePoint *p) {
+    json_object_begin(j);
+    key_int(j, "subnet", p->subnet);
+    key_string(j, "subnet_name", p->subnet_name);
+    key_number(j, "macs", (double)p->macs);
+    key_number(j, "params", (double)p->params);
+    key_int(j, "batch", p->batch);
+    key_string(j, "cpus", p->cpus);
+    key_string(j, "cpus_seen", p->cpus_seen);
+    key_int(j, "threads", p->threads);
+    json_key(j, "freq_khz");
+    if (p->freq_khz > 0) json_int(j, p->freq_khz);
+    else json_null(j);
+    key_string(j, "backend", p->backend);
+    key_string(j, "device", p->device);
+    key_int(j, "warmup", p->warmup);
+    key_int(j, "repeat", p->repeat);
+    key_number(j, "min_time_ms", p->min_time_ms);
+    json_key(j, "samples_ms");
+    json_array_begin(j);
+    for (size_t i = 0; i < p->n_samples; i++) json_number(j, p->samples_ms[i]);
+    json_array_end(j);
+    key_number(j, "median_ms", p->median_ms);
+    key_number(j, "p90_ms", p->p90_ms);
+    key_number(j, "p99_ms", p->p99_ms);
+    key_number(j, "mean_ms", p->mean_ms);
+    key_number(j, "stddev_ms", p->stddev_ms);
+    key_number(j, "min_ms", p->min_ms);
+    key_number(j, "max_ms", p->max_ms);
+    key_number(j, "per_image_ms", p->median_ms / p->batch);
+    key_int(j, "peak_rss_kib", p->peak_rss_kib);
+    key_number(j, "energy_j", p->energy_j);
+    key_number(j, "avg_power_w", p->avg_power_w);
+    json_object_end(j);
+}
+
+void profile_json_write(const ProfileReport *r, FILE *fp) {
+    JsonOut j;
+    json_init(&j, fp);
+    json_object_begin(&j);
+    key_string(&j, "format", "dynn-profile");
+    key_int(&j, "version", 1);
+    json_key(&j, "complete");
+    json_bool(&j, r->complete);
+    key_string(&j, "model", r->model);
+    key_string(&j, "model_crc32", r->model_crc32);
+    json_key(&j, "host");
+    json_object_begin(&j);
+    key_string(&j, "hostname", r->host_name);
+    key_string(&j, "arch", r->host_arch);
+    key_string(&j, "cpu_model", r->host_cpu_model);
+    key_int(&j, "ncpus", r->host_ncpus);
+    json_object_end(&j);
+    key_string(&j, "build", r->build);
+    json_key(&j, "dvfs");
+    json_object_begin(&j);
+    json_key(&j, "available");
+    json_bool(&j, r->dvfs_available);
+    key_string(&j, "reason", r->dvfs_reason);
+    key_string(&j, "sysfs_root", r->dvfs_sysfs_root);
+    key_string(&j, "method", r->dvfs_method);
+    json_key(&j, "frequencies_khz");
+    json_object_begin(&j);
+    for (size_t i = 0; i < r->n_policies; i++) {
+        char cpu[16];
+        snprintf(cpu, sizeof cpu, "%d", r->policies[i].cpu);
+        json_key(&j, cpu);
+        json_array_begin(&j);
+        for (size_t k = 0; k < r->policies[i].n_khz; k++) json_int(&j, r->policies[i].khz[k]);
+        json_array_end(&j);
+    }
+    json_object_end(&j);
+    json_object_end(&j);
+    json_key(&j, "energy");
+    json_object_begin(&j);
+    json_key(&j, "available");
+    json_bool(&j, r->energy_available);
+    key_string(&j, "reason", r->energy_reason);
+    json_key(&j, "sensors");
+    json_array_begin(&j);
+    for (size_t i = 0; i < r->n_sensors; i++) {
+        json_object_begin(&j);
+        key_string(&j, "name", r->sensors[i].name);
+        key_string(&j, "kind", r->sensors[i].kind);
+        key_string(&j, "path", r->sensors[i].path);
+        json_object_end(&j);
+    }
+    json_array_end(&j);
+    json_object_end(&j);
+    json_key(&j, "results");
+    json_array_begin(&j);
+    for (size_t i = 0; i < r->n_points; i++) write_point(&j, &r->points[i]);
+    json_array_end(&j);
+    json_object_end(&j);
+    json_finish(&j);
 }

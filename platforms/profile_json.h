@@ -1,11 +1,18 @@
-/* platforms/profile_json.h — reading what `dynn profile --json` prints (the contract in
- * docs/FORMATS.md, "Profile output"): one object with format "dynn-profile", version 1, and a
+/* platforms/profile_json.h — the profile output (docs/FORMATS.md, "Profile output") as one struct,
+ * written by `dynn profile --json` and read back by the profile stage from a target's profiler: one
+ * object with format "dynn-profile", version 1, the model, host, build, DVFS and energy facts, and a
  * `results` list, one entry per (subnet, batch, cpus, threads, freq) point. A sweep that stopped
- * part-way says "complete": false and still lists the points it measured. */
+ * part-way says "complete": false and still lists the points it measured.
+ *
+ * The writer prints every field of the contract; the reader requires the fields the stage records
+ * (subnet, subnet_name, macs, params, batch, cpus, threads, freq_khz, median_ms, samples_ms,
+ * energy_j, avg_power_w, and format/version/results) and takes the others when present (absent:
+ * NULL strings, -1 counts, NaN numbers). Strings are owned by the report (profile_report_free). */
 #ifndef DYNN_PLATFORMS_PROFILE_JSON_H
 #define DYNN_PLATFORMS_PROFILE_JSON_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util/err.h"
 
@@ -14,27 +21,63 @@ typedef struct ProfilePoint {
     char *subnet_name;     /* "w0.25" */
     long long macs, params;
     int batch, threads;
-    char *cpus;            /* "0-3" */
+    char *cpus;            /* the mapping as a canonical CPU list: "0-3" */
+    char *cpus_seen;       /* CPUs its threads were last seen on after the timed loop */
     long long freq_khz;    /* 0 when null (DVFS unavailable or not asked) */
+    char *backend;         /* what ran the passes: "cpu" (nn/backend.h) */
+    char *device;          /* what it computed on: "x86_64" */
+    int warmup, repeat;
+    double min_time_ms;
     double *samples_ms;    /* every timed sample, warm-up excluded */
     size_t n_samples;
-    double median_ms;
+    double median_ms, p90_ms, p99_ms, mean_ms, stddev_ms, min_ms, max_ms; /* of samples_ms */
     long long peak_rss_kib; /* -1 when absent */
-    double energy_j;       /* per inference; NaN when null */
+    double energy_j;       /* per pass of `batch` images; NaN when null */
     double avg_power_w;    /* NaN when null */
 } ProfilePoint;
 
+typedef struct ProfilePolicy {
+    int cpu;               /* its lowest CPU */
+    long long *khz;        /* frequencies it offers */
+    size_t n_khz;
+} ProfilePolicy;
+
+typedef struct ProfileSensor {
+    char *name, *kind, *path;
+} ProfileSensor;
+
 typedef struct ProfileReport {
     int complete;          /* 0 when the output says "complete": false */
-    char *model_crc32;
-    char *host_arch;
+    char *model;           /* the checkpoint's path */
+    char *model_crc32;     /* CRC-32 of its tensors, 8 hex digits (dynn info) */
+    char *host_name, *host_arch, *host_cpu_model;
+    int host_ncpus;
+    char *build;           /* dynn_build_id() of the profiler */
+    int dvfs_available;
+    char *dvfs_reason, *dvfs_sysfs_root, *dvfs_method; /* method: userspace | minmax | none */
+    ProfilePolicy *policies;
+    size_t n_policies;
+    int energy_available;
+    char *energy_reason;   /* "" when available */
+    ProfileSensor *sensors;
+    size_t n_sensors;
     ProfilePoint *points;
-    size_t n_points;
+    size_t n_points, cap_points;
 } ProfileReport;
 
 /* Parses and checks the output. `what` names it in messages ("rpi4 profile output"). On error the
  * report is empty. */
 int profile_json_parse(const char *text, size_t len, const char *what, ProfileReport *out, Err *err);
+/* Writes the report as the contract's JSON object (one line per value would be too long: compact,
+ * one newline at the end). */
+void profile_json_write(const ProfileReport *r, FILE *fp);
+
+/* A copy of s into *field (replacing what was there); s NULL sets NULL. */
+int profile_report_str(char **field, const char *s, Err *err);
+/* A new point at the end of r: strings NULL, counts -1, numbers NaN, no samples. */
+ProfilePoint *profile_report_add_point(ProfileReport *r, Err *err);
+/* Removes the last point (one whose measurement failed). */
+void profile_report_drop_last(ProfileReport *r);
 void profile_report_free(ProfileReport *r);
 
 #endif

@@ -10,10 +10,13 @@
  *       - {cpus: little, threads: 4}   # a cluster of the platform, or a cpu list "0-3"
  *       - {cpus: "4-7", threads: 2}
  *     frequencies_khz: all          # the mapping's cluster table, or a list of kHz (default: none)
- *     warmup: 3                     # passed through to `dynn profile`
- *     repeat: 10
+ *     warmup: 3                     # passed through to `dynn profile`, as backend, repeat,
+ *     repeat: 10                    # min_time_ms and sample_ms
  *     min_time_ms: 200
  *
+ * Every param that is an option of `dynn profile` is checked against the one option table
+ * (platforms/profile_options.c) with its ranges and messages, so `dynn validate` refuses what the
+ * profiler on the target would refuse.
  * The sweep is the cartesian product mapping x frequency x subnet x batch, one `dynn profile`
  * invocation per point through the platform (platforms/platform.h), so when a board goes away
  * mid-sweep the points measured before are recorded, then the stage fails saying where it stopped
@@ -28,14 +31,14 @@
 
 #include "platforms/platform.h"
 #include "platforms/profile_json.h"
+#include "platforms/profile_options.h"
 #include "stages/stage_types.h"
 #include "util/fs.h"
 
-static const char *const profile_keys[] = {"platform", "model", "subnets", "batch", "mapping", "frequencies_khz",
-                                           "warmup", "repeat", "min_time_ms"};
+static const char *const own_keys[] = {"platform", "model", "mapping"}; /* the rest: the option table's params */
 static const char *const mapping_keys[] = {"cpus", "threads"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
-#define MAX_LIST 256 /* values of one list param */
+#define MAX_LIST PROFILE_MAX_LIST /* values of one list param */
 
 /* The platform a stage names: a file found from `base`, or an inline mapping. */
 static int open_desc(const YNode *platform, const char *file, const char *base, PlatformDescFile *pf, Err *err) {
@@ -50,21 +53,37 @@ static int open_desc(const YNode *platform, const char *file, const char *base, 
 
 /* ---- validate ---- */
 
-static int check_int_list(const StageCheck *c, const char *key, long long min, long long max, Err *err) {
-    const YNode *n = ynode_get(c->params, key);
-    if (!n) return 0;
+/* One value of option o at node v (a scalar, or an item of a list): an integer within the table's
+ * range (ynode_int's positioned message), else checked as `dynn profile` checks its argument. */
+static int check_value(const StageCheck *c, const ProfileOption *o, const char *key, const YNode *v, Err *err) {
     char what[128];
     snprintf(what, sizeof what, "stage '%s': '%s'", c->stage, key);
-    long long v;
-    if (n->kind == YNODE_SCALAR) return ynode_int(n, min, max, c->file, what, &v, err);
-    if (n->kind != YNODE_SEQ || !n->len)
-        return ynode_err(err, c->file, n, "stage '%s': '%s' must be an integer or a non-empty list of integers", c->stage, key);
-    if (n->len > MAX_LIST) return ynode_err(err, c->file, n, "stage '%s': '%s' has more than %d values", c->stage, key, MAX_LIST);
-    for (size_t i = 0; i < n->len; i++) {
-        if (ynode_int(n->items[i], min, max, c->file, what, &v, err)) return -1;
+    if (v->kind != YNODE_SCALAR || strchr(v->str, ','))
+        return ynode_err(err, c->file, v, "%s must be %s", what, o->kind == POPT_NAMES || o->kind == POPT_INTS ||
+                         o->kind == POPT_FREQS ? "a value or a list of single values" : "one value");
+    long long x;
+    if (o->kind == POPT_INTS || o->kind == POPT_FREQS || o->kind == POPT_INT)
+        return ynode_int(v, (long long)o->min, (long long)o->max, c->file, what, &x, err);
+    Err why;
+    if (profile_option_check(o, v->str, what, &why)) return ynode_err(err, c->file, v, "%s", why.msg);
+    return 0;
+}
+
+/* A param of the option table: the same kinds and ranges as the option of `dynn profile`; a list
+ * has at most PROFILE_MAX_LIST values, none twice. */
+static int check_option(const StageCheck *c, const ProfileOption *o, const YNode *v, Err *err) {
+    int list = o->kind == POPT_INTS || o->kind == POPT_FREQS || o->kind == POPT_NAMES;
+    if (v->kind != YNODE_SEQ || !list) return check_value(c, o, o->param, v, err);
+    if (!v->len) return ynode_err(err, c->file, v, "stage '%s': '%s' is an empty list", c->stage, o->param);
+    if (v->len > PROFILE_MAX_LIST)
+        return ynode_err(err, c->file, v, "stage '%s': '%s' has more than %d values", c->stage, o->param, PROFILE_MAX_LIST);
+    for (size_t i = 0; i < v->len; i++) {
+        if (check_value(c, o, o->param, v->items[i], err)) return -1;
         for (size_t j = 0; j < i; j++)
-            if (!strcmp(n->items[j]->str, n->items[i]->str))
-                return ynode_err(err, c->file, n->items[i], "stage '%s': '%s' lists %s twice", c->stage, key, n->items[i]->str);
+            if (!strcmp(v->items[j]->str, v->items[i]->str) ||
+                (o->kind != POPT_NAMES && strtoll(v->items[j]->str, NULL, 10) == strtoll(v->items[i]->str, NULL, 10)))
+                return ynode_err(err, c->file, v->items[i], "stage '%s': '%s' lists %s twice", c->stage, o->param,
+                                 v->items[i]->str);
     }
     return 0;
 }
@@ -88,8 +107,7 @@ static int check_mapping(const StageCheck *c, const PlatformDesc *d, int want_fr
             return -1;
         if (!(threads = ynode_get(e, "threads")))
             return ynode_err(err, c->file, e, "stage '%s': a mapping needs 'threads'", c->stage);
-        long long t;
-        if (ynode_int(threads, 1, 4096, c->file, "'threads'", &t, err)) return -1;
+        if (check_value(c, profile_option_find("threads"), "threads", threads, err)) return -1; /* its point's --threads */
         if (!(cpus = ynode_get(e, "cpus"))) {
             if (want_freqs)
                 return ynode_err(err, c->file, e, "stage '%s': 'frequencies_khz: all' needs 'cpus' naming a cluster", c->stage);
@@ -110,34 +128,29 @@ static int check_mapping(const StageCheck *c, const PlatformDesc *d, int want_fr
 
 static int profile_validate(const StageCheck *c, Err *err) {
     char context[300];
+    const char *keys[COUNT(own_keys) + 32];
+    size_t n_keys = 0, n_opts;
+    const ProfileOption *opts = profile_options(&n_opts);
+    for (size_t i = 0; i < COUNT(own_keys); i++) keys[n_keys++] = own_keys[i];
+    for (size_t i = 0; i < n_opts && n_keys < COUNT(keys); i++)
+        if (opts[i].param) keys[n_keys++] = opts[i].param;
     snprintf(context, sizeof context, "params of stage '%s' (profile)", c->stage);
-    if (ynode_check_keys(c->params, profile_keys, COUNT(profile_keys), c->file, context, err)) return -1;
-    const YNode *platform = ynode_get(c->params, "platform"), *model = ynode_get(c->params, "model"), *n, *bad;
+    if (ynode_check_keys(c->params, keys, n_keys, c->file, context, err)) return -1;
+    const YNode *platform = ynode_get(c->params, "platform"), *model = ynode_get(c->params, "model"), *n;
     if (!platform) return ynode_err(err, c->file, c->at, "stage '%s' (profile) is missing param 'platform'", c->stage);
     if (!model) return ynode_err(err, c->file, c->at, "stage '%s' (profile) is missing param 'model'", c->stage);
     if (model->kind != YNODE_SCALAR || !model->str[0])
         return ynode_err(err, c->file, model, "stage '%s': 'model' must be an artifact name or a path", c->stage);
-    if ((n = ynode_get(c->params, "subnets"))) {
-        size_t count = ynode_string_list(n, &bad);
-        if (bad || !count) return ynode_err(err, c->file, bad ? bad : n, "stage '%s': 'subnets' must be a subnet or a list of subnets", c->stage);
-        if (count > MAX_LIST) return ynode_err(err, c->file, n, "stage '%s': 'subnets' has more than %d values", c->stage, MAX_LIST);
-        for (size_t i = 0; i < count; i++)
-            if (!ynode_string_at(n, i)->str[0]) return ynode_err(err, c->file, ynode_string_at(n, i), "stage '%s': empty subnet", c->stage);
-    }
-    if (check_int_list(c, "batch", 1, 1 << 20, err) || check_int_list(c, "warmup", 0, 1 << 20, err) ||
-        check_int_list(c, "repeat", 1, 1 << 24, err) || check_int_list(c, "min_time_ms", 0, 1 << 30, err))
-        return -1;
-    const char *single[] = {"warmup", "repeat", "min_time_ms"};
-    for (size_t i = 0; i < COUNT(single); i++)
-        if ((n = ynode_get(c->params, single[i])) && n->kind != YNODE_SCALAR)
-            return ynode_err(err, c->file, n, "stage '%s': '%s' must be one integer", c->stage, single[i]);
     int all_freqs = 0;
-    if ((n = ynode_get(c->params, "frequencies_khz"))) {
-        if (n->kind == YNODE_SCALAR && !strcmp(n->str, "all")) all_freqs = 1;
-        else if (n->kind == YNODE_SCALAR)
+    if ((n = ynode_get(c->params, "frequencies_khz")) && n->kind == YNODE_SCALAR) { /* the stage's own word */
+        if (strcmp(n->str, "all"))
             return ynode_err(err, c->file, n, "stage '%s': 'frequencies_khz' must be 'all' or a list of kHz", c->stage);
-        else if (check_int_list(c, "frequencies_khz", 1, 100000000, err)) return -1;
+        all_freqs = 1;
     }
+    for (size_t i = 0; i < n_opts; i++)
+        if (opts[i].param && (n = ynode_get(c->params, opts[i].param)) && !(all_freqs && opts[i].kind == POPT_FREQS) &&
+            check_option(c, &opts[i], n, err))
+            return -1;
     PlatformDescFile pf;
     if (open_desc(platform, c->file, ".", &pf, err)) return -1;
     int rc = check_mapping(c, &pf.desc, all_freqs, err);
@@ -209,18 +222,22 @@ static int plan(const StageRun *run, const PlatformDesc *d, Point **points, size
     return 0;
 }
 
+#define POINT_FLAGS 32 /* room for one "--flag" per option of the table */
+
 /* `dynn profile` arguments of one point (after the model): flags with their values. */
-static size_t point_args(const StageRun *run, const Point *p, const char **args) {
+static size_t point_args(const StageRun *run, const Point *p, const char **args, char (*flags)[32]) {
     size_t n = 0;
     if (p->subnet) args[n++] = "--subnets", args[n++] = p->subnet;
     args[n++] = "--batch", args[n++] = p->batch;
     if (p->cpus) args[n++] = "--cpus", args[n++] = p->cpus;
     args[n++] = "--threads", args[n++] = p->threads;
     if (p->freq[0]) args[n++] = "--freq", args[n++] = p->freq;
-    static const char *const pass[][2] = {{"warmup", "--warmup"}, {"repeat", "--repeat"}, {"min_time_ms", "--min-time-ms"}};
-    for (size_t i = 0; i < COUNT(pass); i++) {
-        const YNode *v = ynode_get(run->params, pass[i][0]);
-        if (v) args[n++] = pass[i][1], args[n++] = v->str;
+    size_t n_opts; /* the single-valued options of the table, passed through as given */
+    const ProfileOption *opts = profile_options(&n_opts);
+    for (size_t i = 0; i < n_opts && i < POINT_FLAGS; i++) {
+        const YNode *v = opts[i].param ? ynode_get(run->params, opts[i].param) : NULL;
+        if (v && (opts[i].kind == POPT_INT || opts[i].kind == POPT_NUMBER || opts[i].kind == POPT_TEXT))
+            snprintf(flags[i], sizeof flags[i], "--%s", opts[i].name), args[n++] = flags[i], args[n++] = v->str;
     }
     return n;
 }
@@ -297,8 +314,9 @@ static int sweep(const StageRun *run, const PlatformType *type, void *state, con
     printf("profiling on %s: %zu point%s\n", target, n_points, n_points == 1 ? "" : "s");
     int rc = 0;
     for (size_t i = 0; i < n_points && !rc; i++) {
-        const char *args[32];
-        size_t n_args = point_args(run, &points[i], args);
+        const char *args[32 + 2 * POINT_FLAGS];
+        char flags[POINT_FLAGS][32];
+        size_t n_args = point_args(run, &points[i], args, flags);
         char where[512], what[600];
         point_text(&points[i], where, sizeof where);
         snprintf(what, sizeof what, "%s profile output (point %zu of %zu)", d->name, i + 1, n_points);

@@ -3,7 +3,8 @@
 # field of the contract (docs/FORMATS.md, Profile output; checked with jq), one result per
 # combination, at least --repeat samples each, min <= median <= max; the run really stays on the
 # CPUs of its mapping; with a fake sysfs tree (--sysfs-root) frequencies are set and the tree is
-# put back afterwards, and a constant 2.5 W sensor gives 2.5 W average power; where cpufreq is
+# put back afterwards, and a constant 2.5 W sensor gives 2.5 W average power; each batch's peak memory
+# is its own deployment's; where cpufreq is
 # absent --freq is noted and the current frequency measured; bad input gets one line, exit != 0.
 . "$(dirname "$0")/lib.sh"
 T=$E2E_TMP
@@ -51,6 +52,14 @@ check "no DVFS, no sensors: frequency and energy null, reasons given" \
 info_crc=$("$DYNN" info "$T/m.dnn" --json | jq -r .tensors_crc32)
 check "model_crc32 is the checkpoint's tensors CRC" ".model_crc32 == \"$info_crc\""
 check "larger subnet costs more MACs" '.results[0].macs < .results[1].macs'
+
+# Each batch is measured through a backend opened for it: the batch-1 point's peak memory is a batch-1
+# deployment's, not that of a model built for the sweep's largest batch (before: equal, a training
+# model for batch 256 at every point).
+out=$("$DYNN" profile "$T/m.dnn" --subnets 0 --batch 1,256 --cpus 0 --warmup 0 --repeat 1 --min-time-ms 0 --json 2>"$T/err")
+check "peak memory per batch: batch 1 well under batch 256, both through the cpu backend" \
+  '[.results[] | .batch] == [1, 256] and .results[0].peak_rss_kib * 2 < .results[1].peak_rss_kib
+   and ([.results[] | .backend == "cpu" and (.device | length) > 0] | all)'
 
 text=$("$DYNN" profile "$T/m.dnn" --subnets w1.00 --cpus 0 "${fast[@]}" 2>&1)
 expect_match "table output" 'w1\.00 +[0-9.]+ +1 +0 +1 ' "$text"

@@ -169,6 +169,11 @@ static void test_lenient_descriptions_refused(void **state) {
         {"meta train.epochs", "meta", "'meta' needs a key", NULL},
         {"meta train.epochs", "meta train\001epochs 3", "meta key", "control character"},
         {"slots", "slots\t6", "control character 0x09", NULL},
+        {"weight_sets", "weight_sets 1\nbn_eps 0", "bn_eps", "0 is outside (0, 1]"},
+        {"weight_sets", "weight_sets 1\nbn_eps 1.5", "bn_eps", "1.5 is outside (0, 1]"},
+        {"weight_sets", "weight_sets 1\nbn_eps nan", "bn_eps", "'nan' is not a finite"},
+        {"weight_sets", "weight_sets 1\nbn_eps 1e-5 1e-5", "'bn_eps' takes 1 value, got 2", NULL},
+        {"weight_sets", "weight_sets 1\nbn_eps 1e-3\nbn_eps 1e-3", "'bn_eps' given twice", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *meta = edit_meta(fx->f.meta, cases[i].key, cases[i].line);

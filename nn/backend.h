@@ -1,0 +1,72 @@
+/* nn/backend.h — the inference-backend seam: what runs a trained model's forward pass where it is
+ * deployed and measured (`dynn profile`, and so the profile stage), whatever the device.
+ *
+ * A backend opens a description plus its weights (nn/model_desc.h; checkpoint_read_weights reads
+ * both from a file, without building a training model) for a maximum batch and a number of host
+ * threads, switches subnet, runs a synchronous forward from a host input buffer into a host output
+ * buffer, says what it is (name, device, threads), and closes. Everything it needs on its device
+ * is allocated by open; switching subnet and running forward allocate nothing. Its state is opaque
+ * to callers; errors are values (Err).
+ *
+ * Backends are the rows of one table (nn/backend.c). `cpu` (nn/backend_cpu.c) is the CPU engine:
+ * an inference Model (nn/model.h, MODEL_INFERENCE), whose outputs equal the training Model's eval
+ * forward bit for bit at the same thread count. Adding a backend (OpenCL, CUDA) is a BackendType
+ * in its own file nn/backend_NAME.c and a row of the table; a name this build does not have is
+ * refused in one line that lists the backends it has (docs/ARCHITECTURE.md, "Adding a backend"). */
+#ifndef DYNN_NN_BACKEND_H
+#define DYNN_NN_BACKEND_H
+
+#include "nn/model_desc.h"
+#include "util/err.h"
+
+#define BACKEND_DEFAULT "cpu"
+
+typedef struct BackendInfo {
+    const char *name;  /* the type's name: "cpu" */
+    char device[128];  /* what it computes on: "x86_64" (the CPU's machine type), a GPU's name */
+    int threads;       /* host threads it computes with */
+} BackendInfo;
+
+/* One kind of backend. A type's functions get the state its open returned; the generic functions
+ * below check subnet indices and batch sizes before calling them. */
+typedef struct BackendType {
+    const char *name;    /* "cpu": what --backend and the profile stage's `backend` name */
+    const char *summary; /* one line for help texts */
+    /* Prepares to run d with weights w for batches of 1..max_batch images on `threads` host threads
+     * (< 1: every CPU the process may use). Copies what it keeps of d and w: the caller may free
+     * them afterwards. The current subnet is the largest (model_largest_subnet). */
+    int (*open)(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, void **state, Err *err);
+    /* O(1) on the CPU; the next forward runs subnet i. */
+    int (*set_subnet)(void *state, int subnet, Err *err);
+    /* input: n images [n][in_c][in_h][in_w] on the host; logits: [n][classes] on the host, written
+     * before it returns. */
+    int (*forward)(void *state, const float *input, int n, float *logits, Err *err);
+    void (*info)(const void *state, BackendInfo *out);
+    void (*close)(void *state);
+} BackendType;
+
+/* The built-in types (rows of the table in nn/backend.c). */
+extern const BackendType backend_type_cpu;
+
+/* An open backend (opaque). */
+typedef struct Backend Backend;
+
+/* The table: this build's backends, the default first. */
+const BackendType *const *backend_types(size_t *n);
+/* The type with this name, or NULL with "backend 'cuda' is not built into this dynn (built in:
+ * cpu)" (and the nearest name when it looks misspelt). */
+const BackendType *backend_find(const char *name, Err *err);
+
+/* Opens backend `name` (NULL: BACKEND_DEFAULT). *out is NULL on failure. */
+int backend_open(const char *name, const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, Backend **out,
+                 Err *err);
+/* Refuses an index outside the description's subnets. */
+int backend_set_subnet(Backend *b, int subnet, Err *err);
+/* Refuses n outside 1..max_batch. */
+int backend_forward(Backend *b, const float *input, int n, float *logits, Err *err);
+void backend_info(const Backend *b, BackendInfo *out);
+int backend_max_batch(const Backend *b);
+/* NULL is allowed. */
+void backend_close(Backend *b);
+
+#endif

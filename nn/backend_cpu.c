@@ -1,0 +1,79 @@
+/* nn/backend_cpu.c — the `cpu` inference backend (see backend.h): the CPU engine of nn/model.c as an
+ * inference Model (MODEL_INFERENCE: parameters, activations sharing buffers by lifetime, conv
+ * scratch; no gradients, no training state). Its forward is model_forward in eval mode, so its
+ * logits equal a training Model's bit for bit at the same thread count. It sets the process's one
+ * thread pool (nn/parallel.h) to its thread count when opened, and again before a forward when
+ * something changed it meanwhile. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "nn/backend.h"
+#include "nn/model.h"
+#include "nn/parallel.h"
+
+typedef struct CpuBackend {
+    Model m;
+    int threads;
+    char machine[sizeof ((struct utsname *)0)->machine];
+} CpuBackend;
+
+static int cpu_open(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, void **state, Err *err) {
+    CpuBackend *cb = calloc(1, sizeof *cb);
+    ModelDesc *copy = malloc(sizeof *copy);
+    if (!cb || !copy) {
+        free(cb);
+        free(copy);
+        return err_set(err, "out of memory");
+    }
+    memcpy(copy, d, sizeof *copy);
+    cb->threads = nn_set_threads(threads);
+    if (model_create_for(&cb->m, copy, MODEL_INFERENCE, max_batch, cb->threads, err)) { /* frees copy */
+        free(cb);
+        return -1;
+    }
+    for (int i = 0; i < d->n_params; i++) memcpy(cb->m.param[i], w->param[i], sizeof(float) * d->params[i].numel);
+    struct utsname u;
+    snprintf(cb->machine, sizeof cb->machine, "%s", uname(&u) == 0 ? u.machine : "unknown");
+    *state = cb;
+    return 0;
+}
+
+static int cpu_set_subnet(void *state, int subnet, Err *err) {
+    (void)err;
+    model_set_subnet(&((CpuBackend *)state)->m, subnet);
+    return 0;
+}
+
+static int cpu_forward(void *state, const float *input, int n, float *logits, Err *err) {
+    (void)err;
+    CpuBackend *cb = state;
+    if (omp_get_max_threads() != cb->threads) nn_set_threads(cb->threads);
+    const float *out = model_forward(&cb->m, input, n);
+    memcpy(logits, out, sizeof(float) * (size_t)n * (size_t)cb->m.d->classes);
+    return 0;
+}
+
+static void cpu_info(const void *state, BackendInfo *out) {
+    const CpuBackend *cb = state;
+    snprintf(out->device, sizeof out->device, "%s", cb->machine);
+    out->threads = cb->threads;
+}
+
+static void cpu_close(void *state) {
+    CpuBackend *cb = state;
+    model_free(&cb->m);
+    free(cb);
+}
+
+const BackendType backend_type_cpu = {
+    .name = "cpu",
+    .summary = "the CPU engine: OpenMP and OpenBLAS, one thread pool",
+    .open = cpu_open,
+    .set_subnet = cpu_set_subnet,
+    .forward = cpu_forward,
+    .info = cpu_info,
+    .close = cpu_close,
+};

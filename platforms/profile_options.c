@@ -1,0 +1,166 @@
+/* platforms/profile_options.c — the profiling options table and its checks (see profile_options.h). */
+#include "platforms/profile_options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/args.h"
+
+#define AT(field) offsetof(ProfileSettings, field)
+/* The one list `dynn profile` and the profile stage follow. Ranges: a batch as large as training's
+ * (65536), threads up to a stage's cap (4096), frequencies up to 100 GHz. */
+static const ProfileOption OPTIONS[] = {
+    {"subnets", "subnets", POPT_NAMES, 0, 0, AT(subnets), "all", NULL, "LIST",
+     "subnet names or indices, comma-separated, or all"},
+    {"batch", "batch", POPT_INTS, 1, 65536, AT(batch), "1", NULL, "LIST", "batch sizes, e.g. 1,128"},
+    {"cpus", NULL, POPT_TEXT, 0, 0, AT(cpus), NULL, NULL, "LIST",
+     "CPU mappings, comma-separated; a mapping is a CPU, a range (0-3), a cluster\n"
+     "name from --platform (big, little), or parts joined by + (0+2-3, big+little);\n"
+     "the process is pinned to it (default: every CPU it may use)"},
+    {"threads", NULL, POPT_INTS, 1, 4096, AT(threads), NULL, NULL, "LIST",
+     "OpenMP/OpenBLAS threads (default: the number of CPUs of each mapping)"},
+    {"freq", "frequencies_khz", POPT_FREQS, 1, 100000000, AT(freq), NULL, NULL, "LIST",
+     "CPU frequencies in kHz, all, min, max (cpufreq; the original governor and\n"
+     "limits are restored afterwards, also on error or Ctrl-C). Where cpufreq is\n"
+     "absent or read-only this is noted and the current frequency is measured"},
+    {"backend", "backend", POPT_TEXT, 0, 0, AT(backend), "cpu", NULL, "NAME",
+     "the inference backend that runs the forward passes (nn/backend.h)"},
+    {"warmup", "warmup", POPT_INT, 0, 1000000, AT(warmup), "3", NULL, "N", "untimed passes before the timed ones"},
+    {"repeat", "repeat", POPT_INT, 1, 1000000, AT(repeat), "10", NULL, "N", "timed passes, at least"},
+    {"min-time-ms", "min_time_ms", POPT_NUMBER, 0, 3600000, AT(min_time_ms), "200", NULL, "MS",
+     "timed time, at least: passes go on until both are reached"},
+    {"platform", NULL, POPT_TEXT, 0, 0, AT(platform), NULL, NULL, "FILE",
+     "platform description: a board file of experiments/platforms/, or its subset\n"
+     "(YAML: clusters, frequencies_khz, power sensors)"},
+    {"sysfs-root", NULL, POPT_TEXT, 0, 0, AT(sysfs_root), "/sys", "DYNN_SYSFS_ROOT", "DIR", "where sysfs is"},
+    {"sample-ms", "sample_ms", POPT_NUMBER, 0.1, 1000, AT(sample_ms), "2", NULL, "MS", "power sampling period"},
+    {"seed", NULL, POPT_U64, 0, 0, AT(seed), "1", NULL, "S", "seed of the random input"},
+    {"json", NULL, POPT_FLAG, 0, 0, AT(json), NULL, NULL, NULL, "one JSON object on stdout (docs/FORMATS.md, Profile output)"},
+};
+#undef AT
+#define N_OPTIONS (sizeof OPTIONS / sizeof *OPTIONS)
+
+const ProfileOption *profile_options(size_t *n) {
+    *n = N_OPTIONS;
+    return OPTIONS;
+}
+
+const ProfileOption *profile_option_find(const char *name) {
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (!strcmp(OPTIONS[i].name, name)) return &OPTIONS[i];
+    return NULL;
+}
+
+const ProfileOption *profile_option_param(const char *param) {
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (OPTIONS[i].param && !strcmp(OPTIONS[i].param, param)) return &OPTIONS[i];
+    return NULL;
+}
+
+static int is_list(ProfileOptKind k) { return k == POPT_INTS || k == POPT_FREQS || k == POPT_NAMES; }
+
+/* A comma-separated list: every element checked, none empty, none twice, at most PROFILE_MAX_LIST. */
+static int check_list(const ProfileOption *o, const char *value, const char *shown, Err *err) {
+    char copy[1024], *items[PROFILE_MAX_LIST];
+    int ints[PROFILE_MAX_LIST], numeric[PROFILE_MAX_LIST], n = 0;
+    if (snprintf(copy, sizeof copy, "%s", value) >= (int)sizeof copy) return err_set(err, "%s: list too long", shown);
+    size_t len = strlen(copy);
+    if (!len || copy[0] == ',' || copy[len - 1] == ',' || strstr(copy, ",,"))
+        return err_set(err, "%s: '%s' has an empty value (a comma-separated list)", shown, value);
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == PROFILE_MAX_LIST) return err_set(err, "%s: more than %d values", shown, PROFILE_MAX_LIST);
+        int word = o->kind == POPT_NAMES ||
+                   (o->kind == POPT_FREQS && (!strcmp(tok, "all") || !strcmp(tok, "min") || !strcmp(tok, "max")));
+        if (!word && o->kind == POPT_FREQS && (tok[0] < '0' || tok[0] > '9'))
+            return err_set(err, "%s: '%s' is not a frequency in kHz, all, min or max", shown, tok);
+        if (!word && arg_int(shown, tok, (long)o->min, (long)o->max, &ints[n], err)) return -1;
+        numeric[n] = !word;
+        for (int k = 0; k < n; k++)
+            if (numeric[k] == numeric[n] && (word ? !strcmp(items[k], tok) : ints[k] == ints[n]))
+                return err_set(err, "%s: %s is listed twice", shown, tok);
+        items[n++] = tok;
+    }
+    return 0;
+}
+
+int profile_option_check(const ProfileOption *o, const char *value, const char *shown, Err *err) {
+    float f;
+    int i;
+    unsigned long long u;
+    if (o->kind == POPT_FLAG) return value ? err_set(err, "%s takes no value", shown) : 0;
+    if (!value) return err_set(err, "%s needs a value", shown);
+    if (is_list(o->kind)) return check_list(o, value, shown, err);
+    switch (o->kind) {
+    case POPT_INT: return arg_int(shown, value, (long)o->min, (long)o->max, &i, err);
+    case POPT_NUMBER: return arg_float(shown, value, o->min, o->max, &f, err);
+    case POPT_U64: return arg_u64(shown, value, &u, err);
+    default: return value[0] ? 0 : err_set(err, "%s: empty value", shown);
+    }
+}
+
+int profile_settings_set(ProfileSettings *s, const ProfileOption *o, const char *value, const char *shown, Err *err) {
+    if (profile_option_check(o, value, shown, err)) return -1;
+    void *field = (char *)s + o->offset;
+    float f;
+    switch (o->kind) {
+    case POPT_FLAG: *(int *)field = 1; return 0;
+    case POPT_INT: return arg_int(shown, value, (long)o->min, (long)o->max, (int *)field, err);
+    case POPT_NUMBER: /* parsed as a float, as dynn always did: the same values reach the output */
+        if (arg_float(shown, value, o->min, o->max, &f, err)) return -1;
+        *(double *)field = f;
+        return 0;
+    case POPT_U64: return arg_u64(shown, value, (unsigned long long *)field, err);
+    default: *(const char **)field = value; return 0;
+    }
+}
+
+void profile_settings_defaults(ProfileSettings *s) {
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const char *v = OPTIONS[i].env ? getenv(OPTIONS[i].env) : NULL;
+        if (!v || !*v) v = OPTIONS[i].dflt;
+        Err err; /* a bad environment value falls back to the default (which test_profile_options checks) */
+        if (v && profile_settings_set(s, &OPTIONS[i], v, OPTIONS[i].name, &err) && OPTIONS[i].dflt)
+            profile_settings_set(s, &OPTIONS[i], OPTIONS[i].dflt, OPTIONS[i].name, &err);
+    }
+}
+
+int profile_option_ints(const char *value, int *out) {
+    int n = 0;
+    for (const char *p = value; *p && n < PROFILE_MAX_LIST;) {
+        out[n++] = (int)strtol(p, (char **)&p, 10);
+        if (*p == ',') p++;
+    }
+    return n;
+}
+
+void profile_options_help(char *out, size_t size) {
+    size_t len = 0;
+    out[0] = '\0';
+#define ADD(...) (len += (size_t)snprintf(out + len, len < size ? size - len : 0, __VA_ARGS__))
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const ProfileOption *o = &OPTIONS[i];
+        char head[64], range[96] = "";
+        snprintf(head, sizeof head, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        if (o->kind == POPT_INTS || o->kind == POPT_FREQS || o->kind == POPT_INT || o->kind == POPT_NUMBER)
+            snprintf(range, sizeof range, "%s%.15g..%.15g", is_list(o->kind) ? "each " : "", o->min, o->max);
+        ADD("  %-20s", head);
+        for (const char *h = o->help; *h;) {
+            const char *nl = strchr(h, '\n');
+            int n = nl ? (int)(nl - h) : (int)strlen(h);
+            ADD("%s%.*s", h == o->help ? "" : "                      ", n, h);
+            h += n;
+            if (*h) {
+                h++;
+                ADD("\n");
+            }
+        }
+        if (o->dflt || range[0])
+            ADD(" (%s%s%s%s%s)", o->dflt ? o->dflt : "", o->env ? "; env " : "", o->env ? o->env : "",
+                o->dflt && range[0] ? "; " : "", range);
+        ADD("\n");
+    }
+#undef ADD
+}

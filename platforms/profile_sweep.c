@@ -1,0 +1,151 @@
+/* platforms/profile_sweep.c — the profiling sweep through an inference backend (see profile_sweep.h). */
+#include "platforms/profile_sweep.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/backend.h"
+#include "nn/rng.h"
+#include "platforms/affinity.h"
+#include "platforms/profiler.h"
+
+typedef struct Forward {
+    Backend *b;
+    const float *input;
+    float *logits;
+    int batch;
+} Forward;
+
+static int run_forward(void *ctx, Err *err) {
+    Forward *f = ctx;
+    return backend_forward(f->b, f->input, f->batch, f->logits, err);
+}
+
+void profile_sweep_maxima(const ProfileSweep *s, int *max_batch, int *max_threads) {
+    *max_batch = *max_threads = 1;
+    for (int i = 0; i < s->n_batches; i++) *max_batch = s->batches[i] > *max_batch ? s->batches[i] : *max_batch;
+    for (int i = 0; i < s->n_threads; i++) *max_threads = s->threads[i] > *max_threads ? s->threads[i] : *max_threads;
+    for (int i = 0; s->n_threads == 0 && i < s->n_maps; i++)
+        if (CPU_COUNT(&s->maps[i].cpus) > *max_threads) *max_threads = CPU_COUNT(&s->maps[i].cpus);
+}
+
+/* The point's timing results: samples and statistics in milliseconds. */
+static int store_timing(ProfilePoint *p, const ProfileSamples *samples, Err *err) {
+    ProfileStats st;
+    if (profile_stats(samples->s, samples->n, &st, err)) return -1;
+    if (!(p->samples_ms = malloc(sizeof(double) * (size_t)samples->n))) return err_set(err, "out of memory");
+    for (long i = 0; i < samples->n; i++) p->samples_ms[i] = 1e3 * samples->s[i];
+    p->n_samples = (size_t)samples->n;
+    p->median_ms = 1e3 * st.median, p->p90_ms = 1e3 * st.p90, p->p99_ms = 1e3 * st.p99, p->mean_ms = 1e3 * st.mean;
+    p->stddev_ms = 1e3 * st.stddev, p->min_ms = 1e3 * st.min, p->max_ms = 1e3 * st.max;
+    return 0;
+}
+
+/* One point: warm-up, timed loop (with the power sampler around it), statistics. */
+static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, Forward *fw, const cpu_set_t *sampler_cpus,
+                       ProfilePoint *p, Err *err) {
+    ProfileLoop loop = {.warmup = 0, .repeat = s->repeat, .min_time_s = s->min_time_ms / 1e3};
+    p->warmup = s->warmup;
+    p->repeat = s->repeat;
+    p->min_time_ms = s->min_time_ms;
+    profile_reset_peak_rss();
+    for (int i = 0; i < s->warmup; i++)
+        if (run_forward(fw, err)) return -1;
+    EnergyMeter meter;
+    ProfileSamples samples = {0};
+    if (sensors && energy_meter_start(&meter, sensors, s->sample_ms / 1e3, sampler_cpus, err)) return -1;
+    int rc = profile_measure(&loop, run_forward, fw, NULL, NULL, &samples, err);
+    if (sensors) {
+        Err merr;
+        if (energy_meter_stop(&meter, &merr) && !rc) rc = err_set(err, "power sampling: %s", merr.msg);
+        double secs = energy_meter_seconds(&meter);
+        if (!rc && samples.n > 0 && secs > 0) {
+            p->energy_j = meter.joules / (double)samples.n;
+            p->avg_power_w = meter.joules / secs;
+        }
+    }
+    if (!rc) {
+        cpu_set_t seen;
+        char text[256];
+        CPU_ZERO(&seen);
+        affinity_tasks_last_cpu(&seen, 0);
+        affinity_omp_probe(&seen);
+        cpulist_format(&seen, text, sizeof text);
+        p->peak_rss_kib = profile_peak_rss_kib();
+        rc = profile_report_str(&p->cpus_seen, text, err) || store_timing(p, &samples, err) ? -1 : 0;
+    }
+    profile_samples_free(&samples);
+    return rc;
+}
+
+/* Every subnet at one batch and thread count, through a backend opened for them. */
+static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelWeights *w, int batch, int threads,
+                         const ProfileMapping *map, long khz, const float *input, float *logits,
+                         const EnergySensors *sensors, const cpu_set_t *sampler, ProfileReport *r, Err *err) {
+    Backend *b;
+    if (backend_open(s->backend, d, w, batch, threads, &b, err)) return err_prefix(err, "batch %d, %d threads", batch, threads);
+    BackendInfo info;
+    backend_info(b, &info);
+    int rc = 0;
+    for (int si = 0; si < s->n_subnets && !rc; si++) {
+        const Subnet *sn = &d->subnets[s->subnets[si]];
+        ProfilePoint *p = profile_report_add_point(r, err);
+        if (!p) {
+            rc = -1;
+            break;
+        }
+        p->subnet = s->subnets[si];
+        p->macs = (long long)model_subnet_macs(d, sn->count);
+        p->params = (long long)model_subnet_params(d, sn->count);
+        p->batch = batch;
+        p->threads = info.threads;
+        p->freq_khz = khz;
+        Forward fw = {b, input, logits, batch};
+        rc = profile_report_str(&p->subnet_name, sn->name, err) || profile_report_str(&p->cpus, map->text, err) ||
+                     profile_report_str(&p->backend, info.name, err) || profile_report_str(&p->device, info.device, err) ||
+                     backend_set_subnet(b, p->subnet, err) || measure_one(s, sensors, &fw, sampler, p, err)
+                 ? -1
+                 : 0;
+        if (rc) profile_report_drop_last(r);
+    }
+    backend_close(b);
+    return rc;
+}
+
+int profile_sweep_run(const ProfileSweep *s, const ModelDesc *d, const ModelWeights *w, const cpu_set_t *allowed,
+                      Cpufreq *cf, const EnergySensors *sensors, ProfileReport *r, Err *err) {
+    int max_batch, max_threads;
+    profile_sweep_maxima(s, &max_batch, &max_threads);
+    size_t n_in = (size_t)max_batch * (size_t)(d->in_c * d->in_h * d->in_w);
+    float *input = malloc(n_in * sizeof *input), *logits = malloc(sizeof(float) * (size_t)max_batch * d->classes);
+    if (!input || !logits) {
+        free(input);
+        free(logits);
+        return err_set(err, "out of memory for a batch of %d inputs", max_batch);
+    }
+    Rng rng;
+    rng_seed(&rng, s->seed);
+    for (size_t i = 0; i < n_in; i++) input[i] = rng_normal(&rng);
+    int rc = 0;
+    for (int mi = 0; mi < s->n_maps && !rc; mi++) {
+        const ProfileMapping *map = &s->maps[mi];
+        if ((rc = affinity_pin_process(&map->cpus, allowed, "--cpus", err))) break;
+        cpu_set_t sampler;
+        CPU_XOR(&sampler, allowed, &map->cpus); /* the CPUs outside the mapping, if any */
+        if (!CPU_COUNT(&sampler)) sampler = map->cpus;
+        for (int fi = 0; fi < (s->n_freqs[mi] ? s->n_freqs[mi] : 1) && !rc; fi++) {
+            long khz = s->n_freqs[mi] ? s->freqs[mi][fi] : 0;
+            if (khz && (rc = cpufreq_set(cf, &map->cpus, khz, err))) break;
+            for (int ti = 0; ti < (s->n_threads ? s->n_threads : 1) && !rc; ti++) {
+                int threads = s->n_threads ? s->threads[ti] : CPU_COUNT(&map->cpus);
+                for (int bi = 0; bi < s->n_batches && !rc; bi++)
+                    rc = measure_batch(s, d, w, s->batches[bi], threads, map, khz, input, logits, sensors, &sampler, r, err);
+            }
+        }
+    }
+    free(input);
+    free(logits);
+    return rc;
+}

@@ -1,0 +1,50 @@
+/* platforms/profile_sweep.h — the measurement loop behind `dynn profile`: every combination of CPU
+ * mapping, frequency, thread count, batch size and subnet (in that order, outermost first), timed
+ * through an inference backend (nn/backend.h).
+ *
+ * For each (mapping, frequency, threads, batch) the backend is opened for exactly that batch and
+ * thread count, so the peak memory of a point is that of a deployment of its batch (not of the
+ * largest batch of the sweep, nor of a training model). For each subnet: the warm-up passes, the
+ * timed loop (platforms/profiler.h) with the power sampler around it when there are sensors, the
+ * statistics, the CPUs the threads ran on, the peak RSS since just before the warm-up. Each point
+ * is appended to the report as it is measured, so a sweep that fails part-way keeps its points. */
+#ifndef DYNN_PLATFORMS_PROFILE_SWEEP_H
+#define DYNN_PLATFORMS_PROFILE_SWEEP_H
+
+#include <sched.h>
+
+#include "nn/model_desc.h"
+#include "platforms/cpufreq.h"
+#include "platforms/energy.h"
+#include "platforms/profile_json.h"
+#include "platforms/profile_options.h"
+
+typedef struct ProfileMapping {
+    cpu_set_t cpus;
+    char text[256]; /* canonical CPU list */
+} ProfileMapping;
+
+typedef struct ProfileSweep {
+    int subnets[PROFILE_MAX_LIST], n_subnets;
+    int batches[PROFILE_MAX_LIST], n_batches;
+    int threads[PROFILE_MAX_LIST], n_threads; /* n_threads 0: the number of CPUs of each mapping */
+    ProfileMapping maps[PROFILE_MAX_LIST];
+    int n_maps;
+    long freqs[PROFILE_MAX_LIST][CPUFREQ_MAX_FREQS]; /* per mapping; n_freqs[i] 0: not set */
+    int n_freqs[PROFILE_MAX_LIST];
+    int warmup, repeat;
+    double min_time_ms, sample_ms;
+    const char *backend;     /* NULL: BACKEND_DEFAULT */
+    unsigned long long seed; /* of the random input (standard normal) */
+} ProfileSweep;
+
+/* The largest batch and thread count the sweep will open its backend with. */
+void profile_sweep_maxima(const ProfileSweep *s, int *max_batch, int *max_threads);
+
+/* Runs the sweep over model d with weights w. `allowed` is the CPU mask the process started with;
+ * cf is set per frequency (the caller restores it, and the affinity, afterwards); sensors NULL: no
+ * energy. Points are appended to r (r->complete is the caller's). */
+int profile_sweep_run(const ProfileSweep *s, const ModelDesc *d, const ModelWeights *w, const cpu_set_t *allowed,
+                      Cpufreq *cf, const EnergySensors *sensors, ProfileReport *r, Err *err);
+
+#endif

@@ -1,0 +1,304 @@
+/* tests/unit/test_backend.c — the inference-backend seam (nn/backend.h) and what it stands on:
+ * the cpu backend's logits equal the training Model's eval forward bit for bit, for every subnet of
+ * small ResNets and the AlexNet-style net (switchable BN, separate weight sets), at 1 and 2 threads,
+ * whatever ran before; an inference Model does not read what it did not write (its activation
+ * buffers filled with NaN first); it needs a fraction of the training Model's memory; weights read
+ * without a Model equal the saved parameters; the BN epsilon lives in the description (default not
+ * written, another value written and used); unknown backends, subnets and batch sizes are refused. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/backend.h"
+#include "nn/checkpoint.h"
+#include "nn/ckpt_file.h"
+#include "nn/model.h"
+#include "nn/parallel.h"
+#include "tests/unit/gradcheck.h"
+#include "tests/unit/testutil.h"
+
+#define MAX_BATCH 5
+
+/* A description with `n` uniform subnets (widths 1/n .. 1, the largest first in the list so that
+ * index order is not MAC order), BN sets and weight sets as asked. */
+static ModelDesc *make_desc(const char *arch, int in_c, int hw, int n, int bn_sets, int weight_sets) {
+    ModelDesc *d = calloc(1, sizeof *d);
+    Err err;
+    assert_int_equal(model_desc_build(d, arch, in_c, hw, hw, 7, 0.25f, &err), 0);
+    d->n_subnets = n;
+    for (int i = 0; i < n; i++) {
+        float w = (float)(n - i) / (float)n;
+        snprintf(d->subnets[i].name, sizeof d->subnets[i].name, "w%d", i);
+        for (int s = 0; s < d->n_slots; s++) {
+            int c = (int)lroundf(w * (float)d->slot_max[s]);
+            d->subnets[i].count[s] = c < 1 ? 1 : c;
+        }
+    }
+    model_desc_set_sets(d, bn_sets, weight_sets);
+    return d;
+}
+
+/* A training Model of d (owned) with random parameters, BN running statistics included. */
+static void make_model(Model *m, ModelDesc *d, int threads, uint64_t seed) {
+    Err err;
+    assert_int_equal(model_create(m, d, MAX_BATCH, threads, &err), 0);
+    model_init_params(m, seed);
+    for (int p = 0; p < d->n_params; p++) {
+        const ParamDesc *pd = &d->params[p];
+        if (pd->kind == PARAM_BN_MEAN || pd->kind == PARAM_BN_BETA || pd->kind == PARAM_BN_GAMMA)
+            gc_fill_normal(m->param[p], pd->numel, seed + 100 + (uint64_t)p, 0.3f);
+        if (pd->kind == PARAM_BN_GAMMA)
+            for (size_t k = 0; k < pd->numel; k++) m->param[p][k] += 1.0f;
+        if (pd->kind == PARAM_BN_VAR)
+            for (size_t k = 0; k < pd->numel; k++) m->param[p][k] = 0.5f + (float)(k % 7) * 0.1f;
+    }
+}
+
+static void weights_of(const Model *m, ModelWeights *w) {
+    Err err;
+    assert_int_equal(model_weights_alloc(w, m->d, &err), 0);
+    for (int p = 0; p < m->d->n_params; p++)
+        memcpy(w->param[p], m->param[p], sizeof(float) * m->d->params[p].numel);
+}
+
+/* Every subnet, largest to smallest and back, at batches MAX_BATCH, 1 and 3: the backend's logits
+ * are the training model's, bit for bit. Returns the number of forwards compared. */
+static int compare_all(Model *m, Backend *b, int threads) {
+    const ModelDesc *d = m->d;
+    float x[MAX_BATCH * 3 * 16 * 16];
+    size_t in = (size_t)d->in_c * d->in_h * d->in_w;
+    assert_true(in * MAX_BATCH <= sizeof x / sizeof *x);
+    float *got = malloc(sizeof(float) * MAX_BATCH * d->classes);
+    static const int batches[] = {MAX_BATCH, 1, 3};
+    int compared = 0;
+    Err err;
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < d->n_subnets; k++) {
+            int s = pass ? d->n_subnets - 1 - k : k;
+            for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++) {
+                int n = batches[bi];
+                gc_fill_normal(x, in * (size_t)n, 7 + (uint64_t)(s * 10 + n), 1.0f);
+                nn_set_threads(threads);
+                model_set_subnet(m, s);
+                const float *want = model_forward(m, x, n);
+                assert_int_equal(backend_set_subnet(b, s, &err), 0);
+                assert_int_equal(backend_forward(b, x, n, got, &err), 0);
+                for (int j = 0; j < n * d->classes; j++) assert_true(isfinite(want[j]));
+                if (memcmp(want, got, sizeof(float) * (size_t)n * d->classes))
+                    fail_msg("%s subnet %d batch %d threads %d: backend logits differ (%.9g vs %.9g)", d->arch, s, n,
+                             threads, got[0], want[0]);
+                compared++;
+            }
+        }
+    free(got);
+    return compared;
+}
+
+static void test_cpu_backend_equals_model(void **state) {
+    (void)state;
+    static const struct {
+        const char *arch;
+        int in_c, hw, subnets, bn_sets, weight_sets;
+    } cases[] = {
+        {"resnet8", 1, 12, 3, 3, 1},  /* switchable BN, shared weights; 1x1 shortcuts */
+        {"resnet8", 2, 10, 2, 1, 2},  /* separate weight sets */
+        {"resnet18", 3, 16, 2, 2, 1}, /* stem max-pool, stride-2 3x3 convs */
+        {"alexnet", 3, 12, 3, 3, 1},  /* 5x5 convs, max-pools, linear layers */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+        for (int threads = 1; threads <= 2; threads++) {
+            Model m;
+            make_model(&m, make_desc(cases[c].arch, cases[c].in_c, cases[c].hw, cases[c].subnets, cases[c].bn_sets,
+                                     cases[c].weight_sets),
+                       threads, 3 + c);
+            ModelWeights w;
+            weights_of(&m, &w);
+            Backend *b;
+            Err err;
+            if (backend_open("cpu", m.d, &w, MAX_BATCH, threads, &b, &err)) fail_msg("%s", err.msg);
+            model_weights_free(&w); /* the backend keeps its own copy */
+            BackendInfo info;
+            backend_info(b, &info);
+            assert_string_equal(info.name, "cpu");
+            assert_int_equal(info.threads, threads);
+            assert_true(info.device[0] != '\0');
+            assert_int_equal(backend_max_batch(b), MAX_BATCH);
+            int n = compare_all(&m, b, threads);
+            print_message("%s (%d subnets), %d threads: %d forwards bit-identical\n", cases[c].arch, cases[c].subnets,
+                          threads, n);
+            backend_close(b);
+            model_free(&m);
+        }
+}
+
+/* An inference Model's activation buffers (shared between tensors) filled with NaN before every
+ * forward: it still computes the training Model's logits, so it reads only what it wrote. */
+static void test_inference_model_reads_only_what_it_wrote(void **state) {
+    (void)state;
+    nn_set_threads(2);
+    const char *archs[] = {"resnet8", "alexnet"};
+    for (size_t a = 0; a < 2; a++) {
+        Model m, inf;
+        make_model(&m, make_desc(archs[a], 3, 12, 2, 2, 1), 2, 11);
+        ModelDesc *copy = malloc(sizeof *copy);
+        memcpy(copy, m.d, sizeof *copy);
+        Err err;
+        assert_int_equal(model_create_for(&inf, copy, MODEL_INFERENCE, MAX_BATCH, 2, &err), 0);
+        assert_null(inf.grad_arena.base);
+        for (int p = 0; p < m.d->n_params; p++) {
+            assert_null(inf.grad[p]);
+            memcpy(inf.param[p], m.param[p], sizeof(float) * m.d->params[p].numel);
+        }
+        float x[MAX_BATCH * 3 * 12 * 12];
+        gc_fill_normal(x, sizeof x / sizeof *x, 5, 1.0f);
+        for (int s = 0; s < m.d->n_subnets; s++) {
+            for (size_t k = 0; k < inf.act_arena.size; k++) inf.act_arena.base[k] = NAN;
+            model_set_subnet(&m, s);
+            model_set_subnet(&inf, s);
+            const float *want = model_forward(&m, x, MAX_BATCH), *got = model_forward(&inf, x, MAX_BATCH);
+            assert_memory_equal(want, got, sizeof(float) * MAX_BATCH * m.d->classes);
+        }
+        model_free(&inf);
+        model_free(&m);
+    }
+}
+
+/* No gradients, no training buffers, shared activation buffers: ResNet-20 on 28x28 at batch 128
+ * needs under a tenth of the training Model's memory, and its need grows with the batch. */
+static void test_inference_memory(void **state) {
+    (void)state;
+    ModelDesc *d = calloc(1, sizeof *d);
+    Err err;
+    assert_int_equal(model_desc_build(d, "resnet20", 1, 28, 28, 10, 1.0f, &err), 0);
+    size_t train = model_memory_bytes(d, 128, 2), inf = model_memory_bytes_for(d, MODEL_INFERENCE, 128, 2),
+           inf1 = model_memory_bytes_for(d, MODEL_INFERENCE, 1, 2);
+    print_message("resnet20 28x28, batch 128: training %.1f MiB, inference %.1f MiB (batch 1: %.2f MiB)\n",
+                  train / 1048576.0, inf / 1048576.0, inf1 / 1048576.0);
+    assert_true(inf > 0 && inf * 10 < train);
+    assert_true(inf1 < inf);
+    assert_int_equal(model_memory_bytes(d, 128, 2), model_memory_bytes_for(d, MODEL_TRAINING, 128, 2));
+    free(d);
+}
+
+/* checkpoint_read_weights: the saved parameters, the description and the tensors' CRC, no Model. */
+static void test_read_weights(void **state) {
+    char path[512];
+    tu_path(path, sizeof path, *state, "m.dnn");
+    Model m;
+    make_model(&m, make_desc("resnet8", 1, 12, 2, 2, 1), 1, 21);
+    Err err;
+    assert_int_equal(checkpoint_save(&m, path, &err), 0);
+    ModelDesc *d = calloc(1, sizeof *d), *d2 = calloc(1, sizeof *d2);
+    ModelWeights w;
+    unsigned long crc = 0, crc2 = 1;
+    assert_int_equal(checkpoint_read_weights(path, d, &w, &crc, &err), 0);
+    assert_int_equal(checkpoint_read_desc(path, d2, &crc2, &err), 0);
+    assert_int_equal(crc, crc2);
+    assert_int_equal(d->n_params, m.d->n_params);
+    assert_int_equal(d->n_subnets, 2);
+    for (int p = 0; p < d->n_params; p++)
+        assert_memory_equal(w.param[p], m.param[p], sizeof(float) * d->params[p].numel);
+    assert_true(model_weights_param(&w, d, 1, 1) == w.param[1] + (d->params[1].sets > 1 ? d->params[1].set_numel : 0));
+    model_weights_free(&w);
+    /* a damaged file: refused, nothing allocated */
+    tu_write_file(path, "DYNNCKPT", 8);
+    assert_int_equal(checkpoint_read_weights(path, d, &w, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "m.dnn"));
+    assert_null(w.data);
+    free(d);
+    free(d2);
+    model_free(&m);
+}
+
+/* The BN epsilon is the description's: 1e-5 by default and then not written (so checkpoints keep
+ * their bytes); another value is written, read back, and used by both executors. */
+static void test_bn_eps_in_description(void **state) {
+    char path[512];
+    tu_path(path, sizeof path, *state, "e.dnn");
+    Model m;
+    make_model(&m, make_desc("resnet8", 1, 12, 1, 1, 1), 1, 31);
+    assert_true(m.d->bn_eps == MODEL_BN_EPS && MODEL_BN_EPS == 1e-5f);
+    Err err;
+    CkptFile f;
+    assert_int_equal(checkpoint_save(&m, path, &err), 0);
+    assert_int_equal(ckpt_read(path, &f, &err), 0);
+    assert_null(strstr(f.meta, "bn_eps"));
+    ckpt_free(&f);
+    float x[2 * 144], before[14];
+    gc_fill_normal(x, 2 * 144, 9, 1.0f);
+    nn_set_threads(1);
+    memcpy(before, model_forward(&m, x, 2), sizeof before);
+    m.d->bn_eps = 0.25f;
+    assert_int_equal(checkpoint_save(&m, path, &err), 0);
+    assert_int_equal(ckpt_read(path, &f, &err), 0);
+    assert_non_null(strstr(f.meta, "\nbn_eps 0.25\n"));
+    ckpt_free(&f);
+    const float *after = model_forward(&m, x, 2);
+    assert_true(memcmp(before, after, sizeof before) != 0); /* the model uses it */
+    ModelDesc *d = calloc(1, sizeof *d);
+    ModelWeights w;
+    assert_int_equal(checkpoint_read_weights(path, d, &w, NULL, &err), 0);
+    assert_true(d->bn_eps == 0.25f);
+    Backend *b;
+    float got[14];
+    assert_int_equal(backend_open(NULL, d, &w, 2, 1, &b, &err), 0);
+    assert_int_equal(backend_forward(b, x, 2, got, &err), 0);
+    assert_memory_equal(got, after, sizeof got);
+    backend_close(b);
+    model_weights_free(&w);
+    free(d);
+    model_free(&m);
+}
+
+static void test_backend_refusals(void **state) {
+    (void)state;
+    Err err;
+    size_t n;
+    const BackendType *const *types = backend_types(&n);
+    assert_true(n >= 1);
+    assert_string_equal(types[0]->name, BACKEND_DEFAULT);
+    assert_ptr_equal(backend_find("cpu", &err), &backend_type_cpu);
+    assert_null(backend_find("cuda", &err));
+    assert_string_equal(err.msg, "backend 'cuda' is not built into this dynn (built in: cpu)");
+    assert_null(backend_find("cpuu", &err));
+    assert_string_equal(err.msg, "backend 'cpuu' is not built into this dynn (did you mean 'cpu'?) (built in: cpu)");
+    Model m;
+    make_model(&m, make_desc("resnet8", 1, 12, 2, 1, 1), 1, 41);
+    ModelWeights w;
+    weights_of(&m, &w);
+    Backend *b = (Backend *)&err;
+    assert_int_equal(backend_open("opencl", m.d, &w, 2, 1, &b, &err), -1);
+    assert_null(b);
+    assert_non_null(strstr(err.msg, "backend 'opencl' is not built into this dynn"));
+    assert_int_equal(backend_open("cpu", m.d, &w, 2, 1, &b, &err), 0);
+    assert_int_equal(backend_set_subnet(b, 2, &err), -1);
+    assert_string_equal(err.msg, "backend cpu: no subnet 2 (the model has 2)");
+    assert_int_equal(backend_set_subnet(b, -1, &err), -1);
+    float x[3 * 144] = {0}, y[3 * 7];
+    assert_int_equal(backend_forward(b, x, 3, y, &err), -1);
+    assert_string_equal(err.msg, "backend cpu: batch 3 is outside 1..2 (the batch it was opened for)");
+    assert_int_equal(backend_forward(b, x, 0, y, &err), -1);
+    assert_int_equal(backend_forward(b, x, 2, y, &err), 0);
+    backend_close(b);
+    backend_close(NULL);
+    model_weights_free(&w);
+    model_free(&m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cpu_backend_equals_model),
+        cmocka_unit_test(test_inference_model_reads_only_what_it_wrote),
+        cmocka_unit_test(test_inference_memory),
+        cmocka_unit_test_setup_teardown(test_read_weights, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_bn_eps_in_description, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test(test_backend_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
