@@ -190,7 +190,7 @@ static void free_names(struct dirent **names, int n) {
 static void classify(const char *sub, const char *name, StoreEntry *e) {
     size_t len = strlen(name);
     memset(e, 0, sizeof *e);
-    snprintf(e->rel, sizeof e->rel, STORE_PREFIX "%s/%s", sub, name);
+    snprintf(e->rel, sizeof e->rel, STORE_PREFIX "%.2s/%s", sub, name); /* sub: two hex digits (store_walk) */
     e->kind = STORE_ENTRY_STRAY;
     e->pid = -1;
     if (len < SHA256_HEX_LEN - 2 || !is_hex(name, SHA256_HEX_LEN - 2)) return;
@@ -202,7 +202,7 @@ static void classify(const char *sub, const char *name, StoreEntry *e) {
         e->pid = -1;
         return;
     }
-    snprintf(e->hash, sizeof e->hash, "%s%.*s", sub, SHA256_HEX_LEN - 2, name);
+    snprintf(e->hash, sizeof e->hash, "%.2s%.*s", sub, SHA256_HEX_LEN - 2, name);
 }
 
 int store_walk(const char *state_dir, StoreVisit visit, void *ctx, Err *err) {
