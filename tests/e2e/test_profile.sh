@@ -57,9 +57,14 @@ check "larger subnet costs more MACs" '.results[0].macs < .results[1].macs'
 # deployment's, not that of a model built for the sweep's largest batch (before: equal, a training
 # model for batch 256 at every point).
 out=$("$DYNN" profile "$T/m.dnn" --subnets 0 --batch 1,256 --cpus 0 --warmup 0 --repeat 1 --min-time-ms 0 --json 2>"$T/err")
+if [ "${DYNN_SANITIZE:-0}" = 1 ]; then # ASan's allocator keeps freed memory in its quarantine
+  skip "peak memory per batch" "under ASan the resident size is the sanitizer allocator's, not the model's"
+  check "both batches through the cpu backend" '[.results[] | .batch] == [1, 256] and ([.results[] | .backend == "cpu" and (.device | length) > 0] | all)'
+else
 check "peak memory per batch: batch 1 well under batch 256, both through the cpu backend" \
   '[.results[] | .batch] == [1, 256] and .results[0].peak_rss_kib * 2 < .results[1].peak_rss_kib
    and ([.results[] | .backend == "cpu" and (.device | length) > 0] | all)'
+fi
 
 text=$("$DYNN" profile "$T/m.dnn" --subnets w1.00 --cpus 0 "${fast[@]}" 2>&1)
 expect_match "table output" 'w1\.00 +[0-9.]+ +1 +0 +1 ' "$text"
