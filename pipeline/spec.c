@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/executor.h"
 #include "pipeline/subst.h"
 #include "pipeline/stage.h"
 #include "util/fs.h"
@@ -15,7 +16,10 @@
 #include "util/suggest.h"
 
 static const char *const top_keys[] = {"name", "seed", "vars", "defaults", "platforms", "plugins", "stages"};
-static const char *const stage_keys[] = {"type", "needs", "params", "matrix", "threads"};
+static const char *const stage_keys[] = {"type", "needs", "params", "matrix", "threads", "resources", "executor"};
+/* Stage types that read the results database: they run where it is, never through another
+ * executor. */
+static const char *const database_stage_types[] = {"aggregate", "report"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 #define MAX_THREADS SPEC_MAX_THREADS
 
@@ -145,15 +149,19 @@ static int load_defaults(Spec *spec, Err *err) {
     const YNode *defaults = ynode_get(spec->root, "defaults");
     if (!defaults) return 0;
     if (ynode_expect(defaults, YNODE_MAP, spec->file, "'defaults'", err)) return -1;
-    const char *allowed[130] = {"threads"};
-    size_t n = 1 + stage_type_names(allowed + 1, COUNT(allowed) - 1);
-    if (ynode_check_keys(defaults, allowed, n, spec->file, "'defaults' (threads or a stage type)", err)) return -1;
+    const char *allowed[130] = {"threads", "resources"};
+    size_t n = 2 + stage_type_names(allowed + 2, COUNT(allowed) - 2);
+    if (ynode_check_keys(defaults, allowed, n, spec->file, "'defaults' (threads, resources or a stage type)", err)) return -1;
     long long threads;
     const YNode *t = ynode_get(defaults, "threads");
     if (t && ynode_int(t, 1, MAX_THREADS, spec->file, "'defaults.threads'", &threads, err)) return -1;
+    Resources checked;
+    resources_init(&checked);
+    if (resources_parse(ynode_get(defaults, "resources"), spec->file, "defaults.resources", NULL, &checked, err)) return -1;
     for (size_t i = 0; i < defaults->len; i++) {
         const YNode *v = defaults->pairs[i].value;
-        if (strcmp(defaults->pairs[i].key->str, "threads") && v->kind != YNODE_MAP)
+        const char *key = defaults->pairs[i].key->str;
+        if (strcmp(key, "threads") && strcmp(key, "resources") && v->kind != YNODE_MAP)
             return ynode_err(err, spec->file, v, "'defaults.%s' must be a mapping of params, not %s",
                              defaults->pairs[i].key->str, ynode_kind_name(v->kind));
     }
@@ -213,6 +221,26 @@ static int load_matrix(Spec *spec, StageSpec *st, const YNode *matrix, Err *err)
     return 0;
 }
 
+/* `executor:`: a name of the executor table, refused on the stages that read the database. */
+static int load_executor(Spec *spec, StageSpec *st, const YNode *ex, Err *err) {
+    if (!ex) return 0;
+    char what[300];
+    snprintf(what, sizeof what, "stage '%s': 'executor'", st->name);
+    if (ex->kind != YNODE_SCALAR) return ynode_expect(ex, YNODE_SCALAR, spec->file, what, err);
+    for (size_t i = 0; i < COUNT(database_stage_types); i++)
+        if (!strcmp(st->type, database_stage_types[i]))
+            return ynode_err(err, spec->file, ex,
+                             "stage '%s': 'executor' cannot be set on a%s %s stage: it reads the results database and "
+                             "always runs where the database is (remove the key)",
+                             st->name, st->type[0] == 'a' ? "n" : "", st->type);
+    if (!executor_type_find(ex->str)) {
+        char msg[600];
+        return ynode_err(err, spec->file, ex, "stage '%s' has %s", st->name, executor_unknown_message(ex->str, msg, sizeof msg));
+    }
+    st->executor = ex->str;
+    return 0;
+}
+
 static int load_stage(Spec *spec, const YPair *pair, StageSpec *st, Err *err) {
     st->name = pair->key->str;
     st->key = pair->key;
@@ -220,7 +248,7 @@ static int load_stage(Spec *spec, const YPair *pair, StageSpec *st, Err *err) {
     if (!spec_valid_name(st->name))
         return ynode_err(err, spec->file, pair->key, "stage name '%s' may only use letters, digits, '_', '-' and '.'", st->name);
     if (st->node->kind != YNODE_MAP)
-        return ynode_err(err, spec->file, st->node, "stage '%s' must be a mapping (type, needs, params, matrix, threads), not %s",
+        return ynode_err(err, spec->file, st->node, "stage '%s' must be a mapping (type, needs, params, matrix, threads, resources, executor), not %s",
                          st->name, ynode_kind_name(st->node->kind));
     char context[300];
     snprintf(context, sizeof context, "stage '%s'", st->name);
@@ -249,6 +277,11 @@ static int load_stage(Spec *spec, const YPair *pair, StageSpec *st, Err *err) {
     snprintf(what, sizeof what, "stage '%s': 'threads'", st->name);
     if (t && ynode_int(t, 1, MAX_THREADS, spec->file, what, &threads, err)) return -1;
     st->threads = (int)threads;
+    resources_init(&st->resources);
+    if (resources_parse(ynode_get(spec->defaults, "resources"), spec->file, "defaults.resources", NULL, &st->resources, err) ||
+        resources_parse(ynode_get(st->node, "resources"), spec->file, "resources", st->name, &st->resources, err) ||
+        load_executor(spec, st, ynode_get(st->node, "executor"), err))
+        return -1;
     st->needs = ynode_get(st->node, "needs");
     const YNode *bad;
     if (st->needs && !ynode_string_list(st->needs, &bad) && bad)
