@@ -1,5 +1,7 @@
 /* pipeline/executor_local.c — the default executor: one fork server (`dynn stage-exec --serve`)
- * per job slot, each forking a fresh stage process per job (see executor.h). A server reports a
+ * per job slot, each forking a fresh stage process per job (see executor.h). The servers are started
+ * with executor_start_child (they get SIGTERM when the runner dies) and ask the same for each stage
+ * process they fork (pipeline/stage_exec.c). Admission: executor_admit_budget. A server reports a
  * stage's end once the stage and everything it left have ended; when a server itself dies, the
  * runner (a subreaper) inherits its stage process and ends it here. */
 #include <errno.h>
