@@ -69,7 +69,8 @@ static int opt_int(const YNode *obj, const char *key, const char *what, size_t i
 }
 
 static int opt_string(const YNode *obj, const char *key, const char *what, size_t i, char **out, Err *err) {
-    return ynode_get(obj, key) ? get_string(obj, key, what, i, out, err) : 0;
+    const YNode *n = ynode_get(obj, key);
+    return n && !is_null(n) ? get_string(obj, key, what, i, out, err) : 0; /* null: absent, as the writer means it */
 }
 
 /* The conditions of a result, one key of the registry at a time (db/conditions.h). */
