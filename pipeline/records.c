@@ -214,15 +214,15 @@ static int parse_line(Records *r, char **f, size_t n) {
         m->macs = strtoll(f[6] ? f[6] : "-1", NULL, 10);
         m->peak_rss_kib = strtoll(f[7] ? f[7] : "-1", NULL, 10);
         m->avg_power_w = strtod(f[8] ? f[8] : "nan", NULL);
-        for (size_t i = 9; i < n && !rc; i++) { /* KEY=VALUE */
+        if (rc) return -1;
+        for (size_t i = 9; i < n; i++) { /* KEY=VALUE */
             char *eq = f[i] ? strchr(f[i], '=') : NULL;
             if (!eq) return -3;
             *eq = '\0';
             int k = cond_find(f[i]);
-            if (k < 0 || rm->cond.value[k]) return -3;
-            rc = cond_set(&rm->cond, k, eq + 1, NULL);
+            if (k < 0 || rm->cond.value[k] || cond_set(&rm->cond, k, eq + 1, NULL)) return -3;
         }
-        return rc ? -3 : 0;
+        return 0;
     }
     if (!strcmp(f[0], "result") && n == 4) {
         r->ok = f[1] && !strcmp(f[1], "ok");
