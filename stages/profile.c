@@ -253,20 +253,26 @@ static int record_points(const StageRun *run, const PlatformDesc *d, const Profi
         double *lat = calloc(p->n_samples, sizeof *lat);
         if (!lat) return err_set(err, "out of memory");
         for (size_t k = 0; k < p->n_samples; k++) lat[k] = p->samples_ms[k] / 1000.0;
-        Measurement m = {.platform = d->name, .subnet = p->subnet_name, .batch = p->batch, .threads = p->threads,
-                         .cpus = p->cpus, .frequency_khz = p->freq_khz,
+        MeasCondition pairs[COND_COUNT + 1];
+        size_t n_pairs = 0;
+        for (int k = 0; k < COND_COUNT; k++)
+            if (cond_get(&p->cond, k)) pairs[n_pairs++] = (MeasCondition){cond_keys[k].name, cond_get(&p->cond, k)};
+        pairs[n_pairs++] = (MeasCondition){cond_keys[COND_PLATFORM].name, d->name}; /* the platform measured on */
+        Measurement m = {.subnet = p->subnet_name,
                          .energy_j = p->energy_j * (double)p->n_samples, /* the profiler gives it per inference */
                          .latency_s = lat,
                          .n_latency = p->n_samples, .subnet_index = p->subnet, .macs = p->macs,
-                         .peak_rss_kib = p->peak_rss_kib, .avg_power_w = p->avg_power_w};
-        int rc = run->sink->measurement_ex(run->sink, &m, err);
+                         .peak_rss_kib = p->peak_rss_kib, .avg_power_w = p->avg_power_w,
+                         .conditions = pairs, .n_conditions = n_pairs};
+        int rc = run->sink->measurement_conditions(run->sink, &m, err);
         free(lat);
         if (rc) return -1;
         (*recorded)++;
         char freq[32] = "no frequency";
-        if (p->freq_khz) snprintf(freq, sizeof freq, "%lld kHz", p->freq_khz);
-        printf("  subnet %s batch %d cpus %s threads %d %s: median %.4f ms (%zu samples)\n", p->subnet_name, p->batch,
-               p->cpus, p->threads, freq, p->median_ms, p->n_samples);
+        if (cond_get(&p->cond, COND_CPU_FREQ)) snprintf(freq, sizeof freq, "%s kHz", cond_get(&p->cond, COND_CPU_FREQ));
+        printf("  subnet %s batch %lld cpus %s threads %lld %s: median %.4f ms (%zu samples)\n", p->subnet_name,
+               cond_get_int(&p->cond, COND_BATCH, 0), cond_get(&p->cond, COND_CPUS) ? cond_get(&p->cond, COND_CPUS) : "(null)",
+               cond_get_int(&p->cond, COND_THREADS, 0), freq, p->median_ms, p->n_samples);
     }
     return 0;
 }

@@ -16,6 +16,10 @@
 #include "platforms/shell_quote.h"
 #include "tests/unit/testutil.h"
 
+/* A profile point's condition K (db/conditions.h): as an integer (0 when unset), as text (NULL). */
+#define PT_INT(p, K) cond_get_int(&(p)->cond, COND_##K, 0)
+#define PT_TEXT(p, K) cond_get(&(p)->cond, COND_##K)
+
 /* ---- shell quoting ---- */
 
 static void test_quote_form(void **state) {
@@ -243,13 +247,13 @@ static void test_profile_json(void **state) {
     assert_string_equal(r.model_crc32, "0a1b");
     assert_string_equal(r.host_arch, "aarch64");
     assert_int_equal(r.n_points, 2);
-    assert_int_equal(r.points[0].freq_khz, 0);
+    assert_int_equal(PT_INT(&r.points[0], CPU_FREQ), 0);
     assert_true(isnan(r.points[0].energy_j));
     assert_true(isnan(r.points[0].avg_power_w));
     assert_int_equal(r.points[1].subnet, 1);
     assert_string_equal(r.points[1].subnet_name, "w1");
-    assert_string_equal(r.points[1].cpus, "0-3");
-    assert_int_equal(r.points[1].freq_khz, 1400000);
+    assert_string_equal(PT_TEXT(&r.points[1], CPUS), "0-3");
+    assert_int_equal(PT_INT(&r.points[1], CPU_FREQ), 1400000);
     assert_true(r.points[1].energy_j == 0.25);
     assert_int_equal(r.points[1].n_samples, 3);
     assert_true(r.points[1].samples_ms[2] == 2.5);
@@ -266,7 +270,7 @@ static void test_profile_json_incomplete(void **state) {
     if (profile_json_parse(text, strlen(text), "out", &r, &err)) fail_msg("%s", err.msg);
     assert_false(r.complete);
     assert_int_equal(r.n_points, 1);
-    assert_int_equal(r.points[0].freq_khz, 200000);
+    assert_int_equal(PT_INT(&r.points[0], CPU_FREQ), 200000);
     profile_report_free(&r);
 }
 
