@@ -2,7 +2,8 @@
  * of batch sizes, core mappings and frequencies; every sample lands in the measurements table.
  *
  *   params:
- *     platform: odroid-xu3          # experiments/platforms/NAME.yaml, a path to a .yaml, or a mapping
+ *     platform: odroid-xu3          # a board of the experiment's platforms:, experiments/platforms/NAME.yaml,
+ *                                   # a path to a .yaml, or a mapping (docs/FORMATS.md, Platform descriptions)
  *     model: model                  # an artifact name, a needed instance ("train@seed=1": its model), or a path
  *     subnets: [0, 2]               # indices or names, one `dynn profile --subnets` each (default: all, one invocation)
  *     batch: [1, 8]                 # default 1
