@@ -4,14 +4,15 @@
  *   seed: 1                     # recorded with the run, given to every stage
  *   vars: {seeds: [1, 2]}       # ${var} anywhere below; `--set k=v` overrides
  *   defaults: {threads: 1, resources: {memory: 4G}, exec: {env: {LC_ALL: C}}}   # threads, resources, params per type
- *   platforms: [...]            # parsed and kept, not used yet
+ *   platforms: [odroid-xu3, {file: boards/mine.yaml}, {name: box, type: local}]   # boards stages name
  *   plugins: [lib/my_stages.so] # shared objects registering stage types (paths relative to the file)
  *   stages:
  *     train: {type: exec, needs: [prep], params: {...}, matrix: {seed: ${seeds}}, threads: 2,
  *             resources: {cpus: 2, time: 30m}, executor: local}
  *
- * spec_load() parses, applies `--set` overrides and vars, loads plugins and checks every stage's
- * keys and type. Instances, needs and params are checked by dag_build() (pipeline/dag.h).
+ * spec_load() parses, applies `--set` overrides and vars, loads plugins, checks every stage's keys
+ * and type, reads the declared boards (platforms/platform.h) and resolves a stage param
+ * `platform: NAME` that names one. Instances, needs and params are checked by dag_build() (pipeline/dag.h).
  * The full schema is in docs/FORMATS.md, "Experiment files (YAML)". */
 #ifndef DYNN_PIPELINE_SPEC_H
 #define DYNN_PIPELINE_SPEC_H
