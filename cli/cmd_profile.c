@@ -3,8 +3,11 @@
  * the profile stage, platforms/profile_options.c) and set-up here: the model's description and
  * weights (no training model), the checks done before anything is measured, DVFS and power sensors;
  * the sweep is platforms/profile_sweep.c (through an inference backend, nn/backend.h), the JSON
- * platforms/profile_json.c, the table cli/profile_out.c. */
+ * platforms/profile_json.c, the table cli/profile_out.c. `--platform FILE` is read by the one board
+ * reader (platforms/platform_desc.c); a board of a type other than `local` is profiled there, through
+ * its platform type (platforms/platform.h), unless --here says this machine is that board. */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +20,8 @@
 #include "nn/backend.h"
 #include "nn/checkpoint.h"
 #include "platforms/affinity.h"
-#include "platforms/platform_file.h"
+#include "platforms/platform.h"
+#include "platforms/profile_json.h"
 #include "platforms/profile_sweep.h"
 #include "util/args.h"
 #include "util/provenance.h"
@@ -63,21 +67,24 @@ static int parse_subnets(const ModelDesc *d, const char *text, int *out, int *n,
 }
 
 /* One mapping: parts joined by '+', each a cluster name or a CPU list. */
-static int parse_mapping(const char *text, const PlatformFile *pf, const cpu_set_t *allowed, ProfileMapping *m, Err *err) {
+static int parse_mapping(const char *text, const PlatformDesc *pf, const cpu_set_t *allowed, ProfileMapping *m, Err *err) {
     char copy[256];
     if (snprintf(copy, sizeof copy, "%s", text) >= (int)sizeof copy) return err_set(err, "--cpus: '%s' is too long", text);
     CPU_ZERO(&m->cpus);
     char *save = NULL;
     for (char *part = strtok_r(copy, "+", &save); part; part = strtok_r(NULL, "+", &save)) {
         cpu_set_t one;
-        const PlatformCluster *c = pf ? platform_cluster(pf, part) : NULL;
-        if (c) one = c->cpus;
-        else if (part[0] < '0' || part[0] > '9') {
+        const DescCluster *c = NULL;
+        for (size_t i = 0; pf && i < pf->n_clusters && !c; i++)
+            if (!strcmp(pf->clusters[i].name, part)) c = &pf->clusters[i];
+        if (c) {
+            if (cpulist_parse(c->cpus, part, &one, err)) return -1;
+        } else if (part[0] < '0' || part[0] > '9') {
             if (!pf) return err_set(err, "--cpus: '%s' is not a CPU list, and cluster names need --platform FILE", part);
             char names[256] = "";
-            for (int i = 0; i < pf->n_clusters; i++)
+            for (size_t i = 0; i < pf->n_clusters; i++)
                 snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", pf->clusters[i].name);
-            return err_set(err, "--cpus: no cluster '%s' in %s (clusters: %s)", part, pf->path, names[0] ? names : "none");
+            return err_set(err, "--cpus: no cluster '%s' in %s (clusters: %s)", part, pf->file, names[0] ? names : "none");
         } else if (cpulist_parse(part, "--cpus", &one, err)) return -1;
         CPU_OR(&m->cpus, &m->cpus, &one);
     }
@@ -92,7 +99,7 @@ static int parse_mapping(const char *text, const PlatformFile *pf, const cpu_set
     return 0;
 }
 
-static int parse_mappings(const char *text, const PlatformFile *pf, const cpu_set_t *allowed, ProfileMapping *out, int *n,
+static int parse_mappings(const char *text, const PlatformDesc *pf, const cpu_set_t *allowed, ProfileMapping *out, int *n,
                           Err *err) {
     *n = 0;
     if (!text) {
@@ -116,16 +123,17 @@ static int parse_mappings(const char *text, const PlatformFile *pf, const cpu_se
 
 /* Sensors from the platform file, else RAPL package domains; unreadable ones make energy
  * unavailable (with the reason in r), never a failure. Returns -1 only when out of memory. */
-static int setup_energy(const char *sysfs_root, const PlatformFile *pf, EnergySensors *es, ProfileReport *r, Err *err) {
+static int setup_energy(const char *sysfs_root, const PlatformDesc *pf, EnergySensors *es, ProfileReport *r, Err *err) {
     Err why;
     char reason[600] = "";
     memset(es, 0, sizeof *es);
-    for (int i = 0; pf && i < pf->n_sensors && !reason[0]; i++) {
-        const PlatformSensor *s = &pf->sensors[i];
-        if (energy_add_sensor(es, sysfs_root, s->name, s->kind, s->path, s->scale, &why)) {
-            snprintf(reason, sizeof reason, "%.200s: %.390s", pf->path, why.msg);
-            es->n = 0;
-        }
+    for (size_t i = 0; pf && i < pf->n_sensors && !reason[0]; i++) {
+        const DescSensor *s = &pf->sensors[i];
+        SensorKind kind = SENSOR_HWMON;
+        if (energy_sensor_kind(s->kind, &kind)) err_set(&why, "unknown sensor kind '%s'", s->kind); /* the reader refuses it */
+        else if (energy_add_sensor(es, sysfs_root, s->name, kind, s->path, s->scale, &why) == 0) continue;
+        snprintf(reason, sizeof reason, "%.200s: %.390s", pf->file, why.msg);
+        es->n = 0;
     }
     if (!reason[0] && !es->n && energy_add_rapl_domains(es, sysfs_root) == 0)
         snprintf(reason, sizeof reason,
@@ -211,22 +219,133 @@ static void usage(void) {
     fputc('\n', stdout);
 }
 
+/* The options of this command line to pass on to the board's profiler: every option but --platform,
+ * --here and --json (the board's dynn gets its own), with its value; the model is left out. getopt
+ * has permuted argv, so this reads a copy taken before; an option may be abbreviated as getopt
+ * allows (a unique prefix). */
+static size_t remote_args(int argc, char **argv, const char **out) {
+    size_t n_opts, n = 0;
+    const ProfileOption *table = profile_options(&n_opts);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) break; /* the rest is the model */
+        if (strncmp(a, "--", 2)) continue;
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const ProfileOption *o = NULL;
+        for (size_t k = 0; k < n_opts; k++) {
+            if (strncmp(table[k].name, name, len)) continue;
+            if (strlen(table[k].name) == len) {
+                o = &table[k];
+                break;
+            }
+            o = o ? o : &table[k]; /* parse_options already refused an ambiguous prefix */
+        }
+        if (!o) continue;
+        int takes_value = o->kind != POPT_FLAG && !eq && i + 1 < argc;
+        if (strcmp(o->name, "platform") && strcmp(o->name, "here") && strcmp(o->name, "json")) {
+            out[n++] = a;
+            if (takes_value) out[n++] = argv[i + 1];
+        }
+        i += takes_value;
+    }
+    out[n++] = "--here";
+    return n;
+}
+
+/* What the board said about DVFS, for the table's first line. */
+static void report_cpufreq(const ProfileReport *r, Cpufreq *cf) {
+    cf->available = r->dvfs_available;
+    snprintf(cf->reason, sizeof cf->reason, "%s", r->dvfs_reason ? r->dvfs_reason : "");
+    cf->method = CPUFREQ_NONE;
+    for (CpufreqMethod m = CPUFREQ_NONE; m <= CPUFREQ_MINMAX; m++)
+        if (r->dvfs_method && !strcmp(cpufreq_method_name(m), r->dvfs_method)) cf->method = m;
+}
+
+/* `--platform FILE` of a board reached through its type (ssh, a plugin's): the model is profiled
+ * there as the profile stage does it. This dynn (or the board's `binary`), the model and FILE itself
+ * are deployed, `dynn profile MODEL --platform FILE OPTIONS --here --json` runs on the board, what it
+ * printed is shown (the JSON as it came with --json, else the table) and the deployment removed.
+ * Returns the exit status: 1 when the model cannot be read, the board cannot be reached or its
+ * profiler failed (after printing what it measured). */
+static int profile_remote(const PlatformDescFile *board, const char *model, int argc, char **argv, int json) {
+    const PlatformDesc *b = &board->desc;
+    const PlatformType *type = platform_type_find(b->type); /* the reader refused an unknown type */
+    const char **args = calloc((size_t)argc + 2, sizeof *args);
+    ModelDesc *d = calloc(1, sizeof *d);
+    Cpufreq *cf = calloc(1, sizeof *cf);
+    Err err = {{0}};
+    char binary[PATH_MAX], target[512], *out = NULL;
+    unsigned long crc;
+    void *state = NULL;
+    int failed = 1;
+    type->describe(b, target, sizeof target);
+    if (!args || !d || !cf) err_set(&err, "out of memory");
+    else if (!checkpoint_read_desc(model, d, &crc, &err) && !platform_desc_binary(b, binary, sizeof binary, &err) &&
+             !type->open(b, &state, &err)) {
+        size_t n_args = remote_args(argc, argv, args);
+        fprintf(stderr, "dynn profile: deploying %s, %s and %s to %s\n", binary, model, board->path, target);
+        failed = type->deploy(state, binary, model, board->path, &err) != 0;
+        if (!failed) failed = type->profile(state, args, n_args, &out, &err) != 0;
+        Err cerr = {{0}};
+        if (type->cleanup(state, &cerr)) fprintf(stderr, "dynn profile: warning: cleaning up %s failed: %s\n", target, cerr.msg);
+    }
+    if (out && json) fputs(out, stdout);
+    else if (out) {
+        ProfileReport rep;
+        Err perr;
+        char what[600];
+        snprintf(what, sizeof what, "the profile output of %s", target);
+        if (profile_json_parse(out, strlen(out), what, &rep, &perr)) {
+            if (!failed) err = perr, failed = 1;
+        } else {
+            report_cpufreq(&rep, cf);
+            profile_report_table(&rep, d->arch, cf, stdout);
+            profile_report_free(&rep);
+        }
+    } else if (!failed) failed = err_set(&err, "%s: the profiler printed nothing", target) != 0;
+    fflush(stdout);
+    if (failed) fprintf(stderr, "dynn profile: %s\n", err.msg);
+    free(out);
+    free(args);
+    free(d);
+    free(cf);
+    return failed ? 1 : 0;
+}
+
 int cmd_profile(int argc, char **argv) {
     ProfileSettings o;
     profile_settings_defaults(&o);
     Err err = {{0}};
+    char **given = calloc((size_t)argc + 1, sizeof *given); /* argv before getopt permutes it */
+    if (!given) {
+        fprintf(stderr, "dynn profile: out of memory\n");
+        return 1;
+    }
+    memcpy(given, argv, (size_t)argc * sizeof *given);
     int prc = parse_options(argc, argv, &o, &err);
     if (prc > 0) {
+        free(given);
         usage();
         return 0;
     }
+    const char *path = argv[optind];
+    PlatformDescFile board = {0};
+    if (!prc && o.platform && platform_desc_load_flags(o.platform, o.here ? PLATFORM_READ_HERE : 0, &board, &err)) prc = -1;
     if (prc) {
         fprintf(stderr, "dynn profile: %s\n", err.msg);
+        free(given);
         return 2;
     }
-    const char *path = argv[optind];
+    if (o.platform && !o.here && strcmp(board.desc.type, "local")) { /* a board elsewhere: profile there */
+        int remote_rc = profile_remote(&board, path, argc, given, o.json);
+        platform_desc_free(&board);
+        free(given);
+        return remote_rc;
+    }
+    free(given);
+    const PlatformDesc *pf = o.platform ? &board.desc : NULL;
     ProfileSweep *s = calloc(1, sizeof *s);
-    PlatformFile *pf = o.platform ? calloc(1, sizeof *pf) : NULL;
     Cpufreq *cf = calloc(1, sizeof *cf);
     ModelDesc *d = calloc(1, sizeof *d);
     EnergySensors *es = calloc(1, sizeof *es);
@@ -235,7 +354,7 @@ int cmd_profile(int argc, char **argv) {
     unsigned long crc = 0;
     cpu_set_t allowed;
     int rc = 2, measuring = 0;
-    if (!s || (o.platform && !pf) || !cf || !d || !es) {
+    if (!s || !cf || !d || !es) {
         err_set(&err, "out of memory");
         goto done;
     }
@@ -244,8 +363,7 @@ int cmd_profile(int argc, char **argv) {
     /* Everything is checked before anything is measured (usage errors exit 2). */
     s->n_batches = profile_option_ints(o.batch, s->batches);
     if (o.threads) s->n_threads = profile_option_ints(o.threads, s->threads);
-    if (affinity_get(&allowed, &err) || (pf && platform_file_load(o.platform, pf, &err)) ||
-        parse_mappings(o.cpus, pf, &allowed, s->maps, &s->n_maps, &err))
+    if (affinity_get(&allowed, &err) || parse_mappings(o.cpus, pf, &allowed, s->maps, &s->n_maps, &err))
         goto done;
     rc = 1;
     if (checkpoint_read_weights(path, d, &w, &crc, &err)) goto done;
@@ -290,7 +408,7 @@ done:
     model_weights_free(&w);
     free(d);
     free(s);
-    free(pf);
+    platform_desc_free(&board);
     free(cf);
     free(es);
     return rc;

@@ -6,7 +6,6 @@
 
 #include "cli/commands.h"
 #include "cli/cli.h"
-#include "pipeline/executor_common.h"
 #include "pipeline/stage_exec.h"
 
 int cmd_stage_exec(int argc, char **argv) {
@@ -17,9 +16,8 @@ int cmd_stage_exec(int argc, char **argv) {
                 "  --serve reads \"RUN\\tDESC\\tLOG\" lines and forks one stage process per line.\n");
         return argc == 2 ? 0 : 2;
     }
-    pid_t parent = executor_parent_from_env();
-    if (!strcmp(argv[1], "--serve")) return zygote_serve(parent);
-    stage_exec_guard(parent);
+    if (!strcmp(argv[1], "--serve")) return zygote_serve();
+    stage_exec_guard();
     Err err;
     int rc = stage_exec_run(argv[1], &err);
     if (rc < 0) {

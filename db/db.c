@@ -18,6 +18,31 @@ static const DbMigration builtin_migrations[] = {
         "ALTER TABLE measurements ADD COLUMN avg_power_w REAL;"},
     {4, "CREATE TABLE cache_voided (stage_id INTEGER PRIMARY KEY REFERENCES stages(id), reason TEXT NOT NULL, "
         "voided_at REAL NOT NULL);"},
+    /* The condition columns of measurements become rows of `conditions` (keys of db/conditions.h);
+     * the table keeps what was measured as measurement_results (latency_samples follows the rename);
+     * a view named measurements shows the old columns. */
+    {5, "ALTER TABLE measurements RENAME TO measurement_results;"
+        "CREATE TABLE conditions (measurement_id INTEGER NOT NULL REFERENCES measurement_results(id), key TEXT NOT NULL, "
+        "value NOT NULL, PRIMARY KEY (measurement_id, key)) WITHOUT ROWID;"
+        "CREATE INDEX conditions_key ON conditions(key, value);"
+        "INSERT INTO conditions SELECT id, 'platform', platform FROM measurement_results WHERE platform IS NOT NULL AND platform <> '';"
+        "INSERT INTO conditions SELECT id, 'batch', batch FROM measurement_results WHERE batch IS NOT NULL;"
+        "INSERT INTO conditions SELECT id, 'cpus', cpus FROM measurement_results WHERE cpus IS NOT NULL AND cpus <> '';"
+        "INSERT INTO conditions SELECT id, 'threads', threads FROM measurement_results WHERE threads IS NOT NULL;"
+        "INSERT INTO conditions SELECT id, 'cpu_freq', frequency_khz FROM measurement_results WHERE frequency_khz IS NOT NULL;"
+        "ALTER TABLE measurement_results DROP COLUMN platform;"
+        "ALTER TABLE measurement_results DROP COLUMN batch;"
+        "ALTER TABLE measurement_results DROP COLUMN threads;"
+        "ALTER TABLE measurement_results DROP COLUMN cpus;"
+        "ALTER TABLE measurement_results DROP COLUMN frequency_khz;"
+        "CREATE VIEW measurements AS SELECT r.id, r.stage_id, "
+        "COALESCE((SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'platform'), '') AS platform, "
+        "r.subnet, "
+        "(SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'batch') AS batch, "
+        "(SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'threads') AS threads, "
+        "(SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'cpus') AS cpus, "
+        "(SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'cpu_freq') AS frequency_khz, "
+        "r.energy_j, r.n_samples, r.subnet_index, r.macs, r.peak_rss_kib, r.avg_power_w FROM measurement_results r;"},
 };
 static const size_t n_builtin_migrations = sizeof builtin_migrations / sizeof *builtin_migrations;
 
@@ -354,38 +379,51 @@ int db_insert_artifact(Db *db, int64_t stage_id, const char *name, const char *k
     return db_step_done(db, st, "recording an artifact", err);
 }
 
+/* One condition row: INT keys bound as integers, TEXT keys as text. */
+static int insert_condition(Db *db, int64_t id, int k, const char *value, Err *err) {
+    sqlite3_stmt *st = db_stmt(db, STMT_INSERT_CONDITION, "INSERT INTO conditions(measurement_id, key, value) VALUES (?1, ?2, ?3)", err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    db_bind_text(st, 2, cond_keys[k].name);
+    if (cond_keys[k].type == COND_INT) sqlite3_bind_int64(st, 3, strtoll(value, NULL, 10));
+    else db_bind_text(st, 3, value);
+    return db_step_done(db, st, "recording a condition", err);
+}
+
 int db_insert_measurement(Db *db, int64_t stage_id, const Measurement *m, Err *err) {
+    Conditions cond;
+    if (measurement_conditions(m, 1, &cond, err)) return err_prefix(err, "%s: a measurement", db->path);
+    int rc = -1;
     sqlite3_stmt *st = db_stmt(db, STMT_INSERT_MEASUREMENT,
-                               "INSERT INTO measurements(stage_id, platform, subnet, batch, threads, cpus, frequency_khz, "
-                               "energy_j, n_samples, subnet_index, macs, peak_rss_kib, avg_power_w) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                               "INSERT INTO measurement_results(stage_id, subnet, energy_j, n_samples, subnet_index, macs, "
+                               "peak_rss_kib, avg_power_w) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                                err);
-    if (!st) return -1;
+    if (!st) goto done;
     sqlite3_bind_int64(st, 1, stage_id);
-    db_bind_text(st, 2, m->platform ? m->platform : "");
-    db_bind_text(st, 3, m->subnet);
-    if (m->batch > 0) sqlite3_bind_int(st, 4, m->batch);
-    if (m->threads > 0) sqlite3_bind_int(st, 5, m->threads);
-    db_bind_text(st, 6, m->cpus);
-    if (m->frequency_khz > 0) sqlite3_bind_int64(st, 7, m->frequency_khz);
-    bind_time(st, 8, m->energy_j);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)m->n_latency);
-    if (m->subnet_index >= 0) sqlite3_bind_int(st, 10, m->subnet_index);
-    if (m->macs >= 0) sqlite3_bind_int64(st, 11, m->macs);
-    if (m->peak_rss_kib >= 0) sqlite3_bind_int64(st, 12, m->peak_rss_kib);
-    bind_time(st, 13, m->avg_power_w);
-    if (db_step_done(db, st, "recording a measurement", err)) return -1;
+    db_bind_text(st, 2, m->subnet);
+    bind_time(st, 3, m->energy_j);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)m->n_latency);
+    if (m->subnet_index >= 0) sqlite3_bind_int(st, 5, m->subnet_index);
+    if (m->macs >= 0) sqlite3_bind_int64(st, 6, m->macs);
+    if (m->peak_rss_kib >= 0) sqlite3_bind_int64(st, 7, m->peak_rss_kib);
+    bind_time(st, 8, m->avg_power_w);
+    if (db_step_done(db, st, "recording a measurement", err)) goto done;
     int64_t id = sqlite3_last_insert_rowid(db->h);
+    for (int k = 0; k < COND_COUNT; k++)
+        if (cond.value[k] && insert_condition(db, id, k, cond.value[k], err)) goto done;
     st = db_stmt(db, STMT_INSERT_SAMPLE, "INSERT INTO latency_samples(measurement_id, idx, latency_s) VALUES (?1, ?2, ?3)", err);
-    if (!st) return -1;
+    if (!st) goto done;
     for (size_t i = 0; i < m->n_latency; i++) {
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
         sqlite3_bind_double(st, 3, m->latency_s[i]);
-        if (db_step_done(db, st, "recording a latency sample", err)) return -1;
+        if (db_step_done(db, st, "recording a latency sample", err)) goto done;
     }
-    return 0;
+    rc = 0;
+done:
+    cond_free(&cond);
+    return rc;
 }
 
 void db_artifacts_free(DbArtifact *arts, size_t n) {

@@ -194,16 +194,42 @@ static int load_samples(Loader *l, sqlite3_stmt *st, int64_t measurement_id, RdM
     return rc == SQLITE_DONE ? 0 : db_fail(l->db, "reading latency samples", l->err);
 }
 
+/* The measurement's conditions (every key of the registry that is set), and the fields the reports
+ * read from them. */
+static int load_conditions(Loader *l, sqlite3_stmt *st, int64_t measurement_id, RdMeasurement *m) {
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, measurement_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int k = cond_find((const char *)sqlite3_column_text(st, 0));
+        const char *value = (const char *)sqlite3_column_text(st, 1);
+        if (k < 0 || !value) continue; /* a key this dynn does not know: kept in the database, not shown */
+        Err why;
+        if (cond_set(&m->cond, k, value, &why))
+            return err_set(l->err, "%s: measurement %lld: condition %s", l->db->path, (long long)measurement_id, why.msg);
+    }
+    if (rc != SQLITE_DONE) return db_fail(l->db, "reading conditions", l->err);
+    const char *platform = cond_get(&m->cond, COND_PLATFORM), *cpus = cond_get(&m->cond, COND_CPUS);
+    if (!(m->platform = strdup(platform ? platform : "")) || !(m->cpus = strdup(cpus ? cpus : "")))
+        return err_set(l->err, "out of memory");
+    m->batch = (int)cond_get_int(&m->cond, COND_BATCH, 0);
+    m->threads = (int)cond_get_int(&m->cond, COND_THREADS, 0);
+    m->frequency_khz = cond_get_int(&m->cond, COND_CPU_FREQ, 0);
+    return 0;
+}
+
 static int load_measurements(Loader *l) {
-    sqlite3_stmt *st, *ss = NULL;
-    if (prepare(l, SELECTED_STAGES "SELECT sel.id, sel.name, m.id, m.platform, m.subnet, m.batch, m.threads, m.cpus, "
-                                   "m.frequency_khz, m.energy_j, (SELECT value FROM params p WHERE p.stage_id = sel.id AND "
-                                   "p.name = 'model') FROM sel JOIN measurements m ON m.stage_id = sel.rec ORDER BY sel.id, m.id",
+    sqlite3_stmt *st, *ss = NULL, *cs = NULL;
+    if (prepare(l, SELECTED_STAGES "SELECT sel.id, sel.name, m.id, m.subnet, m.energy_j, (SELECT value FROM params p "
+                                   "WHERE p.stage_id = sel.id AND p.name = 'model') FROM sel JOIN measurement_results m "
+                                   "ON m.stage_id = sel.rec ORDER BY sel.id, m.id",
                 &st))
         return -1;
     if (sqlite3_prepare_v2(l->db->h, "SELECT latency_s FROM latency_samples WHERE measurement_id = ?1 ORDER BY idx", -1, &ss,
-                           NULL) != SQLITE_OK) {
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(l->db->h, "SELECT key, value FROM conditions WHERE measurement_id = ?1", -1, &cs, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
+        sqlite3_finalize(ss);
         return db_fail(l->db, "preparing a samples query", l->err);
     }
     RunData *d = l->d;
@@ -215,19 +241,17 @@ static int load_measurements(Loader *l) {
         RdMeasurement *m = grow_one(&d->meas, &d->n_meas, &cap, sizeof *m);
         if (!m) break;
         int64_t row = sqlite3_column_int64(st, 0);
-        if (row != last_row) model = measured_model(l, row, (const char *)sqlite3_column_text(st, 10));
+        if (row != last_row) model = measured_model(l, row, (const char *)sqlite3_column_text(st, 5));
         last_row = row;
         m->model = model;
-        m->stage = text_dup(st, 1), m->platform = text_dup(st, 3), m->subnet = text_dup(st, 4), m->cpus = text_dup(st, 7);
-        m->batch = sqlite3_column_int(st, 5);
-        m->threads = sqlite3_column_int(st, 6);
-        m->frequency_khz = sqlite3_column_int64(st, 8);
-        m->energy_j = real_or_nan(st, 9);
-        if (!m->stage || !m->platform || !m->subnet || !m->cpus) break;
-        failed = load_samples(l, ss, sqlite3_column_int64(st, 2), m);
+        m->stage = text_dup(st, 1), m->subnet = text_dup(st, 3);
+        m->energy_j = real_or_nan(st, 4);
+        if (!m->stage || !m->subnet) break;
+        failed = load_conditions(l, cs, sqlite3_column_int64(st, 2), m) || load_samples(l, ss, sqlite3_column_int64(st, 2), m);
     }
     sqlite3_finalize(st);
     sqlite3_finalize(ss);
+    sqlite3_finalize(cs);
     if (failed) return -1;
     if (rc != SQLITE_DONE) return rc == SQLITE_ROW ? err_set(l->err, "out of memory") : db_fail(l->db, "reading measurements", l->err);
     return 0;
@@ -259,6 +283,7 @@ void rundata_free(RunData *d) {
     for (size_t i = 0; i < d->n_meas; i++) {
         RdMeasurement *m = &d->meas[i];
         free(m->stage), free(m->platform), free(m->subnet), free(m->cpus), free(m->latency_s);
+        cond_free(&m->cond);
     }
     free(d->meas);
     memset(d, 0, sizeof *d);

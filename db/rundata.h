@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "db/conditions.h"
+
 typedef struct RdSubnet {
     char *name;        /* "w0.25" */
     int index;         /* metric subnet_index (0 = smallest); the order of the list when not recorded */
@@ -38,6 +40,7 @@ typedef struct RdMeasurement {
     char *cpus;             /* core mapping, "" when not recorded */
     int batch, threads;
     long long frequency_khz;
+    Conditions cond;        /* every condition recorded (platform … frequency_khz above are read from it) */
     double energy_j;        /* energy of the whole measurement (all samples), NaN without a sensor */
     double *latency_s;      /* every sample, in recorded order */
     size_t n_samples;

@@ -1,4 +1,4 @@
--- db/schema.sql — the dynn results database (SQLite), schema version 4.
+-- db/schema.sql — the dynn results database (SQLite), schema version 5.
 --
 -- Embedded in the binary (db/schema_sql.c) and run on an empty database; older databases are
 -- brought up to date by the migrations in db/db.c (PRAGMA user_version holds the version).
@@ -101,16 +101,13 @@ CREATE TABLE metrics (
 );
 CREATE INDEX metrics_stage ON metrics(stage_id);
 
--- Profiling results (filled by the profile stage); every latency sample is kept.
-CREATE TABLE measurements (
+-- Profiling results (filled by the profile stage); every latency sample is kept. What was measured
+-- lives here, the conditions it was measured under in `conditions` (version 5; before, platform,
+-- batch, threads, cpus and frequency_khz were columns of a table named measurements).
+CREATE TABLE measurement_results (
     id             INTEGER PRIMARY KEY,
     stage_id       INTEGER NOT NULL REFERENCES stages(id),
-    platform       TEXT NOT NULL,
     subnet         TEXT,
-    batch          INTEGER,
-    threads        INTEGER,
-    cpus           TEXT,
-    frequency_khz  INTEGER,
     energy_j       REAL,                     -- all timed samples together (per inference: / n_samples)
     n_samples      INTEGER NOT NULL,
     subnet_index   INTEGER,                  -- (version 3) position of the subnet in the model
@@ -118,10 +115,33 @@ CREATE TABLE measurements (
     peak_rss_kib   INTEGER,                  -- (version 3) peak resident memory of the profiler
     avg_power_w    REAL                      -- (version 3) mean power while timing
 );
-CREATE INDEX measurements_stage ON measurements(stage_id);
+CREATE INDEX measurements_stage ON measurement_results(stage_id);
+
+-- A measurement's conditions, one row per key that is set (keys: the registry in db/conditions.h;
+-- INT keys are stored as integers, TEXT keys as text). Version 5.
+CREATE TABLE conditions (
+    measurement_id  INTEGER NOT NULL REFERENCES measurement_results(id),
+    key             TEXT NOT NULL,
+    value           NOT NULL,
+    PRIMARY KEY (measurement_id, key)
+) WITHOUT ROWID;
+CREATE INDEX conditions_key ON conditions(key, value);
+
+-- The measurements as one row each with the conditions of schema version 4 as columns, as
+-- `dynn query` and scripts knew them (read-only; other keys: join conditions).
+CREATE VIEW measurements AS
+SELECT r.id, r.stage_id,
+       COALESCE((SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'platform'), '') AS platform,
+       r.subnet,
+       (SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'batch') AS batch,
+       (SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'threads') AS threads,
+       (SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'cpus') AS cpus,
+       (SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'cpu_freq') AS frequency_khz,
+       r.energy_j, r.n_samples, r.subnet_index, r.macs, r.peak_rss_kib, r.avg_power_w
+FROM measurement_results r;
 
 CREATE TABLE latency_samples (
-    measurement_id  INTEGER NOT NULL REFERENCES measurements(id),
+    measurement_id  INTEGER NOT NULL REFERENCES measurement_results(id),
     idx             INTEGER NOT NULL,
     latency_s       REAL NOT NULL,
     PRIMARY KEY (measurement_id, idx)

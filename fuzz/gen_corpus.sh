@@ -98,22 +98,22 @@ printf 'vars: {n: [1, 2, 3]}\nstages:\n  s: {type: exec, matrix: {x: "${n}", y: 
 
 # ---- records ----
 T=$'\t'
-{ echo "dynn-records 1"
+{ echo "dynn-records 2"
   echo "metric${T}accuracy${T}0.91${T}w0.25${T}0"
   echo "metric${T}train_seconds${T}12.5${T}\\N${T}0"
   echo "artifact${T}model${T}model${T}$(printf 'ab%.0s' {1..32})${T}store/ab/cdef${T}24026"
-  echo "measurement${T}local${T}w0.25${T}1${T}2${T}0-1${T}\\N${T}\\N${T}3${T}0.001,0.002,0.0015${T}0${T}1960160${T}15360${T}\\N"
+  echo "measurement${T}w0.25${T}\\N${T}3${T}0.001,0.002,0.0015${T}0${T}1960160${T}15360${T}\\N${T}platform=local${T}batch=1${T}cpus=0-1${T}threads=2"
   echo "result${T}ok${T}0${T}"
   echo "end"; } > "$C/records/seed-ok"
-{ echo "dynn-records 1"
-  echo "measurement${T}board${T}full${T}128${T}4${T}4-7${T}1400000${T}0.5${T}2${T}0.1,0.2${T}1${T}40000000${T}90000${T}2.5"
+{ echo "dynn-records 2"
+  echo "measurement${T}full${T}0.5${T}2${T}0.1,0.2${T}1${T}40000000${T}90000${T}2.5${T}platform=board${T}backend=cpu${T}device=aarch64${T}batch=128${T}cpus=4-7${T}threads=4${T}cpu_freq=1400000"
   echo "result${T}failed${T}1${T}ssh: connection lost\\tafter 2 points\\nretry"
   echo "end"; } > "$C/records/seed-failed"
-printf 'dynn-records 1\nmetric\tloss\t1.5\t\\N\t3\n' > "$C/records/seed-no-end"
-printf 'dynn-records 2\nend\n' > "$C/records/seed-wrong-magic"
+printf 'dynn-records 2\nmetric\tloss\t1.5\t\\N\t3\n' > "$C/records/seed-no-end"
+printf 'dynn-records 1\nend\n' > "$C/records/seed-wrong-magic"
 # a sample count far beyond the samples given: the reader allocated it before reading them
-{ echo "dynn-records 1"
-  echo "measurement${T}local${T}w0.25${T}1${T}2${T}0-1${T}\N${T}\N${T}99999999999${T}0.001${T}0${T}1960160${T}15360${T}\N"
+{ echo "dynn-records 2"
+  echo "measurement${T}w0.25${T}\N${T}99999999999${T}0.001${T}0${T}1960160${T}15360${T}\N${T}platform=local${T}batch=1"
   echo "result${T}ok${T}0${T}"
   echo "end"; } > "$C/records/regress-sample-count-unbounded"
 

@@ -1,24 +1,38 @@
-/* pipeline/executor.h — how stage processes are started and watched, behind one small interface.
+/* pipeline/executor.h — how stage processes are started and watched, behind one small interface,
+ * and the table of executors a stage's `executor:` key names.
  *
- * The runner hands an executor jobs (a stage description file and a log path) and waits for
- * them to end; it never forks itself. Two executors exist:
+ * The runner hands an executor jobs (a stage description file, a log path, and what the instance
+ * asks for) and waits for them to end; it never forks itself. Before starting a queued instance it
+ * asks the instance's executor whether to start it now (`admit`, given the run's load). The
+ * built-in executors:
  *   local  (default) one fork server per job slot: `dynn stage-exec --serve`, started once, forks a
  *          fresh stage process per job. Each stage is still its own process in its own process
  *          group, but the cost of exec-ing dynn (dynamic linking) is paid once per slot, not per stage.
- *   spawn  posix_spawn of `dynn stage-exec FILE` per job: the shape a batch-system executor
- *          (sbatch per stage, the runner keeping the DAG) would take.
- * Both deliver the stage process's wait status; the records file says the rest. */
+ *   spawn  `dynn stage-exec FILE` started per job: the shape a batch-system executor (sbatch per
+ *          stage, the runner keeping the DAG) takes.
+ * Both admit by `-j` and the thread budget (executor_admit_budget) and use only `resources.cpus`.
+ * Both deliver the stage process's wait status; the records file says the rest.
+ *
+ * A new executor is one file, pipeline/executor_NAME.c: an ExecutorType whose create() returns an
+ * Executor filling every callback below, listed in builtin_executors (pipeline/executor.c) or
+ * registered with executor_type_register. Its stage processes run `dynn stage-exec FILE` wherever
+ * they like: they need the description, the paths in it, and nothing of the runner's process. */
 #ifndef DYNN_PIPELINE_EXECUTOR_H
 #define DYNN_PIPELINE_EXECUTOR_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
+#include "pipeline/resources.h"
 #include "util/err.h"
 
 typedef struct ExecJob {
-    size_t id;             /* the runner's instance index, echoed in events */
-    const char *desc_path; /* serialized stage description */
-    const char *log_path;  /* stdout and stderr of the stage process, appended */
+    size_t id;                  /* the runner's instance index, echoed in events */
+    const char *name;           /* the instance name ("train@seed=1") */
+    int threads;                /* the instance's `threads` (what its stage may use) */
+    const Resources *resources; /* its `resources:` (never NULL; unset fields are 0, -1 or "") */
+    const char *desc_path;      /* serialized stage description (NULL when asked to admit) */
+    const char *log_path;       /* stdout and stderr of the stage process, appended (NULL when asked to admit) */
 } ExecJob;
 
 typedef struct ExecEvent {
@@ -26,9 +40,21 @@ typedef struct ExecEvent {
     int status; /* wait status of the stage process */
 } ExecEvent;
 
+/* The run's load when an executor is asked to admit a job. */
+typedef struct ExecLoad {
+    size_t running;     /* jobs running now, over every executor of the run */
+    size_t jobs;        /* the most at once (`-j`) */
+    int threads_in_use; /* thread demand of the running jobs (executor_thread_demand each) */
+    int budget;         /* the thread budget (`--threads`) */
+} ExecLoad;
+
 typedef struct Executor Executor;
 struct Executor {
     const char *name;
+    /* 1: start the job now; 0: not yet (asked again after a job ended). The runner starts queued
+     * jobs in topological order and stops at the first one not admitted. An executor that admits
+     * nothing while nothing runs stops the run with an error. */
+    int (*admit)(Executor *ex, const ExecJob *job, const ExecLoad *load);
     int (*submit)(Executor *ex, const ExecJob *job, Err *err);
     /* Waits up to timeout_ms (-1: no limit) for jobs to end, or until wake_fd (may be -1) is
      * readable. Fills up to max events; returns their number (0 on timeout/wake) or -1. */
@@ -39,11 +65,34 @@ struct Executor {
     void (*destroy)(Executor *ex);
 };
 
-/* dynn_exe: path of the dynn binary to re-invoke; slots: most jobs at once (local). */
+/* A row of the table: create() makes one executor for a run. dynn_exe: the dynn binary to
+ * re-invoke (`dynn stage-exec`); slots: the most jobs it will be given at once (`-j`). */
+typedef struct ExecutorType {
+    const char *name;
+    const char *summary;
+    Executor *(*create)(const char *dynn_exe, size_t slots, Err *err);
+} ExecutorType;
+
+/* The table of executors (pipeline/executor.c): the built-in ones (local, spawn), then registered
+ * ones. */
+int executor_type_register(const ExecutorType *type, Err *err);
+const ExecutorType *executor_type_find(const char *name);
+/* Names of every executor into out[max]; returns the count. */
+size_t executor_type_names(const char **out, size_t max);
+/* "unknown executor 'x' (did you mean 'local'?); known executors: local, spawn" into buf. */
+const char *executor_unknown_message(const char *name, char *buf, size_t size);
+
+/* By name through the table; the error names the choices. */
+Executor *executor_new(const char *name, const char *dynn_exe, size_t slots, Err *err);
+
 Executor *executor_local_new(const char *dynn_exe, size_t slots, Err *err);
 Executor *executor_spawn_new(const char *dynn_exe, size_t slots, Err *err);
 
-/* By name ("local" or "spawn"); the error names the choices. */
-Executor *executor_new(const char *name, const char *dynn_exe, size_t slots, Err *err);
+/* Threads a job takes from the budget: `resources.cpus` when given, else its `threads`; at most
+ * the whole budget (an instance wider than the budget runs alone). */
+int executor_thread_demand(const ExecJob *job, int budget);
+/* The local executors' admission: fewer than `-j` jobs run and the job's demand fits in the thread
+ * budget, or nothing runs at all. */
+int executor_admit_budget(Executor *ex, const ExecJob *job, const ExecLoad *load);
 
 #endif

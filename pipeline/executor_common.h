@@ -1,36 +1,40 @@
 /* pipeline/executor_common.h — helpers shared by the executors (pipeline/executor_*.c) and the
- * stage-exec command. */
+ * stage-exec command: starting a child that dies with the runner, and the runner's supervision of
+ * what a supervisor below it left. */
 #ifndef DYNN_PIPELINE_EXECUTOR_COMMON_H
 #define DYNN_PIPELINE_EXECUTOR_COMMON_H
 
-#include <signal.h>
-#include <spawn.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-/* The runner's pid, passed to stage processes so that they can die with it. */
-#define EXECUTOR_PARENT_ENV "DYNN_PARENT_PID"
+#include "util/err.h"
 
 /* Between SIGTERM and SIGKILL, whenever a stage's processes are ended (by the stage process, the
  * fork server, or the runner after Ctrl-C). */
 #define EXECUTOR_KILL_GRACE_MS 5000
 
-/* environ plus DYNN_PARENT_PID=<this pid> (the array is malloc'd, its strings are not copied). */
-char **executor_environment(void);
-pid_t executor_parent_from_env(void);
+/* Starts `exe argv` (this process's environment) as a child: its own process group, default
+ * handling of every signal the runner catches or ignores, nothing blocked, fds[0..2] as its stdin,
+ * stdout and stderr (-1: inherited). On Linux it asks for SIGTERM when this process dies
+ * (PR_SET_PDEATHSIG, set in the child after fork; if this process died before that took effect,
+ * the child exits at once with status 143). The child's pid is owned by the executors (see
+ * executor_kill_strays) until executor_disown. Returns the pid, or -1 with err (an exec failure
+ * included). */
+pid_t executor_start_child(const char *exe, char *const argv[], const int fds[3], Err *err);
 
-/* Spawn attributes for a child that leads its own process group with default signal handling. */
-int executor_spawn_attrs(posix_spawnattr_t *attr);
+/* A child started by executor_start_child was reaped: it no longer counts as the executors'. */
+void executor_disown(pid_t pid);
 
-/* The runner supervises: it becomes a child subreaper (on = 1) while an executor exists, so that a
- * process whose supervisor below died uncleanly (a fork server or a spawned stage process killed
- * with SIGKILL) comes back to it instead of escaping to init. */
+/* The runner supervises: it becomes a child subreaper while at least one executor exists (on = 1
+ * per executor created, on = 0 per executor destroyed), so that a process whose supervisor below
+ * died uncleanly (a fork server or a spawned stage process killed with SIGKILL) comes back to it
+ * instead of escaping to init. */
 void executor_supervise(int on);
 
-/* Ends, with SIGKILL, every child of this process that is not in known[] (the executor's own fork
- * servers or stage processes) together with its descendants, and reaps them: they are what a
- * supervisor that died uncleanly left. Called by the executors when one of theirs ended, so the
- * runner's process must have no children of its own besides the executor's. */
-void executor_kill_strays(const pid_t *known, size_t n_known);
+/* Ends, with SIGKILL, every child of this process that no executor owns, together with its
+ * descendants, and reaps them: they are what a supervisor that died uncleanly left. Called by the
+ * executors when one of theirs ended, so the runner's process must have no children of its own
+ * besides the executors'. */
+void executor_kill_strays(void);
 
 #endif

@@ -1,12 +1,13 @@
 /* pipeline/executor_local.c — the default executor: one fork server (`dynn stage-exec --serve`)
- * per job slot, each forking a fresh stage process per job (see executor.h). A server reports a
+ * per job slot, each forking a fresh stage process per job (see executor.h). The servers are started
+ * with executor_start_child (they get SIGTERM when the runner dies) and ask the same for each stage
+ * process they fork (pipeline/stage_exec.c). Admission: executor_admit_budget. A server reports a
  * stage's end once the stage and everything it left have ended; when a server itself dies, the
  * runner (a subreaper) inherits its stage process and ends it here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,13 +30,11 @@ typedef struct Server {
 typedef struct Local {
     Executor base;
     char *exe;
-    char **envp;
     Server *servers;
     size_t n_servers, n_busy;
     int pending_signal; /* delivered to stage processes whose pid is not known yet */
     struct pollfd *fds; /* wait()'s poll set: one per server and the wake fd (heap: -j may be large) */
     size_t *owner;      /* the server of each entry of fds, (size_t)-1 for the wake fd */
-    pid_t *known;       /* the servers' pids, for executor_kill_strays */
     int supervising;    /* executor_supervise(1) was called */
 } Local;
 
@@ -46,22 +45,16 @@ static int start_server(Local *l, Server *s, Err *err) {
         close(to[0]), close(to[1]);
         return err_set(err, "pipe: %s", strerror(errno));
     }
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, to[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, from[1], 1);
-    executor_spawn_attrs(&attr);
     char *argv[] = {"dynn", "stage-exec", "--serve", NULL};
-    int rc = posix_spawn(&s->pid, l->exe, &fa, &attr, argv, l->envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+    int fds[3] = {to[0], from[1], -1};
+    Err why;
+    s->pid = executor_start_child(l->exe, argv, fds, &why);
     close(to[0]);
     close(from[1]);
-    if (rc) {
+    if (s->pid < 0) {
         close(to[1]), close(from[0]);
         s->pid = 0;
-        return err_set(err, "cannot start %s stage-exec --serve: %s", l->exe, strerror(rc));
+        return err_set(err, "cannot start the stage server (dynn stage-exec --serve): %s", why.msg);
     }
     s->to = to[1];
     s->from = from[0];
@@ -85,6 +78,7 @@ static void stop_server(Server *s) {
     close(s->from);
     while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR) {
     }
+    executor_disown(s->pid);
     s->pid = 0;
 }
 
@@ -138,18 +132,10 @@ static void handle_lines(Local *l, Server *s, ExecEvent *events, size_t max, int
     }
 }
 
-/* The pids of the live servers, for executor_kill_strays. */
-static size_t server_pids(const Local *l) {
-    size_t n = 0;
-    for (size_t i = 0; i < l->n_servers; i++)
-        if (l->servers[i].pid) l->known[n++] = l->servers[i].pid;
-    return n;
-}
-
 /* A server died (killed from outside) while it served a stage: its stage process and whatever that
  * started are now the runner's children (subreaper) and are ended here. The job's status is the
  * stage process's if it was still there, else 255. */
-static int server_died(Local *l, Server *s) {
+static int server_died(Server *s) {
     pid_t server = s->pid;
     stop_server(s); /* reaped: its children have been re-parented */
     int status = 255 << 8;
@@ -160,7 +146,7 @@ static int server_died(Local *l, Server *s) {
         while (waitpid(s->child, &status, 0) < 0 && errno == EINTR) {
         }
     }
-    executor_kill_strays(l->known, server_pids(l));
+    executor_kill_strays();
     return status;
 }
 
@@ -183,7 +169,7 @@ static int local_wait(Executor *ex, int timeout_ms, int wake_fd, ExecEvent *even
         ssize_t got = read(s->from, s->buf + s->len, sizeof s->buf - s->len);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) { /* the server died */
-            int status = server_died(l, s);
+            int status = server_died(s);
             if (s->busy) finish_job(l, s, status, events, max, &n);
             continue;
         }
@@ -206,14 +192,12 @@ static void local_destroy(Executor *ex) {
     Local *l = (Local *)ex;
     for (size_t i = 0; i < l->n_servers; i++) stop_server(&l->servers[i]);
     if (l->supervising) {
-        executor_kill_strays(NULL, 0);
+        executor_kill_strays();
         executor_supervise(0);
     }
     free(l->fds);
     free(l->owner);
-    free(l->known);
     free(l->servers);
-    free(l->envp);
     free(l->exe);
     free(l);
 }
@@ -221,16 +205,14 @@ static void local_destroy(Executor *ex) {
 Executor *executor_local_new(const char *dynn_exe, size_t slots, Err *err) {
     Local *l = calloc(1, sizeof *l);
     if (!l) return err_set(err, "out of memory"), NULL;
-    l->base = (Executor){.name = "local", .submit = local_submit, .wait = local_wait, .signal = local_signal,
+    l->base = (Executor){.name = "local", .admit = executor_admit_budget, .submit = local_submit, .wait = local_wait, .signal = local_signal,
                          .running = local_running, .destroy = local_destroy};
     l->exe = strdup(dynn_exe);
-    l->envp = executor_environment();
     l->n_servers = slots ? slots : 1;
     l->servers = calloc(l->n_servers, sizeof *l->servers);
     l->fds = calloc(l->n_servers + 1, sizeof *l->fds);
     l->owner = calloc(l->n_servers + 1, sizeof *l->owner);
-    l->known = calloc(l->n_servers, sizeof *l->known);
-    if (!l->exe || !l->envp || !l->servers || !l->fds || !l->owner || !l->known) {
+    if (!l->exe || !l->servers || !l->fds || !l->owner) {
         local_destroy(&l->base);
         return err_set(err, "out of memory for %zu job slots", l->n_servers), NULL;
     }

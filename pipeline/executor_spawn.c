@@ -1,4 +1,4 @@
-/* pipeline/executor_spawn.c — one `dynn stage-exec FILE` process spawned per job (see executor.h).
+/* pipeline/executor_spawn.c — one `dynn stage-exec FILE` process started per job (see executor.h).
  * Ends of jobs are noticed through SIGCHLD, turned into a readable pipe for poll(). A stage process
  * ends what it started itself; what one that died uncleanly left comes back to the runner (a
  * subreaper) and is ended when its end is noticed. */
@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -23,10 +22,8 @@ typedef struct Job {
 typedef struct Spawn {
     Executor base;
     char *exe;
-    char **envp;
     Job *jobs;
     size_t n_jobs, cap_jobs;
-    pid_t *known; /* the jobs' pids, for executor_kill_strays */
     struct sigaction old_chld;
 } Spawn;
 
@@ -43,26 +40,22 @@ static void on_sigchld(int sig) {
 static int spawn_submit(Executor *ex, const ExecJob *job, Err *err) {
     Spawn *s = (Spawn *)ex;
     if (s->n_jobs == s->cap_jobs) return err_set(err, "spawn executor: all %zu slots are busy", s->cap_jobs);
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, job->log_path, O_WRONLY | O_CREAT | O_APPEND, 0666);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    executor_spawn_attrs(&attr);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0) return err_set(err, "/dev/null: %s", strerror(errno));
+    int log = open(job->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    if (log < 0) {
+        close(null);
+        return err_set(err, "%s: cannot open the log: %s", job->log_path, strerror(errno));
+    }
     char *argv[] = {"dynn", "stage-exec", (char *)job->desc_path, NULL};
-    pid_t pid;
-    int rc = posix_spawn(&pid, s->exe, &fa, &attr, argv, s->envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc) return err_set(err, "cannot start %s stage-exec: %s", s->exe, strerror(rc));
+    int fds[3] = {null, log, log};
+    Err why;
+    pid_t pid = executor_start_child(s->exe, argv, fds, &why);
+    close(null);
+    close(log);
+    if (pid < 0) return err_set(err, "cannot start dynn stage-exec: %s", why.msg);
     s->jobs[s->n_jobs++] = (Job){.pid = pid, .id = job->id};
     return 0;
-}
-
-static void kill_strays(Spawn *s) {
-    for (size_t i = 0; i < s->n_jobs; i++) s->known[i] = s->jobs[i].pid;
-    executor_kill_strays(s->known, s->n_jobs);
 }
 
 static int reap(Spawn *s, ExecEvent *events, size_t max) {
@@ -71,13 +64,14 @@ static int reap(Spawn *s, ExecEvent *events, size_t max) {
         int status;
         pid_t r = waitpid(s->jobs[i].pid, &status, WNOHANG);
         if (r == s->jobs[i].pid) {
+            executor_disown(r);
             events[n++] = (ExecEvent){.id = s->jobs[i].id, .status = status};
             s->jobs[i] = s->jobs[--s->n_jobs];
         } else {
             i++;
         }
     }
-    if (n) kill_strays(s); /* a job reported ended has nothing left running */
+    if (n) executor_kill_strays(); /* a job reported ended has nothing left running */
     return n;
 }
 
@@ -103,16 +97,14 @@ static size_t spawn_running(const Executor *ex) { return ((const Spawn *)ex)->n_
 
 static void spawn_destroy(Executor *ex) {
     Spawn *s = (Spawn *)ex;
-    for (size_t i = 0; i < s->n_jobs; i++) waitpid(s->jobs[i].pid, NULL, 0);
+    for (size_t i = 0; i < s->n_jobs; i++) waitpid(s->jobs[i].pid, NULL, 0), executor_disown(s->jobs[i].pid);
     s->n_jobs = 0;
-    kill_strays(s);
+    executor_kill_strays();
     executor_supervise(0);
     sigaction(SIGCHLD, &s->old_chld, NULL);
     if (chld_pipe[0] >= 0) close(chld_pipe[0]), close(chld_pipe[1]);
     chld_pipe[0] = chld_pipe[1] = -1;
-    free(s->known);
     free(s->jobs);
-    free(s->envp);
     free(s->exe);
     free(s);
 }
@@ -121,15 +113,13 @@ Executor *executor_spawn_new(const char *dynn_exe, size_t slots, Err *err) {
     if (chld_pipe[0] >= 0) return err_set(err, "only one spawn executor at a time"), NULL;
     Spawn *s = calloc(1, sizeof *s);
     if (!s) return err_set(err, "out of memory"), NULL;
-    s->base = (Executor){.name = "spawn", .submit = spawn_submit, .wait = spawn_wait, .signal = spawn_signal,
+    s->base = (Executor){.name = "spawn", .admit = executor_admit_budget, .submit = spawn_submit, .wait = spawn_wait, .signal = spawn_signal,
                          .running = spawn_running, .destroy = spawn_destroy};
     s->cap_jobs = slots ? slots : 1;
     s->exe = strdup(dynn_exe);
-    s->envp = executor_environment();
     s->jobs = calloc(s->cap_jobs, sizeof *s->jobs);
-    s->known = calloc(s->cap_jobs, sizeof *s->known);
-    if (!s->exe || !s->envp || !s->jobs || !s->known || pipe2(chld_pipe, O_CLOEXEC | O_NONBLOCK)) {
-        free(s->known), free(s->jobs), free(s->envp), free(s->exe), free(s);
+    if (!s->exe || !s->jobs || pipe2(chld_pipe, O_CLOEXEC | O_NONBLOCK)) {
+        free(s->jobs), free(s->exe), free(s);
         return err_set(err, "cannot set up the spawn executor: %s", strerror(errno)), NULL;
     }
     struct sigaction sa;

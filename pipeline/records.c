@@ -11,22 +11,23 @@
 #include "pipeline/store.h"
 #include "util/fs.h"
 
-#define RECORDS_MAGIC "dynn-records 1"
+#define RECORDS_MAGIC "dynn-records 2"
 
 /* ---- writing ---- */
 
-static void put_field(StrBuf *sb, const char *s) {
-    sb_append_char(sb, '\t');
-    if (!s) {
-        sb_append(sb, "\\N");
-        return;
-    }
+static void put_escaped(StrBuf *sb, const char *s) {
     for (; *s; s++) {
         if (*s == '\\') sb_append(sb, "\\\\");
         else if (*s == '\t') sb_append(sb, "\\t");
         else if (*s == '\n') sb_append(sb, "\\n");
         else sb_append_char(sb, *s);
     }
+}
+
+static void put_field(StrBuf *sb, const char *s) {
+    sb_append_char(sb, '\t');
+    if (s) put_escaped(sb, s);
+    else sb_append(sb, "\\N");
 }
 
 static void put_number(StrBuf *sb, double v) { sb_printf(sb, "\t%.17g", v); }
@@ -43,31 +44,37 @@ static int sink_metric(RecordSink *sink, const char *name, double value, const c
     return w->buf.oom ? err_set(err, "out of memory recording metric '%s'", name) : 0;
 }
 
-static int write_measurement(RecordWriter *w, const Measurement *m, int subnet_index, long long macs, long long rss,
-                             double power, Err *err) {
+static int write_measurement(RecordWriter *w, const Measurement *m, int with_ex, int with_pairs, Err *err) {
+    Conditions cond;
+    if (measurement_conditions(m, with_pairs, &cond, err)) return err_prefix(err, "a measurement");
     sb_append(&w->buf, "measurement");
-    put_field(&w->buf, m->platform ? m->platform : "");
     put_field(&w->buf, m->subnet);
-    sb_printf(&w->buf, "\t%d\t%d", m->batch, m->threads);
-    put_field(&w->buf, m->cpus);
-    sb_printf(&w->buf, "\t%lld", m->frequency_khz);
     put_number(&w->buf, m->energy_j);
     sb_printf(&w->buf, "\t%zu\t", m->n_latency);
     for (size_t i = 0; i < m->n_latency; i++) sb_printf(&w->buf, i ? ",%.17g" : "%.17g", m->latency_s[i]);
-    sb_printf(&w->buf, "\t%d\t%lld\t%lld", subnet_index, macs, rss);
-    put_number(&w->buf, power);
+    if (with_ex) sb_printf(&w->buf, "\t%d\t%lld\t%lld", m->subnet_index, m->macs, m->peak_rss_kib);
+    else sb_append(&w->buf, "\t-1\t-1\t-1");
+    put_number(&w->buf, with_ex ? m->avg_power_w : NAN);
+    for (int k = 0; k < COND_COUNT; k++) {
+        if (!cond.value[k]) continue;
+        sb_printf(&w->buf, "\t%s=", cond_keys[k].name);
+        put_escaped(&w->buf, cond.value[k]);
+    }
     sb_append_char(&w->buf, '\n');
+    cond_free(&cond);
     w->n_records++;
     return w->buf.oom ? err_set(err, "out of memory recording a measurement") : 0;
 }
 
 /* Plugin API 1 callers pass a Measurement without the later fields. */
-static int sink_measurement(RecordSink *sink, const Measurement *m, Err *err) {
-    return write_measurement(sink->self, m, -1, -1, -1, NAN, err);
-}
+static int sink_measurement(RecordSink *sink, const Measurement *m, Err *err) { return write_measurement(sink->self, m, 0, 0, err); }
 
 static int sink_measurement_ex(RecordSink *sink, const Measurement *m, Err *err) {
-    return write_measurement(sink->self, m, m->subnet_index, m->macs, m->peak_rss_kib, m->avg_power_w, err);
+    return write_measurement(sink->self, m, 1, 0, err);
+}
+
+static int sink_measurement_conditions(RecordSink *sink, const Measurement *m, Err *err) {
+    return write_measurement(sink->self, m, 1, 1, err);
 }
 
 static int sink_artifact(RecordSink *sink, const char *name, const char *path, const char *kind, Err *err) {
@@ -93,6 +100,7 @@ void records_writer_init(RecordWriter *w, const char *state_dir) {
     w->sink.metric = sink_metric;
     w->sink.measurement = sink_measurement;
     w->sink.measurement_ex = sink_measurement_ex;
+    w->sink.measurement_conditions = sink_measurement_conditions;
     w->sink.artifact = sink_artifact;
     w->sink.exit_code = -1;
     sb_append(&w->buf, RECORDS_MAGIC "\n");
@@ -190,26 +198,31 @@ static int parse_line(Records *r, char **f, size_t n) {
         a->size = strtoull(f[5] ? f[5] : "0", NULL, 10);
         return a->name && a->kind && a->hash && a->path ? 0 : -1;
     }
-    if (!strcmp(f[0], "measurement") && n == 14) {
+    if (!strcmp(f[0], "measurement") && n >= 9) {
+        if (n > 9 + COND_COUNT) return -3;
         if (grow((void **)&r->measurements, r->n_measurements, sizeof *r->measurements)) return -1;
-        Measurement *m = &r->measurements[r->n_measurements++].m;
-        memset(m, 0, sizeof *m);
-        m->platform = dup_or_null(f[1]);
-        m->subnet = dup_or_null(f[2]);
-        m->batch = atoi(f[3] ? f[3] : "0");
-        m->threads = atoi(f[4] ? f[4] : "0");
-        m->cpus = dup_or_null(f[5]);
-        m->frequency_khz = strtoll(f[6] ? f[6] : "0", NULL, 10);
-        m->energy_j = strtod(f[7] ? f[7] : "nan", NULL);
-        m->n_latency = strtoull(f[8] ? f[8] : "0", NULL, 10);
+        RecMeasurement *rm = &r->measurements[r->n_measurements++];
+        memset(rm, 0, sizeof *rm);
+        Measurement *m = &rm->m;
+        m->subnet = dup_or_null(f[1]);
+        m->energy_j = strtod(f[2] ? f[2] : "nan", NULL);
+        m->n_latency = strtoull(f[3] ? f[3] : "0", NULL, 10);
         double *samples;
-        int rc = parse_samples(f[9], m->n_latency, &samples);
+        int rc = parse_samples(f[4], m->n_latency, &samples);
         m->latency_s = samples;
-        m->subnet_index = atoi(f[10] ? f[10] : "-1");
-        m->macs = strtoll(f[11] ? f[11] : "-1", NULL, 10);
-        m->peak_rss_kib = strtoll(f[12] ? f[12] : "-1", NULL, 10);
-        m->avg_power_w = strtod(f[13] ? f[13] : "nan", NULL);
-        return rc;
+        m->subnet_index = atoi(f[5] ? f[5] : "-1");
+        m->macs = strtoll(f[6] ? f[6] : "-1", NULL, 10);
+        m->peak_rss_kib = strtoll(f[7] ? f[7] : "-1", NULL, 10);
+        m->avg_power_w = strtod(f[8] ? f[8] : "nan", NULL);
+        if (rc) return -1;
+        for (size_t i = 9; i < n; i++) { /* KEY=VALUE */
+            char *eq = f[i] ? strchr(f[i], '=') : NULL;
+            if (!eq) return -3;
+            *eq = '\0';
+            int k = cond_find(f[i]);
+            if (k < 0 || rm->cond.value[k] || cond_set(&rm->cond, k, eq + 1, NULL)) return -3;
+        }
+        return 0;
     }
     if (!strcmp(f[0], "result") && n == 4) {
         r->ok = f[1] && !strcmp(f[1], "ok");
@@ -239,14 +252,22 @@ int records_read(const char *path, Records *r, Err *err) {
             ended = 1;
             break;
         }
-        char *fields[16];
-        size_t n = split_fields(line, fields, 16);
+        char *fields[9 + COND_COUNT + 1];
+        size_t n = split_fields(line, fields, sizeof fields / sizeof *fields);
         int prc = fields[0] ? parse_line(r, fields, n) : -2;
         if (prc == -1) rc = err_set(err, "%s:%d: out of memory or bad values", path, line_no);
         else if (prc == -2) rc = err_set(err, "%s:%d: unknown record", path, line_no);
+        else if (prc == -3) rc = err_set(err, "%s:%d: a measurement's condition is not KEY=VALUE with a known key, once, and a valid value", path, line_no);
     }
     free(text);
     if (!rc && !ended) rc = err_set(err, "%s: incomplete records file (no 'end')", path);
+    for (size_t i = 0; !rc && i < r->n_measurements; i++) { /* the pairs point into the set, now that it stays put */
+        RecMeasurement *rm = &r->measurements[i];
+        for (int k = 0; k < COND_COUNT; k++)
+            if (rm->cond.value[k]) rm->pairs[rm->m.n_conditions++] = (MeasCondition){cond_keys[k].name, rm->cond.value[k]};
+        rm->m.conditions = rm->pairs;
+        measurement_fill_api1(&rm->m, &rm->cond);
+    }
     if (rc) records_free(r);
     return rc;
 }
@@ -259,7 +280,8 @@ void records_free(Records *r) {
     }
     for (size_t i = 0; i < r->n_measurements; i++) {
         Measurement *m = &r->measurements[i].m;
-        free((char *)m->platform), free((char *)m->subnet), free((char *)m->cpus), free((double *)m->latency_s);
+        free((char *)m->subnet), free((double *)m->latency_s);
+        cond_free(&r->measurements[i].cond);
     }
     free(r->metrics);
     free(r->artifacts);

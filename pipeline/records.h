@@ -7,13 +7,15 @@
  * counts as done. The runner reads it after the process exits and commits it in one transaction. Format
  * (one record a line, tab-separated fields; '\' escapes tab, newline and itself; \N is NULL):
  *
- *   dynn-records 1
+ *   dynn-records 2
  *   metric       NAME  VALUE  SUBNET  STEP
  *   artifact     NAME  KIND  SHA256  STORE-PATH  SIZE
- *   measurement  PLATFORM  SUBNET  BATCH  THREADS  CPUS  FREQ_KHZ  ENERGY_J  N  S1,S2,…  SUBNET_INDEX  MACS  PEAK_RSS_KIB  AVG_POWER_W
+ *   measurement  SUBNET  ENERGY_J  N  S1,S2,…  SUBNET_INDEX  MACS  PEAK_RSS_KIB  AVG_POWER_W  [KEY=VALUE …]
  *   result       ok|failed  EXIT_CODE  ERROR
  *   end
- */
+ *
+ * A measurement's conditions follow its fields, one KEY=VALUE field per key that is set, in the
+ * order of the registry (db/conditions.h); the reader refuses a key the registry lacks. */
 #ifndef DYNN_PIPELINE_RECORDS_H
 #define DYNN_PIPELINE_RECORDS_H
 
@@ -48,7 +50,9 @@ typedef struct RecArtifact {
 } RecArtifact;
 
 typedef struct RecMeasurement {
-    Measurement m;         /* strings and samples owned */
+    Measurement m;         /* strings and samples owned; m.conditions points at pairs (set from cond) */
+    Conditions cond;
+    MeasCondition pairs[COND_COUNT];
 } RecMeasurement;
 
 typedef struct Records {

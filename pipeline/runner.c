@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,68 @@ static int resolve_ready(Runner *r, Err *err) {
     return 0;
 }
 
+/* ---- the run's executors ---- */
+
+static size_t running_jobs(const Runner *r) {
+    size_t n = 0;
+    for (size_t k = 0; k < r->n_exs; k++)
+        if (r->exs[k]) n += r->exs[k]->running(r->exs[k]);
+    return n;
+}
+
+static void signal_jobs(Runner *r, int sig) {
+    for (size_t k = 0; k < r->n_exs; k++)
+        if (r->exs[k]) r->exs[k]->signal(r->exs[k], sig);
+}
+
+/* A run whose stages use several executors waits on each in turn, the first at most this long. */
+#define MIXED_WAIT_MS 10
+
+/* Waits for ends of jobs on every executor with running jobs (see Executor.wait). */
+static int wait_jobs(Runner *r, int timeout_ms, int wake_fd, ExecEvent *events, size_t max, Err *err) {
+    size_t busy = 0, first = 0;
+    for (size_t k = 0; k < r->n_exs; k++)
+        if (r->exs[k] && r->exs[k]->running(r->exs[k]) && !busy++) first = k;
+    if (busy == 1) return r->exs[first]->wait(r->exs[first], timeout_ms, wake_fd, events, max, err);
+    if (!busy) { /* nothing to wait for but a signal */
+        struct pollfd p = {.fd = wake_fd, .events = POLLIN};
+        if (wake_fd >= 0 && poll(&p, 1, timeout_ms) < 0 && errno != EINTR) return err_set(err, "poll: %s", strerror(errno));
+        return 0;
+    }
+    int got = 0, slice = timeout_ms < 0 || timeout_ms > MIXED_WAIT_MS ? MIXED_WAIT_MS : timeout_ms;
+    for (size_t k = first; k < r->n_exs && (size_t)got < max; k++) {
+        Executor *ex = r->exs[k];
+        if (!ex || !ex->running(ex)) continue;
+        int n = ex->wait(ex, k == first ? slice : 0, wake_fd, events + got, max - (size_t)got, err);
+        if (n < 0) return -1;
+        got += n;
+    }
+    return got;
+}
+
+/* Which executor each stage uses; fails on an unknown default (`dynn run --executor`). */
+static int plan_executors(Runner *r, Err *err) {
+    const char *fallback = r->opt->executor ? r->opt->executor : "local";
+    if (!executor_type_find(fallback)) {
+        char msg[600];
+        return err_set(err, "--executor: %s", executor_unknown_message(fallback, msg, sizeof msg));
+    }
+    size_t n = r->spec->n_stages ? r->spec->n_stages : 1;
+    r->exs = calloc(n, sizeof *r->exs);
+    r->ex_names = calloc(n, sizeof *r->ex_names);
+    r->stage_ex = calloc(n, sizeof *r->stage_ex);
+    if (!r->exs || !r->ex_names || !r->stage_ex) return err_set(err, "out of memory");
+    for (size_t s = 0; s < r->spec->n_stages; s++) {
+        const char *name = r->spec->stages[s].executor ? r->spec->stages[s].executor : fallback;
+        size_t k = 0;
+        while (k < r->n_exs && strcmp(r->ex_names[k], name)) k++;
+        if (k == r->n_exs) r->ex_names[r->n_exs++] = name;
+        r->stage_ex[s] = k;
+    }
+    return 0;
+}
+
+/* Queued instances start in order while their executor admits them (and a job slot is free). */
 static int start_ready(Runner *r, Err *err) {
     while (r->runq_head < r->runq_tail) {
         size_t i = r->runq[r->runq_head];
@@ -134,9 +197,17 @@ static int start_ready(Runner *r, Err *err) {
             runner_set_state(r, i, NODE_SKIPPED);
             continue;
         }
-        size_t running = r->ex->running(r->ex);
-        if (running >= (size_t)r->jobs) break;
-        if (running && r->threads_in_use + runner_thread_share(r, i) > r->budget) break;
+        if (!r->n_free_slots) break; /* never more than -j at once: each job has a slot's work files */
+        Executor *ex = runner_executor(r, i, err);
+        if (!ex) return -1;
+        ExecJob job = runner_job(r, i);
+        ExecLoad load = {.running = running_jobs(r), .jobs = (size_t)r->jobs, .threads_in_use = r->threads_in_use,
+                         .budget = r->budget};
+        if (!ex->admit(ex, &job, &load)) {
+            if (!load.running)
+                return err_set(err, "executor '%s' does not admit stage '%s' although nothing runs", ex->name, job.name);
+            break;
+        }
         r->runq_head++;
         if (runner_start_job(r, i, err)) return -1;
     }
@@ -151,10 +222,10 @@ static void on_signal(Runner *r) {
     if (!r->stopping) {
         r->stopping = 1;
         r->stop_time = provenance_now();
-        r->ex->signal(r->ex, SIGTERM);
+        signal_jobs(r, SIGTERM);
     } else if (!r->hard_killed) {
         r->hard_killed = 1;
-        r->ex->signal(r->ex, SIGKILL);
+        signal_jobs(r, SIGKILL);
     }
     last_signal = 0;
 }
@@ -172,15 +243,15 @@ static int loop(Runner *r, Err *err) {
         /* records of finished stages are committed before their users start: the aggregate and
          * report stages read them from the database */
         if (resolve_ready(r, err) || runner_flush(r, err) || start_ready(r, err) || runner_flush(r, err)) return -1;
-        if (!r->ex->running(r->ex) && r->ready_head == r->ready_tail && r->runq_head == r->runq_tail) return 0;
+        if (!running_jobs(r) && r->ready_head == r->ready_tail && r->runq_head == r->runq_tail) return 0;
         /* wakes up for the heartbeat at least */
         int timeout = r->stopping ? 100 : r->opt->observer.tick ? (r->opt->tick_ms > 0 ? r->opt->tick_ms : 100) : (int)(RUN_NOTE_BEAT_S * 1000);
-        int got = r->ex->wait(r->ex, timeout, signal_pipe[0], events, max_events, err);
+        int got = wait_jobs(r, timeout, signal_pipe[0], events, max_events, err);
         if (got < 0) return -1;
         on_signal(r);
         if (r->stopping && !r->hard_killed && provenance_now() - r->stop_time > grace) {
             r->hard_killed = 1;
-            r->ex->signal(r->ex, SIGKILL);
+            signal_jobs(r, SIGKILL);
         }
         for (int k = 0; k < got; k++) runner_finish_job(r, events[k].id, events[k].status);
         if (r->opt->observer.tick) r->opt->observer.tick(r->opt->observer.ctx, &r->rs);
@@ -271,15 +342,17 @@ static const char *final_status(const Runner *r) {
 }
 
 static void cleanup(Runner *r) {
-    if (r->ex) {
-        if (r->ex->running(r->ex)) { /* only after an internal error: do not leave stages behind */
-            r->ex->signal(r->ex, SIGKILL);
-            ExecEvent ev[64];
-            while (r->ex->running(r->ex) && r->ex->wait(r->ex, 1000, -1, ev, 64, NULL) >= 0) {
-            }
+    if (running_jobs(r)) { /* only after an internal error: do not leave stages behind */
+        signal_jobs(r, SIGKILL);
+        ExecEvent ev[64];
+        while (running_jobs(r) && wait_jobs(r, 1000, -1, ev, 64, NULL) >= 0) {
         }
-        r->ex->destroy(r->ex);
     }
+    for (size_t k = 0; k < r->n_exs; k++)
+        if (r->exs[k]) r->exs[k]->destroy(r->exs[k]);
+    free(r->exs);
+    free(r->ex_names);
+    free(r->stage_ex);
     run_note_close(&r->note);
     if (r->work_dir[0] && !r->note_kept) fs_remove_tree(r->work_dir, NULL); /* else removed once the run is over */
     for (size_t i = 0; r->nodes && i < r->dag->n; i++) {
@@ -301,18 +374,18 @@ static void cleanup(Runner *r) {
 /* After an internal error (a database write that failed, a stage that could not start): the
  * running stages are stopped like after Ctrl-C and end KILLED, saying why. */
 static void stop_after_error(Runner *r, const char *why) {
-    size_t n = 0, *was = r->ex ? calloc(r->dag->n ? r->dag->n : 1, sizeof *was) : NULL;
+    size_t n = 0, *was = r->exs ? calloc(r->dag->n ? r->dag->n : 1, sizeof *was) : NULL;
     for (size_t i = 0; was && i < r->dag->n; i++)
         if (r->nodes[i].selected && r->nodes[i].state == NODE_RUNNING) was[n++] = i;
-    if (r->ex && r->ex->running(r->ex)) {
+    if (running_jobs(r)) {
         r->stopping = 1;
-        r->ex->signal(r->ex, SIGTERM);
+        signal_jobs(r, SIGTERM);
         double t0 = provenance_now();
         int hard = 0, got;
         ExecEvent events[64];
-        while (r->ex->running(r->ex)) {
-            if (!hard && provenance_now() - t0 > kill_grace(r)) r->ex->signal(r->ex, SIGKILL), hard = 1;
-            if ((got = r->ex->wait(r->ex, 100, -1, events, 64, NULL)) < 0) break; /* cleanup() kills them */
+        while (running_jobs(r)) {
+            if (!hard && provenance_now() - t0 > kill_grace(r)) signal_jobs(r, SIGKILL), hard = 1;
+            if ((got = wait_jobs(r, 100, -1, events, 64, NULL)) < 0) break; /* cleanup() kills them */
             for (int k = 0; k < got; k++) runner_finish_job(r, events[k].id, events[k].status);
         }
     }
@@ -363,9 +436,9 @@ int runner_run(const Spec *spec, const Dag *dag, const RunOptions *opt, RunResul
     if ((size_t)r.jobs > dag->n && dag->n) r.jobs = (int)dag->n; /* no more job slots than instances */
     r.budget = opt->threads > 0 ? opt->threads : 1;
     int rc = prepare(&r, err);
+    if (!rc) rc = plan_executors(&r, err);
     if (!rc) rc = open_state(&r, err);
     r.rs.nodes = r.nodes;
-    if (!rc) rc = (r.ex = executor_new(opt->executor ? opt->executor : "local", opt->dynn_exe, (size_t)r.jobs, err)) ? 0 : -1;
     if (!rc) rc = catch_signals(err);
     if (!rc && opt->observer.started) opt->observer.started(opt->observer.ctx, &r.rs);
     int looped = !rc;

@@ -5,8 +5,11 @@
  * cache key is computed then (it depends on upstream artifact hashes); a FINISHED record with that
  * key in the database (and its artifacts in the store, each hashing to its name: a corrupt one is
  * quarantined, the entry voided and the miss warned about) makes it CACHED, otherwise it queues
- * to run. Queued instances start in topological order while fewer than `jobs` run and their
- * `threads` fit in the thread budget (an instance wider than the budget runs alone).
+ * to run. Queued instances start in topological order while the executor of each (its stage's
+ * `executor:`, else RunOptions.executor) admits it, given the run's load (pipeline/executor.h): the
+ * local executors while fewer than `jobs` run and the instance's thread demand (`resources.cpus`,
+ * else `threads`) fits in the thread budget (an instance wider than the budget runs alone). Never
+ * more than `jobs` run at once.
  *
  * Every state change goes to the database and to the observer. Database writes of one scheduling
  * round share one transaction; a stage's records are committed with its FINISHED state, so a
@@ -83,7 +86,7 @@ typedef struct RunObserver {
 typedef struct RunOptions {
     const char *db_path;    /* the state directory is its directory: store/, logs/, work/ */
     const char *dynn_exe;   /* binary re-invoked for stage processes */
-    const char *executor;   /* "local" (default) or "spawn" */
+    const char *executor;   /* executor of stages without `executor:`: a name of the table, NULL = "local" */
     int jobs;               /* most stages at once (1..RUNNER_MAX_JOBS) */
     int threads;            /* thread budget */
     int keep_going;

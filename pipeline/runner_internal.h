@@ -17,7 +17,11 @@ typedef struct Runner {
     const Dag *dag;
     const RunOptions *opt;
     Db *db;
-    Executor *ex;
+    /* The executors of the run, one per name its stages use (`executor:`, else the run's default),
+     * each created when asked to admit its first job; stage_ex[s] is stage s's index here. */
+    Executor **exs;
+    const char **ex_names;
+    size_t n_exs, *stage_ex;
     RunNode *nodes;
     RunState rs;
     size_t *ready, ready_head, ready_tail; /* each instance enters at most once */
@@ -56,7 +60,12 @@ void runner_log_path(const Runner *r, size_t i, char *out, size_t size);
  * artifact's object is verified against its hash (pipeline/store.h); a bad one is quarantined and
  * the miss is warned about on stderr and in the instance's log. */
 int runner_try_cache(Runner *r, size_t i, Err *err);
-/* Threads an instance takes from the budget (at most the whole budget). */
+/* What the executor is handed for an instance (desc_path and log_path NULL). */
+ExecJob runner_job(const Runner *r, size_t i);
+/* The executor of an instance, created on first use; NULL with err when it cannot be. */
+Executor *runner_executor(Runner *r, size_t i, Err *err);
+/* Threads an instance takes from the budget (executor_thread_demand: resources.cpus or threads, at
+ * most the whole budget). */
 int runner_thread_share(const Runner *r, size_t i);
 int runner_start_job(Runner *r, size_t i, Err *err);
 /* A stage process ended with wait status `status`: read its records, set its state. */

@@ -142,9 +142,20 @@ void runner_log_path(const Runner *r, size_t i, char *out, size_t size) {
     snprintf(out, size, "%s/%.180s-%.16s.log", r->log_dir, name, hex);
 }
 
+ExecJob runner_job(const Runner *r, size_t i) {
+    const Instance *in = &r->dag->inst[i];
+    return (ExecJob){.id = i, .name = in->name, .threads = in->threads, .resources = &r->spec->stages[in->stage].resources};
+}
+
+Executor *runner_executor(Runner *r, size_t i, Err *err) {
+    size_t k = r->stage_ex[r->dag->inst[i].stage];
+    if (!r->exs[k]) r->exs[k] = executor_new(r->ex_names[k], r->opt->dynn_exe, (size_t)r->jobs, err);
+    return r->exs[k];
+}
+
 int runner_thread_share(const Runner *r, size_t i) {
-    int t = r->dag->inst[i].threads;
-    return t < r->budget ? t : r->budget;
+    ExecJob job = runner_job(r, i);
+    return executor_thread_demand(&job, r->budget);
 }
 
 int runner_start_job(Runner *r, size_t i, Err *err) {
@@ -185,9 +196,13 @@ int runner_start_job(Runner *r, size_t i, Err *err) {
     for (size_t k = 0; paths && k < n_inputs; k++) free(paths[k]);
     free(paths);
     free(inputs);
-    ExecJob job = {.id = i, .desc_path = desc, .log_path = log};
+    ExecJob job = runner_job(r, i);
+    job.desc_path = desc;
+    job.log_path = log;
+    Executor *ex = rc ? NULL : runner_executor(r, i, err);
+    if (!ex) rc = -1;
     if (!rc) rc = fs_spoil_first_byte(records, err); /* no stale records from the slot's last stage */
-    if (!rc) rc = r->ex->submit(r->ex, &job, err);
+    if (!rc) rc = ex->submit(ex, &job, err);
     if (rc) {
         r->free_slots[r->n_free_slots++] = n->slot;
         return -1;

@@ -1,5 +1,6 @@
 /* pipeline/spec.c — experiment file → Spec: top-level keys, vars and --set, defaults, plugins,
- * platforms and each stage's own keys (see spec.h). */
+ * platforms (the `platforms:` boards, and the stage params that name them) and each stage's own keys
+ * (see spec.h). */
 #include "pipeline/spec.h"
 
 #include <ctype.h>
@@ -8,14 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/executor.h"
 #include "pipeline/subst.h"
 #include "pipeline/stage.h"
+#include "platforms/platform.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
 #include "util/suggest.h"
 
 static const char *const top_keys[] = {"name", "seed", "vars", "defaults", "platforms", "plugins", "stages"};
-static const char *const stage_keys[] = {"type", "needs", "params", "matrix", "threads"};
+static const char *const stage_keys[] = {"type", "needs", "params", "matrix", "threads", "resources", "executor"};
+/* Stage types that read the results database: they run where it is, never through another
+ * executor. */
+static const char *const database_stage_types[] = {"aggregate", "report"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 #define MAX_THREADS SPEC_MAX_THREADS
 
@@ -121,39 +127,148 @@ static int load_plugins(Spec *spec, Err *err) {
     return 0;
 }
 
+/* One entry of `platforms:`: its name and what a stage's `platform: NAME` becomes (owned; NULL for
+ * a bare name, which stays a name of a board file in experiments/platforms/). */
+typedef struct Declared {
+    const char *name;
+    const YNode *at; /* where it was declared, for "duplicate" */
+    YNode *value;
+} Declared;
+
+/* An entry `{file: PATH}` or `{name: N, file: PATH}`: the board file (relative to the experiment
+ * file) read and checked now; stages get its absolute path. */
+static int declare_file(Spec *spec, const YNode *p, const YNode *file, Declared *d, Err *err) {
+    static const char *const keys[] = {"name", "file"};
+    if (ynode_check_keys(p, keys, COUNT(keys), spec->file, "a platform with 'file'", err)) return -1;
+    if (file->kind != YNODE_SCALAR || !file->str[0])
+        return ynode_err(err, spec->file, file, "platform 'file' must be the path of a board file");
+    char path[PATH_MAX];
+    if (fs_join(path, sizeof path, spec->dir, file->str)) return ynode_err(err, spec->file, file, "platform file path too long");
+    if (!fs_exists(path)) return ynode_err(err, spec->file, file, "platform file '%s' does not exist (%s)", file->str, path);
+    PlatformDescFile pf;
+    if (platform_desc_load(path, &pf, err)) return -1;
+    const YNode *name = ynode_get(p, "name");
+    int rc = 0;
+    if (name && (name->kind != YNODE_SCALAR || strcmp(name->str, pf.desc.name)))
+        rc = ynode_err(err, spec->file, name, "platform '%s': %s names its board '%s' (leave 'name' out or make them the same)",
+                       name->kind == YNODE_SCALAR ? name->str : "?", file->str, pf.desc.name);
+    else if (!(d->value = ynode_scalar(path, file->line, file->col)) || !(d->name = strdup(pf.desc.name)))
+        rc = oom(spec, err);
+    d->at = name ? name : file;
+    platform_desc_free(&pf);
+    return rc;
+}
+
+/* The experiment's boards: a name (a board file of experiments/platforms/), `{file: PATH}`, or a
+ * whole description inline, each read and checked by the one reader (platforms/platform_desc.c);
+ * names are unique. A stage param `platform: NAME` naming one becomes its description (inline: the
+ * mapping, so it is part of the stage's cache key; `file`: the file's absolute path); any other
+ * name must be a board file of experiments/platforms/, else it is refused here with the names it
+ * could have been. A value with `${` (a matrix key) is left to the stage. */
 static int load_platforms(Spec *spec, Err *err) {
     const YNode *platforms = ynode_get(spec->root, "platforms");
-    if (!platforms) return 0;
-    if (ynode_expect(platforms, YNODE_SEQ, spec->file, "'platforms'", err)) return -1;
-    for (size_t i = 0; i < platforms->len; i++) {
-        const YNode *p = platforms->items[i];
+    if (platforms && ynode_expect(platforms, YNODE_SEQ, spec->file, "'platforms'", err)) return -1;
+    size_t n = platforms ? platforms->len : 0, n_declared = 0;
+    Declared *declared = calloc(n ? n : 1, sizeof *declared);
+    if (!declared) return oom(spec, err);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const YNode *p = platforms->items[i], *file = p->kind == YNODE_MAP ? ynode_get(p, "file") : NULL;
         const YNode *name = p->kind == YNODE_MAP ? ynode_get(p, "name") : p;
-        if (p->kind == YNODE_SEQ || !name || name->kind != YNODE_SCALAR || !name->str[0])
-            return ynode_err(err, spec->file, p, "each platform must be a name or a mapping with a 'name'");
-        for (size_t j = 0; j < i; j++) {
-            const YNode *q = platforms->items[j];
-            const YNode *other = q->kind == YNODE_MAP ? ynode_get(q, "name") : q;
-            if (!strcmp(other->str, name->str))
-                return ynode_err(err, spec->file, name, "duplicate platform '%s' (first at %d:%d)", name->str, other->line, other->col);
+        Declared *d = &declared[n_declared];
+        if (file) {
+            rc = declare_file(spec, p, file, d, err);
+            if (rc) break;
+        } else {
+            if (p->kind == YNODE_SEQ || !name || name->kind != YNODE_SCALAR || !name->str[0]) {
+                rc = ynode_err(err, spec->file, p, "each platform must be a name, a mapping with a 'name' or one with a 'file'");
+                break;
+            }
+            if (p->kind == YNODE_MAP) { /* a description inline, checked now */
+                PlatformDescFile pf;
+                if ((rc = platform_desc_read(p, spec->file, &pf, err))) break;
+                platform_desc_free(&pf);
+                if (!(d->value = ynode_copy(p))) {
+                    rc = oom(spec, err);
+                    break;
+                }
+            }
+            if (!(d->name = strdup(name->str))) {
+                rc = oom(spec, err);
+                break;
+            }
+            d->at = name;
         }
+        n_declared++;
+        for (size_t j = 0; j + 1 < n_declared && !rc; j++)
+            if (!strcmp(declared[j].name, d->name))
+                rc = ynode_err(err, spec->file, d->at, "duplicate platform '%s' (first at %d:%d)", d->name, declared[j].at->line,
+                               declared[j].at->col);
     }
-    spec->platforms = platforms;
-    return 0;
+    for (size_t i = 0; i < spec->n_stages && !rc; i++) {
+        YPair *pair = ynode_get_pair(spec->stages[i].params, "platform");
+        if (!pair || pair->value->kind != YNODE_SCALAR || strstr(pair->value->str, "${")) continue;
+        const char *value = pair->value->str;
+        size_t k = 0;
+        while (k < n_declared && strcmp(declared[k].name, value)) k++;
+        if (k < n_declared) {
+            if (!declared[k].value) continue; /* a bare name: the stage finds its file */
+            YNode *copy = ynode_copy(declared[k].value);
+            if (!copy) {
+                rc = oom(spec, err);
+                break;
+            }
+            ynode_free(pair->value);
+            pair->value = copy;
+            continue;
+        }
+        char path[PATH_MAX];
+        Err why;
+        if (strchr(value, '/') || strstr(value, ".yaml") || strstr(value, ".yml") || !platform_desc_find(value, ".", path, sizeof path, &why))
+            continue; /* a path, or a board file of experiments/platforms/: the stage reads it */
+        char builtin[64][PLATFORM_DESC_MAX_NAME + 1];
+        size_t n_builtin = platform_desc_builtin_names(".", builtin, 64);
+        const char *cands[128];
+        size_t n_cands = 0;
+        StrBuf list = {0};
+        sb_append(&list, "declared:");
+        for (size_t j = 0; j < n_declared && n_cands < 64; j++) sb_printf(&list, "%s %s", j ? "," : "", cands[n_cands++] = declared[j].name);
+        if (!n_declared) sb_append(&list, " none");
+        sb_append(&list, "; built in:");
+        for (size_t j = 0; j < n_builtin; j++) sb_printf(&list, "%s %s", j ? "," : "", cands[n_cands++] = builtin[j]);
+        if (!n_builtin) sb_append(&list, " none");
+        char hint[160];
+        rc = list.oom ? oom(spec, err)
+                      : ynode_err(err, spec->file, pair->value, "stage '%s': unknown platform '%s'%s (%s)", spec->stages[i].name, value,
+                                  suggest_hint(hint, sizeof hint, value, cands, n_cands), sb_str(&list));
+        sb_free(&list);
+    }
+    for (size_t i = 0; i < n_declared; i++) {
+        free((char *)declared[i].name);
+        ynode_free(declared[i].value);
+    }
+    free(declared);
+    if (!rc) spec->platforms = platforms;
+    return rc;
 }
 
 static int load_defaults(Spec *spec, Err *err) {
     const YNode *defaults = ynode_get(spec->root, "defaults");
     if (!defaults) return 0;
     if (ynode_expect(defaults, YNODE_MAP, spec->file, "'defaults'", err)) return -1;
-    const char *allowed[130] = {"threads"};
-    size_t n = 1 + stage_type_names(allowed + 1, COUNT(allowed) - 1);
-    if (ynode_check_keys(defaults, allowed, n, spec->file, "'defaults' (threads or a stage type)", err)) return -1;
+    const char *allowed[130] = {"threads", "resources"};
+    size_t n = 2 + stage_type_names(allowed + 2, COUNT(allowed) - 2);
+    if (ynode_check_keys(defaults, allowed, n, spec->file, "'defaults' (threads, resources or a stage type)", err)) return -1;
     long long threads;
     const YNode *t = ynode_get(defaults, "threads");
     if (t && ynode_int(t, 1, MAX_THREADS, spec->file, "'defaults.threads'", &threads, err)) return -1;
+    Resources checked;
+    resources_init(&checked);
+    if (resources_parse(ynode_get(defaults, "resources"), spec->file, "defaults.resources", NULL, &checked, err)) return -1;
     for (size_t i = 0; i < defaults->len; i++) {
         const YNode *v = defaults->pairs[i].value;
-        if (strcmp(defaults->pairs[i].key->str, "threads") && v->kind != YNODE_MAP)
+        const char *key = defaults->pairs[i].key->str;
+        if (strcmp(key, "threads") && strcmp(key, "resources") && v->kind != YNODE_MAP)
             return ynode_err(err, spec->file, v, "'defaults.%s' must be a mapping of params, not %s",
                              defaults->pairs[i].key->str, ynode_kind_name(v->kind));
     }
@@ -213,6 +328,26 @@ static int load_matrix(Spec *spec, StageSpec *st, const YNode *matrix, Err *err)
     return 0;
 }
 
+/* `executor:`: a name of the executor table, refused on the stages that read the database. */
+static int load_executor(Spec *spec, StageSpec *st, const YNode *ex, Err *err) {
+    if (!ex) return 0;
+    char what[300];
+    snprintf(what, sizeof what, "stage '%s': 'executor'", st->name);
+    if (ex->kind != YNODE_SCALAR) return ynode_expect(ex, YNODE_SCALAR, spec->file, what, err);
+    for (size_t i = 0; i < COUNT(database_stage_types); i++)
+        if (!strcmp(st->type, database_stage_types[i]))
+            return ynode_err(err, spec->file, ex,
+                             "stage '%s': 'executor' cannot be set on a%s %s stage: it reads the results database and "
+                             "always runs where the database is (remove the key)",
+                             st->name, st->type[0] == 'a' ? "n" : "", st->type);
+    if (!executor_type_find(ex->str)) {
+        char msg[600];
+        return ynode_err(err, spec->file, ex, "stage '%s' has %s", st->name, executor_unknown_message(ex->str, msg, sizeof msg));
+    }
+    st->executor = ex->str;
+    return 0;
+}
+
 static int load_stage(Spec *spec, const YPair *pair, StageSpec *st, Err *err) {
     st->name = pair->key->str;
     st->key = pair->key;
@@ -220,7 +355,7 @@ static int load_stage(Spec *spec, const YPair *pair, StageSpec *st, Err *err) {
     if (!spec_valid_name(st->name))
         return ynode_err(err, spec->file, pair->key, "stage name '%s' may only use letters, digits, '_', '-' and '.'", st->name);
     if (st->node->kind != YNODE_MAP)
-        return ynode_err(err, spec->file, st->node, "stage '%s' must be a mapping (type, needs, params, matrix, threads), not %s",
+        return ynode_err(err, spec->file, st->node, "stage '%s' must be a mapping (type, needs, params, matrix, threads, resources, executor), not %s",
                          st->name, ynode_kind_name(st->node->kind));
     char context[300];
     snprintf(context, sizeof context, "stage '%s'", st->name);
@@ -249,6 +384,11 @@ static int load_stage(Spec *spec, const YPair *pair, StageSpec *st, Err *err) {
     snprintf(what, sizeof what, "stage '%s': 'threads'", st->name);
     if (t && ynode_int(t, 1, MAX_THREADS, spec->file, what, &threads, err)) return -1;
     st->threads = (int)threads;
+    resources_init(&st->resources);
+    if (resources_parse(ynode_get(spec->defaults, "resources"), spec->file, "defaults.resources", NULL, &st->resources, err) ||
+        resources_parse(ynode_get(st->node, "resources"), spec->file, "resources", st->name, &st->resources, err) ||
+        load_executor(spec, st, ynode_get(st->node, "executor"), err))
+        return -1;
     st->needs = ynode_get(st->node, "needs");
     const YNode *bad;
     if (st->needs && !ynode_string_list(st->needs, &bad) && bad)
@@ -291,7 +431,7 @@ int spec_load(const char *path, const char *const *sets, size_t n_sets, Spec *sp
     if (ynode_expect(spec->root, YNODE_MAP, path, "the experiment file", err)) return -1;
     if (ynode_check_keys(spec->root, top_keys, COUNT(top_keys), path, "the experiment file", err)) return -1;
     if (load_vars(spec, sets, n_sets, err) || load_name_and_seed(spec, err) || load_plugins(spec, err) ||
-        load_platforms(spec, err) || load_defaults(spec, err) || load_stages(spec, err))
+        load_defaults(spec, err) || load_stages(spec, err) || load_platforms(spec, err))
         return -1;
     return 0;
 }

@@ -3,20 +3,23 @@
  *   name: quick                 # default: the file name without extension
  *   seed: 1                     # recorded with the run, given to every stage
  *   vars: {seeds: [1, 2]}       # ${var} anywhere below; `--set k=v` overrides
- *   defaults: {threads: 1, exec: {env: {LC_ALL: C}}}   # threads, and params per stage type
- *   platforms: [...]            # parsed and kept, not used yet
+ *   defaults: {threads: 1, resources: {memory: 4G}, exec: {env: {LC_ALL: C}}}   # threads, resources, params per type
+ *   platforms: [odroid-xu3, {file: boards/mine.yaml}, {name: box, type: local}]   # boards stages name
  *   plugins: [lib/my_stages.so] # shared objects registering stage types (paths relative to the file)
  *   stages:
- *     train: {type: exec, needs: [prep], params: {...}, matrix: {seed: ${seeds}}, threads: 2}
+ *     train: {type: exec, needs: [prep], params: {...}, matrix: {seed: ${seeds}}, threads: 2,
+ *             resources: {cpus: 2, time: 30m}, executor: local}
  *
- * spec_load() parses, applies `--set` overrides and vars, loads plugins and checks every stage's
- * keys and type. Instances, needs and params are checked by dag_build() (pipeline/dag.h).
+ * spec_load() parses, applies `--set` overrides and vars, loads plugins, checks every stage's keys
+ * and type, reads the declared boards (platforms/platform.h) and resolves a stage param
+ * `platform: NAME` that names one. Instances, needs and params are checked by dag_build() (pipeline/dag.h).
  * The full schema is in docs/FORMATS.md, "Experiment files (YAML)". */
 #ifndef DYNN_PIPELINE_SPEC_H
 #define DYNN_PIPELINE_SPEC_H
 
 #include <stddef.h>
 
+#include "pipeline/resources.h"
 #include "util/ynode.h"
 #include "util/err.h"
 #include "util/sha256.h"
@@ -34,6 +37,8 @@ typedef struct StageSpec {
     YNode *params;         /* owned: the stage's params with `defaults.<type>` merged in (a mapping) */
     const YNode *matrix;   /* NULL or a mapping key → non-empty list of scalars */
     int threads;
+    Resources resources;   /* `defaults.resources`, overridden key by key by the stage's own */
+    const char *executor;  /* `executor:`, a name of the executor table; NULL: the run's default */
 } StageSpec;
 
 typedef struct Spec {

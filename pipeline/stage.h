@@ -44,6 +44,8 @@ struct RecordSink {
     int exit_code; /* exit status of the command the stage ran (exec), else -1 */
     /* A measurement with every field of Measurement (added after plugin API 1's first release). */
     int (*measurement_ex)(RecordSink *sink, const Measurement *m, Err *err);
+    /* A measurement with every field, its `conditions` pairs included (db/conditions.h keys). */
+    int (*measurement_conditions)(RecordSink *sink, const Measurement *m, Err *err);
 };
 
 /* What `validate` sees: one instance's params, already substituted. */

@@ -54,16 +54,12 @@ static void end_all_and_die(int sig) {
     _exit(128 + sig);
 }
 
-void stage_exec_guard(pid_t parent) {
+void stage_exec_guard(void) {
     proctree_set_subreaper(1);
     on_stop_signals(end_all_and_die);
     sigset_t stop;
     stop_signals(&stop);
     pthread_sigmask(SIG_UNBLOCK, &stop, NULL); /* the fork server forks with them blocked */
-    if (parent > 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent) raise(SIGTERM); /* it died before prctl took effect */
-    }
 }
 
 static int run_stage(const StageDesc *d, RecordWriter *w, Err *err) {
@@ -127,11 +123,15 @@ static int write_all(int fd, const char *s, size_t len) {
     return 0;
 }
 
-/* The forked child: its own process group, output to the log, then the stage. Never returns. */
+/* The forked child: its own process group, output to the log, then the stage. It dies with its
+ * server (SIGTERM, PR_SET_PDEATHSIG asked for here, after fork, by the server's code: the stage
+ * process itself never looks at a parent pid). Never returns. */
 static void serve_child(pid_t zygote, const char *desc, const char *log) {
     setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);
-    stage_exec_guard(zygote);
+    stage_exec_guard();
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != zygote) raise(SIGTERM); /* the server died before prctl took effect */
     int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
     int null = open("/dev/null", O_RDONLY);
     if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(3);
@@ -145,7 +145,8 @@ static void serve_child(pid_t zygote, const char *desc, const char *log) {
 }
 
 /* The stage process being served (0: none). A stop signal to the server goes to its process group:
- * when the runner dies, the server gets SIGTERM (PR_SET_PDEATHSIG) and the stage ends its commands. */
+ * when the runner dies, the server gets SIGTERM (PR_SET_PDEATHSIG, asked for by the local executor
+ * when it started the server) and the stage ends its commands. */
 static volatile sig_atomic_t serving;
 
 static void forward_to_stage(int sig) {
@@ -196,13 +197,9 @@ static int serve_one(pid_t self, char *line) {
     return write_all(1, msg, (size_t)n);
 }
 
-int zygote_serve(pid_t parent) {
+int zygote_serve(void) {
     proctree_set_subreaper(1);
     on_stop_signals(forward_to_stage);
-    if (parent > 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent) return 1;
-    }
     signal(SIGPIPE, SIG_IGN);
     pid_t self = getpid();
     char buf[3 * 4096 + 64];

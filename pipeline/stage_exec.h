@@ -8,7 +8,9 @@
  * Nothing a stage starts outlives it. The stage process leads its own process group and is a child
  * subreaper, so every process it starts stays its descendant (also after setsid or a double fork).
  * When the stage's work ends, and when it is told to stop (SIGTERM, SIGINT, SIGHUP, or SIGTERM
- * from PR_SET_PDEATHSIG when the process that started it dies), it sends SIGTERM to every
+ * from PR_SET_PDEATHSIG when the process that started it dies: the executor or fork server that
+ * forked it asks for that in the child, the stage process never looks at who its parent is, so it
+ * may run under any wrapper, a batch system's included), it sends SIGTERM to every
  * descendant, SIGKILL to what is left after EXECUTOR_KILL_GRACE_MS, and reaps them. The fork
  * server is a subreaper too: what a stage process that died uncleanly (SIGKILL, a crash) left is
  * re-parented to it and ended before it reports the stage's end. */
@@ -25,15 +27,15 @@
  * not even the records could be written (err set). */
 int stage_exec_run(const char *desc_path, Err *err);
 
-/* Makes the calling process a stage process: a child subreaper that dies with SIGTERM when `parent`
- * exits (or at once if it already has), SIGTERM/SIGINT/SIGHUP meaning "end every descendant, then
- * die of the signal". */
-void stage_exec_guard(pid_t parent);
+/* Makes the calling process a stage process: a child subreaper, SIGTERM/SIGINT/SIGHUP meaning "end
+ * every descendant, then die of the signal". */
+void stage_exec_guard(void);
 
 /* The fork server: reads "RUN\t<desc>\t<log>\n" lines on stdin, forks one stage process per line
  * (its own process group, output to the log), answers "S <pid>\n" when it started and
  * "X <wait status>\n" when it and everything it left have ended. One stage at a time; a stop
- * signal is passed to the stage's process group; exits at end of input. */
-int zygote_serve(pid_t parent);
+ * signal is passed to the stage's process group; exits at end of input. Each stage process it
+ * forks asks for SIGTERM when the server dies (PR_SET_PDEATHSIG). */
+int zygote_serve(void);
 
 #endif

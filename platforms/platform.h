@@ -8,10 +8,13 @@
  * left. The profile stage (stages/profile.c) drives a sweep through it; it never knows how a target
  * is reached.
  *
- * A platform description is a YAML file in experiments/platforms/ (or a mapping inline in a stage's
- * params): common keys read here (platforms/platform_desc.c), type-specific keys named by the type
- * and read by it from `node`. Plugins get this header through pipeline/dynn_plugin.h's DynnPluginApi
- * (`register_platform_type`) and need nothing else from dynn. */
+ * A platform description (a board file) is a YAML file in experiments/platforms/, a mapping inline in
+ * a stage's params or declared under an experiment's `platforms:`. It has one reader,
+ * platforms/platform_desc.c, with one set of limits and messages (FILE:LINE:COL): the profile stage,
+ * `dynn profile --platform FILE` and the experiment's `platforms:` all read it there. Common keys are
+ * read into PlatformDesc; type-specific keys are named by the type and read by it from `node`.
+ * Plugins get this header through pipeline/dynn_plugin.h's DynnPluginApi (`register_platform_type`)
+ * and need nothing else from dynn. */
 #ifndef DYNN_PLATFORMS_PLATFORM_H
 #define DYNN_PLATFORMS_PLATFORM_H
 
@@ -20,8 +23,12 @@
 #include "util/ynode.h"
 #include "util/err.h"
 
-#define PLATFORM_DESC_MAX_CLUSTERS 8
-#define PLATFORM_DESC_MAX_SENSORS 16
+/* The limits of a description (docs/FORMATS.md, "Platform descriptions"), one set for every reader. */
+#define PLATFORM_DESC_MAX_CLUSTERS 8  /* entries of `clusters` */
+#define PLATFORM_DESC_MAX_FREQS 64    /* kHz values of one cluster in `frequencies_khz` */
+#define PLATFORM_DESC_MAX_SENSORS 16  /* entries of `sensors` (platforms/energy.h: ENERGY_MAX_SENSORS) */
+#define PLATFORM_DESC_MAX_NAME 63     /* characters of `name`, `type`, `arch`, a cluster or sensor name */
+#define PLATFORM_DESC_MAX_TEXT 511    /* characters of any other string (paths, host, user, words of `prefix`) */
 
 /* A group of cores (`clusters: {little: "0-3"}`) and its frequency table (`frequencies_khz`). */
 typedef struct DescCluster {
@@ -70,8 +77,8 @@ typedef struct PlatformType {
     /* One line naming the target for logs and messages: "ssh pi@rpi4:22 (aarch64)". */
     void (*describe)(const PlatformDesc *desc, char *out, size_t size);
     int (*open)(const PlatformDesc *desc, void **state, Err *err);
-    /* Puts the profiler binary, the model and the profiler's platform file (local paths; the file
-     * may be NULL, see platform_desc_write_profiler_file) where `profile` runs them. */
+    /* Puts the profiler binary, the model and the board file (local paths; the file is the
+     * description itself, passed through; NULL when the stage has none) where `profile` runs them. */
     int (*deploy)(void *state, const char *binary, const char *model, const char *platform_file, Err *err);
     /* Runs `<prefix> <binary> profile <model> [--platform FILE] args[0..] --json` on the target and fetches its
      * standard output into *out (malloc'd, NUL-terminated; the caller frees it). Returns -1 when
@@ -98,24 +105,44 @@ typedef struct PlatformDescFile {
     void *storage; /* arrays behind desc */
 } PlatformDescFile;
 
+/* How a description is read. */
+enum {
+    /* On the target (`dynn profile --here`, as the profile stage runs the profiler there): the common
+     * keys are read and checked; the type's own keys, its validate and the paths (`binary`, ssh's
+     * `identity`, `known_hosts`, which mean something only where the board was loaded) are left
+     * out, and a type this dynn has not registered (a plugin's) is accepted. */
+    PLATFORM_READ_HERE = 1,
+};
+
 /* Reads a description from a mapping (file = where it was written, for messages) and checks it:
- * common keys, the type's keys and its validate. `node` must outlive the result. */
+ * common keys, the type's keys and its validate. `type` defaults to `local` (the profiler's own
+ * subset of keys describes this machine). `node` must outlive the result. */
 int platform_desc_read(const YNode *node, const char *file, PlatformDescFile *out, Err *err);
+int platform_desc_read_flags(const YNode *node, const char *file, unsigned flags, PlatformDescFile *out, Err *err);
 /* Reads a description file. */
 int platform_desc_load(const char *path, PlatformDescFile *out, Err *err);
+int platform_desc_load_flags(const char *path, unsigned flags, PlatformDescFile *out, Err *err);
 void platform_desc_free(PlatformDescFile *pf);
+
+/* The board file a target's profiler reads with --platform: the file the description came from, or
+ * (an inline mapping) the mapping written as JSON, which is YAML, to dir/platform.yaml. out gets the
+ * path. */
+int platform_desc_board_file(const PlatformDescFile *pf, const char *dir, char *out, size_t size, Err *err);
+
+/* The profiler to deploy: the description's `binary`, else this dynn when `arch` is absent or
+ * matches this machine's. */
+int platform_desc_binary(const PlatformDesc *d, char *out, size_t size, Err *err);
+
+/* Names of the board files next to `base` and the dynn executable (experiments/platforms/NAME.yaml),
+ * sorted, without repeats; returns how many were written to names (each PLATFORM_DESC_MAX_NAME + 1
+ * bytes). */
+size_t platform_desc_builtin_names(const char *base, char (*names)[PLATFORM_DESC_MAX_NAME + 1], size_t max);
 
 /* Where `platform: VALUE` points: a path (it contains '/' or ends in .yaml/.yml) relative to base, or
  * a name looked up as base/experiments/platforms/NAME.yaml, then next to the dynn executable
  * (<exe dir>/../experiments/platforms/NAME.yaml, i.e. the source tree of build/dynn). Writes the
  * path into out; -1 with the places tried when none exists. */
 int platform_desc_find(const char *value, const char *base, char *out, size_t size, Err *err);
-
-/* The description as `dynn profile --platform FILE` reads it (name, arch, clusters, frequencies_khz,
- * sensors: what the profiler needs on the target to pin cores, set frequencies and read sensors),
- * written to path. Returns 1 when there is nothing to tell the profiler (no clusters, no sensors)
- * and no file was written, 0 when written, -1 on error. */
-int platform_desc_write_profiler_file(const PlatformDesc *d, const char *path, Err *err);
 
 /* A cpu list as taskset/cpuset write it: "3", "0-3", "0,2,4-7". */
 int platform_desc_cpu_list_valid(const char *cpus);

@@ -1,13 +1,17 @@
-/* platforms/platform_desc.c — reading and checking platform descriptions (YAML files in
- * experiments/platforms/, or a mapping inline in a profile stage's params); see platform.h. Every
+/* platforms/platform_desc.c — the one reader of platform descriptions (board files in
+ * experiments/platforms/, a mapping inline in a profile stage's params, or declared under an
+ * experiment's `platforms:`), for the profile stage, the experiment file and `dynn profile
+ * --platform`; its limits; finding a board file by name; the binary to deploy. See platform.h. Every
  * problem is one line naming file:line:col. */
 #include "platforms/platform.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "platforms/affinity.h"
@@ -38,15 +42,34 @@ int platform_desc_cpu_list_valid(const char *s) {
     return cpulist_parse(s, "cpus", &set, &ignored) == 0;
 }
 
-/* A scalar value of a key, or NULL when absent; err when present but not a non-empty string. */
-static int get_string(const YNode *map, const char *key, const char *file, const char **out, Err *err) {
+_Static_assert(PLATFORM_DESC_MAX_SENSORS <= ENERGY_MAX_SENSORS, "every sensor of a description fits the energy meter");
+_Static_assert(PLATFORM_DESC_MAX_TEXT < sizeof ((PowerSensor *)0)->path, "a sensor path fits the energy meter");
+_Static_assert(PLATFORM_DESC_MAX_NAME < sizeof ((PowerSensor *)0)->name, "a sensor name fits the energy meter");
+
+/* A string of at most max characters at node n ("what" names it in the message). */
+static int check_length(const YNode *n, size_t max, const char *file, const char *what, Err *err) {
+    size_t len = strlen(n->str);
+    if (len > max) return ynode_err(err, file, n, "%s is too long (%zu characters, at most %zu)", what, len, max);
+    return 0;
+}
+
+/* A scalar value of a key, or NULL when absent; err when present but not a non-empty string of at
+ * most max characters. */
+static int get_text(const YNode *map, const char *key, size_t max, const char *file, const char **out, Err *err) {
     const YNode *n = ynode_get(map, key);
     *out = NULL;
     if (!n) return 0;
     if (n->kind != YNODE_SCALAR || !n->str[0])
         return ynode_err(err, file, n, "platform '%s' must be a non-empty string", key);
+    char what[64];
+    snprintf(what, sizeof what, "platform '%s'", key);
+    if (check_length(n, max, file, what, err)) return -1;
     *out = n->str;
     return 0;
+}
+
+static int get_string(const YNode *map, const char *key, const char *file, const char **out, Err *err) {
+    return get_text(map, key, PLATFORM_DESC_MAX_TEXT, file, out, err);
 }
 
 static int get_int(const YNode *map, const char *key, long long min, long long max, int dflt, const char *file,
@@ -100,6 +123,9 @@ static int read_prefix(const YNode *map, const char *file, PlatformDesc *d, Desc
         for (size_t i = 0; i < count; i++) s->prefix[d->n_prefix++] = ynode_string_at(n, i)->str;
     }
     if (!d->n_prefix) return ynode_err(err, file, n, "platform 'prefix' is empty (leave it out instead)");
+    for (size_t i = 0; i < d->n_prefix; i++)
+        if (strlen(s->prefix[i]) > PLATFORM_DESC_MAX_TEXT)
+            return ynode_err(err, file, n, "a word of platform 'prefix' is too long (at most %d characters)", PLATFORM_DESC_MAX_TEXT);
     d->prefix = s->prefix;
     return 0;
 }
@@ -112,6 +138,7 @@ static int read_clusters(const YNode *map, const char *file, PlatformDesc *d, De
             return ynode_err(err, file, n, "platform 'clusters': at most %d clusters", PLATFORM_DESC_MAX_CLUSTERS);
         for (size_t i = 0; i < n->len; i++) {
             const YNode *k = n->pairs[i].key, *v = n->pairs[i].value;
+            if (check_length(k, PLATFORM_DESC_MAX_NAME, file, "a cluster name", err)) return -1;
             if (v->kind != YNODE_SCALAR || !platform_desc_cpu_list_valid(v->str))
                 return ynode_err(err, file, v, "cluster '%s' must be a cpu list like \"0-3\" or \"0,2,4-7\"", k->str);
             d->clusters[d->n_clusters++] = (DescCluster){.name = k->str, .cpus = v->str};
@@ -133,6 +160,8 @@ static int read_clusters(const YNode *map, const char *file, PlatformDesc *d, De
         }
         if (v->kind != YNODE_SEQ || !v->len)
             return ynode_err(err, file, v, "frequencies_khz of '%s' must be a non-empty list of kHz", k->str);
+        if (v->len > PLATFORM_DESC_MAX_FREQS)
+            return ynode_err(err, file, v, "frequencies_khz of '%s': at most %d frequencies", k->str, PLATFORM_DESC_MAX_FREQS);
         if (!(s->freqs[c] = calloc(v->len, sizeof *s->freqs[c]))) return err_set(err, "out of memory");
         char what[128];
         snprintf(what, sizeof what, "a frequency of '%s' (kHz)", k->str);
@@ -160,7 +189,8 @@ static int read_sensors(const YNode *map, const char *file, PlatformDesc *d, Err
             return -1;
         DescSensor *ps = &d->sensors[d->n_sensors++];
         ps->scale = 1.0;
-        if (get_string(s, "name", file, &ps->name, err) || get_string(s, "kind", file, &ps->kind, err) ||
+        if (get_text(s, "name", PLATFORM_DESC_MAX_NAME, file, &ps->name, err) ||
+            get_text(s, "kind", PLATFORM_DESC_MAX_NAME, file, &ps->kind, err) ||
             get_string(s, "path", file, &ps->path, err))
             return -1;
         if (!ps->name || !ps->kind || !ps->path) return ynode_err(err, file, s, "a sensor needs 'name', 'kind' and 'path'");
@@ -204,7 +234,7 @@ static int read_ssh(const YNode *map, const char *file, PlatformDesc *d, DescSto
     return 0;
 }
 
-int platform_desc_read(const YNode *node, const char *file, PlatformDescFile *out, Err *err) {
+int platform_desc_read_flags(const YNode *node, const char *file, unsigned flags, PlatformDescFile *out, Err *err) {
     memset(out, 0, sizeof *out);
     PlatformDesc *d = &out->desc;
     DescStorage *s = calloc(1, sizeof *s);
@@ -213,51 +243,59 @@ int platform_desc_read(const YNode *node, const char *file, PlatformDescFile *ou
     d->file = file;
     d->node = node;
     if (ynode_expect(node, YNODE_MAP, file, "a platform description", err)) goto fail;
-    if (get_string(node, "name", file, &d->name, err) || get_string(node, "type", file, &d->type, err)) goto fail;
-    if (!d->name) {
-        ynode_err(err, file, node, "a platform description needs a 'name'");
+    if (get_text(node, "name", PLATFORM_DESC_MAX_NAME, file, &d->name, err) ||
+        get_text(node, "type", PLATFORM_DESC_MAX_NAME, file, &d->type, err))
         goto fail;
-    }
-    for (const char *p = d->name; *p; p++)
+    for (const char *p = d->name ? d->name : ""; *p; p++)
         if (!isalnum((unsigned char)*p) && !strchr("_.-", *p)) {
             ynode_err(err, file, ynode_get(node, "name"), "platform name '%s': use letters, digits, '_', '.', '-'", d->name);
             goto fail;
         }
-    if (!d->type) {
-        ynode_err(err, file, node, "platform '%s' needs a 'type' (local, ssh or a plugin's type)", d->name);
-        goto fail;
-    }
+    const char *shown = d->name ? d->name : "(no name)";
+    if (!d->type) d->type = "local"; /* the profiler's own keys alone describe this machine */
     const PlatformType *type = platform_type_find(d->type);
-    if (!type) {
+    if (!type && !(flags & PLATFORM_READ_HERE)) {
         const char *names[64];
         size_t n = platform_type_names(names, 64);
         char hint[128];
         ynode_err(err, file, ynode_get(node, "type"), "platform '%s': unknown type '%s'%s (types: local, ssh, or one a plugin registers)",
-                  d->name, d->type, suggest_hint(hint, sizeof hint, d->type, names, n));
+                  shown, d->type, suggest_hint(hint, sizeof hint, d->type, names, n));
         goto fail;
     }
-    const char *keys[MAX_KEYS];
-    size_t n_keys = 0;
-    for (size_t i = 0; i < COUNT(common_keys); i++) keys[n_keys++] = common_keys[i];
-    for (size_t i = 0; i < type->n_keys && n_keys < MAX_KEYS; i++) keys[n_keys++] = type->keys[i];
-    char context[160];
-    snprintf(context, sizeof context, "platform '%s' (%s)", d->name, d->type);
-    if (ynode_check_keys(node, keys, n_keys, file, context, err)) goto fail;
+    int here = (flags & PLATFORM_READ_HERE) != 0;
+    if (type && !here) { /* on the target the type's keys were checked where the board was loaded */
+        const char *keys[MAX_KEYS];
+        size_t n_keys = 0;
+        for (size_t i = 0; i < COUNT(common_keys); i++) keys[n_keys++] = common_keys[i];
+        for (size_t i = 0; i < type->n_keys && n_keys < MAX_KEYS; i++) keys[n_keys++] = type->keys[i];
+        char context[160];
+        snprintf(context, sizeof context, "platform '%s' (%s)", shown, d->type);
+        if (ynode_check_keys(node, keys, n_keys, file, context, err)) goto fail;
+    }
     const char *binary;
-    if (get_string(node, "arch", file, &d->arch, err) || get_string(node, "binary", file, &binary, err)) goto fail;
-    if (binary && resolve_path(binary, file, &s->paths[0], err)) goto fail;
+    if (get_text(node, "arch", PLATFORM_DESC_MAX_NAME, file, &d->arch, err) || get_string(node, "binary", file, &binary, err))
+        goto fail;
+    if (binary && !here && resolve_path(binary, file, &s->paths[0], err)) goto fail;
     d->binary = s->paths[0];
     if (read_prefix(node, file, d, s, err) || read_clusters(node, file, d, s, err) || read_sensors(node, file, d, err) ||
-        read_ssh(node, file, d, s, err))
+        (!here && read_ssh(node, file, d, s, err)))
         goto fail;
-    if (type->validate && type->validate(d, err)) goto fail;
+    if (!d->name) { /* after the keys, so a mistake in them is named where it is */
+        ynode_err(err, file, node, "a platform description needs a 'name'");
+        goto fail;
+    }
+    if (type && !here && type->validate && type->validate(d, err)) goto fail;
     return 0;
 fail:
     platform_desc_free(out);
     return -1;
 }
 
-int platform_desc_load(const char *path, PlatformDescFile *out, Err *err) {
+int platform_desc_read(const YNode *node, const char *file, PlatformDescFile *out, Err *err) {
+    return platform_desc_read_flags(node, file, 0, out, err);
+}
+
+int platform_desc_load_flags(const char *path, unsigned flags, PlatformDescFile *out, Err *err) {
     YNode *root;
     if (ynode_parse_file(path, &root, err)) return -1;
     char *copy = strdup(path);
@@ -265,7 +303,7 @@ int platform_desc_load(const char *path, PlatformDescFile *out, Err *err) {
         ynode_free(root);
         return err_set(err, "out of memory");
     }
-    if (platform_desc_read(root, copy, out, err)) {
+    if (platform_desc_read_flags(root, copy, flags, out, err)) {
         ynode_free(root);
         free(copy);
         return -1;
@@ -273,6 +311,10 @@ int platform_desc_load(const char *path, PlatformDescFile *out, Err *err) {
     out->root = root;
     out->path = copy;
     return 0;
+}
+
+int platform_desc_load(const char *path, PlatformDescFile *out, Err *err) {
+    return platform_desc_load_flags(path, 0, out, err);
 }
 
 void platform_desc_free(PlatformDescFile *pf) {
@@ -342,51 +384,58 @@ const DescCluster *platform_desc_cluster(const PlatformDesc *d, const char *cpus
     return NULL;
 }
 
-int platform_desc_write_profiler_file(const PlatformDesc *d, const char *path, Err *err) {
-    if (!d->n_clusters && !d->n_sensors) return 1;
-    StrBuf sb = {0}; /* JSON strings are YAML double-quoted scalars */
-    sb_append(&sb, "# written by dynn from ");
-    sb_append(&sb, d->file ? d->file : "a platform description");
-    sb_append(&sb, "\nname: ");
-    sb_append_json_string(&sb, d->name);
-    if (d->arch) {
-        sb_append(&sb, "\narch: ");
-        sb_append_json_string(&sb, d->arch);
-    }
-    if (d->n_clusters) {
-        sb_append(&sb, "\nclusters:");
-        for (size_t i = 0; i < d->n_clusters; i++) {
-            sb_append(&sb, "\n  ");
-            sb_append_json_string(&sb, d->clusters[i].name);
-            sb_append(&sb, ": ");
-            sb_append_json_string(&sb, d->clusters[i].cpus);
-        }
-        int any = 0;
-        for (size_t i = 0; i < d->n_clusters; i++) {
-            if (!d->clusters[i].n_freqs) continue;
-            if (!any++) sb_append(&sb, "\nfrequencies_khz:");
-            sb_append(&sb, "\n  ");
-            sb_append_json_string(&sb, d->clusters[i].name);
-            sb_append(&sb, ": [");
-            for (size_t k = 0; k < d->clusters[i].n_freqs; k++) sb_printf(&sb, "%s%lld", k ? ", " : "", d->clusters[i].freqs_khz[k]);
-            sb_append(&sb, "]");
-        }
-    }
-    if (d->n_sensors) {
-        sb_append(&sb, "\nsensors:");
-        for (size_t i = 0; i < d->n_sensors; i++) {
-            const DescSensor *s = &d->sensors[i];
-            sb_append(&sb, "\n  - {name: ");
-            sb_append_json_string(&sb, s->name);
-            sb_append(&sb, ", kind: ");
-            sb_append_json_string(&sb, s->kind);
-            sb_append(&sb, ", path: ");
-            sb_append_json_string(&sb, s->path);
-            sb_printf(&sb, ", scale: %.17g}", s->scale);
-        }
-    }
+int platform_desc_board_file(const PlatformDescFile *pf, const char *dir, char *out, size_t size, Err *err) {
+    if (pf->path) return snprintf(out, size, "%s", pf->path) < (int)size ? 0 : err_set(err, "%s: path too long", pf->path);
+    if (fs_join(out, size, dir, "platform.yaml")) return err_set(err, "%s: path too long", dir);
+    if (fs_mkdir_p(dir, err)) return -1;
+    StrBuf sb = {0}; /* the mapping as it was given (JSON is YAML); every scalar a string, as the reader takes it */
+    ynode_canonical_json(pf->desc.node, &sb);
     sb_append_char(&sb, '\n');
-    int rc = sb.oom ? err_set(err, "out of memory") : atomic_write_file(path, sb.data, sb.len, err);
+    int rc = sb.oom ? err_set(err, "out of memory") : atomic_write_file(out, sb.data, sb.len, err);
     sb_free(&sb);
     return rc;
+}
+
+int platform_desc_binary(const PlatformDesc *d, char *out, size_t size, Err *err) {
+    if (d->binary) return snprintf(out, size, "%s", d->binary) < (int)size ? 0 : err_set(err, "path too long");
+    struct utsname u;
+    if (d->arch && !uname(&u) && strcmp(u.machine, d->arch))
+        return err_set(err, "platform '%s' is %s and this dynn is built for %s: give the platform a 'binary:' (dynn built for %s)",
+                       d->name, d->arch, u.machine, d->arch);
+    ssize_t n = readlink("/proc/self/exe", out, size - 1);
+    if (n <= 0) return err_set(err, "cannot find this dynn executable (/proc/self/exe)");
+    out[n] = '\0';
+    return 0;
+}
+
+static size_t add_names(const char *dir, char (*names)[PLATFORM_DESC_MAX_NAME + 1], size_t n, size_t max) {
+    DIR *dp = opendir(dir);
+    if (!dp) return n;
+    for (struct dirent *e; (e = readdir(dp));) {
+        size_t len = strlen(e->d_name);
+        if (len <= 5 || len - 5 > PLATFORM_DESC_MAX_NAME || strcmp(e->d_name + len - 5, ".yaml")) continue;
+        char name[PLATFORM_DESC_MAX_NAME + 1];
+        snprintf(name, sizeof name, "%.*s", (int)(len - 5), e->d_name);
+        size_t at = 0; /* sorted insert, no repeats */
+        while (at < n && strcmp(names[at], name) < 0) at++;
+        if ((at < n && !strcmp(names[at], name)) || n == max) continue;
+        memmove(names[at + 1], names[at], (n - at) * sizeof *names);
+        memcpy(names[at], name, sizeof name);
+        n++;
+    }
+    closedir(dp);
+    return n;
+}
+
+size_t platform_desc_builtin_names(const char *base, char (*names)[PLATFORM_DESC_MAX_NAME + 1], size_t max) {
+    char dir[PATH_MAX], exe[PATH_MAX], exe_dir[PATH_MAX];
+    size_t n = 0;
+    if (snprintf(dir, sizeof dir, "%s/experiments/platforms", base) < (int)sizeof dir) n = add_names(dir, names, n, max);
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        fs_dirname(exe, exe_dir, sizeof exe_dir);
+        if (snprintf(dir, sizeof dir, "%s/../experiments/platforms", exe_dir) < (int)sizeof dir) n = add_names(dir, names, n, max);
+    }
+    return n;
 }

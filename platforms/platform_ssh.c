@@ -9,9 +9,9 @@
  * 255) is retried `retries` times, waiting backoff_ms, then twice as long, and so on.
  *
  * Layout on the board: `mktemp -d WORKDIR/dynn.XXXXXX` per stage (relative paths are below the remote
- * user's home; `~` is not expanded) holding `dynn`, `model` and `platform.yaml` (the profiler's
- * platform file); cleanup removes these and the
- * directory, never anything else. */
+ * user's home; `~` is not expanded) holding `dynn`, `model` and `platform.yaml` (the board file,
+ * which the profiler there reads with --here); cleanup removes these and the directory, never
+ * anything else. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

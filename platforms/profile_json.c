@@ -69,31 +69,55 @@ static int opt_int(const YNode *obj, const char *key, const char *what, size_t i
 }
 
 static int opt_string(const YNode *obj, const char *key, const char *what, size_t i, char **out, Err *err) {
-    return ynode_get(obj, key) ? get_string(obj, key, what, i, out, err) : 0;
+    const YNode *n = ynode_get(obj, key);
+    return n && !is_null(n) ? get_string(obj, key, what, i, out, err) : 0; /* null: absent, as the writer means it */
+}
+
+/* The conditions of a result, one key of the registry at a time (db/conditions.h). */
+static int read_conditions(const YNode *obj, const char *what, size_t i, ProfilePoint *p, Err *err) {
+    for (int k = 0; k < COND_COUNT; k++) {
+        const CondKey *key = &cond_keys[k];
+        const YNode *n = ynode_get(obj, key->json);
+        int nullable = (key->json_rules & COND_JSON_NULLABLE) != 0;
+        if (!n) {
+            if (key->json_rules & COND_JSON_REQUIRED) return err_set(err, "%s: result %zu has no '%s'", what, i, key->json);
+            continue;
+        }
+        if (nullable && is_null(n)) continue;
+        if (key->type == COND_TEXT) {
+            if (n->kind != YNODE_SCALAR || is_null(n)) return err_set(err, "%s: result %zu: '%s' must be a string", what, i, key->json);
+            if (cond_set(&p->cond, k, n->str, err)) return -1;
+            continue;
+        }
+        double v;
+        if (get_number(obj, key->json, nullable, what, i, &v, err)) return -1;
+        if (nullable && v == 0) continue; /* 0 reads as null (unset) */
+        if (v != floor(v) || v < (double)key->min || v > 9.2e18)
+            return err_set(err, "%s: result %zu: '%s' must be an integer >= %lld, not %g", what, i, key->json, key->min, v);
+        if (cond_set_int(&p->cond, k, (long long)v, err)) return -1;
+    }
+    return 0;
 }
 
 static int read_point(const YNode *obj, const char *what, size_t i, ProfilePoint *p, Err *err) {
-    long long subnet, batch, threads;
-    double freq, rss;
+    long long subnet;
+    double rss;
     if (obj->kind != YNODE_MAP) return err_set(err, "%s: result %zu must be an object", what, i);
     if (get_int(obj, "subnet", 0, what, i, &subnet, err) || get_string(obj, "subnet_name", what, i, &p->subnet_name, err) ||
         get_int(obj, "macs", 0, what, i, &p->macs, err) || get_int(obj, "params", 0, what, i, &p->params, err) ||
-        get_int(obj, "batch", 1, what, i, &batch, err) || get_string(obj, "cpus", what, i, &p->cpus, err) ||
-        get_int(obj, "threads", 1, what, i, &threads, err) || get_number(obj, "freq_khz", 1, what, i, &freq, err) ||
-        get_number(obj, "median_ms", 0, what, i, &p->median_ms, err) ||
+        read_conditions(obj, what, i, p, err) || get_number(obj, "median_ms", 0, what, i, &p->median_ms, err) ||
         get_number(obj, "energy_j", 1, what, i, &p->energy_j, err) ||
         get_number(obj, "avg_power_w", 1, what, i, &p->avg_power_w, err) ||
-        opt_string(obj, "cpus_seen", what, i, &p->cpus_seen, err) || opt_string(obj, "backend", what, i, &p->backend, err) ||
-        opt_string(obj, "device", what, i, &p->device, err) || opt_int(obj, "warmup", what, i, &p->warmup, err) ||
+        opt_string(obj, "cpus_seen", what, i, &p->cpus_seen, err) || opt_int(obj, "warmup", what, i, &p->warmup, err) ||
         opt_int(obj, "repeat", what, i, &p->repeat, err) || opt_number(obj, "min_time_ms", what, i, &p->min_time_ms, err) ||
         opt_number(obj, "p90_ms", what, i, &p->p90_ms, err) || opt_number(obj, "p99_ms", what, i, &p->p99_ms, err) ||
         opt_number(obj, "mean_ms", what, i, &p->mean_ms, err) || opt_number(obj, "stddev_ms", what, i, &p->stddev_ms, err) ||
         opt_number(obj, "min_ms", what, i, &p->min_ms, err) || opt_number(obj, "max_ms", what, i, &p->max_ms, err))
         return -1;
-    if (threads > 2147483647LL || batch > 2147483647LL || subnet > 2147483647LL)
+    if (subnet > 2147483647LL || cond_get_int(&p->cond, COND_BATCH, 0) > 2147483647LL ||
+        cond_get_int(&p->cond, COND_THREADS, 0) > 2147483647LL)
         return err_set(err, "%s: result %zu: subnet, batch or threads is too large", what, i);
-    p->subnet = (int)subnet, p->batch = (int)batch, p->threads = (int)threads;
-    p->freq_khz = isnan(freq) ? 0 : (long long)freq;
+    p->subnet = (int)subnet;
     const YNode *r = ynode_get(obj, "peak_rss_kib");
     if (r && !is_null(r)) {
         if (as_number(r, &rss) || rss < 0) return err_set(err, "%s: result %zu: 'peak_rss_kib' must be a number", what, i);
@@ -221,7 +245,7 @@ ProfilePoint *profile_report_add_point(ProfileReport *r, Err *err) {
     }
     ProfilePoint *p = &r->points[r->n_points++];
     memset(p, 0, sizeof *p);
-    p->subnet = p->batch = p->threads = p->warmup = p->repeat = -1;
+    p->subnet = p->warmup = p->repeat = -1;
     p->macs = p->params = p->peak_rss_kib = -1;
     p->min_time_ms = p->median_ms = p->p90_ms = p->p99_ms = p->mean_ms = p->stddev_ms = p->min_ms = p->max_ms = NAN;
     p->energy_j = p->avg_power_w = NAN;
@@ -230,10 +254,8 @@ ProfilePoint *profile_report_add_point(ProfileReport *r, Err *err) {
 
 static void point_free(ProfilePoint *p) {
     free(p->subnet_name);
-    free(p->cpus);
+    cond_free(&p->cond);
     free(p->cpus_seen);
-    free(p->backend);
-    free(p->device);
     free(p->samples_ms);
 }
 
@@ -282,15 +304,14 @@ static void write_point(JsonOut *j, const ProfilePoint *p) {
     key_string(j, "subnet_name", p->subnet_name);
     key_number(j, "macs", (double)p->macs);
     key_number(j, "params", (double)p->params);
-    key_int(j, "batch", p->batch);
-    key_string(j, "cpus", p->cpus);
+    for (int k = 0; k < COND_COUNT; k++) { /* the conditions, in the registry's order; unset: null */
+        const char *v = cond_get(&p->cond, k);
+        json_key(j, cond_keys[k].json);
+        if (!v) json_null(j);
+        else if (cond_keys[k].type == COND_INT) json_int(j, strtoll(v, NULL, 10));
+        else json_string(j, v);
+    }
     key_string(j, "cpus_seen", p->cpus_seen);
-    key_int(j, "threads", p->threads);
-    json_key(j, "freq_khz");
-    if (p->freq_khz > 0) json_int(j, p->freq_khz);
-    else json_null(j);
-    key_string(j, "backend", p->backend);
-    key_string(j, "device", p->device);
     key_int(j, "warmup", p->warmup);
     key_int(j, "repeat", p->repeat);
     key_number(j, "min_time_ms", p->min_time_ms);
@@ -305,7 +326,8 @@ static void write_point(JsonOut *j, const ProfilePoint *p) {
     key_number(j, "stddev_ms", p->stddev_ms);
     key_number(j, "min_ms", p->min_ms);
     key_number(j, "max_ms", p->max_ms);
-    key_number(j, "per_image_ms", p->median_ms / p->batch);
+    long long batch = cond_get_int(&p->cond, COND_BATCH, 0);
+    key_number(j, "per_image_ms", batch > 0 ? p->median_ms / (double)batch : NAN);
     key_int(j, "peak_rss_kib", p->peak_rss_kib);
     key_number(j, "energy_j", p->energy_j);
     key_number(j, "avg_power_w", p->avg_power_w);

@@ -5,27 +5,28 @@
  * part-way says "complete": false and still lists the points it measured.
  *
  * The writer prints every field of the contract; the reader requires the fields the stage records
- * (subnet, subnet_name, macs, params, batch, cpus, threads, freq_khz, median_ms, samples_ms,
- * energy_j, avg_power_w, and format/version/results) and takes the others when present (absent:
- * NULL strings, -1 counts, NaN numbers). Strings are owned by the report (profile_report_free). */
+ * (subnet, subnet_name, macs, params, median_ms, samples_ms, energy_j, avg_power_w, the conditions
+ * the registry marks required, and format/version/results) and takes the others when present
+ * (absent: NULL strings, -1 counts, NaN numbers, unset conditions). A result's conditions are the
+ * keys of db/conditions.h, each under its `json` name, written and read by iterating the registry.
+ * Strings are owned by the report (profile_report_free). */
 #ifndef DYNN_PLATFORMS_PROFILE_JSON_H
 #define DYNN_PLATFORMS_PROFILE_JSON_H
 
 #include <stddef.h>
 #include <stdio.h>
 
+#include "db/conditions.h"
 #include "util/err.h"
 
 typedef struct ProfilePoint {
     int subnet;            /* index */
     char *subnet_name;     /* "w0.25" */
     long long macs, params;
-    int batch, threads;
-    char *cpus;            /* the mapping as a canonical CPU list: "0-3" */
+    Conditions cond;       /* what it was measured under (db/conditions.h): batch, cpus (the mapping as a
+                            * canonical CPU list), threads, cpu_freq (unset when DVFS is unavailable or
+                            * not asked), backend and device (nn/backend.h's info), ... */
     char *cpus_seen;       /* CPUs its threads were last seen on after the timed loop */
-    long long freq_khz;    /* 0 when null (DVFS unavailable or not asked) */
-    char *backend;         /* what ran the passes: "cpu" (nn/backend.h) */
-    char *device;          /* what it computed on: "x86_64" */
     int warmup, repeat;
     double min_time_ms;
     double *samples_ms;    /* every timed sample, warm-up excluded */

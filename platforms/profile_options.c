@@ -31,8 +31,12 @@ static const ProfileOption OPTIONS[] = {
     {"min-time-ms", "min_time_ms", POPT_NUMBER, 0, 3600000, AT(min_time_ms), "200", NULL, "MS",
      "timed time, at least: passes go on until both are reached"},
     {"platform", NULL, POPT_TEXT, 0, 0, AT(platform), NULL, NULL, "FILE",
-     "platform description: a board file of experiments/platforms/, or its subset\n"
-     "(YAML: clusters, frequencies_khz, power sensors)"},
+     "a board file (experiments/platforms/, docs/FORMATS.md): its clusters, frequencies\n"
+     "and power sensors; a board of type ssh (or a plugin's) is profiled there:\n"
+     "this dynn (or its 'binary'), the model and FILE are deployed and run with --here"},
+    {"here", NULL, POPT_FLAG, 0, 0, AT(here), NULL, NULL, NULL,
+     "this machine is the --platform board (how the profile stage runs the profiler\n"
+     "on the target): profile here whatever its type"},
     {"sysfs-root", NULL, POPT_TEXT, 0, 0, AT(sysfs_root), "/sys", "DYNN_SYSFS_ROOT", "DIR", "where sysfs is"},
     {"sample-ms", "sample_ms", POPT_NUMBER, 0.1, 1000, AT(sample_ms), "2", NULL, "MS", "power sampling period"},
     {"seed", NULL, POPT_U64, 0, 0, AT(seed), "1", NULL, "S", "seed of the random input"},

@@ -4,8 +4,8 @@
  * would refuse on the board after deploying. `dynn profile --help` is generated from it.
  *
  * Each option has a flag name, the stage param that carries it (NULL when the stage sets it itself:
- * `cpus` and `threads` come from the stage's `mapping`, `json` is always given, `platform` is the
- * deployed file), a kind, a range and a default. A value is checked as text: a flag's argument, or
+ * `cpus` and `threads` come from the stage's `mapping`, `json` and `here` are always given, `platform`
+ * is the deployed board file), a kind, a range and a default. A value is checked as text: a flag's argument, or
  * a param's scalar, or its list joined with commas. */
 #ifndef DYNN_PLATFORMS_PROFILE_OPTIONS_H
 #define DYNN_PLATFORMS_PROFILE_OPTIONS_H
@@ -31,7 +31,7 @@ typedef enum ProfileOptKind {
  * machine are known). */
 typedef struct ProfileSettings {
     const char *subnets, *batch, *cpus, *threads, *freq, *backend, *platform, *sysfs_root; /* borrowed */
-    int warmup, repeat, json;
+    int warmup, repeat, json, here;
     double min_time_ms, sample_ms;
     unsigned long long seed;
 } ProfileSettings;

@@ -99,12 +99,11 @@ static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelW
         p->subnet = s->subnets[si];
         p->macs = (long long)model_subnet_macs(d, sn->count);
         p->params = (long long)model_subnet_params(d, sn->count);
-        p->batch = batch;
-        p->threads = info.threads;
-        p->freq_khz = khz;
         Forward fw = {b, input, logits, batch};
-        rc = profile_report_str(&p->subnet_name, sn->name, err) || profile_report_str(&p->cpus, map->text, err) ||
-                     profile_report_str(&p->backend, info.name, err) || profile_report_str(&p->device, info.device, err) ||
+        rc = cond_set_int(&p->cond, COND_BATCH, batch, err) || cond_set_int(&p->cond, COND_THREADS, info.threads, err) ||
+                     (khz > 0 && cond_set_int(&p->cond, COND_CPU_FREQ, khz, err)) ||
+                     profile_report_str(&p->subnet_name, sn->name, err) || cond_set(&p->cond, COND_CPUS, map->text, err) ||
+                     cond_set(&p->cond, COND_BACKEND, info.name, err) || cond_set(&p->cond, COND_DEVICE, info.device, err) ||
                      backend_set_subnet(b, p->subnet, err) || measure_one(s, sensors, &fw, sampler, p, err)
                  ? -1
                  : 0;

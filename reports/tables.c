@@ -136,17 +136,24 @@ static void freq_text(char *out, size_t size, long long khz) {
     else snprintf(out, size, "-");
 }
 
+/* What ran the measurement, beside the platform: "cpu / x86_64"; "-" for what was not recorded. */
+static const char *backend_device(const RdMeasurement *m, char *out, size_t size) {
+    const char *backend = cond_get(&m->cond, COND_BACKEND), *device = cond_get(&m->cond, COND_DEVICE);
+    snprintf(out, size, "%s / %s", backend ? backend : "-", device ? device : "-");
+    return out;
+}
+
 static void latency(Builder *b, const Aggregate *a) {
     static const char *const cols[] = {"method / platform / batch", "subnet", "mapping", "MHz", "samples", "p50 (ms)", "p90 (ms)",
-                                       "p99 (ms)", "energy (mJ)", "accuracy (%)"};
-    section(b, "Latency percentiles", cols, 10);
+                                       "p99 (ms)", "energy (mJ)", "accuracy (%)", "backend / device"};
+    section(b, "Latency percentiles", cols, 11);
     if (!a->n_groups) note(b, "No measurements.");
     else note(b, "Per inference (one forward pass of `batch` images); energy per inference = measured energy / samples.");
     for (size_t gi = 0; gi < a->n_groups; gi++) {
         const AggGroup *g = &a->groups[gi];
         for (size_t i = 0; i < g->n_points; i++) {
             const AggPoint *p = &g->points[i];
-            char f[32];
+            char f[32], bd[256];
             freq_text(f, sizeof f, p->frequency_khz);
             row(b);
             text(b, 0, g->label);
@@ -159,6 +166,7 @@ static void latency(Builder *b, const Aggregate *a) {
             num(b, 7, "%.4f", p->p99_s * 1e3);
             num(b, 8, "%.4f", p->energy_j * 1e3);
             num(b, 9, "%.2f", p->accuracy * 100);
+            text(b, 10, backend_device(p->m, bd, sizeof bd));
         }
     }
 }

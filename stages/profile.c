@@ -2,7 +2,8 @@
  * of batch sizes, core mappings and frequencies; every sample lands in the measurements table.
  *
  *   params:
- *     platform: odroid-xu3          # experiments/platforms/NAME.yaml, a path to a .yaml, or a mapping
+ *     platform: odroid-xu3          # a board of the experiment's platforms:, experiments/platforms/NAME.yaml,
+ *                                   # a path to a .yaml, or a mapping (docs/FORMATS.md, Platform descriptions)
  *     model: model                  # an artifact name, a needed instance ("train@seed=1": its model), or a path
  *     subnets: [0, 2]               # indices or names, one `dynn profile --subnets` each (default: all, one invocation)
  *     batch: [1, 8]                 # default 1
@@ -26,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "platforms/platform.h"
@@ -232,6 +232,7 @@ static size_t point_args(const StageRun *run, const Point *p, const char **args,
     if (p->cpus) args[n++] = "--cpus", args[n++] = p->cpus;
     args[n++] = "--threads", args[n++] = p->threads;
     if (p->freq[0]) args[n++] = "--freq", args[n++] = p->freq;
+    args[n++] = "--here"; /* the target is the board its --platform file describes */
     size_t n_opts; /* the single-valued options of the table, passed through as given */
     const ProfileOption *opts = profile_options(&n_opts);
     for (size_t i = 0; i < n_opts && i < POINT_FLAGS; i++) {
@@ -253,20 +254,26 @@ static int record_points(const StageRun *run, const PlatformDesc *d, const Profi
         double *lat = calloc(p->n_samples, sizeof *lat);
         if (!lat) return err_set(err, "out of memory");
         for (size_t k = 0; k < p->n_samples; k++) lat[k] = p->samples_ms[k] / 1000.0;
-        Measurement m = {.platform = d->name, .subnet = p->subnet_name, .batch = p->batch, .threads = p->threads,
-                         .cpus = p->cpus, .frequency_khz = p->freq_khz,
+        MeasCondition pairs[COND_COUNT + 1];
+        size_t n_pairs = 0;
+        for (int k = 0; k < COND_COUNT; k++)
+            if (cond_get(&p->cond, k)) pairs[n_pairs++] = (MeasCondition){cond_keys[k].name, cond_get(&p->cond, k)};
+        pairs[n_pairs++] = (MeasCondition){cond_keys[COND_PLATFORM].name, d->name}; /* the platform measured on */
+        Measurement m = {.subnet = p->subnet_name,
                          .energy_j = p->energy_j * (double)p->n_samples, /* the profiler gives it per inference */
                          .latency_s = lat,
                          .n_latency = p->n_samples, .subnet_index = p->subnet, .macs = p->macs,
-                         .peak_rss_kib = p->peak_rss_kib, .avg_power_w = p->avg_power_w};
-        int rc = run->sink->measurement_ex(run->sink, &m, err);
+                         .peak_rss_kib = p->peak_rss_kib, .avg_power_w = p->avg_power_w,
+                         .conditions = pairs, .n_conditions = n_pairs};
+        int rc = run->sink->measurement_conditions(run->sink, &m, err);
         free(lat);
         if (rc) return -1;
         (*recorded)++;
         char freq[32] = "no frequency";
-        if (p->freq_khz) snprintf(freq, sizeof freq, "%lld kHz", p->freq_khz);
-        printf("  subnet %s batch %d cpus %s threads %d %s: median %.4f ms (%zu samples)\n", p->subnet_name, p->batch,
-               p->cpus, p->threads, freq, p->median_ms, p->n_samples);
+        if (cond_get(&p->cond, COND_CPU_FREQ)) snprintf(freq, sizeof freq, "%s kHz", cond_get(&p->cond, COND_CPU_FREQ));
+        printf("  subnet %s batch %lld cpus %s threads %lld %s: median %.4f ms (%zu samples)\n", p->subnet_name,
+               cond_get_int(&p->cond, COND_BATCH, 0), cond_get(&p->cond, COND_CPUS) ? cond_get(&p->cond, COND_CPUS) : "(null)",
+               cond_get_int(&p->cond, COND_THREADS, 0), freq, p->median_ms, p->n_samples);
     }
     return 0;
 }
@@ -291,19 +298,6 @@ static int find_model(const StageRun *run, const char *model, char *out, size_t 
     if (fs_exists(out)) return 0;
     return err_set(err, "model '%s': no artifact of that name among the %zu inputs of the stages it needs, and no file %s",
                    model, run->n_inputs, out);
-}
-
-/* The profiler to deploy: the description's `binary`, else this dynn (when the arch matches). */
-static int find_binary(const PlatformDesc *d, char *out, size_t size, Err *err) {
-    if (d->binary) return snprintf(out, size, "%s", d->binary) < (int)size ? 0 : err_set(err, "path too long");
-    struct utsname u;
-    if (d->arch && !uname(&u) && strcmp(u.machine, d->arch))
-        return err_set(err, "platform '%s' is %s and this dynn is built for %s: give the platform a 'binary:' (dynn built for %s)",
-                       d->name, d->arch, u.machine, d->arch);
-    ssize_t n = readlink("/proc/self/exe", out, size - 1);
-    if (n <= 0) return err_set(err, "cannot find this dynn executable (/proc/self/exe)");
-    out[n] = '\0';
-    return 0;
 }
 
 static int sweep(const StageRun *run, const PlatformType *type, void *state, const PlatformDesc *d, const char *target,
@@ -358,22 +352,20 @@ static int profile_run(const StageRun *run, Err *err) {
     type->describe(d, target, sizeof target);
     void *state = NULL;
     int rc = find_model(run, ynode_get(run->params, "model")->str, model, sizeof model, err);
-    if (!rc) rc = find_binary(d, binary, sizeof binary, err);
+    if (!rc) rc = platform_desc_binary(d, binary, sizeof binary, err);
     if (!rc) rc = type->open(d, &state, err);
     if (rc) {
         platform_desc_free(&pf);
         return -1;
     }
-    /* the profiler's platform file (clusters, frequencies, sensors), made in the scratch directory */
+    /* the board file itself goes to the target (an inline mapping: written as it is to the scratch
+     * directory); the profiler there reads it with --here */
     char pfile[PATH_MAX];
-    int written = 1;
-    if (fs_join(pfile, sizeof pfile, run->scratch, "platform.yaml")) rc = err_set(err, "%s: path too long", run->scratch);
-    else if (fs_mkdir_p(run->scratch, err)) rc = -1;
-    else if ((written = platform_desc_write_profiler_file(d, pfile, err)) < 0) rc = -1;
+    rc = platform_desc_board_file(&pf, run->scratch, pfile, sizeof pfile, err);
     if (!rc) {
-        printf("deploying %s and %s to %s\n", binary, model, target);
+        printf("deploying %s, %s and %s to %s\n", binary, model, pfile, target);
         fflush(stdout);
-        rc = type->deploy(state, binary, model, written == 0 ? pfile : NULL, err);
+        rc = type->deploy(state, binary, model, pfile, err);
     }
     if (!rc) rc = sweep(run, type, state, d, target, err);
     Err cerr = {{0}};

@@ -37,6 +37,7 @@ md=$(cat rep/report.md)
 expect_match "report.md: uniform accuracy per subnet" '\| train@method=uniform \| uniform \| w0.5 \| 1 \| 0.500 \| 85.00 \|' "$md"
 expect_match "report.md: individual accuracy" '\| train@method=individual \| individual \| w1.0 \| 3 \| 1.000 \| 90.50 \|' "$md"
 expect_match "report.md: latency percentiles" '\| uniform/local/b1 \| w0.25 \| cpus=0 threads=1 \| 1200 \| 5 \| 0.3250 \|' "$md"
+expect_match "report.md: backend and device of each measurement (conditions)" '\| uniform/local/b1 \| w0.25 \| cpus=0 threads=1 \| 1200 \| 5 \| 0.3250 \|.*\| cpu / x86_64 \|' "$md"
 expect_match "report.md: dynamic ranges (2.2/0.325 = 6.77x; x1/0.6; x1.9/0.6; x1.9)" '\| uniform/local/b1 \| cpus=0-1 threads=2 \| 1200 \| 6.77x \| 11.28x \| 12.86x \| 21.44x \|' "$md"
 expect_match "report.md: baseline comparison" '\| uniform \| w0.5 \| 0.500 \| 10.000 \| 85.00 \| individual \| w0.5 \| 85.50 \| -0.50 \|' "$md"
 expect_match "report.md: provenance" '\| git commit \| deadbeef0001 \|.*' "$md"
@@ -47,7 +48,7 @@ expect_fail "report of an unknown run" "no run 'abcdef'" "$DYNN" report abcdef -
 touch afile
 expect_fail "report onto a file" "'afile' exists and is not a directory" "$DYNN" report $RUN --db r.db -o afile
 
-make_report_db bare.db && sqlite3 bare.db "DELETE FROM latency_samples; DELETE FROM measurements;"
+make_report_db bare.db && sqlite3 bare.db "DELETE FROM latency_samples; DELETE FROM conditions; DELETE FROM measurement_results;"
 expect_ok "report without measurements" "$DYNN" report last --db bare.db -o bare
 expect_match "it says what is missing" "No measurements \(no profile stage ran\)" "$(cat bare/report.md)"
 expect_match "it still has the accuracy table" '\| w0.75 \| 2 \| 0.750 \| 88.00 \|' "$(cat bare/report.md)"

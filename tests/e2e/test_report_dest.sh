@@ -17,7 +17,7 @@ BASE=$E2E_TMP/dest; W=$BASE/work; OUTSIDE=$E2E_TMP/outside
 setup() {
   cd "$E2E_TMP" && rm -rf "$BASE" "$OUTSIDE" && mkdir -p "$W/.dynn/store/ab" "$W/.dynn/logs" "$OUTSIDE/sub" || exit 1
   cd "$W" || exit 1
-  make_report_db .dynn/results.db && sqlite3 .dynn/results.db "DELETE FROM latency_samples; DELETE FROM measurements;" \
+  make_report_db .dynn/results.db && sqlite3 .dynn/results.db "DELETE FROM latency_samples; DELETE FROM conditions; DELETE FROM measurement_results;" \
     || { fail "fixture database" "sqlite3 failed"; e2e_done; }
   echo object > .dynn/store/ab/cdef; echo log > .dynn/logs/run.log
   echo mine > "$OUTSIDE/sub/precious.txt"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/platforms/fake_dynn.sh — stands in for `dynn profile MODEL [--subnets S] [--batch B] [--cpus C]
-# [--platform FILE] [--threads T] [--freq KHZ] [--warmup W] [--repeat R] [--min-time-ms M] --json` in the platform tests
+# [--platform FILE] [--threads T] [--freq KHZ] [--here] [--warmup W] [--repeat R] [--min-time-ms M] --json` in the platform tests
 # (until the real profiler is what they deploy). It prints output that follows the contract in
 # docs/FORMATS.md ("Profile output") for one point, with samples that depend on subnet and batch, and
 # refuses a subnet that is not an index, as dynn does for an unknown name. Subnet 8 stops part-way
@@ -12,14 +12,14 @@ while [ $# -gt 0 ]; do
   case $1 in
     --subnets) subnet=$2; shift 2 ;;
     --platform) [ -r "$2" ] || { echo "fake dynn: cannot read the platform file '$2'" >&2; exit 1; }
-                grep -q '^clusters:' "$2" || { echo "fake dynn: no clusters in '$2'" >&2; exit 1; }
+                grep -Eq '^name:|"name":' "$2" || { echo "fake dynn: '$2' is not a board file (no name)" >&2; exit 1; }
                 shift 2 ;;
     --batch) batch=$2; shift 2 ;;
     --cpus) cpus=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --freq) freq=$2; shift 2 ;;
     --warmup|--repeat|--min-time-ms) shift 2 ;;
-    --json) shift ;;
+    --json|--here) shift ;;
     *) echo "fake dynn: unknown option '$1'" >&2; exit 2 ;;
   esac
 done

@@ -55,11 +55,33 @@ static void test_create_and_pragmas(void **state) {
     query1(db, "SELECT foreign_keys FROM pragma_foreign_keys", v, sizeof v);
     assert_string_equal(v, "1");
     query1(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", v, sizeof v);
-    assert_string_equal(v, "10");
+    assert_string_equal(v, "11");
     db_close(db);
     /* opening again does not recreate anything */
     assert_int_equal(db_open(db_path, &db, &err), 0);
     db_close(db);
+}
+
+/* A database at schema version 4, made from that version's schema.sql (kept as tests/db/schema_v4.sql),
+ * then changed by `then` (SQL run on the same connection). */
+static void old_database(const char *then) {
+    const char *root = getenv("DYNN_ROOT");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/db/schema_v4.sql", root ? root : ".");
+    size_t len;
+    unsigned char *bytes = tu_read_file(path, &len);
+    char *sql = bytes ? calloc(len + 1, 1) : NULL;
+    if (!sql) fail_msg("cannot read %s", path);
+    memcpy(sql, bytes, len);
+    free(bytes);
+    sqlite3 *h;
+    char *msg = NULL;
+    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
+    if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK || sqlite3_exec(h, "PRAGMA user_version = 4", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(h, then, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("building the old database: %s", msg ? msg : "?");
+    sqlite3_close(h);
+    free(sql);
 }
 
 /* A database made by schema version 2 (before the measurement columns of version 3) is migrated. */
@@ -67,16 +89,10 @@ static void test_migrate_v2_measurements(void **state) {
     (void)state;
     Db *db;
     Err err;
-    assert_int_equal(db_open(db_path, &db, &err), 0);
     Table t;
-    const char *v2 = "ALTER TABLE measurements DROP COLUMN subnet_index; ALTER TABLE measurements DROP COLUMN macs;"
-                     "ALTER TABLE measurements DROP COLUMN peak_rss_kib; ALTER TABLE measurements DROP COLUMN avg_power_w;"
-                     "DROP TABLE cache_voided; PRAGMA user_version = 2";
-    db_close(db);
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, v2, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
+    old_database("ALTER TABLE measurements DROP COLUMN subnet_index; ALTER TABLE measurements DROP COLUMN macs;"
+                 "ALTER TABLE measurements DROP COLUMN peak_rss_kib; ALTER TABLE measurements DROP COLUMN avg_power_w;"
+                 "DROP TABLE cache_voided; PRAGMA user_version = 2");
     assert_int_equal(db_open(db_path, &db, &err), 0);
     int version;
     assert_int_equal(db_schema_version(db, &version, &err), 0);
@@ -91,20 +107,103 @@ static void test_migrate_v2_measurements(void **state) {
 /* A version-3 database (before cache_voided) gains the table; its lookups work as before. */
 static void test_migrate_v3_cache_voided(void **state) {
     (void)state;
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, db_schema_sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "DROP TABLE cache_voided; PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
+    old_database("DROP TABLE cache_voided; PRAGMA user_version = 3;");
     Db *db;
     Err err;
     assert_int_equal(db_open(db_path, &db, &err), 0);
     int version;
     assert_int_equal(db_schema_version(db, &version, &err), 0);
-    assert_int_equal(version, 4);
+    assert_int_equal(version, DB_SCHEMA_VERSION);
     char v[64];
     query1(db, "SELECT count(*) FROM pragma_table_info('cache_voided')", v, sizeof v);
     assert_string_equal(v, "3");
+    db_close(db);
+}
+
+/* One text cell of a query on a plain connection (no migration): the old database as it was. */
+static void raw_query1(const char *sql, char *out, size_t size) {
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *v = sqlite3_column_text(st, 0);
+    snprintf(out, size, "%s", v ? (const char *)v : "(null)");
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+}
+
+/* Every column of the measurements (table before version 5, view after), row by row, as SQL literals. */
+#define ALL_MEASUREMENTS                                                                                              \
+    "SELECT group_concat(r, ' | ') FROM (SELECT quote(id)||','||quote(stage_id)||','||quote(platform)||','||"         \
+    "quote(subnet)||','||quote(batch)||','||quote(threads)||','||quote(cpus)||','||quote(frequency_khz)||','||"       \
+    "quote(energy_j)||','||quote(n_samples)||','||quote(subnet_index)||','||quote(macs)||','||quote(peak_rss_kib)||','||" \
+    "quote(avg_power_w) AS r FROM measurements ORDER BY id)"
+
+/* A version-4 database with measurements (condition columns set, NULL, empty) is migrated: every
+ * condition becomes a row of `conditions` with its type, the view named measurements shows what the
+ * table showed, the samples still belong to their measurements, and the run's data reads back. */
+static void test_migrate_v4_conditions(void **state) {
+    (void)state;
+    old_database("INSERT INTO experiments VALUES (1, 'exp', 1000);"
+                 "INSERT INTO runs (id, uuid, experiment_id, spec_path, spec_sha256, status, started_at, ended_at, git_commit, "
+                 "git_dirty, host, cpu_model, compiler, cflags, dynn_version, build_id, seed, argv, pid, pid_start) VALUES (1, "
+                 "'22222222-0000-4000-8000-000000000000', 1, 'e.yaml', '00', 'FINISHED', 1000, 1001, 'abc', 0, 'h', 'c', "
+                 "'gcc', '-O2', '0.1', 'b', 1, 'dynn run', 1, 1);"
+                 "INSERT INTO stages (id, run_id, name, stage, type, status, threads) VALUES (1, 1, 'prof', 'prof', "
+                 "'profile', 'FINISHED', 1);"
+                 "INSERT INTO measurements VALUES (1, 1, 'rpi4', 'w0.25', 4, 2, '0-1', 1200000, 0.5, 2, 0, 1000, 2048, 1.5);"
+                 "INSERT INTO measurements VALUES (2, 1, 'local', 'w1.0', 1, 1, '3', NULL, NULL, 1, 1, 4000, NULL, NULL);"
+                 "INSERT INTO measurements VALUES (3, 1, '', 'w1.0', NULL, NULL, NULL, NULL, NULL, 1, NULL, NULL, NULL, NULL);"
+                 "INSERT INTO latency_samples VALUES (1, 0, 0.001), (1, 1, 0.002), (2, 0, 0.003), (3, 0, 0.004);");
+    char before[2048], after[2048], v[1024];
+    raw_query1(ALL_MEASUREMENTS, before, sizeof before);
+    Db *db;
+    Err err;
+    if (db_open(db_path, &db, &err)) fail_msg("%s", err.msg);
+    int version;
+    assert_int_equal(db_schema_version(db, &version, &err), 0);
+    assert_int_equal(version, 5);
+    query1(db, ALL_MEASUREMENTS, after, sizeof after);
+    assert_string_equal(after, before);
+    assert_string_equal(after, "1,1,'rpi4','w0.25',4,2,'0-1',1200000,0.5,2,0,1000,2048,1.5 | 2,1,'local','w1.0',1,1,'3',NULL,NULL,1,1,"
+                               "4000,NULL,NULL | 3,1,'','w1.0',NULL,NULL,NULL,NULL,NULL,1,NULL,NULL,NULL,NULL");
+    query1(db, "SELECT group_concat(c, ' ') FROM (SELECT measurement_id||':'||key||'='||value||':'||typeof(value) AS c "
+               "FROM conditions ORDER BY measurement_id, key)", v, sizeof v);
+    assert_string_equal(v, "1:batch=4:integer 1:cpu_freq=1200000:integer 1:cpus=0-1:text 1:platform=rpi4:text 1:threads=2:integer "
+                           "2:batch=1:integer 2:cpus=3:text 2:platform=local:text 2:threads=1:integer");
+    query1(db, "SELECT count(*) FROM pragma_table_info('measurement_results') WHERE name IN ('platform', 'batch', 'threads', "
+               "'cpus', 'frequency_khz')", v, sizeof v);
+    assert_string_equal(v, "0");
+    query1(db, "SELECT count(*) FROM pragma_foreign_key_check", v, sizeof v);
+    assert_string_equal(v, "0");
+    query1(db, "SELECT group_concat(m.platform||':'||l.latency_s, ' ') FROM latency_samples l JOIN measurements m ON "
+               "m.id = l.measurement_id", v, sizeof v);
+    assert_string_equal(v, "rpi4:0.001 rpi4:0.002 local:0.003 :0.004");
+    RunData d;
+    if (db_load_run_data(db, 1, NULL, &d, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(d.n_meas, 3);
+    assert_string_equal(d.meas[0].platform, "rpi4");
+    assert_int_equal(d.meas[0].batch, 4);
+    assert_int_equal(d.meas[0].threads, 2);
+    assert_string_equal(d.meas[0].cpus, "0-1");
+    assert_int_equal(d.meas[0].frequency_khz, 1200000);
+    assert_int_equal(d.meas[0].n_samples, 2);
+    assert_int_equal(d.meas[1].frequency_khz, 0);
+    assert_null(cond_get(&d.meas[2].cond, COND_PLATFORM));
+    assert_string_equal(d.meas[2].platform, "");
+    rundata_free(&d);
+    /* the migrated database takes new measurements with any condition of the registry */
+    MeasCondition pairs[] = {{"platform", "board"}, {"backend", "cpu"}, {"gpu_freq", "600000"}};
+    double sample = 0.005;
+    Measurement m = {.subnet = "w0.25", .energy_j = NAN, .latency_s = &sample, .n_latency = 1, .subnet_index = -1, .macs = -1,
+                     .peak_rss_kib = -1, .avg_power_w = NAN, .conditions = pairs, .n_conditions = 3};
+    assert_int_equal(db_begin(db, &err), 0);
+    if (db_insert_measurement(db, 1, &m, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(db_commit(db, &err), 0);
+    query1(db, "SELECT platform||'|'||quote(batch)||'|'||(SELECT group_concat(key||'='||value, ',') FROM conditions c WHERE "
+               "c.measurement_id = m.id) FROM measurements m WHERE id = 4", v, sizeof v);
+    assert_string_equal(v, "board|NULL|backend=cpu,gpu_freq=600000,platform=board");
     db_close(db);
 }
 
@@ -143,16 +242,10 @@ static void test_migrations(void **state) {
  * current version by db_open. */
 static void test_migrate_v1(void **state) {
     (void)state;
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(db_path, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, db_schema_sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "DROP TABLE stage_needs; ALTER TABLE measurements DROP COLUMN subnet_index;"
-                                     "ALTER TABLE measurements DROP COLUMN macs; ALTER TABLE measurements DROP COLUMN peak_rss_kib;"
-                                     "ALTER TABLE measurements DROP COLUMN avg_power_w; DROP TABLE cache_voided;"
-                                     "PRAGMA user_version = 1;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(h);
+    old_database("DROP TABLE stage_needs; ALTER TABLE measurements DROP COLUMN subnet_index;"
+                 "ALTER TABLE measurements DROP COLUMN macs; ALTER TABLE measurements DROP COLUMN peak_rss_kib;"
+                 "ALTER TABLE measurements DROP COLUMN avg_power_w; DROP TABLE cache_voided;"
+                 "PRAGMA user_version = 1;");
     Db *db;
     Err err;
     assert_int_equal(db_open_readonly(db_path, &db, &err), -1); /* read-only connections do not migrate */
@@ -452,6 +545,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_create_and_pragmas, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrate_v2_measurements, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrate_v3_cache_voided, setup_each, teardown_each),
+        cmocka_unit_test_setup_teardown(test_migrate_v4_conditions, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrations, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_migrate_v1, setup_each, teardown_each),
         cmocka_unit_test_setup_teardown(test_writes_and_cache_lookup, setup_each, teardown_each),

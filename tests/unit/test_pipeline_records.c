@@ -145,7 +145,7 @@ static void test_failed_and_incomplete(void **state) {
     records_free(&r);
 
     /* a stage killed while writing: no "end" line */
-    const char *cut = "dynn-records 1\nmetric\tacc\t0.5\t\\N\t0\n";
+    const char *cut = "dynn-records 2\nmetric\tacc\t0.5\t\\N\t0\n";
     tu_write_file(path, cut, strlen(cut));
     assert_int_equal(records_read(path, &r, &err), -1);
     assert_non_null(strstr(err.msg, "incomplete records file"));
@@ -159,7 +159,7 @@ static void test_spoiled_and_overwritten(void **state) {
     (void)state;
     char path[512];
     tu_path(path, sizeof path, pt_tmp, "slot.rec");
-    const char *old = "dynn-records 1\nmetric\told\t1\t\\N\t0\nresult\tok\t0\t\nend\n";
+    const char *old = "dynn-records 2\nmetric\told\t1\t\\N\t0\nresult\tok\t0\t\nend\n";
     Err err;
     assert_int_equal(fs_overwrite_file(path, old, strlen(old), &err), 0);
     Records r;
@@ -169,7 +169,7 @@ static void test_spoiled_and_overwritten(void **state) {
     assert_int_equal(fs_spoil_first_byte(path, &err), 0);
     assert_int_equal(records_read(path, &r, &err), -1); /* the old stage's records no longer count */
     assert_non_null(strstr(err.msg, "not a records file"));
-    const char *shorter = "dynn-records 1\nresult\tok\t0\t\nend\n";
+    const char *shorter = "dynn-records 2\nresult\tok\t0\t\nend\n";
     assert_int_equal(fs_overwrite_file(path, shorter, strlen(shorter), &err), 0);
     size_t len;
     unsigned char *text = tu_read_file(path, &len);

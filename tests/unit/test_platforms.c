@@ -16,6 +16,10 @@
 #include "platforms/shell_quote.h"
 #include "tests/unit/testutil.h"
 
+/* A profile point's condition K (db/conditions.h): as an integer (0 when unset), as text (NULL). */
+#define PT_INT(p, K) cond_get_int(&(p)->cond, COND_##K, 0)
+#define PT_TEXT(p, K) cond_get(&(p)->cond, COND_##K)
+
 /* ---- shell quoting ---- */
 
 static void test_quote_form(void **state) {
@@ -192,34 +196,44 @@ static void test_desc_find(void **state) {
     assert_int_equal(platform_desc_find("$(x)", dir, out, sizeof out, &err), -1);
 }
 
-/* The file `dynn profile --platform` reads: the profiler's keys only, values as in the description. */
-static void test_profiler_file(void **state) {
+/* The board file a target's profiler gets: the description's own file, passed through (no reduced
+ * copy); an inline mapping written as it is (JSON), which the same reader reads back to the same
+ * description. */
+static void test_board_file_passed_through(void **state) {
     const char *dir = *state;
     PlatformDescFile pf;
     Err err;
-    char path[512];
-    tu_path(path, sizeof path, dir, "platform.yaml");
-    if (platform_desc_load("experiments/platforms/local.yaml", &pf, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(platform_desc_write_profiler_file(&pf.desc, path, &err), 1); /* nothing to tell */
-    assert_false(tu_file_exists(path));
-    platform_desc_free(&pf);
+    char path[4096];
     if (platform_desc_load("experiments/platforms/odroid-xu3.yaml", &pf, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(platform_desc_write_profiler_file(&pf.desc, path, &err), 0);
+    assert_int_equal(platform_desc_board_file(&pf, dir, path, sizeof path, &err), 0);
+    assert_string_equal(path, "experiments/platforms/odroid-xu3.yaml");
     platform_desc_free(&pf);
+    const char *yaml = "name: b\ntype: ssh\nhost: b.local\nretries: 0\nclusters: {big: \"2-3\"}\n"
+                       "frequencies_khz: {big: [100, 200]}\nsensors: [{name: s, kind: rapl, path: /x, scale: 0.5}]\n";
     YNode *root;
-    if (ynode_parse_file(path, &root, &err)) fail_msg("%s", err.msg);
-    static const char *const keys[] = {"name", "arch", "clusters", "frequencies_khz", "sensors"};
-    assert_int_equal(ynode_check_keys(root, keys, 5, path, "profiler file", &err), 0);
-    assert_string_equal(ynode_get(root, "name")->str, "odroid-xu3");
-    assert_string_equal(ynode_get(ynode_get(root, "clusters"), "big")->str, "4-7");
-    const YNode *big = ynode_get(ynode_get(root, "frequencies_khz"), "big");
-    assert_int_equal(big->len, 19);
-    assert_string_equal(big->items[18]->str, "2000000");
-    const YNode *sensors = ynode_get(root, "sensors");
-    assert_int_equal(sensors->len, 4);
-    assert_string_equal(ynode_get(sensors->items[1], "path")->str, "/sys/bus/i2c/drivers/INA231/3-0045/sensor_W");
-    assert_string_equal(ynode_get(sensors->items[1], "scale")->str, "1");
+    assert_int_equal(ynode_parse(yaml, strlen(yaml), "inline", &root, &err), 0);
+    if (platform_desc_read(root, "inline", &pf, &err)) fail_msg("%s", err.msg);
+    char sub[512];
+    tu_path(sub, sizeof sub, dir, "scratch");
+    if (platform_desc_board_file(&pf, sub, path, sizeof path, &err)) fail_msg("%s", err.msg);
+    char want[600];
+    snprintf(want, sizeof want, "%s/platform.yaml", sub);
+    assert_string_equal(path, want);
+    platform_desc_free(&pf);
     ynode_free(root);
+    PlatformDescFile back;
+    if (platform_desc_load(path, &back, &err)) fail_msg("%s", err.msg);
+    assert_string_equal(back.desc.name, "b");
+    assert_string_equal(back.desc.type, "ssh");
+    assert_string_equal(back.desc.host, "b.local");
+    assert_int_equal(back.desc.retries, 0);
+    assert_int_equal(back.desc.n_clusters, 1);
+    assert_string_equal(back.desc.clusters[0].cpus, "2-3");
+    assert_int_equal(back.desc.clusters[0].n_freqs, 2);
+    assert_int_equal(back.desc.clusters[0].freqs_khz[1], 200);
+    assert_int_equal(back.desc.n_sensors, 1);
+    assert_true(back.desc.sensors[0].scale == 0.5);
+    platform_desc_free(&back);
 }
 
 /* ---- profile output ---- */
@@ -243,13 +257,13 @@ static void test_profile_json(void **state) {
     assert_string_equal(r.model_crc32, "0a1b");
     assert_string_equal(r.host_arch, "aarch64");
     assert_int_equal(r.n_points, 2);
-    assert_int_equal(r.points[0].freq_khz, 0);
+    assert_int_equal(PT_INT(&r.points[0], CPU_FREQ), 0);
     assert_true(isnan(r.points[0].energy_j));
     assert_true(isnan(r.points[0].avg_power_w));
     assert_int_equal(r.points[1].subnet, 1);
     assert_string_equal(r.points[1].subnet_name, "w1");
-    assert_string_equal(r.points[1].cpus, "0-3");
-    assert_int_equal(r.points[1].freq_khz, 1400000);
+    assert_string_equal(PT_TEXT(&r.points[1], CPUS), "0-3");
+    assert_int_equal(PT_INT(&r.points[1], CPU_FREQ), 1400000);
     assert_true(r.points[1].energy_j == 0.25);
     assert_int_equal(r.points[1].n_samples, 3);
     assert_true(r.points[1].samples_ms[2] == 2.5);
@@ -266,7 +280,7 @@ static void test_profile_json_incomplete(void **state) {
     if (profile_json_parse(text, strlen(text), "out", &r, &err)) fail_msg("%s", err.msg);
     assert_false(r.complete);
     assert_int_equal(r.n_points, 1);
-    assert_int_equal(r.points[0].freq_khz, 200000);
+    assert_int_equal(PT_INT(&r.points[0], CPU_FREQ), 200000);
     profile_report_free(&r);
 }
 
@@ -312,7 +326,7 @@ int main(void) {
         cmocka_unit_test(test_desc_values),
         cmocka_unit_test(test_desc_errors),
         cmocka_unit_test_setup_teardown(test_desc_find, tu_setup_tmpdir, tu_teardown_tmpdir),
-        cmocka_unit_test_setup_teardown(test_profiler_file, tu_setup_tmpdir, tu_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_board_file_passed_through, tu_setup_tmpdir, tu_teardown_tmpdir),
         cmocka_unit_test(test_profile_json),
         cmocka_unit_test(test_profile_json_incomplete),
         cmocka_unit_test(test_profile_json_errors),

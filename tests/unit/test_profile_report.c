@@ -17,6 +17,10 @@
 #include "platforms/profile_json.h"
 #include "platforms/profile_options.h"
 
+/* A profile point's condition K (db/conditions.h): as an integer (0 when unset), as text (NULL). */
+#define PT_INT(p, K) cond_get_int(&(p)->cond, COND_##K, 0)
+#define PT_TEXT(p, K) cond_get(&(p)->cond, COND_##K)
+
 static char *written(const ProfileReport *r, size_t *len) {
     char *buf = NULL;
     FILE *fp = open_memstream(&buf, len);
@@ -75,12 +79,14 @@ static void test_round_trip(void **state) {
         assert_non_null(p);
         p->subnet = i;
         set(&p->subnet_name, i ? "w1.00" : "w0.25");
-        p->macs = 1960160 + i, p->params = 17462 + i, p->batch = 1 + 7 * i, p->threads = 2;
-        set(&p->cpus, "0-1");
+        p->macs = 1960160 + i, p->params = 17462 + i;
+        assert_int_equal(cond_set_int(&p->cond, COND_BATCH, 1 + 7 * i, &err), 0);
+        assert_int_equal(cond_set_int(&p->cond, COND_THREADS, 2, &err), 0);
+        assert_int_equal(cond_set(&p->cond, COND_CPUS, "0-1", &err), 0);
         set(&p->cpus_seen, "0-1");
-        p->freq_khz = i ? 1400000 : 0;
-        set(&p->backend, "cpu");
-        set(&p->device, "x86_64");
+        if (i) assert_int_equal(cond_set_int(&p->cond, COND_CPU_FREQ, 1400000, &err), 0); /* point 0: not set */
+        assert_int_equal(cond_set(&p->cond, COND_BACKEND, "cpu", &err), 0);
+        assert_int_equal(cond_set(&p->cond, COND_DEVICE, "x86_64", &err), 0);
         p->warmup = 3, p->repeat = 10, p->min_time_ms = 0.100000001;
         p->n_samples = 3;
         p->samples_ms = calloc(3, sizeof(double));
@@ -120,13 +126,13 @@ static void test_round_trip(void **state) {
         assert_same_string(q->subnet_name, p->subnet_name);
         assert_int_equal(q->macs, p->macs);
         assert_int_equal(q->params, p->params);
-        assert_int_equal(q->batch, p->batch);
-        assert_int_equal(q->threads, p->threads);
-        assert_same_string(q->cpus, p->cpus);
+        assert_int_equal(PT_INT(q, BATCH), PT_INT(p, BATCH));
+        assert_int_equal(PT_INT(q, THREADS), PT_INT(p, THREADS));
+        assert_same_string(PT_TEXT(q, CPUS), PT_TEXT(p, CPUS));
         assert_same_string(q->cpus_seen, p->cpus_seen);
-        assert_int_equal(q->freq_khz, p->freq_khz);
-        assert_same_string(q->backend, p->backend);
-        assert_same_string(q->device, p->device);
+        assert_int_equal(PT_INT(q, CPU_FREQ), PT_INT(p, CPU_FREQ));
+        assert_same_string(PT_TEXT(q, BACKEND), PT_TEXT(p, BACKEND));
+        assert_same_string(PT_TEXT(q, DEVICE), PT_TEXT(p, DEVICE));
         assert_int_equal(q->warmup, p->warmup);
         assert_int_equal(q->repeat, p->repeat);
         assert_int_equal(q->n_samples, p->n_samples);
@@ -169,7 +175,7 @@ static void test_older_output(void **state) {
     if (profile_json_parse(text, strlen(text), "out", &r, &err)) fail_msg("%s", err.msg);
     assert_true(r.complete);
     assert_null(r.model_crc32);
-    assert_null(r.points[0].backend);
+    assert_null(PT_TEXT(&r.points[0], BACKEND));
     assert_null(r.points[0].cpus_seen);
     assert_int_equal(r.points[0].warmup, -1);
     assert_int_equal(r.points[0].peak_rss_kib, -1);
