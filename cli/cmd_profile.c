@@ -4,7 +4,6 @@
  * weights (no training model), the checks done before anything is measured, DVFS and power sensors;
  * the sweep is platforms/profile_sweep.c (through an inference backend, nn/backend.h), the JSON
  * platforms/profile_json.c, the table cli/profile_out.c. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +19,11 @@
 #include "platforms/platform_file.h"
 #include "platforms/profile_sweep.h"
 #include "util/args.h"
+#include "util/cliopt.h"
 #include "util/provenance.h"
 #include "util/version.h"
 
-static const char *PROFILE_USAGE_HEAD =
-    "usage: dynn profile MODEL.dnn [--subnets all|LIST] [--batch LIST] [--cpus LIST] [--threads LIST]\n"
-    "                    [--freq LIST] [--backend NAME] [--warmup N] [--repeat N] [--min-time-ms MS] [--json]\n"
+static const char PROFILE_SUMMARY[] =
     "  times every combination of subnet x batch x CPU mapping x threads x frequency through an inference\n"
     "  backend opened for each batch and thread count: warm-up runs discarded, then timed forward passes\n"
     "  until both --repeat runs and --min-time-ms are reached; median, p90, p99, mean, stddev, min, max,\n"
@@ -171,60 +169,47 @@ static int describe_run(ProfileReport *r, const char *path, unsigned long crc, c
     return 0;
 }
 
-/* The options from the table (platforms/profile_options.c); 1 for --help. */
-static int parse_options(int argc, char **argv, ProfileSettings *o, Err *err) {
+/* The options from the table (platforms/profile_options.c) and the checkpoint into *path; 1 after
+ * printing --help. */
+static int parse_options(int argc, char **argv, ProfileSettings *o, const char **path, Err *err) {
+    static ProfileCliOptions cli; /* large; one parse per process */
+    profile_cli_options(&cli, o);
+    char epilog[2048];
+    size_t len = (size_t)snprintf(epilog, sizeof epilog, "  backends built in:");
     size_t n;
-    const ProfileOption *table = profile_options(&n);
-    struct option opts[64];
-    if (n + 2 > sizeof opts / sizeof *opts) return err_set(err, "too many options");
-    for (size_t i = 0; i < n; i++)
-        opts[i] = (struct option){table[i].name, table[i].kind == POPT_FLAG ? no_argument : required_argument, 0, 256 + (int)i};
-    opts[n] = (struct option){"help", no_argument, 0, 'h'};
-    opts[n + 1] = (struct option){0, 0, 0, 0};
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'h') return 1;
-        if (c < 256 || c >= 256 + (int)n)
-            return err_set(err, "unknown or incomplete option '%s' (see dynn profile --help)", argv[optind - 1]);
-        char shown[64];
-        snprintf(shown, sizeof shown, "--%s", table[c - 256].name);
-        if (profile_settings_set(o, &table[c - 256], table[c - 256].kind == POPT_FLAG ? NULL : optarg, shown, err))
-            return -1;
+    const BackendType *const *types = backend_types(&n);
+    for (size_t i = 0; i < n && len < sizeof epilog; i++)
+        len += (size_t)snprintf(epilog + len, sizeof epilog - len, "%s %s (%s)", i ? "," : "", types[i]->name,
+                                types[i]->summary);
+    if (len < sizeof epilog - 1) epilog[len] = '\n', epilog[len + 1] = '\0';
+    size_t n_pos = 0;
+    *path = NULL;
+    const CliOptCommand c = {.name = "profile", .synopsis = "MODEL.dnn [options]", .summary = PROFILE_SUMMARY,
+                             .epilog = epilog, .opts = cli.opts, .n_opts = cli.n, .pos = path, .max_pos = 1,
+                             .n_pos = &n_pos};
+    int rc = cliopt_parse(&c, argc, argv, err);
+    if (rc == CLIOPT_HELP) {
+        cliopt_help(&c, stdout);
+        return 1;
     }
-    if (optind != argc - 1) return err_set(err, "expected one checkpoint file (see dynn profile --help)");
+    if (rc) return -1;
+    if (!*path) return err_set(err, "expected one checkpoint file (see dynn profile --help)");
     Err why;
     if (!backend_find(o->backend, &why)) return err_set(err, "--backend: %s", why.msg);
     return 0;
-}
-
-static void usage(void) {
-    char options[4096];
-    profile_options_help(options, sizeof options);
-    fputs(PROFILE_USAGE_HEAD, stdout);
-    fputs(options, stdout);
-    fputs("  --help              this text\n  backends built in:", stdout);
-    size_t n;
-    const BackendType *const *types = backend_types(&n);
-    for (size_t i = 0; i < n; i++) printf("%s %s (%s)", i ? "," : "", types[i]->name, types[i]->summary);
-    fputc('\n', stdout);
 }
 
 int cmd_profile(int argc, char **argv) {
     ProfileSettings o;
     profile_settings_defaults(&o);
     Err err = {{0}};
-    int prc = parse_options(argc, argv, &o, &err);
-    if (prc > 0) {
-        usage();
-        return 0;
-    }
+    const char *path;
+    int prc = parse_options(argc, argv, &o, &path, &err);
+    if (prc > 0) return 0;
     if (prc) {
         fprintf(stderr, "dynn profile: %s\n", err.msg);
         return 2;
     }
-    const char *path = argv[optind];
     ProfileSweep *s = calloc(1, sizeof *s);
     PlatformFile *pf = o.platform ? calloc(1, sizeof *pf) : NULL;
     Cpufreq *cf = calloc(1, sizeof *cf);
