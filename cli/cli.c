@@ -7,83 +7,38 @@
 
 #include "pipeline/run_note.h"
 #include "util/fs.h"
-#include "util/suggest.h"
 
-int cli_value(int argc, char **argv, int *i, const char *name, const char **value) {
-    const char *arg = argv[*i];
-    size_t len = strlen(name);
-    if (strncmp(arg, name, len)) return 0;
-    if (arg[len] == '=') {
-        *value = arg + len + 1;
-        return 1;
-    }
-    if (arg[len] != '\0') return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "dynn %s: %s needs a value\n", argv[0], name);
-        return -1;
-    }
-    *value = argv[++*i];
-    return 1;
-}
-
-int cli_positive_max(const char *cmd, const char *name, const char *value, int max, int *out) {
-    char *end;
-    long v = strtol(value, &end, 10);
-    if (!*value || *end || v < 1) {
-        fprintf(stderr, "dynn %s: %s must be a positive integer, not '%s'\n", cmd, name, value);
-        return -1;
-    }
-    if (v > max) {
-        fprintf(stderr, "dynn %s: %s must be at most %d, not '%s'\n", cmd, name, max, value);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
-int cli_positive(const char *cmd, const char *name, const char *value, int *out) {
-    return cli_positive_max(cmd, name, value, 1000000, out);
-}
-
-int cli_is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }
-
-int cli_unknown_option(const char *cmd, const char *arg, const char *const *known, size_t n) {
-    char hint[160];
-    fprintf(stderr, "dynn %s: unknown option '%s'%s; see 'dynn %s --help'\n", cmd, arg,
-            suggest_hint(hint, sizeof hint, arg, known, n), cmd);
+int cli_missing(const CliOptCommand *c, const char *what) {
+    fprintf(stderr, "dynn %s: %s (usage: dynn %s %s)\n", c->name, what, c->name, c->synopsis);
     return 2;
 }
 
-int cli_results_args(const char *cmd, const char *usage, int max_pos, int with_limit, int argc, char **argv, ResultArgs *a) {
-    static const char *const options[] = {"--db", "--json", "--csv", "--help", "--limit"};
+/* --json / --csv: the last one given wins. */
+static int set_format(void *ctx, const CliOptValue *v, Err *err) {
+    (void)err;
+    ((ResultArgs *)ctx)->format = !strcmp(v->opt->name, "json") ? OUT_JSON : OUT_CSV;
+    return 0;
+}
+
+int cli_results_args(const char *cmd, const char *synopsis, const char *summary, size_t min_pos, size_t max_pos,
+                     int with_limit, int argc, char **argv, ResultArgs *a) {
     a->db_path = DB_DEFAULT_PATH;
     a->limit = 20;
-    const char *v;
-    int r;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if ((r = cli_value(argc, argv, &i, "--db", &v))) {
-            if (r < 0) return 2;
-            a->db_path = v;
-        } else if (with_limit && (r = cli_value(argc, argv, &i, "--limit", &v))) {
-            if (r < 0 || cli_positive(cmd, "--limit", v, &a->limit)) return 2;
-        } else if (!strcmp(argv[i], "--json")) {
-            a->format = OUT_JSON;
-        } else if (!strcmp(argv[i], "--csv")) {
-            a->format = OUT_CSV;
-        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            return cli_unknown_option(cmd, argv[i], options, with_limit ? 5 : 4 /* --limit is last */);
-        } else if (a->n_pos < max_pos) {
-            a->pos[a->n_pos++] = argv[i];
-        } else {
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
-    return -1;
+    const CliOpt opts[] = {
+        {.name = "db", .kind = CLIOPT_STRING, .metavar = "PATH", .help = "the results database", .dest = &a->db_path,
+         .dflt = DB_DEFAULT_PATH},
+        {.name = "json", .kind = CLIOPT_FLAG, .help = "print JSON", .set = set_format, .ctx = a},
+        {.name = "csv", .kind = CLIOPT_FLAG, .help = "print CSV", .set = set_format, .ctx = a},
+        {.name = "limit", .kind = CLIOPT_INT, .metavar = "N", .help = "at most N runs", .dest = &a->limit, .min = 1,
+         .max = 1000000, .dflt = "20"},
+    };
+    const CliOptCommand c = {.name = cmd, .synopsis = synopsis, .summary = summary, .opts = opts,
+                             .n_opts = with_limit ? 4 : 3 /* --limit is last */, .pos = a->pos, .max_pos = max_pos,
+                             .n_pos = &a->n_pos};
+    int rc = cliopt_main(&c, argc, argv);
+    if (rc < 0 && a->n_pos < min_pos)
+        return cli_missing(&c, min_pos == 1 ? "expected one argument" : "expected two arguments");
+    return rc;
 }
 
 void cli_print_table(const Table *t, OutFormat format, FILE *fp) {

@@ -1,4 +1,4 @@
-/* cli/cli.h — what the pipeline and results commands share: option parsing, the results
+/* cli/cli.h — what the pipeline and results commands share: the results commands' options, the results
  * database location, printing tables as text / CSV / JSON, loading an experiment file. */
 #ifndef DYNN_CLI_CLI_H
 #define DYNN_CLI_CLI_H
@@ -9,37 +9,31 @@
 #include "db/db.h"
 #include "pipeline/dag.h"
 #include "pipeline/spec.h"
+#include "util/cliopt.h"
 #include "util/table.h"
 
 #define CLI_MAX_SETS 256
 
 typedef enum { OUT_TEXT, OUT_CSV, OUT_JSON } OutFormat;
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: returns 1 and sets *value (advancing *i), 0 when
- * argv[*i] is another option, -1 (message printed) when the value is missing. */
-int cli_value(int argc, char **argv, int *i, const char *name, const char **value);
-/* A positive integer option value (at most 1000000); prints a message and returns -1 when it is not one. */
-int cli_positive(const char *cmd, const char *name, const char *value, int *out);
-/* The same with its own upper bound, named in the message. */
-int cli_positive_max(const char *cmd, const char *name, const char *value, int max, int *out);
-int cli_is_help(const char *arg);
-/* "dynn CMD: unknown option 'x'" (with a near miss among known) and usage hint; returns 2. */
-int cli_unknown_option(const char *cmd, const char *arg, const char *const *known, size_t n);
+/* "dynn CMD: WHAT (usage: dynn CMD SYNOPSIS)" on stderr for a missing positional argument; returns 2. */
+int cli_missing(const CliOptCommand *c, const char *what);
 
 void cli_print_table(const Table *t, OutFormat format, FILE *fp);
 
-/* Arguments of the results commands (runs, status, show, compare, query): --db, --json, --csv,
- * --limit N (when with_limit), up to max_pos positional arguments. */
+/* Arguments of the results commands (runs, status, show, compare, query), parsed by util/cliopt.h:
+ * --db, --json, --csv, --limit N (when with_limit), min_pos..max_pos positional arguments. */
 typedef struct ResultArgs {
     const char *db_path;
     const char *pos[2];
-    int n_pos;
+    size_t n_pos;
     int limit;
     OutFormat format;
 } ResultArgs;
 
 /* Returns -1 to go on, else the exit code (0 after --help, 2 on a usage error, message printed). */
-int cli_results_args(const char *cmd, const char *usage, int max_pos, int with_limit, int argc, char **argv, ResultArgs *a);
+int cli_results_args(const char *cmd, const char *synopsis, const char *summary, size_t min_pos, size_t max_pos,
+                     int with_limit, int argc, char **argv, ResultArgs *a);
 
 /* Opens an existing results database for the read commands (runs of dead runners are marked
  * KILLED on the way, or FAILED as their runner's note says: run_note.h). When that cannot be

@@ -42,45 +42,30 @@ static int result_table(const Baseline *base, const CheckResult *r, Table *t) {
 }
 
 int cmd_check(int argc, char **argv) {
-    static const char usage[] =
-        "usage: dynn check RUN --baseline FILE.yaml [--update] [--db PATH] [--json]\n"
+    static const char summary[] =
         "  Compares a run (uuid prefix or 'last') with a baseline: accuracy per subnet (absolute points) and\n"
         "  latency as a ratio to the largest subnet measured in the same run (same platform, batch, mapping,\n"
         "  frequency), so machine speed cancels. Tolerances come from the baseline file. Exit status 0: no\n"
-        "  regression; 1: a regression (or a baseline entry the run lacks); 2: bad input.\n"
-        "  --update writes the run's numbers as the new baseline (atomically; an existing file's tolerances are\n"
-        "  kept). Format: docs/FORMATS.md, \"Regression baseline\".\n";
-    static const char *const options[] = {"--baseline", "--update", "--db", "--json", "--help"};
-    const char *db_path = DB_DEFAULT_PATH, *run = NULL, *file = NULL, *v;
-    int json = 0, update = 0, r;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if ((r = cli_value(argc, argv, &i, "--db", &v))) {
-            if (r < 0) return 2;
-            db_path = v;
-        } else if ((r = cli_value(argc, argv, &i, "--baseline", &v))) {
-            if (r < 0) return 2;
-            file = v;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "--update")) {
-            update = 1;
-        } else if (argv[i][0] == '-') {
-            return cli_unknown_option("check", argv[i], options, 5);
-        } else if (!run) {
-            run = argv[i];
-        } else {
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
-    if (!run || !file) {
-        fputs(usage, stderr);
-        return 2;
-    }
+        "  regression; 1: a regression (or a baseline entry the run lacks); 2: bad input.\n";
+    const char *db_path = DB_DEFAULT_PATH, *run = NULL, *file = NULL;
+    int json = 0, update = 0;
+    size_t n_pos = 0;
+    const CliOpt opts[] = {
+        {.name = "baseline", .kind = CLIOPT_STRING, .metavar = "FILE.yaml", .dest = &file,
+         .help = "the baseline (docs/FORMATS.md, \"Regression baseline\")"},
+        {.name = "update", .kind = CLIOPT_FLAG, .dest = &update,
+         .help = "write the run's numbers as the new baseline (atomically; an existing file's\ntolerances are kept)"},
+        {.name = "db", .kind = CLIOPT_STRING, .metavar = "PATH", .dest = &db_path, .help = "the results database",
+         .dflt = DB_DEFAULT_PATH},
+        {.name = "json", .kind = CLIOPT_FLAG, .dest = &json, .help = "print JSON"},
+    };
+    const CliOptCommand c = {.name = "check", .synopsis = "RUN --baseline FILE.yaml [--update] [--db PATH] [--json]",
+                             .summary = summary, .opts = opts, .n_opts = sizeof opts / sizeof *opts, .pos = &run,
+                             .max_pos = 1, .n_pos = &n_pos};
+    int prc = cliopt_main(&c, argc, argv);
+    if (prc >= 0) return prc;
+    if (!run) return cli_missing(&c, "expected a RUN");
+    if (!file) return cli_missing(&c, "--baseline FILE is required");
     Err err;
     Baseline base = {0};
     int have_base = 0;

@@ -1,27 +1,19 @@
 /* cli/cmd_eval.c — `dynn eval MODEL --data SPEC`: test accuracy of a checkpoint's subnets. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/args.h"
 #include "cli/commands.h"
 #include "nn/checkpoint.h"
 #include "nn/data.h"
 #include "nn/parallel.h"
 #include "nn/subnet.h"
 #include "nn/train.h"
+#include "util/cliopt.h"
 #include "util/json_out.h"
 
-static const char *EVAL_USAGE =
-    "usage: dynn eval MODEL.dnn [--data SPEC] [--subnet all|NAME|INDEX] [--batch N] [--threads T]\n"
-    "                 [--test-limit N] [--json]\n"
-    "  prints test accuracy, loss, MMACs and parameters of the chosen subnet(s) (default: all)\n"
-    "  --data defaults to the dataset recorded in the checkpoint\n"
-    "  --width W           evaluate a uniform subnet at width W in (0,1] chosen at run time (added if the\n"
-    "                      model does not have it; shares the weights, BN set copied from the nearest\n"
-    "                      containing subnet)\n"
-    "  --recalibrate N     re-estimate that subnet's BN statistics from N training batches first\n";
+static const char EVAL_SUMMARY[] =
+    "  prints test accuracy, loss, MMACs and parameters of the chosen subnet(s) (default: all)\n";
 
 /* Subnet selection: "all", a name, or an index; -1 = all. */
 static int pick_subnet(const ModelDesc *d, const char *sel, int *out, Err *err) {
@@ -48,31 +40,35 @@ int cmd_eval(int argc, char **argv) {
     const char *data_spec = NULL, *subnet_sel = "all";
     int threads = 0, batch = 256, test_limit = 0, json = 0, recal = 0;
     float width = 0.0f;
+    const char *path = NULL;
+    size_t n_pos = 0;
     Err err = {{0}};
-    enum { O_DATA = 256, O_SUBNET, O_BATCH, O_THREADS, O_TEL, O_JSON, O_HELP, O_WIDTH, O_RECAL };
-    static const struct option opts[] = {
-        {"data", 1, 0, O_DATA}, {"subnet", 1, 0, O_SUBNET}, {"batch", 1, 0, O_BATCH}, {"threads", 1, 0, O_THREADS},
-        {"test-limit", 1, 0, O_TEL}, {"json", 0, 0, O_JSON}, {"help", 0, 0, O_HELP}, {"width", 1, 0, O_WIDTH},
-        {"recalibrate", 1, 0, O_RECAL}, {0, 0, 0, 0},
+    const CliOpt opts[] = {
+        {.name = "data", .kind = CLIOPT_STRING, .metavar = "SPEC", .dest = &data_spec,
+         .help = "fashion-mnist[:DIR] | mnist:DIR | cifar10:DIR", .dflt = "the dataset recorded in the checkpoint"},
+        {.name = "subnet", .kind = CLIOPT_STRING, .metavar = "SEL", .dest = &subnet_sel, .help = "all, a subnet's name or index",
+         .dflt = "all"},
+        {.name = "batch", .kind = CLIOPT_INT, .metavar = "N", .dest = &batch, .min = 1, .max = 65536, .help = "images per pass",
+         .dflt = "256"},
+        {.name = "threads", .kind = CLIOPT_INT, .metavar = "T", .dest = &threads, .min = 1, .max = 1024,
+         .help = "threads", .dflt = "all available CPUs"},
+        {.name = "test-limit", .kind = CLIOPT_INT, .metavar = "N", .dest = &test_limit, .min = 1, .max = 1 << 30,
+         .help = "the first N test images"},
+        {.name = "json", .kind = CLIOPT_FLAG, .dest = &json, .help = "one JSON object on stdout"},
+        {.name = "width", .kind = CLIOPT_FLOAT, .metavar = "W", .dest = &width, .min = 1e-6, .max = 1.0,
+         .help = "evaluate a uniform subnet at width W chosen at run time (added if the model\n"
+                 "does not have it; shares the weights, BN set copied from the nearest\n"
+                 "containing subnet)"},
+        {.name = "recalibrate", .kind = CLIOPT_INT, .metavar = "N", .dest = &recal, .min = 1, .max = 100000,
+         .help = "re-estimate that subnet's BN statistics from N training batches first"},
     };
-    optind = 1;
-    opterr = 0;
-    int c, bad = 0;
-    while (!bad && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_DATA: data_spec = optarg; break;
-        case O_SUBNET: subnet_sel = optarg; break;
-        case O_BATCH: bad = arg_int("--batch", optarg, 1, 65536, &batch, &err); break;
-        case O_THREADS: bad = arg_int("--threads", optarg, 1, 1024, &threads, &err); break;
-        case O_TEL: bad = arg_int("--test-limit", optarg, 1, 1 << 30, &test_limit, &err); break;
-        case O_JSON: json = 1; break;
-        case O_HELP: fputs(EVAL_USAGE, stdout); return 0;
-        case O_WIDTH: bad = arg_float("--width", optarg, 1e-6, 1.0, &width, &err); break;
-        case O_RECAL: bad = arg_int("--recalibrate", optarg, 1, 100000, &recal, &err); break;
-        default: bad = err_set(&err, "unknown or incomplete option '%s' (see dynn eval --help)", argv[optind - 1]) != 0;
-        }
-    }
-    if (!bad && optind != argc - 1) bad = err_set(&err, "expected one checkpoint file (see dynn eval --help)") != 0;
+    const CliOptCommand c = {.name = "eval", .synopsis = "MODEL.dnn [--data SPEC] [--subnet all|NAME|INDEX] [options]",
+                             .summary = EVAL_SUMMARY, .opts = opts, .n_opts = sizeof opts / sizeof *opts, .pos = &path,
+                             .max_pos = 1, .n_pos = &n_pos};
+    int prc = cliopt_main(&c, argc, argv);
+    if (prc >= 0) return prc;
+    int bad = 0;
+    if (!path) bad = err_set(&err, "expected one checkpoint file (see dynn eval --help)") != 0;
     if (!bad && recal && width <= 0.0f) bad = err_set(&err, "--recalibrate needs --width (the subnet to re-calibrate)") != 0;
     if (!bad && width > 0.0f && strcmp(subnet_sel, "all"))
         bad = err_set(&err, "--width and --subnet are exclusive") != 0;
@@ -80,7 +76,6 @@ int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "dynn eval: %s\n", err.msg);
         return 2;
     }
-    const char *path = argv[optind];
     threads = nn_set_threads(threads);
     Model m = {0};
     Dataset train = {0}, test = {0};

@@ -20,20 +20,13 @@
 #include "util/json_out.h"
 #include "util/strmap.h"
 
-static const char usage[] =
-    "usage: dynn fsck [--repair] [--json] [--state-dir DIR | --db PATH]\n"
+static const char summary[] =
     "  Checks a state directory: every object of store/ against the hash its name claims, every artifact\n"
     "  row of a cache entry (a FINISHED stage) against a present, sound object, the results database\n"
     "  (PRAGMA integrity_check and foreign_key_check), runs left RUNNING by a runner that is gone, and temp\n"
     "  files of store copies (store/ab/<hash>.tmp.<pid>). One line per problem on stdout, then a summary;\n"
-    "  a temp file whose writer still runs is listed, not a problem.\n"
-    "  --repair          move bad objects and strays to DIR/quarantine/, remove temp files whose writer\n"
-    "                    is gone, void the cache entries whose objects are missing or bad (those stages\n"
-    "                    run again; no results row is deleted), mark runs of dead runners KILLED.\n"
-    "                    Database corruption is reported, never repaired\n"
-    "  --state-dir DIR   the state directory (default .dynn); its database is DIR/results.db\n"
-    "  --db PATH         the results database; the state directory is its directory\n"
-    "  --json            one JSON object on stdout (docs/FORMATS.md, \"dynn fsck\")\n"
+    "  a temp file whose writer still runs is listed, not a problem.\n";
+static const char epilog[] =
     "  Exit status: 0 clean, 1 problems found (also when --repair fixed them all), 2 usage error.\n";
 
 typedef struct Problem {
@@ -309,31 +302,24 @@ static void fsck_free(Fsck *f) {
 }
 
 int cmd_fsck(int argc, char **argv) {
-    static const char *const options[] = {"--repair", "--json", "--state-dir", "--db", "--help"};
-    const char *state_dir = NULL, *db_path = NULL, *v;
-    int json = 0, repair = 0, r;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if ((r = cli_value(argc, argv, &i, "--state-dir", &v))) {
-            if (r < 0) return 2;
-            state_dir = v;
-        } else if ((r = cli_value(argc, argv, &i, "--db", &v))) {
-            if (r < 0) return 2;
-            db_path = v;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "--repair")) {
-            repair = 1;
-        } else if (argv[i][0] == '-') {
-            return cli_unknown_option("fsck", argv[i], options, sizeof options / sizeof *options);
-        } else {
-            fprintf(stderr, "dynn fsck: unexpected argument '%s'; see 'dynn fsck --help'\n", argv[i]);
-            return 2;
-        }
-    }
+    const char *state_dir = NULL, *db_path = NULL;
+    int json = 0, repair = 0;
+    const CliOpt opts[] = {
+        {.name = "repair", .kind = CLIOPT_FLAG, .dest = &repair,
+         .help = "move bad objects and strays to DIR/quarantine/, remove temp files whose writer\n"
+                 "is gone, void the cache entries whose objects are missing or bad (those stages\n"
+                 "run again; no results row is deleted), mark runs of dead runners KILLED.\n"
+                 "Database corruption is reported, never repaired"},
+        {.name = "state-dir", .kind = CLIOPT_STRING, .metavar = "DIR", .dest = &state_dir,
+         .help = "the state directory (default .dynn); its database is DIR/results.db"},
+        {.name = "db", .kind = CLIOPT_STRING, .metavar = "PATH", .dest = &db_path,
+         .help = "the results database; the state directory is its directory"},
+        {.name = "json", .kind = CLIOPT_FLAG, .dest = &json, .help = "one JSON object on stdout (docs/FORMATS.md, \"dynn fsck\")"},
+    };
+    const CliOptCommand c = {.name = "fsck", .synopsis = "[--repair] [--json] [--state-dir DIR | --db PATH]",
+                             .summary = summary, .epilog = epilog, .opts = opts, .n_opts = sizeof opts / sizeof *opts};
+    int prc = cliopt_main(&c, argc, argv);
+    if (prc >= 0) return prc;
     if (state_dir && db_path) {
         fprintf(stderr, "dynn fsck: give --state-dir or --db, not both (the state directory is the database's directory)\n");
         return 2;

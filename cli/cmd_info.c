@@ -1,10 +1,10 @@
 /* cli/cmd_info.c — `dynn info MODEL`: architecture, parameters, MACs/FLOPs, bytes, subnets. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli/commands.h"
 #include "nn/checkpoint.h"
+#include "util/cliopt.h"
 #include "util/json_out.h"
 
 static const char *OP_NAMES[] = {"conv", "bn", "relu", "maxpool", "avgpool", "linear", "add"};
@@ -36,24 +36,17 @@ static void print_layers(const ModelDesc *d) {
 int cmd_info(int argc, char **argv) {
     int json = 0, layers = 0;
     const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
-        else if (!strcmp(argv[i], "--layers")) layers = 1;
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: dynn info MODEL.dnn [--layers] [--json]\n"
-                   "  architecture, parameters, MACs and FLOPs per image, bytes, subnets with their channel counts\n"
-                   "  (the description and every tensor's shape are checked as by dynn eval)\n"
-                   "  --layers  one line per layer\n");
-            return 0;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "dynn info: unknown option '%s' (see dynn info --help)\n", argv[i]);
-            return 2;
-        } else if (!path) path = argv[i];
-        else {
-            fprintf(stderr, "dynn info: expected one checkpoint file, got '%s' too\n", argv[i]);
-            return 2;
-        }
-    }
+    size_t n_pos = 0;
+    const CliOpt opts[] = {
+        {.name = "layers", .kind = CLIOPT_FLAG, .dest = &layers, .help = "one line per layer"},
+        {.name = "json", .kind = CLIOPT_FLAG, .dest = &json, .help = "one JSON object on stdout"},
+    };
+    const CliOptCommand c = {.name = "info", .synopsis = "MODEL.dnn [--layers] [--json]",
+                             .summary = "  architecture, parameters, MACs and FLOPs per image, bytes, subnets with their channel counts\n"
+                                        "  (the description and every tensor's shape are checked as by dynn eval)\n",
+                             .opts = opts, .n_opts = 2, .pos = &path, .max_pos = 1, .n_pos = &n_pos};
+    int prc = cliopt_main(&c, argc, argv);
+    if (prc >= 0) return prc;
     if (!path) {
         fprintf(stderr, "dynn info: expected a checkpoint file (see dynn info --help)\n");
         return 2;

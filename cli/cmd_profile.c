@@ -6,7 +6,6 @@
  * platforms/profile_json.c, the table cli/profile_out.c. `--platform FILE` is read by the one board
  * reader (platforms/platform_desc.c); a board of a type other than `local` is profiled there, through
  * its platform type (platforms/platform.h), unless --here says this machine is that board. */
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,12 +23,11 @@
 #include "platforms/profile_json.h"
 #include "platforms/profile_sweep.h"
 #include "util/args.h"
+#include "util/cliopt.h"
 #include "util/provenance.h"
 #include "util/version.h"
 
-static const char *PROFILE_USAGE_HEAD =
-    "usage: dynn profile MODEL.dnn [--subnets all|LIST] [--batch LIST] [--cpus LIST] [--threads LIST]\n"
-    "                    [--freq LIST] [--backend NAME] [--warmup N] [--repeat N] [--min-time-ms MS] [--json]\n"
+static const char PROFILE_SUMMARY[] =
     "  times every combination of subnet x batch x CPU mapping x threads x frequency through an inference\n"
     "  backend opened for each batch and thread count: warm-up runs discarded, then timed forward passes\n"
     "  until both --repeat runs and --min-time-ms are reached; median, p90, p99, mean, stddev, min, max,\n"
@@ -179,50 +177,39 @@ static int describe_run(ProfileReport *r, const char *path, unsigned long crc, c
     return 0;
 }
 
-/* The options from the table (platforms/profile_options.c); 1 for --help. */
-static int parse_options(int argc, char **argv, ProfileSettings *o, Err *err) {
+/* The options from the table (platforms/profile_options.c) and the checkpoint into *path; 1 after
+ * printing --help. */
+static int parse_options(int argc, char **argv, ProfileSettings *o, const char **path, Err *err) {
+    static ProfileCliOptions cli; /* large; one parse per process */
+    profile_cli_options(&cli, o);
+    char epilog[2048];
+    size_t len = (size_t)snprintf(epilog, sizeof epilog, "  backends built in:");
     size_t n;
-    const ProfileOption *table = profile_options(&n);
-    struct option opts[64];
-    if (n + 2 > sizeof opts / sizeof *opts) return err_set(err, "too many options");
-    for (size_t i = 0; i < n; i++)
-        opts[i] = (struct option){table[i].name, table[i].kind == POPT_FLAG ? no_argument : required_argument, 0, 256 + (int)i};
-    opts[n] = (struct option){"help", no_argument, 0, 'h'};
-    opts[n + 1] = (struct option){0, 0, 0, 0};
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'h') return 1;
-        if (c < 256 || c >= 256 + (int)n)
-            return err_set(err, "unknown or incomplete option '%s' (see dynn profile --help)", argv[optind - 1]);
-        char shown[64];
-        snprintf(shown, sizeof shown, "--%s", table[c - 256].name);
-        if (profile_settings_set(o, &table[c - 256], table[c - 256].kind == POPT_FLAG ? NULL : optarg, shown, err))
-            return -1;
+    const BackendType *const *types = backend_types(&n);
+    for (size_t i = 0; i < n && len < sizeof epilog; i++)
+        len += (size_t)snprintf(epilog + len, sizeof epilog - len, "%s %s (%s)", i ? "," : "", types[i]->name,
+                                types[i]->summary);
+    if (len < sizeof epilog - 1) epilog[len] = '\n', epilog[len + 1] = '\0';
+    size_t n_pos = 0;
+    *path = NULL;
+    const CliOptCommand c = {.name = "profile", .synopsis = "MODEL.dnn [options]", .summary = PROFILE_SUMMARY,
+                             .epilog = epilog, .opts = cli.opts, .n_opts = cli.n, .pos = path, .max_pos = 1,
+                             .n_pos = &n_pos};
+    int rc = cliopt_parse(&c, argc, argv, err);
+    if (rc == CLIOPT_HELP) {
+        cliopt_help(&c, stdout);
+        return 1;
     }
-    if (optind != argc - 1) return err_set(err, "expected one checkpoint file (see dynn profile --help)");
+    if (rc) return -1;
+    if (!*path) return err_set(err, "expected one checkpoint file (see dynn profile --help)");
     Err why;
     if (!backend_find(o->backend, &why)) return err_set(err, "--backend: %s", why.msg);
     return 0;
 }
 
-static void usage(void) {
-    char options[4096];
-    profile_options_help(options, sizeof options);
-    fputs(PROFILE_USAGE_HEAD, stdout);
-    fputs(options, stdout);
-    fputs("  --help              this text\n  backends built in:", stdout);
-    size_t n;
-    const BackendType *const *types = backend_types(&n);
-    for (size_t i = 0; i < n; i++) printf("%s %s (%s)", i ? "," : "", types[i]->name, types[i]->summary);
-    fputc('\n', stdout);
-}
-
 /* The options of this command line to pass on to the board's profiler: every option but --platform,
- * --here and --json (the board's dynn gets its own), with its value; the model is left out. getopt
- * has permuted argv, so this reads a copy taken before; an option may be abbreviated as getopt
- * allows (a unique prefix). */
+ * --here and --json (the board's dynn gets its own), with its value; the model is left out. The
+ * options were parsed already (util/cliopt: whole names, `--name value` or `--name=value`). */
 static size_t remote_args(int argc, char **argv, const char **out) {
     size_t n_opts, n = 0;
     const ProfileOption *table = profile_options(&n_opts);
@@ -233,14 +220,8 @@ static size_t remote_args(int argc, char **argv, const char **out) {
         const char *name = a + 2, *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const ProfileOption *o = NULL;
-        for (size_t k = 0; k < n_opts; k++) {
-            if (strncmp(table[k].name, name, len)) continue;
-            if (strlen(table[k].name) == len) {
-                o = &table[k];
-                break;
-            }
-            o = o ? o : &table[k]; /* parse_options already refused an ambiguous prefix */
-        }
+        for (size_t k = 0; k < n_opts && !o; k++)
+            if (strlen(table[k].name) == len && !strncmp(table[k].name, name, len)) o = &table[k];
         if (!o) continue;
         int takes_value = o->kind != POPT_FLAG && !eq && i + 1 < argc;
         if (strcmp(o->name, "platform") && strcmp(o->name, "here") && strcmp(o->name, "json")) {
@@ -317,33 +298,20 @@ int cmd_profile(int argc, char **argv) {
     ProfileSettings o;
     profile_settings_defaults(&o);
     Err err = {{0}};
-    char **given = calloc((size_t)argc + 1, sizeof *given); /* argv before getopt permutes it */
-    if (!given) {
-        fprintf(stderr, "dynn profile: out of memory\n");
-        return 1;
-    }
-    memcpy(given, argv, (size_t)argc * sizeof *given);
-    int prc = parse_options(argc, argv, &o, &err);
-    if (prc > 0) {
-        free(given);
-        usage();
-        return 0;
-    }
-    const char *path = argv[optind];
+    const char *path;
+    int prc = parse_options(argc, argv, &o, &path, &err);
+    if (prc > 0) return 0;
     PlatformDescFile board = {0};
     if (!prc && o.platform && platform_desc_load_flags(o.platform, o.here ? PLATFORM_READ_HERE : 0, &board, &err)) prc = -1;
     if (prc) {
         fprintf(stderr, "dynn profile: %s\n", err.msg);
-        free(given);
         return 2;
     }
     if (o.platform && !o.here && strcmp(board.desc.type, "local")) { /* a board elsewhere: profile there */
-        int remote_rc = profile_remote(&board, path, argc, given, o.json);
+        int remote_rc = profile_remote(&board, path, argc, argv, o.json);
         platform_desc_free(&board);
-        free(given);
         return remote_rc;
     }
-    free(given);
     const PlatformDesc *pf = o.platform ? &board.desc : NULL;
     ProfileSweep *s = calloc(1, sizeof *s);
     Cpufreq *cf = calloc(1, sizeof *cf);

@@ -6,20 +6,16 @@
 #include "cli/cli.h"
 
 int cmd_query(int argc, char **argv) {
-    static const char usage[] =
-        "usage: dynn query SQL [--db PATH] [--csv | --json]\n"
+    static const char synopsis[] = "SQL [--db PATH] [--csv | --json]";
+    static const char summary[] =
         "  Runs one read-only SQL statement on the results database and prints the rows (aligned table,\n"
         "  CSV or JSON). The connection is opened read-only: INSERT, UPDATE, DELETE, DDL are refused.\n"
         "  Tables: experiments, runs, stages, stage_needs, params, artifacts, metrics, measurements, latency_samples\n"
         "  (docs/FORMATS.md, \"Results database\"). Example:\n"
         "    dynn query \"SELECT s.name, m.name, m.value FROM metrics m JOIN stages s ON s.id = m.stage_id\"\n";
     ResultArgs a = {0};
-    int rc = cli_results_args("query", usage, 1, 0, argc, argv, &a);
+    int rc = cli_results_args("query", synopsis, summary, 1, 1, 0, argc, argv, &a);
     if (rc >= 0) return rc;
-    if (!a.n_pos) {
-        fputs(usage, stderr);
-        return 2;
-    }
     rc = 0;
     Db *db;
     Err err;

@@ -11,8 +11,7 @@
 #include "util/json_out.h"
 
 int cmd_report(int argc, char **argv) {
-    static const char usage[] =
-        "usage: dynn report [RUN] -o DIR [--db PATH] [--json]\n"
+    static const char summary[] =
         "  Writes the report of a run (default: the last; RUN is a uuid prefix or 'last') into DIR:\n"
         "  report.md (tables: accuracy per subnet, latency p50/p90/p99, dynamic ranges, Pareto fronts, the\n"
         "  individually trained baseline, provenance), report.html (the same page with every figure inlined)\n"
@@ -20,31 +19,21 @@ int cmd_report(int argc, char **argv) {
         "  DIR is a directory below the current one (no '..', no symlink leading out), neither the state\n"
         "  directory (where --db lives) nor inside or above it. It is replaced as a whole, in one step, and only\n"
         "  if dynn wrote it (it has .dynn-report) or it is empty; a report that fails leaves it as it was.\n";
-    static const char *const options[] = {"--db", "--json", "--help", "--output"};
-    const char *db_path = DB_DEFAULT_PATH, *run = "last", *dir = NULL, *v;
-    int json = 0, n_pos = 0, r;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if ((r = cli_value(argc, argv, &i, "--db", &v))) {
-            if (r < 0) return 2;
-            db_path = v;
-        } else if ((r = cli_value(argc, argv, &i, "-o", &v)) || (r = cli_value(argc, argv, &i, "--output", &v))) {
-            if (r < 0) return 2;
-            dir = v;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (argv[i][0] == '-') {
-            return cli_unknown_option("report", argv[i], options, 4);
-        } else if (n_pos++ == 0) {
-            run = argv[i];
-        } else {
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
+    const char *db_path = DB_DEFAULT_PATH, *run = "last", *dir = NULL;
+    int json = 0;
+    size_t n_pos = 0;
+    const CliOpt opts[] = {
+        {.name = "output", .short_name = 'o', .kind = CLIOPT_STRING, .metavar = "DIR", .dest = &dir,
+         .help = "where the report goes (required)"},
+        {.name = "db", .kind = CLIOPT_STRING, .metavar = "PATH", .dest = &db_path, .help = "the results database",
+         .dflt = DB_DEFAULT_PATH},
+        {.name = "json", .kind = CLIOPT_FLAG, .dest = &json, .help = "a JSON summary on stdout"},
+    };
+    const CliOptCommand c = {.name = "report", .synopsis = "[RUN] -o DIR [--db PATH] [--json]", .summary = summary,
+                             .opts = opts, .n_opts = sizeof opts / sizeof *opts, .pos = &run, .max_pos = 1,
+                             .n_pos = &n_pos};
+    int prc = cliopt_main(&c, argc, argv);
+    if (prc >= 0) return prc;
     if (!dir || !dir[0]) {
         fprintf(stderr, "dynn report: -o DIR is required (where the report goes)\n");
         return 2;

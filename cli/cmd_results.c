@@ -14,12 +14,12 @@ static int fail(const char *cmd, const Err *err) {
 }
 
 int cmd_runs(int argc, char **argv) {
-    static const char usage[] = "usage: dynn runs [--db PATH] [--limit N] [--json | --csv]\n"
-                                "  Lists the most recent runs (default 20): status, time, stages ran / cached / failed.\n"
-                                "  Runs whose runner died are marked KILLED (or FAILED, as the runner's note says) on the\n"
-                                "  way; when the database cannot be written (a full disk), it is shown as it is, with a warning.\n";
+    static const char synopsis[] = "[--db PATH] [--limit N] [--json | --csv]";
+    static const char summary[] = "  Lists the most recent runs (default 20): status, time, stages ran / cached / failed.\n"
+                                  "  Runs whose runner died are marked KILLED (or FAILED, as the runner's note says) on the\n"
+                                  "  way; when the database cannot be written (a full disk), it is shown as it is, with a warning.\n";
     ResultArgs a = {0};
-    int rc = cli_results_args("runs", usage, 0, 1, argc, argv, &a);
+    int rc = cli_results_args("runs", synopsis, summary, 0, 0, 1, argc, argv, &a);
     if (rc >= 0) return rc;
     Db *db;
     if (cli_open_results("runs", a.db_path, &db)) return 1;
@@ -88,15 +88,11 @@ static int print_run(Db *db, int64_t run_id, OutFormat format, const char *const
     return 0;
 }
 
-static int run_command(const char *cmd, int argc, char **argv, const char *usage, int needs_run, const char *const *names,
-                       const TableFn *fns, size_t n) {
+static int run_command(const char *cmd, int argc, char **argv, const char *synopsis, const char *summary, int needs_run,
+                       const char *const *names, const TableFn *fns, size_t n) {
     ResultArgs a = {0};
-    int rc = cli_results_args(cmd, usage, 1, 0, argc, argv, &a);
+    int rc = cli_results_args(cmd, synopsis, summary, needs_run ? 1 : 0, 1, 0, argc, argv, &a);
     if (rc >= 0) return rc;
-    if (needs_run && !a.n_pos) {
-        fputs(usage, stderr);
-        return 2;
-    }
     if (a.format == OUT_CSV) {
         fprintf(stderr, "dynn %s: --csv prints one table; use --json here, or `dynn query --csv`\n", cmd);
         return 2;
@@ -114,34 +110,30 @@ static int run_command(const char *cmd, int argc, char **argv, const char *usage
 }
 
 int cmd_status(int argc, char **argv) {
-    static const char usage[] = "usage: dynn status [RUN] [--db PATH] [--json]\n"
-                                "  The state of every stage of a run (default: the last; RUN is a uuid prefix or 'last').\n"
-                                "  Works read-only, with a warning, when the database cannot be written (a full disk).\n";
+    static const char synopsis[] = "[RUN] [--db PATH] [--json]";
+    static const char summary[] = "  The state of every stage of a run (default: the last; RUN is a uuid prefix or 'last').\n"
+                                  "  Works read-only, with a warning, when the database cannot be written (a full disk).\n";
     static const char *const names[] = {"counts", "stages"};
     static const TableFn fns[] = {db_run_counts_table, db_run_stages_table};
-    return run_command("status", argc, argv, usage, 0, names, fns, 2);
+    return run_command("status", argc, argv, synopsis, summary, 0, names, fns, 2);
 }
 
 int cmd_show(int argc, char **argv) {
-    static const char usage[] = "usage: dynn show RUN [--db PATH] [--json]\n"
-                                "  Everything about a run: provenance, stages, params, metrics (last step of each\n"
-                                "  series) and artifacts. RUN is a uuid prefix or 'last'.\n";
+    static const char synopsis[] = "RUN [--db PATH] [--json]";
+    static const char summary[] = "  Everything about a run: provenance, stages, params, metrics (last step of each\n"
+                                  "  series) and artifacts. RUN is a uuid prefix or 'last'.\n";
     static const char *const names[] = {"stages", "params", "metrics", "artifacts"};
     static const TableFn fns[] = {db_run_stages_table, db_run_params_table, db_run_metrics_table, db_run_artifacts_table};
-    return run_command("show", argc, argv, usage, 1, names, fns, 4);
+    return run_command("show", argc, argv, synopsis, summary, 1, names, fns, 4);
 }
 
 int cmd_compare(int argc, char **argv) {
-    static const char usage[] = "usage: dynn compare RUN_A RUN_B [--db PATH] [--json | --csv]\n"
-                                "  Metrics of two runs side by side (last step of each series), with B - A and its\n"
-                                "  percentage of A. RUN is a uuid prefix or 'last'.\n";
+    static const char synopsis[] = "RUN_A RUN_B [--db PATH] [--json | --csv]";
+    static const char summary[] = "  Metrics of two runs side by side (last step of each series), with B - A and its\n"
+                                  "  percentage of A. RUN is a uuid prefix or 'last'.\n";
     ResultArgs a = {0};
-    int rc = cli_results_args("compare", usage, 2, 0, argc, argv, &a);
+    int rc = cli_results_args("compare", synopsis, summary, 2, 2, 0, argc, argv, &a);
     if (rc >= 0) return rc;
-    if (a.n_pos != 2) {
-        fputs(usage, stderr);
-        return 2;
-    }
     rc = 0;
     Db *db;
     if (cli_open_results("compare", a.db_path, &db)) return 1;

@@ -11,38 +11,22 @@
 #include "pipeline/status.h"
 #include "util/strbuf.h"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-static const char usage[] =
-    "usage: dynn run FILE [-j N] [--threads N] [--db PATH] [--only REGEX] [--force [REGEX]] [--keep-going]\n"
-    "                     [--set KEY=VALUE]... [--executor local|spawn] [--json]\n"
+static const char summary[] =
     "  Runs the experiment FILE (YAML): every stage instance in dependency order, up to N at once\n"
     "  within a budget of CPU threads, skipping instances whose cache key already has results.\n"
     "  An exec stage's command runs in a private view of the current directory (its outs are its own)\n"
-    "  and ends after its `timeout:`, if it has one (docs/FORMATS.md, \"Stage type exec\").\n"
-    "  -j, --jobs N        stages at once, at most " STR(RUNNER_MAX_JOBS) " (default: the number of CPU cores)\n"
-    "  --threads N         thread budget shared by running stages, at most " STR(SPEC_MAX_THREADS) " (default: the number of cores)\n"
-    "  --db PATH           results database (default " DB_DEFAULT_PATH "); store/, logs/ live beside it\n"
-    "  --only REGEX        only instances whose name matches (PCRE2), plus what they need\n"
-    "  --force [REGEX]     ignore the cache for every instance, or for those matching REGEX\n"
-    "  -k, --keep-going    after a failure, keep running what does not depend on it\n"
-    "  --set KEY=VALUE     override a var of the file (VALUE is YAML: --set seeds=[1,2])\n"
-    "  --executor NAME     for stages without `executor:`: local (fork server per slot, default) or spawn\n"
-    "                      (one dynn process per stage)\n"
-    "  --json              a JSON summary on stdout (progress lines go to stderr)\n"
+    "  and ends after its `timeout:`, if it has one (docs/FORMATS.md, \"Stage type exec\").\n";
+static const char epilog[] =
     "  Ctrl-C, SIGTERM or SIGHUP stops the run: running stages get SIGTERM, SIGKILL after 5 s or a second\n"
     "  Ctrl-C; nothing a stage started outlives it. When the results database cannot be written (a full\n"
     "  disk), the run stops the same way and its end is recorded by the next dynn command on the database.\n"
     "  Exit status: 0 all finished, 1 a stage failed or the file is invalid, 2 usage, 130 interrupted.\n";
 
-static const char *const run_options[] = {"--jobs", "--threads", "--db", "--only", "--force", "--keep-going",
-                                          "--set", "--executor", "--json", "--help"};
-
 typedef struct RunArgs {
     const char *file;
     const char *sets[CLI_MAX_SETS];
-    size_t n_sets;
+    CliOptList set_list;
+    const char *force_candidate; /* `--force X`: a regex when the file is given elsewhere, else the file */
     int json;
     RunOptions opt;
 } RunArgs;
@@ -52,62 +36,52 @@ static int online_cpus(void) {
     return n > 0 ? (int)n : 1;
 }
 
+/* --force (every instance), --force=REGEX, --force REGEX (or the file: see force_candidate). */
+static int set_force(void *ctx, const CliOptValue *v, Err *err) {
+    (void)err;
+    RunArgs *a = ctx;
+    if (v->value && v->attached) {
+        a->opt.force_re = v->value;
+        return 0;
+    }
+    a->opt.force_all = 1;
+    if (v->value) a->force_candidate = v->value;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, RunArgs *a) {
-    const char *force_candidate = NULL, *v;
-    int r;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (cli_is_help(arg)) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if (!strcmp(arg, "-j") || !strncmp(arg, "-j", 2)) {
-            const char *val = arg[2] ? arg + 2 : (i + 1 < argc ? argv[++i] : "");
-            if (cli_positive_max("run", "-j", val, RUNNER_MAX_JOBS, &a->opt.jobs)) return 2;
-        } else if ((r = cli_value(argc, argv, &i, "--jobs", &v))) {
-            if (r < 0 || cli_positive_max("run", "--jobs", v, RUNNER_MAX_JOBS, &a->opt.jobs)) return 2;
-        } else if ((r = cli_value(argc, argv, &i, "--threads", &v))) {
-            if (r < 0 || cli_positive_max("run", "--threads", v, SPEC_MAX_THREADS, &a->opt.threads)) return 2;
-        } else if ((r = cli_value(argc, argv, &i, "--db", &v))) {
-            if (r < 0) return 2;
-            a->opt.db_path = v;
-        } else if ((r = cli_value(argc, argv, &i, "--only", &v))) {
-            if (r < 0) return 2;
-            a->opt.only_re = v;
-        } else if ((r = cli_value(argc, argv, &i, "--executor", &v))) {
-            if (r < 0) return 2;
-            a->opt.executor = v;
-        } else if ((r = cli_value(argc, argv, &i, "--set", &v))) {
-            if (r < 0) return 2;
-            if (a->n_sets == CLI_MAX_SETS) return fprintf(stderr, "dynn run: too many --set\n"), 2;
-            a->sets[a->n_sets++] = v;
-        } else if (!strncmp(arg, "--force=", 8)) {
-            a->opt.force_re = arg + 8;
-        } else if (!strcmp(arg, "--force")) {
-            a->opt.force_all = 1;
-            if (i + 1 < argc && argv[i + 1][0] != '-') force_candidate = argv[++i];
-        } else if (!strcmp(arg, "--keep-going") || !strcmp(arg, "-k")) {
-            a->opt.keep_going = 1;
-        } else if (!strcmp(arg, "--json")) {
-            a->json = 1;
-        } else if (arg[0] == '-') {
-            return cli_unknown_option("run", arg, run_options, sizeof run_options / sizeof *run_options);
-        } else if (!a->file) {
-            a->file = arg;
-        } else {
-            fprintf(stderr, "dynn run: one experiment file at a time ('%s' and '%s')\n", a->file, arg);
-            return 2;
-        }
+    a->set_list = (CliOptList){a->sets, 0, CLI_MAX_SETS};
+    const CliOpt opts[] = {
+        {.name = "jobs", .short_name = 'j', .kind = CLIOPT_INT, .metavar = "N", .dest = &a->opt.jobs, .min = 1,
+         .max = RUNNER_MAX_JOBS, .help = "stages at once", .dflt = "the number of CPU cores"},
+        {.name = "threads", .kind = CLIOPT_INT, .metavar = "N", .dest = &a->opt.threads, .min = 1, .max = SPEC_MAX_THREADS,
+         .help = "thread budget shared by running stages", .dflt = "the number of cores"},
+        {.name = "db", .kind = CLIOPT_STRING, .metavar = "PATH", .dest = &a->opt.db_path,
+         .help = "results database; store/, logs/ live beside it", .dflt = DB_DEFAULT_PATH},
+        {.name = "only", .kind = CLIOPT_STRING, .metavar = "REGEX", .dest = &a->opt.only_re,
+         .help = "only instances whose name matches (PCRE2), plus what they need"},
+        {.name = "force", .kind = CLIOPT_OPTIONAL, .metavar = "REGEX", .set = set_force, .ctx = a,
+         .help = "ignore the cache for every instance, or for those matching REGEX"},
+        {.name = "keep-going", .short_name = 'k', .kind = CLIOPT_FLAG, .dest = &a->opt.keep_going,
+         .help = "after a failure, keep running what does not depend on it"},
+        {.name = "set", .kind = CLIOPT_LIST, .metavar = "KEY=VALUE", .dest = &a->set_list,
+         .help = "override a var of the file (VALUE is YAML: --set seeds=[1,2]); repeatable"},
+        {.name = "executor", .kind = CLIOPT_STRING, .metavar = "NAME", .dest = &a->opt.executor,
+         .help = "local (fork server per slot) or spawn (one dynn process per stage)", .dflt = "local"},
+        {.name = "json", .kind = CLIOPT_FLAG, .dest = &a->json, .help = "a JSON summary on stdout (progress lines go to stderr)"},
+    };
+    size_t n_pos = 0;
+    const CliOptCommand c = {.name = "run",
+                             .synopsis = "FILE [options]",
+                             .summary = summary, .epilog = epilog, .opts = opts, .n_opts = sizeof opts / sizeof *opts,
+                             .pos = &a->file, .max_pos = 1, .n_pos = &n_pos};
+    int rc = cliopt_main(&c, argc, argv);
+    if (rc >= 0) return rc;
+    if (a->force_candidate) {
+        if (a->file) a->opt.force_all = 0, a->opt.force_re = a->force_candidate;
+        else a->file = a->force_candidate;
     }
-    /* `--force X`: X is a regex when the file is given elsewhere, else it is the file */
-    if (force_candidate) {
-        if (a->file) a->opt.force_all = 0, a->opt.force_re = force_candidate;
-        else a->file = force_candidate;
-    }
-    if (!a->file) {
-        fputs(usage, stderr);
-        return 2;
-    }
+    if (!a->file) return cli_missing(&c, "expected an experiment FILE");
     return -1; /* go on */
 }
 
@@ -137,7 +111,7 @@ int cmd_run(int argc, char **argv) {
     a.opt.dynn_exe = exe;
     Spec spec;
     Dag dag;
-    if (cli_load_experiment("run", a.file, a.sets, a.n_sets, &spec, &dag)) return 1;
+    if (cli_load_experiment("run", a.file, a.sets, a.set_list.n, &spec, &dag)) return 1;
     StatusPrinter printer;
     FILE *lines = a.json ? stderr : stdout;
     status_printer_init(&printer, lines, a.json ? stdout : NULL, isatty(fileno(lines)));

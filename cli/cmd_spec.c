@@ -8,58 +8,42 @@
 #include "cli/cli.h"
 #include "util/json_out.h"
 
-static const char *const spec_options[] = {"--set", "--json", "--dot", "--only", "--help"};
-
 typedef struct SpecArgs {
     const char *file;
     const char *only;
     const char *sets[CLI_MAX_SETS];
-    size_t n_sets;
+    CliOptList set_list;
     int json, dot;
 } SpecArgs;
 
-/* Returns -1 to go on, else an exit code. `dot_allowed` for dag. */
-static int parse_spec_args(const char *cmd, const char *usage, int dag_options, int argc, char **argv, SpecArgs *a) {
-    const char *v;
-    int r;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if ((r = cli_value(argc, argv, &i, "--set", &v))) {
-            if (r < 0) return 2;
-            if (a->n_sets == CLI_MAX_SETS) return 2;
-            a->sets[a->n_sets++] = v;
-        } else if (dag_options && (r = cli_value(argc, argv, &i, "--only", &v))) {
-            if (r < 0) return 2;
-            a->only = v;
-        } else if (!strcmp(argv[i], "--json")) {
-            a->json = 1;
-        } else if (dag_options && !strcmp(argv[i], "--dot")) {
-            a->dot = 1;
-        } else if (argv[i][0] == '-') {
-            return cli_unknown_option(cmd, argv[i], spec_options, sizeof spec_options / sizeof *spec_options);
-        } else if (!a->file) {
-            a->file = argv[i];
-        } else {
-            fprintf(stderr, "dynn %s: one experiment file at a time\n", cmd);
-            return 2;
-        }
-    }
-    if (!a->file) {
-        fputs(usage, stderr);
-        return 2;
-    }
+/* Returns -1 to go on, else an exit code. `dag_options`: --dot and --only, for dag. */
+static int parse_spec_args(const char *cmd, const char *synopsis, const char *summary, int dag_options, int argc,
+                           char **argv, SpecArgs *a) {
+    a->set_list = (CliOptList){a->sets, 0, CLI_MAX_SETS};
+    const CliOpt opts[] = {
+        {.name = "set", .kind = CLIOPT_LIST, .metavar = "KEY=VALUE", .dest = &a->set_list,
+         .help = "override a var of the file (VALUE is YAML); repeatable"},
+        {.name = "json", .kind = CLIOPT_FLAG, .dest = &a->json, .help = "print JSON"},
+        {.name = "dot", .kind = CLIOPT_FLAG, .dest = &a->dot, .help = "print Graphviz"},
+        {.name = "only", .kind = CLIOPT_STRING, .metavar = "REGEX", .dest = &a->only,
+         .help = "only instances whose name matches (PCRE2), plus what they need"},
+    };
+    size_t n_pos = 0;
+    const CliOptCommand c = {.name = cmd, .synopsis = synopsis, .summary = summary, .opts = opts,
+                             .n_opts = dag_options ? 4 : 2 /* --dot and --only are last */, .pos = &a->file,
+                             .max_pos = 1, .n_pos = &n_pos};
+    int rc = cliopt_main(&c, argc, argv);
+    if (rc >= 0) return rc;
+    if (!a->file) return cli_missing(&c, "expected an experiment FILE");
     return -1;
 }
 
 /* Arguments, then the experiment loaded and checked. Returns -1 to go on, else the exit code. */
-static int load_for(const char *cmd, const char *usage, int dag_options, int argc, char **argv, SpecArgs *a, Spec *spec,
-                    Dag *dag) {
-    int rc = parse_spec_args(cmd, usage, dag_options, argc, argv, a);
+static int load_for(const char *cmd, const char *synopsis, const char *summary, int dag_options, int argc, char **argv,
+                    SpecArgs *a, Spec *spec, Dag *dag) {
+    int rc = parse_spec_args(cmd, synopsis, summary, dag_options, argc, argv, a);
     if (rc >= 0) return rc;
-    return cli_load_experiment(cmd, a->file, a->sets, a->n_sets, spec, dag) ? 1 : -1;
+    return cli_load_experiment(cmd, a->file, a->sets, a->set_list.n, spec, dag) ? 1 : -1;
 }
 
 static size_t count_edges(const Dag *dag) {
@@ -69,14 +53,14 @@ static size_t count_edges(const Dag *dag) {
 }
 
 int cmd_validate(int argc, char **argv) {
-    static const char usage[] = "usage: dynn validate FILE [--set KEY=VALUE]... [--json]\n"
-                                "  Checks an experiment file (keys, types, params, needs, cycles) without running anything,\n"
-                                "  and its sizes: aliases, var expansion, instances, their params, dependencies, exec env entries\n"
-                                "  (docs/FORMATS.md, \"Limits\").\n";
+    static const char summary[] =
+        "  Checks an experiment file (keys, types, params, needs, cycles) without running anything,\n"
+        "  and its sizes: aliases, var expansion, instances, their params, dependencies, exec env entries\n"
+        "  (docs/FORMATS.md, \"Limits\").\n";
     SpecArgs a = {0};
     Spec spec;
     Dag dag;
-    int rc = load_for("validate", usage, 0, argc, argv, &a, &spec, &dag);
+    int rc = load_for("validate", "FILE [--set KEY=VALUE]... [--json]", summary, 0, argc, argv, &a, &spec, &dag);
     if (rc >= 0) return rc;
     if (a.json) {
         JsonOut j;
@@ -160,14 +144,14 @@ static void print_dag_json(const Dag *dag, const unsigned char *sel) {
 }
 
 int cmd_dag(int argc, char **argv) {
-    static const char usage[] =
-        "usage: dynn dag FILE [--dot | --json] [--only REGEX] [--set KEY=VALUE]...\n"
+    static const char summary[] =
         "  Shows the stage instances of an experiment and what each needs: a text tree (each instance under\n"
         "  the ones it needs), Graphviz with --dot (dynn dag FILE --dot | dot -Tsvg > dag.svg), or JSON.\n";
     SpecArgs a = {0};
     Spec spec;
     Dag dag;
-    int rc = load_for("dag", usage, 1, argc, argv, &a, &spec, &dag);
+    int rc = load_for("dag", "FILE [--dot | --json] [--only REGEX] [--set KEY=VALUE]...", summary, 1, argc, argv, &a,
+                      &spec, &dag);
     if (rc >= 0) return rc;
     unsigned char *sel = malloc(dag.n + 1), *printed = calloc(dag.n + 1, 1);
     Err err;

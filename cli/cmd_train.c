@@ -1,6 +1,5 @@
 /* cli/cmd_train.c — `dynn train`: load a dataset, build a model, train it, save a checkpoint.
  * Progress: a live bar on a TTY (epoch, batch, loss, img/s, ETA), one line per epoch otherwise. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,40 +10,12 @@
 #include "util/version.h"
 #include "nn/model.h"
 #include "stages/train_job.h"
+#include "util/cliopt.h"
 #include "util/json_out.h"
 
-static const char *TRAIN_USAGE =
-    "usage: dynn train --out FILE [options]\n"
-    "  --model NAME        resnet20|resnet32|resnet44|resnet56|resnet110|resnet18|alexnet (resnet20)\n"
-    "  --method M          plain (one network) | uniform | nonuniform-multi | nonuniform-single |\n"
-    "                      incremental | individual (plain)\n"
-    "  --widths LIST       uniform/individual: width ratios in (0,1] (0.25,0.5,0.75,1)\n"
-    "  --flops LIST        nonuniform-*: MACs targets as fractions of the full network, must include 1\n"
-    "                      (0.0625,0.25,0.5625,1: the MACs of the default uniform widths)\n"
-    "  --groups G          incremental: channel groups per layer (4)\n"
-    "  --sandwich K        uniform/nonuniform: per iteration the largest, the smallest and K-2 random\n"
-    "                      subnets instead of all of them (0: all)\n"
-    "  --distill           smaller subnets learn from the largest's soft predictions (in-place distillation)\n"
-    "  --bg-epochs N       nonuniform-multi: epochs of the full-width background model (--epochs)\n"
-    "  --group-lasso L     nonuniform-multi: group-lasso strength on filters in the background model (0)\n"
-    "  --slim-images N     nonuniform-*: training images held out for greedy slimming (256)\n"
-    "  --min-channels F    nonuniform-*: greedy slimming keeps at least F x every layer's channels (0.125; 0: down to 1)\n"
-    "  --phase-epochs LIST nonuniform-single: epochs of the phases before the last (one per subnet but\n"
-    "                      one, e.g. 1,1,1: every subnet joins early); the last phase gets the rest\n"
-    "                      (default: 1 each; equal phases for 15 epochs: 4,4,4)\n"
-    "  --data SPEC         fashion-mnist[:DIR] | mnist:DIR | cifar10:DIR (fashion-mnist)\n"
-    "  --width W           channel width multiplier (1.0)\n"
-    "  --epochs N          epoch budget (15): per width for individual, split over the groups for\n"
-    "                      incremental and over the phases for nonuniform-single   --batch N (128)\n"
-    "  --lr LR             base learning rate (0.1)\n"
-    "  --schedule S        cosine|step|constant (cosine)   --warmup E  warm-up epochs (0)\n"
-    "  --momentum M        (0.9)   --wd WD  weight decay (5e-4)   --no-nesterov\n"
-    "  --crop-pad P        random-crop padding in pixels (2 for 28x28 data, 4 for 32x32)\n"
-    "  --no-flip           no horizontal flips      --no-augment   neither crop nor flip\n"
-    "  --seed S            (1)             --threads T   (all available CPUs)\n"
-    "  --train-limit N     use the first N training images    --test-limit N  first N test images\n"
-    "  --json              print the final summary as JSON on stdout\n"
-    "  --quiet             no progress output\n";
+static const char TRAIN_SUMMARY[] =
+    "  trains a network (or a dynamic network's subnets) and writes the checkpoint FILE; the training\n"
+    "  options are the train stage's params too (docs/FORMATS.md)\n";
 
 typedef struct ProgressState {
     int tty, quiet;
@@ -144,6 +115,16 @@ static void print_summary(const char *out_path, const TrainJobResult *r) {
            r->report.train_flops / 1e12);
 }
 
+/* A training option from the job's table (stages/train_job.c), set by name. */
+static int set_train_option(void *ctx, const CliOptValue *v, Err *err) {
+    return train_job_set(ctx, v->opt->name, v->value, v->shown, err);
+}
+
+static const CliOptKind KIND_OF[] = {
+    [TRAIN_OPT_STRING] = CLIOPT_STRING, [TRAIN_OPT_INT] = CLIOPT_INT, [TRAIN_OPT_FLOAT] = CLIOPT_FLOAT,
+    [TRAIN_OPT_U64] = CLIOPT_U64, [TRAIN_OPT_FLAG] = CLIOPT_FLAG,
+};
+
 int cmd_train(int argc, char **argv) {
     TrainJob job;
     train_job_defaults(&job);
@@ -151,38 +132,28 @@ int cmd_train(int argc, char **argv) {
     Err err = {{0}};
     size_t n_opts;
     const TrainOption *table = train_job_options(&n_opts);
-    enum { O_OUT = 1000, O_JSON, O_QUIET, O_HELP };
-    struct option opts[64];
-    size_t k = 0;
-    for (size_t i = 0; i < n_opts && k < 59; i++, k++)
-        opts[k] = (struct option){table[i].name, table[i].kind == TRAIN_OPT_FLAG ? 0 : 1, 0, (int)i};
-    opts[k++] = (struct option){"out", 1, 0, O_OUT};
-    opts[k++] = (struct option){"json", 0, 0, O_JSON};
-    opts[k++] = (struct option){"quiet", 0, 0, O_QUIET};
-    opts[k++] = (struct option){"help", 0, 0, O_HELP};
-    opts[k] = (struct option){0, 0, 0, 0};
-    optind = 1;
-    opterr = 0;
-    int c, bad = 0;
-    while (!bad && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c >= 0 && (size_t)c < n_opts) {
-            char shown[64];
-            snprintf(shown, sizeof shown, "--%s", table[c].name);
-            bad = train_job_set(&job, table[c].name, optarg, shown, &err) != 0;
-            continue;
-        }
-        switch (c) {
-        case O_OUT: out_path = optarg; break;
-        case O_JSON: job.json = 1; break;
-        case O_QUIET: job.quiet = 1; break;
-        case O_HELP: fputs(TRAIN_USAGE, stdout); return 0;
-        default:
-            err_set(&err, "unknown or incomplete option '%s' (see dynn train --help)", argv[optind - 1]);
-            bad = 1;
-        }
+    CliOpt *opts = calloc(n_opts + 3, sizeof *opts);
+    if (!opts) {
+        fprintf(stderr, "dynn train: out of memory\n");
+        return 1;
     }
-    if (!bad && optind < argc) bad = err_set(&err, "unexpected argument '%s' (see dynn train --help)", argv[optind]) != 0;
-    if (!bad && !out_path) bad = err_set(&err, "--out FILE is required (where to write the checkpoint)") != 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n_opts; i++, k++)
+        opts[k] = (CliOpt){.name = table[i].name, .kind = KIND_OF[table[i].kind], .metavar = table[i].arg,
+                           .help = table[i].help, .min = table[i].min, .max = table[i].max, .dflt = table[i].dflt,
+                           .set = set_train_option, .ctx = &job};
+    opts[k++] = (CliOpt){.name = "out", .kind = CLIOPT_STRING, .metavar = "FILE", .dest = &out_path,
+                         .help = "where to write the checkpoint (required)"};
+    opts[k++] = (CliOpt){.name = "json", .kind = CLIOPT_FLAG, .dest = &job.json,
+                         .help = "print the final summary as JSON on stdout"};
+    opts[k++] = (CliOpt){.name = "quiet", .kind = CLIOPT_FLAG, .dest = &job.quiet, .help = "no progress output"};
+    const CliOptCommand c = {.name = "train", .synopsis = "--out FILE [options]", .summary = TRAIN_SUMMARY, .opts = opts,
+                             .n_opts = k};
+    int prc = cliopt_main(&c, argc, argv);
+    free(opts);
+    if (prc >= 0) return prc;
+    int bad = 0;
+    if (!out_path) bad = err_set(&err, "--out FILE is required (where to write the checkpoint)") != 0;
     if (!bad) bad = train_job_check(&job, "--", &err) != 0;
     if (bad) {
         fprintf(stderr, "dynn train: %s\n", err.msg);

@@ -1,24 +1,20 @@
 /* cli/cmd_version.c — `dynn version`: the build info of util/version.h as text or JSON. */
 #include <stdio.h>
-#include <string.h>
 
 #include "cli/commands.h"
+#include "util/cliopt.h"
 #include "util/json_out.h"
 #include "util/version.h"
 
 int cmd_version(int argc, char **argv) {
     const BuildInfo *bi = dynn_build_info();
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: dynn version [--json]\n  prints the version, git commit, compiler and flags of this build\n");
-            return 0;
-        } else {
-            fprintf(stderr, "dynn version: unknown option '%s'\n", argv[i]);
-            return 2;
-        }
-    }
+    const CliOpt opts[] = {{.name = "json", .kind = CLIOPT_FLAG, .dest = &json, .help = "one JSON object on stdout"}};
+    const CliOptCommand c = {.name = "version", .synopsis = "[--json]",
+                             .summary = "  prints the version, git commit, compiler and flags of this build\n", .opts = opts,
+                             .n_opts = 1};
+    int rc = cliopt_main(&c, argc, argv);
+    if (rc >= 0) return rc;
     if (json) {
         JsonOut j;
         json_init(&j, stdout);

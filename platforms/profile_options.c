@@ -140,31 +140,40 @@ int profile_option_ints(const char *value, int *out) {
     return n;
 }
 
-void profile_options_help(char *out, size_t size) {
-    size_t len = 0;
-    out[0] = '\0';
-#define ADD(...) (len += (size_t)snprintf(out + len, len < size ? size - len : 0, __VA_ARGS__))
+/* A value for the table's option of the same name, already checked by cliopt for its kind. */
+static int set_from_cli(void *ctx, const CliOptValue *v, Err *err) {
+    return profile_settings_set(ctx, profile_option_find(v->opt->name), v->value, v->shown, err);
+}
+
+_Static_assert(N_OPTIONS <= PROFILE_MAX_OPTIONS, "PROFILE_MAX_OPTIONS is smaller than the table");
+
+void profile_cli_options(ProfileCliOptions *cli, ProfileSettings *s) {
+    memset(cli, 0, sizeof *cli);
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const ProfileOption *o = &OPTIONS[i];
-        char head[64], range[96] = "";
-        snprintf(head, sizeof head, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-        if (o->kind == POPT_INTS || o->kind == POPT_FREQS || o->kind == POPT_INT || o->kind == POPT_NUMBER)
-            snprintf(range, sizeof range, "%s%.15g..%.15g", is_list(o->kind) ? "each " : "", o->min, o->max);
-        ADD("  %-20s", head);
-        for (const char *h = o->help; *h;) {
-            const char *nl = strchr(h, '\n');
-            int n = nl ? (int)(nl - h) : (int)strlen(h);
-            ADD("%s%.*s", h == o->help ? "" : "                      ", n, h);
-            h += n;
-            if (*h) {
-                h++;
-                ADD("\n");
-            }
-        }
-        if (o->dflt || range[0])
-            ADD(" (%s%s%s%s%s)", o->dflt ? o->dflt : "", o->env ? "; env " : "", o->env ? o->env : "",
-                o->dflt && range[0] ? "; " : "", range);
-        ADD("\n");
+        CliOptKind kind = o->kind == POPT_FLAG     ? CLIOPT_FLAG
+                          : o->kind == POPT_INT    ? CLIOPT_INT
+                          : o->kind == POPT_NUMBER ? CLIOPT_FLOAT
+                          : o->kind == POPT_U64    ? CLIOPT_U64
+                                                   : CLIOPT_STRING; /* lists and texts: checked by the table */
+        char *note = cli->notes[i];
+        if (o->env) snprintf(note, sizeof cli->notes[i], "env %s", o->env);
+        else if (is_list(o->kind) && o->kind != POPT_NAMES)
+            snprintf(note, sizeof cli->notes[i], "each %.15g..%.15g", o->min, o->max);
+        cli->opts[i] = (CliOpt){.name = o->name, .kind = kind, .metavar = o->arg, .help = o->help, .min = o->min,
+                                .max = o->max, .dflt = o->dflt, .note = note[0] ? note : NULL, .set = set_from_cli,
+                                .ctx = s};
     }
-#undef ADD
+    cli->n = N_OPTIONS;
+}
+
+void profile_options_help(char *out, size_t size) {
+    ProfileCliOptions cli;
+    ProfileSettings s;
+    profile_cli_options(&cli, &s);
+    out[0] = '\0';
+    FILE *fp = fmemopen(out, size, "w");
+    if (!fp) return;
+    cliopt_options_help(cli.opts, cli.n, 0, fp);
+    fclose(fp);
 }

@@ -12,9 +12,11 @@
 
 #include <stddef.h>
 
+#include "util/cliopt.h"
 #include "util/err.h"
 
-#define PROFILE_MAX_LIST 64 /* values of one list option */
+#define PROFILE_MAX_LIST 64    /* values of one list option */
+#define PROFILE_MAX_OPTIONS 32 /* rows of the table */
 
 typedef enum ProfileOptKind {
     POPT_INTS,   /* comma-separated integers in [min, max], none twice */
@@ -64,6 +66,14 @@ void profile_settings_defaults(ProfileSettings *s);
 int profile_settings_set(ProfileSettings *s, const ProfileOption *o, const char *value, const char *shown, Err *err);
 /* The integers of a checked POPT_INTS value into out[PROFILE_MAX_LIST]; returns their count. */
 int profile_option_ints(const char *value, int *out);
+/* The table as command-line options (util/cliopt.h) that set s through profile_settings_set: kinds,
+ * ranges, defaults and help as the table gives them, lists' ranges and environment overrides as notes. */
+typedef struct ProfileCliOptions {
+    CliOpt opts[PROFILE_MAX_OPTIONS];
+    char notes[PROFILE_MAX_OPTIONS][96];
+    size_t n;
+} ProfileCliOptions;
+void profile_cli_options(ProfileCliOptions *cli, ProfileSettings *s);
 /* The option lines of --help, generated from the table (ranges and defaults included). */
 void profile_options_help(char *out, size_t size);
 

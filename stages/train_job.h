@@ -32,6 +32,9 @@ typedef struct TrainOption {
     TrainOptKind kind;
     size_t offset;     /* of the field in TrainJob */
     double min, max;   /* range of a number; for a flag, min is the int it stores */
+    const char *arg;   /* the value in --help: "N", "LIST"; NULL for a flag */
+    const char *help;  /* --help text; lines after the first ('\n') are indented under it */
+    const char *dflt;  /* the default as --help shows it, or NULL */
 } TrainOption;
 
 /* The options a job accepts, in --help order; *n gets their count. */

@@ -211,10 +211,10 @@ done
 # is the one of `threads`, 4096, which works
 cd "$W" || exit 1
 printf 'stages:\n  a: {type: exec, params: {cmd: [echo, a]}}\n  b: {type: exec, params: {cmd: [echo, b]}}\n' > j.yaml
-expect_fail "-j over the cap is refused, naming the cap" "^dynn run: -j must be at most 4096, not '1000000'$" \
+expect_fail "-j over the cap is refused, naming the cap" "^dynn run: -j: 1000000 is out of range 1..4096$" \
   timeout 60 "$DYNN" run j.yaml -j 1000000
-expect_fail "--jobs over the cap too" "--jobs must be at most 4096" timeout 60 "$DYNN" run j.yaml --jobs=4097
-expect_fail "--threads over the cap too" "--threads must be at most 4096" timeout 60 "$DYNN" run j.yaml --threads 5000
+expect_fail "--jobs over the cap too" "--jobs: 4097 is out of range 1..4096" timeout 60 "$DYNN" run j.yaml --jobs=4097
+expect_fail "--threads over the cap too" "--threads: 5000 is out of range 1..4096" timeout 60 "$DYNN" run j.yaml --threads 5000
 expect_ok "-j 4096 runs" timeout 60 "$DYNN" run j.yaml -j 4096 --threads 4096
 
 e2e_done

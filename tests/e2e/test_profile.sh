@@ -143,5 +143,5 @@ expect_one_line_fail "cluster without --platform" "cluster names need --platform
 expect_one_line_fail "unknown cluster" "no cluster 'big' in .*board.yaml \(clusters: little\)" "$T/m.dnn" --cpus big --platform "$T/board.yaml"
 expect_one_line_fail "frequency not offered" "--freq: 900000 kHz is not available on CPU 0" "$T/m.dnn" --cpus 0 --freq 900000 --sysfs-root "$F"
 expect_one_line_fail "missing model" "none.dnn" "$T/none.dnn"
-expect_one_line_fail "unknown option" "unknown or incomplete option '--bogus'" "$T/m.dnn" --bogus
+expect_one_line_fail "unknown option" "unknown option '--bogus'" "$T/m.dnn" --bogus
 e2e_done
