@@ -23,7 +23,7 @@
 
 typedef struct BackendInfo {
     const char *name;  /* the type's name: "cpu" */
-    char device[128];  /* what it computes on: "x86_64" (the CPU's machine type), a GPU's name */
+    char device[128];  /* what it computes on: "AMD EPYC (x86_64, AVX-512)" (CPU model, machine, kernel ISA), a GPU's name */
     int threads;       /* host threads it computes with */
 } BackendInfo;
 

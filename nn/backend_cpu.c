@@ -3,7 +3,8 @@
  * scratch; no gradients, no training state). Its forward is model_forward in eval mode, so its
  * logits equal a training Model's bit for bit at the same thread count. It sets the process's one
  * thread pool (nn/parallel.h) to its thread count when opened, and again before a forward when
- * something changed it meanwhile. */
+ * something changed it meanwhile. Its device is the CPU as the profile tables need it: model, machine
+ * type and the vector ISA the kernels were compiled for ("AMD EPYC (x86_64, AVX-512)"). */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,39 @@
 #include "nn/backend.h"
 #include "nn/model.h"
 #include "nn/parallel.h"
+#include "util/provenance.h"
 
 typedef struct CpuBackend {
     Model m;
     int threads;
-    char machine[sizeof ((struct utsname *)0)->machine];
+    char device[128];
 } CpuBackend;
+
+/* The vector instruction set the kernels of this build use (nn/conv3x3.c picks its blocking the same
+ * way, at compile time). */
+static const char *kernel_isa(void) {
+#if defined(__AVX512F__)
+    return "AVX-512";
+#elif defined(__AVX2__)
+    return "AVX2";
+#elif defined(__AVX__)
+    return "AVX";
+#elif defined(__ARM_NEON)
+    return "NEON";
+#else
+    return "scalar";
+#endif
+}
+
+/* "MODEL (MACHINE, ISA)" (the model cut at 60 characters), or "MACHINE, ISA" where /proc/cpuinfo names no model (many ARM kernels). */
+static void cpu_device(char *out, size_t size) {
+    char model[96];
+    struct utsname u;
+    const char *machine = uname(&u) == 0 ? u.machine : "unknown";
+    provenance_cpu_model(model, sizeof model);
+    if (strcmp(model, "unknown")) snprintf(out, size, "%.60s (%.30s, %s)", model, machine, kernel_isa());
+    else snprintf(out, size, "%.30s, %s", machine, kernel_isa());
+}
 
 static int cpu_open(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, void **state, Err *err) {
     CpuBackend *cb = calloc(1, sizeof *cb);
@@ -35,8 +63,7 @@ static int cpu_open(const ModelDesc *d, const ModelWeights *w, int max_batch, in
         return -1;
     }
     for (int i = 0; i < d->n_params; i++) memcpy(cb->m.param[i], w->param[i], sizeof(float) * d->params[i].numel);
-    struct utsname u;
-    snprintf(cb->machine, sizeof cb->machine, "%s", uname(&u) == 0 ? u.machine : "unknown");
+    cpu_device(cb->device, sizeof cb->device);
     *state = cb;
     return 0;
 }
@@ -58,7 +85,7 @@ static int cpu_forward(void *state, const float *input, int n, float *logits, Er
 
 static void cpu_info(const void *state, BackendInfo *out) {
     const CpuBackend *cb = state;
-    snprintf(out->device, sizeof out->device, "%s", cb->machine);
+    snprintf(out->device, sizeof out->device, "%s", cb->device);
     out->threads = cb->threads;
 }
 

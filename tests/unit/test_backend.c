@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "nn/backend.h"
 #include "nn/checkpoint.h"
@@ -22,8 +23,20 @@
 #include "nn/parallel.h"
 #include "tests/unit/gradcheck.h"
 #include "tests/unit/testutil.h"
+#include "util/provenance.h"
 
 #define MAX_BATCH 5
+
+/* The cpu backend's device says which CPU ran: this machine's type (uname) and, where
+ * /proc/cpuinfo names it, the CPU model. */
+static void assert_device_names_this_cpu(const char *device) {
+    struct utsname u;
+    char model[61]; /* the backend names at most 60 characters of it */
+    assert_int_equal(uname(&u), 0);
+    provenance_cpu_model(model, sizeof model);
+    if (!strstr(device, u.machine)) fail_msg("device '%s' does not name the machine type '%s'", device, u.machine);
+    if (strcmp(model, "unknown") && !strstr(device, model)) fail_msg("device '%s' does not name the CPU '%s'", device, model);
+}
 
 /* A description with `n` uniform subnets (widths 1/n .. 1, the largest first in the list so that
  * index order is not MAC order), BN sets and weight sets as asked. */
@@ -128,6 +141,7 @@ static void test_cpu_backend_equals_model(void **state) {
             assert_string_equal(info.name, "cpu");
             assert_int_equal(info.threads, threads);
             assert_true(info.device[0] != '\0');
+            assert_device_names_this_cpu(info.device);
             assert_int_equal(backend_max_batch(b), MAX_BATCH);
             int n = compare_all(&m, b, threads);
             print_message("%s (%d subnets), %d threads: %d forwards bit-identical\n", cases[c].arch, cases[c].subnets,
