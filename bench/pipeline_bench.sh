@@ -11,8 +11,11 @@
 # the benchmark loop rather than of dynn. Wall times are the best of REPEAT runs (default 3), and
 # every run's exit status is checked. Reference points measured for comparison (same kind of machine, 500
 # such jobs): Snakemake 7.21 ≈ 14 s cold, ≈ 1 s cached; GNU make ≈ 0.6 s.
+# Then the DAG build alone: `dynn validate` of two stages of JOIN instances each (default 20000), the
+# second needing the first, joined one to one on their matrix key (linear work: a quadratic join or
+# expansion would take seconds here; tests/unit/test_pipeline_dag.c checks the DAG it builds).
 #
-# Usage: bench/pipeline_bench.sh [N ...]     Env: DYNN (binary), REPEAT, EXECUTORS ("local spawn")
+# Usage: bench/pipeline_bench.sh [N ...]     Env: DYNN (binary), REPEAT, EXECUTORS ("local spawn"), JOIN
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DYNN=${DYNN:-$PWD/build/dynn}
@@ -54,3 +57,16 @@ for n in "${sizes[@]}"; do
     printf '%-8s %-9s %9.3f %9.3f %14.3f\n' "$n" "$ex" "$c" "$h" "$(echo "$c * 1000 / $n" | bc -l)"
   done
 done
+
+JOIN=${JOIN:-20000}
+values=$(seq -s, 0 $((JOIN - 1)))
+printf 'name: join\nstages:\n  a:\n    type: exec\n    matrix: {i: [%s]}\n    params: {cmd: [echo, "${matrix.i}"]}\n  b:\n    type: exec\n    needs: a\n    matrix: {i: [%s]}\n    params: {cmd: [echo, "${matrix.i}"]}\n' \
+  "$values" "$values" > "$work/join.yaml"
+builds=()
+for ((r = 0; r < REPEAT; r++)); do
+  t0=$(now)
+  "$DYNN" validate "$work/join.yaml" > "$work/last.out" 2>&1 || { echo "bench: dynn validate failed:" >&2; cat "$work/last.out" >&2; exit 1; }
+  t1=$(now)
+  builds+=("$(echo "$t1 - $t0" | bc -l)")
+done
+printf 'dag build (dynn validate): 2 x %d instances joined one to one: %.3f s (best of %d)\n' "$JOIN" "$(min "${builds[@]}")" "$REPEAT"
