@@ -24,7 +24,9 @@
 typedef struct BackendInfo {
     const char *name;  /* the type's name: "cpu" */
     char device[128];  /* what it computes on: "AMD EPYC (x86_64, AVX-512)" (CPU model, machine, kernel ISA), a GPU's name */
-    int threads;       /* host threads it computes with */
+    int threads;       /* host threads it computes with (0: the device decides) */
+    double device_ms;  /* the last forward's time on the device by the device's own clock (OpenCL
+                          event profiling), NaN where the backend has none (cpu: host wall time is all) */
 } BackendInfo;
 
 /* One kind of backend. A type's functions get the state its open returned; the generic functions
@@ -33,9 +35,11 @@ typedef struct BackendType {
     const char *name;    /* "cpu": what --backend and the profile stage's `backend` name */
     const char *summary; /* one line for help texts */
     /* Prepares to run d with weights w for batches of 1..max_batch images on `threads` host threads
-     * (< 1: every CPU the process may use). Copies what it keeps of d and w: the caller may free
-     * them afterwards. The current subnet is the largest (model_largest_subnet). */
-    int (*open)(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, void **state, Err *err);
+     * (< 1: every CPU the process may use), on `device` (what followed "NAME:" in the backend's
+     * name, e.g. "0:1" of "opencl:0:1"; "" for the default device). Copies what it keeps of d and w:
+     * the caller may free them afterwards. The current subnet is the largest (model_largest_subnet). */
+    int (*open)(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, const char *device, void **state,
+                Err *err);
     /* O(1) on the CPU; the next forward runs subnet i. */
     int (*set_subnet)(void *state, int subnet, Err *err);
     /* input: n images [n][in_c][in_h][in_w] on the host; logits: [n][classes] on the host, written
@@ -45,19 +49,23 @@ typedef struct BackendType {
     void (*close)(void *state);
 } BackendType;
 
-/* The built-in types (rows of the table in nn/backend.c). */
+/* The built-in types (rows of the table in nn/backend.c); opencl where the build has OpenCL. */
 extern const BackendType backend_type_cpu;
+#ifdef DYNN_HAVE_OPENCL
+extern const BackendType backend_type_opencl;
+#endif
 
 /* An open backend (opaque). */
 typedef struct Backend Backend;
 
 /* The table: this build's backends, the default first. */
 const BackendType *const *backend_types(size_t *n);
-/* The type with this name, or NULL with "backend 'cuda' is not built into this dynn (built in:
- * cpu)" (and the nearest name when it looks misspelt). */
+/* The type with this name (a device spec after ':' is ignored: "opencl:0:1" is opencl), or NULL
+ * with "backend 'cuda' is not built into this dynn (built in: cpu)" (and the nearest name when it
+ * looks misspelt). */
 const BackendType *backend_find(const char *name, Err *err);
 
-/* Opens backend `name` (NULL: BACKEND_DEFAULT). *out is NULL on failure. */
+/* Opens backend `name` (NULL: BACKEND_DEFAULT), "NAME" or "NAME:DEVICE". *out is NULL on failure. */
 int backend_open(const char *name, const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, Backend **out,
                  Err *err);
 /* Refuses an index outside the description's subnets. */

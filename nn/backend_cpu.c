@@ -48,7 +48,9 @@ static void cpu_device(char *out, size_t size) {
     else snprintf(out, size, "%.30s, %s", machine, kernel_isa());
 }
 
-static int cpu_open(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, void **state, Err *err) {
+static int cpu_open(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, const char *device,
+                    void **state, Err *err) {
+    if (device[0]) return err_set(err, "backend cpu: no device '%s' (the cpu backend runs on this process's CPUs)", device);
     CpuBackend *cb = calloc(1, sizeof *cb);
     ModelDesc *copy = malloc(sizeof *copy);
     if (!cb || !copy) {
