@@ -24,7 +24,7 @@
 typedef struct BackendInfo {
     const char *name;  /* the type's name: "cpu" */
     char device[128];  /* what it computes on: "AMD EPYC (x86_64, AVX-512)" (CPU model, machine, kernel ISA), a GPU's name */
-    int threads;       /* host threads it computes with (0: the device decides) */
+    int threads;       /* host threads it computes with (a device backend: those it was opened with) */
     double device_ms;  /* the last forward's time on the device by the device's own clock (OpenCL
                           event profiling), NaN where the backend has none (cpu: host wall time is all) */
 } BackendInfo;

@@ -89,7 +89,7 @@ static const char *const KERNEL_NAMES[N_KERNELS] = {"im2col", "affine", "relu_k"
 
 typedef struct ClBackend {
     ModelDesc d; /* a copy */
-    int subnet, max_batch;
+    int subnet, max_batch, threads;
     OclDevice dev;
     cl_context ctx;
     cl_command_queue queue;
@@ -217,11 +217,11 @@ static float *fold_bn(ClBackend *cb, const ModelWeights *w, size_t *floats) {
 
 static int cl_open(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, const char *device,
                    void **state, Err *err) {
-    (void)threads; /* the device decides its parallelism */
     ClBackend *cb = calloc(1, sizeof *cb);
     if (!cb) return err_set(err, "out of memory");
     memcpy(&cb->d, d, sizeof *d);
     cb->max_batch = max_batch;
+    cb->threads = threads < 1 ? 1 : threads; /* the host's: the device decides its own parallelism */
     cb->subnet = model_largest_subnet(d);
     for (int t = 0; t < MODEL_MAX_TENSORS; t++) cb->tensor_buffer[t] = -1;
     if (ocl_device_select(device, &cb->dev, err)) {
@@ -436,7 +436,7 @@ static int cl_forward(void *state, const float *input, int n, float *logits, Err
 static void cl_info(const void *state, BackendInfo *out) {
     const ClBackend *cb = state;
     snprintf(out->device, sizeof out->device, "%.80s (%.40s)", cb->dev.name, cb->dev.platform_name);
-    out->threads = 0;
+    out->threads = cb->threads;
     out->device_ms = cb->last_device_ms;
 }
 
