@@ -27,7 +27,19 @@ typedef struct BackendInfo {
     int threads;       /* host threads it computes with (a device backend: those it was opened with) */
     double device_ms;  /* the last forward's time on the device by the device's own clock (OpenCL
                           event profiling), NaN where the backend has none (cpu: host wall time is all) */
+    long long allocations; /* device buffers allocated since open, and host-to-device copies: what */
+    long long uploads;     /* a test counts to see that switching subnet costs neither (cpu: 0) */
 } BackendInfo;
+
+/* A device a backend can run on, as `dynn devices` lists it. */
+typedef struct BackendDevice {
+    char spec[48];       /* what --backend takes to run on it: "cpu", "opencl:0:1" */
+    char kind[16];       /* "cpu", "gpu", "accelerator" */
+    char name[128], vendor[128], driver[64], platform[128];
+    int compute_units;   /* CPU cores online / OpenCL compute units */
+    int max_clock_mhz;   /* 0: unknown */
+    unsigned long long memory_bytes; /* the device's (global) memory; 0: unknown */
+} BackendDevice;
 
 /* One kind of backend. A type's functions get the state its open returned; the generic functions
  * below check subnet indices and batch sizes before calling them. */
@@ -47,6 +59,9 @@ typedef struct BackendType {
     int (*forward)(void *state, const float *input, int n, float *logits, Err *err);
     void (*info)(const void *state, BackendInfo *out);
     void (*close)(void *state);
+    /* The devices it can run on here, up to max, into out[0..*n); -1 with a one-line error (what
+     * was found, what to install) when it has none. */
+    int (*devices)(BackendDevice *out, int max, int *n, Err *err);
 } BackendType;
 
 /* The built-in types (rows of the table in nn/backend.c); opencl where the build has OpenCL. */

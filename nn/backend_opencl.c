@@ -107,6 +107,7 @@ typedef struct ClBackend {
     cl_event events[MAX_EVENTS];
     int n_events;
     double last_device_ms;
+    long long allocations, uploads; /* clCreateBuffer and clEnqueueWriteBuffer calls since open */
 } ClBackend;
 
 static int cl_fail(Err *err, const char *what, cl_int rc) {
@@ -173,6 +174,8 @@ static int plan_buffers(ClBackend *cb, size_t *sizes, Err *err) {
 
 static cl_mem alloc_buffer(ClBackend *cb, size_t floats, const float *host, const char *what, Err *err) {
     cl_int rc;
+    cb->allocations++;
+    cb->uploads += host != NULL;
     cl_mem m = clCreateBuffer(cb->ctx, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0),
                               sizeof(float) * (floats ? floats : 1), (void *)host, &rc);
     if (rc != CL_SUCCESS) {
@@ -350,6 +353,7 @@ static int cl_forward(void *state, const float *input, int n, float *logits, Err
     const ModelDesc *d = &cb->d;
     const int *active = d->subnets[cb->subnet].count;
     release_events(cb);
+    cb->uploads++;
     cl_int rc = clEnqueueWriteBuffer(cb->queue, tensor_mem(cb, d->input), CL_FALSE, 0,
                                      sizeof(float) * (size_t)n * tensor_floats_max(d, d->input), input, 0, NULL,
                                      next_event(cb));
@@ -438,6 +442,8 @@ static void cl_info(const void *state, BackendInfo *out) {
     snprintf(out->device, sizeof out->device, "%.80s (%.40s)", cb->dev.name, cb->dev.platform_name);
     out->threads = cb->threads;
     out->device_ms = cb->last_device_ms;
+    out->allocations = cb->allocations;
+    out->uploads = cb->uploads;
 }
 
 static void cl_close(void *state) {
@@ -459,6 +465,30 @@ static void cl_close(void *state) {
     free(cb);
 }
 
+static int cl_devices(BackendDevice *out, int max, int *n, Err *err) {
+    OclDevice *all = calloc(OCL_MAX_DEVICES, sizeof *all);
+    if (!all) return err_set(err, "out of memory");
+    int found = 0;
+    *n = 0;
+    int rc = ocl_devices_list(all, OCL_MAX_DEVICES, &found, err);
+    for (int i = 0; !rc && i < found && *n < max; i++) {
+        const OclDevice *d = &all[i];
+        BackendDevice *o = &out[(*n)++];
+        memset(o, 0, sizeof *o);
+        snprintf(o->spec, sizeof o->spec, "opencl:%d:%d", d->platform_index, d->device_index);
+        snprintf(o->kind, sizeof o->kind, "%s", d->is_gpu ? "gpu" : d->is_cpu ? "cpu" : "accelerator");
+        snprintf(o->name, sizeof o->name, "%s", d->name);
+        snprintf(o->vendor, sizeof o->vendor, "%s", d->vendor);
+        snprintf(o->driver, sizeof o->driver, "%s", d->driver);
+        snprintf(o->platform, sizeof o->platform, "%s", d->platform_name);
+        o->compute_units = (int)d->compute_units;
+        o->max_clock_mhz = (int)d->max_clock_mhz;
+        o->memory_bytes = d->global_mem_bytes;
+    }
+    free(all);
+    return rc;
+}
+
 const BackendType backend_type_opencl = {
     .name = "opencl",
     .summary = "an OpenCL device (GPU, or pocl on the CPU): CLBlast SGEMM convolutions",
@@ -467,5 +497,6 @@ const BackendType backend_type_opencl = {
     .forward = cl_forward,
     .info = cl_info,
     .close = cl_close,
+    .devices = cl_devices,
 };
 #endif

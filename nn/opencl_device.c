@@ -77,6 +77,7 @@ int ocl_devices_list(OclDevice *out, int max, int *n, Err *err) {
             clGetDeviceInfo(devs[k], CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof mhz, &mhz, NULL);
             clGetDeviceInfo(devs[k], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof mem, &mem, NULL);
             o->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
+            o->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
             o->compute_units = cu;
             o->max_clock_mhz = mhz;
             o->global_mem_bytes = mem;

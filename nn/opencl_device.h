@@ -18,7 +18,7 @@ typedef struct OclDevice {
     cl_device_id id;
     int platform_index, device_index;
     char platform_name[128], vendor[128], name[128], driver[64], version[64];
-    int is_gpu;
+    int is_gpu, is_cpu;
     unsigned compute_units, max_clock_mhz;
     unsigned long long global_mem_bytes;
 } OclDevice;

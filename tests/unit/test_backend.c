@@ -335,6 +335,7 @@ static void test_opencl_backend_close_to_model(void **state) {
         {"resnet20", 1, 8, 4, 1, 1},  /* deeper CIFAR layout */
         {"resnet18", 3, 16, 2, 2, 1}, /* stem max-pool, stride-2 3x3 convs */
         {"alexnet", 3, 12, 3, 3, 1},  /* 5x5 convs, max-pools, linear layers */
+        {"resnet20", 1, 8, 3, 3, 1},  /* made non-uniform below: every slot its own count */
     };
     int compared = 0;
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
@@ -342,6 +343,12 @@ static void test_opencl_backend_close_to_model(void **state) {
         make_model(&m, make_desc(cases[c].arch, cases[c].in_c, cases[c].hw, cases[c].subnets, cases[c].bn_sets,
                                  cases[c].weight_sets),
                    1, 3 + c);
+        if (c == sizeof cases / sizeof *cases - 1) /* non-uniform: slot counts that no width gives */
+            for (int i = 1; i < m.d->n_subnets; i++)
+                for (int sl = 0; sl < m.d->n_slots; sl++) {
+                    Subnet *sn = &m.d->subnets[i];
+                    sn->count[sl] = sn->count[sl] > 1 + sl % 3 ? sn->count[sl] - sl % 3 : 1;
+                }
         ModelWeights w;
         weights_of(&m, &w);
         Backend *b;
@@ -358,8 +365,11 @@ static void test_opencl_backend_close_to_model(void **state) {
         model_weights_free(&w);
         BackendInfo info;
         backend_info(b, &info);
+        int compared_here = 0;
         assert_string_equal(info.name, "opencl");
         assert_true(info.device[0] != '\0');
+        const long long allocations = info.allocations, uploads = info.uploads;
+        assert_true(allocations > 0 && uploads > 0); /* the parameters, the folded BN */
         const ModelDesc *d = m.d;
         float x[MAX_BATCH * 3 * 16 * 16], got[MAX_BATCH * 7];
         size_t in = (size_t)d->in_c * d->in_h * d->in_w;
@@ -394,9 +404,15 @@ static void test_opencl_backend_close_to_model(void **state) {
                         if (a != g) fail_msg("%s subnet %d batch %d image %d: class %d on opencl, %d on cpu", d->arch, s, n, img, g, a);
                     }
                     compared++;
+                    compared_here++;
                 }
             }
-        print_message("%s (%d subnets) on %s: every forward within 1e-4 of the CPU\n", d->arch, d->n_subnets, info.device);
+        /* switching subnet and running forward: no device allocation, one upload per forward (the input) */
+        backend_info(b, &info);
+        assert_int_equal(info.allocations, allocations);
+        assert_int_equal(info.uploads, uploads + compared_here);
+        print_message("%s (%d subnets) on %s: every forward within 1e-4 of the CPU; %lld device buffers, all "
+                      "allocated at open\n", d->arch, d->n_subnets, info.device, info.allocations);
         backend_close(b);
         model_free(&m);
     }
