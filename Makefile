@@ -43,6 +43,15 @@ PKG_LIBS    := $(shell $(PKGCONF) --libs $(PKGS) 2>/dev/null) \
 BLAS_RPATH  := $(shell PKG_CONFIG_PATH=$(OPENBLAS_PC) $(PKGCONF) --variable=libdir openblas 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKGCONF) --libs cmocka 2>/dev/null)
 
+# OpenCL (the `opencl` inference backend, nn/backend_opencl.c): built where pkg-config finds both the
+# OpenCL loader and CLBlast (`ci/deps.sh` installs them, with pocl as the CPU device the tests use);
+# OPENCL=0 builds without it.
+OPENCL   ?= $(if $(shell $(PKGCONF) --exists OpenCL clblast 2>/dev/null && echo 1),1,0)
+ifeq ($(OPENCL),1)
+PKG_CFLAGS += -DDYNN_HAVE_OPENCL $(shell $(PKGCONF) --cflags OpenCL clblast 2>/dev/null)
+PKG_LIBS   += $(shell $(PKGCONF) --libs OpenCL clblast 2>/dev/null)
+endif
+
 OPT      ?= -O3 -march=native
 CFLAGS   ?= $(OPT) -g
 # OpenMP: GCC's libgomp, the runtime the OpenMP OpenBLAS uses. (The clang fuzz build passes

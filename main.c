@@ -10,6 +10,7 @@ const CliCommand dynn_commands[] = {
     {"info", cmd_info, "architecture, parameters, FLOPs and bytes of a checkpoint"},
     {"version", cmd_version, "build id, commit and compiler flags"},
     {"profile", cmd_profile, "latency, energy and memory of subnets over batch, CPU mapping, threads, frequency"},
+    {"devices", cmd_devices, "the inference backends of this build and the devices (CPU, OpenCL) each runs on here"},
     /* pipeline and results database — add yours below this line */
     {"run", cmd_run, "run an experiment file (YAML): stages in parallel, cached, results in SQLite"},
     {"validate", cmd_validate, "check an experiment file without running anything"},

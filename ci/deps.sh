@@ -23,6 +23,8 @@ packages=(
   valgrind
   jq
   clang-14 libclang-rt-14-dev    # make fuzz-build: libFuzzer targets with ASan/UBSan (make test runs their corpora)
+  ocl-icd-opencl-dev opencl-headers libclblast-dev clinfo  # the opencl backend (nn/backend_opencl.c)
+  pocl-opencl-icd                # an OpenCL device on the CPU: make test runs the opencl backend on it
 )
 if [ "${DYNN_DEPS_EXTRA:-0}" = 1 ]; then
   packages+=(python3-torch hyperfine)

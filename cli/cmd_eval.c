@@ -37,7 +37,8 @@ static int pick_subnet(const ModelDesc *d, const char *sel, int *out, Err *err) 
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *data_spec = NULL, *subnet_sel = "all";
+    const char *data_spec = NULL, *subnet_sel = "all", *backend = NULL;
+    Backend *be = NULL;
     int threads = 0, batch = 256, test_limit = 0, json = 0, recal = 0;
     float width = 0.0f;
     const char *path = NULL;
@@ -54,6 +55,8 @@ int cmd_eval(int argc, char **argv) {
          .help = "threads", .dflt = "all available CPUs"},
         {.name = "test-limit", .kind = CLIOPT_INT, .metavar = "N", .dest = &test_limit, .min = 1, .max = 1 << 30,
          .help = "the first N test images"},
+        {.name = "backend", .kind = CLIOPT_STRING, .metavar = "SPEC", .dest = &backend,
+         .help = "run the forward passes through an inference backend: cpu, opencl,\nopencl:PLATFORM[:DEVICE] (dynn devices lists them); default: the training engine"},
         {.name = "json", .kind = CLIOPT_FLAG, .dest = &json, .help = "one JSON object on stdout"},
         {.name = "width", .kind = CLIOPT_FLOAT, .metavar = "W", .dest = &width, .min = 1e-6, .max = 1.0,
          .help = "evaluate a uniform subnet at width W chosen at run time (added if the model\n"
@@ -72,6 +75,8 @@ int cmd_eval(int argc, char **argv) {
     if (!bad && recal && width <= 0.0f) bad = err_set(&err, "--recalibrate needs --width (the subnet to re-calibrate)") != 0;
     if (!bad && width > 0.0f && strcmp(subnet_sel, "all"))
         bad = err_set(&err, "--width and --subnet are exclusive") != 0;
+    Err why;
+    if (!bad && backend && !backend_find(backend, &why)) bad = err_set(&err, "--backend: %s", why.msg) != 0;
     if (bad) {
         fprintf(stderr, "dynn eval: %s\n", err.msg);
         return 2;
@@ -92,6 +97,14 @@ int cmd_eval(int argc, char **argv) {
         if (model_recalibrate_bn(&m, &train, recal, 1, &err)) goto done;
     }
     dataset_limit(&test, test_limit);
+    if (backend) {
+        ModelWeights w;
+        if (model_weights_alloc(&w, m.d, &err)) goto done;
+        for (int p = 0; p < m.d->n_params; p++) memcpy(w.param[p], m.param[p], sizeof(float) * m.d->params[p].numel);
+        int orc = backend_open(backend, m.d, &w, batch, threads, &be, &err);
+        model_weights_free(&w);
+        if (orc) goto done;
+    }
     JsonOut j;
     if (json) {
         json_init(&j, stdout);
@@ -99,18 +112,35 @@ int cmd_eval(int argc, char **argv) {
         json_key(&j, "model"); json_string(&j, path);
         json_key(&j, "arch"); json_string(&j, m.d->arch);
         json_key(&j, "data"); json_string(&j, data_spec);
+        json_key(&j, "backend");
+        if (be) {
+            BackendInfo bi;
+            backend_info(be, &bi);
+            json_object_begin(&j);
+            json_key(&j, "name"); json_string(&j, bi.name);
+            json_key(&j, "device"); json_string(&j, bi.device);
+            json_object_end(&j);
+        } else
+            json_null(&j);
         json_key(&j, "images"); json_int(&j, test.n);
         json_key(&j, "subnets");
         json_array_begin(&j);
     } else {
-        printf("%s (%s) on %s, %d test images\n", path, m.d->arch, data_spec, test.n);
+        printf("%s (%s) on %s, %d test images", path, m.d->arch, data_spec, test.n);
+        if (be) {
+            BackendInfo bi;
+            backend_info(be, &bi);
+            printf(", backend %s on %s", bi.name, bi.device);
+        }
+        printf("\n");
         printf("%-12s %9s %9s %10s %10s\n", "subnet", "accuracy", "loss", "MMACs", "params");
     }
     for (int i = 0; i < m.d->n_subnets; i++) {
         if (which >= 0 && i != which) continue;
         model_set_subnet(&m, i);
         EvalResult r;
-        if (evaluate(&m, &test, &r, &err)) goto done;
+        if (be ? backend_set_subnet(be, i, &err) || evaluate_backend(be, m.d, &test, &r, &err) : evaluate(&m, &test, &r, &err))
+            goto done;
         double macs = model_subnet_macs(m.d, m.active), params = model_subnet_params(m.d, m.active);
         if (json) {
             json_object_begin(&j);
@@ -135,6 +165,7 @@ int cmd_eval(int argc, char **argv) {
     rc = 0;
 done:
     if (rc) fprintf(stderr, "dynn eval: %s\n", err.msg);
+    backend_close(be);
     if (m.d) model_free(&m);
     dataset_free(&train);
     dataset_free(&test);

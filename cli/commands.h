@@ -14,6 +14,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
 /* on-target profiling (platforms/) */
 int cmd_profile(int argc, char **argv);
 

@@ -31,7 +31,8 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
         fputc('\n', fp);
     }
     static const char *const cols[] = {"subnet", "MMACs", "batch", "cpus", "threads", "freq_kHz", "n", "median_ms",
-                                       "p90_ms", "p99_ms", "cv_%", "per_image_ms", "mJ/inference", "avg_W", "peak_MiB"};
+                                       "p90_ms", "p99_ms", "cv_%", "per_image_ms", "mJ/inference", "avg_W", "peak_MiB",
+                                       "backend", "device_ms"};
     Table t;
     if (table_init(&t, cols, sizeof cols / sizeof *cols)) return;
     for (size_t i = 0; i < r->n_points; i++) {
@@ -55,8 +56,17 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
         cell(&t, (size_t)row, 12, CELL_REAL, "%.3f", 1e3 * x->energy_j);
         cell(&t, (size_t)row, 13, CELL_REAL, "%.3f", x->avg_power_w);
         cell(&t, (size_t)row, 14, CELL_REAL, "%.1f", x->peak_rss_kib / 1024.0);
+        table_set(&t, (size_t)row, 15, CELL_TEXT, cond_get(&x->cond, COND_BACKEND));
+        cell(&t, (size_t)row, 16, CELL_REAL, "%.3f", x->device_median_ms); /* the device clock's median */
     }
     table_print_text(&t, fp);
     table_free(&t);
+    for (size_t i = 0; i < r->n_points; i++)
+        if (r->points[i].n_device_samples) {
+            fprintf(fp, "median_ms: host wall time of a forward (upload and download included); device_ms: the "
+                        "device's own clock (its commands' execution times summed) on %s\n",
+                    cond_get(&r->points[i].cond, COND_DEVICE));
+            break;
+        }
     if (!r->complete) fprintf(fp, "(incomplete: the sweep stopped early)\n");
 }

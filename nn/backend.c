@@ -3,6 +3,7 @@
  * repeat. */
 #include "nn/backend.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 /* This build's backends, the default first. A new one is a row here (and its file). */
 static const BackendType *const TYPES[] = {
     &backend_type_cpu,
+#ifdef DYNN_HAVE_OPENCL
+    &backend_type_opencl,
+#endif
 };
 #define N_TYPES (sizeof TYPES / sizeof *TYPES)
 
@@ -28,29 +32,32 @@ const BackendType *const *backend_types(size_t *n) {
 
 const BackendType *backend_find(const char *name, Err *err) {
     const char *names[N_TYPES];
-    char list[256] = "", hint[96];
+    char list[256] = "", hint[96], bare[64];
+    snprintf(bare, sizeof bare, "%.*s", (int)strcspn(name, ":"), name);
     for (size_t i = 0; i < N_TYPES; i++) {
-        if (!strcmp(TYPES[i]->name, name)) return TYPES[i];
+        if (!strcmp(TYPES[i]->name, bare)) return TYPES[i];
         names[i] = TYPES[i]->name;
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[i]);
     }
-    err_set(err, "backend '%s' is not built into this dynn%s (built in: %s)", name,
-            suggest_hint(hint, sizeof hint, name, names, N_TYPES), list);
+    err_set(err, "backend '%s' is not built into this dynn%s (built in: %s)", bare,
+            suggest_hint(hint, sizeof hint, bare, names, N_TYPES), list);
     return NULL;
 }
 
 int backend_open(const char *name, const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, Backend **out,
                  Err *err) {
     *out = NULL;
-    const BackendType *type = backend_find(name ? name : BACKEND_DEFAULT, err);
+    if (!name) name = BACKEND_DEFAULT;
+    const BackendType *type = backend_find(name, err);
     if (!type) return -1;
+    const char *device = strchr(name, ':') ? strchr(name, ':') + 1 : "";
     if (max_batch < 1) return err_set(err, "backend %s: batch %d is not positive", type->name, max_batch);
     Backend *b = calloc(1, sizeof *b);
     if (!b) return err_set(err, "out of memory");
     b->type = type;
     b->max_batch = max_batch;
     b->n_subnets = d->n_subnets;
-    if (type->open(d, w, max_batch, threads, &b->state, err)) {
+    if (type->open(d, w, max_batch, threads, device, &b->state, err)) {
         free(b);
         return -1;
     }
@@ -74,6 +81,7 @@ int backend_forward(Backend *b, const float *input, int n, float *logits, Err *e
 void backend_info(const Backend *b, BackendInfo *out) {
     memset(out, 0, sizeof *out);
     out->name = b->type->name;
+    out->device_ms = NAN;
     b->type->info(b->state, out);
 }
 

@@ -24,8 +24,22 @@
 typedef struct BackendInfo {
     const char *name;  /* the type's name: "cpu" */
     char device[128];  /* what it computes on: "AMD EPYC (x86_64, AVX-512)" (CPU model, machine, kernel ISA), a GPU's name */
-    int threads;       /* host threads it computes with */
+    int threads;       /* host threads it computes with (a device backend: those it was opened with) */
+    double device_ms;  /* the last forward's time on the device by the device's own clock (OpenCL
+                          event profiling), NaN where the backend has none (cpu: host wall time is all) */
+    long long allocations; /* device buffers allocated since open, and host-to-device copies: what */
+    long long uploads;     /* a test counts to see that switching subnet costs neither (cpu: 0) */
 } BackendInfo;
+
+/* A device a backend can run on, as `dynn devices` lists it. */
+typedef struct BackendDevice {
+    char spec[48];       /* what --backend takes to run on it: "cpu", "opencl:0:1" */
+    char kind[16];       /* "cpu", "gpu", "accelerator" */
+    char name[128], vendor[128], driver[64], platform[128];
+    int compute_units;   /* CPU cores online / OpenCL compute units */
+    int max_clock_mhz;   /* 0: unknown */
+    unsigned long long memory_bytes; /* the device's (global) memory; 0: unknown */
+} BackendDevice;
 
 /* One kind of backend. A type's functions get the state its open returned; the generic functions
  * below check subnet indices and batch sizes before calling them. */
@@ -33,9 +47,11 @@ typedef struct BackendType {
     const char *name;    /* "cpu": what --backend and the profile stage's `backend` name */
     const char *summary; /* one line for help texts */
     /* Prepares to run d with weights w for batches of 1..max_batch images on `threads` host threads
-     * (< 1: every CPU the process may use). Copies what it keeps of d and w: the caller may free
-     * them afterwards. The current subnet is the largest (model_largest_subnet). */
-    int (*open)(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, void **state, Err *err);
+     * (< 1: every CPU the process may use), on `device` (what followed "NAME:" in the backend's
+     * name, e.g. "0:1" of "opencl:0:1"; "" for the default device). Copies what it keeps of d and w:
+     * the caller may free them afterwards. The current subnet is the largest (model_largest_subnet). */
+    int (*open)(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, const char *device, void **state,
+                Err *err);
     /* O(1) on the CPU; the next forward runs subnet i. */
     int (*set_subnet)(void *state, int subnet, Err *err);
     /* input: n images [n][in_c][in_h][in_w] on the host; logits: [n][classes] on the host, written
@@ -43,21 +59,28 @@ typedef struct BackendType {
     int (*forward)(void *state, const float *input, int n, float *logits, Err *err);
     void (*info)(const void *state, BackendInfo *out);
     void (*close)(void *state);
+    /* The devices it can run on here, up to max, into out[0..*n); -1 with a one-line error (what
+     * was found, what to install) when it has none. */
+    int (*devices)(BackendDevice *out, int max, int *n, Err *err);
 } BackendType;
 
-/* The built-in types (rows of the table in nn/backend.c). */
+/* The built-in types (rows of the table in nn/backend.c); opencl where the build has OpenCL. */
 extern const BackendType backend_type_cpu;
+#ifdef DYNN_HAVE_OPENCL
+extern const BackendType backend_type_opencl;
+#endif
 
 /* An open backend (opaque). */
 typedef struct Backend Backend;
 
 /* The table: this build's backends, the default first. */
 const BackendType *const *backend_types(size_t *n);
-/* The type with this name, or NULL with "backend 'cuda' is not built into this dynn (built in:
- * cpu)" (and the nearest name when it looks misspelt). */
+/* The type with this name (a device spec after ':' is ignored: "opencl:0:1" is opencl), or NULL
+ * with "backend 'cuda' is not built into this dynn (built in: cpu)" (and the nearest name when it
+ * looks misspelt). */
 const BackendType *backend_find(const char *name, Err *err);
 
-/* Opens backend `name` (NULL: BACKEND_DEFAULT). *out is NULL on failure. */
+/* Opens backend `name` (NULL: BACKEND_DEFAULT), "NAME" or "NAME:DEVICE". *out is NULL on failure. */
 int backend_open(const char *name, const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, Backend **out,
                  Err *err);
 /* Refuses an index outside the description's subnets. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "nn/backend.h"
 #include "nn/model.h"
@@ -48,7 +49,9 @@ static void cpu_device(char *out, size_t size) {
     else snprintf(out, size, "%.30s, %s", machine, kernel_isa());
 }
 
-static int cpu_open(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, void **state, Err *err) {
+static int cpu_open(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, const char *device,
+                    void **state, Err *err) {
+    if (device[0]) return err_set(err, "backend cpu: no device '%s' (the cpu backend runs on this process's CPUs)", device);
     CpuBackend *cb = calloc(1, sizeof *cb);
     ModelDesc *copy = malloc(sizeof *copy);
     if (!cb || !copy) {
@@ -95,6 +98,22 @@ static void cpu_close(void *state) {
     free(cb);
 }
 
+static int cpu_devices(BackendDevice *out, int max, int *n, Err *err) {
+    (void)err;
+    *n = 0;
+    if (max < 1) return 0;
+    BackendDevice *o = &out[(*n)++];
+    memset(o, 0, sizeof *o);
+    snprintf(o->spec, sizeof o->spec, "cpu");
+    snprintf(o->kind, sizeof o->kind, "cpu");
+    cpu_device(o->name, sizeof o->name);
+    snprintf(o->platform, sizeof o->platform, "OpenMP + OpenBLAS");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    o->compute_units = cores > 0 ? (int)cores : 0;
+    o->memory_bytes = pages > 0 && page > 0 ? (unsigned long long)pages * (unsigned long long)page : 0;
+    return 0;
+}
+
 const BackendType backend_type_cpu = {
     .name = "cpu",
     .summary = "the CPU engine: OpenMP and OpenBLAS, one thread pool",
@@ -103,4 +122,5 @@ const BackendType backend_type_cpu = {
     .forward = cpu_forward,
     .info = cpu_info,
     .close = cpu_close,
+    .devices = cpu_devices,
 };

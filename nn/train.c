@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nn/layers.h"
 #include "nn/rng.h"
 
 #define STREAM_SHUFFLE 0x5348554646ULL /* "SHUFF" */
@@ -65,13 +66,48 @@ static void batch_free(Batch *b) {
     free(b->order);
 }
 
-int evaluate(Model *m, const Dataset *ds, EvalResult *res, Err *err) {
-    const ModelDesc *d = m->d;
+/* Whether the dataset's images and classes fit the model. */
+static int check_eval_data(const ModelDesc *d, const Dataset *ds, Err *err) {
     if (ds->c != d->in_c || ds->h != d->in_h || ds->w != d->in_w)
         return err_set(err, "%s: images are %dx%dx%d but the model takes %dx%dx%d", ds->name, ds->c, ds->h, ds->w,
                        d->in_c, d->in_h, d->in_w);
     if (ds->num_classes > d->classes)
         return err_set(err, "%s: %d classes but the model has %d outputs", ds->name, ds->num_classes, d->classes);
+    return 0;
+}
+
+int evaluate_backend(Backend *be, const ModelDesc *d, const Dataset *ds, EvalResult *res, Err *err) {
+    if (check_eval_data(d, ds, err)) return -1;
+    int bs = backend_max_batch(be);
+    Batch b = {0};
+    float *logits = malloc(sizeof(float) * (size_t)bs * (size_t)d->classes);
+    float *dlogits = malloc(sizeof(float) * (size_t)bs * (size_t)d->classes);
+    int rc = !logits || !dlogits ? err_set(err, "out of memory") : batch_alloc(&b, ds, bs, err);
+    long hits = 0;
+    double loss_sum = 0.0;
+    for (int i = 0; !rc && i < ds->n; i++) b.order[i] = i;
+    for (int start = 0; !rc && start < ds->n; start += bs) {
+        int n = ds->n - start < bs ? ds->n - start : bs, correct = 0;
+        batch_assemble(b.x, b.labels, ds, b.order + start, n, NULL, d->norm_mean, d->norm_std, 0, 0, 0);
+        if ((rc = backend_forward(be, b.x, n, logits, err))) break;
+        float loss = softmax_xent_forward_backward(dlogits, logits, b.labels, n, d->classes, &correct);
+        hits += correct;
+        loss_sum += (double)loss * n;
+    }
+    if (!rc) {
+        res->n = ds->n;
+        res->accuracy = ds->n ? (double)hits / ds->n : 0.0;
+        res->loss = ds->n ? loss_sum / ds->n : 0.0;
+    }
+    batch_free(&b);
+    free(logits);
+    free(dlogits);
+    return rc ? -1 : 0;
+}
+
+int evaluate(Model *m, const Dataset *ds, EvalResult *res, Err *err) {
+    const ModelDesc *d = m->d;
+    if (check_eval_data(d, ds, err)) return -1;
     Batch b;
     int bs = m->max_batch;
     if (batch_alloc(&b, ds, bs, err)) {

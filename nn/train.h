@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "nn/backend.h"
 #include "nn/data.h"
 #include "nn/model.h"
 #include "nn/optim.h"
@@ -78,6 +79,9 @@ typedef struct EvalResult {
 
 /* Accuracy and mean loss of the current subnet over the whole dataset (eval-mode BN). */
 int evaluate(Model *m, const Dataset *ds, EvalResult *res, Err *err);
+/* The same through an inference backend (nn/backend.h) opened for d, on its current subnet, in
+ * batches of its maximum batch: what `dynn eval --backend` reports. */
+int evaluate_backend(Backend *b, const ModelDesc *d, const Dataset *ds, EvalResult *res, Err *err);
 
 /* The default step: forward, softmax cross-entropy, backward. */
 float train_step_xent(Model *m, const float *x, const int *labels, int n, int *correct, void *ctx);

@@ -112,7 +112,8 @@ static int read_point(const YNode *obj, const char *what, size_t i, ProfilePoint
         opt_int(obj, "repeat", what, i, &p->repeat, err) || opt_number(obj, "min_time_ms", what, i, &p->min_time_ms, err) ||
         opt_number(obj, "p90_ms", what, i, &p->p90_ms, err) || opt_number(obj, "p99_ms", what, i, &p->p99_ms, err) ||
         opt_number(obj, "mean_ms", what, i, &p->mean_ms, err) || opt_number(obj, "stddev_ms", what, i, &p->stddev_ms, err) ||
-        opt_number(obj, "min_ms", what, i, &p->min_ms, err) || opt_number(obj, "max_ms", what, i, &p->max_ms, err))
+        opt_number(obj, "min_ms", what, i, &p->min_ms, err) || opt_number(obj, "max_ms", what, i, &p->max_ms, err) ||
+        opt_number(obj, "device_median_ms", what, i, &p->device_median_ms, err))
         return -1;
     if (subnet > 2147483647LL || cond_get_int(&p->cond, COND_BATCH, 0) > 2147483647LL ||
         cond_get_int(&p->cond, COND_THREADS, 0) > 2147483647LL)
@@ -131,6 +132,16 @@ static int read_point(const YNode *obj, const char *what, size_t i, ProfilePoint
         if (as_number(s->items[k], &p->samples_ms[k]) || p->samples_ms[k] < 0)
             return err_set(err, "%s: result %zu: samples_ms[%zu] must be a non-negative number", what, i, k);
     p->n_samples = s->len;
+    const YNode *ds = ynode_get(obj, "device_samples_ms"); /* absent or null: no device clock */
+    if (ds && !is_null(ds)) {
+        if (ds->kind != YNODE_SEQ || !ds->len)
+            return err_set(err, "%s: result %zu: 'device_samples_ms' must be null or a non-empty list of numbers", what, i);
+        if (!(p->device_samples_ms = calloc(ds->len, sizeof *p->device_samples_ms))) return err_set(err, "out of memory");
+        for (size_t k = 0; k < ds->len; k++)
+            if (as_number(ds->items[k], &p->device_samples_ms[k]) || p->device_samples_ms[k] < 0)
+                return err_set(err, "%s: result %zu: device_samples_ms[%zu] must be a non-negative number", what, i, k);
+        p->n_device_samples = ds->len;
+    }
     return 0;
 }
 
@@ -248,7 +259,7 @@ ProfilePoint *profile_report_add_point(ProfileReport *r, Err *err) {
     p->subnet = p->warmup = p->repeat = -1;
     p->macs = p->params = p->peak_rss_kib = -1;
     p->min_time_ms = p->median_ms = p->p90_ms = p->p99_ms = p->mean_ms = p->stddev_ms = p->min_ms = p->max_ms = NAN;
-    p->energy_j = p->avg_power_w = NAN;
+    p->energy_j = p->avg_power_w = p->device_median_ms = NAN;
     return p;
 }
 
@@ -257,6 +268,7 @@ static void point_free(ProfilePoint *p) {
     cond_free(&p->cond);
     free(p->cpus_seen);
     free(p->samples_ms);
+    free(p->device_samples_ms);
 }
 
 void profile_report_drop_last(ProfileReport *r) {
@@ -326,6 +338,14 @@ static void write_point(JsonOut *j, const ProfilePoint *p) {
     key_number(j, "stddev_ms", p->stddev_ms);
     key_number(j, "min_ms", p->min_ms);
     key_number(j, "max_ms", p->max_ms);
+    json_key(j, "device_samples_ms");
+    if (!p->n_device_samples) json_null(j);
+    else {
+        json_array_begin(j);
+        for (size_t i = 0; i < p->n_device_samples; i++) json_number(j, p->device_samples_ms[i]);
+        json_array_end(j);
+    }
+    key_number(j, "device_median_ms", p->device_median_ms);
     long long batch = cond_get_int(&p->cond, COND_BATCH, 0);
     key_number(j, "per_image_ms", batch > 0 ? p->median_ms / (double)batch : NAN);
     key_int(j, "peak_rss_kib", p->peak_rss_kib);

@@ -32,6 +32,12 @@ typedef struct ProfilePoint {
     double *samples_ms;    /* every timed sample, warm-up excluded */
     size_t n_samples;
     double median_ms, p90_ms, p99_ms, mean_ms, stddev_ms, min_ms, max_ms; /* of samples_ms */
+    /* samples_ms are host wall time of one synchronous forward (input upload and output download
+     * included). A backend with a device clock (opencl: event profiling) also gives the device's
+     * time of the same forwards, its commands' execution times summed; NULL/0/NaN without one. */
+    double *device_samples_ms;
+    size_t n_device_samples;
+    double device_median_ms;
     long long peak_rss_kib; /* -1 when absent */
     double energy_j;       /* per pass of `batch` images; NaN when null */
     double avg_power_w;    /* NaN when null */

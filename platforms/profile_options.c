@@ -25,7 +25,10 @@ static const ProfileOption OPTIONS[] = {
      "limits are restored afterwards, also on error or Ctrl-C). Where cpufreq is\n"
      "absent or read-only this is noted and the current frequency is measured"},
     {"backend", "backend", POPT_TEXT, 0, 0, AT(backend), "cpu", NULL, "NAME",
-     "the inference backend that runs the forward passes (nn/backend.h)"},
+     "the inference backend that runs the forward passes (nn/backend.h), with its\n"
+     "device after ':': cpu, opencl, opencl:PLATFORM[:DEVICE] (dynn devices lists them)"},
+    {"device", "device", POPT_TEXT, 0, 0, AT(backend), NULL, NULL, "SPEC",
+     "the same as --backend: cpu, opencl, opencl:PLATFORM[:DEVICE]"},
     {"warmup", "warmup", POPT_INT, 0, 1000000, AT(warmup), "3", NULL, "N", "untimed passes before the timed ones"},
     {"repeat", "repeat", POPT_INT, 1, 1000000, AT(repeat), "10", NULL, "N", "timed passes, at least"},
     {"min-time-ms", "min_time_ms", POPT_NUMBER, 0, 3600000, AT(min_time_ms), "200", NULL, "MS",

@@ -16,11 +16,24 @@ typedef struct Forward {
     const float *input;
     float *logits;
     int batch;
+    double *device_ms; /* the device clock's time of each forward since the last reset (growing) */
+    size_t n_device, cap_device;
 } Forward;
 
 static int run_forward(void *ctx, Err *err) {
     Forward *f = ctx;
-    return backend_forward(f->b, f->input, f->batch, f->logits, err);
+    if (backend_forward(f->b, f->input, f->batch, f->logits, err)) return -1;
+    BackendInfo info;
+    backend_info(f->b, &info);
+    if (isnan(info.device_ms)) return 0;
+    if (f->n_device == f->cap_device) {
+        size_t cap = f->cap_device ? 2 * f->cap_device : 64;
+        double *grown = realloc(f->device_ms, cap * sizeof *grown);
+        if (!grown) return err_set(err, "out of memory");
+        f->device_ms = grown, f->cap_device = cap;
+    }
+    f->device_ms[f->n_device++] = info.device_ms;
+    return 0;
 }
 
 void profile_sweep_maxima(const ProfileSweep *s, int *max_batch, int *max_threads) {
@@ -43,6 +56,19 @@ static int store_timing(ProfilePoint *p, const ProfileSamples *samples, Err *err
     return 0;
 }
 
+/* The device clock's samples of the timed forwards (the last n_samples of them), when it has one. */
+static int store_device_timing(ProfilePoint *p, const Forward *fw, Err *err) {
+    if (!fw->n_device) return 0;
+    size_t n = fw->n_device < p->n_samples ? fw->n_device : p->n_samples, first = fw->n_device - n;
+    ProfileStats st;
+    if (profile_stats(fw->device_ms + first, (long)n, &st, err)) return -1;
+    if (!(p->device_samples_ms = malloc(sizeof(double) * n))) return err_set(err, "out of memory");
+    memcpy(p->device_samples_ms, fw->device_ms + first, sizeof(double) * n);
+    p->n_device_samples = n;
+    p->device_median_ms = st.median;
+    return 0;
+}
+
 /* One point: warm-up, timed loop (with the power sampler around it), statistics. */
 static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, Forward *fw, const cpu_set_t *sampler_cpus,
                        ProfilePoint *p, Err *err) {
@@ -56,6 +82,7 @@ static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, Forw
     EnergyMeter meter;
     ProfileSamples samples = {0};
     if (sensors && energy_meter_start(&meter, sensors, s->sample_ms / 1e3, sampler_cpus, err)) return -1;
+    fw->n_device = 0; /* the warm-up's device times are not samples */
     int rc = profile_measure(&loop, run_forward, fw, NULL, NULL, &samples, err);
     if (sensors) {
         Err merr;
@@ -74,7 +101,10 @@ static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, Forw
         affinity_omp_probe(&seen);
         cpulist_format(&seen, text, sizeof text);
         p->peak_rss_kib = profile_peak_rss_kib();
-        rc = profile_report_str(&p->cpus_seen, text, err) || store_timing(p, &samples, err) ? -1 : 0;
+        rc = profile_report_str(&p->cpus_seen, text, err) || store_timing(p, &samples, err) ||
+                     store_device_timing(p, fw, err)
+                 ? -1
+                 : 0;
     }
     profile_samples_free(&samples);
     return rc;
@@ -99,7 +129,7 @@ static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelW
         p->subnet = s->subnets[si];
         p->macs = (long long)model_subnet_macs(d, sn->count);
         p->params = (long long)model_subnet_params(d, sn->count);
-        Forward fw = {b, input, logits, batch};
+        Forward fw = {b, input, logits, batch, NULL, 0, 0};
         rc = cond_set_int(&p->cond, COND_BATCH, batch, err) || cond_set_int(&p->cond, COND_THREADS, info.threads, err) ||
                      (khz > 0 && cond_set_int(&p->cond, COND_CPU_FREQ, khz, err)) ||
                      profile_report_str(&p->subnet_name, sn->name, err) || cond_set(&p->cond, COND_CPUS, map->text, err) ||
@@ -107,6 +137,7 @@ static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelW
                      backend_set_subnet(b, p->subnet, err) || measure_one(s, sensors, &fw, sampler, p, err)
                  ? -1
                  : 0;
+        free(fw.device_ms);
         if (rc) profile_report_drop_last(r);
     }
     backend_close(b);

@@ -278,18 +278,29 @@ static void test_backend_refusals(void **state) {
     assert_true(n >= 1);
     assert_string_equal(types[0]->name, BACKEND_DEFAULT);
     assert_ptr_equal(backend_find("cpu", &err), &backend_type_cpu);
+#ifdef DYNN_HAVE_OPENCL
+#define BUILT_IN "cpu, opencl"
+#else
+#define BUILT_IN "cpu"
+#endif
     assert_null(backend_find("cuda", &err));
-    assert_string_equal(err.msg, "backend 'cuda' is not built into this dynn (built in: cpu)");
+    assert_string_equal(err.msg, "backend 'cuda' is not built into this dynn (built in: " BUILT_IN ")");
     assert_null(backend_find("cpuu", &err));
-    assert_string_equal(err.msg, "backend 'cpuu' is not built into this dynn (did you mean 'cpu'?) (built in: cpu)");
+    assert_string_equal(err.msg, "backend 'cpuu' is not built into this dynn (did you mean 'cpu'?) (built in: " BUILT_IN ")");
+    assert_null(backend_find("cuda:0", &err));
+    assert_string_equal(err.msg, "backend 'cuda' is not built into this dynn (built in: " BUILT_IN ")");
     Model m;
     make_model(&m, make_desc("resnet8", 1, 12, 2, 1, 1), 1, 41);
     ModelWeights w;
     weights_of(&m, &w);
     Backend *b = (Backend *)&err;
-    assert_int_equal(backend_open("opencl", m.d, &w, 2, 1, &b, &err), -1);
+    assert_int_equal(backend_open("cuda", m.d, &w, 2, 1, &b, &err), -1);
     assert_null(b);
-    assert_non_null(strstr(err.msg, "backend 'opencl' is not built into this dynn"));
+    assert_non_null(strstr(err.msg, "backend 'cuda' is not built into this dynn"));
+    b = (Backend *)&err;
+    assert_int_equal(backend_open("cpu:1", m.d, &w, 2, 1, &b, &err), -1);
+    assert_null(b);
+    assert_string_equal(err.msg, "backend cpu: no device '1' (the cpu backend runs on this process's CPUs)");
     assert_int_equal(backend_open("cpu", m.d, &w, 2, 1, &b, &err), 0);
     assert_int_equal(backend_set_subnet(b, 2, &err), -1);
     assert_string_equal(err.msg, "backend cpu: no subnet 2 (the model has 2)");
@@ -305,9 +316,114 @@ static void test_backend_refusals(void **state) {
     model_free(&m);
 }
 
+
+/* Every subnet of every case through the opencl backend (pocl in make test) against the CPU training
+ * model's eval forward: max |difference| / max |logit| below 1e-4 and the same predicted class for
+ * every image, at batches MAX_BATCH, 1 and 3, switching subnets in both directions. */
+static void test_opencl_backend_close_to_model(void **state) {
+    (void)state;
+#ifndef DYNN_HAVE_OPENCL
+    print_message("SKIP: this dynn is built without OpenCL (pkg-config found no OpenCL + CLBlast: ci/deps.sh)\n");
+    skip();
+#else
+    static const struct {
+        const char *arch;
+        int in_c, hw, subnets, bn_sets, weight_sets;
+    } cases[] = {
+        {"resnet8", 1, 12, 3, 3, 1},  /* switchable BN, shared weights; 1x1 shortcuts */
+        {"resnet8", 2, 10, 2, 1, 2},  /* separate weight sets */
+        {"resnet20", 1, 8, 4, 1, 1},  /* deeper CIFAR layout */
+        {"resnet18", 3, 16, 2, 2, 1}, /* stem max-pool, stride-2 3x3 convs */
+        {"alexnet", 3, 12, 3, 3, 1},  /* 5x5 convs, max-pools, linear layers */
+        {"resnet20", 1, 8, 3, 3, 1},  /* made non-uniform below: every slot its own count */
+    };
+    int compared = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        Model m;
+        make_model(&m, make_desc(cases[c].arch, cases[c].in_c, cases[c].hw, cases[c].subnets, cases[c].bn_sets,
+                                 cases[c].weight_sets),
+                   1, 3 + c);
+        if (c == sizeof cases / sizeof *cases - 1) /* non-uniform: slot counts that no width gives */
+            for (int i = 1; i < m.d->n_subnets; i++)
+                for (int sl = 0; sl < m.d->n_slots; sl++) {
+                    Subnet *sn = &m.d->subnets[i];
+                    sn->count[sl] = sn->count[sl] > 1 + sl % 3 ? sn->count[sl] - sl % 3 : 1;
+                }
+        ModelWeights w;
+        weights_of(&m, &w);
+        Backend *b;
+        Err err;
+        if (backend_open("opencl", m.d, &w, MAX_BATCH, 1, &b, &err)) {
+            if (strstr(err.msg, "no OpenCL platform")) {
+                print_message("SKIP: %s\n", err.msg);
+                model_weights_free(&w);
+                model_free(&m);
+                skip();
+            }
+            fail_msg("%s", err.msg);
+        }
+        model_weights_free(&w);
+        BackendInfo info;
+        backend_info(b, &info);
+        int compared_here = 0;
+        assert_string_equal(info.name, "opencl");
+        assert_true(info.device[0] != '\0');
+        const long long allocations = info.allocations, uploads = info.uploads;
+        assert_true(allocations > 0 && uploads > 0); /* the parameters, the folded BN */
+        const ModelDesc *d = m.d;
+        float x[MAX_BATCH * 3 * 16 * 16], got[MAX_BATCH * 7];
+        size_t in = (size_t)d->in_c * d->in_h * d->in_w;
+        static const int batches[] = {MAX_BATCH, 1, 3};
+        for (int pass = 0; pass < 2; pass++)
+            for (int k = 0; k < d->n_subnets; k++) {
+                int s = pass ? d->n_subnets - 1 - k : k;
+                for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++) {
+                    int n = batches[bi];
+                    gc_fill_normal(x, in * (size_t)n, 7 + (uint64_t)(s * 10 + n), 1.0f);
+                    model_set_subnet(&m, s);
+                    const float *want = model_forward(&m, x, n);
+                    assert_int_equal(backend_set_subnet(b, s, &err), 0);
+                    if (backend_forward(b, x, n, got, &err)) fail_msg("%s", err.msg);
+                    backend_info(b, &info);
+                    assert_true(info.device_ms > 0.0);
+                    float max_logit = 0.0f, max_diff = 0.0f;
+                    for (int j = 0; j < n * d->classes; j++) {
+                        assert_true(isfinite(got[j]));
+                        max_logit = fmaxf(max_logit, fabsf(want[j]));
+                        max_diff = fmaxf(max_diff, fabsf(want[j] - got[j]));
+                    }
+                    if (max_diff > 1e-4f * max_logit)
+                        fail_msg("%s subnet %d batch %d: max |opencl - cpu| = %g, max |logit| = %g", d->arch, s, n,
+                                 (double)max_diff, (double)max_logit);
+                    for (int img = 0; img < n; img++) {
+                        int a = 0, g = 0;
+                        for (int j = 1; j < d->classes; j++) {
+                            if (want[img * d->classes + j] > want[img * d->classes + a]) a = j;
+                            if (got[img * d->classes + j] > got[img * d->classes + g]) g = j;
+                        }
+                        if (a != g) fail_msg("%s subnet %d batch %d image %d: class %d on opencl, %d on cpu", d->arch, s, n, img, g, a);
+                    }
+                    compared++;
+                    compared_here++;
+                }
+            }
+        /* switching subnet and running forward: no device allocation, one upload per forward (the input) */
+        backend_info(b, &info);
+        assert_int_equal(info.allocations, allocations);
+        assert_int_equal(info.uploads, uploads + compared_here);
+        print_message("%s (%d subnets) on %s: every forward within 1e-4 of the CPU; %lld device buffers, all "
+                      "allocated at open\n", d->arch, d->n_subnets, info.device, info.allocations);
+        backend_close(b);
+        model_free(&m);
+    }
+    assert_true(compared > 0);
+#endif
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cpu_backend_equals_model),
+        cmocka_unit_test(test_opencl_backend_close_to_model),
         cmocka_unit_test(test_inference_model_reads_only_what_it_wrote),
         cmocka_unit_test(test_inference_memory),
         cmocka_unit_test_setup_teardown(test_read_weights, tu_setup_tmpdir, tu_teardown_tmpdir),

@@ -1,0 +1,127 @@
+/* cli/cmd_devices.c — `dynn devices`: the inference backends of this build and the devices each can
+ * run on here (nn/backend.h: the CPU, every OpenCL platform's devices), with the CPU clusters of a
+ * board file when --platform names one. What `--backend SPEC` and the profile stage's `backend:`
+ * take is each device's spec. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/commands.h"
+#include "nn/backend.h"
+#include "platforms/platform.h"
+#include "util/cliopt.h"
+#include "util/json_out.h"
+
+#define MAX_DEVICES 64
+
+static void print_text(const BackendType *t, const BackendDevice *d, int n, const char *why) {
+    printf("%s — %s\n", t->name, t->summary);
+    if (why) printf("  no device: %s\n", why);
+    for (int i = 0; i < n; i++) {
+        printf("  %-14s %-11s %s", d[i].spec, d[i].kind, d[i].name);
+        if (d[i].vendor[0]) printf(" (%s)", d[i].vendor);
+        printf("\n  %-14s %-11s %d compute units", "", "", d[i].compute_units);
+        if (d[i].max_clock_mhz) printf(", %d MHz", d[i].max_clock_mhz);
+        if (d[i].memory_bytes) printf(", %.1f GiB", (double)d[i].memory_bytes / (1 << 30));
+        if (d[i].platform[0]) printf("; %s", d[i].platform);
+        if (d[i].driver[0]) printf(", driver %s", d[i].driver);
+        printf("\n");
+    }
+}
+
+static void json_device(JsonOut *j, const BackendDevice *d) {
+    json_object_begin(j);
+    json_key(j, "spec"), json_string(j, d->spec);
+    json_key(j, "kind"), json_string(j, d->kind);
+    json_key(j, "name"), json_string(j, d->name);
+    json_key(j, "vendor"), json_string(j, d->vendor);
+    json_key(j, "platform"), json_string(j, d->platform);
+    json_key(j, "driver"), json_string(j, d->driver);
+    json_key(j, "compute_units"), json_int(j, d->compute_units);
+    json_key(j, "max_clock_mhz");
+    if (d->max_clock_mhz) json_int(j, d->max_clock_mhz);
+    else json_null(j);
+    json_key(j, "memory_bytes");
+    if (d->memory_bytes) json_int(j, (long long)d->memory_bytes);
+    else json_null(j);
+    json_object_end(j);
+}
+
+int cmd_devices(int argc, char **argv) {
+    int json = 0;
+    const char *platform = NULL;
+    const CliOpt opts[] = {
+        {.name = "platform", .kind = CLIOPT_STRING, .metavar = "FILE", .dest = &platform,
+         .help = "a board file (experiments/platforms/): also list its CPU clusters"},
+        {.name = "json", .kind = CLIOPT_FLAG, .dest = &json, .help = "one JSON object on stdout"},
+    };
+    const CliOptCommand c = {.name = "devices", .synopsis = "[--platform FILE] [--json]",
+                             .summary = "  the inference backends of this build and the devices each runs on here; a device's\n"
+                                        "  spec is what dynn profile --backend and the profile stage's `backend:` take\n",
+                             .opts = opts, .n_opts = 2};
+    int rc = cliopt_main(&c, argc, argv);
+    if (rc >= 0) return rc;
+    PlatformDescFile board = {0};
+    Err err;
+    if (platform && platform_desc_load_flags(platform, PLATFORM_READ_HERE, &board, &err)) {
+        fprintf(stderr, "dynn devices: %s\n", err.msg);
+        return 2;
+    }
+    size_t n_types;
+    const BackendType *const *types = backend_types(&n_types);
+    BackendDevice *devs = calloc(MAX_DEVICES, sizeof *devs);
+    if (!devs) {
+        fprintf(stderr, "dynn devices: out of memory\n");
+        platform_desc_free(&board);
+        return 1;
+    }
+    JsonOut j;
+    if (json) {
+        json_init(&j, stdout);
+        json_object_begin(&j);
+        json_key(&j, "backends");
+        json_array_begin(&j);
+    }
+    for (size_t t = 0; t < n_types; t++) {
+        int n = 0;
+        Err why;
+        int failed = types[t]->devices(devs, MAX_DEVICES, &n, &why) != 0;
+        if (json) {
+            json_object_begin(&j);
+            json_key(&j, "name"), json_string(&j, types[t]->name);
+            json_key(&j, "summary"), json_string(&j, types[t]->summary);
+            json_key(&j, "error");
+            if (failed) json_string(&j, why.msg);
+            else json_null(&j);
+            json_key(&j, "devices");
+            json_array_begin(&j);
+            for (int i = 0; i < n; i++) json_device(&j, &devs[i]);
+            json_array_end(&j);
+            json_object_end(&j);
+        } else
+            print_text(types[t], devs, n, failed ? why.msg : NULL);
+    }
+    if (json) {
+        json_array_end(&j);
+        json_key(&j, "clusters");
+        if (!platform) json_null(&j);
+        else {
+            json_array_begin(&j);
+            for (size_t i = 0; i < board.desc.n_clusters; i++) {
+                json_object_begin(&j);
+                json_key(&j, "name"), json_string(&j, board.desc.clusters[i].name);
+                json_key(&j, "cpus"), json_string(&j, board.desc.clusters[i].cpus);
+                json_object_end(&j);
+            }
+            json_array_end(&j);
+        }
+        json_object_end(&j);
+        json_finish(&j);
+    } else if (platform) {
+        printf("CPU clusters of %s (%s):\n", board.desc.name, platform);
+        for (size_t i = 0; i < board.desc.n_clusters; i++)
+            printf("  %-10s CPUs %s\n", board.desc.clusters[i].name, board.desc.clusters[i].cpus);
+    }
+    free(devs);
+    platform_desc_free(&board);
+    return 0;
+}
