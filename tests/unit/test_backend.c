@@ -326,6 +326,11 @@ static void test_opencl_backend_close_to_model(void **state) {
     print_message("SKIP: this dynn is built without OpenCL (pkg-config found no OpenCL + CLBlast: ci/deps.sh)\n");
     skip();
 #else
+    if (getenv("DYNN_VALGRIND")) { /* pocl compiles kernels with LLVM at run time: hours under valgrind */
+        print_message("SKIP: under valgrind (pocl's run-time LLVM compilation takes hours there; make test and make "
+                      "sanitize run this test)\n");
+        skip();
+    }
     static const struct {
         const char *arch;
         int in_c, hw, subnets, bn_sets, weight_sets;

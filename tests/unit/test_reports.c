@@ -149,6 +149,51 @@ static void test_aggregate_run_and_baseline(void **state) {
     aggregate_free(&a);
 }
 
+/* One model measured through the cpu backend and through two OpenCL devices: each device is its own
+ * group (named by its backend, numbered when one backend ran on two devices), and every subnet of a
+ * device group is compared with the cpu group's: cpu median / device median, by hand below. */
+static void test_devices_against_cpu(void **state) {
+    (void)state;
+    RdSubnet dyn[] = {subnet("w0.5", 0, 0.5, 0.85), subnet("w1.0", 1, 1.0, 0.90)};
+    RdModel models[] = {{.stage = "train", .method = "uniform", .subnets = dyn, .n_subnets = 2}};
+    double c0[] = {0.002}, c1[] = {0.004}, a0[] = {0.001}, a1[] = {0.001}, b0[] = {0.004}, b1[] = {0.008};
+    RdMeasurement meas[] = {
+        {.model = 0, .platform = "local", .subnet = "w0.5", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = c0, .n_samples = 1},
+        {.model = 0, .platform = "local", .subnet = "w1.0", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = c1, .n_samples = 1},
+        {.model = 0, .platform = "local", .subnet = "w0.5", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = a0, .n_samples = 1},
+        {.model = 0, .platform = "local", .subnet = "w1.0", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = a1, .n_samples = 1},
+        {.model = 0, .platform = "local", .subnet = "w0.5", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = b0, .n_samples = 1},
+        {.model = 0, .platform = "local", .subnet = "w1.0", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = b1, .n_samples = 1},
+    };
+    static const char *const backend[] = {"cpu", "cpu", "opencl", "opencl", "opencl", "opencl"};
+    static const char *const device[] = {"AMD EPYC", "AMD EPYC", "GPU A", "GPU A", "GPU B", "GPU B"};
+    Err err;
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(cond_set(&meas[i].cond, COND_BACKEND, backend[i], &err), 0);
+        assert_int_equal(cond_set(&meas[i].cond, COND_DEVICE, device[i], &err), 0);
+    }
+    RunData d = {.models = models, .n_models = 1, .meas = meas, .n_meas = 6};
+    Aggregate a;
+    assert_int_equal(aggregate_run(&d, &a, &err), 0);
+    assert_int_equal(a.n_groups, 3);
+    assert_string_equal(a.groups[0].label, "uniform/local/b1"); /* the cpu label is unchanged */
+    assert_string_equal(a.groups[1].label, "uniform/local/opencl#1/b1");
+    assert_string_equal(a.groups[2].label, "uniform/local/opencl#2/b1");
+    assert_true(fabs(a.groups[1].latency.width - 1.0) < 1e-12); /* each group's own dynamic range */
+    assert_true(fabs(a.groups[2].latency.width - 2.0) < 1e-12);
+    assert_int_equal(a.n_devices, 4);
+    static const double want[] = {2.0, 4.0, 0.5, 0.5}; /* 2/1, 4/1, 2/4, 4/8 */
+    for (int i = 0; i < 4; i++) {
+        assert_ptr_equal(a.devices[i].cpu, &a.groups[0]);
+        assert_ptr_equal(a.devices[i].device, &a.groups[1 + i / 2]);
+        assert_string_equal(a.devices[i].subnet, i % 2 ? "w1.0" : "w0.5");
+        assert_true(fabs(a.devices[i].speedup - want[i]) < 1e-12);
+    }
+    assert_true(fabs(a.devices[1].cpu_ms - 4.0) < 1e-9 && fabs(a.devices[1].device_ms - 1.0) < 1e-9);
+    aggregate_free(&a);
+    for (int i = 0; i < 6; i++) cond_free(&meas[i].cond);
+}
+
 /* Two architectures, each with its own individual baseline; a non-uniform model against uniform at
  * equal MACs (interpolated inside the range, the end subnet within the slack, nothing beyond). */
 static void test_references_per_architecture(void **state) {
@@ -365,6 +410,7 @@ int main(void) {
         cmocka_unit_test(test_percentile),
         cmocka_unit_test(test_dynamic_ranges),
         cmocka_unit_test(test_aggregate_run_and_baseline),
+        cmocka_unit_test(test_devices_against_cpu),
         cmocka_unit_test(test_references_per_architecture),
         cmocka_unit_test(test_check_tolerances),
         cmocka_unit_test(test_baseline_parse_errors),
