@@ -156,6 +156,19 @@ expect_eq "remote work directory removed" "" "$(ls remote)"
 log=$(ls .dynn/logs/*/prof.log | head -1)
 expect_match "log names the target" "profiling on ssh $(id -un)@127.0.0.1:$PORT" "$(cat "$log")"
 
+# the board's GPU: the same stage through the opencl backend (pocl stands in for the board's GPU)
+if [ $REAL = 1 ] && ocl=$("$DYNN" devices --json 2>/dev/null | jq -re '[.backends[] | select(.name == "opencl") | .devices[]][0].spec'); then
+  sed "s|      min_time_ms: 0|      min_time_ms: 0\n      backend: $ocl|" sweep.yaml > ocl-run.yaml
+  : > args.log
+  out=$("$DYNN" run ocl-run.yaml 2>&1); rc=$?
+  expect_eq "profile over ssh with backend: $ocl finishes" "0 prof=FINISHED" "$rc $(states)"
+  expect_eq "every point measured through opencl on the board" "4|4" \
+    "$(q "SELECT count(*)||'|'||sum(c.value = 'opencl') FROM measurements m JOIN stages s ON s.id = m.stage_id JOIN conditions c ON c.measurement_id = m.id AND c.key = 'backend' WHERE s.run_id = (SELECT max(id) FROM runs)")"
+  expect_match "the board was asked for its opencl device" "^--backend$" "$(grep -x -- '--backend' args.log | head -1)"
+else
+  skip "profile over ssh through opencl" "needs the real profiler and an OpenCL device here (dynn devices)"
+fi
+
 # unknown host key: StrictHostKeyChecking=yes refuses, after no retries of a 255 that is not a drop
 board strict.yaml "" && sed -i 's|known_hosts: keys/known_hosts|known_hosts: empty_known_hosts|; s|^retries: 1|retries: 0|' strict.yaml
 : > empty_known_hosts
