@@ -28,8 +28,9 @@ static const ProfileOption OPTIONS[] = {
     {"gpu-freq", "gpu_frequencies_hz", POPT_HZ, 1, 100000000000.0, AT(gpu_freq), NULL, NULL, "LIST",
      "GPU frequencies in Hz, all, min, max (devfreq: the node of --gpu-devfreq, else\n"
      "the --platform board's gpu: devfreq; restored afterwards, also on error or\n"
-     "Ctrl-C). Swept inside each CPU frequency; where the node is absent or read-only\n"
-     "this is noted and the current frequency is measured. Without it the GPU is not touched"},
+     "Ctrl-C), swept inside each CPU frequency. Where the node is absent or read-only\n"
+     "this is noted and the current frequency is measured; without it the GPU is\n"
+     "not touched"},
     {"gpu-devfreq", NULL, POPT_TEXT, 0, 0, AT(gpu_devfreq), NULL, NULL, "NODE",
      "the GPU's devfreq node under SYSFS-ROOT/class/devfreq (57000000.gpu), for\n"
      "--gpu-freq without a board file (default: the --platform board's gpu: devfreq)"},

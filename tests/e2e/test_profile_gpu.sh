@@ -122,6 +122,37 @@ for userspace in 1 0; do
 done
 rm -rf "$F/devices"
 
+# the profile stage: gpu_frequencies_hz: all sweeps the board's gpu table, one `dynn profile --gpu-freq F`
+# per point; each measurement's gpu_freq condition reaches the database (kHz); the node is put back
+. "$(dirname "$0")/../pipeline/e2e_helpers.sh"
+mkdir -p "$T/exp"
+cat > "$T/exp/e.yaml" <<YAML
+stages:
+  prof:
+    type: profile
+    params:
+      platform: {name: gbox, type: local, clusters: {one: "0"},
+                 gpu: {devfreq: 57000000.gpu, frequencies_hz: [76800000, 460800000, 921600000]}}
+      model: $T/m.dnn
+      subnets: [0]
+      mapping: [{cpus: one, threads: 1}]
+      gpu_frequencies_hz: all
+      warmup: 0
+      repeat: 2
+      min_time_ms: 0
+YAML
+make_node 1
+DB=$T/exp/.dynn/results.db
+o=$(cd "$T/exp" && DYNN_SYSFS_ROOT=$F "$DYNN" run e.yaml 2>&1); rc=$?
+[ $rc -eq 0 ] && pass "profile stage with gpu_frequencies_hz: all" || fail "profile stage with gpu_frequencies_hz" "exit $rc" "$o"
+expect_eq "profile stage: one measurement per board GPU frequency, gpu_freq in kHz in the database" "76800 460800 921600" \
+  "$(q "SELECT value FROM conditions WHERE key = 'gpu_freq' ORDER BY value + 0" | tr '\n' ' ' | sed 's/ $//')"
+expect_match "profile stage: the node is put back" '^nvhost_podgov 76800000 921600000$' "$(node_state)"
+sed 's/gpu: {devfreq: 57000000.gpu, frequencies_hz: \[76800000, 460800000, 921600000\]}/description: no gpu/' "$T/exp/e.yaml" > "$T/exp/nogpu.yaml"
+expect_fail "profile stage: gpu_frequencies_hz on a board without gpu: is refused at validation" \
+  "nogpu.yaml:[0-9]+:[0-9]+: stage 'prof': 'gpu_frequencies_hz', but platform 'gbox' has no 'gpu: \{devfreq: NODE\}'" \
+  "$DYNN" validate "$T/exp/nogpu.yaml"
+
 expect_one_line_fail() { # NAME REGEX ARGS...: exit != 0, exactly one line of output matching REGEX
   local name=$1 re=$2; shift 2
   local o; o=$("$DYNN" profile "$@" 2>&1); local rc=$?
