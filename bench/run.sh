@@ -57,3 +57,10 @@ if [ -x "$BUILD/bench/pipeline_bench" ] || [ -f bench/pipeline_bench.sh ]; then
   echo "== pipeline runner"
   [ -f bench/pipeline_bench.sh ] && bash bench/pipeline_bench.sh
 fi
+echo
+echo "== inference backends: ResNet-20 28x28 per subnet, the cpu backend and the opencl backend (pocl or a GPU)"
+for b in 1 128; do
+  "$BUILD/bench/opencl_conv" --device cpu --batch "$b" --repeat 5
+  "$BUILD/bench/opencl_conv" --device opencl --batch "$b" --repeat 5 ||
+    echo "(no opencl backend or device here: see dynn devices)"
+done

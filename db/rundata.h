@@ -44,6 +44,8 @@ typedef struct RdMeasurement {
     double energy_j;        /* energy of the whole measurement (all samples), NaN without a sensor */
     double *latency_s;      /* every sample, in recorded order */
     size_t n_samples;
+    int subnet_index;       /* the subnet's position as the profiler recorded it, -1 unknown (what
+                               orders the points of a model no train stage of the run describes) */
 } RdMeasurement;
 
 typedef struct RunData {

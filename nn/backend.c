@@ -87,6 +87,10 @@ void backend_info(const Backend *b, BackendInfo *out) {
 
 int backend_max_batch(const Backend *b) { return b->max_batch; }
 
+int backend_op_times(const Backend *b, double *ms, int n) {
+    return b->type->op_times ? b->type->op_times(b->state, ms, n) : -1;
+}
+
 void backend_close(Backend *b) {
     if (!b) return;
     b->type->close(b->state);

@@ -62,6 +62,9 @@ typedef struct BackendType {
     /* The devices it can run on here, up to max, into out[0..*n); -1 with a one-line error (what
      * was found, what to install) when it has none. */
     int (*devices)(BackendDevice *out, int max, int *n, Err *err);
+    /* Optional (NULL: no device clock): the device time in ms of each op of the description in the
+     * last forward, ms[i] for d->ops[i], into ms[0..n); returns how many it wrote. */
+    int (*op_times)(const void *state, double *ms, int n);
 } BackendType;
 
 /* The built-in types (rows of the table in nn/backend.c); opencl where the build has OpenCL. */
@@ -89,6 +92,9 @@ int backend_set_subnet(Backend *b, int subnet, Err *err);
 int backend_forward(Backend *b, const float *input, int n, float *logits, Err *err);
 void backend_info(const Backend *b, BackendInfo *out);
 int backend_max_batch(const Backend *b);
+/* The last forward's device time per op (see BackendType.op_times); -1 when the backend has no
+ * device clock. */
+int backend_op_times(const Backend *b, double *ms, int n);
 /* NULL is allowed. */
 void backend_close(Backend *b);
 

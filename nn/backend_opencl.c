@@ -15,7 +15,8 @@
  * max-pool, global average pool and the classifier are small kernels of this file.
  *
  * Every command of a forward is enqueued with an event (the queue profiles): the forward's device
- * time is the sum of its commands' execution times, host wall time is measured by the caller.
+ * time is the sum of its commands' execution times (a CLBlast call, which may run several kernels,
+ * counts from a marker before it to one after it), host wall time is measured by the caller.
  * Only built where pkg-config finds OpenCL and CLBlast (the Makefile defines DYNN_HAVE_OPENCL). */
 #ifdef DYNN_HAVE_OPENCL
 #define CL_TARGET_OPENCL_VERSION 120
@@ -105,7 +106,10 @@ typedef struct ClBackend {
     cl_mem cols;
     size_t cols_floats;
     cl_event events[MAX_EVENTS];
-    int n_events;
+    int event_op[MAX_EVENTS]; /* the op each event belongs to; -1: a transfer */
+    unsigned char event_span[MAX_EVENTS]; /* 1: a marker closing a span opened by the event before it */
+    int n_events, current_op;
+    double op_ms[MODEL_MAX_OPS]; /* device time per op of the last forward */
     double last_device_ms;
     long long allocations, uploads; /* clCreateBuffer and clEnqueueWriteBuffer calls since open */
 } ClBackend;
@@ -114,7 +118,27 @@ static int cl_fail(Err *err, const char *what, cl_int rc) {
     return err_set(err, "opencl: %s failed (%s)", what, ocl_error_name(rc));
 }
 
-static cl_event *next_event(ClBackend *cb) { return cb->n_events < MAX_EVENTS ? &cb->events[cb->n_events++] : NULL; }
+static cl_event *next_event(ClBackend *cb) {
+    if (cb->n_events == MAX_EVENTS) return NULL;
+    cb->event_op[cb->n_events] = cb->current_op;
+    cb->event_span[cb->n_events] = 0;
+    return &cb->events[cb->n_events++];
+}
+
+/* A marker event; closing = 1 makes the time from the marker before it to this one the device time
+ * of what was enqueued between them (CLBlast returns the event of its last kernel only, and a large
+ * product is several kernels). */
+static int enqueue_marker(ClBackend *cb, int closing, Err *err) {
+    cl_event *e = next_event(cb);
+    if (!e) return 0;
+    cl_int rc = clEnqueueMarkerWithWaitList(cb->queue, 0, NULL, e);
+    if (rc != CL_SUCCESS) {
+        cb->n_events--;
+        return cl_fail(err, "clEnqueueMarkerWithWaitList", rc);
+    }
+    cb->event_span[cb->n_events - 1] = (unsigned char)closing;
+    return 0;
+}
 
 static void release_events(ClBackend *cb) {
     for (int i = 0; i < cb->n_events; i++) clReleaseEvent(cb->events[i]);
@@ -337,10 +361,12 @@ static int conv_forward(ClBackend *cb, const OpDesc *o, const int *active, int n
             b = cb->cols;
             b_off = 0;
         }
+        if (enqueue_marker(cb, 0, err)) return -1;
         CLBlastStatusCode st = CLBlastSgemmStridedBatched(
             CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, (size_t)cout, pix, kk, 1.0f, cb->params, w_off,
             lda, 0, b, b_off, pix, direct ? in_img : kk * pix, 0.0f, out, img0 * cout * pix, pix, (size_t)cout * pix, imgs,
-            &cb->queue, next_event(cb));
+            &cb->queue, NULL);
+        if (st == CLBlastSuccess && enqueue_marker(cb, 1, err)) return -1;
         if (st != CLBlastSuccess)
             return err_set(err, "opencl: CLBlast SGEMM %dx%zux%zu (batch %zu) of %s failed (CLBlast status %d)", cout, pix, kk,
                            imgs, o->name, (int)st);
@@ -354,6 +380,7 @@ static int cl_forward(void *state, const float *input, int n, float *logits, Err
     const int *active = d->subnets[cb->subnet].count;
     release_events(cb);
     cb->uploads++;
+    cb->current_op = -1;
     cl_int rc = clEnqueueWriteBuffer(cb->queue, tensor_mem(cb, d->input), CL_FALSE, 0,
                                      sizeof(float) * (size_t)n * tensor_floats_max(d, d->input), input, 0, NULL,
                                      next_event(cb));
@@ -362,6 +389,7 @@ static int cl_forward(void *state, const float *input, int n, float *logits, Err
         const OpDesc *o = &d->ops[i];
         const TensorDesc *to = &d->tensors[o->out];
         cl_mem in = tensor_mem(cb, o->in0), out = tensor_mem(cb, o->out);
+        cb->current_op = i;
         cl_int c_out = tensor_active_c(d, o->out, active), hw = to->h * to->w;
         size_t total = (size_t)n * (size_t)c_out * (size_t)hw;
         int r = 0;
@@ -421,16 +449,24 @@ static int cl_forward(void *state, const float *input, int n, float *logits, Err
         }
         if (r) return err_prefix(err, "%s", o->name);
     }
+    cb->current_op = -1;
     rc = clEnqueueReadBuffer(cb->queue, tensor_mem(cb, d->logits), CL_TRUE, 0,
                              sizeof(float) * (size_t)n * (size_t)d->classes, logits, 0, NULL, next_event(cb));
     if (rc != CL_SUCCESS) return cl_fail(err, "reading the logits back", rc);
     double ns = 0.0;
+    memset(cb->op_ms, 0, sizeof cb->op_ms);
     for (int i = 0; i < cb->n_events; i++) {
         cl_ulong t0 = 0, t1 = 0;
-        if (clGetEventProfilingInfo(cb->events[i], CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
+        if (i + 1 < cb->n_events && cb->event_span[i + 1]) continue; /* a span's opening marker */
+        cl_event first = cb->event_span[i] ? cb->events[i - 1] : cb->events[i];
+        /* a span: from the end of its opening marker (what came before had finished) to its closing one's */
+        if (clGetEventProfilingInfo(first, cb->event_span[i] ? CL_PROFILING_COMMAND_END : CL_PROFILING_COMMAND_START,
+                                    sizeof t0, &t0, NULL) == CL_SUCCESS &&
             clGetEventProfilingInfo(cb->events[i], CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) == CL_SUCCESS &&
-            t1 > t0)
+            t1 > t0) {
             ns += (double)(t1 - t0);
+            if (cb->event_op[i] >= 0) cb->op_ms[cb->event_op[i]] += (double)(t1 - t0) * 1e-6;
+        }
     }
     cb->last_device_ms = ns * 1e-6;
     release_events(cb);
@@ -444,6 +480,13 @@ static void cl_info(const void *state, BackendInfo *out) {
     out->device_ms = cb->last_device_ms;
     out->allocations = cb->allocations;
     out->uploads = cb->uploads;
+}
+
+static int cl_op_times(const void *state, double *ms, int n) {
+    const ClBackend *cb = state;
+    if (n > cb->d.n_ops) n = cb->d.n_ops;
+    memcpy(ms, cb->op_ms, sizeof(double) * (size_t)n);
+    return n;
 }
 
 static void cl_close(void *state) {
@@ -498,5 +541,6 @@ const BackendType backend_type_opencl = {
     .info = cl_info,
     .close = cl_close,
     .devices = cl_devices,
+    .op_times = cl_op_times,
 };
 #endif

@@ -95,16 +95,23 @@ void agg_ranges(AggGroup *g) {
 
 /* ---- groups ---- */
 
-static AggGroup *find_group(Aggregate *a, long model, const char *platform, int batch) {
+/* The group of a measurement: one model on one platform, backend and device, at one batch size. */
+static AggGroup *find_group(Aggregate *a, long model, const char *platform, const char *backend, const char *device,
+                            int batch) {
     for (size_t i = 0; i < a->n_groups; i++) {
         AggGroup *g = &a->groups[i];
-        if (g->model == model && !strcmp(g->platform, platform) && g->batch == batch) return g;
+        if (g->model == model && !strcmp(g->platform, platform) && !strcmp(g->backend, backend) &&
+            !strcmp(g->device, device) && g->batch == batch)
+            return g;
     }
     return NULL;
 }
 
 static int add_point(Aggregate *a, const RunData *d, const RdMeasurement *m) {
-    AggGroup *g = find_group(a, m->model, m->platform, m->batch);
+    const char *backend = cond_get(&m->cond, COND_BACKEND), *device = cond_get(&m->cond, COND_DEVICE);
+    if (!backend) backend = "";
+    if (!device) device = "";
+    AggGroup *g = find_group(a, m->model, m->platform, backend, device, m->batch);
     if (!g) {
         AggGroup *p = realloc(a->groups, (a->n_groups + 1) * sizeof *p);
         if (!p) return -1;
@@ -114,6 +121,8 @@ static int add_point(Aggregate *a, const RunData *d, const RdMeasurement *m) {
         g->model = m->model;
         g->method = agg_model_name(d, m->model);
         g->platform = m->platform;
+        g->backend = backend;
+        g->device = device;
         g->batch = m->batch;
     }
     AggPoint *pts = realloc(g->points, (g->n_points + 1) * sizeof *pts);
@@ -123,7 +132,7 @@ static int add_point(Aggregate *a, const RunData *d, const RdMeasurement *m) {
     memset(p, 0, sizeof *p);
     p->m = m;
     p->subnet = m->model >= 0 ? rundata_subnet(&d->models[m->model], m->subnet) : NULL;
-    p->subnet_index = p->subnet ? p->subnet->index : -1;
+    p->subnet_index = p->subnet ? p->subnet->index : m->subnet_index; /* no train stage: the profiler's */
     p->accuracy = p->subnet ? p->subnet->accuracy : NAN;
     agg_mapping_label(m, p->mapping, sizeof p->mapping);
     p->frequency_khz = m->frequency_khz;
@@ -159,11 +168,28 @@ const char *agg_model_name(const RunData *d, long model) {
     return d->models[model].method;
 }
 
-/* Group labels: method/platform/bN. */
+/* Group labels: method/platform/bN, method/platform/BACKEND/bN for a backend other than cpu (and, when
+ * one backend ran on several devices here, BACKEND#K, K its order of appearance). */
 static void label_groups(Aggregate *a, const RunData *d) {
     for (size_t i = 0; i < a->n_groups; i++) {
         AggGroup *g = &a->groups[i];
-        snprintf(g->label, sizeof g->label, "%s/%s/b%d", agg_model_name(d, g->model), g->platform, g->batch);
+        char backend[64] = "";
+        if (g->backend[0] && strcmp(g->backend, "cpu")) {
+            int nth = 0, devices = 0;
+            for (size_t k = 0; k < a->n_groups; k++) {
+                const AggGroup *o = &a->groups[k];
+                if (strcmp(o->backend, g->backend)) continue;
+                int first = 1; /* o's device seen in an earlier group? */
+                for (size_t j = 0; j < k && first; j++)
+                    if (!strcmp(a->groups[j].backend, g->backend) && !strcmp(a->groups[j].device, o->device)) first = 0;
+                if (!first) continue;
+                devices++;
+                if (!strcmp(o->device, g->device)) nth = devices;
+            }
+            if (devices > 1) snprintf(backend, sizeof backend, "%.40s#%d/", g->backend, nth);
+            else snprintf(backend, sizeof backend, "%.40s/", g->backend);
+        }
+        snprintf(g->label, sizeof g->label, "%s/%s/%sb%d", agg_model_name(d, g->model), g->platform, backend, g->batch);
     }
 }
 
@@ -259,6 +285,49 @@ static int reference_deltas(Aggregate *a, const RunData *d) {
     return 0;
 }
 
+/* ---- devices against the CPU ---- */
+
+static int is_cpu(const AggGroup *g) { return !g->backend[0] || !strcmp(g->backend, "cpu"); }
+
+/* The median latency of subnet `index` in g at its reference frequency on its fastest mapping (s);
+ * NaN when g has no such point. *name gets the subnet's name. */
+static double best_p50(const AggGroup *g, int index, const char **name) {
+    double best = NAN;
+    for (size_t i = 0; i < g->n_points; i++) {
+        const AggPoint *p = &g->points[i];
+        if (p->subnet_index != index || p->frequency_khz != g->ref_frequency_khz || isnan(p->p50_s)) continue;
+        if (isnan(best) || p->p50_s < best) best = p->p50_s, *name = p->m->subnet;
+    }
+    return best;
+}
+
+static int compare_devices(Aggregate *a) {
+    for (size_t i = 0; i < a->n_groups; i++) {
+        const AggGroup *g = &a->groups[i];
+        if (is_cpu(g)) continue;
+        const AggGroup *c = NULL;
+        for (size_t k = 0; k < a->n_groups && !c; k++) {
+            const AggGroup *o = &a->groups[k];
+            if (is_cpu(o) && o->model == g->model && !strcmp(o->platform, g->platform) && o->batch == g->batch) c = o;
+        }
+        if (!c) continue;
+        int top = -1;
+        for (size_t k = 0; k < g->n_points; k++)
+            if (g->points[k].subnet_index > top) top = g->points[k].subnet_index;
+        for (int index = 0; index <= top; index++) {
+            const char *name = NULL, *cpu_name = NULL;
+            double dev = best_p50(g, index, &name), cpu = best_p50(c, index, &cpu_name);
+            if (isnan(dev) || isnan(cpu)) continue;
+            AggDeviceCmp *p = realloc(a->devices, (a->n_devices + 1) * sizeof *p);
+            if (!p) return -1;
+            a->devices = p;
+            a->devices[a->n_devices++] = (AggDeviceCmp){.device = g, .cpu = c, .subnet = name, .index = index,
+                                                        .cpu_ms = cpu * 1e3, .device_ms = dev * 1e3, .speedup = cpu / dev};
+        }
+    }
+    return 0;
+}
+
 int aggregate_run(const RunData *d, Aggregate *out, Err *err) {
     memset(out, 0, sizeof *out);
     int rc = 0;
@@ -269,6 +338,7 @@ int aggregate_run(const RunData *d, Aggregate *out, Err *err) {
     }
     if (!rc) label_groups(out, d);
     if (!rc) rc = reference_deltas(out, d);
+    if (!rc) rc = compare_devices(out);
     if (rc) {
         aggregate_free(out);
         return err_set(err, "out of memory aggregating %zu measurements", d->n_meas);
@@ -283,6 +353,7 @@ void aggregate_free(Aggregate *a) {
         free(a->groups[i].front_energy);
     }
     free(a->groups);
+    free(a->devices);
     free(a->deltas);
     free(a->vs_uniform);
     memset(a, 0, sizeof *a);

@@ -42,8 +42,10 @@ typedef struct AggGroup {
     long model;              /* index into RunData.models, -1 unknown */
     const char *method;      /* borrowed */
     const char *platform;    /* borrowed */
+    const char *backend, *device; /* borrowed: the conditions backend and device ("" when not recorded) */
     int batch;
-    char label[192];         /* "uniform/local/b1": the `subnet` of the aggregate stage's metrics */
+    char label[192];         /* "uniform/local/b1": the `subnet` of the aggregate stage's metrics; a
+                                backend other than cpu is named: "uniform/local/opencl/b1" */
     AggPoint *points;
     size_t n_points;
     size_t *front_latency, n_front_latency; /* indices into points, by increasing latency */
@@ -70,9 +72,21 @@ typedef struct AggDelta {
     double accuracy, baseline_accuracy, delta; /* fractions; delta = accuracy - baseline_accuracy */
 } AggDelta;
 
+/* One subnet at one batch size measured through another backend (a GPU) and through the cpu backend
+ * on the same platform: each side's median latency at its reference frequency on its fastest core
+ * mapping, and cpu_ms / device_ms (> 1: the device is faster). */
+typedef struct AggDeviceCmp {
+    const AggGroup *device, *cpu; /* borrowed: the two groups */
+    const char *subnet;           /* borrowed */
+    int index;
+    double cpu_ms, device_ms, speedup;
+} AggDeviceCmp;
+
 typedef struct Aggregate {
     AggGroup *groups;
     size_t n_groups;
+    AggDeviceCmp *devices;   /* every subnet a non-cpu group shares with its cpu group */
+    size_t n_devices;
     size_t n_baselines;      /* models whose method is `individual` */
     AggDelta *deltas;        /* against the individual model of the same architecture */
     size_t n_deltas;

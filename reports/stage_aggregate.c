@@ -57,6 +57,14 @@ static int aggregate_run_stage(const StageRun *run, Err *err) {
         printf("%s: %zu operating points, latency range width %.2fx, +mapping %.2fx, +DVFS %.2fx, all %.2fx\n", l, g->n_points,
                g->latency.width, g->latency.mapping, g->latency.dvfs, g->latency.combined);
     }
+    for (size_t i = 0; i < a.n_devices && !rc; i++) { /* subnet: "uniform/local/opencl/b1/w0.50" */
+        const AggDeviceCmp *x = &a.devices[i];
+        char subnet[320];
+        snprintf(subnet, sizeof subnet, "%s/%s", x->device->label, x->subnet);
+        rc = put(s, "speedup_vs_cpu", x->speedup, subnet, err);
+        printf("%s: %.3f ms on %s, %.3f ms on the cpu backend: %.2fx\n", subnet, x->device_ms, x->device->device, x->cpu_ms,
+               x->speedup);
+    }
     rc = rc || put_deltas(s, "accuracy_vs_individual", a.deltas, a.n_deltas, err) ||
          put_deltas(s, "accuracy_vs_uniform", a.vs_uniform, a.n_vs_uniform, err);
     aggregate_free(&a);

@@ -195,6 +195,26 @@ static void ranges(Builder *b, const Aggregate *a) {
     }
 }
 
+static void devices(Builder *b, const Aggregate *a) {
+    static const char *const cols[] = {"method / platform / backend / batch", "subnet", "device", "device p50 (ms)",
+                                       "cpu p50 (ms)", "faster", "by"};
+    section(b, "Devices against the CPU", cols, 7);
+    note(b, "Each subnet through a backend other than cpu and through the cpu backend on the same platform and batch: the "
+            "median latency of each at its reference frequency on its fastest core mapping (host wall time of a forward, "
+            "input upload and output download included).");
+    for (size_t i = 0; i < a->n_devices; i++) {
+        const AggDeviceCmp *x = &a->devices[i];
+        row(b);
+        text(b, 0, x->device->label);
+        text(b, 1, x->subnet);
+        text(b, 2, x->device->device);
+        num(b, 3, "%.4f", x->device_ms);
+        num(b, 4, "%.4f", x->cpu_ms);
+        text(b, 5, x->speedup >= 1.0 ? x->device->backend : "cpu");
+        num(b, 6, "%.2fx", x->speedup >= 1.0 ? x->speedup : 1.0 / x->speedup);
+    }
+}
+
 static void fronts(Builder *b, const Aggregate *a) {
     static const char *const cols[] = {"method / platform / batch", "front", "subnet", "mapping", "MHz", "p50 (ms)", "energy (mJ)",
                                        "accuracy (%)"};
@@ -302,6 +322,7 @@ int report_tables(const RunData *d, const Aggregate *a, ReportSections *out, Err
     if (!b.oom && d->n_meas) {
         latency(&b, a);
         ranges(&b, a);
+        if (a->n_devices) devices(&b, a);
         fronts(&b, a);
     }
     if (!b.oom) baseline(&b, a);

@@ -22,6 +22,35 @@ text=$("$DYNN" devices --platform "$(dirname "$0")/../../experiments/platforms/o
 expect_match "--platform FILE: the board's clusters" "little +CPUs 0-3" "$text"
 expect_fail "devices: an unknown option" "unknown option '--jsn' \(did you mean '--json'\?\)" "$DYNN" devices --jsn
 
+# A profile stage of a checkpoint file that no train stage of the run made: the report still draws
+# its figures (the points are ordered by the profiler's subnet index).
+"$DYNN" train --model resnet8 --width 0.25 --method uniform --widths 0.5,1 --epochs 1 --batch 64 --train-limit 256 \
+  --test-limit 64 --threads 2 --seed 1 --out "$T/m.dnn" --quiet >/dev/null 2>&1 || fail "train a tiny model"
+mkdir -p "$T/pipe" && cd "$T/pipe" || exit 1
+pipeline() { # DEVICES: an experiment profiling m.dnn on each device, aggregated and reported
+  cat > p.yaml <<YAML
+name: devices
+stages:
+  prof:
+    type: profile
+    matrix: {dev: [$1]}
+    params: {platform: local, model: $T/m.dnn, device: "\${matrix.dev}", batch: [1, 2], warmup: 1, repeat: 3, min_time_ms: 0}
+  agg:
+    type: aggregate
+    needs: prof
+  report:
+    type: report
+    needs: prof
+    params: {out: rep}
+YAML
+}
+pipeline cpu
+run=$("$DYNN" run p.yaml 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ -f rep/report.md ] && ls rep/plots/latency_width__unknown_model__local_b1.svg >/dev/null 2>&1; then
+  pass "profile of a model file + report: the run finishes, figures drawn"
+else fail "profile of a model file + report" "exit $rc" "$run"; fi
+cd "$T" || exit 1
+
 if ! printf '%s' "$out" | jq -e '[.backends[].name] | index("opencl")' >/dev/null; then
   skip "opencl" "this dynn is built without OpenCL (pkg-config found no OpenCL + CLBlast: ci/deps.sh)"
   e2e_done
@@ -35,8 +64,6 @@ check "every opencl device: spec, name, compute units, memory" \
   '[.backends[] | select(.name == "opencl") | .devices[] | (.spec | test("^opencl:[0-9]+:[0-9]+$")) and (.name | length) > 0
     and .compute_units > 0 and .memory_bytes > 0] | all'
 
-"$DYNN" train --model resnet8 --width 0.25 --method uniform --widths 0.5,1 --epochs 1 --batch 64 --train-limit 256 \
-  --test-limit 64 --threads 2 --seed 1 --out "$T/m.dnn" --quiet >/dev/null 2>&1 || fail "train a tiny model"
 prof=$("$DYNN" profile "$T/m.dnn" --backend "$spec" --batch 1,2 --warmup 1 --repeat 3 --min-time-ms 0 --json 2>"$T/err"); rc=$?
 if [ $rc -eq 0 ] && printf '%s' "$prof" | jq -e \
   '([.results[] | .backend == "opencl" and (.device | length) > 0 and (.device_samples_ms | length) == (.samples_ms | length)
@@ -59,6 +86,20 @@ expect_fail "a malformed opencl device" "opencl device 'x': expected PLATFORM or
 mkdir -p "$T/novendors"
 expect_fail "no OpenCL driver at all: what to install" "no OpenCL platform on this machine .*pocl-opencl-icd" \
   env OCL_ICD_VENDORS="$T/novendors" "$DYNN" profile "$T/m.dnn" --backend opencl --repeat 1 --min-time-ms 0
+# the profile stage on both backends, into the database, the aggregate and the report
+cd "$T/pipe" && rm -rf .dynn rep || exit 1
+pipeline "cpu, $spec"
+run=$("$DYNN" run p.yaml 2>&1); rc=$?
+expect_match "profile stage with device: $spec, aggregated and reported: the run finishes" "^0$" "$rc"
+expect_match "the database has each measurement's backend" "^4 4$" \
+  "$("$DYNN" query "SELECT sum(value = 'cpu'), sum(value = 'opencl') FROM conditions WHERE key = 'backend'" --csv | tail -1 | tr ',' ' ')"
+expect_match "the aggregate: speed-up of each subnet and batch against the cpu backend" "^4$" \
+  "$("$DYNN" query "SELECT count(*) FROM metrics WHERE name = 'speedup_vs_cpu' AND value > 0" --csv | tail -1)"
+expect_match "the report: a table per device and the comparison" \
+  "\| \(unknown model\)/local/opencl/b2 \| w1.00 \| .* \| (cpu|opencl) \| [0-9.]+x \|" "$(cat rep/report.md 2>/dev/null)"
+if ls rep/plots/latency_width__unknown_model__local_opencl_b1.svg rep/plots/latency_width__unknown_model__local_b1.svg >/dev/null 2>&1
+then pass "the report: figures per device"; else fail "the report: figures per device" "$(ls rep/plots 2>&1)"; fi
+cd "$T" || exit 1
 none=$(OCL_ICD_VENDORS="$T/novendors" "$DYNN" devices --json 2>&1)
 expect_match "devices without a driver: the cpu still listed, opencl's error said" "true" \
   "$(printf '%s' "$none" | jq '(.backends[0].devices | length) == 1 and ([.backends[] | select(.name == "opencl") | .error | test("no OpenCL platform")] | all)')"
