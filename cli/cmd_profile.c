@@ -1,7 +1,8 @@
 /* cli/cmd_profile.c — `dynn profile MODEL`: latency (and energy) of subnets on this machine over a
- * sweep of batch sizes, CPU mappings, thread counts and frequencies. Options (the table shared with
+ * sweep of batch sizes, CPU mappings, thread counts, CPU frequencies and GPU frequencies. Options (the table shared with
  * the profile stage, platforms/profile_options.c) and set-up here: the model's description and
- * weights (no training model), the checks done before anything is measured, DVFS and power sensors;
+ * weights (no training model), the checks done before anything is measured, DVFS (cpufreq for the
+ * CPUs, devfreq for a GPU) and power sensors;
  * the sweep is platforms/profile_sweep.c (through an inference backend, nn/backend.h), the JSON
  * platforms/profile_json.c, the table cli/profile_out.c. `--platform FILE` is read by the one board
  * reader (platforms/platform_desc.c); a board of a type other than `local` is profiled there, through
@@ -177,6 +178,31 @@ static int describe_run(ProfileReport *r, const char *path, unsigned long crc, c
     return 0;
 }
 
+/* GPU DVFS: the node of --gpu-devfreq, else the board's `gpu: {devfreq}`; only with --gpu-freq (without
+ * it nothing about the GPU is read or written). An absent or read-only node is noted and the current
+ * GPU frequency measured; a usage error returns -1. */
+static int setup_gpu(const ProfileSettings *o, const PlatformDesc *pf, Devfreq *gf, ProfileSweep *s, ProfileReport *r,
+                     Err *err) {
+    if (!o->gpu_freq) return 0;
+    const char *node = o->gpu_devfreq ? o->gpu_devfreq : pf && pf->has_gpu ? pf->gpu.devfreq : NULL;
+    if (!node)
+        return err_set(err, "--gpu-freq: no GPU devfreq node: name it with --gpu-devfreq NODE (a directory of "
+                            "%s/class/devfreq) or give a --platform board with 'gpu: {devfreq: NODE}'", o->sysfs_root);
+    if (devfreq_open(gf, o->sysfs_root, node, err)) return err_prefix(err, "--gpu-devfreq");
+    if (!gf->available)
+        fprintf(stderr, "dynn profile: note: GPU DVFS unavailable (%s); measuring at the current GPU frequency\n", gf->reason);
+    else if (devfreq_resolve(gf, o->gpu_freq, s->gpu_hz, DEVFREQ_MAX_FREQS, &s->n_gpu, err))
+        return -1;
+    r->gpu_dvfs = 1;
+    r->gpu_dvfs_available = gf->available;
+    if (profile_report_str(&r->gpu_dvfs_reason, gf->reason, err) || profile_report_str(&r->gpu_dvfs_node, node, err) ||
+        profile_report_str(&r->gpu_dvfs_method, devfreq_method_name(gf->method), err))
+        return -1;
+    if (gf->n_freqs && !(r->gpu_hz = calloc((size_t)gf->n_freqs, sizeof *r->gpu_hz))) return err_set(err, "out of memory");
+    for (int i = 0; i < gf->n_freqs; i++) r->gpu_hz[r->n_gpu_hz++] = gf->freqs_hz[i];
+    return 0;
+}
+
 /* The options from the table (platforms/profile_options.c) and the checkpoint into *path; 1 after
  * printing --help. */
 static int parse_options(int argc, char **argv, ProfileSettings *o, const char **path, Err *err) {
@@ -315,6 +341,7 @@ int cmd_profile(int argc, char **argv) {
     const PlatformDesc *pf = o.platform ? &board.desc : NULL;
     ProfileSweep *s = calloc(1, sizeof *s);
     Cpufreq *cf = calloc(1, sizeof *cf);
+    Devfreq *gf = calloc(1, sizeof *gf);
     ModelDesc *d = calloc(1, sizeof *d);
     EnergySensors *es = calloc(1, sizeof *es);
     ModelWeights w = {0};
@@ -322,7 +349,7 @@ int cmd_profile(int argc, char **argv) {
     unsigned long crc = 0;
     cpu_set_t allowed;
     int rc = 2, measuring = 0;
-    if (!s || !cf || !d || !es) {
+    if (!s || !cf || !gf || !d || !es) {
         err_set(&err, "out of memory");
         goto done;
     }
@@ -342,6 +369,7 @@ int cmd_profile(int argc, char **argv) {
         fprintf(stderr, "dynn profile: note: DVFS unavailable (%s); measuring at the current frequency\n", cf->reason);
     for (int i = 0; o.freq && cf->available && i < s->n_maps; i++)
         if (cpufreq_resolve(cf, &s->maps[i].cpus, o.freq, s->freqs[i], CPUFREQ_MAX_FREQS, &s->n_freqs[i], &err)) goto done;
+    if (setup_gpu(&o, pf, gf, s, &r, &err)) goto done;
     rc = 1;
     if (describe_run(&r, path, crc, cf, o.sysfs_root, &err) || setup_energy(o.sysfs_root, pf, es, &r, &err)) goto done;
     if (!r.energy_available && pf && pf->n_sensors)
@@ -356,8 +384,12 @@ int cmd_profile(int argc, char **argv) {
     }
     backend_close(largest);
     measuring = 1;
-    int sweep_rc = profile_sweep_run(s, d, &w, &allowed, cf, r.energy_available ? es : NULL, &r, &err);
+    int sweep_rc = profile_sweep_run(s, d, &w, &allowed, cf, gf, r.energy_available ? es : NULL, &r, &err);
     Err rerr;
+    if (devfreq_restore(gf, &rerr) && !sweep_rc) {
+        err = rerr;
+        sweep_rc = -1;
+    }
     if (cpufreq_restore(cf, &rerr) && !sweep_rc) {
         err = rerr;
         sweep_rc = -1;
@@ -370,6 +402,7 @@ int cmd_profile(int argc, char **argv) {
     fflush(stdout);
     rc = r.complete ? 0 : 1;
 done:
+    if (rc && !measuring && gf) devfreq_restore(gf, &(Err){{0}});
     if (rc && !measuring && cf) cpufreq_restore(cf, &(Err){{0}});
     if (rc) fprintf(stderr, "dynn profile: %s\n", err.msg);
     profile_report_free(&r);
@@ -378,6 +411,7 @@ done:
     free(s);
     platform_desc_free(&board);
     free(cf);
+    free(gf);
     free(es);
     return rc;
 }

@@ -30,7 +30,14 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
         for (int k = 0; k < p->n_freqs; k++) fprintf(fp, "%s%ld", k && !p->discrete ? ".." : " ", p->freqs_khz[k]);
         fputc('\n', fp);
     }
-    static const char *const cols[] = {"subnet", "MMACs", "batch", "cpus", "threads", "freq_kHz", "n", "median_ms",
+    if (r->gpu_dvfs) { /* asked for with --gpu-freq */
+        fprintf(fp, "  GPU devfreq node %s: %s%s%s", r->gpu_dvfs_node ? r->gpu_dvfs_node : "?",
+                r->gpu_dvfs_available ? r->gpu_dvfs_method : "unavailable", r->gpu_dvfs_available ? ", Hz" : " - ",
+                r->gpu_dvfs_available ? "" : r->gpu_dvfs_reason);
+        for (size_t k = 0; r->gpu_dvfs_available && k < r->n_gpu_hz; k++) fprintf(fp, " %lld", r->gpu_hz[k]);
+        fputc('\n', fp);
+    }
+    static const char *const cols[] = {"subnet", "MMACs", "batch", "cpus", "threads", "freq_kHz", "gpu_kHz", "n", "median_ms",
                                        "p90_ms", "p99_ms", "cv_%", "per_image_ms", "mJ/inference", "avg_W", "peak_MiB",
                                        "backend", "device_ms"};
     Table t;
@@ -47,17 +54,19 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
         cell(&t, (size_t)row, 4, CELL_INT, "%.0f", (double)cond_get_int(&x->cond, COND_THREADS, 0));
         long long khz = cond_get_int(&x->cond, COND_CPU_FREQ, 0);
         cell(&t, (size_t)row, 5, CELL_INT, "%.0f", khz > 0 ? (double)khz : NAN);
-        cell(&t, (size_t)row, 6, CELL_INT, "%.0f", (double)x->n_samples);
-        cell(&t, (size_t)row, 7, CELL_REAL, "%.3f", x->median_ms);
-        cell(&t, (size_t)row, 8, CELL_REAL, "%.3f", x->p90_ms);
-        cell(&t, (size_t)row, 9, CELL_REAL, "%.3f", x->p99_ms);
-        cell(&t, (size_t)row, 10, CELL_REAL, "%.1f", 100.0 * x->stddev_ms / x->mean_ms);
-        cell(&t, (size_t)row, 11, CELL_REAL, "%.4f", x->median_ms / batch);
-        cell(&t, (size_t)row, 12, CELL_REAL, "%.3f", 1e3 * x->energy_j);
-        cell(&t, (size_t)row, 13, CELL_REAL, "%.3f", x->avg_power_w);
-        cell(&t, (size_t)row, 14, CELL_REAL, "%.1f", x->peak_rss_kib / 1024.0);
-        table_set(&t, (size_t)row, 15, CELL_TEXT, cond_get(&x->cond, COND_BACKEND));
-        cell(&t, (size_t)row, 16, CELL_REAL, "%.3f", x->device_median_ms); /* the device clock's median */
+        long long gpu_khz = cond_get_int(&x->cond, COND_GPU_FREQ, 0);
+        cell(&t, (size_t)row, 6, CELL_INT, "%.0f", gpu_khz > 0 ? (double)gpu_khz : NAN);
+        cell(&t, (size_t)row, 7, CELL_INT, "%.0f", (double)x->n_samples);
+        cell(&t, (size_t)row, 8, CELL_REAL, "%.3f", x->median_ms);
+        cell(&t, (size_t)row, 9, CELL_REAL, "%.3f", x->p90_ms);
+        cell(&t, (size_t)row, 10, CELL_REAL, "%.3f", x->p99_ms);
+        cell(&t, (size_t)row, 11, CELL_REAL, "%.1f", 100.0 * x->stddev_ms / x->mean_ms);
+        cell(&t, (size_t)row, 12, CELL_REAL, "%.4f", x->median_ms / batch);
+        cell(&t, (size_t)row, 13, CELL_REAL, "%.3f", 1e3 * x->energy_j);
+        cell(&t, (size_t)row, 14, CELL_REAL, "%.3f", x->avg_power_w);
+        cell(&t, (size_t)row, 15, CELL_REAL, "%.1f", x->peak_rss_kib / 1024.0);
+        table_set(&t, (size_t)row, 16, CELL_TEXT, cond_get(&x->cond, COND_BACKEND));
+        cell(&t, (size_t)row, 17, CELL_REAL, "%.3f", x->device_median_ms); /* the device clock's median */
     }
     table_print_text(&t, fp);
     table_free(&t);

@@ -35,7 +35,8 @@ enum { COND_JSON_REQUIRED = 1, COND_JSON_NULLABLE = 2 };
     X(THREADS, "threads", COND_INT, 1, "", "threads", COND_JSON_REQUIRED, "compute threads")                           \
     X(CPU_FREQ, "cpu_freq", COND_INT, 1, "kHz", "freq_khz", COND_JSON_REQUIRED | COND_JSON_NULLABLE,                  \
       "the CPU frequency set for the mapping; unset when not set (no cpufreq, or no sweep)")                          \
-    X(GPU_FREQ, "gpu_freq", COND_INT, 1, "kHz", "gpu_freq_khz", COND_JSON_NULLABLE, "the GPU frequency; unset on CPUs")
+    X(GPU_FREQ, "gpu_freq", COND_INT, 1, "kHz", "gpu_freq_khz", COND_JSON_NULLABLE,                                    \
+      "the GPU frequency set through devfreq (Hz / 1000, rounded); unset when none was set")
 
 typedef enum CondKeyId {
 #define DYNN_COND_ENUM(id, ...) COND_##id,

@@ -1,7 +1,9 @@
 /* platforms/cpufreq.c — cpufreq sysfs: discovery, setting, restoring, the Ctrl-C handler (see
- * cpufreq.h). Everything that writes sysfs uses only open/read/write/close and hand-written number
- * formatting so that the signal handler can share it. */
+ * cpufreq.h). Everything that writes sysfs goes through platforms/sysfs_restore.c's async-signal-safe
+ * helpers so that the signal handler (the one shared with devfreq) can share it. */
 #include "platforms/cpufreq.h"
+
+#include "platforms/sysfs_restore.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -15,56 +17,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- async-signal-safe helpers ---- */
+/* ---- helpers (async-signal-safe: platforms/sysfs_restore.h) ---- */
 
-/* Reads a small file into buf (NUL-terminated, trailing whitespace removed). Returns 0 or -errno. */
-static int raw_read(const char *path, char *buf, size_t size) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return -errno;
-    ssize_t n = read(fd, buf, size - 1);
-    int e = errno;
-    close(fd);
-    if (n < 0) return -e;
-    while (n > 0 && isspace((unsigned char)buf[n - 1])) n--;
-    buf[n] = '\0';
-    return 0;
-}
-
-static int raw_write(const char *path, const char *val) {
-    int fd = open(path, O_WRONLY | O_TRUNC);
-    if (fd < 0) return -errno;
-    size_t len = strlen(val);
-    ssize_t n = write(fd, val, len);
-    int e = errno;
-    if (close(fd) && n >= 0) return -errno; /* sysfs may report a refused value at close */
-    if (n < 0) return -e;
-    return (size_t)n == len ? 0 : -EIO;
-}
-
-static void fmt_long(char *out, long v) {
-    char tmp[24];
-    int n = 0, neg = v < 0;
-    unsigned long u = neg ? 0UL - (unsigned long)v : (unsigned long)v;
-    do tmp[n++] = (char)('0' + u % 10); while ((u /= 10));
-    if (neg) tmp[n++] = '-';
-    for (int i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
-    out[n] = '\0';
-}
+static void fmt_long(char *out, long v) { sysfs_fmt_ll(out, v); }
 
 static long parse_long(const char *s, int *ok) {
-    long v = 0;
-    *ok = 0;
-    if (!isdigit((unsigned char)*s)) return 0;
-    while (isdigit((unsigned char)*s)) v = v * 10 + (*s++ - '0');
-    *ok = *s == '\0';
-    return v;
-}
-
-static void copy_str(char *dst, size_t size, const char *src) {
-    size_t n = strlen(src);
-    if (n >= size) n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
+    long long v = sysfs_parse_ll(s, ok);
+    if (v > LONG_MAX) *ok = 0;
+    return *ok ? (long)v : 0;
 }
 
 static const char *basename_of(const char *path) {
@@ -77,10 +37,10 @@ static int traced_write(Cpufreq *cf, const CpufreqPolicy *p, const char *path, c
     if (cf->n_trace < CPUFREQ_MAX_TRACE) {
         CpufreqWrite *w = &cf->trace[cf->n_trace++];
         w->cpu = p->cpu;
-        copy_str(w->file, sizeof w->file, basename_of(path));
-        copy_str(w->value, sizeof w->value, val);
+        sysfs_copy(w->file, sizeof w->file, basename_of(path));
+        sysfs_copy(w->value, sizeof w->value, val);
     }
-    return raw_write(path, val);
+    return sysfs_raw_write(path, val);
 }
 
 /* min = lo, max = hi in the order that keeps min <= max: raise max first when the new min is above
@@ -88,7 +48,7 @@ static int traced_write(Cpufreq *cf, const CpufreqPolicy *p, const char *path, c
 static int set_minmax(Cpufreq *cf, const CpufreqPolicy *p, long lo, long hi, const char **failed) {
     char cur[64], lo_s[24], hi_s[24];
     int ok = 0;
-    long cur_max = raw_read(p->max_path, cur, sizeof cur) == 0 ? parse_long(cur, &ok) : 0;
+    long cur_max = sysfs_raw_read(p->max_path, cur, sizeof cur) == 0 ? parse_long(cur, &ok) : 0;
     if (!ok) cur_max = LONG_MAX;
     fmt_long(lo_s, lo);
     fmt_long(hi_s, hi);
@@ -124,42 +84,16 @@ static int restore_raw(Cpufreq *cf, const char **failed) {
     return first_rc;
 }
 
-/* ---- the signal handler ---- */
+/* ---- the signal handler (shared with devfreq: platforms/sysfs_restore.c) ---- */
 
-static Cpufreq *volatile g_active;
-static struct sigaction g_old_int, g_old_term;
-static int g_installed;
-
-static void on_fatal_signal(int sig) {
-    Cpufreq *cf = g_active;
-    g_active = NULL;
-    if (cf) {
-        const char *failed = NULL;
-        restore_raw(cf, &failed);
-    }
-    signal(sig, SIG_DFL);
-    raise(sig); /* delivered when the handler returns: the process ends by the same signal */
+static void restore_on_signal(void *owner) {
+    const char *failed = NULL;
+    restore_raw(owner, &failed);
 }
 
-static void install_handler(Cpufreq *cf) {
-    g_active = cf;
-    if (g_installed) return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_fatal_signal;
-    sigfillset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &g_old_int);
-    sigaction(SIGTERM, &sa, &g_old_term);
-    g_installed = 1;
-}
+static int install_handler(Cpufreq *cf) { return sysfs_restore_register(restore_on_signal, cf); }
 
-static void remove_handler(void) {
-    if (!g_installed) return;
-    sigaction(SIGINT, &g_old_int, NULL);
-    sigaction(SIGTERM, &g_old_term, NULL);
-    g_installed = 0;
-    g_active = NULL;
-}
+static void remove_handler(Cpufreq *cf) { sysfs_restore_unregister(cf); }
 
 /* ---- discovery ---- */
 
@@ -172,7 +106,7 @@ static int read_khz(const char *dir, const char *file, long *out) {
     char path[CPUFREQ_PATH + 64], buf[64];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     int ok = 0;
-    if (raw_read(path, buf, sizeof buf)) return -1;
+    if (sysfs_raw_read(path, buf, sizeof buf)) return -1;
     *out = parse_long(buf, &ok);
     return ok ? 0 : -1;
 }
@@ -182,7 +116,7 @@ static void read_freqs(CpufreqPolicy *p) {
     char path[CPUFREQ_PATH + 64], buf[2048];
     snprintf(path, sizeof path, "%s/scaling_available_frequencies", p->dir);
     p->n_freqs = 0;
-    if (raw_read(path, buf, sizeof buf) == 0) {
+    if (sysfs_raw_read(path, buf, sizeof buf) == 0) {
         char *save = NULL;
         for (char *tok = strtok_r(buf, " \t\n", &save); tok && p->n_freqs < CPUFREQ_MAX_FREQS;
              tok = strtok_r(NULL, " \t\n", &save)) {
@@ -224,7 +158,7 @@ static int unavailable(Cpufreq *cf, const char *fmt, const char *a, const char *
 
 /* Saves a policy's state; returns 0, or fills cf->reason and returns -1. */
 static int read_policy(Cpufreq *cf, CpufreqPolicy *p) {
-    int rc = raw_read(p->governor_path, p->orig_governor, sizeof p->orig_governor);
+    int rc = sysfs_raw_read(p->governor_path, p->orig_governor, sizeof p->orig_governor);
     if (rc) {
         unavailable(cf, "cannot read %s (%s)", p->governor_path, strerror(-rc));
         return -1;
@@ -240,7 +174,7 @@ static int read_policy(Cpufreq *cf, CpufreqPolicy *p) {
 int cpufreq_open(Cpufreq *cf, const char *root, Err *err) {
     memset(cf, 0, sizeof *cf);
     if (strlen(root) >= sizeof cf->root) return err_set(err, "--sysfs-root: '%s' is too long", root);
-    copy_str(cf->root, sizeof cf->root, root);
+    sysfs_copy(cf->root, sizeof cf->root, root);
     char cpu_dir[CPUFREQ_PATH];
     snprintf(cpu_dir, sizeof cpu_dir, "%s/devices/system/cpu", root);
     DIR *dir = opendir(cpu_dir);
@@ -277,7 +211,7 @@ int cpufreq_open(Cpufreq *cf, const char *root, Err *err) {
             CPU_ZERO(&p->cpus);
             if (strlen(key) > 480) /* room for "/scaling_governor" in the paths below */
                 return unavailable(cf, "cpufreq path %.500s... is too long%s", key, "");
-            copy_str(p->dir, sizeof p->dir, key);
+            sysfs_copy(p->dir, sizeof p->dir, key);
             snprintf(p->governor_path, sizeof p->governor_path, "%.480s/scaling_governor", key);
             snprintf(p->setspeed_path, sizeof p->setspeed_path, "%.480s/scaling_setspeed", key);
             snprintf(p->min_path, sizeof p->min_path, "%.480s/scaling_min_freq", key);
@@ -296,7 +230,7 @@ int cpufreq_open(Cpufreq *cf, const char *root, Err *err) {
         if (read_policy(cf, p)) return 0;
         char path[CPUFREQ_PATH + 64], govs[512] = "";
         snprintf(path, sizeof path, "%s/scaling_available_governors", p->dir);
-        raw_read(path, govs, sizeof govs);
+        sysfs_raw_read(path, govs, sizeof govs);
         if (!has_word(govs, "userspace") || access(p->setspeed_path, F_OK)) userspace = 0;
     }
     cf->method = userspace ? CPUFREQ_USERSPACE : CPUFREQ_MINMAX;
@@ -306,7 +240,7 @@ int cpufreq_open(Cpufreq *cf, const char *root, Err *err) {
         char max_s[24];
         fmt_long(max_s, p->orig_max_khz);
         const char *path = userspace ? p->governor_path : p->max_path;
-        int rc = raw_write(path, userspace ? p->orig_governor : max_s);
+        int rc = sysfs_raw_write(path, userspace ? p->orig_governor : max_s);
         if (rc) return unavailable(cf, "%s is not writable (%s): DVFS needs root and a writable cpufreq", path, strerror(-rc));
     }
     cf->available = 1;
@@ -345,7 +279,7 @@ int cpufreq_resolve(const Cpufreq *cf, const cpu_set_t *cpus, const char *spec, 
     if (!p) return err_set(err, "--freq: CPU %d has no cpufreq policy under %s/devices/system/cpu", cpu, cf->root);
     char copy[1024];
     if (strlen(spec) >= sizeof copy) return err_set(err, "--freq: list too long");
-    copy_str(copy, sizeof copy, spec);
+    sysfs_copy(copy, sizeof copy, spec);
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         long list[CPUFREQ_MAX_FREQS];
@@ -383,7 +317,8 @@ int cpufreq_resolve(const Cpufreq *cf, const cpu_set_t *cpus, const char *spec, 
 
 int cpufreq_set(Cpufreq *cf, const cpu_set_t *cpus, long khz, Err *err) {
     if (!cf->available) return err_set(err, "DVFS is not available: %s", cf->reason);
-    install_handler(cf);
+    if (install_handler(cf))
+        return err_set(err, "cannot set CPU frequencies: %d other settings await restoring already", SYSFS_RESTORE_MAX);
     for (int i = 0; i < cf->n_policies; i++) {
         CpufreqPolicy *p = &cf->policies[i];
         cpu_set_t both;
@@ -418,7 +353,7 @@ int cpufreq_set(Cpufreq *cf, const cpu_set_t *cpus, long khz, Err *err) {
 int cpufreq_restore(Cpufreq *cf, Err *err) {
     const char *failed = NULL;
     int rc = restore_raw(cf, &failed);
-    remove_handler();
+    remove_handler(cf);
     if (rc) return err_set(err, "%s: cannot restore the original setting (%s)", failed, strerror(-rc));
     return 0;
 }

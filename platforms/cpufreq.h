@@ -11,9 +11,9 @@
  * Where cpufreq is absent, unreadable or not writable (checked by writing a current value back),
  * DVFS is recorded as unavailable with the reason; nothing fails.
  *
- * The first change installs a SIGINT/SIGTERM handler that restores every changed policy (with
- * async-signal-safe calls only) and re-raises the signal; cpufreq_restore() restores on the normal
- * and error paths and removes the handler. ROOT is "/sys" on a real system; tests use a fake tree. */
+ * The first change registers with the process's one SIGINT/SIGTERM handler (platforms/sysfs_restore.h,
+ * shared with devfreq), which restores every changed policy (with async-signal-safe calls only) and
+ * re-raises the signal; cpufreq_restore() restores on the normal and error paths and unregisters. ROOT is "/sys" on a real system; tests use a fake tree. */
 #ifndef DYNN_PLATFORMS_CPUFREQ_H
 #define DYNN_PLATFORMS_CPUFREQ_H
 

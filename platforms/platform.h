@@ -29,6 +29,7 @@
 #define PLATFORM_DESC_MAX_SENSORS 16  /* entries of `sensors` (platforms/energy.h: ENERGY_MAX_SENSORS) */
 #define PLATFORM_DESC_MAX_NAME 63     /* characters of `name`, `type`, `arch`, a cluster or sensor name */
 #define PLATFORM_DESC_MAX_TEXT 511    /* characters of any other string (paths, host, user, words of `prefix`) */
+#define PLATFORM_DESC_MAX_NODE 127    /* characters of `gpu: {devfreq}` (platforms/devfreq.h: DEVFREQ_MAX_NODE) */
 
 /* A group of cores (`clusters: {little: "0-3"}`) and its frequency table (`frequencies_khz`). */
 typedef struct DescCluster {
@@ -46,6 +47,16 @@ typedef struct DescSensor {
     double scale;      /* multiply a raw reading by this to get SI units (1 when absent) */
 } DescSensor;
 
+/* The GPU (`gpu: {name, devfreq, frequencies_hz, sensor}`): its devfreq node, its frequency table and
+ * the sensor of its power rail. */
+typedef struct DescGpu {
+    const char *name;           /* "Maxwell 128-core"; NULL when not given */
+    const char *devfreq;        /* the node under /sys/class/devfreq: "57000000.gpu" (required) */
+    const long long *freqs_hz;  /* ascending; NULL/0 when the file gives none */
+    size_t n_freqs;
+    const char *sensor;         /* a name of `sensors`; NULL when not given */
+} DescGpu;
+
 typedef struct PlatformDesc {
     const char *file;   /* where it was read (messages name file:line:col) */
     const YNode *node;  /* the whole mapping: type-specific keys are read from here */
@@ -62,6 +73,9 @@ typedef struct PlatformDesc {
     /* ssh (read when type is ssh; defaults otherwise) */
     const char *host, *user, *identity, *workdir, *known_hosts, *strict_host_key_checking;
     int port, connect_timeout_s, retries, backoff_ms;
+    /* appended after the ssh keys (plugins built against the older struct read the same offsets) */
+    int has_gpu;        /* 1 when `gpu:` is given */
+    DescGpu gpu;
 } PlatformDesc;
 
 /* One platform type. Every function gets the state `open` made; `cleanup` frees it and is called

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "platforms/affinity.h"
+#include "platforms/devfreq.h"
 #include "platforms/energy.h"
 #include "util/atomic_file.h"
 #include "util/fs.h"
@@ -22,7 +23,7 @@
 #include "util/suggest.h"
 
 static const char *const common_keys[] = {"name", "type", "arch", "binary", "prefix", "clusters", "frequencies_khz",
-                                          "sensors", "description"};
+                                          "sensors", "gpu", "description"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 #define MAX_KEYS 64
 
@@ -32,6 +33,7 @@ typedef struct DescStorage {
     const char **prefix;
     char *prefix_text; /* a copy of a `prefix` string, split into words */
     char *paths[3]; /* binary, identity, known_hosts made absolute */
+    long long *gpu_freqs;
 } DescStorage;
 
 /* One grammar for CPU lists: the profiler's (platforms/affinity.c), so a stage never accepts a
@@ -42,6 +44,8 @@ int platform_desc_cpu_list_valid(const char *s) {
     return cpulist_parse(s, "cpus", &set, &ignored) == 0;
 }
 
+_Static_assert(PLATFORM_DESC_MAX_NODE <= DEVFREQ_MAX_NODE, "a gpu's devfreq node fits the profiler's devfreq");
+_Static_assert(PLATFORM_DESC_MAX_FREQS <= DEVFREQ_MAX_FREQS, "a gpu's frequency table fits the profiler's devfreq");
 _Static_assert(PLATFORM_DESC_MAX_SENSORS <= ENERGY_MAX_SENSORS, "every sensor of a description fits the energy meter");
 _Static_assert(PLATFORM_DESC_MAX_TEXT < sizeof ((PowerSensor *)0)->path, "a sensor path fits the energy meter");
 _Static_assert(PLATFORM_DESC_MAX_NAME < sizeof ((PowerSensor *)0)->name, "a sensor name fits the energy meter");
@@ -213,6 +217,54 @@ static int read_sensors(const YNode *map, const char *file, PlatformDesc *d, Err
     return 0;
 }
 
+/* `gpu: {name, devfreq, frequencies_hz, sensor}`, after the sensors (`sensor` names one of them). */
+static int read_gpu(const YNode *map, const char *file, PlatformDesc *d, DescStorage *s, Err *err) {
+    static const char *const keys[] = {"name", "devfreq", "frequencies_hz", "sensor"};
+    const YNode *n = ynode_get(map, "gpu");
+    if (!n) return 0;
+    if (ynode_expect(n, YNODE_MAP, file, "platform 'gpu'", err) || ynode_check_keys(n, keys, COUNT(keys), file, "platform 'gpu'", err))
+        return -1;
+    DescGpu *g = &d->gpu;
+    if (get_text(n, "name", PLATFORM_DESC_MAX_NAME, file, &g->name, err) ||
+        get_text(n, "devfreq", PLATFORM_DESC_MAX_NODE, file, &g->devfreq, err) ||
+        get_text(n, "sensor", PLATFORM_DESC_MAX_NAME, file, &g->sensor, err))
+        return -1;
+    if (!g->devfreq)
+        return ynode_err(err, file, n, "platform 'gpu' needs 'devfreq': the GPU's node under /sys/class/devfreq (57000000.gpu)");
+    if (strchr(g->devfreq, '/') || !strcmp(g->devfreq, ".") || !strcmp(g->devfreq, ".."))
+        return ynode_err(err, file, ynode_get(n, "devfreq"),
+                         "gpu 'devfreq' must be the name of a node under /sys/class/devfreq (57000000.gpu), not a path: '%s'", g->devfreq);
+    const YNode *f = ynode_get(n, "frequencies_hz");
+    if (f) {
+        if (f->kind != YNODE_SEQ || !f->len) return ynode_err(err, file, f, "gpu 'frequencies_hz' must be a non-empty list of Hz");
+        if (f->len > PLATFORM_DESC_MAX_FREQS)
+            return ynode_err(err, file, f, "gpu 'frequencies_hz': at most %d frequencies", PLATFORM_DESC_MAX_FREQS);
+        if (!(s->gpu_freqs = calloc(f->len, sizeof *s->gpu_freqs))) return err_set(err, "out of memory");
+        for (size_t j = 0; j < f->len; j++) {
+            if (ynode_int(f->items[j], 1, 100000000000LL, file, "a frequency of the gpu (Hz)", &s->gpu_freqs[j], err)) return -1;
+            if (j && s->gpu_freqs[j] <= s->gpu_freqs[j - 1])
+                return ynode_err(err, file, f->items[j], "gpu 'frequencies_hz' must be ascending without repeats");
+        }
+        g->freqs_hz = s->gpu_freqs;
+        g->n_freqs = f->len;
+    }
+    if (g->sensor) {
+        const char *names[PLATFORM_DESC_MAX_SENSORS];
+        int found = 0;
+        for (size_t i = 0; i < d->n_sensors; i++) {
+            names[i] = d->sensors[i].name;
+            found |= !strcmp(names[i], g->sensor);
+        }
+        if (!found) {
+            char hint[128];
+            return ynode_err(err, file, ynode_get(n, "sensor"), "gpu 'sensor': '%s' is not a name of 'sensors'%s", g->sensor,
+                             d->n_sensors ? suggest_hint(hint, sizeof hint, g->sensor, names, d->n_sensors) : " (the file has none)");
+        }
+    }
+    d->has_gpu = 1;
+    return 0;
+}
+
 /* The ssh keys; they are only allowed (ynode_check_keys) when the type lists them. */
 static int read_ssh(const YNode *map, const char *file, PlatformDesc *d, DescStorage *s, Err *err) {
     const char *identity, *known_hosts;
@@ -278,7 +330,7 @@ int platform_desc_read_flags(const YNode *node, const char *file, unsigned flags
     if (binary && !here && resolve_path(binary, file, &s->paths[0], err)) goto fail;
     d->binary = s->paths[0];
     if (read_prefix(node, file, d, s, err) || read_clusters(node, file, d, s, err) || read_sensors(node, file, d, err) ||
-        (!here && read_ssh(node, file, d, s, err)))
+        read_gpu(node, file, d, s, err) || (!here && read_ssh(node, file, d, s, err)))
         goto fail;
     if (!d->name) { /* after the keys, so a mistake in them is named where it is */
         ynode_err(err, file, node, "a platform description needs a 'name'");
@@ -324,6 +376,7 @@ void platform_desc_free(PlatformDescFile *pf) {
         free(s->prefix);
         free(s->prefix_text);
         for (size_t i = 0; i < COUNT(s->paths); i++) free(s->paths[i]);
+        free(s->gpu_freqs);
         free(s);
     }
     ynode_free(pf->root);

@@ -183,6 +183,20 @@ static int read_facts(const YNode *root, ProfileReport *out) {
                 if (!as_number(list->items[k], &v)) p->khz[p->n_khz++] = (long long)v;
         }
     }
+    const YNode *gpu = ynode_get(root, "gpu_dvfs");
+    if (gpu && gpu->kind == YNODE_MAP) {
+        out->gpu_dvfs = 1;
+        out->gpu_dvfs_available = top_bool(gpu, "available");
+        if (top_string(gpu, "reason", &out->gpu_dvfs_reason) || top_string(gpu, "node", &out->gpu_dvfs_node) ||
+            top_string(gpu, "method", &out->gpu_dvfs_method))
+            return -1;
+        const YNode *list = ynode_get(gpu, "frequencies_hz");
+        if (list && list->kind == YNODE_SEQ && list->len) {
+            if (!(out->gpu_hz = calloc(list->len, sizeof *out->gpu_hz))) return -1;
+            for (size_t k = 0; k < list->len; k++)
+                if (!as_number(list->items[k], &v)) out->gpu_hz[out->n_gpu_hz++] = (long long)v;
+        }
+    }
     const YNode *sensors = ynode_get(energy, "sensors");
     if (sensors && sensors->kind == YNODE_SEQ && sensors->len) {
         if (!(out->sensors = calloc(sensors->len, sizeof *out->sensors))) return -1;
@@ -284,9 +298,11 @@ void profile_report_free(ProfileReport *r) {
         free(r->sensors[i].path);
     }
     char *strings[] = {r->model, r->model_crc32, r->host_name, r->host_arch, r->host_cpu_model, r->build,
-                       r->dvfs_reason, r->dvfs_sysfs_root, r->dvfs_method, r->energy_reason};
+                       r->dvfs_reason, r->dvfs_sysfs_root, r->dvfs_method, r->energy_reason,
+                       r->gpu_dvfs_reason, r->gpu_dvfs_node, r->gpu_dvfs_method};
     for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) free(strings[i]);
     free(r->policies);
+    free(r->gpu_hz);
     free(r->sensors);
     free(r->points);
     memset(r, 0, sizeof *r);
@@ -391,6 +407,20 @@ void profile_json_write(const ProfileReport *r, FILE *fp) {
     }
     json_object_end(&j);
     json_object_end(&j);
+    if (r->gpu_dvfs) {
+        json_key(&j, "gpu_dvfs");
+        json_object_begin(&j);
+        json_key(&j, "available");
+        json_bool(&j, r->gpu_dvfs_available);
+        key_string(&j, "reason", r->gpu_dvfs_reason);
+        key_string(&j, "node", r->gpu_dvfs_node);
+        key_string(&j, "method", r->gpu_dvfs_method);
+        json_key(&j, "frequencies_hz");
+        json_array_begin(&j);
+        for (size_t k = 0; k < r->n_gpu_hz; k++) json_int(&j, r->gpu_hz[k]);
+        json_array_end(&j);
+        json_object_end(&j);
+    }
     json_key(&j, "energy");
     json_object_begin(&j);
     json_key(&j, "available");

@@ -64,6 +64,12 @@ typedef struct ProfileReport {
     char *dvfs_reason, *dvfs_sysfs_root, *dvfs_method; /* method: userspace | minmax | none */
     ProfilePolicy *policies;
     size_t n_policies;
+    /* GPU DVFS (devfreq), present only when the sweep was asked for GPU frequencies (--gpu-freq) */
+    int gpu_dvfs;          /* 1: the fields below were written / read */
+    int gpu_dvfs_available;
+    char *gpu_dvfs_reason, *gpu_dvfs_node, *gpu_dvfs_method; /* method: userspace | minmax | none */
+    long long *gpu_hz;     /* frequencies the node offers (Hz) */
+    size_t n_gpu_hz;
     int energy_available;
     char *energy_reason;   /* "" when available */
     ProfileSensor *sensors;

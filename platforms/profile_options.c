@@ -1,6 +1,7 @@
 /* platforms/profile_options.c — the profiling options table and its checks (see profile_options.h). */
 #include "platforms/profile_options.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,15 @@ static const ProfileOption OPTIONS[] = {
      "CPU frequencies in kHz, all, min, max (cpufreq; the original governor and\n"
      "limits are restored afterwards, also on error or Ctrl-C). Where cpufreq is\n"
      "absent or read-only this is noted and the current frequency is measured"},
+    {"gpu-freq", "gpu_frequencies_hz", POPT_HZ, 1, 100000000000.0, AT(gpu_freq), NULL, NULL, "LIST",
+     "GPU frequencies in Hz, all, min, max (devfreq: the node of --gpu-devfreq, else\n"
+     "the --platform board's gpu: devfreq; restored afterwards, also on error or\n"
+     "Ctrl-C), swept inside each CPU frequency. Where the node is absent or read-only\n"
+     "this is noted and the current frequency is measured; without it the GPU is\n"
+     "not touched"},
+    {"gpu-devfreq", NULL, POPT_TEXT, 0, 0, AT(gpu_devfreq), NULL, NULL, "NODE",
+     "the GPU's devfreq node under SYSFS-ROOT/class/devfreq (57000000.gpu), for\n"
+     "--gpu-freq without a board file (default: the --platform board's gpu: devfreq)"},
     {"backend", "backend", POPT_TEXT, 0, 0, AT(backend), "cpu", NULL, "NAME",
      "the inference backend that runs the forward passes (nn/backend.h), with its\n"
      "device after ':': cpu, opencl, opencl:PLATFORM[:DEVICE] (dynn devices lists them)"},
@@ -65,12 +75,26 @@ const ProfileOption *profile_option_param(const char *param) {
     return NULL;
 }
 
-static int is_list(ProfileOptKind k) { return k == POPT_INTS || k == POPT_FREQS || k == POPT_NAMES; }
+static int is_list(ProfileOptKind k) { return k == POPT_INTS || k == POPT_FREQS || k == POPT_HZ || k == POPT_NAMES; }
+
+/* One Hz value in [o->min, o->max] (beyond an int: 100 GHz); *out its value. */
+static int check_hz(const ProfileOption *o, const char *tok, const char *shown, long long *out, Err *err) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(tok, &end, 10);
+    if (tok[0] < '0' || tok[0] > '9' || *end || errno)
+        return err_set(err, "%s: '%s' is not a frequency in Hz, all, min or max", shown, tok);
+    if (v < (long long)o->min || v > (long long)o->max)
+        return err_set(err, "%s: %lld is out of range %lld..%lld", shown, v, (long long)o->min, (long long)o->max);
+    *out = v;
+    return 0;
+}
 
 /* A comma-separated list: every element checked, none empty, none twice, at most PROFILE_MAX_LIST. */
 static int check_list(const ProfileOption *o, const char *value, const char *shown, Err *err) {
     char copy[1024], *items[PROFILE_MAX_LIST];
-    int ints[PROFILE_MAX_LIST], numeric[PROFILE_MAX_LIST], n = 0;
+    long long ints[PROFILE_MAX_LIST];
+    int numeric[PROFILE_MAX_LIST], n = 0;
     if (snprintf(copy, sizeof copy, "%s", value) >= (int)sizeof copy) return err_set(err, "%s: list too long", shown);
     size_t len = strlen(copy);
     if (!len || copy[0] == ',' || copy[len - 1] == ',' || strstr(copy, ",,"))
@@ -78,11 +102,16 @@ static int check_list(const ProfileOption *o, const char *value, const char *sho
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (n == PROFILE_MAX_LIST) return err_set(err, "%s: more than %d values", shown, PROFILE_MAX_LIST);
-        int word = o->kind == POPT_NAMES ||
-                   (o->kind == POPT_FREQS && (!strcmp(tok, "all") || !strcmp(tok, "min") || !strcmp(tok, "max")));
+        int freqs = o->kind == POPT_FREQS || o->kind == POPT_HZ;
+        int word = o->kind == POPT_NAMES || (freqs && (!strcmp(tok, "all") || !strcmp(tok, "min") || !strcmp(tok, "max")));
         if (!word && o->kind == POPT_FREQS && (tok[0] < '0' || tok[0] > '9'))
             return err_set(err, "%s: '%s' is not a frequency in kHz, all, min or max", shown, tok);
-        if (!word && arg_int(shown, tok, (long)o->min, (long)o->max, &ints[n], err)) return -1;
+        int one;
+        if (!word && o->kind == POPT_HZ && check_hz(o, tok, shown, &ints[n], err)) return -1;
+        if (!word && o->kind != POPT_HZ) {
+            if (arg_int(shown, tok, (long)o->min, (long)o->max, &one, err)) return -1;
+            ints[n] = one;
+        }
         numeric[n] = !word;
         for (int k = 0; k < n; k++)
             if (numeric[k] == numeric[n] && (word ? !strcmp(items[k], tok) : ints[k] == ints[n]))

@@ -21,6 +21,7 @@
 typedef enum ProfileOptKind {
     POPT_INTS,   /* comma-separated integers in [min, max], none twice */
     POPT_FREQS,  /* comma-separated kHz in [min, max] or the words all, min, max, none twice */
+    POPT_HZ,     /* the same in Hz (a GPU's devfreq frequencies; up to 100 GHz, beyond an int) */
     POPT_NAMES,  /* comma-separated non-empty words, none twice */
     POPT_INT,    /* one integer in [min, max] */
     POPT_NUMBER, /* one decimal number in [min, max] */
@@ -33,6 +34,7 @@ typedef enum ProfileOptKind {
  * machine are known). */
 typedef struct ProfileSettings {
     const char *subnets, *batch, *cpus, *threads, *freq, *backend, *platform, *sysfs_root; /* borrowed */
+    const char *gpu_freq, *gpu_devfreq; /* borrowed; NULL: the GPU is not touched / the board's gpu node */
     int warmup, repeat, json, here;
     double min_time_ms, sample_ms;
     unsigned long long seed;

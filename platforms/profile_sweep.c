@@ -112,7 +112,7 @@ static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, Forw
 
 /* Every subnet at one batch and thread count, through a backend opened for them. */
 static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelWeights *w, int batch, int threads,
-                         const ProfileMapping *map, long khz, const float *input, float *logits,
+                         const ProfileMapping *map, long khz, long long gpu_hz, const float *input, float *logits,
                          const EnergySensors *sensors, const cpu_set_t *sampler, ProfileReport *r, Err *err) {
     Backend *b;
     if (backend_open(s->backend, d, w, batch, threads, &b, err)) return err_prefix(err, "batch %d, %d threads", batch, threads);
@@ -132,6 +132,7 @@ static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelW
         Forward fw = {b, input, logits, batch, NULL, 0, 0};
         rc = cond_set_int(&p->cond, COND_BATCH, batch, err) || cond_set_int(&p->cond, COND_THREADS, info.threads, err) ||
                      (khz > 0 && cond_set_int(&p->cond, COND_CPU_FREQ, khz, err)) ||
+                     (gpu_hz > 0 && cond_set_int(&p->cond, COND_GPU_FREQ, profile_gpu_khz(gpu_hz), err)) ||
                      profile_report_str(&p->subnet_name, sn->name, err) || cond_set(&p->cond, COND_CPUS, map->text, err) ||
                      cond_set(&p->cond, COND_BACKEND, info.name, err) || cond_set(&p->cond, COND_DEVICE, info.device, err) ||
                      backend_set_subnet(b, p->subnet, err) || measure_one(s, sensors, &fw, sampler, p, err)
@@ -144,8 +145,10 @@ static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelW
     return rc;
 }
 
+long long profile_gpu_khz(long long hz) { return (hz + 500) / 1000; }
+
 int profile_sweep_run(const ProfileSweep *s, const ModelDesc *d, const ModelWeights *w, const cpu_set_t *allowed,
-                      Cpufreq *cf, const EnergySensors *sensors, ProfileReport *r, Err *err) {
+                      Cpufreq *cf, Devfreq *gf, const EnergySensors *sensors, ProfileReport *r, Err *err) {
     int max_batch, max_threads;
     profile_sweep_maxima(s, &max_batch, &max_threads);
     size_t n_in = (size_t)max_batch * (size_t)(d->in_c * d->in_h * d->in_w);
@@ -168,10 +171,15 @@ int profile_sweep_run(const ProfileSweep *s, const ModelDesc *d, const ModelWeig
         for (int fi = 0; fi < (s->n_freqs[mi] ? s->n_freqs[mi] : 1) && !rc; fi++) {
             long khz = s->n_freqs[mi] ? s->freqs[mi][fi] : 0;
             if (khz && (rc = cpufreq_set(cf, &map->cpus, khz, err))) break;
-            for (int ti = 0; ti < (s->n_threads ? s->n_threads : 1) && !rc; ti++) {
-                int threads = s->n_threads ? s->threads[ti] : CPU_COUNT(&map->cpus);
-                for (int bi = 0; bi < s->n_batches && !rc; bi++)
-                    rc = measure_batch(s, d, w, s->batches[bi], threads, map, khz, input, logits, sensors, &sampler, r, err);
+            for (int gi = 0; gi < (s->n_gpu ? s->n_gpu : 1) && !rc; gi++) {
+                long long gpu_hz = s->n_gpu ? s->gpu_hz[gi] : 0;
+                if (gpu_hz && (rc = devfreq_set(gf, gpu_hz, err))) break;
+                for (int ti = 0; ti < (s->n_threads ? s->n_threads : 1) && !rc; ti++) {
+                    int threads = s->n_threads ? s->threads[ti] : CPU_COUNT(&map->cpus);
+                    for (int bi = 0; bi < s->n_batches && !rc; bi++)
+                        rc = measure_batch(s, d, w, s->batches[bi], threads, map, khz, gpu_hz, input, logits, sensors,
+                                           &sampler, r, err);
+                }
             }
         }
     }

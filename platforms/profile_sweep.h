@@ -1,5 +1,6 @@
 /* platforms/profile_sweep.h — the measurement loop behind `dynn profile`: every combination of CPU
- * mapping, frequency, thread count, batch size and subnet (in that order, outermost first), timed
+ * mapping, frequency, GPU frequency, thread count, batch size and subnet (in that order, outermost
+ * first), timed
  * through an inference backend (nn/backend.h).
  *
  * For each (mapping, frequency, threads, batch) the backend is opened for exactly that batch and
@@ -15,6 +16,7 @@
 
 #include "nn/model_desc.h"
 #include "platforms/cpufreq.h"
+#include "platforms/devfreq.h"
 #include "platforms/energy.h"
 #include "platforms/profile_json.h"
 #include "platforms/profile_options.h"
@@ -32,6 +34,8 @@ typedef struct ProfileSweep {
     int n_maps;
     long freqs[PROFILE_MAX_LIST][CPUFREQ_MAX_FREQS]; /* per mapping; n_freqs[i] 0: not set */
     int n_freqs[PROFILE_MAX_LIST];
+    long long gpu_hz[DEVFREQ_MAX_FREQS]; /* GPU frequencies (devfreq, Hz), each point's gpu_freq in kHz */
+    int n_gpu;                           /* 0: the GPU is not touched */
     int warmup, repeat;
     double min_time_ms, sample_ms;
     const char *backend;     /* NULL: BACKEND_DEFAULT */
@@ -42,9 +46,13 @@ typedef struct ProfileSweep {
 void profile_sweep_maxima(const ProfileSweep *s, int *max_batch, int *max_threads);
 
 /* Runs the sweep over model d with weights w. `allowed` is the CPU mask the process started with;
- * cf is set per frequency (the caller restores it, and the affinity, afterwards); sensors NULL: no
- * energy. Points are appended to r (r->complete is the caller's). */
+ * cf is set per frequency and gf (NULL when n_gpu is 0) per GPU frequency (the caller restores both,
+ * and the affinity, afterwards); sensors NULL: no energy. Points are appended to r (r->complete is
+ * the caller's). */
 int profile_sweep_run(const ProfileSweep *s, const ModelDesc *d, const ModelWeights *w, const cpu_set_t *allowed,
-                      Cpufreq *cf, const EnergySensors *sensors, ProfileReport *r, Err *err);
+                      Cpufreq *cf, Devfreq *gf, const EnergySensors *sensors, ProfileReport *r, Err *err);
+
+/* The gpu_freq condition (kHz, db/conditions.h) of a devfreq frequency in Hz: rounded to the nearest kHz. */
+long long profile_gpu_khz(long long hz);
 
 #endif

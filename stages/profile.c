@@ -11,6 +11,7 @@
  *       - {cpus: little, threads: 4}   # a cluster of the platform, or a cpu list "0-3"
  *       - {cpus: "4-7", threads: 2}
  *     frequencies_khz: all          # the mapping's cluster table, or a list of kHz (default: none)
+ *     gpu_frequencies_hz: all       # the board's gpu table, or a list of Hz (default: the GPU is not touched)
  *     warmup: 3                     # passed through to `dynn profile`, as backend, repeat,
  *     repeat: 10                    # min_time_ms and sample_ms
  *     min_time_ms: 200
@@ -18,7 +19,7 @@
  * Every param that is an option of `dynn profile` is checked against the one option table
  * (platforms/profile_options.c) with its ranges and messages, so `dynn validate` refuses what the
  * profiler on the target would refuse.
- * The sweep is the cartesian product mapping x frequency x subnet x batch, one `dynn profile`
+ * The sweep is the cartesian product mapping x frequency x GPU frequency x subnet x batch, one `dynn profile`
  * invocation per point through the platform (platforms/platform.h), so when a board goes away
  * mid-sweep the points measured before are recorded, then the stage fails saying where it stopped
  * (the runner keeps a failed stage's measurements). */
@@ -60,9 +61,9 @@ static int check_value(const StageCheck *c, const ProfileOption *o, const char *
     snprintf(what, sizeof what, "stage '%s': '%s'", c->stage, key);
     if (v->kind != YNODE_SCALAR || strchr(v->str, ','))
         return ynode_err(err, c->file, v, "%s must be %s", what, o->kind == POPT_NAMES || o->kind == POPT_INTS ||
-                         o->kind == POPT_FREQS ? "a value or a list of single values" : "one value");
+                         o->kind == POPT_FREQS || o->kind == POPT_HZ ? "a value or a list of single values" : "one value");
     long long x;
-    if (o->kind == POPT_INTS || o->kind == POPT_FREQS || o->kind == POPT_INT)
+    if (o->kind == POPT_INTS || o->kind == POPT_FREQS || o->kind == POPT_HZ || o->kind == POPT_INT)
         return ynode_int(v, (long long)o->min, (long long)o->max, c->file, what, &x, err);
     Err why;
     if (profile_option_check(o, v->str, what, &why)) return ynode_err(err, c->file, v, "%s", why.msg);
@@ -72,7 +73,7 @@ static int check_value(const StageCheck *c, const ProfileOption *o, const char *
 /* A param of the option table: the same kinds and ranges as the option of `dynn profile`; a list
  * has at most PROFILE_MAX_LIST values, none twice. */
 static int check_option(const StageCheck *c, const ProfileOption *o, const YNode *v, Err *err) {
-    int list = o->kind == POPT_INTS || o->kind == POPT_FREQS || o->kind == POPT_NAMES;
+    int list = o->kind == POPT_INTS || o->kind == POPT_FREQS || o->kind == POPT_HZ || o->kind == POPT_NAMES;
     if (v->kind != YNODE_SEQ || !list) return check_value(c, o, o->param, v, err);
     if (!v->len) return ynode_err(err, c->file, v, "stage '%s': '%s' is an empty list", c->stage, o->param);
     if (v->len > PROFILE_MAX_LIST)
@@ -141,19 +142,31 @@ static int profile_validate(const StageCheck *c, Err *err) {
     if (!model) return ynode_err(err, c->file, c->at, "stage '%s' (profile) is missing param 'model'", c->stage);
     if (model->kind != YNODE_SCALAR || !model->str[0])
         return ynode_err(err, c->file, model, "stage '%s': 'model' must be an artifact name or a path", c->stage);
-    int all_freqs = 0;
+    int all_freqs = 0, all_gpu = 0;
     if ((n = ynode_get(c->params, "frequencies_khz")) && n->kind == YNODE_SCALAR) { /* the stage's own word */
         if (strcmp(n->str, "all"))
             return ynode_err(err, c->file, n, "stage '%s': 'frequencies_khz' must be 'all' or a list of kHz", c->stage);
         all_freqs = 1;
     }
+    const YNode *gpu = ynode_get(c->params, "gpu_frequencies_hz");
+    if (gpu && gpu->kind == YNODE_SCALAR) { /* the same word: the board's gpu table */
+        if (strcmp(gpu->str, "all"))
+            return ynode_err(err, c->file, gpu, "stage '%s': 'gpu_frequencies_hz' must be 'all' or a list of Hz", c->stage);
+        all_gpu = 1;
+    }
     for (size_t i = 0; i < n_opts; i++)
         if (opts[i].param && (n = ynode_get(c->params, opts[i].param)) && !(all_freqs && opts[i].kind == POPT_FREQS) &&
-            check_option(c, &opts[i], n, err))
+            !(all_gpu && opts[i].kind == POPT_HZ) && check_option(c, &opts[i], n, err))
             return -1;
     PlatformDescFile pf;
     if (open_desc(platform, c->file, ".", &pf, err)) return -1;
     int rc = check_mapping(c, &pf.desc, all_freqs, err);
+    if (!rc && gpu && !pf.desc.has_gpu)
+        rc = ynode_err(err, c->file, gpu, "stage '%s': 'gpu_frequencies_hz', but platform '%s' has no 'gpu: {devfreq: NODE}'",
+                       c->stage, pf.desc.name);
+    if (!rc && all_gpu && !pf.desc.gpu.n_freqs)
+        rc = ynode_err(err, c->file, gpu, "stage '%s': 'gpu_frequencies_hz: all', but platform '%s' has no gpu 'frequencies_hz'",
+                       c->stage, pf.desc.name);
     platform_desc_free(&pf);
     return rc;
 }
@@ -166,6 +179,7 @@ typedef struct Point {
     const char *cpus;   /* NULL: no pinning */
     char threads[16];
     char freq[24];      /* "" : no frequency */
+    char gpu_freq[24];  /* Hz; "" : the GPU is not touched */
 } Point;
 
 /* The list of scalars under key, or one NULL entry when absent (so loops run once). */
@@ -181,13 +195,23 @@ static size_t values(const YNode *params, const char *key, const char *dflt, con
     return count;
 }
 
-/* The cartesian product mapping x frequency x subnet x batch, in that order (outermost first). */
+/* The cartesian product mapping x frequency x GPU frequency x subnet x batch, in that order
+ * (outermost first). */
 static int plan(const StageRun *run, const PlatformDesc *d, Point **points, size_t *n_points, Err *err) {
     const char *subnets[MAX_LIST], *batches[MAX_LIST];
     size_t n_sub = values(run->params, "subnets", NULL, subnets, MAX_LIST), n_batch = values(run->params, "batch", "1", batches, MAX_LIST);
     const YNode *mapping = ynode_get(run->params, "mapping"), *freqs = ynode_get(run->params, "frequencies_khz");
-    size_t n_map = mapping ? mapping->len : 1, cap = 0;
+    const YNode *gpu = ynode_get(run->params, "gpu_frequencies_hz");
+    size_t n_map = mapping ? mapping->len : 1, cap = 0, n_gpu = 0;
     *points = NULL, *n_points = 0;
+    long long gl[MAX_LIST];
+    if (!gpu) gl[n_gpu++] = 0;
+    else if (gpu->kind == YNODE_SCALAR) { /* all */
+        if (!d->gpu.n_freqs) return err_set(err, "platform '%s' has no gpu frequency table", d->name);
+        for (size_t i = 0; i < d->gpu.n_freqs && n_gpu < MAX_LIST; i++) gl[n_gpu++] = d->gpu.freqs_hz[i];
+    } else {
+        for (size_t i = 0; i < gpu->len && n_gpu < MAX_LIST; i++) gl[n_gpu++] = strtoll(gpu->items[i]->str, NULL, 10);
+    }
     for (size_t m = 0; m < n_map; m++) {
         const YNode *cpus_node = mapping ? ynode_get(mapping->items[m], "cpus") : NULL;
         const YNode *threads_node = mapping ? ynode_get(mapping->items[m], "threads") : NULL;
@@ -203,6 +227,7 @@ static int plan(const StageRun *run, const PlatformDesc *d, Point **points, size
             for (size_t i = 0; i < freqs->len && n_freq < MAX_LIST; i++) fl[n_freq++] = strtoll(freqs->items[i]->str, NULL, 10);
         }
         for (size_t f = 0; f < n_freq; f++)
+            for (size_t g = 0; g < n_gpu; g++)
             for (size_t s = 0; s < n_sub; s++)
                 for (size_t b = 0; b < n_batch; b++) {
                     if (*n_points == cap) {
@@ -217,6 +242,8 @@ static int plan(const StageRun *run, const PlatformDesc *d, Point **points, size
                     if (!threads_node) snprintf(p->threads, sizeof p->threads, "%d", run->threads);
                     if (fl[f]) snprintf(p->freq, sizeof p->freq, "%lld", fl[f]);
                     else p->freq[0] = '\0';
+                    if (gl[g]) snprintf(p->gpu_freq, sizeof p->gpu_freq, "%lld", gl[g]);
+                    else p->gpu_freq[0] = '\0';
                 }
     }
     return 0;
@@ -232,6 +259,7 @@ static size_t point_args(const StageRun *run, const Point *p, const char **args,
     if (p->cpus) args[n++] = "--cpus", args[n++] = p->cpus;
     args[n++] = "--threads", args[n++] = p->threads;
     if (p->freq[0]) args[n++] = "--freq", args[n++] = p->freq;
+    if (p->gpu_freq[0]) args[n++] = "--gpu-freq", args[n++] = p->gpu_freq;
     args[n++] = "--here"; /* the target is the board its --platform file describes */
     size_t n_opts; /* the single-valued options of the table, passed through as given */
     const ProfileOption *opts = profile_options(&n_opts);
@@ -244,8 +272,9 @@ static size_t point_args(const StageRun *run, const Point *p, const char **args,
 }
 
 static void point_text(const Point *p, char *out, size_t size) {
-    snprintf(out, size, "subnet %s, batch %s, cpus %s, threads %s, %s%s", p->subnet ? p->subnet : "(default)", p->batch,
-             p->cpus ? p->cpus : "(any)", p->threads, p->freq[0] ? p->freq : "no frequency", p->freq[0] ? " kHz" : "");
+    snprintf(out, size, "subnet %s, batch %s, cpus %s, threads %s, %s%s%s%s%s", p->subnet ? p->subnet : "(default)", p->batch,
+             p->cpus ? p->cpus : "(any)", p->threads, p->freq[0] ? p->freq : "no frequency", p->freq[0] ? " kHz" : "",
+             p->gpu_freq[0] ? ", GPU " : "", p->gpu_freq, p->gpu_freq[0] ? " Hz" : "");
 }
 
 static int record_points(const StageRun *run, const PlatformDesc *d, const ProfileReport *rep, size_t *recorded, Err *err) {
@@ -269,8 +298,10 @@ static int record_points(const StageRun *run, const PlatformDesc *d, const Profi
         free(lat);
         if (rc) return -1;
         (*recorded)++;
-        char freq[32] = "no frequency";
+        char freq[80] = "no frequency";
         if (cond_get(&p->cond, COND_CPU_FREQ)) snprintf(freq, sizeof freq, "%s kHz", cond_get(&p->cond, COND_CPU_FREQ));
+        if (cond_get(&p->cond, COND_GPU_FREQ))
+            snprintf(freq + strlen(freq), sizeof freq - strlen(freq), " gpu %s kHz", cond_get(&p->cond, COND_GPU_FREQ));
         printf("  subnet %s batch %lld cpus %s threads %lld %s: median %.4f ms (%zu samples)\n", p->subnet_name,
                cond_get_int(&p->cond, COND_BATCH, 0), cond_get(&p->cond, COND_CPUS) ? cond_get(&p->cond, COND_CPUS) : "(null)",
                cond_get_int(&p->cond, COND_THREADS, 0), freq, p->median_ms, p->n_samples);

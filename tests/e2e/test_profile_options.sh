@@ -51,6 +51,12 @@ same_refusal "sample_ms below the range" --sample-ms 0.01 "sample_ms: 0.01" "0.0
   "'sample_ms': 0.01 is out of range [0.1, 1000]"
 same_refusal "frequency zero" --freq 0 "frequencies_khz: [0]" "0 is out of range 1..100000000" \
   "'frequencies_khz' must be between 1 and 100000000, not 0"
+same_refusal "GPU frequency zero" --gpu-freq 0 "gpu_frequencies_hz: [0]" "0 is out of range 1..100000000000" \
+  "'gpu_frequencies_hz' must be between 1 and 100000000000, not 0"
+same_refusal "GPU frequency above the range (beyond an int)" --gpu-freq 100000000001 "gpu_frequencies_hz: [100000000001]" \
+  "100000000001 is out of range 1..100000000000" "'gpu_frequencies_hz' must be between 1 and 100000000000, not 100000000001"
+same_refusal "GPU frequency listed twice" --gpu-freq 76800000,76800000 "gpu_frequencies_hz: [76800000, 76800000]" \
+  "76800000 is listed twice" "'gpu_frequencies_hz' lists 76800000 twice"
 same_refusal "subnet listed twice" --subnets w1.00,w1.00 "subnets: [w1.00, w1.00]" "w1.00 is listed twice" \
   "'subnets' lists w1.00 twice"
 same_refusal "empty backend" --backend "" "backend: ''" "empty value" "'backend': empty value"

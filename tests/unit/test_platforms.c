@@ -95,6 +95,11 @@ static void test_board_files(void **state) {
     assert_int_equal(cluster(d, "big")->freqs_khz[18], 2000000);
     assert_int_equal(d->n_sensors, 4);
     for (size_t i = 0; i < d->n_sensors; i++) assert_string_equal(d->sensors[i].kind, "ina231");
+    assert_true(d->has_gpu); /* the Mali-T628: its devfreq node, 7 operating points, the INA231 at 0x44 */
+    assert_string_equal(d->gpu.devfreq, "11800000.mali");
+    assert_int_equal(d->gpu.n_freqs, 7);
+    assert_true(d->gpu.freqs_hz[0] == 177000000 && d->gpu.freqs_hz[6] == 600000000);
+    assert_string_equal(d->gpu.sensor, "gpu");
     platform_desc_free(&pf);
 
     if (platform_desc_load("experiments/platforms/jetson-nano.yaml", &pf, &err)) fail_msg("%s", err.msg);
@@ -105,12 +110,21 @@ static void test_board_files(void **state) {
     assert_int_equal(d->n_sensors, 3);
     assert_string_equal(d->sensors[2].kind, "ina3221");
     assert_true(d->sensors[2].scale == 0.001);
+    assert_true(d->has_gpu); /* the Maxwell GPU: 57000000.gpu, 76.8 to 921.6 MHz, the INA3221's GPU rail */
+    assert_string_equal(d->gpu.name, "Maxwell 128-core");
+    assert_string_equal(d->gpu.devfreq, "57000000.gpu");
+    assert_int_equal(d->gpu.n_freqs, 12);
+    assert_true(d->gpu.freqs_hz[0] == 76800000 && d->gpu.freqs_hz[11] == 921600000);
+    assert_string_equal(d->gpu.sensor, "gpu");
+    assert_string_equal(d->sensors[1].name, "gpu");
     platform_desc_free(&pf);
 
     if (platform_desc_load("experiments/platforms/raspberry-pi-4.yaml", &pf, &err)) fail_msg("%s", err.msg);
     assert_int_equal(cluster(&pf.desc, "big")->freqs_khz[0], 600000);
     platform_desc_free(&pf);
     if (platform_desc_load("experiments/platforms/local.yaml", &pf, &err)) fail_msg("%s", err.msg);
+    assert_false(pf.desc.has_gpu); /* no gpu: key, no GPU */
+    assert_null(pf.desc.gpu.devfreq);
     assert_string_equal(pf.desc.type, "local");
     assert_null(pf.desc.host);
     platform_desc_free(&pf);
@@ -169,6 +183,24 @@ static void test_desc_errors(void **state) {
          "p.yaml:3:50: sensor 's': 'scale' must be a positive number"},
         {"name: b\ntype: local\nprefix: [sudo, [x]]\n", "p.yaml:3:16: platform 'prefix' must be a string or a list of strings"},
         {"- a\n", "p.yaml:1:1: a platform description must be a mapping, not a list"},
+        {"name: b\ngpu: 57000000.gpu\n", "p.yaml:2:6: platform 'gpu' must be a mapping, not a string"},
+        {"name: b\ngpu: {devfreq: 57000000.gpu, frequency_hz: [1]}\n",
+         "p.yaml:2:30: unknown key 'frequency_hz' in platform 'gpu' (did you mean 'frequencies_hz'?)"},
+        {"name: b\ngpu: {name: Mali}\n",
+         "p.yaml:2:6: platform 'gpu' needs 'devfreq': the GPU's node under /sys/class/devfreq (57000000.gpu)"},
+        {"name: b\ngpu: {devfreq: /sys/class/devfreq/x}\n",
+         "p.yaml:2:16: gpu 'devfreq' must be the name of a node under /sys/class/devfreq (57000000.gpu), not a path: "
+         "'/sys/class/devfreq/x'"},
+        {"name: b\ngpu: {devfreq: x, frequencies_hz: []}\n", "p.yaml:2:35: gpu 'frequencies_hz' must be a non-empty list of Hz"},
+        {"name: b\ngpu: {devfreq: x, frequencies_hz: [2, 1]}\n",
+         "p.yaml:2:39: gpu 'frequencies_hz' must be ascending without repeats"},
+        {"name: b\ngpu: {devfreq: x, frequencies_hz: [0]}\n",
+         "p.yaml:2:36: a frequency of the gpu (Hz) must be between 1 and 100000000000, not 0"},
+        {"name: b\ngpu: {devfreq: x, frequencies_hz: [fast]}\n",
+         "p.yaml:2:36: a frequency of the gpu (Hz) must be an integer, not 'fast'"},
+        {"name: b\nsensors: [{name: gpu_rail, kind: rapl, path: /x}]\ngpu: {devfreq: x, sensor: gpu_rial}\n",
+         "p.yaml:3:27: gpu 'sensor': 'gpu_rial' is not a name of 'sensors' (did you mean 'gpu_rail'?)"},
+        {"name: b\ngpu: {devfreq: x, sensor: gpu}\n", "p.yaml:2:27: gpu 'sensor': 'gpu' is not a name of 'sensors' (the file has none)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         YNode *root;
