@@ -113,23 +113,40 @@ static int compare_all(Model *m, Backend *b, int threads) {
     return compared;
 }
 
+/* The models every backend is checked on: each architecture dynn builds and each kind of subnet. */
+static const struct {
+    const char *arch;
+    int in_c, hw, subnets, bn_sets, weight_sets;
+    int nonuniform; /* 1: every slot of the smaller subnets its own count, which no width gives */
+} CASES[] = {
+    {"resnet8", 1, 12, 3, 3, 1, 0},  /* switchable BN, shared weights; 1x1 shortcuts */
+    {"resnet8", 2, 10, 2, 1, 2, 0},  /* separate weight sets */
+    {"resnet20", 1, 8, 4, 1, 1, 0},  /* deeper CIFAR layout */
+    {"resnet18", 3, 16, 2, 2, 1, 0}, /* stem max-pool, stride-2 3x3 convs */
+    {"alexnet", 3, 12, 3, 3, 1, 0},  /* 5x5 convs, max-pools, linear layers */
+    {"resnet20", 1, 8, 3, 3, 1, 1},  /* non-uniform */
+};
+#define N_CASES (sizeof CASES / sizeof *CASES)
+
+/* A training Model of case c with random parameters (seed 3 + c) for `threads` threads. */
+static void make_case_model(Model *m, size_t c, int threads) {
+    make_model(m, make_desc(CASES[c].arch, CASES[c].in_c, CASES[c].hw, CASES[c].subnets, CASES[c].bn_sets,
+                            CASES[c].weight_sets),
+               threads, 3 + c);
+    if (CASES[c].nonuniform)
+        for (int i = 1; i < m->d->n_subnets; i++)
+            for (int sl = 0; sl < m->d->n_slots; sl++) {
+                Subnet *sn = &m->d->subnets[i];
+                sn->count[sl] = sn->count[sl] > 1 + sl % 3 ? sn->count[sl] - sl % 3 : 1;
+            }
+}
+
 static void test_cpu_backend_equals_model(void **state) {
     (void)state;
-    static const struct {
-        const char *arch;
-        int in_c, hw, subnets, bn_sets, weight_sets;
-    } cases[] = {
-        {"resnet8", 1, 12, 3, 3, 1},  /* switchable BN, shared weights; 1x1 shortcuts */
-        {"resnet8", 2, 10, 2, 1, 2},  /* separate weight sets */
-        {"resnet18", 3, 16, 2, 2, 1}, /* stem max-pool, stride-2 3x3 convs */
-        {"alexnet", 3, 12, 3, 3, 1},  /* 5x5 convs, max-pools, linear layers */
-    };
-    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+    for (size_t c = 0; c < N_CASES; c++)
         for (int threads = 1; threads <= 2; threads++) {
             Model m;
-            make_model(&m, make_desc(cases[c].arch, cases[c].in_c, cases[c].hw, cases[c].subnets, cases[c].bn_sets,
-                                     cases[c].weight_sets),
-                       threads, 3 + c);
+            make_case_model(&m, c, threads);
             ModelWeights w;
             weights_of(&m, &w);
             Backend *b;
@@ -144,7 +161,7 @@ static void test_cpu_backend_equals_model(void **state) {
             assert_device_names_this_cpu(info.device);
             assert_int_equal(backend_max_batch(b), MAX_BATCH);
             int n = compare_all(&m, b, threads);
-            print_message("%s (%d subnets), %d threads: %d forwards bit-identical\n", cases[c].arch, cases[c].subnets,
+            print_message("%s (%d subnets), %d threads: %d forwards bit-identical\n", CASES[c].arch, CASES[c].subnets,
                           threads, n);
             backend_close(b);
             model_free(&m);
@@ -331,29 +348,10 @@ static void test_opencl_backend_close_to_model(void **state) {
                       "sanitize run this test)\n");
         skip();
     }
-    static const struct {
-        const char *arch;
-        int in_c, hw, subnets, bn_sets, weight_sets;
-    } cases[] = {
-        {"resnet8", 1, 12, 3, 3, 1},  /* switchable BN, shared weights; 1x1 shortcuts */
-        {"resnet8", 2, 10, 2, 1, 2},  /* separate weight sets */
-        {"resnet20", 1, 8, 4, 1, 1},  /* deeper CIFAR layout */
-        {"resnet18", 3, 16, 2, 2, 1}, /* stem max-pool, stride-2 3x3 convs */
-        {"alexnet", 3, 12, 3, 3, 1},  /* 5x5 convs, max-pools, linear layers */
-        {"resnet20", 1, 8, 3, 3, 1},  /* made non-uniform below: every slot its own count */
-    };
     int compared = 0;
-    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    for (size_t c = 0; c < N_CASES; c++) {
         Model m;
-        make_model(&m, make_desc(cases[c].arch, cases[c].in_c, cases[c].hw, cases[c].subnets, cases[c].bn_sets,
-                                 cases[c].weight_sets),
-                   1, 3 + c);
-        if (c == sizeof cases / sizeof *cases - 1) /* non-uniform: slot counts that no width gives */
-            for (int i = 1; i < m.d->n_subnets; i++)
-                for (int sl = 0; sl < m.d->n_slots; sl++) {
-                    Subnet *sn = &m.d->subnets[i];
-                    sn->count[sl] = sn->count[sl] > 1 + sl % 3 ? sn->count[sl] - sl % 3 : 1;
-                }
+        make_case_model(&m, c, 1);
         ModelWeights w;
         weights_of(&m, &w);
         Backend *b;

@@ -17,26 +17,8 @@
 #include "platforms/cpufreq.h"
 #include "tests/unit/testutil.h"
 
-/* Writes ROOT/rel (creating the parent directories). */
-static void put(const char *root, const char *rel, const char *text) {
-    char path[1024], cmd[1100];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
-    assert_int_equal(system(cmd), 0);
-    tu_write_file(path, text, strlen(text));
-}
-
-static char *get(const char *root, const char *rel, char *buf, size_t size) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    size_t len;
-    unsigned char *data = tu_read_file(path, &len);
-    assert_non_null(data);
-    snprintf(buf, size, "%.*s", (int)len, (char *)data);
-    buf[strcspn(buf, "\n")] = '\0';
-    free(data);
-    return buf;
-}
+#define put tu_put_rel /* fake sysfs files */
+#define get tu_get_rel
 
 /* policy<first> shared by CPUs first..first+n-1 (cpuN/cpufreq links to ../cpufreq/policyM). */
 static void make_policy(const char *root, int first, int n, int userspace) {

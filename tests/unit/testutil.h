@@ -6,6 +6,8 @@
  *   tu_path(buf, dir, n)   "dir/n" into buf (asserts it fits)
  *   tu_write_file()        writes bytes to a file (asserts on failure)
  *   tu_read_file()         reads a whole file into a malloc'd buffer (NULL if it cannot)
+ *   tu_put_rel()           writes ROOT/REL, creating its directories (fake sysfs trees)
+ *   tu_get_rel()           the first line of ROOT/REL into a buffer (asserts it can be read)
  *   tu_file_exists()       whether a path exists
  *   tu_count_entries()     how many entries a directory holds (excluding . and ..)
  *
@@ -88,6 +90,26 @@ static inline unsigned char *tu_read_file(const char *path, size_t *len) {
         return NULL;
     }
     *len = got;
+    return buf;
+}
+
+static inline void tu_put_rel(const char *root, const char *rel, const char *text) {
+    char path[1024], cmd[1100];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
+    assert_int_equal(system(cmd), 0);
+    tu_write_file(path, text, strlen(text));
+}
+
+static inline char *tu_get_rel(const char *root, const char *rel, char *buf, size_t size) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    size_t len;
+    unsigned char *data = tu_read_file(path, &len);
+    assert_non_null(data);
+    snprintf(buf, size, "%.*s", (int)len, (char *)data);
+    buf[strcspn(buf, "\n")] = '\0';
+    free(data);
     return buf;
 }
 
