@@ -1,6 +1,6 @@
 /* cli/cmd_devices.c — `dynn devices`: the inference backends of this build and the devices each can
- * run on here (nn/backend.h: the CPU, every OpenCL platform's devices), with the CPU clusters of a
- * board file when --platform names one. What `--backend SPEC` and the profile stage's `backend:`
+ * run on here (nn/backend.h: the CPU, every OpenCL platform's devices), with the CPU clusters and
+ * the GPU (devfreq node, frequencies, power sensor) of a board file when --platform names one. What `--backend SPEC` and the profile stage's `backend:`
  * take is each device's spec. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +51,7 @@ int cmd_devices(int argc, char **argv) {
     const char *platform = NULL;
     const CliOpt opts[] = {
         {.name = "platform", .kind = CLIOPT_STRING, .metavar = "FILE", .dest = &platform,
-         .help = "a board file (experiments/platforms/): also list its CPU clusters"},
+         .help = "a board file (experiments/platforms/): also list its CPU clusters and GPU"},
         {.name = "json", .kind = CLIOPT_FLAG, .dest = &json, .help = "one JSON object on stdout"},
     };
     const CliOptCommand c = {.name = "devices", .synopsis = "[--platform FILE] [--json]",
@@ -114,12 +114,39 @@ int cmd_devices(int argc, char **argv) {
             }
             json_array_end(&j);
         }
+        json_key(&j, "gpu");
+        if (!platform || !board.desc.has_gpu) json_null(&j);
+        else {
+            const DescGpu *g = &board.desc.gpu;
+            json_object_begin(&j);
+            json_key(&j, "name");
+            if (g->name) json_string(&j, g->name);
+            else json_null(&j);
+            json_key(&j, "devfreq"), json_string(&j, g->devfreq);
+            json_key(&j, "frequencies_hz");
+            json_array_begin(&j);
+            for (size_t i = 0; i < g->n_freqs; i++) json_int(&j, g->freqs_hz[i]);
+            json_array_end(&j);
+            json_key(&j, "sensor");
+            if (g->sensor) json_string(&j, g->sensor);
+            else json_null(&j);
+            json_object_end(&j);
+        }
         json_object_end(&j);
         json_finish(&j);
     } else if (platform) {
         printf("CPU clusters of %s (%s):\n", board.desc.name, platform);
         for (size_t i = 0; i < board.desc.n_clusters; i++)
             printf("  %-10s CPUs %s\n", board.desc.clusters[i].name, board.desc.clusters[i].cpus);
+        if (board.desc.has_gpu) {
+            const DescGpu *g = &board.desc.gpu;
+            printf("GPU of %s: %s, devfreq node %s", board.desc.name, g->name ? g->name : "(unnamed)", g->devfreq);
+            if (g->n_freqs)
+                printf(", %.1f..%.1f MHz (%zu steps)", (double)g->freqs_hz[0] / 1e6, (double)g->freqs_hz[g->n_freqs - 1] / 1e6,
+                       g->n_freqs);
+            if (g->sensor) printf(", power sensor %s", g->sensor);
+            printf("\n");
+        }
     }
     free(devs);
     platform_desc_free(&board);

@@ -20,6 +20,9 @@ check "the cpu backend first, one device: this machine's cores" \
    and .backends[0].devices[0].compute_units == $(nproc) and .backends[0].devices[0].memory_bytes > 0"
 text=$("$DYNN" devices --platform "$(dirname "$0")/../../experiments/platforms/odroid-xu3.yaml" 2>&1)
 expect_match "--platform FILE: the board's clusters" "little +CPUs 0-3" "$text"
+expect_match "--platform FILE: the board's GPU" "GPU of odroid-xu3: .*devfreq node 11800000.mali, 177.0..600.0 MHz" "$text"
+expect_match "--platform FILE --json: the GPU's devfreq node and table" "true" \
+  "$("$DYNN" devices --platform "$(dirname "$0")/../../experiments/platforms/jetson-nano.yaml" --json | jq '.gpu.devfreq == "57000000.gpu" and (.gpu.frequencies_hz | length) > 1 and .gpu.sensor == "gpu"')"
 expect_fail "devices: an unknown option" "unknown option '--jsn' \(did you mean '--json'\?\)" "$DYNN" devices --jsn
 
 # A profile stage of a checkpoint file that no train stage of the run made: the report still draws
