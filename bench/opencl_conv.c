@@ -183,9 +183,8 @@ int main(int argc, char **argv) {
             }
             clock_gettime(CLOCK_MONOTONIC, &t1);
             if (r < 0) continue;
-            backend_info(b, &info);
             host[r] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
-            dev[r] = info.device_ms;
+            dev[r] = backend_device_ms(b);
         }
         double hm = median(host, reps), dm = median(dev, reps);
         printf("%-8s %9.2f %12.3f %12.3f %12.4f\n", d.subnets[s].name, model_subnet_macs(&d, d.subnets[s].count) / 1e6, hm,
@@ -203,8 +202,7 @@ int main(int argc, char **argv) {
             return 1;
         }
         if (r < 0) continue;
-        backend_info(b, &info);
-        total[r] = info.device_ms;
+        total[r] = backend_device_ms(b);
         int n = backend_op_times(b, ms, d.n_ops);
         for (int i = 0; i < n; i++) per_op[(size_t)i * repeat + r] = ms[i];
     }

@@ -99,8 +99,7 @@ int cmd_eval(int argc, char **argv) {
     dataset_limit(&test, test_limit);
     if (backend) {
         ModelWeights w;
-        if (model_weights_alloc(&w, m.d, &err)) goto done;
-        for (int p = 0; p < m.d->n_params; p++) memcpy(w.param[p], m.param[p], sizeof(float) * m.d->params[p].numel);
+        if (model_weights_copy(&m, &w, &err)) goto done;
         int orc = backend_open(backend, m.d, &w, batch, threads, &be, &err);
         model_weights_free(&w);
         if (orc) goto done;

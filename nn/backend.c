@@ -81,11 +81,12 @@ int backend_forward(Backend *b, const float *input, int n, float *logits, Err *e
 void backend_info(const Backend *b, BackendInfo *out) {
     memset(out, 0, sizeof *out);
     out->name = b->type->name;
-    out->device_ms = NAN;
     b->type->info(b->state, out);
 }
 
 int backend_max_batch(const Backend *b) { return b->max_batch; }
+
+double backend_device_ms(const Backend *b) { return b->type->device_ms ? b->type->device_ms(b->state) : NAN; }
 
 int backend_op_times(const Backend *b, double *ms, int n) {
     return b->type->op_times ? b->type->op_times(b->state, ms, n) : -1;

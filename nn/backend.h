@@ -25,8 +25,6 @@ typedef struct BackendInfo {
     const char *name;  /* the type's name: "cpu" */
     char device[128];  /* what it computes on: "AMD EPYC (x86_64, AVX-512)" (CPU model, machine, kernel ISA), a GPU's name */
     int threads;       /* host threads it computes with (a device backend: those it was opened with) */
-    double device_ms;  /* the last forward's time on the device by the device's own clock (OpenCL
-                          event profiling), NaN where the backend has none (cpu: host wall time is all) */
     long long allocations; /* device buffers allocated since open, and host-to-device copies: what */
     long long uploads;     /* a test counts to see that switching subnet costs neither (cpu: 0) */
 } BackendInfo;
@@ -62,8 +60,10 @@ typedef struct BackendType {
     /* The devices it can run on here, up to max, into out[0..*n); -1 with a one-line error (what
      * was found, what to install) when it has none. */
     int (*devices)(BackendDevice *out, int max, int *n, Err *err);
-    /* Optional (NULL: no device clock): the device time in ms of each op of the description in the
-     * last forward, ms[i] for d->ops[i], into ms[0..n); returns how many it wrote. */
+    /* Optional (NULL: no device clock): the last forward's time on the device by the device's own
+     * clock (OpenCL event profiling), in ms; and the same per op of the description, ms[i] for
+     * d->ops[i], into ms[0..n), returning how many it wrote. */
+    double (*device_ms)(const void *state);
     int (*op_times)(const void *state, double *ms, int n);
 } BackendType;
 
@@ -92,8 +92,10 @@ int backend_set_subnet(Backend *b, int subnet, Err *err);
 int backend_forward(Backend *b, const float *input, int n, float *logits, Err *err);
 void backend_info(const Backend *b, BackendInfo *out);
 int backend_max_batch(const Backend *b);
-/* The last forward's device time per op (see BackendType.op_times); -1 when the backend has no
- * device clock. */
+/* The last forward's device time (ms) and per op (see BackendType.device_ms, op_times); NaN and -1
+ * when the backend has no device clock (cpu: the host's wall time is all there is). Cheap: what a
+ * timing loop calls after each forward. */
+double backend_device_ms(const Backend *b);
 int backend_op_times(const Backend *b, double *ms, int n);
 /* NULL is allowed. */
 void backend_close(Backend *b);

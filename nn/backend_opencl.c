@@ -477,10 +477,11 @@ static void cl_info(const void *state, BackendInfo *out) {
     const ClBackend *cb = state;
     snprintf(out->device, sizeof out->device, "%.80s (%.40s)", cb->dev.name, cb->dev.platform_name);
     out->threads = cb->threads;
-    out->device_ms = cb->last_device_ms;
     out->allocations = cb->allocations;
     out->uploads = cb->uploads;
 }
+
+static double cl_device_ms(const void *state) { return ((const ClBackend *)state)->last_device_ms; }
 
 static int cl_op_times(const void *state, double *ms, int n) {
     const ClBackend *cb = state;
@@ -541,6 +542,7 @@ const BackendType backend_type_opencl = {
     .info = cl_info,
     .close = cl_close,
     .devices = cl_devices,
+    .device_ms = cl_device_ms,
     .op_times = cl_op_times,
 };
 #endif

@@ -311,6 +311,12 @@ int model_create(Model *m, ModelDesc *d, int max_batch, int threads, Err *err) {
     return model_create_for(m, d, MODEL_TRAINING, max_batch, threads, err);
 }
 
+int model_weights_copy(const Model *m, ModelWeights *w, Err *err) {
+    if (model_weights_alloc(w, m->d, err)) return -1;
+    for (int p = 0; p < m->d->n_params; p++) memcpy(w->param[p], m->param[p], sizeof(float) * m->d->params[p].numel);
+    return 0;
+}
+
 void model_free(Model *m) {
     arena_free(&m->param_arena);
     arena_free(&m->grad_arena);

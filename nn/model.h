@@ -78,6 +78,9 @@ int model_create_for(Model *m, ModelDesc *d, ModelUse use, int max_batch, int th
 size_t model_memory_bytes(const ModelDesc *d, int max_batch, int threads);
 size_t model_memory_bytes_for(const ModelDesc *d, ModelUse use, int max_batch, int threads);
 void model_free(Model *m);
+/* A copy of m's parameters as ModelWeights (what an inference backend is opened with): after BN
+ * re-calibration or with a subnet added at run time, the Model is what holds them. */
+int model_weights_copy(const Model *m, ModelWeights *w, Err *err);
 
 /* Kaiming-normal (fan_out, ReLU gain) convs, PyTorch-default linears, BN gamma=1 beta=0,
  * running var 1. Each tensor has its own stream rng_derive(seed, param_index, 0). */

@@ -76,20 +76,28 @@ static int check_eval_data(const ModelDesc *d, const Dataset *ds, Err *err) {
     return 0;
 }
 
-int evaluate_backend(Backend *be, const ModelDesc *d, const Dataset *ds, EvalResult *res, Err *err) {
+/* Logits of n images of the batch x through whatever runs the model; NULL on error. */
+typedef const float *(*EvalForward)(void *ctx, const float *x, int n, Err *err);
+
+/* Accuracy and mean loss over ds in batches of bs through forward: one loop for the training Model
+ * and for an inference backend. */
+static int eval_loop(const ModelDesc *d, const Dataset *ds, int bs, EvalForward forward, void *ctx, EvalResult *res,
+                     Err *err) {
     if (check_eval_data(d, ds, err)) return -1;
-    int bs = backend_max_batch(be);
     Batch b = {0};
-    float *logits = malloc(sizeof(float) * (size_t)bs * (size_t)d->classes);
-    float *dlogits = malloc(sizeof(float) * (size_t)bs * (size_t)d->classes);
-    int rc = !logits || !dlogits ? err_set(err, "out of memory") : batch_alloc(&b, ds, bs, err);
+    float *dlogits = malloc(sizeof(float) * (size_t)bs * (size_t)d->classes); /* the loss's scratch */
+    int rc = !dlogits ? err_set(err, "out of memory") : batch_alloc(&b, ds, bs, err);
     long hits = 0;
     double loss_sum = 0.0;
     for (int i = 0; !rc && i < ds->n; i++) b.order[i] = i;
     for (int start = 0; !rc && start < ds->n; start += bs) {
         int n = ds->n - start < bs ? ds->n - start : bs, correct = 0;
         batch_assemble(b.x, b.labels, ds, b.order + start, n, NULL, d->norm_mean, d->norm_std, 0, 0, 0);
-        if ((rc = backend_forward(be, b.x, n, logits, err))) break;
+        const float *logits = forward(ctx, b.x, n, err);
+        if (!logits) {
+            rc = -1;
+            break;
+        }
         float loss = softmax_xent_forward_backward(dlogits, logits, b.labels, n, d->classes, &correct);
         hits += correct;
         loss_sum += (double)loss * n;
@@ -100,40 +108,39 @@ int evaluate_backend(Backend *be, const ModelDesc *d, const Dataset *ds, EvalRes
         res->loss = ds->n ? loss_sum / ds->n : 0.0;
     }
     batch_free(&b);
-    free(logits);
     free(dlogits);
     return rc ? -1 : 0;
 }
 
+typedef struct BackendEval {
+    Backend *b;
+    float *logits;
+} BackendEval;
+
+static const float *backend_eval_forward(void *ctx, const float *x, int n, Err *err) {
+    BackendEval *e = ctx;
+    return backend_forward(e->b, x, n, e->logits, err) ? NULL : e->logits;
+}
+
+static const float *model_eval_forward(void *ctx, const float *x, int n, Err *err) {
+    (void)err;
+    return model_forward(ctx, x, n);
+}
+
+int evaluate_backend(Backend *be, const ModelDesc *d, const Dataset *ds, EvalResult *res, Err *err) {
+    int bs = backend_max_batch(be);
+    BackendEval e = {be, malloc(sizeof(float) * (size_t)bs * (size_t)d->classes)};
+    int rc = e.logits ? eval_loop(d, ds, bs, backend_eval_forward, &e, res, err) : err_set(err, "out of memory");
+    free(e.logits);
+    return rc;
+}
+
 int evaluate(Model *m, const Dataset *ds, EvalResult *res, Err *err) {
-    const ModelDesc *d = m->d;
-    if (check_eval_data(d, ds, err)) return -1;
-    Batch b;
-    int bs = m->max_batch;
-    if (batch_alloc(&b, ds, bs, err)) {
-        batch_free(&b);
-        return -1;
-    }
-    for (int i = 0; i < ds->n; i++) b.order[i] = i;
     int saved_training = m->training;
     m->training = 0;
-    long hits = 0;
-    double loss_sum = 0.0;
-    for (int start = 0; start < ds->n; start += bs) {
-        int n = ds->n - start < bs ? ds->n - start : bs;
-        batch_assemble(b.x, b.labels, ds, b.order + start, n, NULL, d->norm_mean, d->norm_std, 0, 0, 0);
-        model_forward(m, b.x, n);
-        int correct = 0;
-        float loss = model_loss(m, b.labels, &correct);
-        hits += correct;
-        loss_sum += (double)loss * n;
-    }
+    int rc = eval_loop(m->d, ds, m->max_batch, model_eval_forward, m, res, err);
     m->training = saved_training;
-    res->n = ds->n;
-    res->accuracy = ds->n ? (double)hits / ds->n : 0.0;
-    res->loss = ds->n ? loss_sum / ds->n : 0.0;
-    batch_free(&b);
-    return 0;
+    return rc;
 }
 
 int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *cfg, TrainStats *stats,

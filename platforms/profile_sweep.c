@@ -23,16 +23,15 @@ typedef struct Forward {
 static int run_forward(void *ctx, Err *err) {
     Forward *f = ctx;
     if (backend_forward(f->b, f->input, f->batch, f->logits, err)) return -1;
-    BackendInfo info;
-    backend_info(f->b, &info);
-    if (isnan(info.device_ms)) return 0;
+    double device_ms = backend_device_ms(f->b);
+    if (isnan(device_ms)) return 0;
     if (f->n_device == f->cap_device) {
         size_t cap = f->cap_device ? 2 * f->cap_device : 64;
         double *grown = realloc(f->device_ms, cap * sizeof *grown);
         if (!grown) return err_set(err, "out of memory");
         f->device_ms = grown, f->cap_device = cap;
     }
-    f->device_ms[f->n_device++] = info.device_ms;
+    f->device_ms[f->n_device++] = device_ms;
     return 0;
 }
 
