@@ -72,10 +72,11 @@ int cli_open_results(const char *cmd, const char *db_path, Db **db) {
     return 0;
 }
 
-int cli_load_experiment(const char *cmd, const char *file, const char *const *sets, size_t n_sets, Spec *spec, Dag *dag) {
+int cli_load_experiment(const char *cmd, const char *file, const char *const *sets, size_t n_sets, const char *only,
+                        Spec *spec, Dag *dag) {
     Err err;
     memset(dag, 0, sizeof *dag);
-    if (spec_load(file, sets, n_sets, spec, &err) || dag_build(spec, dag, &err)) {
+    if (spec_load(file, sets, n_sets, spec, &err) || dag_build_only(spec, only, dag, &err)) {
         fprintf(stderr, "dynn %s: %s\n", cmd, err.msg);
         spec_free(spec);
         return -1;

@@ -41,7 +41,9 @@ int cli_results_args(const char *cmd, const char *synopsis, const char *summary,
  * the error and returns -1. */
 int cli_open_results(const char *cmd, const char *db_path, Db **db);
 
-/* Loads and checks an experiment file (spec + dag). Prints the error and returns -1. */
-int cli_load_experiment(const char *cmd, const char *file, const char *const *sets, size_t n_sets, Spec *spec, Dag *dag);
+/* Loads and checks an experiment file (spec + dag; with `only`, an --only pattern, the params of the
+ * instances it selects: dag_build_only). Prints the error and returns -1. */
+int cli_load_experiment(const char *cmd, const char *file, const char *const *sets, size_t n_sets, const char *only,
+                        Spec *spec, Dag *dag);
 
 #endif

@@ -1,4 +1,5 @@
-/* cli/cmd_eval.c — `dynn eval MODEL --data SPEC`: test accuracy of a checkpoint's subnets. */
+/* cli/cmd_eval.c — `dynn eval MODEL --data SPEC`: test accuracy of a checkpoint's subnets. A
+ * synthetic checkpoint (random weights, nn/synthetic.h) is refused: it has no accuracy to measure. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,19 @@ static int pick_subnet(const ModelDesc *d, const char *sel, int *out, Err *err) 
     }
     return err_set(err, "--subnet: no subnet '%s' (this model has %d: use a name from 'dynn info', an index, or all)",
                    sel, d->n_subnets);
+}
+
+/* Random weights have no accuracy: refused before any model buffer is allocated (a synthetic model is
+ * often too large to train: ResNet-18 at 224x224). */
+static int refuse_synthetic(const char *path, Err *err) {
+    ModelDesc *d = malloc(sizeof *d);
+    if (!d) return err_set(err, "out of memory");
+    int rc = checkpoint_read_desc(path, d, NULL, err);
+    if (!rc && d->synthetic)
+        rc = err_set(err, "%s: synthetic weights (random, never trained: dynn train --synthetic-weights) have no accuracy "
+                     "to evaluate; measure its latency with dynn profile", path);
+    free(d);
+    return rc;
 }
 
 int cmd_eval(int argc, char **argv) {
@@ -86,7 +100,8 @@ int cmd_eval(int argc, char **argv) {
     Dataset train = {0}, test = {0};
     int rc = 1, which = -1;
     int width_subnet = -1;
-    if (checkpoint_load_width(path, &m, batch, threads, width, &width_subnet, &err)) goto done;
+    if (refuse_synthetic(path, &err) || checkpoint_load_width(path, &m, batch, threads, width, &width_subnet, &err))
+        goto done;
     if (!data_spec) data_spec = model_desc_get_meta(m.d, "train.data");
     if (!data_spec) data_spec = "fashion-mnist";
     if (width > 0.0f) which = width_subnet;

@@ -1,4 +1,5 @@
-/* cli/cmd_info.c — `dynn info MODEL`: architecture, parameters, MACs/FLOPs, bytes, subnets. */
+/* cli/cmd_info.c — `dynn info MODEL`: architecture, parameters, MACs/FLOPs, bytes, subnets, and
+ * whether the weights are synthetic (random, never trained: nn/synthetic.h). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -77,6 +78,7 @@ int cmd_info(int argc, char **argv) {
         json_key(&j, "separate_models_bytes"); json_number(&j, 4.0 * separate);
         json_key(&j, "bn_sets"); json_int(&j, d->bn_sets);
         json_key(&j, "weight_sets"); json_int(&j, d->weight_sets);
+        json_key(&j, "synthetic"); json_bool(&j, d->synthetic);
         char crc_hex[16];
         snprintf(crc_hex, sizeof crc_hex, "%08lx", crc);
         json_key(&j, "tensors_crc32"); json_string(&j, crc_hex);
@@ -124,6 +126,9 @@ int cmd_info(int argc, char **argv) {
     printf("per image: %.2f MMACs = %.2f MFLOPs (largest subnet)\n", model_subnet_macs(d, full) / 1e6,
            2.0 * model_subnet_macs(d, full) / 1e6);
     printf("tensors CRC-32: %08lx\n", crc);
+    if (d->synthetic)
+        printf("synthetic weights: random (seed %s), never trained: for latency only (dynn profile), no accuracy\n",
+               model_desc_get_meta(d, "train.seed") ? model_desc_get_meta(d, "train.seed") : "unknown");
     if (layers) print_layers(d);
     if (d->n_subnets > 1)
         printf("memory: this model %.3f MiB; the same %d subnets as separate models %.3f MiB (%.2fx)\n",

@@ -362,6 +362,7 @@ int cmd_profile(int argc, char **argv) {
         goto done;
     rc = 1;
     if (checkpoint_read_weights(path, d, &w, &crc, &err)) goto done;
+    r.synthetic = d->synthetic;
     rc = 2;
     if (parse_subnets(d, o.subnets, s->subnets, &s->n_subnets, &err)) goto done;
     if (cpufreq_open(cf, o.sysfs_root, &err)) goto done;

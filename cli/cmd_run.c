@@ -111,7 +111,7 @@ int cmd_run(int argc, char **argv) {
     a.opt.dynn_exe = exe;
     Spec spec;
     Dag dag;
-    if (cli_load_experiment("run", a.file, a.sets, a.set_list.n, &spec, &dag)) return 1;
+    if (cli_load_experiment("run", a.file, a.sets, a.set_list.n, a.opt.only_re, &spec, &dag)) return 1;
     StatusPrinter printer;
     FILE *lines = a.json ? stderr : stdout;
     status_printer_init(&printer, lines, a.json ? stdout : NULL, isatty(fileno(lines)));

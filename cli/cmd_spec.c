@@ -43,7 +43,7 @@ static int load_for(const char *cmd, const char *synopsis, const char *summary, 
                     SpecArgs *a, Spec *spec, Dag *dag) {
     int rc = parse_spec_args(cmd, synopsis, summary, dag_options, argc, argv, a);
     if (rc >= 0) return rc;
-    return cli_load_experiment(cmd, a->file, a->sets, a->set_list.n, spec, dag) ? 1 : -1;
+    return cli_load_experiment(cmd, a->file, a->sets, a->set_list.n, a->only, spec, dag) ? 1 : -1;
 }
 
 static size_t count_edges(const Dag *dag) {

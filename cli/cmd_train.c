@@ -1,5 +1,7 @@
 /* cli/cmd_train.c — `dynn train`: load a dataset, build a model, train it, save a checkpoint.
- * Progress: a live bar on a TTY (epoch, batch, loss, img/s, ETA), one line per epoch otherwise. */
+ * Progress: a live bar on a TTY (epoch, batch, loss, img/s, ETA), one line per epoch otherwise.
+ * `--synthetic-weights`: a synthetic model saved instead (nn/synthetic.h), its subnets and costs
+ * printed, never an accuracy. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,51 @@ static void print_json(const TrainJob *job, const char *out_path, const TrainJob
     json_finish(&j);
 }
 
+/* A synthetic model: its subnets' costs and channels, no accuracy (there is none). */
+static void print_synthetic_json(const TrainJob *job, const char *out_path, const TrainJobResult *r) {
+    const ModelDesc *d = r->desc;
+    JsonOut j;
+    json_init(&j, stdout);
+    json_object_begin(&j);
+    json_key(&j, "model"); json_string(&j, d->arch);
+    json_key(&j, "synthetic"); json_bool(&j, 1);
+    json_key(&j, "out"); json_string(&j, out_path);
+    json_key(&j, "input"); json_array_begin(&j); json_int(&j, d->in_c); json_int(&j, d->in_h); json_int(&j, d->in_w); json_array_end(&j);
+    json_key(&j, "classes"); json_int(&j, d->classes);
+    json_key(&j, "seed"); json_int(&j, (long long)job->seed);
+    json_key(&j, "wall_s"); json_number(&j, r->report.wall_s);
+    json_key(&j, "subnets"); json_array_begin(&j);
+    for (int i = 0; i < d->n_subnets; i++) {
+        json_object_begin(&j);
+        json_key(&j, "name"); json_string(&j, d->subnets[i].name);
+        json_key(&j, "macs"); json_number(&j, model_subnet_macs(d, d->subnets[i].count));
+        json_key(&j, "params"); json_number(&j, model_subnet_params(d, d->subnets[i].count));
+        json_key(&j, "channels"); json_array_begin(&j);
+        for (int s = 0; s < d->n_slots; s++) json_int(&j, d->subnets[i].count[s]);
+        json_array_end(&j);
+        json_object_end(&j);
+    }
+    json_array_end(&j);
+    json_object_end(&j);
+    json_finish(&j);
+}
+
+static void print_synthetic(const char *out_path, const TrainJobResult *r) {
+    const ModelDesc *d = r->desc;
+    double full = model_subnet_macs(d, d->subnets[r->largest].count);
+    printf("%-10s %10s %9s %10s  %s\n", "subnet", "MMACs", "of full", "params", "channels per slot");
+    for (int i = 0; i < d->n_subnets; i++) {
+        double macs = model_subnet_macs(d, d->subnets[i].count);
+        printf("%-10s %10.2f %8.1f%% %10.0f  ", d->subnets[i].name, macs / 1e6, 100.0 * macs / full,
+               model_subnet_params(d, d->subnets[i].count));
+        for (int s = 0; s < d->n_slots; s++) printf(s ? ",%d" : "%d", d->subnets[i].count[s]);
+        printf("\n");
+    }
+    printf("saved %s: synthetic weights for %s, input %dx%dx%d, %d classes, %d subnet%s (random, not trained: for "
+           "latency only, no accuracy)\n",
+           out_path, d->arch, d->in_c, d->in_h, d->in_w, d->classes, d->n_subnets, d->n_subnets > 1 ? "s" : "");
+}
+
 static void print_summary(const char *out_path, const TrainJobResult *r) {
     const ModelDesc *d = r->desc;
     const EvalResult *ev = &r->eval[r->largest];
@@ -122,7 +169,7 @@ static int set_train_option(void *ctx, const CliOptValue *v, Err *err) {
 
 static const CliOptKind KIND_OF[] = {
     [TRAIN_OPT_STRING] = CLIOPT_STRING, [TRAIN_OPT_INT] = CLIOPT_INT, [TRAIN_OPT_FLOAT] = CLIOPT_FLOAT,
-    [TRAIN_OPT_U64] = CLIOPT_U64, [TRAIN_OPT_FLAG] = CLIOPT_FLAG,
+    [TRAIN_OPT_U64] = CLIOPT_U64, [TRAIN_OPT_FLAG] = CLIOPT_FLAG, [TRAIN_OPT_LIST] = CLIOPT_LIST,
 };
 
 int cmd_train(int argc, char **argv) {
@@ -168,7 +215,9 @@ int cmd_train(int argc, char **argv) {
         train_job_result_free(&res);
         return 1;
     }
-    if (job.json) print_json(&job, out_path, &res);
+    if (res.synthetic && job.json) print_synthetic_json(&job, out_path, &res);
+    else if (res.synthetic) print_synthetic(out_path, &res);
+    else if (job.json) print_json(&job, out_path, &res);
     else print_summary(out_path, &res);
     train_job_result_free(&res);
     return 0;

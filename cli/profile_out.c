@@ -19,7 +19,8 @@ static void cell(Table *t, size_t row, size_t col, CellType type, const char *fm
 }
 
 void profile_report_table(const ProfileReport *r, const char *arch, const Cpufreq *cf, FILE *fp) {
-    fprintf(fp, "%s (%s, CRC %s); DVFS: %s%s%s; energy: %s%s%s\n", r->model, arch, r->model_crc32,
+    fprintf(fp, "%s (%s%s, CRC %s); DVFS: %s%s%s; energy: %s%s%s\n", r->model, arch,
+            r->synthetic ? ", synthetic weights: latency only" : "", r->model_crc32,
             cf->available ? cpufreq_method_name(cf->method) : "unavailable", cf->available ? "" : " - ", cf->reason,
             r->energy_available ? "measured" : "unavailable", r->energy_available ? "" : " - ", r->energy_reason);
     for (int i = 0; i < cf->n_policies; i++) {

@@ -72,7 +72,8 @@ static int load_provenance(Loader *l) {
 /* One metric (last step) of a model: per-subnet values fill its subnet, stage-level ones the model. */
 static int put_metric(RdModel *m, size_t *cap, const char *subnet, const char *name, double v) {
     if (!subnet) {
-        if (!strcmp(name, "train_seconds")) m->train_seconds = v;
+        if (!strcmp(name, "synthetic")) m->synthetic = v == 1.0;
+        else if (!strcmp(name, "train_seconds")) m->train_seconds = v;
         else if (!strcmp(name, "train_flops")) m->train_flops = v;
         else if (!strcmp(name, "model_bytes")) m->model_bytes = v;
         else if (!strcmp(name, "separate_models_bytes")) m->separate_models_bytes = v;
@@ -111,7 +112,8 @@ static int load_models(Loader *l) {
     if (prepare(l, SELECTED_STAGES "SELECT sel.id, sel.rec, sel.name, (SELECT value FROM params p WHERE p.stage_id = sel.id "
                                    "AND p.name = 'method'), (SELECT value FROM params p WHERE p.stage_id = sel.id "
                                    "AND p.name = 'model') FROM sel WHERE EXISTS (SELECT 1 FROM metrics m WHERE "
-                                   "m.stage_id = sel.rec AND m.name = 'accuracy' AND m.subnet IS NOT NULL) ORDER BY sel.id",
+                                   "m.stage_id = sel.rec AND ((m.name = 'accuracy' AND m.subnet IS NOT NULL) OR (m.name = "
+                                   "'synthetic' AND m.subnet IS NULL AND m.value = 1))) ORDER BY sel.id",
                 &st))
         return -1;
     if (sqlite3_prepare_v2(l->db->h,
@@ -145,6 +147,13 @@ static int load_models(Loader *l) {
         if (mrc != SQLITE_DONE) failed = mrc == SQLITE_ROW ? err_set(l->err, "out of memory") : db_fail(l->db, "reading metrics", l->err);
         for (size_t k = 0; k < m->n_subnets; k++)
             if (m->subnets[k].index < 0) m->subnets[k].index = (int)k;
+        if (m->synthetic) { /* whatever a stage recorded, random weights have no accuracy */
+            for (size_t k = 0; k < m->n_subnets; k++) m->subnets[k].accuracy = m->subnets[k].loss = NAN;
+            char *method = strdup("synthetic");
+            if (!method) break;
+            free(m->method);
+            m->method = method;
+        }
         qsort(m->subnets, m->n_subnets, sizeof *m->subnets, by_index);
     }
     sqlite3_finalize(st);

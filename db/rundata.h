@@ -4,7 +4,9 @@
  * The record types the results database reads back: filled by db_load_run_data (db/db_rundata.c),
  * freed by rundata_free, and read by the aggregate, report and check code (reports/), which never
  * see SQL; reports/rundata.h has the report-side helpers. A *model* is a stage instance that recorded per-subnet
- * `accuracy` metrics (the train stage, or any stage following its conventions); a *measurement* is a
+ * `accuracy` metrics (the train stage, or any stage following its conventions), or the stage-level
+ * metric `synthetic` = 1 (a synthetic model: random weights, per-subnet costs, no accuracy, which
+ * the reports never show for it); a *measurement* is a
  * row of the measurements table, linked to the model it measured through the run's stage graph
  * (stage_needs). Unknown numbers are NaN, unknown integers 0, unknown links -1. */
 #ifndef DYNN_DB_RUNDATA_H
@@ -25,7 +27,8 @@ typedef struct RdSubnet {
 typedef struct RdModel {
     int64_t stage_row;  /* the instance's row in this run */
     char *stage;        /* instance name, "train@method=uniform" */
-    char *method;       /* its param `method`, else the instance name */
+    char *method;       /* its param `method`, else the instance name; "synthetic" for a synthetic model */
+    int synthetic;      /* 1: random weights, never trained (metric synthetic = 1): every accuracy and loss NaN */
     char *arch;         /* its param `model` ("resnet20"), NULL when not recorded */
     RdSubnet *subnets;  /* ordered by index, then MACs */
     size_t n_subnets;

@@ -62,6 +62,7 @@ static char *describe(const ModelDesc *d) {
              META_VERSION, d->arch, d->in_c, d->in_h, d->in_w, d->classes, d->width, d->bn_sets, d->weight_sets);
     /* written only when it is not the default, so descriptions (and their bytes) stay as they were */
     if (d->bn_eps != MODEL_BN_EPS) text_add(&t, "bn_eps %.9g\n", d->bn_eps);
+    if (d->synthetic) text_add(&t, "synthetic 1\n"); /* likewise only when set */
     text_add(&t, "norm");
     for (int c = 0; c < d->in_c; c++) text_add(&t, " %.9g %.9g", d->norm_mean[c], d->norm_std[c]);
     text_add(&t, "\nslots %d\n", d->n_slots);
@@ -108,8 +109,8 @@ static int check_describable(const ModelDesc *d, const char *path, Err *err) {
     return 0;
 }
 
-int checkpoint_save(const Model *m, const char *path, Err *err) {
-    const ModelDesc *d = m->d;
+/* The description and one array of floats per parameter (every set) into the container. */
+static int save(const ModelDesc *d, float *const *param, const char *path, Err *err) {
     if (check_describable(d, path, err)) return -1;
     char *meta = describe(d);
     CkptTensor *ts = calloc((size_t)d->n_params, sizeof *ts);
@@ -122,12 +123,18 @@ int checkpoint_save(const Model *m, const char *path, Err *err) {
         const ParamDesc *p = &d->params[i];
         snprintf(ts[i].name, sizeof ts[i].name, "%s", p->name);
         stored_shape(p, &ts[i].ndim, ts[i].dims);
-        ts[i].data = m->param[i];
+        ts[i].data = param[i];
     }
     int rc = ckpt_write(path, meta, ts, d->n_params, err);
     free(meta);
     free(ts);
     return rc;
+}
+
+int checkpoint_save(const Model *m, const char *path, Err *err) { return save(m->d, m->param, path, err); }
+
+int checkpoint_save_weights(const ModelDesc *d, const ModelWeights *w, const char *path, Err *err) {
+    return save(d, w->param, path, err);
 }
 
 /* ---- the description parser: strict, every line and field checked ---- */
@@ -236,14 +243,15 @@ static int desc_fields(const DescParser *p, const DescLine *l, int want) {
 }
 
 /* The header keys, each given at most once. */
-enum { K_VERSION, K_ARCH, K_INPUT, K_CLASSES, K_WIDTH, K_BN_SETS, K_WEIGHT_SETS, K_BN_EPS, K_SLOTS, K_NORM, N_KEYS };
+enum { K_VERSION, K_ARCH, K_INPUT, K_CLASSES, K_WIDTH, K_BN_SETS, K_WEIGHT_SETS, K_BN_EPS, K_SYNTHETIC, K_SLOTS, K_NORM,
+       N_KEYS };
 static const char *const HEADER_KEYS[N_KEYS] = {"dynn-model", "arch", "input", "classes", "width", "bn_sets",
-                                                "weight_sets", "bn_eps", "slots", "norm"};
+                                                "weight_sets", "bn_eps", "synthetic", "slots", "norm"};
 
 typedef struct DescHeader {
     int line[N_KEYS]; /* where each key was given (0: not given) */
     char arch[32];
-    int version, in_c, in_h, in_w, classes, bn_sets, weight_sets, n_slots;
+    int version, in_c, in_h, in_w, classes, bn_sets, weight_sets, synthetic, n_slots;
     float width, bn_eps;
 } DescHeader;
 
@@ -265,7 +273,7 @@ static int desc_header(DescParser *p, DescHeader *h) {
         if (k == N_KEYS) {
             if (strcmp(key, "slot") && strcmp(key, "subnet") && strcmp(key, "meta"))
                 r = desc_fail(p, l->no, "unknown key '%s' (known: dynn-model, arch, input, classes, width, bn_sets, "
-                              "weight_sets, bn_eps, norm, slots, slot, subnet, meta)", key);
+                              "weight_sets, bn_eps, synthetic, norm, slots, slot, subnet, meta)", key);
             continue;
         }
         if (h->line[k]) {
@@ -298,6 +306,7 @@ static int desc_header(DescParser *p, DescHeader *h) {
             r = desc_fields(p, l, 2) || desc_float(p, l, 1, "bn_eps", &h->bn_eps);
             if (!r && !(h->bn_eps > 0.0f && h->bn_eps <= 1.0f)) r = desc_fail(p, l->no, "bn_eps: %s is outside (0, 1]", l->tok[1]);
             break;
+        case K_SYNTHETIC: r = desc_fields(p, l, 2) || desc_int(p, l, 1, "synthetic", 0, 1, &h->synthetic); break;
         case K_SLOTS: r = desc_fields(p, l, 2) || desc_int(p, l, 1, "slots", 1, MODEL_MAX_SLOTS, &h->n_slots); break;
         case K_NORM: break; /* needs the input channels: second pass */
         }
@@ -391,6 +400,7 @@ int checkpoint_parse_desc(const char *path, const char *meta, size_t meta_len, M
         return desc_fail(&p, h.line[K_SLOTS], "slots: %d recorded, but %s has %d", h.n_slots, d->arch, d->n_slots);
     model_desc_set_sets(d, h.bn_sets, h.weight_sets);
     d->bn_eps = h.bn_eps;
+    d->synthetic = h.synthetic;
     d->n_subnets = 0;
     if (desc_body(&p, d)) return -1;
     if (d->n_subnets < 1) return err_set(err, "%s: the model description lists no subnet", path);

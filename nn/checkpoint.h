@@ -10,6 +10,7 @@
  *   bn_sets 1                   (BN sets: 1 shared, or one per subnet = switchable BN)
  *   weight_sets 1               (1 = nested subnets share weights; one per subnet = separate models)
  *   bn_eps 0.001                (BN epsilon; only written when not MODEL_BN_EPS, 1e-5)
+ *   synthetic 1                 (random weights, never trained: nn/synthetic.h; only written when 1)
  *   norm 0.286 0.353            (mean std, per input channel)
  *   slots 12
  *   slot stage1 16              (name, full channels; one line per slot)
@@ -25,6 +26,8 @@
 #include "nn/model.h"
 
 int checkpoint_save(const Model *m, const char *path, Err *err);
+/* The same from a description and its weights alone (no Model): what a synthetic model is saved with. */
+int checkpoint_save_weights(const ModelDesc *d, const ModelWeights *w, const char *path, Err *err);
 /* Parses a description (meta_len bytes, no NUL inside) into d (caller-allocated), strictly: every
  * line a known key with exactly its fields, numbers written out in decimal, complete, finite and in
  * range, header keys, subnet names and meta keys each given once, slot lines matching the rebuilt

@@ -11,7 +11,6 @@
 
 #include "nn/conv3x3.h"
 #include "nn/layers.h"
-#include "nn/rng.h"
 
 _Static_assert(MODEL_MAX_SIDE <= CONV_MAX_SIDE, "the kernels take every side a description may claim");
 
@@ -325,43 +324,11 @@ void model_free(Model *m) {
     memset(m, 0, sizeof *m);
 }
 
-/* Initializes one set (set_numel floats) of parameter p; stream (p index, set). */
-static void init_param_set(const ParamDesc *p, float *w, uint64_t seed, int index, int set) {
-    {
-        Rng r;
-        rng_derive(&r, seed, (uint64_t)index, (uint64_t)set);
-        switch (p->kind) {
-        case PARAM_WEIGHT:
-            if (p->ndim == 4) { /* conv: Kaiming normal, mode fan_out, ReLU gain */
-                float std = sqrtf(2.0f / (float)p->fan_out);
-                for (size_t j = 0; j < p->set_numel; j++) w[j] = std * rng_normal(&r);
-            } else { /* linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch */
-                float bound = 1.0f / sqrtf((float)p->fan_in);
-                for (size_t j = 0; j < p->set_numel; j++) w[j] = bound * (2.0f * rng_uniform(&r) - 1.0f);
-            }
-            break;
-        case PARAM_BIAS: {
-            float bound = 1.0f / sqrtf((float)p->fan_in);
-            for (size_t j = 0; j < p->set_numel; j++) w[j] = bound * (2.0f * rng_uniform(&r) - 1.0f);
-            break;
-        }
-        case PARAM_BN_GAMMA:
-        case PARAM_BN_VAR:
-            for (size_t j = 0; j < p->set_numel; j++) w[j] = 1.0f;
-            break;
-        case PARAM_BN_BETA:
-        case PARAM_BN_MEAN:
-            memset(w, 0, sizeof(float) * p->set_numel);
-            break;
-        }
-    }
-}
-
 void model_init_params(Model *m, uint64_t seed) {
     const ModelDesc *d = m->d;
     for (int i = 0; i < d->n_params; i++) {
         const ParamDesc *p = &d->params[i];
-        for (int set = 0; set < p->sets; set++) init_param_set(p, m->param[i] + (size_t)set * p->set_numel, seed, i, set);
+        for (int set = 0; set < p->sets; set++) model_param_init_set(p, m->param[i] + (size_t)set * p->set_numel, seed, i, set);
     }
 }
 

@@ -1,12 +1,15 @@
 /* nn/model_desc.c — what needs only a description (nn/model_desc.h): per-subnet accounting (MACs,
  * parameters, stored and activation floats), the largest subnet, and weight storage. No executor
- * buffers: `dynn info`, the train stage's records and every backend use these. */
+ * buffers: `dynn info`, the train stage's records and every backend use these; and the initial values
+ * of parameters (a new Model's, a synthetic model's). */
 #include "nn/model_desc.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn/arena.h"
+#include "nn/rng.h"
 
 double model_subnet_macs(const ModelDesc *d, const int *active) {
     double macs = 0.0;
@@ -78,4 +81,40 @@ int model_weights_alloc(ModelWeights *w, const ModelDesc *d, Err *err) {
 void model_weights_free(ModelWeights *w) {
     free(w->data);
     memset(w, 0, sizeof *w);
+}
+
+void model_param_init_set(const ParamDesc *p, float *w, uint64_t seed, int index, int set) {
+    Rng r;
+    rng_derive(&r, seed, (uint64_t)index, (uint64_t)set);
+    switch (p->kind) {
+    case PARAM_WEIGHT:
+        if (p->ndim == 4) { /* conv: Kaiming normal, mode fan_out, ReLU gain */
+            float std = sqrtf(2.0f / (float)p->fan_out);
+            for (size_t j = 0; j < p->set_numel; j++) w[j] = std * rng_normal(&r);
+        } else { /* linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch */
+            float bound = 1.0f / sqrtf((float)p->fan_in);
+            for (size_t j = 0; j < p->set_numel; j++) w[j] = bound * (2.0f * rng_uniform(&r) - 1.0f);
+        }
+        break;
+    case PARAM_BIAS: {
+        float bound = 1.0f / sqrtf((float)p->fan_in);
+        for (size_t j = 0; j < p->set_numel; j++) w[j] = bound * (2.0f * rng_uniform(&r) - 1.0f);
+        break;
+    }
+    case PARAM_BN_GAMMA:
+    case PARAM_BN_VAR:
+        for (size_t j = 0; j < p->set_numel; j++) w[j] = 1.0f;
+        break;
+    case PARAM_BN_BETA:
+    case PARAM_BN_MEAN:
+        memset(w, 0, sizeof(float) * p->set_numel);
+        break;
+    }
+}
+
+void model_weights_init(ModelWeights *w, const ModelDesc *d, uint64_t seed) {
+    for (int i = 0; i < d->n_params; i++) {
+        const ParamDesc *p = &d->params[i];
+        for (int set = 0; set < p->sets; set++) model_param_init_set(p, w->param[i] + (size_t)set * p->set_numel, seed, i, set);
+    }
 }

@@ -14,6 +14,7 @@
 #define DYNN_NN_MODEL_DESC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
@@ -87,6 +88,7 @@ typedef struct ModelDesc {
     int n_subnets;       /* >= 1; subnet 0 is the first one listed, full width by default */
     Subnet subnets[MODEL_MAX_SUBNETS];
     float bn_eps;        /* added to the running variance in BN (MODEL_BN_EPS unless the checkpoint says) */
+    int synthetic;       /* 1: random weights, never trained (nn/synthetic.h): latency only, no accuracy */
     /* Normalization the model was trained with (applied to pixel/255). */
     float norm_mean[MODEL_MAX_CHANNELS], norm_std[MODEL_MAX_CHANNELS];
     /* Free-form provenance (training recipe, cost), stored in the checkpoint. */
@@ -141,6 +143,15 @@ typedef struct ModelWeights {
     float *data;
     float *param[MODEL_MAX_PARAMS];
 } ModelWeights;
+
+/* Fills one set (p->set_numel floats at w) of parameter `index` with its initial values, from the
+ * random stream (seed, index, set): conv weights Kaiming normal (fan_out, ReLU gain), linear weights
+ * and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch, BN gamma and running variance 1, beta
+ * and running mean 0. What a new Model starts from (model_init_params) and what a synthetic model
+ * keeps (nn/synthetic.h). */
+void model_param_init_set(const ParamDesc *p, float *w, uint64_t seed, int index, int set);
+/* Every set of every parameter of d initialized that way. */
+void model_weights_init(ModelWeights *w, const ModelDesc *d, uint64_t seed);
 
 /* Allocates (zeroed) the weights of d. */
 int model_weights_alloc(ModelWeights *w, const ModelDesc *d, Err *err);

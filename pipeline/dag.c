@@ -35,6 +35,7 @@ typedef struct Builder {
     size_t *n_needs;
     size_t n_edges;        /* dependencies between instances so far, counted before they are made */
     SubstBudget params;    /* the instances' params: their copies and what the matrix pass makes */
+    const char *only;      /* --only: validate only what it selects, once the graph is built (NULL: all, at once) */
 } Builder;
 
 static int oom(Builder *b) { return err_set(b->err, "%s: out of memory", b->spec->file); }
@@ -95,6 +96,14 @@ static int count_instances(Builder *b) {
     return 0;
 }
 
+/* The instance's stage type checks its params. */
+static int validate_instance(Builder *b, const Instance *in) {
+    const StageSpec *st = &b->spec->stages[in->stage];
+    const StageType *type = stage_type_find(st->type);
+    StageCheck check = {.file = b->spec->file, .stage = in->name, .at = st->key, .params = in->params};
+    return type->validate(&check, b->err);
+}
+
 /* Instance c of stage s: matrix values picked by the mixed-radix digits of c (last key fastest). */
 static int make_instance(Builder *b, size_t s, size_t c, Instance *in) {
     const StageSpec *st = &b->spec->stages[s];
@@ -129,9 +138,7 @@ static int make_instance(Builder *b, size_t s, size_t c, Instance *in) {
     SubstScope scope = {.values = in->bindings, .visible = in->bindings ? in->bindings->len : 0, .matrix = 1,
                         .unescape = 1, .owner = owner, .budget = &b->params};
     if (subst_tree(&in->params, &scope, b->spec->file, b->err)) return -1;
-    const StageType *type = stage_type_find(st->type);
-    StageCheck check = {.file = b->spec->file, .stage = in->name, .at = st->key, .params = in->params};
-    return type->validate(&check, b->err);
+    return b->only ? 0 : validate_instance(b, in);
 }
 
 static int expand_all(Builder *b) {
@@ -348,11 +355,25 @@ static int topological_order(Builder *b) {
     return 0;
 }
 
-int dag_build(const Spec *spec, Dag *dag, Err *err) {
+/* --only: the selected instances validated, in file order. */
+static int validate_selected(Builder *b) {
+    unsigned char *selected = malloc(b->dag->n + 1);
+    if (!selected) return oom(b);
+    int rc = dag_select(b->dag, b->only, selected, b->err);
+    for (size_t i = 0; !rc && i < b->dag->n; i++)
+        if (selected[i]) rc = validate_instance(b, &b->dag->inst[i]);
+    free(selected);
+    return rc;
+}
+
+int dag_build(const Spec *spec, Dag *dag, Err *err) { return dag_build_only(spec, NULL, dag, err); }
+
+int dag_build_only(const Spec *spec, const char *only, Dag *dag, Err *err) {
     memset(dag, 0, sizeof *dag);
     dag->spec = spec;
     size_t ns = spec->n_stages;
-    Builder b = {.dag = dag, .spec = spec, .err = err, .params = {.max_bytes = MAX_PARAM_BYTES, .max_nodes = MAX_PARAM_NODES}};
+    Builder b = {.dag = dag, .spec = spec, .err = err, .params = {.max_bytes = MAX_PARAM_BYTES, .max_nodes = MAX_PARAM_NODES},
+                 .only = only};
     b.first = calloc(ns, sizeof *b.first);
     b.count = calloc(ns, sizeof *b.count);
     b.needs = calloc(ns, sizeof *b.needs);
@@ -363,6 +384,7 @@ int dag_build(const Spec *spec, Dag *dag, Err *err) {
     if (!rc) rc = find_cycle(&b);
     if (!rc) rc = build_edges(&b);
     if (!rc) rc = topological_order(&b);
+    if (!rc && only) rc = validate_selected(&b);
     for (size_t s = 0; b.needs && s < ns; s++) free(b.needs[s]);
     free(b.first);
     free(b.count);

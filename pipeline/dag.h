@@ -40,6 +40,12 @@ typedef struct Dag {
 } Dag;
 
 int dag_build(const Spec *spec, Dag *dag, Err *err);
+/* The same for `--only PATTERN` (NULL: dag_build): every instance is expanded and the whole graph
+ * checked, but only the instances the pattern selects (dag_select: they and what they need) have
+ * their params validated, after the graph is built. So a run of some stages does not need what only
+ * the others need (a data set directory: `dynn run experiments/paper-resnet.yaml --only resnet18`
+ * without CIFAR-10). A pattern that matches nothing is an error. */
+int dag_build_only(const Spec *spec, const char *only, Dag *dag, Err *err);
 void dag_free(Dag *dag);
 
 /* Walks from `start` along deps (upstream) or users (downstream). visit(ctx, i) decides whether

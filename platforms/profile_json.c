@@ -168,6 +168,7 @@ static int read_facts(const YNode *root, ProfileReport *out) {
         top_string(dvfs, "method", &out->dvfs_method) || top_string(energy, "reason", &out->energy_reason))
         return -1;
     out->host_ncpus = as_number(ynode_get(host, "ncpus"), &v) || v < 0 || v > 1e9 ? -1 : (int)v;
+    out->synthetic = top_bool(root, "synthetic");
     out->dvfs_available = top_bool(dvfs, "available");
     out->energy_available = top_bool(energy, "available");
     const YNode *freqs = ynode_get(dvfs, "frequencies_khz");
@@ -380,6 +381,8 @@ void profile_json_write(const ProfileReport *r, FILE *fp) {
     json_bool(&j, r->complete);
     key_string(&j, "model", r->model);
     key_string(&j, "model_crc32", r->model_crc32);
+    json_key(&j, "synthetic");
+    json_bool(&j, r->synthetic);
     json_key(&j, "host");
     json_object_begin(&j);
     key_string(&j, "hostname", r->host_name);

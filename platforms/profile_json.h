@@ -57,6 +57,8 @@ typedef struct ProfileReport {
     int complete;          /* 0 when the output says "complete": false */
     char *model;           /* the checkpoint's path */
     char *model_crc32;     /* CRC-32 of its tensors, 8 hex digits (dynn info) */
+    int synthetic;         /* 1: the model's weights are synthetic (random, never trained: nn/synthetic.h);
+                            * "synthetic" in the JSON, false when absent */
     char *host_name, *host_arch, *host_cpu_model;
     int host_ncpus;
     char *build;           /* dynn_build_id() of the profiler */

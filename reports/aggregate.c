@@ -133,7 +133,8 @@ static int add_point(Aggregate *a, const RunData *d, const RdMeasurement *m) {
     p->m = m;
     p->subnet = m->model >= 0 ? rundata_subnet(&d->models[m->model], m->subnet) : NULL;
     p->subnet_index = p->subnet ? p->subnet->index : m->subnet_index; /* no train stage: the profiler's */
-    p->accuracy = p->subnet ? p->subnet->accuracy : NAN;
+    /* a synthetic model's points have no accuracy, so no front and no accuracy plot point */
+    p->accuracy = p->subnet && !d->models[m->model].synthetic ? p->subnet->accuracy : NAN;
     agg_mapping_label(m, p->mapping, sizeof p->mapping);
     p->frequency_khz = m->frequency_khz;
     p->p50_s = agg_percentile(m->latency_s, m->n_samples, 50);
@@ -206,7 +207,9 @@ int agg_nonuniform(const RdModel *m) { return !strncmp(m->method, "nonuniform", 
 static long reference_model(const RunData *d, const RdModel *m, const char *method) {
     long r = -1;
     for (size_t i = 0; i < d->n_models; i++)
-        if (&d->models[i] != m && !strcmp(d->models[i].method, method) && agg_same_arch(&d->models[i], m)) r = (long)i;
+        if (&d->models[i] != m && !d->models[i].synthetic && !strcmp(d->models[i].method, method) &&
+            agg_same_arch(&d->models[i], m))
+            r = (long)i;
     return r;
 }
 
@@ -256,6 +259,7 @@ static int push_delta(AggDelta **list, size_t *n, AggDelta x) {
 static int reference_deltas(Aggregate *a, const RunData *d) {
     for (size_t i = 0; i < d->n_models; i++) {
         const RdModel *m = &d->models[i];
+        if (m->synthetic) continue; /* no accuracy to compare */
         if (!strcmp(m->method, "individual")) {
             a->n_baselines++;
             continue;

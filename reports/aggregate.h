@@ -27,7 +27,7 @@ typedef struct AggPoint {
     const RdMeasurement *m;   /* borrowed from the RunData */
     const RdSubnet *subnet;   /* NULL when the model did not record this subnet */
     int subnet_index;         /* -1 when unknown */
-    double accuracy;          /* NaN when unknown */
+    double accuracy;          /* NaN when unknown, and always for a synthetic model */
     char mapping[96];         /* "cpus=0-1 threads=2" */
     long long frequency_khz;  /* 0 unknown */
     double p50_s, p90_s, p99_s;

@@ -131,7 +131,7 @@ static int acc_mflops_figure(Fig *f, size_t first, int several) {
     size_t block = 0;
     for (size_t mi = first; mi < f->d->n_models; mi++) {
         const RdModel *m = &f->d->models[mi];
-        if (!agg_same_arch(m, arch)) continue;
+        if (m->synthetic || !agg_same_arch(m, arch)) continue; /* a synthetic model has no accuracy */
         sb_printf(&data, "# %s: MFLOPs accuracy_pct subnet\n", m->stage);
         int any = 0;
         for (size_t k = 0; k < m->n_subnets; k++) {
@@ -158,10 +158,15 @@ static int acc_mflops_figure(Fig *f, size_t first, int several) {
 static int acc_mflops_figures(Fig *f) {
     const RunData *d = f->d;
     int several = 0, rc = 0;
-    for (size_t i = 1; i < d->n_models; i++) several |= !agg_same_arch(&d->models[0], &d->models[i]);
+    long first_trained = -1; /* synthetic models have no accuracy: no figure, and they count for no architecture */
+    for (size_t i = 0; i < d->n_models; i++) {
+        if (d->models[i].synthetic) continue;
+        if (first_trained < 0) first_trained = (long)i;
+        else several |= !agg_same_arch(&d->models[first_trained], &d->models[i]);
+    }
     for (size_t i = 0; i < d->n_models && !rc; i++) { /* one figure per architecture, at its first model */
-        int first = 1;
-        for (size_t k = 0; k < i && first; k++) first = !agg_same_arch(&d->models[k], &d->models[i]);
+        int first = !d->models[i].synthetic;
+        for (size_t k = 0; k < i && first; k++) first = d->models[k].synthetic || !agg_same_arch(&d->models[k], &d->models[i]);
         if (first) rc = acc_mflops_figure(f, i, several);
     }
     return rc;

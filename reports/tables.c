@@ -1,4 +1,7 @@
-/* reports/tables.c — the report's tables from a RunData and its Aggregate (see tables.h). */
+/* reports/tables.c — the report's tables from a RunData and its Aggregate (see tables.h). Synthetic
+ * models (random weights) get their own table of costs and never an accuracy: no row in the accuracy,
+ * training and front tables, an empty accuracy cell in the latency table, and no accuracy column at
+ * all when every model of the run is synthetic. */
 #include "reports/tables.h"
 
 #include <math.h>
@@ -86,6 +89,13 @@ static void provenance(Builder *b, const RunData *d) {
     field(b, "experiment file sha256", d->spec_sha256);
 }
 
+/* Models that were trained (not synthetic). */
+static size_t trained_models(const RunData *d) {
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_models; i++) n += !d->models[i].synthetic;
+    return n;
+}
+
 static void missing(Builder *b, const RunData *d, const Aggregate *a) {
     char what[512] = "";
     size_t unlinked = 0, no_samples = 0, energy = 0, freq = 0;
@@ -97,13 +107,17 @@ static void missing(Builder *b, const RunData *d, const Aggregate *a) {
     }
     size_t len = 0;
 #define SAY(...) len += (size_t)snprintf(what + len, len < sizeof what ? sizeof what - len : 0, __VA_ARGS__)
+    size_t trained = trained_models(d);
     if (!d->n_models) SAY("No stage of this run recorded per-subnet accuracy (no train stage): accuracy tables and plots are empty. ");
+    else if (!trained)
+        SAY("Every model of this run is synthetic (random weights, no training): latency only, so no accuracy, Pareto fronts, "
+            "accuracy plots or baseline comparison. ");
     if (!d->n_meas) SAY("No measurements (no profile stage ran): latency, energy, Pareto fronts and dynamic ranges are missing. ");
     else if (!energy) SAY("No energy was measured (no power sensor): energy fronts and ranges are missing. ");
     if (d->n_meas && !freq) SAY("No CPU frequency was set (cpufreq absent or read-only here, or no frequency sweep): the +DVFS ranges are missing. ");
     if (unlinked) SAY("%zu measurement(s) could not be linked to the model they measured (profile stage needs no single train stage). ", unlinked);
     if (no_samples) SAY("%zu measurement(s) have no latency samples. ", no_samples);
-    if (d->n_models && !a->n_baselines) SAY("No individually trained baseline (method `individual`): no baseline comparison. ");
+    if (trained && !a->n_baselines) SAY("No individually trained baseline (method `individual`): no baseline comparison. ");
 #undef SAY
     if (!what[0]) return;
     section(b, "What is missing", NULL, 0);
@@ -113,9 +127,10 @@ static void missing(Builder *b, const RunData *d, const Aggregate *a) {
 static void accuracy(Builder *b, const RunData *d) {
     static const char *const cols[] = {"model", "method", "subnet", "index", "MACs fraction", "accuracy (%)", "MACs (M)", "params (k)"};
     section(b, "Accuracy per subnet", cols, 8);
-    if (!d->n_models) note(b, "No model recorded per-subnet accuracy.");
+    if (!trained_models(d)) note(b, "No model recorded per-subnet accuracy.");
     for (size_t i = 0; i < d->n_models; i++) {
         const RdModel *m = &d->models[i];
+        if (m->synthetic) continue;
         for (size_t k = 0; k < m->n_subnets; k++) {
             const RdSubnet *s = &m->subnets[k];
             row(b);
@@ -127,6 +142,29 @@ static void accuracy(Builder *b, const RunData *d) {
             num(b, 5, "%.2f", s->accuracy * 100);
             num(b, 6, "%.3f", s->macs / 1e6);
             num(b, 7, "%.1f", s->params / 1e3);
+        }
+    }
+}
+
+/* Synthetic models: what their subnets cost, no accuracy column. */
+static void synthetic_models(Builder *b, const RunData *d) {
+    static const char *const cols[] = {"model", "subnet", "index", "MACs fraction", "MACs (M)", "params (k)", "model (MiB)"};
+    section(b, "Synthetic models (latency only)", cols, 7);
+    note(b, "Random weights (dynn train --synthetic-weights): no data set, no training, so no accuracy; they are measured "
+            "for latency at a scale whose data set is not at hand.");
+    for (size_t i = 0; i < d->n_models; i++) {
+        const RdModel *m = &d->models[i];
+        if (!m->synthetic) continue;
+        for (size_t k = 0; k < m->n_subnets; k++) {
+            const RdSubnet *s = &m->subnets[k];
+            row(b);
+            text(b, 0, m->stage);
+            text(b, 1, s->name);
+            num(b, 2, "%.0f", s->index);
+            num(b, 3, "%.3f", s->width);
+            num(b, 4, "%.3f", s->macs / 1e6);
+            num(b, 5, "%.1f", s->params / 1e3);
+            num(b, 6, "%.3f", m->model_bytes / 1048576.0);
         }
     }
 }
@@ -143,10 +181,13 @@ static const char *backend_device(const RdMeasurement *m, char *out, size_t size
     return out;
 }
 
-static void latency(Builder *b, const Aggregate *a) {
+/* with_accuracy 0: no accuracy column (every model synthetic) */
+static void latency(Builder *b, const Aggregate *a, int with_accuracy) {
     static const char *const cols[] = {"method / platform / batch", "subnet", "mapping", "MHz", "samples", "p50 (ms)", "p90 (ms)",
                                        "p99 (ms)", "energy (mJ)", "accuracy (%)", "backend / device"};
-    section(b, "Latency percentiles", cols, 11);
+    static const char *const cols_latency_only[] = {"method / platform / batch", "subnet", "mapping", "MHz", "samples",
+                                                    "p50 (ms)", "p90 (ms)", "p99 (ms)", "energy (mJ)", "backend / device"};
+    section(b, "Latency percentiles", with_accuracy ? cols : cols_latency_only, with_accuracy ? 11 : 10);
     if (!a->n_groups) note(b, "No measurements.");
     else note(b, "Per inference (one forward pass of `batch` images); energy per inference = measured energy / samples.");
     for (size_t gi = 0; gi < a->n_groups; gi++) {
@@ -165,8 +206,8 @@ static void latency(Builder *b, const Aggregate *a) {
             num(b, 6, "%.4f", p->p90_s * 1e3);
             num(b, 7, "%.4f", p->p99_s * 1e3);
             num(b, 8, "%.4f", p->energy_j * 1e3);
-            num(b, 9, "%.2f", p->accuracy * 100);
-            text(b, 10, backend_device(p->m, bd, sizeof bd));
+            if (with_accuracy) num(b, 9, "%.2f", p->accuracy * 100);
+            text(b, with_accuracy ? 10 : 9, backend_device(p->m, bd, sizeof bd));
         }
     }
 }
@@ -299,6 +340,7 @@ static void training(Builder *b, const RunData *d) {
             "separately trained widths). Accuracies are measured on the test images listed.");
     for (size_t i = 0; i < d->n_models; i++) {
         const RdModel *m = &d->models[i];
+        if (m->synthetic) continue;
         row(b);
         text(b, 0, m->stage);
         text(b, 1, m->method);
@@ -315,17 +357,20 @@ static void training(Builder *b, const RunData *d) {
 int report_tables(const RunData *d, const Aggregate *a, ReportSections *out, Err *err) {
     memset(out, 0, sizeof *out);
     Builder b = {.out = out, .row = -1};
+    /* with models and none of them trained, only synthetic ones: no accuracy anywhere */
+    int only_synthetic = d->n_models && !trained_models(d);
     provenance(&b, d);
     missing(&b, d, a);
-    accuracy(&b, d);
-    if (!b.oom && d->n_models) training(&b, d);
+    if (!only_synthetic) accuracy(&b, d);
+    if (!b.oom && d->n_models > trained_models(d)) synthetic_models(&b, d);
+    if (!b.oom && trained_models(d)) training(&b, d);
     if (!b.oom && d->n_meas) {
-        latency(&b, a);
+        latency(&b, a, !only_synthetic);
         ranges(&b, a);
         if (a->n_devices) devices(&b, a);
-        fronts(&b, a);
+        if (!only_synthetic) fronts(&b, a);
     }
-    if (!b.oom) baseline(&b, a);
+    if (!b.oom && !only_synthetic) baseline(&b, a);
     int nonuniform = 0;
     for (size_t i = 0; i < d->n_models; i++) nonuniform |= agg_nonuniform(&d->models[i]);
     if (!b.oom && nonuniform) against_uniform(&b, a);

@@ -6,7 +6,14 @@
  * Records: the checkpoint as artifact `model`; per subnet (metric subnet = subnet name) `accuracy`
  * (fraction), `loss`, `macs`, `params`, `bytes_touched`, `width` (MACs fraction of the largest
  * subnet) and `subnet_index`; for the stage `train_seconds`, `train_flops`, `epochs` (passes over
- * the training set), `model_bytes`, `separate_models_bytes`, `train_images` and `test_images`. */
+ * the training set), `model_bytes`, `separate_models_bytes`, `train_images` and `test_images`.
+ *
+ * `synthetic_weights: true` makes a synthetic model (nn/synthetic.h; params model, input, classes,
+ * width, seed and widths or channels — `channels: [[16, 16, ...], [32, 32, ...]]`, one list per
+ * subnet). Records: the checkpoint; per subnet the costs (`macs`, `params`, `bytes_touched`, `width`,
+ * `subnet_index`), never `accuracy` or `loss`; for the stage `synthetic` = 1 (what tells the
+ * database and the reports that the model has no accuracy), `model_bytes` and
+ * `separate_models_bytes`. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,19 +27,33 @@
 #include "util/strbuf.h"
 #include "util/suggest.h"
 
-/* The value of one param as option text: scalars as written, lists joined with commas. */
-static int param_text(const StageCheck *c, const YNode *v, const char *key, StrBuf *out, Err *err) {
+/* A list of scalars joined with commas. */
+static int join_scalars(const StageCheck *c, const YNode *v, const char *key, StrBuf *out, Err *err) {
+    if (!v->len) return ynode_err(err, c->file, v, "stage '%s': param '%s' is an empty list", c->stage, key);
+    for (size_t i = 0; i < v->len; i++) {
+        if (v->items[i]->kind != YNODE_SCALAR)
+            return ynode_err(err, c->file, v->items[i], "stage '%s': param '%s' must be a list of values", c->stage, key);
+        sb_printf(out, "%s%s", i ? "," : "", v->items[i]->str);
+    }
+    return 0;
+}
+
+/* The value of one param as option text: scalars as written, lists joined with commas. A list
+ * option (channels) also takes a list of lists, one value each: the lists joined with '/'. */
+static int param_text(const StageCheck *c, const YNode *v, const char *key, int list_option, StrBuf *out, Err *err) {
     if (v->kind == YNODE_MAP)
         return ynode_err(err, c->file, v, "stage '%s': param '%s' must be a value or a list, not a mapping", c->stage, key);
     if (v->kind == YNODE_SCALAR) {
         sb_append(out, v->str);
         return 0;
     }
-    if (!v->len) return ynode_err(err, c->file, v, "stage '%s': param '%s' is an empty list", c->stage, key);
+    if (!list_option || !v->len || v->items[0]->kind != YNODE_SEQ) return join_scalars(c, v, key, out, err);
     for (size_t i = 0; i < v->len; i++) {
-        if (v->items[i]->kind != YNODE_SCALAR)
-            return ynode_err(err, c->file, v->items[i], "stage '%s': param '%s' must be a list of values", c->stage, key);
-        sb_printf(out, "%s%s", i ? "," : "", v->items[i]->str);
+        if (v->items[i]->kind != YNODE_SEQ)
+            return ynode_err(err, c->file, v->items[i], "stage '%s': param '%s' must be a list of lists (one per subnet) "
+                             "or one list", c->stage, key);
+        if (i) sb_append(out, "/");
+        if (join_scalars(c, v->items[i], key, out, err)) return -1;
     }
     return 0;
 }
@@ -52,8 +73,9 @@ static int apply_params(const StageCheck *c, TrainJob *job, StrBuf *texts, Err *
     const YNode *p = c->params;
     for (size_t i = 0; i < p->len; i++) {
         const YNode *key = p->pairs[i].key, *v = p->pairs[i].value;
-        if (!train_job_option_find(key->str)) return unknown_param(c, key, err);
-        if (param_text(c, v, key->str, &texts[i], err)) return -1;
+        const TrainOption *o = train_job_option_find(key->str);
+        if (!o) return unknown_param(c, key, err);
+        if (param_text(c, v, key->str, o->kind == TRAIN_OPT_LIST, &texts[i], err)) return -1;
         char shown[96];
         snprintf(shown, sizeof shown, "param '%s'", key->str);
         Err e = {{0}};
@@ -62,6 +84,7 @@ static int apply_params(const StageCheck *c, TrainJob *job, StrBuf *texts, Err *
     }
     Err e = {{0}};
     if (train_job_check(job, "", &e)) return ynode_err(err, c->file, c->at, "stage '%s': %s", c->stage, e.msg);
+    if (job->synthetic) return 0; /* no data set */
     char dir[4096];
     int cifar;
     if (dataset_locate(job->data, dir, sizeof dir, &cifar, &e)) {
@@ -90,8 +113,30 @@ static int record(const StageRun *run, const char *name, double value, const cha
     return run->sink->metric(run->sink, name, value, subnet, 0, err);
 }
 
+/* A synthetic model: its costs and the mark, no accuracy or loss (there is none). */
+static int record_synthetic(const StageRun *run, const TrainJobResult *r, Err *err) {
+    const ModelDesc *d = r->desc;
+    double full_macs = model_subnet_macs(d, d->subnets[r->largest].count), separate = 0.0;
+    for (int i = 0; i < d->n_subnets; i++) {
+        const int *count = d->subnets[i].count;
+        const char *name = d->subnets[i].name;
+        double macs = model_subnet_macs(d, count);
+        separate += model_subnet_stored_floats(d, count);
+        if (record(run, "macs", macs, name, err) || record(run, "params", model_subnet_params(d, count), name, err) ||
+            record(run, "bytes_touched",
+                   4.0 * (model_subnet_stored_floats(d, count) + model_subnet_activation_floats(d, count)), name, err) ||
+            record(run, "width", macs / full_macs, name, err) || record(run, "subnet_index", i, name, err))
+            return -1;
+    }
+    return record(run, "synthetic", 1, NULL, err) || record(run, "model_bytes", 4.0 * model_desc_param_floats(d), NULL, err) ||
+                   record(run, "separate_models_bytes", 4.0 * separate, NULL, err)
+               ? -1
+               : 0;
+}
+
 static int record_results(const StageRun *run, const TrainJobResult *r, Err *err) {
     const ModelDesc *d = r->desc;
+    if (r->synthetic) return record_synthetic(run, r, err);
     double full_macs = model_subnet_macs(d, d->subnets[r->largest].count), separate = 0.0;
     for (int i = 0; i < d->n_subnets; i++) {
         const int *count = d->subnets[i].count;
@@ -141,14 +186,22 @@ static int train_run_stage(const StageRun *run, Err *err) {
     if (!rc && fs_join(out, sizeof out, run->scratch, "model.dnn")) rc = err_set(err, "%s: path too long", run->scratch);
     TrainJobResult res = {0};
     if (!rc) {
-        printf("train: %s %s on %s, %d epochs, batch %d, seed %llu\n", job.model, job.method_name, job.data,
-               job.cfg.epochs, job.cfg.batch, job.seed);
+        if (job.synthetic)
+            printf("train: %s synthetic weights (input %dx%dx%d, %d classes, seed %llu): no data set, no training\n",
+                   job.model, job.in_c, job.in_h, job.in_w, job.classes, job.seed);
+        else
+            printf("train: %s %s on %s, %d epochs, batch %d, seed %llu\n", job.model, job.method_name, job.data,
+                   job.cfg.epochs, job.cfg.batch, job.seed);
         fflush(stdout);
         rc = train_job_run(&job, out, NULL, NULL, &res, err);
     }
     if (!rc) {
         for (int i = 0; i < res.n_subnets; i++)
-            printf("subnet %-8s accuracy %.2f%%\n", res.desc->subnets[i].name, 100.0 * res.eval[i].accuracy);
+            if (res.synthetic)
+                printf("subnet %-8s %.2f MMACs (synthetic: no accuracy)\n", res.desc->subnets[i].name,
+                       model_subnet_macs(res.desc, res.desc->subnets[i].count) / 1e6);
+            else
+                printf("subnet %-8s accuracy %.2f%%\n", res.desc->subnets[i].name, 100.0 * res.eval[i].accuracy);
         fflush(stdout);
         rc = record_results(run, &res, err);
     }

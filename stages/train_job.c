@@ -1,11 +1,14 @@
 /* stages/train_job.c — the training job behind `dynn train` and the `train` stage: its option table,
- * option parsing with range checks, and the run (data, model, method, evaluation, checkpoint). */
+ * option parsing with range checks, and the run (data, model, method, evaluation, checkpoint; or,
+ * with synthetic-weights, a synthetic model built and saved: nn/synthetic.h). */
 #include "stages/train_job.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/args.h"
 #include "util/version.h"
@@ -24,7 +27,7 @@ static const TrainOption OPTIONS[] = {
     {"method", TRAIN_OPT_STRING, AT(method_name), 0, 0, "M",
      "plain (one network) | uniform | nonuniform-multi | nonuniform-single |\nincremental | individual", "plain"},
     {"widths", TRAIN_OPT_STRING, AT(widths), 0, 0, "LIST",
-     "uniform/individual: width ratios in (0,1]", "0.25,0.5,0.75,1"},
+     "uniform/individual/synthetic-weights: width ratios in (0,1]", "0.25,0.5,0.75,1"},
     {"flops", TRAIN_OPT_STRING, AT(flops), 0, 0, "LIST",
      "nonuniform-*: MACs targets as fractions of the full network, must include 1\n(default: the MACs of the default uniform widths)",
      "0.0625,0.25,0.5625,1"},
@@ -79,9 +82,18 @@ static const TrainOption OPTIONS[] = {
      "use the first N training images", NULL},
     {"test-limit", TRAIN_OPT_INT, AT(test_limit), 1, 1 << 30, "N",
      "use the first N test images", NULL},
+    {"synthetic-weights", TRAIN_OPT_FLAG, AT(synthetic), 1, 0, NULL,
+     "no training: random weights (from --seed) for --model with the subnets of\n--widths or --channels; no data set is read; the checkpoint is marked\nsynthetic: latency only (dynn profile), never an accuracy", NULL},
+    {"input", TRAIN_OPT_STRING, AT(input), 0, 0, "SHAPE",
+     "synthetic-weights: the input, SIDE, HxW or CxHxW (3 channels unless given)", "224"},
+    {"classes", TRAIN_OPT_INT, AT(classes), 2, MODEL_MAX_CLASSES, "N",
+     "synthetic-weights: outputs of the classifier", "1000"},
+    {"channels", TRAIN_OPT_LIST, AT(channels), 0, 0, "LIST",
+     "synthetic-weights: one subnet's channel count per slot, comma-separated\n(dynn info lists the slots); repeat for each subnet (or separate the\nsubnets with '/'); instead of --widths", NULL},
 };
 #undef AT
 #define N_OPTIONS (sizeof OPTIONS / sizeof *OPTIONS)
+_Static_assert(N_OPTIONS <= 64, "TrainJob.given has one bit per option");
 
 const TrainOption *train_job_options(size_t *n) {
     *n = N_OPTIONS;
@@ -111,6 +123,8 @@ void train_job_defaults(TrainJob *job) {
     job->width = 1.0f;
     job->crop_pad = -1;
     job->seed = 1;
+    job->input = "224";
+    job->classes = 1000;
     dynamic_config_defaults(&job->dc);
     train_config_defaults(&job->cfg);
     job->cfg.epochs = 15;
@@ -125,15 +139,78 @@ int train_job_set(TrainJob *job, const char *name, const char *value, const char
         if (value && !strcmp(value, "false")) return 0;
         if (value && strcmp(value, "true")) return err_set(err, "%s: '%s' is not true or false", shown, value);
         *(int *)field = (int)o->min; /* the value the flag stores */
+        job->given |= 1ull << (o - OPTIONS);
         return 0;
     }
     if (!value) return err_set(err, "%s: needs a value", shown);
+    int rc = 0;
     switch (o->kind) {
-    case TRAIN_OPT_STRING: *(const char **)field = value; return 0;
-    case TRAIN_OPT_INT: return arg_int(shown, value, (long)o->min, (long)o->max, (int *)field, err);
-    case TRAIN_OPT_FLOAT: return arg_float(shown, value, o->min, o->max, (float *)field, err);
-    default: return arg_u64(shown, value, (unsigned long long *)field, err);
+    case TRAIN_OPT_STRING: *(const char **)field = value; break;
+    case TRAIN_OPT_INT: rc = arg_int(shown, value, (long)o->min, (long)o->max, (int *)field, err); break;
+    case TRAIN_OPT_FLOAT: rc = arg_float(shown, value, o->min, o->max, (float *)field, err); break;
+    case TRAIN_OPT_LIST: {
+        char *text = field;
+        size_t len = strlen(text), add = strlen(value);
+        if (len + 1 + add >= TRAIN_LIST_MAX)
+            return err_set(err, "%s: the values together are longer than %d characters", shown, TRAIN_LIST_MAX - 2);
+        if (len) text[len++] = '/';
+        memcpy(text + len, value, add + 1);
+        break;
     }
+    default: rc = arg_u64(shown, value, (unsigned long long *)field, err); break;
+    }
+    if (!rc) job->given |= 1ull << (o - OPTIONS);
+    return rc;
+}
+
+static int given(const TrainJob *job, const char *name) {
+    const TrainOption *o = train_job_option_find(name);
+    return o && (job->given >> (o - OPTIONS) & 1);
+}
+
+/* The synthetic model a checked job describes. */
+static void synthetic_spec(const TrainJob *job, const char *prefix, SyntheticSpec *s) {
+    memset(s, 0, sizeof *s);
+    s->arch = job->model;
+    s->in_c = job->in_c, s->in_h = job->in_h, s->in_w = job->in_w;
+    s->classes = job->classes;
+    s->width = job->width;
+    memcpy(s->widths, job->dc.ratios, sizeof s->widths);
+    s->n_widths = job->dc.n_ratios;
+    s->channels = job->channels[0] ? job->channels : NULL;
+    s->seed = job->seed;
+    s->prefix = prefix;
+}
+
+/* What a synthetic model is made of; everything else is training and refused. */
+static const char *const SYNTHETIC_OPTIONS[] = {"synthetic-weights", "model", "widths", "channels", "input", "classes",
+                                                "width", "seed", "threads"};
+
+static int check_synthetic(TrainJob *job, const char *prefix, Err *err) {
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (!(job->given >> i & 1)) continue;
+        size_t k = 0;
+        while (k < sizeof SYNTHETIC_OPTIONS / sizeof *SYNTHETIC_OPTIONS && strcmp(SYNTHETIC_OPTIONS[k], OPTIONS[i].name)) k++;
+        if (k == sizeof SYNTHETIC_OPTIONS / sizeof *SYNTHETIC_OPTIONS)
+            return err_set(err, "%s%s does not apply to %ssynthetic-weights (random weights: no data set is read and nothing "
+                           "is trained)", prefix, OPTIONS[i].name, prefix);
+    }
+    if (job->widths && job->channels[0])
+        return err_set(err, "%swidths and %schannels are exclusive (uniform widths, or channel counts per slot)", prefix, prefix);
+    char what[32];
+    snprintf(what, sizeof what, "%swidths", prefix);
+    if (parse_ratio_list(job->widths ? job->widths : "0.25,0.5,0.75,1", what, job->dc.ratios, &job->dc.n_ratios, err))
+        return -1;
+    snprintf(what, sizeof what, "%sinput", prefix);
+    if (synthetic_parse_input(job->input, what, &job->in_c, &job->in_h, &job->in_w, err)) return -1;
+    /* the description once, so that a bad model, input or channel count is refused before anything runs */
+    ModelDesc *d = malloc(sizeof *d);
+    if (!d) return err_set(err, "out of memory");
+    SyntheticSpec s;
+    synthetic_spec(job, prefix, &s);
+    int rc = synthetic_desc(&s, d, err);
+    free(d);
+    return rc;
 }
 
 /* phase-epochs: a list of positive epoch counts, nonuniform-single only, one per phase but the last
@@ -165,6 +242,12 @@ static int check_phase_epochs(TrainJob *job, const char *prefix, Err *err) {
 int train_job_check(TrainJob *job, const char *prefix, Err *err) {
     DynamicConfig *dc = &job->dc;
     char name[32];
+    if (job->synthetic) return check_synthetic(job, prefix, err);
+    static const char *const synthetic_only[] = {"input", "classes", "channels"};
+    for (size_t i = 0; i < sizeof synthetic_only / sizeof *synthetic_only; i++)
+        if (given(job, synthetic_only[i]))
+            return err_set(err, "%s%s applies to %ssynthetic-weights only (with a data set, the data gives the input and "
+                           "classes, and training chooses the subnets)", prefix, synthetic_only[i], prefix);
     if (lr_schedule_parse(job->schedule, &job->cfg.sched.kind))
         return err_set(err, "%sschedule: unknown schedule '%s' (cosine, step, constant)", prefix, job->schedule);
     if (method_parse(job->method_name, &dc->method, err)) return -1;
@@ -201,9 +284,32 @@ static void set_train_meta(ModelDesc *d, const TrainJob *job, int images, int th
     if (job->phase_epochs) model_desc_set_meta(d, "train.phase_epochs", "%s", job->phase_epochs);
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* synthetic-weights: the model built and saved, nothing trained or evaluated. */
+static int run_synthetic(TrainJob *job, const char *out_path, TrainJobResult *res, Err *err) {
+    double t0 = now_s();
+    res->synthetic = 1;
+    res->threads = nn_set_threads(job->threads);
+    if (!(res->desc = malloc(sizeof *res->desc))) return err_set(err, "out of memory");
+    SyntheticSpec s;
+    synthetic_spec(job, "--", &s);
+    if (synthetic_save(&s, out_path, res->desc, err)) return -1;
+    res->n_subnets = res->desc->n_subnets;
+    res->largest = model_largest_subnet(res->desc);
+    for (int i = 0; i < res->n_subnets; i++) res->eval[i] = (EvalResult){.accuracy = NAN, .loss = NAN};
+    res->report.wall_s = now_s() - t0;
+    return 0;
+}
+
 int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void *start_ctx, TrainJobResult *res,
                   Err *err) {
     memset(res, 0, sizeof *res);
+    if (job->synthetic) return run_synthetic(job, out_path, res, err);
     TrainConfig cfg = job->cfg;
     cfg.seed = job->seed;
     int threads = nn_set_threads(job->threads);

@@ -2,7 +2,8 @@
  * points, ties, NaN), dynamic ranges on a hand-made grid (width vs mapping vs DVFS vs combined),
  * percentiles, the individually trained baseline comparison, and `dynn check`'s baseline files
  * (tolerances, regressions, missing entries, parse errors, write/parse round trip); where a report may
- * be written (report_dest_check). */
+ * be written (report_dest_check); a synthetic model (random weights) beside a trained one never shows
+ * an accuracy (no front, no delta, no accuracy row or cell, a table of its own). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include "reports/baseline.h"
 #include "reports/pareto.h"
 #include "reports/report.h"
+#include "reports/tables.h"
 #include "tests/unit/testutil.h"
 
 static void test_pareto_front(void **state) {
@@ -192,6 +194,84 @@ static void test_devices_against_cpu(void **state) {
     assert_true(fabs(a.devices[1].cpu_ms - 4.0) < 1e-9 && fabs(a.devices[1].device_ms - 1.0) < 1e-9);
     aggregate_free(&a);
     for (int i = 0; i < 6; i++) cond_free(&meas[i].cond);
+}
+
+static const ReportSection *find_section(const ReportSections *s, const char *title) {
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->items[i].title, title)) return &s->items[i];
+    return NULL;
+}
+
+/* A trained uniform model and a synthetic one (whose subnets claim accuracies, as a stage not
+ * following the rules could record: they must never show), both measured. */
+static void test_synthetic_model_has_no_accuracy(void **state) {
+    (void)state;
+    RdSubnet trained[] = {subnet("w0.5", 0, 0.5, 0.85), subnet("w1.0", 1, 1.0, 0.90)};
+    RdSubnet synth[] = {subnet("c1", 0, 0.2, 0.50), subnet("c2", 1, 1.0, 0.60)};
+    RdModel models[] = {{.stage = "train", .method = "uniform", .subnets = trained, .n_subnets = 2},
+                        {.stage = "train_resnet18", .method = "synthetic", .synthetic = 1, .subnets = synth, .n_subnets = 2,
+                         .model_bytes = 1048576.0}};
+    double l0[] = {0.001}, l1[] = {0.002}, l2[] = {0.010}, l3[] = {0.040};
+    RdMeasurement meas[] = {
+        {.model = 0, .platform = "local", .subnet = "w0.5", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = l0, .n_samples = 1},
+        {.model = 0, .platform = "local", .subnet = "w1.0", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = l1, .n_samples = 1},
+        {.model = 1, .platform = "local", .subnet = "c1", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = l2, .n_samples = 1},
+        {.model = 1, .platform = "local", .subnet = "c2", .cpus = "0", .threads = 1, .batch = 1, .energy_j = NAN, .latency_s = l3, .n_samples = 1},
+    };
+    RunData d = {.models = models, .n_models = 2, .meas = meas, .n_meas = 4};
+    Aggregate a;
+    Err err;
+    assert_int_equal(aggregate_run(&d, &a, &err), 0);
+    assert_int_equal(a.n_groups, 2);
+    assert_string_equal(a.groups[1].label, "synthetic/local/b1");
+    for (size_t i = 0; i < a.groups[1].n_points; i++) assert_true(isnan(a.groups[1].points[i].accuracy));
+    assert_int_equal(a.groups[1].n_front_latency, 0);
+    assert_true(fabs(a.groups[1].latency.width - 4.0) < 1e-9); /* its latency range is there */
+    assert_int_equal(a.groups[0].n_front_latency, 2);
+    assert_int_equal(a.n_deltas, 0);
+    ReportSections s;
+    assert_int_equal(report_tables(&d, &a, &s, &err), 0);
+    const ReportSection *acc = find_section(&s, "Accuracy per subnet"), *syn = find_section(&s, "Synthetic models (latency only)"),
+                        *lat = find_section(&s, "Latency percentiles"), *train = find_section(&s, "Training budget");
+    assert_non_null(acc);
+    assert_non_null(syn);
+    assert_non_null(lat);
+    assert_non_null(train);
+    assert_int_equal(acc->table.n_rows, 2); /* the trained model's subnets only */
+    assert_string_equal(table_cell(&acc->table, 0, 0)->text, "train");
+    assert_int_equal(train->table.n_rows, 1);
+    assert_int_equal(syn->table.n_rows, 2);
+    for (size_t c = 0; c < syn->table.n_cols; c++) assert_null(strstr(syn->table.cols[c], "accuracy"));
+    assert_string_equal(table_cell(&syn->table, 1, 1)->text, "c2");
+    assert_int_equal(lat->table.n_cols, 11);
+    assert_string_equal(lat->table.cols[9], "accuracy (%)");
+    assert_int_equal(lat->table.n_rows, 4);
+    assert_int_equal(table_cell(&lat->table, 0, 9)->type, CELL_REAL); /* trained: 85.00 */
+    assert_string_equal(table_cell(&lat->table, 2, 0)->text, "synthetic/local/b1");
+    assert_int_equal(table_cell(&lat->table, 2, 9)->type, CELL_NULL);
+    assert_int_equal(table_cell(&lat->table, 3, 9)->type, CELL_NULL);
+    report_sections_free(&s);
+    aggregate_free(&a);
+    /* only the synthetic model: no accuracy column, table, front or baseline section at all */
+    d.models = &models[1];
+    d.n_models = 1;
+    for (int i = 2; i < 4; i++) meas[i].model = 0;
+    d.meas = &meas[2];
+    d.n_meas = 2;
+    assert_int_equal(aggregate_run(&d, &a, &err), 0);
+    assert_int_equal(report_tables(&d, &a, &s, &err), 0);
+    assert_null(find_section(&s, "Accuracy per subnet"));
+    assert_null(find_section(&s, "Pareto fronts"));
+    assert_null(find_section(&s, "Against the individually trained baseline"));
+    assert_null(find_section(&s, "Training budget"));
+    lat = find_section(&s, "Latency percentiles");
+    assert_non_null(lat);
+    for (size_t c = 0; c < lat->table.n_cols; c++) assert_null(strstr(lat->table.cols[c], "accuracy"));
+    const ReportSection *miss = find_section(&s, "What is missing");
+    assert_non_null(miss);
+    assert_non_null(strstr(miss->note, "Every model of this run is synthetic"));
+    report_sections_free(&s);
+    aggregate_free(&a);
 }
 
 /* Two architectures, each with its own individual baseline; a non-uniform model against uniform at
@@ -412,6 +492,7 @@ int main(void) {
         cmocka_unit_test(test_aggregate_run_and_baseline),
         cmocka_unit_test(test_devices_against_cpu),
         cmocka_unit_test(test_references_per_architecture),
+        cmocka_unit_test(test_synthetic_model_has_no_accuracy),
         cmocka_unit_test(test_check_tolerances),
         cmocka_unit_test(test_baseline_parse_errors),
         cmocka_unit_test_setup_teardown(test_baseline_round_trip, tu_setup_tmpdir, tu_teardown_tmpdir),
