@@ -25,9 +25,9 @@ check() { # NAME JQ-EXPRESSION (must be true)
   if printf '%s' "$out" | jq -e "$2" >/dev/null 2>&1; then pass "$1"; else fail "$1" "jq: $2" "$out"; fi
 }
 check "top-level fields of the contract" \
-  '(keys - ["format","version","complete","model","model_crc32","host","build","dvfs","energy","results"]) == []
-   and (["format","version","model","model_crc32","host","build","dvfs","energy","results"] - keys) == []
-   and .format == "dynn-profile" and .version == 1 and .complete == true'
+  '(keys - ["format","version","complete","model","model_crc32","synthetic","host","build","dvfs","energy","results"]) == []
+   and (["format","version","model","model_crc32","synthetic","host","build","dvfs","energy","results"] - keys) == []
+   and .format == "dynn-profile" and .version == 1 and .complete == true and .synthetic == false'
 check "host, dvfs and energy objects" \
   '(.host | has("hostname") and has("arch") and has("cpu_model") and (.ncpus >= 1))
    and (.dvfs | has("available") and has("reason") and has("sysfs_root") and has("method") and has("frequencies_khz"))
