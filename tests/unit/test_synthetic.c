@@ -119,7 +119,7 @@ static void test_resnet18_224_shapes(void **state) {
      * (13.4 / 24.6 / 41.3 / 62.1 ms = 0.216 / 0.396 / 0.665 / 1) within 0.01 */
     static const double ratio[4] = {13.4 / 62.1, 24.6 / 62.1, 41.3 / 62.1, 1.0};
     for (int i = 0; i < 4; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "c%d", i + 1);
         assert_string_equal(d->subnets[i].name, name);
         double r = model_subnet_macs(d, d->subnets[i].count) / model_subnet_macs(d, full);
