@@ -52,6 +52,26 @@ PKG_CFLAGS += -DDYNN_HAVE_OPENCL $(shell $(PKGCONF) --cflags OpenCL clblast 2>/d
 PKG_LIBS   += $(shell $(PKGCONF) --libs OpenCL clblast 2>/dev/null)
 endif
 
+# CUDA (the `cuda` inference backend, nn/backend_cuda.c): built where CUDA_HOME (default /usr/local/cuda) has
+# nvcc and the cuDNN and cuBLAS headers; CUDA=0 builds without it, and so does a machine without the toolkit.
+# nvcc compiles nn/cuda_kernels.cu into a fatbin for CUDA_ARCHS (SASS for each, PTX for the last), embedded
+# in the binary (bin2c). dynn links none of the CUDA libraries: the driver, cuDNN and cuBLAS are dlopen'ed
+# when the backend opens, so the binary runs where they are missing. Native builds only (not TARGET=...).
+CUDA_HOME  ?= /usr/local/cuda
+CUDA_ARCHS ?= 75 80 86 89 90
+NVCC       ?= $(CUDA_HOME)/bin/nvcc
+ifneq ($(TARGET),)
+CUDA ?= 0
+ifeq ($(CUDA),1)
+$(error CUDA=1 is for native builds: a cross build (TARGET=$(TARGET)) has no cuda backend)
+endif
+else
+CUDA ?= $(if $(and $(wildcard $(NVCC)),$(wildcard $(CUDA_HOME)/include/cudnn.h),$(wildcard $(CUDA_HOME)/include/cublas_v2.h)),1,0)
+endif
+ifeq ($(CUDA),1)
+PKG_CFLAGS += -DDYNN_HAVE_CUDA -isystem $(CUDA_HOME)/include
+endif
+
 OPT      ?= -O3 -march=native
 CFLAGS   ?= $(OPT) -g
 # OpenMP: GCC's libgomp, the runtime the OpenMP OpenBLAS uses. (The clang fuzz build passes
@@ -96,7 +116,7 @@ FORCE:
 # Objects rebuild when the compiler flags change.
 $(BUILD)/flags: FORCE
 	@mkdir -p $(BUILD)
-	@echo '$(CC) $(CFLAGS)' > $@.tmp
+	@echo '$(CC) $(CFLAGS)$(if $(filter 1,$(CUDA)), CUDA_ARCHS=$(CUDA_ARCHS))' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(BUILD)/%.o: %.c $(BUILD)/flags
@@ -106,6 +126,22 @@ $(BUILD)/%.o: %.c $(BUILD)/flags
 
 $(BUILD)/util/version.o: $(BUILD)/buildinfo.h
 $(BUILD)/db/schema_sql.o: db/schema.sql   # embedded with .incbin, invisible to -MMD
+
+ifeq ($(CUDA),1)
+# The cuda backend's kernels: a fatbin, embedded in backend_cuda.o with .incbin (its path and the
+# architectures come in a generated header).
+$(BUILD)/nn/cuda_kernels.fatbin: nn/cuda_kernels.cu $(BUILD)/flags
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  NVCC $<")
+	$(Q)$(NVCC) -fatbin -O3 $(foreach a,$(CUDA_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \
+	  -gencode arch=compute_$(lastword $(CUDA_ARCHS)),code=compute_$(lastword $(CUDA_ARCHS)) $< -o $@
+
+$(BUILD)/nn/cuda_kernels_fatbin.h: $(BUILD)/flags
+	@mkdir -p $(dir $@)
+	$(Q)printf '#define DYNN_CUDA_ARCHS "%s"\n#define DYNN_CUDA_FATBIN "%s"\n' '$(CUDA_ARCHS)' '$(BUILD)/nn/cuda_kernels.fatbin' > $@
+
+$(BUILD)/nn/backend_cuda.o: $(BUILD)/nn/cuda_kernels_fatbin.h $(BUILD)/nn/cuda_kernels.fatbin
+endif
 
 $(BUILD)/libdynn.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^

@@ -58,9 +58,14 @@ if [ -x "$BUILD/bench/pipeline_bench" ] || [ -f bench/pipeline_bench.sh ]; then
   [ -f bench/pipeline_bench.sh ] && bash bench/pipeline_bench.sh
 fi
 echo
-echo "== inference backends: ResNet-20 28x28 per subnet, the cpu backend and the opencl backend (pocl or a GPU)"
+echo "== inference backends: ResNet-20 28x28 per subnet, every backend of this build (opencl: pocl or a GPU; cuda: a GPU)"
 for b in 1 128; do
-  "$BUILD/bench/opencl_conv" --device cpu --batch "$b" --repeat 5
-  "$BUILD/bench/opencl_conv" --device opencl --batch "$b" --repeat 5 ||
-    echo "(no opencl backend or device here: see dynn devices)"
+  "$BUILD/bench/backend_latency" --device cpu --batch "$b" --repeat 5
+  for dev in opencl cuda; do
+    if "$BUILD/dynn" devices --json | jq -e --arg d "$dev" '[.backends[] | select(.name == $d) | .devices[]] | length > 0' >/dev/null 2>&1; then
+      "$BUILD/bench/backend_latency" --device "$dev" --batch "$b" --repeat 5
+    else
+      echo "(no $dev backend or device here: see dynn devices)"
+    fi
+  done
 done

@@ -8,7 +8,8 @@
 # Scans every .c/.h under the eight folders (subfolders belong to their top folder) and ROOT/main.c.
 # Each `#include "P"` resolves the way gcc -I. does: first next to the including file, then from ROOT;
 # a name neither finds is an error too (it could hide an edge), except the headers the Makefile
-# generates into $(BUILD) (GENERATED below), which belong to the folder that includes them.
+# generates into $(BUILD) (GENERATED below: buildinfo.h, and the cuda backend's fatbin header), which
+# belong to the folder that includes them.
 # Prints `FILE:LINE: folder X includes P, which is above it` per bad edge and a one-line summary
 # `layers: N includes in M files checked, K against the layers` on stdout; exit 0 when K is 0, 1 otherwise, 2 on
 # a tree that is not a dynn source tree (a folder missing, no includes found: the check never passes
@@ -16,7 +17,7 @@
 set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 FOLDERS="util nn db platforms pipeline stages reports cli"
-GENERATED="buildinfo.h"
+GENERATED="buildinfo.h nn/cuda_kernels_fatbin.h"
 
 for d in $FOLDERS; do
   if [ ! -d "$root/$d" ]; then

@@ -1,5 +1,5 @@
 /* cli/cmd_devices.c — `dynn devices`: the inference backends of this build and the devices each can
- * run on here (nn/backend.h: the CPU, every OpenCL platform's devices), with the CPU clusters and
+ * run on here (nn/backend.h: the CPU, every OpenCL platform's devices, the CUDA GPUs), with the CPU clusters and
  * the GPU (devfreq node, frequencies, power sensor) of a board file when --platform names one. What `--backend SPEC` and the profile stage's `backend:`
  * take is each device's spec. */
 #include <stdio.h>
@@ -19,11 +19,13 @@ static void print_text(const BackendType *t, const BackendDevice *d, int n, cons
     for (int i = 0; i < n; i++) {
         printf("  %-14s %-11s %s", d[i].spec, d[i].kind, d[i].name);
         if (d[i].vendor[0]) printf(" (%s)", d[i].vendor);
-        printf("\n  %-14s %-11s %d compute units", "", "", d[i].compute_units);
+        printf("\n  %-14s %-11s %d %s", "", "", d[i].compute_units, d[i].capability[0] ? "SMs" : "compute units");
+        if (d[i].capability[0]) printf(", compute capability %s", d[i].capability);
         if (d[i].max_clock_mhz) printf(", %d MHz", d[i].max_clock_mhz);
         if (d[i].memory_bytes) printf(", %.1f GiB", (double)d[i].memory_bytes / (1 << 30));
         if (d[i].platform[0]) printf("; %s", d[i].platform);
         if (d[i].driver[0]) printf(", driver %s", d[i].driver);
+        if (d[i].runtime[0]) printf("; %s", d[i].runtime);
         printf("\n");
     }
 }
@@ -37,6 +39,12 @@ static void json_device(JsonOut *j, const BackendDevice *d) {
     json_key(j, "platform"), json_string(j, d->platform);
     json_key(j, "driver"), json_string(j, d->driver);
     json_key(j, "compute_units"), json_int(j, d->compute_units);
+    json_key(j, "compute_capability");
+    if (d->capability[0]) json_string(j, d->capability);
+    else json_null(j);
+    json_key(j, "runtime");
+    if (d->runtime[0]) json_string(j, d->runtime);
+    else json_null(j);
     json_key(j, "max_clock_mhz");
     if (d->max_clock_mhz) json_int(j, d->max_clock_mhz);
     else json_null(j);

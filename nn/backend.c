@@ -16,6 +16,9 @@ static const BackendType *const TYPES[] = {
 #ifdef DYNN_HAVE_OPENCL
     &backend_type_opencl,
 #endif
+#ifdef DYNN_HAVE_CUDA
+    &backend_type_cuda,
+#endif
 };
 #define N_TYPES (sizeof TYPES / sizeof *TYPES)
 

@@ -31,10 +31,12 @@ typedef struct BackendInfo {
 
 /* A device a backend can run on, as `dynn devices` lists it. */
 typedef struct BackendDevice {
-    char spec[48];       /* what --backend takes to run on it: "cpu", "opencl:0:1" */
+    char spec[48];       /* what --backend takes to run on it: "cpu", "opencl:0:1", "cuda:0" */
     char kind[16];       /* "cpu", "gpu", "accelerator" */
     char name[128], vendor[128], driver[64], platform[128];
-    int compute_units;   /* CPU cores online / OpenCL compute units */
+    char capability[16]; /* a CUDA GPU's compute capability, "9.0"; "" elsewhere */
+    char runtime[96];    /* the libraries a backend computes with and their versions (cuda: cuDNN, cuBLAS); "" if none */
+    int compute_units;   /* CPU cores online / OpenCL compute units / CUDA multiprocessors (SMs) */
     int max_clock_mhz;   /* 0: unknown */
     unsigned long long memory_bytes; /* the device's (global) memory; 0: unknown */
 } BackendDevice;
@@ -67,10 +69,14 @@ typedef struct BackendType {
     int (*op_times)(const void *state, double *ms, int n);
 } BackendType;
 
-/* The built-in types (rows of the table in nn/backend.c); opencl where the build has OpenCL. */
+/* The built-in types (rows of the table in nn/backend.c); opencl where the build has OpenCL, cuda
+ * where it has the CUDA toolkit (nn/backend_cuda.c). */
 extern const BackendType backend_type_cpu;
 #ifdef DYNN_HAVE_OPENCL
 extern const BackendType backend_type_opencl;
+#endif
+#ifdef DYNN_HAVE_CUDA
+extern const BackendType backend_type_cuda;
 #endif
 
 /* An open backend (opaque). */
@@ -79,7 +85,7 @@ typedef struct Backend Backend;
 /* The table: this build's backends, the default first. */
 const BackendType *const *backend_types(size_t *n);
 /* The type with this name (a device spec after ':' is ignored: "opencl:0:1" is opencl), or NULL
- * with "backend 'cuda' is not built into this dynn (built in: cpu)" (and the nearest name when it
+ * with "backend 'fpga' is not built into this dynn (built in: cpu)" (and the nearest name when it
  * looks misspelt). */
 const BackendType *backend_find(const char *name, Err *err);
 

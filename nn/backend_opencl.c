@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "nn/backend.h"
+#include "nn/device_plan.h"
 #include "nn/opencl_device.h"
 
 #define COLS_MAX_FLOATS ((size_t)64 << 20) /* 256 MiB of im2col columns at the most */
@@ -100,9 +101,8 @@ typedef struct ClBackend {
     size_t param_off[MODEL_MAX_PARAMS];
     cl_mem bn_fold;  /* per BN op and set: scale[c_max] then shift[c_max] */
     size_t fold_off[MODEL_MAX_OPS];
-    cl_mem *buffers; /* activation buffers shared by lifetime */
-    int n_buffers;
-    int tensor_buffer[MODEL_MAX_TENSORS];
+    DeviceBufferPlan plan; /* activation buffers shared by lifetime (nn/device_plan.h) */
+    cl_mem *buffers;
     cl_mem cols;
     size_t cols_floats;
     cl_event events[MAX_EVENTS];
@@ -154,48 +154,6 @@ static int run_kernel(ClBackend *cb, int k, size_t global, Err *err) {
 
 #define ARG(k, i, v) clSetKernelArg(cb->kernels[k], (i), sizeof(v), &(v))
 
-static size_t tensor_floats_max(const ModelDesc *d, int t) {
-    return (size_t)d->tensors[t].c * (size_t)d->tensors[t].h * (size_t)d->tensors[t].w;
-}
-
-/* Assigns every tensor but the input a buffer, reusing a buffer after the last op that reads its
- * tensor; sizes[b] is the most floats one image puts in buffer b. */
-static int plan_buffers(ClBackend *cb, size_t *sizes, Err *err) {
-    const ModelDesc *d = &cb->d;
-    int last_use[MODEL_MAX_TENSORS];
-    for (int t = 0; t < d->n_tensors; t++) last_use[t] = -1, cb->tensor_buffer[t] = -1;
-    for (int i = 0; i < d->n_ops; i++) {
-        last_use[d->ops[i].in0] = i;
-        if (d->ops[i].in1 >= 0) last_use[d->ops[i].in1] = i;
-    }
-    last_use[d->logits] = d->n_ops; /* read back after the last op */
-    int busy[MODEL_MAX_TENSORS] = {0};
-    cb->n_buffers = 0;
-    for (int i = 0; i < d->n_ops; i++) {
-        const OpDesc *o = &d->ops[i];
-        size_t need = tensor_floats_max(d, o->out);
-        int pick = -1;
-        for (int b = 0; b < cb->n_buffers; b++) /* the free buffer closest in size */
-            if (!busy[b] && (pick < 0 || (sizes[b] >= need) > (sizes[pick] >= need) ||
-                             ((sizes[b] >= need) == (sizes[pick] >= need) &&
-                              (sizes[b] >= need ? sizes[b] < sizes[pick] : sizes[b] > sizes[pick]))))
-                pick = b;
-        if (pick < 0) {
-            if (cb->n_buffers == MODEL_MAX_TENSORS) return err_set(err, "opencl: too many activation buffers");
-            pick = cb->n_buffers++;
-            sizes[pick] = 0;
-        }
-        if (sizes[pick] < need) sizes[pick] = need;
-        busy[pick] = 1;
-        cb->tensor_buffer[o->out] = pick;
-        int ins[2] = {o->in0, o->in1};
-        for (int k = 0; k < 2; k++)
-            if (ins[k] >= 0 && ins[k] != d->input && last_use[ins[k]] == i && cb->tensor_buffer[ins[k]] >= 0)
-                busy[cb->tensor_buffer[ins[k]]] = 0;
-    }
-    return 0;
-}
-
 static cl_mem alloc_buffer(ClBackend *cb, size_t floats, const float *host, const char *what, Err *err) {
     cl_int rc;
     cb->allocations++;
@@ -212,36 +170,6 @@ static cl_mem alloc_buffer(ClBackend *cb, size_t floats, const float *host, cons
 
 static void cl_close(void *state);
 
-/* Folded inference BN of every BN op and set, on the host, into one array. */
-static float *fold_bn(ClBackend *cb, const ModelWeights *w, size_t *floats) {
-    const ModelDesc *d = &cb->d;
-    size_t total = 0;
-    for (int i = 0; i < d->n_ops; i++)
-        if (d->ops[i].kind == OP_BN) {
-            cb->fold_off[i] = total;
-            total += 2 * (size_t)d->tensors[d->ops[i].out].c * (size_t)d->params[d->ops[i].gamma].sets;
-        }
-    float *f = malloc(sizeof(float) * (total ? total : 1));
-    if (!f) return NULL;
-    for (int i = 0; i < d->n_ops; i++) {
-        const OpDesc *o = &d->ops[i];
-        if (o->kind != OP_BN) continue;
-        int c_max = d->tensors[o->out].c;
-        for (int s = 0; s < d->params[o->gamma].sets; s++) {
-            float *scale = f + cb->fold_off[i] + (size_t)s * 2 * c_max, *shift = scale + c_max;
-            const float *g = w->param[o->gamma] + (size_t)s * c_max, *b = w->param[o->beta] + (size_t)s * c_max;
-            const float *rm = w->param[o->mean] + (size_t)s * c_max, *rv = w->param[o->var] + (size_t)s * c_max;
-            for (int c = 0; c < c_max; c++) { /* as batchnorm_forward_eval computes them */
-                float invstd = 1.0f / sqrtf(rv[c] + d->bn_eps);
-                scale[c] = g[c] * invstd;
-                shift[c] = b[c] - rm[c] * scale[c];
-            }
-        }
-    }
-    *floats = total;
-    return f;
-}
-
 static int cl_open(const ModelDesc *d, const ModelWeights *w, int max_batch, int threads, const char *device,
                    void **state, Err *err) {
     ClBackend *cb = calloc(1, sizeof *cb);
@@ -250,7 +178,6 @@ static int cl_open(const ModelDesc *d, const ModelWeights *w, int max_batch, int
     cb->max_batch = max_batch;
     cb->threads = threads < 1 ? 1 : threads; /* the host's: the device decides its own parallelism */
     cb->subnet = model_largest_subnet(d);
-    for (int t = 0; t < MODEL_MAX_TENSORS; t++) cb->tensor_buffer[t] = -1;
     if (ocl_device_select(device, &cb->dev, err)) {
         free(cb);
         return -1;
@@ -289,8 +216,7 @@ static int cl_open(const ModelDesc *d, const ModelWeights *w, int max_batch, int
     size_t n_floats = model_desc_param_floats(d);
     for (int p = 0; p < d->n_params; p++) cb->param_off[p] = (size_t)(w->param[p] - w->data);
     size_t fold_floats = 0;
-    float *fold = fold_bn(cb, w, &fold_floats);
-    size_t sizes[MODEL_MAX_TENSORS];
+    float *fold = device_fold_bn(d, w, cb->fold_off, &fold_floats);
     size_t cols = 0;
     for (int i = 0; i < d->n_ops; i++) {
         const OpDesc *o = &d->ops[i];
@@ -302,27 +228,22 @@ static int cl_open(const ModelDesc *d, const ModelWeights *w, int max_batch, int
     images = images < 1 ? 1 : images > (size_t)max_batch ? (size_t)max_batch : images;
     cb->cols_floats = cols * images;
     if (!fold || !(cb->params = alloc_buffer(cb, n_floats, w->data, "the parameters", err)) ||
-        !(cb->bn_fold = alloc_buffer(cb, fold_floats, fold, "the folded BN", err)) || plan_buffers(cb, sizes, err) ||
+        !(cb->bn_fold = alloc_buffer(cb, fold_floats, fold, "the folded BN", err)) ||
+        (device_plan_buffers(d, &cb->plan, err) && err_prefix(err, "opencl")) ||
         !(cb->cols = alloc_buffer(cb, cb->cols_floats, NULL, "the im2col columns", err)) ||
-        !(cb->buffers = calloc((size_t)cb->n_buffers + 1, sizeof *cb->buffers))) {
+        !(cb->buffers = calloc((size_t)cb->plan.n_buffers, sizeof *cb->buffers))) {
         if (!fold || (!cb->buffers && cb->cols)) err_set(err, "out of memory");
         free(fold);
         cl_close(cb);
         return -1;
     }
     free(fold);
-    for (int b = 0; b < cb->n_buffers; b++)
-        if (!(cb->buffers[b] = alloc_buffer(cb, sizes[b] * (size_t)max_batch, NULL, "activations", err))) {
+    for (int b = 0; b < cb->plan.n_buffers; b++)
+        if (!(cb->buffers[b] = alloc_buffer(cb, cb->plan.buffer_floats[b] * (size_t)max_batch, NULL,
+                                            b == cb->plan.tensor_buffer[d->input] ? "the input" : "activations", err))) {
             cl_close(cb);
             return -1;
         }
-    /* the input gets its own buffer, the last one */
-    if (!(cb->buffers[cb->n_buffers] = alloc_buffer(cb, tensor_floats_max(d, d->input) * (size_t)max_batch, NULL,
-                                                    "the input", err))) {
-        cl_close(cb);
-        return -1;
-    }
-    cb->tensor_buffer[d->input] = cb->n_buffers++;
     *state = cb;
     return 0;
 }
@@ -333,7 +254,7 @@ static int cl_set_subnet(void *state, int subnet, Err *err) {
     return 0;
 }
 
-static cl_mem tensor_mem(const ClBackend *cb, int t) { return cb->buffers[cb->tensor_buffer[t]]; }
+static cl_mem tensor_mem(const ClBackend *cb, int t) { return cb->buffers[cb->plan.tensor_buffer[t]]; }
 
 static int conv_forward(ClBackend *cb, const OpDesc *o, const int *active, int n, Err *err) {
     const ModelDesc *d = &cb->d;
@@ -382,7 +303,7 @@ static int cl_forward(void *state, const float *input, int n, float *logits, Err
     cb->uploads++;
     cb->current_op = -1;
     cl_int rc = clEnqueueWriteBuffer(cb->queue, tensor_mem(cb, d->input), CL_FALSE, 0,
-                                     sizeof(float) * (size_t)n * tensor_floats_max(d, d->input), input, 0, NULL,
+                                     sizeof(float) * (size_t)n * device_tensor_floats(d, d->input), input, 0, NULL,
                                      next_event(cb));
     if (rc != CL_SUCCESS) return cl_fail(err, "uploading the input", rc);
     for (int i = 0; i < d->n_ops; i++) {
@@ -436,7 +357,7 @@ static int cl_forward(void *state, const float *input, int n, float *logits, Err
             const TensorDesc *ti = &d->tensors[o->in0];
             int sets = d->params[o->weight].sets > 1;
             cl_int IN = tensor_active_c(d, o->in0, active) * ti->h * ti->w, OUT = c_out;
-            cl_int w_row = (cl_int)tensor_floats_max(d, o->in0);
+            cl_int w_row = (cl_int)device_tensor_floats(d, o->in0);
             cl_int w_off = (cl_int)(cb->param_off[o->weight] + (sets ? (size_t)cb->subnet * d->params[o->weight].set_numel : 0));
             cl_int b_off = o->bias < 0 ? -1
                                        : (cl_int)(cb->param_off[o->bias] +
@@ -495,7 +416,7 @@ static void cl_close(void *state) {
     if (!cb) return;
     release_events(cb);
     if (cb->queue) clFinish(cb->queue);
-    for (int b = 0; cb->buffers && b < cb->n_buffers; b++)
+    for (int b = 0; cb->buffers && b < cb->plan.n_buffers; b++)
         if (cb->buffers[b]) clReleaseMemObject(cb->buffers[b]);
     free(cb->buffers);
     if (cb->cols) clReleaseMemObject(cb->cols);

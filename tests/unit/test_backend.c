@@ -4,7 +4,10 @@
  * whatever ran before; an inference Model does not read what it did not write (its activation
  * buffers filled with NaN first); it needs a fraction of the training Model's memory; weights read
  * without a Model equal the saved parameters; the BN epsilon lives in the description (default not
- * written, another value written and used); unknown backends, subnets and batch sizes are refused. */
+ * written, another value written and used); unknown backends, subnets and batch sizes are refused.
+ * The device backends (opencl on pocl, cuda on a GPU where there is one) give the CPU's logits within
+ * 1e-4 for every subnet, and switch subnet without allocating or uploading; a malformed cuda device
+ * spec is refused before anything loads. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -294,24 +297,36 @@ static void test_backend_refusals(void **state) {
     assert_string_equal(types[0]->name, BACKEND_DEFAULT);
     assert_ptr_equal(backend_find("cpu", &err), &backend_type_cpu);
 #ifdef DYNN_HAVE_OPENCL
-#define BUILT_IN "cpu, opencl"
+#define BUILT_IN_OPENCL ", opencl"
 #else
-#define BUILT_IN "cpu"
+#define BUILT_IN_OPENCL ""
 #endif
-    assert_null(backend_find("cuda", &err));
-    assert_string_equal(err.msg, "backend 'cuda' is not built into this dynn (built in: " BUILT_IN ")");
+#ifdef DYNN_HAVE_CUDA
+#define BUILT_IN_CUDA ", cuda"
+#else
+#define BUILT_IN_CUDA ""
+#endif
+#define BUILT_IN "cpu" BUILT_IN_OPENCL BUILT_IN_CUDA
+    assert_null(backend_find("fpga", &err));
+    assert_string_equal(err.msg, "backend 'fpga' is not built into this dynn (built in: " BUILT_IN ")");
     assert_null(backend_find("cpuu", &err));
     assert_string_equal(err.msg, "backend 'cpuu' is not built into this dynn (did you mean 'cpu'?) (built in: " BUILT_IN ")");
-    assert_null(backend_find("cuda:0", &err));
+    assert_null(backend_find("fpga:0", &err));
+    assert_string_equal(err.msg, "backend 'fpga' is not built into this dynn (built in: " BUILT_IN ")");
+#ifdef DYNN_HAVE_CUDA
+    assert_ptr_equal(backend_find("cuda:0", &err), &backend_type_cuda);
+#else
+    assert_null(backend_find("cuda", &err));
     assert_string_equal(err.msg, "backend 'cuda' is not built into this dynn (built in: " BUILT_IN ")");
+#endif
     Model m;
     make_model(&m, make_desc("resnet8", 1, 12, 2, 1, 1), 1, 41);
     ModelWeights w;
     weights_of(&m, &w);
     Backend *b = (Backend *)&err;
-    assert_int_equal(backend_open("cuda", m.d, &w, 2, 1, &b, &err), -1);
+    assert_int_equal(backend_open("fpga", m.d, &w, 2, 1, &b, &err), -1);
     assert_null(b);
-    assert_non_null(strstr(err.msg, "backend 'cuda' is not built into this dynn"));
+    assert_non_null(strstr(err.msg, "backend 'fpga' is not built into this dynn"));
     b = (Backend *)&err;
     assert_int_equal(backend_open("cpu:1", m.d, &w, 2, 1, &b, &err), -1);
     assert_null(b);
@@ -332,20 +347,13 @@ static void test_backend_refusals(void **state) {
 }
 
 
-/* Every subnet of every case through the opencl backend (pocl in make test) against the CPU training
- * model's eval forward: max |difference| / max |logit| below 1e-4 and the same predicted class for
- * every image, at batches MAX_BATCH, 1 and 3, switching subnets in both directions. */
-static void test_opencl_backend_close_to_model(void **state) {
-    (void)state;
-#ifndef DYNN_HAVE_OPENCL
-    print_message("SKIP: this dynn is built without OpenCL (pkg-config found no OpenCL + CLBlast: ci/deps.sh)\n");
-    skip();
-#else
-    if (getenv("DYNN_VALGRIND")) { /* pocl compiles kernels with LLVM at run time: hours under valgrind */
-        print_message("SKIP: under valgrind (pocl's run-time LLVM compilation takes hours there; make test and make "
-                      "sanitize run this test)\n");
-        skip();
-    }
+/* Every subnet of every case through a device backend (opencl: pocl in make test; cuda: a GPU where
+ * there is one) against the CPU training model's eval forward: max |difference| / max |logit| below
+ * 1e-4 and the same predicted class for every image, at batches MAX_BATCH, 1 and 3, switching
+ * subnets in both directions; switching subnet and running forward allocate nothing on the device
+ * and upload only the input. Skipped, saying why, when the open fails with one of `no_device` (the
+ * machine has no such device). */
+static void check_device_backend(const char *backend, const char *const *no_device) {
     int compared = 0;
     for (size_t c = 0; c < N_CASES; c++) {
         Model m;
@@ -354,20 +362,21 @@ static void test_opencl_backend_close_to_model(void **state) {
         weights_of(&m, &w);
         Backend *b;
         Err err;
-        if (backend_open("opencl", m.d, &w, MAX_BATCH, 1, &b, &err)) {
-            if (strstr(err.msg, "no OpenCL platform")) {
-                print_message("SKIP: %s\n", err.msg);
-                model_weights_free(&w);
-                model_free(&m);
-                skip();
-            }
+        if (backend_open(backend, m.d, &w, MAX_BATCH, 1, &b, &err)) {
+            for (const char *const *why = no_device; *why; why++)
+                if (strstr(err.msg, *why)) {
+                    print_message("SKIP: %s\n", err.msg);
+                    model_weights_free(&w);
+                    model_free(&m);
+                    skip();
+                }
             fail_msg("%s", err.msg);
         }
         model_weights_free(&w);
         BackendInfo info;
         backend_info(b, &info);
         int compared_here = 0;
-        assert_string_equal(info.name, "opencl");
+        assert_string_equal(info.name, backend);
         assert_true(info.device[0] != '\0');
         const long long allocations = info.allocations, uploads = info.uploads;
         assert_true(allocations > 0 && uploads > 0); /* the parameters, the folded BN */
@@ -393,7 +402,7 @@ static void test_opencl_backend_close_to_model(void **state) {
                         max_diff = fmaxf(max_diff, fabsf(want[j] - got[j]));
                     }
                     if (max_diff > 1e-4f * max_logit)
-                        fail_msg("%s subnet %d batch %d: max |opencl - cpu| = %g, max |logit| = %g", d->arch, s, n,
+                        fail_msg("%s subnet %d batch %d: max |%s - cpu| = %g, max |logit| = %g", d->arch, s, n, backend,
                                  (double)max_diff, (double)max_logit);
                     for (int img = 0; img < n; img++) {
                         int a = 0, g = 0;
@@ -401,7 +410,9 @@ static void test_opencl_backend_close_to_model(void **state) {
                             if (want[img * d->classes + j] > want[img * d->classes + a]) a = j;
                             if (got[img * d->classes + j] > got[img * d->classes + g]) g = j;
                         }
-                        if (a != g) fail_msg("%s subnet %d batch %d image %d: class %d on opencl, %d on cpu", d->arch, s, n, img, g, a);
+                        if (a != g)
+                            fail_msg("%s subnet %d batch %d image %d: class %d on %s, %d on cpu", d->arch, s, n, img, g,
+                                     backend, a);
                     }
                     compared++;
                     compared_here++;
@@ -417,6 +428,60 @@ static void test_opencl_backend_close_to_model(void **state) {
         model_free(&m);
     }
     assert_true(compared > 0);
+}
+
+static void test_opencl_backend_close_to_model(void **state) {
+    (void)state;
+#ifndef DYNN_HAVE_OPENCL
+    print_message("SKIP: this dynn is built without OpenCL (pkg-config found no OpenCL + CLBlast: ci/deps.sh)\n");
+    skip();
+#else
+    if (getenv("DYNN_VALGRIND")) { /* pocl compiles kernels with LLVM at run time: hours under valgrind */
+        print_message("SKIP: under valgrind (pocl's run-time LLVM compilation takes hours there; make test and make "
+                      "sanitize run this test)\n");
+        skip();
+    }
+    static const char *const no_device[] = {"no OpenCL platform", NULL};
+    check_device_backend("opencl", no_device);
+#endif
+}
+
+/* The same check through the cuda backend, where this machine has an NVIDIA GPU and its driver. */
+static void test_cuda_backend_close_to_model(void **state) {
+    (void)state;
+#ifndef DYNN_HAVE_CUDA
+    print_message("SKIP: this dynn is built without CUDA (no nvcc, cudnn.h and cublas_v2.h under CUDA_HOME, or CUDA=0)\n");
+    skip();
+#else
+    static const char *const no_device[] = {"no CUDA driver", "no CUDA GPU", NULL};
+    check_device_backend("cuda", no_device);
+#endif
+}
+
+/* Malformed cuda device specs are refused before anything is loaded, GPU or not. */
+static void test_cuda_device_spec(void **state) {
+    (void)state;
+#ifndef DYNN_HAVE_CUDA
+    print_message("SKIP: this dynn is built without CUDA\n");
+    skip();
+#else
+    Model m;
+    make_model(&m, make_desc("resnet8", 1, 12, 2, 1, 1), 1, 43);
+    ModelWeights w;
+    weights_of(&m, &w);
+    static const char *const bad[] = {"cuda:x", "cuda:-1", "cuda:0:1", "cuda:1x", "cuda:99999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        Backend *b = (Backend *)&w;
+        Err err;
+        assert_int_equal(backend_open(bad[i], m.d, &w, 2, 1, &b, &err), -1);
+        assert_null(b);
+        char want[128];
+        snprintf(want, sizeof want, "cuda device '%s': expected a device index (cuda:N), as 'dynn devices' lists them",
+                 bad[i] + 5);
+        assert_string_equal(err.msg, want);
+    }
+    model_weights_free(&w);
+    model_free(&m);
 #endif
 }
 
@@ -424,6 +489,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cpu_backend_equals_model),
         cmocka_unit_test(test_opencl_backend_close_to_model),
+        cmocka_unit_test(test_cuda_backend_close_to_model),
+        cmocka_unit_test(test_cuda_device_spec),
         cmocka_unit_test(test_inference_model_reads_only_what_it_wrote),
         cmocka_unit_test(test_inference_memory),
         cmocka_unit_test_setup_teardown(test_read_weights, tu_setup_tmpdir, tu_teardown_tmpdir),
