@@ -69,10 +69,10 @@ spans() {
   awk '{ if (!($3 in s) || $1 < s[$3]) s[$3] = $1; if (!($3 in e) || $2 > e[$3]) e[$3] = $2 }
        END { for (k in s) printf "%.3f %.3f %s\n", s[k], e[k], k }' "$1" | sort -n
 }
-# disjoint < SPANS: "yes" when no two overlap, else the first pair that does
+# disjoint < SPANS: "N disjoint" when no two of the N overlap, else the first pair that does
 disjoint() {
   sort -n | awk 'NR > 1 && $1 < last { print "overlap: " who " and " $3; bad = 1; exit }
-                 { if (NR == 1 || $2 > last) { last = $2; who = $3 } } END { if (!bad) print "yes" }'
+                 { if (NR == 1 || $2 > last) { last = $2; who = $3 } } END { if (!bad) print NR " disjoint" }'
 }
 # overlap A B: "yes" when a span of file A overlaps one of file B
 overlap() {
@@ -113,11 +113,11 @@ expect_eq "four profile stages on two boards finish" "0 on_a@rep=1=FINISHED on_a
 spans a.log > a.spans; spans b.log > b.spans
 expect_eq "each board ran two stages, two points each" "2 2 4 4" \
   "$(wc -l < a.spans) $(wc -l < b.spans) $(wc -l < a.log) $(wc -l < b.log)"
-expect_eq "board a: the stages' runs never overlap" "yes" "$(disjoint < a.spans)"
-expect_eq "board b: the stages' runs never overlap" "yes" "$(disjoint < b.spans)"
+expect_eq "board a: the stages' runs never overlap" "2 disjoint" "$(disjoint < a.spans)"
+expect_eq "board b: the stages' runs never overlap" "2 disjoint" "$(disjoint < b.spans)"
 expect_eq "boards a and b were measured at the same time" "yes" "$(overlap a.spans b.spans)"
-expect_eq "the stages' own sweep intervals: disjoint on a" "yes" "$(metric_spans 'on_a%' | disjoint)"
-expect_eq "the stages' own sweep intervals: disjoint on b" "yes" "$(metric_spans 'on_b%' | disjoint)"
+expect_eq "the stages' own sweep intervals: disjoint on a" "2 disjoint" "$(metric_spans 'on_a%' | disjoint)"
+expect_eq "the stages' own sweep intervals: disjoint on b" "2 disjoint" "$(metric_spans 'on_b%' | disjoint)"
 expect_eq "every stage recorded its wait for the board" "4" "$(q "SELECT count(*) FROM metrics WHERE name = 'board_wait_s' AND value >= 0")"
 
 # ---- remote boards take one thread each: budget 2, stages of threads: 2 ----
@@ -128,7 +128,7 @@ expect_eq "threads: 2 on two boards with --threads 2 finish" "0 on_a@rep=1=FINIS
   "$rc $(states)"
 spans a.log > a.spans; spans b.log > b.spans
 expect_eq "a remote stage does not spend the local budget: both boards at once" "yes" "$(overlap a.spans b.spans)"
-expect_eq "and still one stage at a time on board a" "yes" "$(disjoint < a.spans)"
+expect_eq "and still one stage at a time on board a" "2 disjoint" "$(disjoint < a.spans)"
 
 # ---- two runs on one board take turns; a third with a short --board-wait gives up ----
 cat > one.yaml <<YAML
@@ -140,11 +140,11 @@ stages:
 YAML
 sed "s/batch: \[1, 2, 3\]/batch: [$(seq -s ', ' 20)]/" one.yaml > long.yaml   # 20 points: 8 s of sleep on the board
 rm -f a.log; mkdir -p p q r k s
-unset DYNN_LOCK_DIR   # from here on through the option
-(cd p && exec "$DYNN" run ../one.yaml --lock-dir "$W/locks" > out 2>&1) & P=$!
+(cd p && exec "$DYNN" run ../one.yaml > out 2>&1) & P=$!
 for _ in $(seq 100); do ls remote-a/dynn.* > /dev/null 2>&1 && break; sleep 0.1; done   # p has deployed on a
-(cd q && exec "$DYNN" run ../one.yaml --lock-dir "$W/locks" > out 2>&1) & Q=$!
-(cd r && exec "$DYNN" run ../one.yaml --lock-dir "$W/locks" --board-wait 0.5s > out 2>&1) & R=$!
+(cd q && exec "$DYNN" run ../one.yaml > out 2>&1) & Q=$!
+# (the option wins over the environment: with the environment's directory it would not wait at all)
+(cd r && DYNN_LOCK_DIR=$W/other-locks exec "$DYNN" run ../one.yaml --lock-dir "$W/locks" --board-wait 0.5s > out 2>&1) & R=$!
 wait $P; rp=$?; wait $Q; rq=$?; wait $R; rr=$?
 DB=$W/p/.dynn/results.db; sp=$(states)
 DB=$W/q/.dynn/results.db; sq=$(states); qwait=$(q "SELECT printf('%.1f', value) FROM metrics WHERE name = 'board_wait_s'")
@@ -152,7 +152,7 @@ DB=$W/r/.dynn/results.db; sr=$(states); rerr=$(q "SELECT error FROM stages")
 expect_eq "two runs on one board both finish, the third gives up" "0 solo=FINISHED 0 solo=FINISHED 1 solo=FAILED" \
   "$rp $sp $rq $sq $rr $sr"
 spans a.log > a.spans
-expect_eq "the two runs' measurements did not overlap" "2 yes" "$(wc -l < a.spans) $(disjoint < a.spans)"
+expect_eq "the two runs' measurements did not overlap" "2 disjoint" "$(disjoint < a.spans)"
 expect_eq "the second run waited for the first" "1" "$(awk -v w="$qwait" 'BEGIN { print (w >= 1.0) }')"
 expect_match "its log says for what and whom" "waiting for board 'a' \(ssh:127\.0\.0\.1:$PA\), held by pid [0-9]+ \(since [0-9-]+ [0-9:]+ UTC: stage 'solo' of run [0-9a-f-]+\)" \
   "$(cat q/.dynn/logs/*/solo.log)"
@@ -161,18 +161,20 @@ expect_match "the impatient run names the holder and the option" \
 
 # ---- a runner killed with -9 while its stage holds the board (20 points: 8 s of it left) ----
 rm -f a.log
-(cd k && exec "$DYNN" run ../long.yaml --lock-dir "$W/locks" > out 2>&1) & K=$!
+(cd k && exec "$DYNN" run ../long.yaml > out 2>&1) & K=$!
 n=0; while [ $n -lt 100 ] && ! grep -qs "^took board 'a'" k/.dynn/logs/*/solo.log; do sleep 0.1; n=$((n + 1)); done
 holder=$(cat locks/*127.0.0.1_"$PA"-*.lock 2>/dev/null | sed -n 's/^pid \([0-9]*\) .*/\1/p')
 expect_match "the killed run's stage holds the board" "^[0-9]+$" "$holder"
 kill -9 $K; wait $K 2>/dev/null
-(cd s && "$DYNN" run ../one.yaml --lock-dir "$W/locks" --board-wait 60s > out 2>&1); rs=$?   # a lock left held fails it, never hangs
+(cd s && "$DYNN" run ../one.yaml --board-wait 60s > out 2>&1); rs=$?   # a lock left held fails it, never hangs
 DB=$W/s/.dynn/results.db
 expect_eq "the next run gets the board and finishes" "0 solo=FINISHED" "$rs $(states)"
 swait=$(q "SELECT printf('%.2f', value) FROM metrics WHERE name = 'board_wait_s'")
 if awk -v w="$swait" 'BEGIN { exit !(w != "" && w < 6) }'; then pass "it waited only until the killed stage was gone, not for its sweep"
 else fail "it waited only until the killed stage was gone, not for its sweep" "board_wait_s: '$swait' (wanted under 6)"; fi
-if [ -n "$holder" ] && alive "$holder"; then fail "the killed run's stage process is gone"; else pass "the killed run's stage process is gone"; fi
+if [ -z "$holder" ]; then fail "the killed run's stage process is gone" "no holder pid was found above"
+elif alive "$holder"; then fail "the killed run's stage process is gone" "pid $holder is alive"
+else pass "the killed run's stage process is gone"; fi
 
 # options are checked
 expect_fail "--board-wait must be a duration" "dynn run: --board-wait: 'soon' is not a duration such as 90s, 10m or 2h" \
