@@ -11,6 +11,7 @@
 #include "pipeline/status.h"
 #include "platforms/platform_lock.h"
 #include "util/duration.h"
+#include "util/fs.h"
 #include "util/strbuf.h"
 
 static const char summary[] =
@@ -45,8 +46,11 @@ static int online_cpus(void) {
  * processes through the environment, as they reach any dynn that measures. */
 static int set_lock_dir(void *ctx, const CliOptValue *v, Err *err) {
     (void)ctx;
+    char dir[PATH_MAX];
+    Err why;
     if (!v->value[0]) return err_set(err, "%s: expected a directory", v->shown);
-    if (setenv(PLATFORM_LOCK_DIR_ENV, v->value, 1)) return err_set(err, "%s: out of memory", v->shown);
+    if (fs_absolute(v->value, dir, sizeof dir, &why)) return err_set(err, "%s: %s", v->shown, why.msg);
+    if (setenv(PLATFORM_LOCK_DIR_ENV, dir, 1)) return err_set(err, "%s: out of memory", v->shown); /* absolute: stage processes run elsewhere */
     return 0;
 }
 
