@@ -9,6 +9,9 @@
 #include "cli/cli.h"
 #include "pipeline/runner.h"
 #include "pipeline/status.h"
+#include "platforms/platform_lock.h"
+#include "util/duration.h"
+#include "util/fs.h"
 #include "util/strbuf.h"
 
 static const char summary[] =
@@ -20,6 +23,9 @@ static const char epilog[] =
     "  Ctrl-C, SIGTERM or SIGHUP stops the run: running stages get SIGTERM, SIGKILL after 5 s or a second\n"
     "  Ctrl-C; nothing a stage started outlives it. When the results database cannot be written (a full\n"
     "  disk), the run stops the same way and its end is recorded by the next dynn command on the database.\n"
+    "  A stage that measures on a board (profile) has it to itself: stages on one board run one after the\n"
+    "  other, also across dynn processes sharing the lock directory; a stage waiting for a board held\n"
+    "  by another process says so in its log.\n"
     "  Exit status: 0 all finished, 1 a stage failed or the file is invalid, 2 usage, 130 interrupted.\n";
 
 typedef struct RunArgs {
@@ -34,6 +40,27 @@ typedef struct RunArgs {
 static int online_cpus(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+/* --lock-dir, --board-wait: the board locks' settings (platforms/platform_lock.h) reach the stage
+ * processes through the environment, as they reach any dynn that measures. */
+static int set_lock_dir(void *ctx, const CliOptValue *v, Err *err) {
+    (void)ctx;
+    char dir[PATH_MAX];
+    Err why;
+    if (!v->value[0]) return err_set(err, "%s: expected a directory", v->shown);
+    if (fs_absolute(v->value, dir, sizeof dir, &why)) return err_set(err, "%s: %s", v->shown, why.msg);
+    if (setenv(PLATFORM_LOCK_DIR_ENV, dir, 1)) return err_set(err, "%s: out of memory", v->shown); /* absolute: stage processes run elsewhere */
+    return 0;
+}
+
+static int set_board_wait(void *ctx, const CliOptValue *v, Err *err) {
+    (void)ctx;
+    double seconds;
+    if (duration_parse(v->value, &seconds))
+        return err_set(err, "%s: '%s' is not a duration such as 90s, 10m or 2h", v->shown, v->value);
+    if (setenv(PLATFORM_LOCK_WAIT_ENV, v->value, 1)) return err_set(err, "%s: out of memory", v->shown);
+    return 0;
 }
 
 /* --force (every instance), --force=REGEX, --force REGEX (or the file: see force_candidate). */
@@ -69,6 +96,12 @@ static int parse_args(int argc, char **argv, RunArgs *a) {
         {.name = "executor", .kind = CLIOPT_STRING, .metavar = "NAME", .dest = &a->opt.executor,
          .help = "local (fork server per slot) or spawn (one dynn process per stage)", .dflt = "local"},
         {.name = "json", .kind = CLIOPT_FLAG, .dest = &a->json, .help = "a JSON summary on stdout (progress lines go to stderr)"},
+        {.name = "board-wait", .kind = CLIOPT_STRING, .metavar = "DURATION", .set = set_board_wait,
+         .help = "a stage waiting this long for a board another process holds fails (sets " PLATFORM_LOCK_WAIT_ENV ")",
+         .dflt = "no limit"},
+        {.name = "lock-dir", .kind = CLIOPT_STRING, .metavar = "DIR", .set = set_lock_dir,
+         .help = "where the board locks live; processes take turns on a board through one directory (sets "
+                 PLATFORM_LOCK_DIR_ENV ")", .dflt = "$XDG_RUNTIME_DIR/dynn-locks"},
     };
     size_t n_pos = 0;
     const CliOptCommand c = {.name = "run",

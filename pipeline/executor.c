@@ -84,7 +84,7 @@ Executor *executor_new(const char *name, const char *dynn_exe, size_t slots, Err
 /* ---- admission ---- */
 
 int executor_thread_demand(const ExecJob *job, int budget) {
-    int t = job->resources && job->resources->cpus > 0 ? job->resources->cpus : job->threads;
+    int t = job->resources && job->resources->cpus > 0 ? job->resources->cpus : job->platform_remote ? 1 : job->threads;
     if (t < 1) t = 1;
     return budget > 0 && t > budget ? budget : t;
 }

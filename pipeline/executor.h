@@ -33,6 +33,11 @@ typedef struct ExecJob {
     const Resources *resources; /* its `resources:` (never NULL; unset fields are 0, -1 or "") */
     const char *desc_path;      /* serialized stage description (NULL when asked to admit) */
     const char *log_path;       /* stdout and stderr of the stage process, appended (NULL when asked to admit) */
+    /* The board it measures on (pipeline/board_claims.h: "local", "ssh:HOST:PORT"), NULL: none. The
+     * runner starts one job per board at a time; a remote board's stage only drives it from here
+     * (platform_remote: its thread demand is 1, the ssh client) and stays on the runner's machine. */
+    const char *platform;
+    int platform_remote;
 } ExecJob;
 
 typedef struct ExecEvent {
@@ -88,8 +93,9 @@ Executor *executor_new(const char *name, const char *dynn_exe, size_t slots, Err
 Executor *executor_local_new(const char *dynn_exe, size_t slots, Err *err);
 Executor *executor_spawn_new(const char *dynn_exe, size_t slots, Err *err);
 
-/* Threads a job takes from the budget: `resources.cpus` when given, else its `threads`; at most
- * the whole budget (an instance wider than the budget runs alone). */
+/* Threads a job takes from the budget: `resources.cpus` when given, else its `threads` (1 for a
+ * stage that drives a remote board: its threads are the board's); at most the whole budget (an
+ * instance wider than the budget runs alone). */
 int executor_thread_demand(const ExecJob *job, int budget);
 /* The local executors' admission: fewer than `-j` jobs run and the job's demand fits in the thread
  * budget, or nothing runs at all. */

@@ -188,13 +188,33 @@ static int plan_executors(Runner *r, Err *err) {
     return 0;
 }
 
-/* Queued instances start in order while their executor admits them (and a job slot is free). */
+/* The next instance to try: one whose board came free first (board_claims.h), else the queue's head. */
+static size_t next_queued(const Runner *r, int *woken) {
+    size_t w = board_claims_peek_woken(&r->boards);
+    *woken = w != BOARD_NONE;
+    if (*woken) return w;
+    return r->runq_head < r->runq_tail ? r->runq[r->runq_head] : BOARD_NONE;
+}
+
+static void take_queued(Runner *r, int woken) {
+    if (woken) board_claims_pop_woken(&r->boards);
+    else r->runq_head++;
+}
+
+/* Queued instances start in order while their executor admits them (and a job slot is free); one
+ * whose board another running instance holds waits on that board, and the rest go on. */
 static int start_ready(Runner *r, Err *err) {
-    while (r->runq_head < r->runq_tail) {
-        size_t i = r->runq[r->runq_head];
+    size_t i;
+    int woken;
+    while ((i = next_queued(r, &woken)) != BOARD_NONE) {
         if (halted(r)) {
-            r->runq_head++;
+            take_queued(r, woken);
             runner_set_state(r, i, NODE_SKIPPED);
+            continue;
+        }
+        if (!board_claims_free_for(&r->boards, i)) {
+            take_queued(r, woken);
+            board_claims_park(&r->boards, i);
             continue;
         }
         if (!r->n_free_slots) break; /* never more than -j at once: each job has a slot's work files */
@@ -208,7 +228,7 @@ static int start_ready(Runner *r, Err *err) {
                 return err_set(err, "executor '%s' does not admit stage '%s' although nothing runs", ex->name, job.name);
             break;
         }
-        r->runq_head++;
+        take_queued(r, woken);
         if (runner_start_job(r, i, err)) return -1;
     }
     return 0;
@@ -243,7 +263,9 @@ static int loop(Runner *r, Err *err) {
         /* records of finished stages are committed before their users start: the aggregate and
          * report stages read them from the database */
         if (resolve_ready(r, err) || runner_flush(r, err) || start_ready(r, err) || runner_flush(r, err)) return -1;
-        if (!running_jobs(r) && r->ready_head == r->ready_tail && r->runq_head == r->runq_tail) return 0;
+        if (!running_jobs(r) && r->ready_head == r->ready_tail && r->runq_head == r->runq_tail &&
+            board_claims_peek_woken(&r->boards) == BOARD_NONE)
+            return 0;
         /* wakes up for the heartbeat at least */
         int timeout = r->stopping ? 100 : r->opt->observer.tick ? (r->opt->tick_ms > 0 ? r->opt->tick_ms : 100) : (int)(RUN_NOTE_BEAT_S * 1000);
         int got = wait_jobs(r, timeout, signal_pipe[0], events, max_events, err);
@@ -289,7 +311,11 @@ static int prepare(Runner *r, Err *err) {
         r->rs.count[NODE_QUEUED]++;
         node->waiting = dag->inst[i].n_deps; /* deps of a selected instance are selected too */
     }
+    /* the boards: read from the `platform:` params the way their stages read them, from the
+     * working directory */
+    int rc = board_claims_init(&r->boards, dag->n, err) || board_claims_from_dag(&r->boards, dag, selected, ".", err) ? -1 : 0;
     free(selected);
+    if (rc) return -1;
     for (size_t k = 0; k < dag->n; k++) {
         size_t i = dag->order[k];
         if (r->nodes[i].selected && !r->nodes[i].waiting) r->ready[r->ready_tail++] = i;
@@ -367,6 +393,7 @@ static void cleanup(Runner *r) {
     free(r->runq);
     free(r->dirty);
     free(r->free_slots);
+    board_claims_free(&r->boards);
     regex_free(r->force);
     db_close(r->db);
 }

@@ -7,6 +7,7 @@
 #include <limits.h>
 
 #include "db/db.h"
+#include "pipeline/board_claims.h"
 #include "pipeline/executor.h"
 #include "pipeline/run_note.h"
 #include "pipeline/runner.h"
@@ -26,6 +27,7 @@ typedef struct Runner {
     RunState rs;
     size_t *ready, ready_head, ready_tail; /* each instance enters at most once */
     size_t *runq, runq_head, runq_tail;
+    BoardClaims boards;                    /* the board each instance measures on; who holds, who waits */
     size_t *dirty, n_dirty;
     size_t *free_slots, n_free_slots; /* job slots: indices of reusable work files */
     int jobs, budget, threads_in_use;

@@ -144,7 +144,9 @@ void runner_log_path(const Runner *r, size_t i, char *out, size_t size) {
 
 ExecJob runner_job(const Runner *r, size_t i) {
     const Instance *in = &r->dag->inst[i];
-    return (ExecJob){.id = i, .name = in->name, .threads = in->threads, .resources = &r->spec->stages[in->stage].resources};
+    const Board *board = board_claims_of(&r->boards, i);
+    return (ExecJob){.id = i, .name = in->name, .threads = in->threads, .resources = &r->spec->stages[in->stage].resources,
+                     .platform = board ? board->identity : NULL, .platform_remote = board && board->remote};
 }
 
 Executor *runner_executor(Runner *r, size_t i, Err *err) {
@@ -210,6 +212,7 @@ int runner_start_job(Runner *r, size_t i, Err *err) {
     n->started = provenance_now();
     n->log = strdup(log);
     r->threads_in_use += runner_thread_share(r, i);
+    board_claims_take(&r->boards, i);
     runner_set_state(r, i, NODE_RUNNING);
     return 0;
 }
@@ -237,6 +240,7 @@ void runner_finish_job(Runner *r, size_t i, int status) {
     job_path(r, n->slot, "scratch", scratch, sizeof scratch);
     r->free_slots[r->n_free_slots++] = n->slot;
     r->threads_in_use -= runner_thread_share(r, i);
+    board_claims_release(&r->boards, i); /* the first stage waiting for its board goes next */
     n->ended = provenance_now();
     Records *rec = calloc(1, sizeof *rec);
     Err err;

@@ -158,6 +158,11 @@ size_t platform_desc_builtin_names(const char *base, char (*names)[PLATFORM_DESC
  * path into out; -1 with the places tried when none exists. */
 int platform_desc_find(const char *value, const char *base, char *out, size_t size, Err *err);
 
+/* What a stage's `platform:` param names: an inline mapping, or a name or path found from base
+ * (platform_desc_find) and loaded. file names the params in messages. The one reading of the param
+ * (the profile stage's validate and run, the runner's board claims). */
+int platform_desc_open_param(const YNode *platform, const char *file, const char *base, PlatformDescFile *pf, Err *err);
+
 /* A cpu list as taskset/cpuset write it: "3", "0-3", "0,2,4-7". */
 int platform_desc_cpu_list_valid(const char *cpus);
 

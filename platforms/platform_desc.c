@@ -384,6 +384,16 @@ void platform_desc_free(PlatformDescFile *pf) {
     memset(pf, 0, sizeof *pf);
 }
 
+int platform_desc_open_param(const YNode *platform, const char *file, const char *base, PlatformDescFile *pf, Err *err) {
+    if (platform->kind == YNODE_MAP) return platform_desc_read(platform, file, pf, err);
+    if (platform->kind != YNODE_SCALAR || !platform->str[0])
+        return ynode_err(err, file, platform, "'platform' must be a name, a path to a .yaml file or a mapping");
+    char path[PATH_MAX];
+    Err why;
+    if (platform_desc_find(platform->str, base, path, sizeof path, &why)) return ynode_err(err, file, platform, "%s", why.msg);
+    return platform_desc_load(path, pf, err);
+}
+
 static int is_path(const char *v) {
     size_t n = strlen(v);
     return strchr(v, '/') || (n > 5 && !strcmp(v + n - 5, ".yaml")) || (n > 4 && !strcmp(v + n - 4, ".yml"));

@@ -22,7 +22,13 @@
  * The sweep is the cartesian product mapping x frequency x GPU frequency x subnet x batch, one `dynn profile`
  * invocation per point through the platform (platforms/platform.h), so when a board goes away
  * mid-sweep the points measured before are recorded, then the stage fails saying where it stopped
- * (the runner keeps a failed stage's measurements). */
+ * (the runner keeps a failed stage's measurements).
+ *
+ * The board is this stage's alone from deploy to cleanup: the stage process holds the board's lock
+ * (platforms/platform_lock.h) meanwhile, waiting (and saying so in its log) while another process
+ * holds it, so two stages, or two runs, never time on one board or sweep its frequencies at once.
+ * It records when its sweep ran and how long it waited as metrics: sweep_started_at and
+ * sweep_ended_at (Unix time, s), board_wait_s. */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -31,26 +37,17 @@
 #include <unistd.h>
 
 #include "platforms/platform.h"
+#include "platforms/platform_lock.h"
 #include "platforms/profile_json.h"
 #include "platforms/profile_options.h"
 #include "stages/stage_types.h"
 #include "util/fs.h"
+#include "util/provenance.h"
 
 static const char *const own_keys[] = {"platform", "model", "mapping"}; /* the rest: the option table's params */
 static const char *const mapping_keys[] = {"cpus", "threads"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 #define MAX_LIST PROFILE_MAX_LIST /* values of one list param */
-
-/* The platform a stage names: a file found from `base`, or an inline mapping. */
-static int open_desc(const YNode *platform, const char *file, const char *base, PlatformDescFile *pf, Err *err) {
-    if (platform->kind == YNODE_MAP) return platform_desc_read(platform, file, pf, err);
-    if (platform->kind != YNODE_SCALAR || !platform->str[0])
-        return ynode_err(err, file, platform, "'platform' must be a name, a path to a .yaml file or a mapping");
-    char path[PATH_MAX];
-    Err why;
-    if (platform_desc_find(platform->str, base, path, sizeof path, &why)) return ynode_err(err, file, platform, "%s", why.msg);
-    return platform_desc_load(path, pf, err);
-}
 
 /* ---- validate ---- */
 
@@ -159,7 +156,7 @@ static int profile_validate(const StageCheck *c, Err *err) {
             !(all_gpu && opts[i].kind == POPT_HZ) && check_option(c, &opts[i], n, err))
             return -1;
     PlatformDescFile pf;
-    if (open_desc(platform, c->file, ".", &pf, err)) return -1;
+    if (platform_desc_open_param(platform, c->file, ".", &pf, err)) return -1;
     int rc = check_mapping(c, &pf.desc, all_freqs, err);
     if (!rc && gpu && !pf.desc.has_gpu)
         rc = ynode_err(err, c->file, gpu, "stage '%s': 'gpu_frequencies_hz', but platform '%s' has no 'gpu: {devfreq: NODE}'",
@@ -374,18 +371,43 @@ static int sweep(const StageRun *run, const PlatformType *type, void *state, con
     return rc;
 }
 
+/* Waits for the board's lock (see the top of this file); progress lines go to the stage's log. */
+static int take_board(const StageRun *run, const PlatformDesc *d, PlatformLock *lock, Err *err) {
+    char identity[PLATFORM_IDENTITY_MAX], label[PLATFORM_IDENTITY_MAX + PLATFORM_DESC_MAX_NAME + 16], holder[512];
+    platform_identity(d, identity, sizeof identity);
+    snprintf(label, sizeof label, "board '%s' (%s)", d->name, identity);
+    snprintf(holder, sizeof holder, "stage '%s' of run %s", run->name, run->run_uuid && run->run_uuid[0] ? run->run_uuid : "(none)");
+    PlatformLockRequest req = {.identity = identity, .label = label, .holder = holder, .progress = stdout};
+    if (platform_lock_wait_limit(&req.timeout_s, err)) return -1;
+    fflush(stdout);
+    if (platform_lock_acquire(&req, lock, err)) return -1;
+    printf("took %s (waited %.1f s)\n", label, lock->waited_s);
+    return 0;
+}
+
+static int record_times(const StageRun *run, double wait_s, double started, double ended, Err *err) {
+    RecordSink *s = run->sink;
+    if (s->metric(s, "board_wait_s", wait_s, NULL, 0, err) || s->metric(s, "sweep_started_at", started, NULL, 0, err) ||
+        s->metric(s, "sweep_ended_at", ended, NULL, 0, err))
+        return -1;
+    return 0;
+}
+
 static int profile_run(const StageRun *run, Err *err) {
     PlatformDescFile pf;
-    if (open_desc(ynode_get(run->params, "platform"), "params", run->workdir, &pf, err)) return -1;
+    if (platform_desc_open_param(ynode_get(run->params, "platform"), "params", run->workdir, &pf, err)) return -1;
     const PlatformDesc *d = &pf.desc;
     const PlatformType *type = platform_type_find(d->type);
     char model[PATH_MAX], binary[PATH_MAX], target[512];
     type->describe(d, target, sizeof target);
     void *state = NULL;
+    PlatformLock lock = {.fd = -1};
     int rc = find_model(run, ynode_get(run->params, "model")->str, model, sizeof model, err);
     if (!rc) rc = platform_desc_binary(d, binary, sizeof binary, err);
+    if (!rc) rc = take_board(run, d, &lock, err);
     if (!rc) rc = type->open(d, &state, err);
     if (rc) {
+        platform_lock_release(&lock);
         platform_desc_free(&pf);
         return -1;
     }
@@ -398,9 +420,13 @@ static int profile_run(const StageRun *run, Err *err) {
         fflush(stdout);
         rc = type->deploy(state, binary, model, pfile, err);
     }
+    double started = provenance_now();
     if (!rc) rc = sweep(run, type, state, d, target, err);
+    double ended = provenance_now();
     Err cerr = {{0}};
     if (type->cleanup(state, &cerr)) fprintf(stderr, "dynn: warning: cleaning up %s failed: %s\n", target, cerr.msg);
+    platform_lock_release(&lock); /* after cleanup: the next holder finds the board as it was */
+    if (!rc) rc = record_times(run, lock.waited_s, started, ended, err);
     platform_desc_free(&pf);
     return rc;
 }

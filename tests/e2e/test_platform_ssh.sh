@@ -9,63 +9,19 @@
 ROOT=${DYNN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../pipeline/e2e_helpers.sh"
-SSHD=$(command -v sshd || echo /usr/sbin/sshd)
+. "$ROOT/tests/platforms/sshd.sh"
 if [ ! -x "$SSHD" ]; then
   skip test_platform_ssh "sshd is not installed (Debian package openssh-server; ci/deps.sh installs it)"
   e2e_done
 fi
-W=$E2E_TMP/ssh; mkdir -p "$W/keys" "$W/remote"; cd "$W" || exit 1
+W=$E2E_TMP/ssh; mkdir -p "$W/remote"; cd "$W" || exit 1
 DB=$W/.dynn/results.db
-SSHD_PID=
-stop_sshd() {
-  [ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null && wait "$SSHD_PID" 2>/dev/null
-  SSHD_PID=
-}
 trap 'stop_sshd; rm -rf "$E2E_TMP"' EXIT
 
-ssh-keygen -q -t ed25519 -N '' -f keys/host -C host || { fail "host key"; e2e_done; }
-ssh-keygen -q -t ed25519 -N '' -f keys/user -C user || { fail "user key"; e2e_done; }
-cp keys/user.pub keys/authorized_keys
-mkdir -p /run/sshd 2>/dev/null   # privilege separation directory (sshd insists on it when root)
-
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-  done
-  return 1
-}
-
-# start_sshd: on $PORT, waits until it accepts connections.
-start_sshd() {
-  cat > sshd_config <<CONF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $W/keys/host
-PidFile $W/sshd.pid
-AuthorizedKeysFile $W/keys/authorized_keys
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-LogLevel ERROR
-CONF
-  "$SSHD" -D -e -f "$W/sshd_config" 2>> sshd.log &
-  SSHD_PID=$!
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
-    alive "$SSHD_PID" || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
+sshd_keys "$W" || { fail "ssh keys"; e2e_done; }
 PORT=$(free_port) || { fail "a free port"; e2e_done; }
-if start_sshd; then pass "sshd runs on 127.0.0.1:$PORT"; else fail "sshd runs" "$(cat sshd.log)"; e2e_done; fi
-echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 keys/host.pub)" > keys/known_hosts
+if start_sshd "$W" "$PORT"; then pass "sshd runs on 127.0.0.1:$PORT"; else fail "sshd runs" "$(cat sshd.log)"; e2e_done; fi
+known_hosts "$W" "$PORT"
 
 # The profiler to deploy: this dynn when it has `profile` (on a tiny trained model), else the fake.
 if "$DYNN" profile --help > /dev/null 2>&1; then
@@ -193,8 +149,8 @@ if alive "$SSHD_PID"; then fail "sshd was killed by the drop"; else pass "sshd w
 SSHD_PID=
 
 # ---- hostile parameter values never run a command ----
-PORT=$(free_port) && start_sshd || { fail "sshd restarts" "$(cat sshd.log)"; e2e_done; }
-echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 keys/host.pub)" > keys/known_hosts
+PORT=$(free_port) && start_sshd "$W" "$PORT" || { fail "sshd restarts" "$(cat sshd.log)"; e2e_done; }
+known_hosts "$W" "$PORT"
 board board.yaml
 : > args.log
 cat > hostile.yaml <<YAML
