@@ -153,7 +153,8 @@ if grep -q avx512f /proc/cpuinfo && "$DYNN" version --json 2>/dev/null | grep -q
 fi
 V3=$(cd "$(dirname "$0")/../.." && pwd)/build-v3/dynn
 if [ "${DYNN_SANITIZE:-0}" != 1 ] && [ -x "$V3" ] && command -v valgrind >/dev/null; then
-  out=$("$V3" profile "$T/m.dnn" --count instructions --threads 1 --subnets 0 --batch 1 --warmup 1 --json 2>&1); rc=$?
+  mkdir -p "$T/tmp"
+  out=$(TMPDIR=$T/tmp "$V3" profile "$T/m.dnn" --count instructions --threads 1 --subnets 0 --batch 1 --warmup 1 --json 2>&1); rc=$?
   expect_match "--count instructions: a count per point, the counter named" \
     '"counter": ?"callgrind x86-64-v3 \(.*"instructions": ?[1-9][0-9]{4,}' "$(printf '%s' "$out" | tr -d '\n')"
   out2=$("$V3" profile "$T/m.dnn" --count instructions --threads 1 --subnets 0 --batch 1 --warmup 1 --json 2>&1)
@@ -162,7 +163,7 @@ if [ "${DYNN_SANITIZE:-0}" != 1 ] && [ -x "$V3" ] && command -v valgrind >/dev/n
   if [ -n "$n1" ] && [ -n "$n2" ] && awk -v a="$n1" -v b="$n2" 'BEGIN { d = a - b; exit !(d * d <= (a * 0.005) ^ 2) }'
   then pass "--count instructions: two runs agree within 0.5% ($n1, $n2)"
   else fail "--count instructions: two runs agree within 0.5%" "$n1 vs $n2"; fi
-  ls "${TMPDIR:-/tmp}"/dynn-count.* >/dev/null 2>&1 && fail "--count leaves no temp directory" || pass "--count leaves no temp directory"
+  ls "$T/tmp"/dynn-count.* >/dev/null 2>&1 && fail "--count leaves no temp directory" || pass "--count leaves no temp directory"
 else
   skip "--count instructions measured" "needs build-v3/dynn (make test builds it), valgrind and no sanitizer"
 fi
