@@ -70,8 +70,16 @@ patch_clean() { :; }
 
 # The unchanged tree is built once; each case starts from a copy of its objects (mtimes kept), so only
 # the patched file recompiles.
+# SEED=DIR starts from DIR's objects instead (a build-v3 of exactly HEAD's sources: the script checks
+# that the tree's C sources equal HEAD's; build DIR from them first, e.g. SEED=build-v3 after
+# make BUILD=build-v3 OPT="-O3 -march=x86-64-v3" build-v3/dynn).
 echo "ci_gate_demo: building HEAD ($(git -C "$ROOT" rev-parse --short HEAD)) as x86-64-v3 in $T/head"
 mkdir -p "$T/head" && git -C "$ROOT" archive HEAD | tar -x -C "$T/head" || exit 1
+if [ -n "${SEED:-}" ]; then
+  git -C "$ROOT" diff --quiet HEAD -- '*.c' '*.h' '*.sql' Makefile ||
+    { echo "ci_gate_demo: SEED needs the tree's sources to be HEAD's (commit first)" >&2; exit 2; }
+  find "$T/head" -type f -exec touch -d '2000-01-01' {} + && cp -a "$SEED" "$T/head/build-v3"
+fi
 make -C "$T/head" -j2 BUILD=build-v3 OPT="$OPT_V3" build-v3/dynn > "$T/head.build.log" 2>&1 || { tail -20 "$T/head.build.log"; exit 1; }
 
 check() { # case dir, run label -> one line (the verdict, the largest instruction change, the failing rows)
