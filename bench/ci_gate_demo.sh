@@ -4,9 +4,10 @@
 # alarm. Each case is a copy of HEAD (git archive) in a temp dir — the real tree is never touched —
 # with one patch applied, built as the counting build (x86-64-v3), run through the regression
 # experiment and checked:
-#   slow1    one convolution kernel 10% slower: every 10th block of the direct 3x3 kernel is computed
-#            twice (nn/conv3x3.c, direct_kernel)
-#   slowall  every convolution 30% slower: 3 of every 10 conv2d_forward calls are computed twice
+#   slow1    one convolution kernel 10% slower: 1 in 10 blocks of the direct 3x3 kernel is computed
+#            twice (nn/conv3x3.c, direct_kernel; inference epilogues only, so results are unchanged)
+#   slowall  every convolution 30% slower: 3 in 10 blocks of the direct kernel and 3 in 10 chunks of
+#            the im2col + sgemm path (nn/conv2d.c, forward_chunk) are computed twice
 #   noslim   a subnet that stops slimming: the cpu backend deploys the smallest subnet at the width
 #            of the next one (nn/backend_cpu.c)
 #   clean    the unchanged code, run CLEAN_RUNS times (default 10; after the first, training is
@@ -23,37 +24,42 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/dynn-gate-demo.XXXXXX") || exit 1
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$T"' EXIT
 command -v valgrind >/dev/null || { echo "ci_gate_demo: valgrind is not installed (ci/deps.sh)" >&2; exit 2; }
 
-patch_slow1() {
-  python3 - nn/conv3x3.c <<'PY'
+# The repeated work writes what it wrote already (a plain or affine epilogue, a beta-0 sgemm), so the
+# results and the accuracy stay as they were; blocks whose epilogue accumulates (training's fused BN
+# sums, accumulate) are not repeated. DEMO_SHARE in 10 of the direct kernel's blocks are computed twice.
+DIRECT_PY='
 import sys
-p = sys.argv[1]; s = open(p).read()
+p, share = sys.argv[1], sys.argv[2]; s = open(p).read()
 old = """            direct_block(out, out_stride, e, inp, wpack + (size_t)cob * cin * 9 * CB, cin, tp, cob, cout, q0, QB);
     for (int cob"""
 new = """        {
-            static unsigned demo_blocks; /* ci_gate_demo slow1: every 10th block computed twice */
+            static unsigned demo_blocks; /* ci_gate_demo: DEMO_SHARE of every 10 blocks computed twice */
             direct_block(out, out_stride, e, inp, wpack + (size_t)cob * cin * 9 * CB, cin, tp, cob, cout, q0, QB);
-            if (demo_blocks++ % 10 == 0)
+            if ((!e || (!e->accumulate && !e->sums && !e->bn)) && demo_blocks++ % 10 < DEMO_SHARE)
                 direct_block(out, out_stride, e, inp, wpack + (size_t)cob * cin * 9 * CB, cin, tp, cob, cout, q0, QB);
         }
-    for (int cob"""
+    for (int cob""".replace("DEMO_SHARE", share)
 assert old in s; open(p, "w").write(s.replace(old, new))
-PY
-}
-patch_slowall() {
+'
+patch_slow1() { python3 -c "$DIRECT_PY" nn/conv3x3.c 1; }
+patch_slowall() { # the direct 3x3 kernel and the im2col + sgemm path (1x1, strided, other kernels): 3 in 10
+  python3 -c "$DIRECT_PY" nn/conv3x3.c 3 &&
   python3 - nn/conv2d.c <<'PY'
 import sys
 p = sys.argv[1]; s = open(p).read()
-old = "void conv2d_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {"
+old = "static void forward_chunk(float *out, const float *in, const float *weight, const ConvShape *s,\n                          ConvScratch sc, int n0, int g, int parallel_inner) {"
 assert old in s
-s = s.replace(old, "static void conv2d_forward_once(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {")
-s += """
-void conv2d_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {
-    static unsigned demo_calls; /* ci_gate_demo slowall: 3 of every 10 convolutions computed twice */
-    conv2d_forward_once(out, in, weight, s, ws);
-    if (demo_calls++ % 10 < 3) conv2d_forward_once(out, in, weight, s, ws);
+wrapper = """static void forward_chunk_once(float *out, const float *in, const float *weight, const ConvShape *s,
+                               ConvScratch sc, int n0, int g, int parallel_inner);
+static void forward_chunk(float *out, const float *in, const float *weight, const ConvShape *s,
+                          ConvScratch sc, int n0, int g, int parallel_inner) {
+    static unsigned demo_chunks; /* ci_gate_demo slowall: 3 of every 10 chunks computed twice */
+    forward_chunk_once(out, in, weight, s, sc, n0, g, parallel_inner);
+    if (demo_chunks++ % 10 < 3) forward_chunk_once(out, in, weight, s, sc, n0, g, parallel_inner);
 }
-"""
-open(p, "w").write(s)
+static void forward_chunk_once(float *out, const float *in, const float *weight, const ConvShape *s,
+                               ConvScratch sc, int n0, int g, int parallel_inner) {"""
+open(p, "w").write(s.replace(old, wrapper))
 PY
 }
 patch_noslim() {
