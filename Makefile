@@ -168,10 +168,12 @@ deps-cross:
 unit: $(UNIT_BIN)
 
 # `make test`: deps (with the cross group: one test runs the aarch64 build under qemu), build (the fuzz
-# targets too: tests/e2e/test_fuzz_corpus.sh runs each over its corpus), then every unit test binary
-# and every end-to-end script.
+# targets too: tests/e2e/test_fuzz_corpus.sh runs each over its corpus; on x86-64 the x86-64-v3 build
+# build-v3/dynn, which valgrind can run: tests/e2e/test_ci_regression.sh counts instructions with it),
+# then every unit test binary and every end-to-end script.
 test: deps-cross
 	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(if $(filter x86_64,$(shell uname -m)),$(MAKE) --no-print-directory BUILD=build-v3 OPT="-O3 -march=x86-64-v3" build-v3/dynn)
 	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)BUILD=$(BUILD) ./tests/run.sh
 
@@ -246,6 +248,6 @@ install: all
 	cp -r experiments/. $(DESTDIR)$(PREFIX)/share/dynn/experiments/
 
 clean:
-	rm -rf build build-san build-vg build-aarch64 build-fuzz dynn
+	rm -rf build build-san build-vg build-v3 build-aarch64 build-fuzz dynn
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/main.d

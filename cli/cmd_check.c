@@ -1,5 +1,6 @@
-/* cli/cmd_check.c — `dynn check RUN --baseline FILE [--update]`: accuracy and relative latency
- * of a run against a baseline file (reports/baseline.h); exit 1 on a regression, 2 on bad input. */
+/* cli/cmd_check.c — `dynn check RUN --baseline FILE [--update]`: accuracy, relative latency and
+ * counted instructions of a run against a baseline file (reports/baseline.h); exit 1 on a regression,
+ * 2 on bad input or a run the baseline cannot judge (another experiment, another kernel set). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,22 +17,31 @@ static int bad_input(const char *msg) {
 }
 
 /* The comparison as a table: kind, where, subnet, baseline, current, change, allowed, status (values
- * as text with their units: % and points for accuracy, a plain ratio and % change for latency). */
+ * as text with their units: % and points for accuracy, a plain ratio and % change for latency, a count
+ * and % change for instructions). */
+static void value_text(const BaselineEntry *e, double v, char *out, size_t size) {
+    if (e->kind == BASE_ACCURACY) snprintf(out, size, "%.2f%%", v * 100);
+    else if (e->kind == BASE_LATENCY) snprintf(out, size, "%.4f", v);
+    else snprintf(out, size, "%.0f", v);
+}
+
 static int result_table(const Baseline *base, const CheckResult *r, Table *t) {
     static const char *const cols[] = {"kind", "where", "subnet", "baseline", "current", "change", "allowed", "status"};
     if (table_init(t, cols, 8)) return -1;
     for (size_t i = 0; i < r->n; i++) {
         const CheckRow *x = &r->rows[i];
         const BaselineEntry *e = x->base ? x->base : x->cur;
-        int acc = e->kind == BASE_ACCURACY;
+        int acc = e->kind == BASE_ACCURACY, ins = e->kind == BASE_INSTRUCTIONS;
         char where[256], b[32] = "", c[32] = "", change[32] = "", allowed[32];
         baseline_entry_where(e, where, sizeof where);
-        if (x->base) snprintf(b, sizeof b, acc ? "%.2f%%" : "%.4f", acc ? x->base->value * 100 : x->base->value);
-        if (x->cur) snprintf(c, sizeof c, acc ? "%.2f%%" : "%.4f", acc ? x->cur->value * 100 : x->cur->value);
-        if (!isnan(x->change)) snprintf(change, sizeof change, acc ? "%+.2f pt" : "%+.1f%%", acc ? x->change : x->change * 100);
-        snprintf(allowed, sizeof allowed, acc ? "-%.2f pt" : "+%.1f%%", acc ? base->accuracy_points : base->latency_ratio * 100);
+        if (x->base) value_text(e, x->base->value, b, sizeof b);
+        if (x->cur) value_text(e, x->cur->value, c, sizeof c);
+        if (!isnan(x->change))
+            snprintf(change, sizeof change, acc ? "%+.2f pt" : ins ? "%+.2f%%" : "%+.1f%%", acc ? x->change : x->change * 100);
+        if (acc) snprintf(allowed, sizeof allowed, "-%.2f pt", base->accuracy_points);
+        else snprintf(allowed, sizeof allowed, ins ? "+%.2f%%" : "+%.1f%%", (ins ? base->instructions : base->latency_ratio) * 100);
         long row = table_add_row(t);
-        if (row < 0 || table_set(t, (size_t)row, 0, CELL_TEXT, acc ? "accuracy" : "latency ratio") ||
+        if (row < 0 || table_set(t, (size_t)row, 0, CELL_TEXT, acc ? "accuracy" : ins ? "instructions" : "latency ratio") ||
             table_set(t, (size_t)row, 1, CELL_TEXT, where) || table_set(t, (size_t)row, 2, CELL_TEXT, e->subnet) ||
             table_set(t, (size_t)row, 3, CELL_TEXT, x->base ? b : NULL) || table_set(t, (size_t)row, 4, CELL_TEXT, x->cur ? c : NULL) ||
             table_set(t, (size_t)row, 5, CELL_TEXT, change[0] ? change : NULL) || table_set(t, (size_t)row, 6, CELL_TEXT, allowed) ||
@@ -43,10 +53,13 @@ static int result_table(const Baseline *base, const CheckResult *r, Table *t) {
 
 int cmd_check(int argc, char **argv) {
     static const char summary[] =
-        "  Compares a run (uuid prefix or 'last') with a baseline: accuracy per subnet (absolute points) and\n"
+        "  Compares a run (uuid prefix or 'last') with a baseline: accuracy per subnet (absolute points),\n"
         "  latency as a ratio to the largest subnet measured in the same run (same platform, batch, mapping,\n"
-        "  frequency), so machine speed cancels. Tolerances come from the baseline file. Exit status 0: no\n"
-        "  regression; 1: a regression (or a baseline entry the run lacks); 2: bad input.\n";
+        "  frequency), so machine speed cancels, and the instructions of one forward pass where the run\n"
+        "  counted them (profile `count: instructions`, callgrind: the same count on any machine of one kernel\n"
+        "  set, whatever its load). Tolerances come from the baseline file. Exit status 0: no regression;\n"
+        "  1: a regression (or a baseline entry the run lacks); 2: bad input, or a run the baseline cannot\n"
+        "  judge (of another experiment than the baseline's, or counted with another kernel set).\n";
     const char *db_path = DB_DEFAULT_PATH, *run = NULL, *file = NULL;
     int json = 0, update = 0;
     size_t n_pos = 0;
@@ -90,13 +103,14 @@ int cmd_check(int argc, char **argv) {
         return bad_input(err.msg);
     }
     Baseline cur;
-    rc = baseline_from_run(&d, &a, have_base ? base.accuracy_points : BASELINE_ACCURACY_POINTS,
-                           have_base ? base.latency_ratio : BASELINE_LATENCY_RATIO, &cur, &err);
+    rc = baseline_from_run(&d, &a, have_base ? &base : NULL, &cur, &err);
     int exit_code = 2;
     if (rc) {
         fprintf(stderr, "dynn check: %s\n", err.msg);
+    } else if (!update && baseline_comparable(&base, &cur, d.experiment, &err)) {
+        fprintf(stderr, "dynn check: run %.8s against %s: %s\n", uuid, file, err.msg);
     } else if (update) {
-        if (!cur.n) fprintf(stderr, "dynn check: run %.8s has no accuracy or latency to keep as a baseline\n", uuid);
+        if (!cur.n) fprintf(stderr, "dynn check: run %.8s has no accuracy, latency or instructions to keep as a baseline\n", uuid);
         else if (baseline_write(file, &cur, &err)) fprintf(stderr, "dynn check: %s\n", err.msg);
         else {
             exit_code = 0;

@@ -22,6 +22,7 @@
 #include "platforms/affinity.h"
 #include "platforms/platform.h"
 #include "platforms/profile_json.h"
+#include "platforms/counter.h"
 #include "platforms/profile_sweep.h"
 #include "util/args.h"
 #include "util/cliopt.h"
@@ -360,6 +361,31 @@ int cmd_profile(int argc, char **argv) {
     if (o.threads) s->n_threads = profile_option_ints(o.threads, s->threads);
     if (affinity_get(&allowed, &err) || parse_mappings(o.cpus, pf, &allowed, s->maps, &s->n_maps, &err))
         goto done;
+    if (o.count) { /* --count instructions: checked here, then measured by this command re-run under callgrind */
+        int max_batch, max_threads;
+        profile_sweep_maxima(s, &max_batch, &max_threads);
+        if (strcmp(o.backend, "cpu")) {
+            err_set(&err, "--count instructions counts the cpu backend only (valgrind sees no GPU work), not '%s'", o.backend);
+            goto done;
+        }
+        if (max_threads > 1) {
+            err_set(&err, "--count instructions needs one thread (--threads 1, or --cpus with one CPU): the counts of several "
+                          "OpenMP threads depend on timing (spin-waits)");
+            goto done;
+        }
+        if (counter_binary_ok(&err)) goto done;
+        s->count_instructions = 1;
+        if (!counter_under_valgrind()) {
+            rc = counter_rerun_under_callgrind(argc, argv, &err);
+            if (rc >= 0) { /* its exit status is this command's; it printed its own errors */
+                if (rc >= 128) fprintf(stderr, "dynn profile: the run under callgrind died of signal %d\n", rc - 128);
+                rc = rc >= 128 ? 1 : rc;
+                goto rerun_done;
+            }
+            rc = 2;
+            goto done;
+        }
+    }
     rc = 1;
     if (checkpoint_read_weights(path, d, &w, &crc, &err)) goto done;
     r.synthetic = d->synthetic;
@@ -406,6 +432,7 @@ done:
     if (rc && !measuring && gf) devfreq_restore(gf, &(Err){{0}});
     if (rc && !measuring && cf) cpufreq_restore(cf, &(Err){{0}});
     if (rc) fprintf(stderr, "dynn profile: %s\n", err.msg);
+rerun_done:
     profile_report_free(&r);
     model_weights_free(&w);
     free(d);

@@ -36,7 +36,9 @@ enum { COND_JSON_REQUIRED = 1, COND_JSON_NULLABLE = 2 };
     X(CPU_FREQ, "cpu_freq", COND_INT, 1, "kHz", "freq_khz", COND_JSON_REQUIRED | COND_JSON_NULLABLE,                  \
       "the CPU frequency set for the mapping; unset when not set (no cpufreq, or no sweep)")                          \
     X(GPU_FREQ, "gpu_freq", COND_INT, 1, "kHz", "gpu_freq_khz", COND_JSON_NULLABLE,                                    \
-      "the GPU frequency set through devfreq (Hz / 1000, rounded); unset when none was set")
+      "the GPU frequency set through devfreq (Hz / 1000, rounded); unset when none was set")                          \
+    X(COUNTER, "counter", COND_TEXT, 0, "", "counter", COND_JSON_NULLABLE,                                             \
+      "what counted the point's instructions and the kernel set counted (callgrind x86-64-v3); unset when timed")
 
 typedef enum CondKeyId {
 #define DYNN_COND_ENUM(id, ...) COND_##id,

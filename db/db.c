@@ -43,6 +43,8 @@ static const DbMigration builtin_migrations[] = {
         "(SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'cpus') AS cpus, "
         "(SELECT c.value FROM conditions c WHERE c.measurement_id = r.id AND c.key = 'cpu_freq') AS frequency_khz, "
         "r.energy_j, r.n_samples, r.subnet_index, r.macs, r.peak_rss_kib, r.avg_power_w FROM measurement_results r;"},
+    /* A counted measurement's instructions per forward pass (the CI latency gate, platforms/counter.h). */
+    {6, "ALTER TABLE measurement_results ADD COLUMN instructions INTEGER;"},
 };
 static const size_t n_builtin_migrations = sizeof builtin_migrations / sizeof *builtin_migrations;
 
@@ -396,7 +398,7 @@ int db_insert_measurement(Db *db, int64_t stage_id, const Measurement *m, Err *e
     int rc = -1;
     sqlite3_stmt *st = db_stmt(db, STMT_INSERT_MEASUREMENT,
                                "INSERT INTO measurement_results(stage_id, subnet, energy_j, n_samples, subnet_index, macs, "
-                               "peak_rss_kib, avg_power_w) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                               "peak_rss_kib, avg_power_w, instructions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                                err);
     if (!st) goto done;
     sqlite3_bind_int64(st, 1, stage_id);
@@ -407,6 +409,7 @@ int db_insert_measurement(Db *db, int64_t stage_id, const Measurement *m, Err *e
     if (m->macs >= 0) sqlite3_bind_int64(st, 6, m->macs);
     if (m->peak_rss_kib >= 0) sqlite3_bind_int64(st, 7, m->peak_rss_kib);
     bind_time(st, 8, m->avg_power_w);
+    if (m->instructions > 0) sqlite3_bind_int64(st, 9, m->instructions);
     if (db_step_done(db, st, "recording a measurement", err)) goto done;
     int64_t id = sqlite3_last_insert_rowid(db->h);
     for (int k = 0; k < COND_COUNT; k++)

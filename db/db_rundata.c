@@ -230,7 +230,7 @@ static int load_conditions(Loader *l, sqlite3_stmt *st, int64_t measurement_id, 
 static int load_measurements(Loader *l) {
     sqlite3_stmt *st, *ss = NULL, *cs = NULL;
     if (prepare(l, SELECTED_STAGES "SELECT sel.id, sel.name, m.id, m.subnet, m.energy_j, (SELECT value FROM params p "
-                                   "WHERE p.stage_id = sel.id AND p.name = 'model'), m.subnet_index FROM sel JOIN "
+                                   "WHERE p.stage_id = sel.id AND p.name = 'model'), m.subnet_index, m.instructions FROM sel JOIN "
                                    "measurement_results m ON m.stage_id = sel.rec ORDER BY sel.id, m.id",
                 &st))
         return -1;
@@ -256,6 +256,7 @@ static int load_measurements(Loader *l) {
         m->stage = text_dup(st, 1), m->subnet = text_dup(st, 3);
         m->energy_j = real_or_nan(st, 4);
         m->subnet_index = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 6);
+        m->instructions = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7);
         if (!m->stage || !m->subnet) break;
         failed = load_conditions(l, cs, sqlite3_column_int64(st, 2), m) || load_samples(l, ss, sqlite3_column_int64(st, 2), m);
     }

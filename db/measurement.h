@@ -12,7 +12,8 @@
 /* NaN / NULL / 0 mean unknown for the first fields; the fields after n_latency were added later and
  * use -1 / NaN for unknown. RecordSink.measurement reads only the fields up to n_latency (plugins
  * built before the others existed pass a shorter struct); RecordSink.measurement_ex reads them up to
- * avg_power_w, RecordSink.measurement_conditions all of them.
+ * avg_power_w, RecordSink.measurement_conditions up to n_conditions, RecordSink.measurement_counted
+ * all of them.
  *
  * The conditions (db/conditions.h) are one key/value set: platform, batch, threads, cpus and
  * frequency_khz are the plugin API 1 way of giving five of them and are folded into the set;
@@ -35,6 +36,10 @@ typedef struct Measurement {
     /* read by measurement_conditions only */
     const MeasCondition *conditions; /* key/value pairs, keys from the registry */
     size_t n_conditions;
+    /* read by measurement_counted only */
+    long long instructions; /* of one forward pass of `batch` images, counted (the condition `counter`
+                             * says by what, e.g. "callgrind x86-64-v3"); 0 or -1 unknown
+                             * (a forward pass executes some) */
 } Measurement;
 
 /* The measurement's conditions as one set: the five plugin API 1 fields, then (with_pairs) the

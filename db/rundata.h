@@ -49,6 +49,7 @@ typedef struct RdMeasurement {
     size_t n_samples;
     int subnet_index;       /* the subnet's position as the profiler recorded it, -1 unknown (what
                                orders the points of a model no train stage of the run describes) */
+    long long instructions; /* of one forward pass, counted (cond `counter` says by what); -1 when not counted */
 } RdMeasurement;
 
 typedef struct RunData {

@@ -1,4 +1,4 @@
--- db/schema.sql — the dynn results database (SQLite), schema version 5.
+-- db/schema.sql — the dynn results database (SQLite), schema version 6.
 --
 -- Embedded in the binary (db/schema_sql.c) and run on an empty database; older databases are
 -- brought up to date by the migrations in db/db.c (PRAGMA user_version holds the version).
@@ -113,7 +113,8 @@ CREATE TABLE measurement_results (
     subnet_index   INTEGER,                  -- (version 3) position of the subnet in the model
     macs           INTEGER,                  -- (version 3) multiply-accumulates per image
     peak_rss_kib   INTEGER,                  -- (version 3) peak resident memory of the profiler
-    avg_power_w    REAL                      -- (version 3) mean power while timing
+    avg_power_w    REAL,                     -- (version 3) mean power while timing
+    instructions   INTEGER                   -- (version 6) of one forward pass, counted (condition counter)
 );
 CREATE INDEX measurements_stage ON measurement_results(stage_id);
 

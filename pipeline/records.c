@@ -11,7 +11,8 @@
 #include "pipeline/store.h"
 #include "util/fs.h"
 
-#define RECORDS_MAGIC "dynn-records 2"
+#define RECORDS_MAGIC "dynn-records 3"     /* 3: a measurement's instructions after avg_power_w */
+#define RECORDS_MAGIC_V2 "dynn-records 2"  /* still read: no instructions field */
 
 /* ---- writing ---- */
 
@@ -44,7 +45,7 @@ static int sink_metric(RecordSink *sink, const char *name, double value, const c
     return w->buf.oom ? err_set(err, "out of memory recording metric '%s'", name) : 0;
 }
 
-static int write_measurement(RecordWriter *w, const Measurement *m, int with_ex, int with_pairs, Err *err) {
+static int write_measurement(RecordWriter *w, const Measurement *m, int with_ex, int with_pairs, int with_count, Err *err) {
     Conditions cond;
     if (measurement_conditions(m, with_pairs, &cond, err)) return err_prefix(err, "a measurement");
     sb_append(&w->buf, "measurement");
@@ -55,6 +56,7 @@ static int write_measurement(RecordWriter *w, const Measurement *m, int with_ex,
     if (with_ex) sb_printf(&w->buf, "\t%d\t%lld\t%lld", m->subnet_index, m->macs, m->peak_rss_kib);
     else sb_append(&w->buf, "\t-1\t-1\t-1");
     put_number(&w->buf, with_ex ? m->avg_power_w : NAN);
+    sb_printf(&w->buf, "\t%lld", with_count && m->instructions > 0 ? m->instructions : -1LL);
     for (int k = 0; k < COND_COUNT; k++) {
         if (!cond.value[k]) continue;
         sb_printf(&w->buf, "\t%s=", cond_keys[k].name);
@@ -67,14 +69,18 @@ static int write_measurement(RecordWriter *w, const Measurement *m, int with_ex,
 }
 
 /* Plugin API 1 callers pass a Measurement without the later fields. */
-static int sink_measurement(RecordSink *sink, const Measurement *m, Err *err) { return write_measurement(sink->self, m, 0, 0, err); }
+static int sink_measurement(RecordSink *sink, const Measurement *m, Err *err) { return write_measurement(sink->self, m, 0, 0, 0, err); }
 
 static int sink_measurement_ex(RecordSink *sink, const Measurement *m, Err *err) {
-    return write_measurement(sink->self, m, 1, 0, err);
+    return write_measurement(sink->self, m, 1, 0, 0, err);
 }
 
 static int sink_measurement_conditions(RecordSink *sink, const Measurement *m, Err *err) {
-    return write_measurement(sink->self, m, 1, 1, err);
+    return write_measurement(sink->self, m, 1, 1, 0, err);
+}
+
+static int sink_measurement_counted(RecordSink *sink, const Measurement *m, Err *err) {
+    return write_measurement(sink->self, m, 1, 1, 1, err);
 }
 
 static int sink_artifact(RecordSink *sink, const char *name, const char *path, const char *kind, Err *err) {
@@ -101,6 +107,7 @@ void records_writer_init(RecordWriter *w, const char *state_dir) {
     w->sink.measurement = sink_measurement;
     w->sink.measurement_ex = sink_measurement_ex;
     w->sink.measurement_conditions = sink_measurement_conditions;
+    w->sink.measurement_counted = sink_measurement_counted;
     w->sink.artifact = sink_artifact;
     w->sink.exit_code = -1;
     sb_append(&w->buf, RECORDS_MAGIC "\n");
@@ -181,7 +188,7 @@ static int parse_samples(const char *text, size_t n, double **out) {
     return 0;
 }
 
-static int parse_line(Records *r, char **f, size_t n) {
+static int parse_line(Records *r, char **f, size_t n, size_t fixed) {
     if (!strcmp(f[0], "metric") && n == 5) {
         if (grow((void **)&r->metrics, r->n_metrics, sizeof *r->metrics)) return -1;
         RecMetric *m = &r->metrics[r->n_metrics++];
@@ -198,8 +205,8 @@ static int parse_line(Records *r, char **f, size_t n) {
         a->size = strtoull(f[5] ? f[5] : "0", NULL, 10);
         return a->name && a->kind && a->hash && a->path ? 0 : -1;
     }
-    if (!strcmp(f[0], "measurement") && n >= 9) {
-        if (n > 9 + COND_COUNT) return -3;
+    if (!strcmp(f[0], "measurement") && n >= fixed) { /* fixed: the fields before the conditions */
+        if (n > fixed + COND_COUNT) return -3;
         if (grow((void **)&r->measurements, r->n_measurements, sizeof *r->measurements)) return -1;
         RecMeasurement *rm = &r->measurements[r->n_measurements++];
         memset(rm, 0, sizeof *rm);
@@ -214,8 +221,9 @@ static int parse_line(Records *r, char **f, size_t n) {
         m->macs = strtoll(f[6] ? f[6] : "-1", NULL, 10);
         m->peak_rss_kib = strtoll(f[7] ? f[7] : "-1", NULL, 10);
         m->avg_power_w = strtod(f[8] ? f[8] : "nan", NULL);
+        m->instructions = fixed > 9 ? strtoll(f[9] ? f[9] : "-1", NULL, 10) : -1;
         if (rc) return -1;
-        for (size_t i = 9; i < n; i++) { /* KEY=VALUE */
+        for (size_t i = fixed; i < n; i++) { /* KEY=VALUE */
             char *eq = f[i] ? strchr(f[i], '=') : NULL;
             if (!eq) return -3;
             *eq = '\0';
@@ -241,20 +249,22 @@ int records_read(const char *path, Records *r, Err *err) {
     size_t len;
     if (fs_read_file(path, &text, &len, err)) return -1;
     int rc = 0, ended = 0, line_no = 0;
+    size_t fixed = 10; /* a measurement's fields before its conditions: 9 in version 2 */
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
         line_no++;
         if (line_no == 1) {
-            if (strcmp(line, RECORDS_MAGIC)) rc = err_set(err, "%s: not a records file", path);
+            if (!strcmp(line, RECORDS_MAGIC_V2)) fixed = 9;
+            else if (strcmp(line, RECORDS_MAGIC)) rc = err_set(err, "%s: not a records file", path);
             continue;
         }
         if (!strcmp(line, "end")) {
             ended = 1;
             break;
         }
-        char *fields[9 + COND_COUNT + 1];
+        char *fields[10 + COND_COUNT + 1];
         size_t n = split_fields(line, fields, sizeof fields / sizeof *fields);
-        int prc = fields[0] ? parse_line(r, fields, n) : -2;
+        int prc = fields[0] ? parse_line(r, fields, n, fixed) : -2;
         if (prc == -1) rc = err_set(err, "%s:%d: out of memory or bad values", path, line_no);
         else if (prc == -2) rc = err_set(err, "%s:%d: unknown record", path, line_no);
         else if (prc == -3) rc = err_set(err, "%s:%d: a measurement's condition is not KEY=VALUE with a known key, once, and a valid value", path, line_no);

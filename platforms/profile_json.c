@@ -124,6 +124,13 @@ static int read_point(const YNode *obj, const char *what, size_t i, ProfilePoint
         if (as_number(r, &rss) || rss < 0) return err_set(err, "%s: result %zu: 'peak_rss_kib' must be a number", what, i);
         p->peak_rss_kib = (long long)rss;
     }
+    const YNode *ins = ynode_get(obj, "instructions"); /* absent or null: not counted */
+    if (ins && !is_null(ins)) {
+        double v;
+        if (as_number(ins, &v) || v < 0 || v != floor(v) || v > 9.2e18)
+            return err_set(err, "%s: result %zu: 'instructions' must be a non-negative integer", what, i);
+        p->instructions = (long long)v;
+    }
     const YNode *s = ynode_get(obj, "samples_ms");
     if (!s || s->kind != YNODE_SEQ || !s->len)
         return err_set(err, "%s: result %zu: 'samples_ms' must be a non-empty list of numbers", what, i);
@@ -272,7 +279,7 @@ ProfilePoint *profile_report_add_point(ProfileReport *r, Err *err) {
     ProfilePoint *p = &r->points[r->n_points++];
     memset(p, 0, sizeof *p);
     p->subnet = p->warmup = p->repeat = -1;
-    p->macs = p->params = p->peak_rss_kib = -1;
+    p->macs = p->params = p->peak_rss_kib = p->instructions = -1;
     p->min_time_ms = p->median_ms = p->p90_ms = p->p99_ms = p->mean_ms = p->stddev_ms = p->min_ms = p->max_ms = NAN;
     p->energy_j = p->avg_power_w = p->device_median_ms = NAN;
     return p;
@@ -366,6 +373,9 @@ static void write_point(JsonOut *j, const ProfilePoint *p) {
     long long batch = cond_get_int(&p->cond, COND_BATCH, 0);
     key_number(j, "per_image_ms", batch > 0 ? p->median_ms / (double)batch : NAN);
     key_int(j, "peak_rss_kib", p->peak_rss_kib);
+    json_key(j, "instructions");
+    if (p->instructions >= 0) json_int(j, p->instructions);
+    else json_null(j);
     key_number(j, "energy_j", p->energy_j);
     key_number(j, "avg_power_w", p->avg_power_w);
     json_object_end(j);

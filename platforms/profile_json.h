@@ -39,6 +39,8 @@ typedef struct ProfilePoint {
     size_t n_device_samples;
     double device_median_ms;
     long long peak_rss_kib; /* -1 when absent */
+    long long instructions; /* of one forward pass of `batch` images, counted (--count instructions; the
+                             * condition `counter` says by what); -1 when absent */
     double energy_j;       /* per pass of `batch` images; NaN when null */
     double avg_power_w;    /* NaN when null */
 } ProfilePoint;

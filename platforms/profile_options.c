@@ -13,47 +13,53 @@
  * (65536), threads up to a stage's cap (4096), frequencies up to 100 GHz. */
 static const ProfileOption OPTIONS[] = {
     {"subnets", "subnets", POPT_NAMES, 0, 0, AT(subnets), "all", NULL, "LIST",
-     "subnet names or indices, comma-separated, or all"},
-    {"batch", "batch", POPT_INTS, 1, 65536, AT(batch), "1", NULL, "LIST", "batch sizes, e.g. 1,128"},
+     "subnet names or indices, comma-separated, or all", NULL},
+    {"batch", "batch", POPT_INTS, 1, 65536, AT(batch), "1", NULL, "LIST", "batch sizes, e.g. 1,128", NULL},
     {"cpus", NULL, POPT_TEXT, 0, 0, AT(cpus), NULL, NULL, "LIST",
      "CPU mappings, comma-separated; a mapping is a CPU, a range (0-3), a cluster\n"
      "name from --platform (big, little), or parts joined by + (0+2-3, big+little);\n"
-     "the process is pinned to it (default: every CPU it may use)"},
+     "the process is pinned to it (default: every CPU it may use)", NULL},
     {"threads", NULL, POPT_INTS, 1, 4096, AT(threads), NULL, NULL, "LIST",
-     "OpenMP/OpenBLAS threads (default: the number of CPUs of each mapping)"},
+     "OpenMP/OpenBLAS threads (default: the number of CPUs of each mapping)", NULL},
     {"freq", "frequencies_khz", POPT_FREQS, 1, 100000000, AT(freq), NULL, NULL, "LIST",
      "CPU frequencies in kHz, all, min, max (cpufreq; the original governor and\n"
      "limits are restored afterwards, also on error or Ctrl-C). Where cpufreq is\n"
-     "absent or read-only this is noted and the current frequency is measured"},
+     "absent or read-only this is noted and the current frequency is measured", NULL},
     {"gpu-freq", "gpu_frequencies_hz", POPT_HZ, 1, 100000000000.0, AT(gpu_freq), NULL, NULL, "LIST",
      "GPU frequencies in Hz, all, min, max (devfreq: the node of --gpu-devfreq, else\n"
      "the --platform board's gpu: devfreq; restored afterwards, also on error or\n"
      "Ctrl-C), swept inside each CPU frequency. Where the node is absent or read-only\n"
      "this is noted and the current frequency is measured; without it the GPU is\n"
-     "not touched"},
+     "not touched", NULL},
     {"gpu-devfreq", NULL, POPT_TEXT, 0, 0, AT(gpu_devfreq), NULL, NULL, "NODE",
      "the GPU's devfreq node under SYSFS-ROOT/class/devfreq (57000000.gpu), for\n"
-     "--gpu-freq without a board file (default: the --platform board's gpu: devfreq)"},
+     "--gpu-freq without a board file (default: the --platform board's gpu: devfreq)", NULL},
     {"backend", "backend", POPT_TEXT, 0, 0, AT(backend), "cpu", NULL, "NAME",
      "the inference backend that runs the forward passes (nn/backend.h), with its\n"
-     "device after ':': cpu, opencl, opencl:PLATFORM[:DEVICE] (dynn devices lists them)"},
+     "device after ':': cpu, opencl, opencl:PLATFORM[:DEVICE] (dynn devices lists them)", NULL},
     {"device", "device", POPT_TEXT, 0, 0, AT(backend), NULL, NULL, "SPEC",
-     "the same as --backend: cpu, opencl, opencl:PLATFORM[:DEVICE]"},
-    {"warmup", "warmup", POPT_INT, 0, 1000000, AT(warmup), "3", NULL, "N", "untimed passes before the timed ones"},
-    {"repeat", "repeat", POPT_INT, 1, 1000000, AT(repeat), "10", NULL, "N", "timed passes, at least"},
+     "the same as --backend: cpu, opencl, opencl:PLATFORM[:DEVICE]", NULL},
+    {"warmup", "warmup", POPT_INT, 0, 1000000, AT(warmup), "3", NULL, "N", "untimed passes before the timed ones", NULL},
+    {"repeat", "repeat", POPT_INT, 1, 1000000, AT(repeat), "10", NULL, "N", "timed passes, at least", NULL},
+    {"count", "count", POPT_TEXT, 0, 0, AT(count), NULL, NULL, "WHAT",
+     "instructions: instead of timing, count the instructions of each point's forward\n"
+     "pass under valgrind's callgrind (exactly repeatable whatever the machine's load;\n"
+     "the CI latency gate). dynn re-runs itself under valgrind; one thread, and a build\n"
+     "valgrind can run (x86-64-v3: make BUILD=build-v3 OPT=\"-O3 -march=x86-64-v3\")",
+     "instructions"},
     {"min-time-ms", "min_time_ms", POPT_NUMBER, 0, 3600000, AT(min_time_ms), "200", NULL, "MS",
-     "timed time, at least: passes go on until both are reached"},
+     "timed time, at least: passes go on until both are reached", NULL},
     {"platform", NULL, POPT_TEXT, 0, 0, AT(platform), NULL, NULL, "FILE",
      "a board file (experiments/platforms/, docs/FORMATS.md): its clusters, frequencies\n"
      "and power sensors; a board of type ssh (or a plugin's) is profiled there:\n"
-     "this dynn (or its 'binary'), the model and FILE are deployed and run with --here"},
+     "this dynn (or its 'binary'), the model and FILE are deployed and run with --here", NULL},
     {"here", NULL, POPT_FLAG, 0, 0, AT(here), NULL, NULL, NULL,
      "this machine is the --platform board (how the profile stage runs the profiler\n"
-     "on the target): profile here whatever its type"},
-    {"sysfs-root", NULL, POPT_TEXT, 0, 0, AT(sysfs_root), "/sys", "DYNN_SYSFS_ROOT", "DIR", "where sysfs is"},
-    {"sample-ms", "sample_ms", POPT_NUMBER, 0.1, 1000, AT(sample_ms), "2", NULL, "MS", "power sampling period"},
-    {"seed", NULL, POPT_U64, 0, 0, AT(seed), "1", NULL, "S", "seed of the random input"},
-    {"json", NULL, POPT_FLAG, 0, 0, AT(json), NULL, NULL, NULL, "one JSON object on stdout (docs/FORMATS.md, Profile output)"},
+     "on the target): profile here whatever its type", NULL},
+    {"sysfs-root", NULL, POPT_TEXT, 0, 0, AT(sysfs_root), "/sys", "DYNN_SYSFS_ROOT", "DIR", "where sysfs is", NULL},
+    {"sample-ms", "sample_ms", POPT_NUMBER, 0.1, 1000, AT(sample_ms), "2", NULL, "MS", "power sampling period", NULL},
+    {"seed", NULL, POPT_U64, 0, 0, AT(seed), "1", NULL, "S", "seed of the random input", NULL},
+    {"json", NULL, POPT_FLAG, 0, 0, AT(json), NULL, NULL, NULL, "one JSON object on stdout (docs/FORMATS.md, Profile output)", NULL},
 };
 #undef AT
 #define N_OPTIONS (sizeof OPTIONS / sizeof *OPTIONS)
@@ -132,8 +138,20 @@ int profile_option_check(const ProfileOption *o, const char *value, const char *
     case POPT_INT: return arg_int(shown, value, (long)o->min, (long)o->max, &i, err);
     case POPT_NUMBER: return arg_float(shown, value, o->min, o->max, &f, err);
     case POPT_U64: return arg_u64(shown, value, &u, err);
-    default: return value[0] ? 0 : err_set(err, "%s: empty value", shown);
+    default: break;
     }
+    if (!value[0]) return err_set(err, "%s: empty value", shown);
+    if (o->choices) { /* one of the words */
+        size_t len = strlen(value);
+        for (const char *c = o->choices; *c;) {
+            const char *end = strchr(c, ',');
+            size_t n = end ? (size_t)(end - c) : strlen(c);
+            if (n == len && !strncmp(c, value, n)) return 0;
+            c += n + (end ? 1 : 0);
+        }
+        return err_set(err, "%s: '%s' is not one of: %s", shown, value, o->choices);
+    }
+    return 0;
 }
 
 int profile_settings_set(ProfileSettings *s, const ProfileOption *o, const char *value, const char *shown, Err *err) {

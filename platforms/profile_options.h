@@ -35,6 +35,7 @@ typedef enum ProfileOptKind {
 typedef struct ProfileSettings {
     const char *subnets, *batch, *cpus, *threads, *freq, *backend, *platform, *sysfs_root; /* borrowed */
     const char *gpu_freq, *gpu_devfreq; /* borrowed; NULL: the GPU is not touched / the board's gpu node */
+    const char *count; /* "instructions": count each point's instructions under callgrind (platforms/counter.h); NULL: time it */
     int warmup, repeat, json, here;
     double min_time_ms, sample_ms;
     unsigned long long seed;
@@ -50,6 +51,7 @@ typedef struct ProfileOption {
     const char *env;   /* environment variable that overrides the default; NULL: none */
     const char *arg;   /* argument name in --help: "LIST", "MS" */
     const char *help;  /* --help text; lines after the first are indented under it */
+    const char *choices; /* POPT_TEXT: the words allowed, comma-separated; NULL: any text */
 } ProfileOption;
 
 /* The table, in --help order; *n gets its length. */

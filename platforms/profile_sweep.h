@@ -7,7 +7,8 @@
  * thread count, so the peak memory of a point is that of a deployment of its batch (not of the
  * largest batch of the sweep, nor of a training model). For each subnet: the warm-up passes, the
  * timed loop (platforms/profiler.h) with the power sampler around it when there are sensors, the
- * statistics, the CPUs the threads ran on, the peak RSS since just before the warm-up. Each point
+ * statistics, the CPUs the threads ran on, the peak RSS since just before the warm-up (or, counting,
+ * the instructions of one forward and the `counter` condition). Each point
  * is appended to the report as it is measured, so a sweep that fails part-way keeps its points. */
 #ifndef DYNN_PLATFORMS_PROFILE_SWEEP_H
 #define DYNN_PLATFORMS_PROFILE_SWEEP_H
@@ -39,6 +40,9 @@ typedef struct ProfileSweep {
     int warmup, repeat;
     double min_time_ms, sample_ms;
     const char *backend;     /* NULL: BACKEND_DEFAULT */
+    int count_instructions;  /* 1: each point's forward is counted under callgrind (platforms/counter.h)
+                              * instead of timed: after the warm-up, COUNTER_REPEATS counted forwards (the
+                              * least count is kept); their wall times (under valgrind) are the samples */
     unsigned long long seed; /* of the random input (standard normal) */
 } ProfileSweep;
 

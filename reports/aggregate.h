@@ -14,7 +14,9 @@
  *   combined  every point
  * The reference frequency is the highest measured (an unknown frequency counts as one value); the
  * reference mapping is the one where the largest subnet is fastest at that frequency. A range is
- * NaN when no point of its set has a value, 1 when one has. */
+ * NaN when no point of its set has a value, 1 when one has. Measurements with the condition `counter`
+ * (instructions counted under callgrind, platforms/counter.h) are not points: their times were taken
+ * under valgrind; reports/baseline.c reads their instructions from the RunData. */
 #ifndef DYNN_REPORTS_AGGREGATE_H
 #define DYNN_REPORTS_AGGREGATE_H
 

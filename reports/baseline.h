@@ -5,8 +5,15 @@
  * median latency of the largest subnet of the same model, platform, batch, core mapping and
  * frequency — so the speed of the machine cancels out. Accuracy is compared in absolute percentage
  * points. Only getting worse beyond the tolerance is a regression: an accuracy below baseline minus
- * `accuracy_points`, a latency ratio above baseline x (1 + `latency_ratio`), or a baseline entry the
- * run does not have. Format: docs/FORMATS.md, "Regression baseline". */
+ * `accuracy_points`, a latency ratio above baseline x (1 + `latency_ratio`), an instruction count above
+ * baseline x (1 + `instructions`), or a baseline entry the run does not have.
+ *
+ * Instructions are those of one forward pass counted under callgrind (platforms/counter.h): exactly
+ * repeatable, so they catch a slowdown of a few percent that wall time on a shared machine cannot
+ * (docs/PERFORMANCE.md, "The CI latency gate"). They are comparable only within one kernel set: each
+ * entry names its `counter` ("callgrind x86-64-v3"), and a run counted by another is refused (exit 2
+ * in `dynn check`), not failed. A baseline may name its `experiment`; a run of another experiment is
+ * refused the same way. Format: docs/FORMATS.md, "Regression baseline". */
 #ifndef DYNN_REPORTS_BASELINE_H
 #define DYNN_REPORTS_BASELINE_H
 
@@ -18,21 +25,25 @@
 
 #define BASELINE_ACCURACY_POINTS 1.0 /* default tolerances */
 #define BASELINE_LATENCY_RATIO 0.10
+#define BASELINE_INSTRUCTIONS 0.02
 
-typedef enum { BASE_ACCURACY, BASE_LATENCY } BaselineKind;
+typedef enum { BASE_ACCURACY, BASE_LATENCY, BASE_INSTRUCTIONS } BaselineKind;
 
 typedef struct BaselineEntry {
     BaselineKind kind;
     char *method, *subnet;
-    char *platform, *mapping; /* latency only (NULL for accuracy) */
-    int batch;
+    char *platform, *mapping; /* latency: both; instructions: platform (NULL otherwise) */
+    char *counter;            /* instructions only: what counted them, "callgrind x86-64-v3" */
+    int batch;                /* latency and instructions */
     long long frequency_khz;  /* 0: not recorded */
-    double value;             /* accuracy fraction 0..1, or latency ratio */
+    double value;             /* accuracy fraction 0..1, latency ratio, or instructions per forward pass */
 } BaselineEntry;
 
 typedef struct Baseline {
     double accuracy_points;   /* allowed accuracy drop, percentage points */
     double latency_ratio;     /* allowed relative increase of a latency ratio */
+    double instructions;      /* allowed relative increase of an instruction count */
+    char *experiment;         /* the experiment's name the numbers come from; NULL: not said */
     BaselineEntry *entries;
     size_t n;
 } Baseline;
@@ -42,9 +53,12 @@ int baseline_parse(const char *text, size_t len, const char *name, Baseline *out
 int baseline_load(const char *path, Baseline *out, Err *err);
 /* Writes the YAML atomically (temp file + rename). */
 int baseline_write(const char *path, const Baseline *b, Err *err);
-/* The entries of a run, with the given tolerances. */
-int baseline_from_run(const RunData *d, const Aggregate *a, double accuracy_points, double latency_ratio, Baseline *out,
-                      Err *err);
+/* The entries of a run, with the tolerances of tol (NULL: the defaults) and the run's experiment. */
+int baseline_from_run(const RunData *d, const Aggregate *a, const Baseline *tol, Baseline *out, Err *err);
+/* Whether the run's numbers may be compared with the baseline: 0, or err (a sentence) when the run is
+ * of another experiment than the baseline names, or its instructions were counted by another counter
+ * (kernel set) than the baseline's. */
+int baseline_comparable(const Baseline *base, const Baseline *cur, const char *run_experiment, Err *err);
 void baseline_free(Baseline *b);
 
 typedef enum { CHECK_OK, CHECK_REGRESSION, CHECK_MISSING, CHECK_NEW } CheckStatus;

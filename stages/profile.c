@@ -290,8 +290,8 @@ static int record_points(const StageRun *run, const PlatformDesc *d, const Profi
                          .latency_s = lat,
                          .n_latency = p->n_samples, .subnet_index = p->subnet, .macs = p->macs,
                          .peak_rss_kib = p->peak_rss_kib, .avg_power_w = p->avg_power_w,
-                         .conditions = pairs, .n_conditions = n_pairs};
-        int rc = run->sink->measurement_conditions(run->sink, &m, err);
+                         .conditions = pairs, .n_conditions = n_pairs, .instructions = p->instructions};
+        int rc = run->sink->measurement_counted(run->sink, &m, err);
         free(lat);
         if (rc) return -1;
         (*recorded)++;

@@ -144,4 +144,27 @@ expect_one_line_fail "unknown cluster" "no cluster 'big' in .*board.yaml \(clust
 expect_one_line_fail "frequency not offered" "--freq: 900000 kHz is not available on CPU 0" "$T/m.dnn" --cpus 0 --freq 900000 --sysfs-root "$F"
 expect_one_line_fail "missing model" "none.dnn" "$T/none.dnn"
 expect_one_line_fail "unknown option" "unknown option '--bogus'" "$T/m.dnn" --bogus
+# --count instructions (the CI gate's measure, platforms/counter.h): refused in one line where it cannot count
+expect_one_line_fail "--count: one word" "--count: 'cycles' is not one of: instructions" "$T/m.dnn" --count cycles
+expect_one_line_fail "--count: one thread" "--count instructions needs one thread" "$T/m.dnn" --count instructions --threads 2
+if grep -q avx512f /proc/cpuinfo && "$DYNN" version --json 2>/dev/null | grep -q 'march=native'; then
+  expect_one_line_fail "--count: an AVX-512 build names the build to use" \
+    "built for x86-64-v4 \(AVX-512.*make BUILD=build-v3 OPT=\"-O3 -march=x86-64-v3\"" "$T/m.dnn" --count instructions --threads 1
+fi
+V3=$(cd "$(dirname "$0")/../.." && pwd)/build-v3/dynn
+if [ "${DYNN_SANITIZE:-0}" != 1 ] && [ -x "$V3" ] && command -v valgrind >/dev/null; then
+  mkdir -p "$T/tmp"
+  out=$(TMPDIR=$T/tmp "$V3" profile "$T/m.dnn" --count instructions --threads 1 --subnets 0 --batch 1 --warmup 1 --json 2>&1); rc=$?
+  expect_match "--count instructions: a count per point, the counter named" \
+    '"counter": ?"callgrind x86-64-v3 \(.*"instructions": ?[1-9][0-9]{4,}' "$(printf '%s' "$out" | tr -d '\n')"
+  out2=$("$V3" profile "$T/m.dnn" --count instructions --threads 1 --subnets 0 --batch 1 --warmup 1 --json 2>&1)
+  n1=$(printf '%s' "$out" | grep -Eo '"instructions": ?[0-9]+' | grep -Eo '[0-9]+$')
+  n2=$(printf '%s' "$out2" | grep -Eo '"instructions": ?[0-9]+' | grep -Eo '[0-9]+$')
+  if [ -n "$n1" ] && [ -n "$n2" ] && awk -v a="$n1" -v b="$n2" 'BEGIN { d = a - b; exit !(d * d <= (a * 0.005) ^ 2) }'
+  then pass "--count instructions: two runs agree within 0.5% ($n1, $n2)"
+  else fail "--count instructions: two runs agree within 0.5%" "$n1 vs $n2"; fi
+  ls "$T/tmp"/dynn-count.* >/dev/null 2>&1 && fail "--count leaves no temp directory" || pass "--count leaves no temp directory"
+else
+  skip "--count instructions measured" "needs build-v3/dynn (make test builds it), valgrind and no sanitizer"
+fi
 e2e_done

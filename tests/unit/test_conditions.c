@@ -29,7 +29,7 @@ static void every_key(Conditions *c) {
 
 static void test_registry(void **state) {
     (void)state;
-    static const char *const want[] = {"platform", "backend", "device", "batch", "cpus", "threads", "cpu_freq", "gpu_freq"};
+    static const char *const want[] = {"platform", "backend", "device", "batch", "cpus", "threads", "cpu_freq", "gpu_freq", "counter"};
     assert_int_equal(COND_COUNT, sizeof want / sizeof *want);
     for (int k = 0; k < COND_COUNT; k++) {
         assert_string_equal(cond_keys[k].name, want[k]);
@@ -127,7 +127,7 @@ static void test_round_trip(void **state) {
     /* INT keys are integers in SQL; one row per key */
     Table t;
     assert_int_equal(db_query_table(db, "SELECT count(*), sum(typeof(value) = 'integer') FROM conditions", &t, &err), 0);
-    assert_string_equal(table_cell(&t, 0, 0)->text, "8");
+    assert_string_equal(table_cell(&t, 0, 0)->text, "9");
     assert_string_equal(table_cell(&t, 0, 1)->text, "4");
     table_free(&t);
     rundata_free(&d);

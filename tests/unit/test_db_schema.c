@@ -163,7 +163,7 @@ static void test_migrate_v4_conditions(void **state) {
     if (db_open(db_path, &db, &err)) fail_msg("%s", err.msg);
     int version;
     assert_int_equal(db_schema_version(db, &version, &err), 0);
-    assert_int_equal(version, 5);
+    assert_int_equal(version, DB_SCHEMA_VERSION); /* through version 5 to 6 (instructions) */
     query1(db, ALL_MEASUREMENTS, after, sizeof after);
     assert_string_equal(after, before);
     assert_string_equal(after, "1,1,'rpi4','w0.25',4,2,'0-1',1200000,0.5,2,0,1000,2048,1.5 | 2,1,'local','w1.0',1,1,'3',NULL,NULL,1,1,"
@@ -204,6 +204,20 @@ static void test_migrate_v4_conditions(void **state) {
     query1(db, "SELECT platform||'|'||quote(batch)||'|'||(SELECT group_concat(key||'='||value, ',') FROM conditions c WHERE "
                "c.measurement_id = m.id) FROM measurements m WHERE id = 4", v, sizeof v);
     assert_string_equal(v, "board|NULL|backend=cpu,gpu_freq=600000,platform=board");
+    /* version 6: a counted measurement keeps its instructions; the others have none (NULL, -1 read back) */
+    MeasCondition counted[] = {{"platform", "local"}, {"counter", "callgrind x86-64-v3"}};
+    m.conditions = counted, m.n_conditions = 2, m.instructions = 178161;
+    assert_int_equal(db_begin(db, &err), 0);
+    if (db_insert_measurement(db, 1, &m, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(db_commit(db, &err), 0);
+    query1(db, "SELECT group_concat(quote(instructions), ',') FROM measurement_results", v, sizeof v);
+    assert_string_equal(v, "NULL,NULL,NULL,NULL,178161");
+    if (db_load_run_data(db, 1, NULL, &d, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(d.n_meas, 5);
+    assert_int_equal(d.meas[0].instructions, -1);
+    assert_int_equal(d.meas[4].instructions, 178161);
+    assert_string_equal(cond_get(&d.meas[4].cond, COND_COUNTER), "callgrind x86-64-v3");
+    rundata_free(&d);
     db_close(db);
 }
 

@@ -153,6 +153,40 @@ static void test_failed_and_incomplete(void **state) {
     assert_int_equal(records_read(path, &r, &err), -1);
 }
 
+/* measurement_counted keeps the instructions of a counted point; measurement_conditions (built
+ * before the field existed) does not read it; a version-2 file (no instructions field) still reads. */
+static void test_counted_measurement(void **state) {
+    (void)state;
+    char path[512];
+    tu_path(path, sizeof path, pt_tmp, "counted.rec");
+    RecordWriter w;
+    records_writer_init(&w, pt_tmp);
+    RecordSink *s = &w.sink;
+    Err err;
+    double sample = 0.2;
+    MeasCondition pairs[] = {{"batch", "1"}, {"counter", "callgrind x86-64-v3"}};
+    Measurement m = {.subnet = "g1", .energy_j = NAN, .latency_s = &sample, .n_latency = 1, .subnet_index = 0, .macs = 10,
+                     .peak_rss_kib = -1, .avg_power_w = NAN, .conditions = pairs, .n_conditions = 2, .instructions = 178161};
+    assert_int_equal(s->measurement_counted(s, &m, &err), 0);
+    assert_int_equal(s->measurement_conditions(s, &m, &err), 0);
+    assert_int_equal(records_writer_finish(&w, path, 1, NULL, &err), 0);
+    records_writer_free(&w);
+    Records r;
+    assert_int_equal(records_read(path, &r, &err), 0);
+    assert_int_equal(r.n_measurements, 2);
+    assert_int_equal(r.measurements[0].m.instructions, 178161);
+    assert_string_equal(cond_get(&r.measurements[0].cond, COND_COUNTER), "callgrind x86-64-v3");
+    assert_int_equal(r.measurements[1].m.instructions, -1);
+    records_free(&r);
+    const char *v2 = "dynn-records 2\nmeasurement\tg1\tnan\t1\t0.5\t0\t10\t-1\tnan\tbatch=4\nresult\tok\t0\t\nend\n";
+    tu_write_file(path, v2, strlen(v2));
+    assert_int_equal(records_read(path, &r, &err), 0);
+    assert_int_equal(r.n_measurements, 1);
+    assert_int_equal(r.measurements[0].m.instructions, -1);
+    assert_string_equal(cond_get(&r.measurements[0].cond, COND_BATCH), "4");
+    records_free(&r);
+}
+
 /* The runner spoils the slot's old records before a stage starts; only the stage's complete
  * rewrite (first byte last) makes the file valid again. */
 static void test_spoiled_and_overwritten(void **state) {
@@ -185,6 +219,7 @@ static void test_spoiled_and_overwritten(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counted_measurement),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_artifact_hash_and_store),
         cmocka_unit_test(test_failed_and_incomplete),

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "platforms/counter.h"
+#include "platforms/profile_options.h"
 #include "platforms/profiler.h"
+#include <string.h>
 #include "tests/unit/testutil.h"
 
 #define NEAR(a, b) assert_true(fabs((a) - (b)) < 1e-12)
@@ -150,11 +153,39 @@ static void test_peak_rss(void **state) {
     if (profile_reset_peak_rss() == 0) assert_true(profile_peak_rss_kib() < after - 32 * 1024);
 }
 
+/* The callgrind dump's totals (else summary) line is a forward's count; anything else is refused
+ * naming the file. Outside valgrind, counting is refused (never a silent 0). --count takes one word. */
+static void test_counter(void **state) {
+    (void)state;
+    long long n = -1;
+    Err err;
+    const char *dump = "# callgrind format\nversion: 1\ncmd: dynn\nevents: Ir\nfl=(1) x.c\nfn=(1) f\n16 3\nsummary: 179279\n"
+                       "\n\ntotals: 179280\n";
+    assert_int_equal(counter_parse_dump(dump, "cg.out.1", &n, &err), 0);
+    assert_int_equal(n, 179280);
+    assert_int_equal(counter_parse_dump("version: 1\nsummary: 42\n", "cg.out.2", &n, &err), 0);
+    assert_int_equal(n, 42);
+    assert_int_equal(counter_parse_dump("version: 1\nevents: Ir\n", "cg.out.3", &n, &err), -1);
+    assert_non_null(strstr(err.msg, "cg.out.3: no 'totals:' or 'summary:' line"));
+    assert_int_equal(counter_parse_dump("version: 1\ntotals: many\n", "cg.out.4", &n, &err), -1);
+    assert_non_null(strstr(err.msg, "'totals:' is not followed by a count"));
+    if (!counter_under_valgrind()) {
+        assert_int_equal(counter_count(NULL, NULL, &n, &err), -1);
+        assert_non_null(strstr(err.msg, "needs this process under callgrind"));
+    }
+    assert_non_null(strstr(counter_name(), "callgrind " COUNTER_KERNEL_SET " ("));
+    const ProfileOption *o = profile_option_find("count");
+    assert_non_null(o);
+    assert_int_equal(profile_option_check(o, "instructions", "--count", &err), 0);
+    assert_int_equal(profile_option_check(o, "cycles", "--count", &err), -1);
+    assert_string_equal(err.msg, "--count: 'cycles' is not one of: instructions");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stats_known_sequence), cmocka_unit_test(test_stats_edge_cases),
         cmocka_unit_test(test_warmup_excluded),      cmocka_unit_test(test_stop_rule),
-        cmocka_unit_test(test_workload_error),       cmocka_unit_test(test_peak_rss),
+        cmocka_unit_test(test_workload_error),       cmocka_unit_test(test_peak_rss), cmocka_unit_test(test_counter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -372,6 +372,50 @@ static void test_check_tolerances(void **state) {
     check_result_free(&r);
 }
 
+static BaselineEntry ins_entry(const char *subnet, const char *counter, double v) {
+    return (BaselineEntry){.kind = BASE_INSTRUCTIONS, .method = "uniform", .subnet = (char *)subnet, .platform = "local",
+                           .counter = (char *)counter, .batch = 1, .value = v};
+}
+
+/* Instructions: more than baseline x (1 + tolerance) is a regression, fewer never; a run counted with
+ * another kernel set, or of another experiment, cannot be judged (baseline_comparable). */
+static void test_check_instructions(void **state) {
+    (void)state;
+    const char *v3 = "callgrind x86-64-v3", *v4 = "callgrind x86-64-v4";
+    BaselineEntry be[] = {ins_entry("w0.25", v3, 100000), ins_entry("w0.5", v3, 200000), ins_entry("w1.0", v3, 400000)};
+    Baseline base = {.instructions = 0.02, .entries = be, .n = 3, .experiment = "ci-regression"};
+    /* +1.9% ok, +2.1% regression, -30% ok */
+    BaselineEntry ce[] = {ins_entry("w0.25", v3, 101900), ins_entry("w0.5", v3, 204200), ins_entry("w1.0", v3, 280000)};
+    Baseline cur = {.entries = ce, .n = 3};
+    CheckResult r;
+    Err err;
+    assert_int_equal(baseline_comparable(&base, &cur, "ci-regression", &err), 0);
+    assert_int_equal(baseline_compare(&base, &cur, &r, &err), 0);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.rows[0].status, CHECK_OK);
+    assert_int_equal(r.rows[1].status, CHECK_REGRESSION);
+    assert_true(fabs(r.rows[1].change - 0.021) < 1e-9);
+    assert_int_equal(r.rows[2].status, CHECK_OK);
+    assert_int_equal(r.regressions, 1);
+    check_result_free(&r);
+    char where[256];
+    baseline_entry_where(&be[0], where, sizeof where);
+    assert_string_equal(where, "uniform/local/b1/callgrind x86-64-v3");
+    /* another experiment; another kernel set: refused with the reason */
+    assert_int_equal(baseline_comparable(&base, &cur, "default", &err), -1);
+    assert_non_null(strstr(err.msg, "the run is of experiment 'default', the baseline's numbers are of 'ci-regression'"));
+    for (size_t i = 0; i < 3; i++) ce[i].counter = (char *)v4;
+    assert_int_equal(baseline_comparable(&base, &cur, "ci-regression", &err), -1);
+    assert_non_null(strstr(err.msg, "counted by 'callgrind x86-64-v4', the baseline's by 'callgrind x86-64-v3'"));
+    /* other counters' entries are different entries: MISSING, not compared */
+    assert_int_equal(baseline_compare(&base, &cur, &r, &err), 0);
+    assert_int_equal(r.rows[0].status, CHECK_MISSING);
+    check_result_free(&r);
+    /* a run that counted nothing can be judged: its missing counts are MISSING rows */
+    cur.n = 0;
+    assert_int_equal(baseline_comparable(&base, &cur, NULL, &err), 0);
+}
+
 static void expect_parse_error(const char *yaml, const char *message) {
     Baseline b;
     Err err;
@@ -384,9 +428,14 @@ static void test_baseline_parse_errors(void **state) {
     expect_parse_error("- a\n- b\n", "base.yaml:1:1: a baseline file must be a mapping");
     expect_parse_error("format: other\nversion: 1\n", "base.yaml:1:9: not a dynn baseline");
     expect_parse_error("version: 1\n", "base.yaml:1:1: not a dynn baseline");
-    expect_parse_error("format: dynn-baseline\nversion: 2\n", "base.yaml:2:10: baseline 'version' must be 1");
+    expect_parse_error("format: dynn-baseline\nversion: 3\n", "base.yaml:2:10: baseline 'version' must be 1 or 2");
     expect_parse_error("format: dynn-baseline\nversion: 1\naccuracyy: []\n", "base.yaml:3:1: unknown key 'accuracyy'");
-    expect_parse_error("format: dynn-baseline\nversion: 1\n", "no 'accuracy' or 'latency' entries");
+    expect_parse_error("format: dynn-baseline\nversion: 1\n", "no 'accuracy', 'latency' or 'instructions' entries");
+    expect_parse_error("format: dynn-baseline\nversion: 2\ninstructions:\n  - {method: u, subnet: w1, platform: p, batch: 1, "
+                       "instructions: 100}\n", "'instructions' entry 1 is missing 'counter'");
+    expect_parse_error("format: dynn-baseline\nversion: 2\ninstructions:\n  - {method: u, subnet: w1, platform: p, batch: 1, "
+                       "counter: c, instructions: 0}\n", "instructions: 0 is out of range");
+    expect_parse_error("format: dynn-baseline\nversion: 2\nexperiment: ''\naccuracy: []\n", "'experiment' must be a non-empty string");
     expect_parse_error("format: dynn-baseline\nversion: 1\ntolerance: {accuracy_points: lots}\naccuracy: []\n",
                        "base.yaml:3:30: accuracy_points: 'lots' is not a number");
     expect_parse_error("format: dynn-baseline\nversion: 1\naccuracy:\n  - {method: u, subnet: w1, accuracy: 1.5}\n",
@@ -402,14 +451,20 @@ static void test_baseline_parse_errors(void **state) {
 static void test_baseline_round_trip(void **state) {
     char *dir = *state, path[512];
     tu_path(path, sizeof path, dir, "base.yaml");
-    BaselineEntry e[] = {acc_entry("w0.5", 0.8125), lat_entry("w \"q\"", 0.3125)};
+    BaselineEntry e[] = {acc_entry("w0.5", 0.8125), lat_entry("w \"q\"", 0.3125),
+                         ins_entry("w0.5", "callgrind x86-64-v3 (cc 12.2.0, -O3)", 3614688)};
     e[1].frequency_khz = 1200000;
-    Baseline b = {.accuracy_points = 0.5, .latency_ratio = 0.2, .entries = e, .n = 2}, back;
+    Baseline b = {.accuracy_points = 0.5, .latency_ratio = 0.2, .instructions = 0.015, .entries = e, .n = 3,
+                  .experiment = "ci-regression"}, back;
     Err err;
     assert_int_equal(baseline_write(path, &b, &err), 0);
     assert_int_equal(baseline_load(path, &back, &err), 0);
-    assert_true(back.accuracy_points == 0.5 && back.latency_ratio == 0.2);
-    assert_int_equal(back.n, 2);
+    assert_true(back.accuracy_points == 0.5 && back.latency_ratio == 0.2 && back.instructions == 0.015);
+    assert_string_equal(back.experiment, "ci-regression");
+    assert_int_equal(back.n, 3);
+    assert_int_equal(back.entries[2].kind, BASE_INSTRUCTIONS);
+    assert_true(back.entries[2].value == 3614688);
+    assert_string_equal(back.entries[2].counter, "callgrind x86-64-v3 (cc 12.2.0, -O3)");
     assert_int_equal(back.entries[0].kind, BASE_ACCURACY);
     assert_true(back.entries[0].value == 0.8125);
     assert_string_equal(back.entries[1].subnet, "w \"q\"");
@@ -418,7 +473,7 @@ static void test_baseline_round_trip(void **state) {
     CheckResult r;
     assert_int_equal(baseline_compare(&back, &b, &r, &err), 0);
     assert_int_equal(r.regressions, 0);
-    assert_int_equal(r.n, 2);
+    assert_int_equal(r.n, 3);
     check_result_free(&r);
     baseline_free(&back);
 }
@@ -494,6 +549,7 @@ int main(void) {
         cmocka_unit_test(test_references_per_architecture),
         cmocka_unit_test(test_synthetic_model_has_no_accuracy),
         cmocka_unit_test(test_check_tolerances),
+        cmocka_unit_test(test_check_instructions),
         cmocka_unit_test(test_baseline_parse_errors),
         cmocka_unit_test_setup_teardown(test_baseline_round_trip, tu_setup_tmpdir, tu_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_report_dest, tu_setup_tmpdir, tu_teardown_tmpdir),
