@@ -87,10 +87,11 @@ expect_eq "slurm: the same metrics as local" "$mets_local" \
 [ "$(cat "$E2E_TMP/eq-slurm/sum.txt")" = 500500 ] && pass "slurm: exec outs in the working directory" \
   || fail "slurm: exec outs in the working directory" "$(ls "$E2E_TMP/eq-slurm")"
 cd "$E2E_TMP/eq-slurm" || exit 1
-expect_eq "slurm: each stage's job id recorded with it" "$(job_ids | tr '\n' ' ')" \
-  "$(q "SELECT cast(value AS INTEGER) FROM metrics WHERE name = 'slurm_job_id' ORDER BY value" | tr '\n' ' ')"
-[ ! -e .dynn/slurm/jobs ] || [ -z "$(ls .dynn/slurm/jobs)" ] && pass "slurm: job directories removed after the run" \
-  || fail "slurm: job directories removed after the run" "$(ls .dynn/slurm/jobs)"
+ids=$(job_ids | tr '\n' ' ')
+expect_eq "slurm: each of the 3 stages' job id recorded with it" "3 $ids" \
+  "$(echo $ids | wc -w) $(q "SELECT cast(value AS INTEGER) FROM metrics WHERE name = 'slurm_job_id' ORDER BY value" | tr '\n' ' ')"
+[ -d .dynn/slurm/jobs ] && [ -z "$(ls .dynn/slurm/jobs)" ] && pass "slurm: job directories removed after the run" \
+  || fail "slurm: job directories removed after the run" "$(ls -R .dynn/slurm 2>&1)"
 out=$("$DYNN" run e.yaml --executor slurm 2>&1)
 expect_match "slurm: a second run is all cache hits" "0 ran, 3 cached" "$out"
 DB=$E2E_TMP/eq-local/.dynn/results.db
@@ -153,18 +154,20 @@ wait $runner; rc=$?
 DB=$C/.dynn/results.db
 expect_eq "SIGINT: the run ends 130, its stages KILLED" "130 c@i=1=KILLED c@i=2=KILLED c@i=3=KILLED" "$rc $(states)"
 for _ in $(seq 100); do [ "$(still_queued $ids)" = 0 ] && break; sleep 0.1; done
-expect_eq "SIGINT: none of its $(echo $ids | wc -w) jobs left in squeue" "0" "$(still_queued $ids)"
+expect_eq "SIGINT: none of its 3 jobs left in squeue" "3 0" "$(echo $ids | wc -w) $(still_queued $ids)"
 
 # ---- a work directory the node does not see ----
 P=$E2E_TMP/private; mkdir -p "$P/wd"; cd "$P" || exit 1
 printf 'stages:\n  a: {type: exec, params: {cmd: [true]}}\n' > p.yaml
 if unshare -m --propagation private true 2>/dev/null; then
+  before=$(submissions); probes=$(grep -c '^dynn-probe$' "$E2E_TMP/sbatch.calls")
   out=$(unshare -m --propagation private sh -c "mount -t tmpfs none '$P/wd' && '$DYNN' run p.yaml --executor slurm --slurm-workdir '$P/wd'" 2>&1); rc=$?
   expect_eq "unshared work directory: exit 1" 1 "$rc"
   expect_match "unshared work directory: one line naming it and --slurm-workdir" \
     "^dynn run: slurm executor: $P/wd is not visible from the compute nodes: .*--slurm-workdir" "$out"
   DB=$P/.dynn/results.db
-  expect_eq "unshared work directory: no stage ran" "" "$(q "SELECT name FROM stages WHERE status = 'FINISHED'" 2>/dev/null)"
+  expect_eq "unshared work directory: the probe submitted, no stage" "1 0" \
+    "$(( $(grep -c '^dynn-probe$' "$E2E_TMP/sbatch.calls") - probes )) $(( $(submissions) - before ))"
 else
   skip "unshared work directory" "unshare -m is not allowed here"
 fi
