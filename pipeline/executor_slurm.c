@@ -343,7 +343,7 @@ static int get_ready(Slurm *s, const StageDesc *d, const SJob *first, Err *err) 
         snprintf(wd, sizeof wd, "%s/slurm", d->state_dir);
     }
     if (strlen(wd) >= sizeof s->workdir) return err_set(err, "--slurm-workdir: path too long");
-    snprintf(s->workdir, sizeof s->workdir, "%s", wd);
+    memcpy(s->workdir, wd, strlen(wd) + 1); /* the length was checked */
     char jobs[PATH_MAX];
     snprintf(jobs, sizeof jobs, "%s/jobs", s->workdir);
     Err why;
