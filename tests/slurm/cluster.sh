@@ -83,6 +83,7 @@ SwitchType=switch/none
 SlurmdParameters=config_overrides
 ReturnToService=2
 KillWait=2
+SchedulerParameters=batch_sched_delay=0
 MinJobAge=300
 SlurmctldDebug=info
 SlurmdDebug=info
