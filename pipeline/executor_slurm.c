@@ -21,8 +21,10 @@
  * between sbatch and writing it). Directories of jobs whose end was handed to the runner are removed
  * when the executor is destroyed (after the run's last database write).
  *
- * Before its first job the executor submits a probe job that writes a file into W (and checks the
- * state directory): a runner that does not see it stops with one line naming the directory. Stop
+ * With its first job the executor submits a probe job that writes a file into W (and checks the
+ * state directory); jobs are held (not submitted) until the runner sees that file, and a runner that
+ * does not see it once the probe ended stops with one line naming the directory. Waiting for it is
+ * part of `wait`, so a Ctrl-C meanwhile stops the run (the probe is cancelled, held jobs fail). Stop
  * signals (Ctrl-C, SIGTERM) become one `scancel` of every job; SIGKILL (the grace period is over)
  * cancels again and reports every job ended. The Slurm commands run in their own process group, so a
  * Ctrl-C at the terminal reaches only the runner. */
@@ -74,6 +76,7 @@ typedef struct SJob {
     char state[48];       /* last state Slurm gave ("" unknown); final ones stay */
     char reason[96];
     int gone;             /* Slurm no longer knows the job */
+    int held;             /* not submitted yet: waiting for the probe */
     int retries;
     const Resources *res;
     int threads;
@@ -87,7 +90,12 @@ typedef struct Slurm {
     char **ended_dirs;    /* removed at destroy */
     size_t n_ended, cap_ended;
     char workdir[PATH_MAX - 200];
-    int ready;            /* workdir made and probed */
+    int ready;            /* workdir made, probe submitted */
+    int probe_state;      /* 0 waiting, 1 seen (jobs go to Slurm), -1 failed */
+    char probe_id[32], probe_slurm[64];
+    char probe_file[PATH_MAX];
+    char state_dir[PATH_MAX - 200];
+    double probe_ended, probe_asked;
     double last_query;
     int sacct;            /* 1 works, -1 accounting not configured, 0 not tried */
     int query_failures;
@@ -253,17 +261,17 @@ static void log_line(const char *log, const char *line) {
 
 /* ---- the probe ---- */
 
-/* A tiny job that writes W/probe-<token> (and says whether the state directory exists there); the
- * runner must see the file. */
-static int probe(Slurm *s, const char *state_dir, const SJob *first, Err *err) {
-    char token[64], file[PATH_MAX];
+/* Submits a tiny job that writes W/probe-<token> ("ok", or "no-state-dir" when the state directory
+ * is not there on the node); jobs are held until the runner sees the file (check_probe). */
+static int start_probe(Slurm *s, const SJob *first, Err *err) {
+    char token[64];
     snprintf(token, sizeof token, "%ld-%lld", (long)getpid(), (long long)(provenance_now() * 1000));
-    snprintf(file, sizeof file, "%s/probe-%s", s->workdir, token);
+    snprintf(s->probe_file, sizeof s->probe_file, "%.3900s/probe-%s", s->workdir, token);
     StrBuf cmd = {0}, out = {0};
     sb_append(&cmd, "if test -d ");
-    shell_quote(&cmd, state_dir);
+    shell_quote(&cmd, s->state_dir);
     sb_append(&cmd, "; then echo ok; else echo no-state-dir; fi > ");
-    shell_quote(&cmd, file);
+    shell_quote(&cmd, s->probe_file);
     char **words = NULL;
     size_t n = 0, cap = 0;
     int bad = push_word(&words, &n, &cap, "sbatch");
@@ -286,54 +294,73 @@ static int probe(Slurm *s, const char *state_dir, const SJob *first, Err *err) {
     free(words[n - 1]), words[n - 1] = NULL; /* argv's end */
     int rc = run_tool((const char *const *)words, &out, err);
     slurm_free_words(words, n - 1);
-    char line[512], id[32] = "";
+    char line[512];
     if (rc != 0) {
         if (rc > 0) err_set(err, "slurm executor: the probe job could not be submitted: sbatch: %s", last_line(&out, line, sizeof line));
         sb_free(&out);
         return -1;
     }
-    snprintf(id, sizeof id, "%s", sb_str(&out));
-    id[strcspn(id, ";\n")] = '\0';
+    snprintf(s->probe_id, sizeof s->probe_id, "%s", sb_str(&out));
+    s->probe_id[strcspn(s->probe_id, ";\n")] = '\0';
     sb_free(&out);
-    double ended = 0;
-    char state[64] = "";
-    for (;;) {
-        struct stat st;
-        if (!stat(file, &st) && st.st_size > 0) break;
-        double now = provenance_now();
-        if (ended && now - ended > PROBE_WAIT_S) {
-            unlink(file);
-            return err_set(err, "slurm executor: %s is not visible from the compute nodes: the probe job %s ended %s without "
-                                "its file appearing here (put it on shared storage, or point --slurm-workdir at a shared directory)",
-                           s->workdir, id, state);
-        }
-        if (!ended) {
-            const char *q[] = {"squeue", "-h", "-o", "%T", "-j", id, NULL};
-            StrBuf o = {0};
-            Err e;
-            int qrc = run_tool(q, &o, &e);
-            snprintf(state, sizeof state, "%s", qrc == 0 ? sb_str(&o) : "");
-            state[strcspn(state, "\n")] = '\0';
-            sb_free(&o);
-            if (qrc == 0 && !state[0]) snprintf(state, sizeof state, "(it left the queue)");
-            if (qrc == 0 && (!strcmp(state, "(it left the queue)") || slurm_state_final(state))) ended = now;
-        }
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    char *text = NULL;
-    size_t len = 0;
-    int seen = fs_read_file(file, &text, &len, NULL) == 0 && !strncmp(text, "ok", 2);
-    free(text);
-    unlink(file);
-    if (!seen)
-        return err_set(err, "slurm executor: the state directory %s is not visible from the compute nodes (probe job %s): put it on "
-                            "shared storage (dynn run --db PATH moves it)", state_dir, id);
     return 0;
 }
 
-/* W made (and probed) before the first job: from the first job's state directory unless
- * --slurm-workdir gave it. */
+static int sbatch(Slurm *s, SJob *j, Err *err);
+
+/* Whether the probe's file is here: 1 yes (the held jobs are submitted), 0 not yet, -1 the probe
+ * failed (once: err says why; afterwards 0 with probe_state -1). Slurm is asked about the probe job
+ * at most every poll interval; after it ended, its file has PROBE_WAIT_S to appear. */
+static int check_probe(Slurm *s, Err *err) {
+    if (s->probe_state) return s->probe_state > 0;
+    struct stat st;
+    double now = provenance_now();
+    if (!stat(s->probe_file, &st) && st.st_size > 0) {
+        char *text = NULL;
+        size_t len = 0;
+        int seen = fs_read_file(s->probe_file, &text, &len, NULL) == 0 && !strncmp(text, "ok", 2);
+        free(text);
+        unlink(s->probe_file);
+        if (!seen) {
+            s->probe_state = -1;
+            return err_set(err, "slurm executor: the state directory %s is not visible from the compute nodes (probe job %s): put "
+                                "it on shared storage (dynn run --db PATH moves it)", s->state_dir, s->probe_id);
+        }
+        s->probe_state = 1;
+        for (size_t i = 0; i < s->n_jobs; i++)
+            if (s->jobs[i].held) {
+                s->jobs[i].held = 0;
+                if (sbatch(s, &s->jobs[i], err)) return -1;
+            }
+        return 1;
+    }
+    if (s->probe_ended && now - s->probe_ended > PROBE_WAIT_S) {
+        s->probe_state = -1;
+        return err_set(err, "slurm executor: %s is not visible from the compute nodes: the probe job %s ended %s without "
+                            "its file appearing here (put it on shared storage, or point --slurm-workdir at a shared directory)",
+                       s->workdir, s->probe_id, s->probe_slurm);
+    }
+    int poll_ms = settings.poll_ms > 0 ? settings.poll_ms : SLURM_POLL_MS;
+    if (!s->probe_ended && now - s->probe_asked >= poll_ms / 1000.0) {
+        s->probe_asked = now;
+        const char *q[] = {"squeue", "-h", "-o", "%T", "-j", s->probe_id, NULL};
+        StrBuf o = {0};
+        Err e;
+        int qrc = run_tool(q, &o, &e);
+        char state[64];
+        snprintf(state, sizeof state, "%s", qrc == 0 ? sb_str(&o) : "");
+        state[strcspn(state, "\n")] = '\0';
+        sb_free(&o);
+        if (qrc == 0 && (!state[0] || slurm_state_final(state))) {
+            snprintf(s->probe_slurm, sizeof s->probe_slurm, "%s", state[0] ? state : "(it left the queue)");
+            s->probe_ended = now;
+        }
+    }
+    return 0;
+}
+
+/* W made and the probe submitted before the first job: W from the first job's state directory
+ * unless --slurm-workdir gave it. */
 static int get_ready(Slurm *s, const StageDesc *d, const SJob *first, Err *err) {
     if (s->ready) return 0;
     char wd[PATH_MAX];
@@ -342,13 +369,15 @@ static int get_ready(Slurm *s, const StageDesc *d, const SJob *first, Err *err) 
     } else {
         snprintf(wd, sizeof wd, "%s/slurm", d->state_dir);
     }
-    if (strlen(wd) >= sizeof s->workdir) return err_set(err, "--slurm-workdir: path too long");
-    memcpy(s->workdir, wd, strlen(wd) + 1); /* the length was checked */
+    if (strlen(wd) >= sizeof s->workdir || strlen(d->state_dir) >= sizeof s->state_dir)
+        return err_set(err, "slurm executor: path too long: %s", wd);
+    memcpy(s->workdir, wd, strlen(wd) + 1); /* the lengths were checked */
+    memcpy(s->state_dir, d->state_dir, strlen(d->state_dir) + 1);
     char jobs[PATH_MAX];
     snprintf(jobs, sizeof jobs, "%s/jobs", s->workdir);
     Err why;
     if (fs_mkdir_p(jobs, &why)) return err_set(err, "slurm executor: cannot make its directory (--slurm-workdir): %s", why.msg);
-    if (probe(s, d->state_dir, first, err)) return -1;
+    if (start_probe(s, first, err)) return -1;
     s->ready = 1;
     return 0;
 }
@@ -518,7 +547,9 @@ static int slurm_submit(Executor *ex, const ExecJob *job, Err *err) {
         StageDesc copy = d;
         copy.records = records, copy.scratch = scratch, copy.slot_dir = slot;
         if (!rc && (stage_desc_write(desc, &copy, err) || fs_spoil_first_byte(records, err))) rc = -1;
-        if (!rc) rc = sbatch(s, j, err);
+        if (!rc && s->probe_state < 0) rc = err_set(err, "slurm executor: the probe job failed (see above)");
+        if (!rc && s->probe_state > 0) rc = sbatch(s, j, err);
+        if (!rc && !s->probe_state) j->held = 1; /* submitted when the probe's file is seen */
     }
     stage_desc_free(&d);
     if (rc) {
@@ -538,7 +569,7 @@ static int query(Slurm *s, Err *err) {
     size_t asked = 0;
     for (size_t i = 0; i < s->n_jobs; i++) {
         SJob *j = &s->jobs[i];
-        if (slurm_state_final(j->state) || j->gone) continue;
+        if (slurm_state_final(j->state) || j->gone || j->held) continue;
         sb_printf(&ids, "%s%s", asked++ ? "," : "", j->jobid);
     }
     if (!asked) return sb_free(&ids), 0;
@@ -579,7 +610,7 @@ static int query(Slurm *s, Err *err) {
     size_t n_left = 0;
     for (size_t i = 0; i < s->n_jobs; i++) {
         SJob *j = &s->jobs[i];
-        if (listed[i] || slurm_state_final(j->state) || j->gone) continue;
+        if (listed[i] || slurm_state_final(j->state) || j->gone || j->held) continue;
         sb_printf(&left, "%s%s", n_left++ ? "," : "", j->jobid);
         j->state[0] = '\0';
     }
@@ -610,7 +641,7 @@ static int query(Slurm *s, Err *err) {
     }
     int unresolved = 0;
     for (size_t i = 0; i < s->n_jobs; i++)
-        if (!listed[i] && !s->jobs[i].state[0] && !s->jobs[i].gone) unresolved = 1;
+        if (!listed[i] && !s->jobs[i].state[0] && !s->jobs[i].gone && !s->jobs[i].held) unresolved = 1;
     if (unresolved) {
         const char *c[] = {"scontrol", "-o", "show", "job", NULL};
         sb_clear(&out);
@@ -635,7 +666,7 @@ static int query(Slurm *s, Err *err) {
             }
         }
         for (size_t i = 0; known && i < s->n_jobs; i++)
-            if (!listed[i] && !s->jobs[i].state[0]) s->jobs[i].gone = 1; /* ended; Slurm has forgotten how */
+            if (!listed[i] && !s->jobs[i].state[0] && !s->jobs[i].held) s->jobs[i].gone = 1; /* ended; Slurm has forgotten how */
     }
     free(listed);
     sb_free(&ids), sb_free(&out), sb_free(&left);
@@ -679,6 +710,14 @@ static void remember_ended(Slurm *s, SJob *j) {
 
 /* 1 when the job is over and its event is filled; 0 not yet; -1 a resubmission failed. */
 static int settle(Slurm *s, SJob *j, ExecEvent *ev, Err *err) {
+    if (j->held) {
+        if (!s->cancelled && s->probe_state >= 0) return 0;
+        char why[256];
+        snprintf(why, sizeof why, "not submitted to Slurm: %s", s->cancelled ? "the run stopped" : "the probe job failed");
+        write_failure(j, why);
+        *ev = (ExecEvent){.id = j->id, .status = SIGTERM};
+        return 1;
+    }
     long long code = read_number(j->dir, "exit");
     int ended = slurm_state_final(j->state) || j->gone; /* Slurm says so */
     if (code < 0 && !ended && !s->abandoned) return 0;
@@ -718,6 +757,7 @@ static int settle(Slurm *s, SJob *j, ExecEvent *ev, Err *err) {
 }
 
 static int collect(Slurm *s, int query_now, ExecEvent *events, size_t max, Err *err) {
+    if (s->ready && !s->cancelled && check_probe(s, err) < 0) return -1;
     double now = provenance_now();
     int poll_ms = settings.poll_ms > 0 ? settings.poll_ms : SLURM_POLL_MS;
     if (!s->abandoned && (query_now || now - s->last_query >= poll_ms / 1000.0)) {
@@ -765,13 +805,15 @@ static void slurm_signal(Executor *ex, int sig) {
     Slurm *s = (Slurm *)ex;
     if (!s->n_jobs) return;
     size_t n = 0;
-    const char **argv = calloc(s->n_jobs + 2, sizeof *argv);
+    const char **argv = calloc(s->n_jobs + 3, sizeof *argv);
     if (!argv) return;
     argv[n++] = "scancel";
-    for (size_t i = 0; i < s->n_jobs; i++) argv[n++] = s->jobs[i].jobid;
+    for (size_t i = 0; i < s->n_jobs; i++)
+        if (!s->jobs[i].held) argv[n++] = s->jobs[i].jobid;
+    if (!s->probe_state && s->probe_id[0]) argv[n++] = s->probe_id;
     StrBuf out = {0};
     Err e;
-    int rc = run_tool(argv, &out, &e);
+    int rc = n > 1 ? run_tool(argv, &out, &e) : 0;
     if (rc) {
         char line[512];
         fprintf(stderr, "dynn run: scancel failed: %s\n", rc < 0 ? e.msg : last_line(&out, line, sizeof line));
