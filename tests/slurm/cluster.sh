@@ -10,7 +10,8 @@
 # CPUS: the node's CPUs (default: this machine's cores); more than the machine has is accepted
 # (SlurmdParameters=config_overrides), for tests whose jobs only sleep. start exits 2 with one line
 # saying why when the cluster cannot run here (not root, a package missing, a daemon that did not
-# come up); its logs stay in DIR.
+# come up); its logs stay in DIR. Finished jobs stay known to slurmctld for an hour (MinJobAge): without
+# accounting, `scontrol` is the only record of how a job ended (Snakemake asks it one job at a time).
 set -u
 cmd=${1:-}; dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR [CPUS]" >&2; exit 2; }
@@ -84,7 +85,7 @@ SlurmdParameters=config_overrides
 ReturnToService=2
 KillWait=2
 SchedulerParameters=batch_sched_delay=0
-MinJobAge=300
+MinJobAge=3600
 SlurmctldDebug=info
 SlurmdDebug=info
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
