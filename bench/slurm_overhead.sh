@@ -58,7 +58,8 @@ EOF
     smk_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
     echo "snakemake $(snakemake --version) --slurm, $N jobs: $(per "$smk_s" "$N")"
   else
-    echo "snakemake --slurm failed: $(grep -v '^\s*$' run.out | tail -3 | tr '\n' ' ')"
+    echo "snakemake --slurm failed after $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f s", b - a }')," \
+         "$(ls out 2>/dev/null | wc -l) of $N outputs made: $(grep -iE 'error' run.out | sort | uniq -c | sort -rn | head -3 | tr '\n' ' ')"
   fi
 else
   echo "snakemake not installed: no comparison"
@@ -67,11 +68,11 @@ fi
 # 2. the quick experiment's train stages, local and slurm
 if [ "${SKIP_QUICK:-0}" != 1 ]; then
   for ex in local slurm; do
-    mkdir -p "$work/quick-$ex" && cd "$work/quick-$ex"
+    mkdir -p "$work/quick-$ex" && cd "$ROOT" # its board files are found from here
     t0=$(now)
     # shellcheck disable=SC2086
-    "$DYNN" run "$ROOT/experiments/quick.yaml" --only '^train' $QUICK_SET --executor "$ex" -j 2 > run.out 2>&1 ||
-      { tail -5 run.out; exit 1; }
+    "$DYNN" run experiments/quick.yaml --only '^train' $QUICK_SET --executor "$ex" -j 2 --db "$work/quick-$ex/results.db" \
+      > "$work/quick-$ex/run.out" 2>&1 || { tail -5 "$work/quick-$ex/run.out"; exit 1; }
     t1=$(now)
     echo "quick.yaml train stages ($QUICK_SET), executor $ex: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }')"
   done
