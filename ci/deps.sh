@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ci/deps.sh — installs every Debian package dynn needs to build, test and run.
 # Idempotent: when everything is present it only checks (dpkg-query) and exits in well under a second.
-# Set DYNN_DEPS_EXTRA=1 to also install the optional peers (python3-torch for bench/).
+# Set DYNN_DEPS_EXTRA=1 to also install the optional peers (python3-torch, snakemake for bench/).
 # `ci/deps.sh --cross` (or DYNN_DEPS_CROSS=1) also installs the aarch64 cross toolchain, qemu-user and the
 # arm64 multiarch -dev libraries for `make TARGET=aarch64` (`make test` asks for them: one test runs that build).
 set -euo pipefail
@@ -25,9 +25,10 @@ packages=(
   clang-14 libclang-rt-14-dev    # make fuzz-build: libFuzzer targets with ASan/UBSan (make test runs their corpora)
   ocl-icd-opencl-dev opencl-headers libclblast-dev clinfo  # the opencl backend (nn/backend_opencl.c)
   pocl-opencl-icd                # an OpenCL device on the CPU: make test runs the opencl backend on it
+  slurm-wlm munge                # tests/e2e/test_slurm.sh starts a one-node Slurm cluster (tests/slurm/cluster.sh)
 )
 if [ "${DYNN_DEPS_EXTRA:-0}" = 1 ]; then
-  packages+=(python3-torch hyperfine)
+  packages+=(python3-torch hyperfine snakemake)  # snakemake: bench/slurm_overhead.sh's comparison
 fi
 add_arch=0
 if [ "$cross" = 1 ]; then

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/cli.h"
+#include "pipeline/executor_slurm.h"
 #include "pipeline/runner.h"
 #include "pipeline/status.h"
 #include "platforms/platform_lock.h"
@@ -26,6 +27,8 @@ static const char epilog[] =
     "  A stage that measures on a board (profile) has it to itself: stages on one board run one after the\n"
     "  other, also across dynn processes sharing the lock directory; a stage waiting for a board held\n"
     "  by another process says so in its log.\n"
+    "  With --executor slurm every exec and train stage is an sbatch job (resources: become its options);\n"
+    "  aggregate, report and profile stages stay here; .dynn and the working directory must be shared.\n"
     "  Exit status: 0 all finished, 1 a stage failed or the file is invalid, 2 usage, 130 interrupted.\n";
 
 typedef struct RunArgs {
@@ -34,6 +37,9 @@ typedef struct RunArgs {
     CliOptList set_list;
     const char *force_candidate; /* `--force X`: a regex when the file is given elsewhere, else the file */
     int json;
+    const char *slurm_opts[SLURM_MAX_OPTS];
+    CliOptList slurm_opt_list;
+    SlurmSettings slurm;
     RunOptions opt;
 } RunArgs;
 
@@ -78,6 +84,7 @@ static int set_force(void *ctx, const CliOptValue *v, Err *err) {
 
 static int parse_args(int argc, char **argv, RunArgs *a) {
     a->set_list = (CliOptList){a->sets, 0, CLI_MAX_SETS};
+    a->slurm_opt_list = (CliOptList){a->slurm_opts, 0, SLURM_MAX_OPTS};
     const CliOpt opts[] = {
         {.name = "jobs", .short_name = 'j', .kind = CLIOPT_INT, .metavar = "N", .dest = &a->opt.jobs, .min = 1,
          .max = RUNNER_MAX_JOBS, .help = "stages at once", .dflt = "the number of CPU cores"},
@@ -94,7 +101,15 @@ static int parse_args(int argc, char **argv, RunArgs *a) {
         {.name = "set", .kind = CLIOPT_LIST, .metavar = "KEY=VALUE", .dest = &a->set_list,
          .help = "override a var of the file (VALUE is YAML: --set seeds=[1,2]); repeatable"},
         {.name = "executor", .kind = CLIOPT_STRING, .metavar = "NAME", .dest = &a->opt.executor,
-         .help = "local (fork server per slot) or spawn (one dynn process per stage)", .dflt = "local"},
+         .help = "local (fork server per slot), spawn (one dynn process per stage) or slurm (one sbatch job per stage)",
+         .dflt = "local"},
+        {.name = "slurm-opt", .kind = CLIOPT_LIST, .metavar = "OPTION", .dest = &a->slurm_opt_list,
+         .help = "an extra sbatch option for every Slurm job, one word (--slurm-opt=--exclusive); repeatable"},
+        {.name = "slurm-workdir", .kind = CLIOPT_STRING, .metavar = "DIR", .dest = &a->slurm.workdir,
+         .help = "where the slurm executor keeps job scripts and ids (shared with the compute nodes)",
+         .dflt = "<state dir>/slurm"},
+        {.name = "slurm-retries", .kind = CLIOPT_INT, .metavar = "N", .dest = &a->slurm.retries, .min = 0, .max = SLURM_MAX_RETRIES,
+         .help = "submit a stage again after its job ended NODE_FAIL or PREEMPTED, at most N times", .dflt = "0"},
         {.name = "json", .kind = CLIOPT_FLAG, .dest = &a->json, .help = "a JSON summary on stdout (progress lines go to stderr)"},
         {.name = "board-wait", .kind = CLIOPT_STRING, .metavar = "DURATION", .set = set_board_wait,
          .help = "a stage waiting this long for a board another process holds fails (sets " PLATFORM_LOCK_WAIT_ENV ")",
@@ -115,6 +130,15 @@ static int parse_args(int argc, char **argv, RunArgs *a) {
         else a->file = a->force_candidate;
     }
     if (!a->file) return cli_missing(&c, "expected an experiment FILE");
+    for (size_t i = 0; i < a->slurm_opt_list.n; i++)
+        if (a->slurm_opts[i][0] != '-' || strpbrk(a->slurm_opts[i], " \t\n")) {
+            fprintf(stderr, "dynn run: --slurm-opt '%s': each is one sbatch option word starting with '-' (like --slurm-opt=--nice=10)\n",
+                    a->slurm_opts[i]);
+            return 2;
+        }
+    a->slurm.opts = a->slurm_opts;
+    a->slurm.n_opts = a->slurm_opt_list.n;
+    executor_slurm_configure(&a->slurm);
     return -1; /* go on */
 }
 

@@ -27,8 +27,9 @@ extern char **environ;
 #define MAX_EXECUTOR_TYPES 32
 
 static const ExecutorType builtin_executors[] = {
-    {"local", "one fork server per job slot, forking a stage process per job (default)", executor_local_new},
-    {"spawn", "one `dynn stage-exec FILE` process per job", executor_spawn_new},
+    {"local", "one fork server per job slot, forking a stage process per job (default)", executor_local_new, 0},
+    {"spawn", "one `dynn stage-exec FILE` process per job", executor_spawn_new, 0},
+    {"slurm", "one sbatch job per stage on a Slurm cluster (shared storage for .dynn)", executor_slurm_new, .remote = 1},
 };
 #define N_BUILTIN (sizeof builtin_executors / sizeof *builtin_executors)
 
@@ -69,6 +70,15 @@ const char *executor_unknown_message(const char *name, char *buf, size_t size) {
              sb_str(&list));
     sb_free(&list);
     return buf;
+}
+
+const char *executor_for_stage(const char *type, const char *named, const char *run_default) {
+    static const char *const stay[] = {"aggregate", "report", "profile"};
+    if (named) return named;
+    const ExecutorType *t = executor_type_find(run_default);
+    for (size_t i = 0; t && t->remote && i < sizeof stay / sizeof *stay; i++)
+        if (!strcmp(type, stay[i])) return "local";
+    return run_default;
 }
 
 Executor *executor_new(const char *name, const char *dynn_exe, size_t slots, Err *err) {

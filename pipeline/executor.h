@@ -10,6 +10,7 @@
  *          group, but the cost of exec-ing dynn (dynamic linking) is paid once per slot, not per stage.
  *   spawn  `dynn stage-exec FILE` started per job: the shape a batch-system executor (sbatch per
  *          stage, the runner keeping the DAG) takes.
+ *   slurm  one sbatch job per stage instance (pipeline/executor_slurm.h); remote.
  * Both admit by `-j` and the thread budget (executor_admit_budget) and use only `resources.cpus`.
  * Both deliver the stage process's wait status; the records file says the rest.
  *
@@ -76,6 +77,10 @@ typedef struct ExecutorType {
     const char *name;
     const char *summary;
     Executor *(*create)(const char *dynn_exe, size_t slots, Err *err);
+    /* 1: its stage processes run on other machines (a batch system). As the run's default
+     * (`dynn run --executor`), the stages that belong on the runner's machine stay on `local`
+     * unless they name an executor themselves (executor_for_stage). */
+    int remote;
 } ExecutorType;
 
 /* The table of executors (pipeline/executor.c): the built-in ones (local, spawn), then registered
@@ -87,11 +92,17 @@ size_t executor_type_names(const char **out, size_t max);
 /* "unknown executor 'x' (did you mean 'local'?); known executors: local, spawn" into buf. */
 const char *executor_unknown_message(const char *name, char *buf, size_t size);
 
+/* The executor a stage of type `type` uses: `named` (its `executor:` key) when set; else the run's
+ * default, except that aggregate, report and profile stages (they read the results database, or
+ * drive a board) stay on `local` when the default is a remote executor. */
+const char *executor_for_stage(const char *type, const char *named, const char *run_default);
+
 /* By name through the table; the error names the choices. */
 Executor *executor_new(const char *name, const char *dynn_exe, size_t slots, Err *err);
 
 Executor *executor_local_new(const char *dynn_exe, size_t slots, Err *err);
 Executor *executor_spawn_new(const char *dynn_exe, size_t slots, Err *err);
+Executor *executor_slurm_new(const char *dynn_exe, size_t slots, Err *err); /* pipeline/executor_slurm.h */
 
 /* Threads a job takes from the budget: `resources.cpus` when given, else its `threads` (1 for a
  * stage that drives a remote board: its threads are the board's); at most the whole budget (an

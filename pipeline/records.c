@@ -137,6 +137,28 @@ int records_writer_finish(RecordWriter *w, const char *path, int ok, const char 
 
 void records_writer_free(RecordWriter *w) { sb_free(&w->buf); }
 
+int records_copy_noting(const char *src, const char *dst, const char *note, Err *err) {
+    char *data = NULL;
+    size_t len = 0;
+    if (fs_read_file(src, &data, &len, err)) return -1;
+    StrBuf out = {0};
+    for (const char *line = data, *end; *line; line = end) {
+        end = strchr(line, '\n');
+        end = end ? end + 1 : line + strlen(line);
+        if (note && !strncmp(line, "result\tfailed\t", 14) && end[-1] == '\n') {
+            sb_append_len(&out, line, (size_t)(end - 1 - line));
+            put_escaped(&out, note);
+            sb_append_char(&out, '\n');
+        } else {
+            sb_append_len(&out, line, (size_t)(end - line));
+        }
+    }
+    free(data);
+    int rc = out.oom ? err_set(err, "%s: out of memory", dst) : fs_overwrite_file(dst, out.data, out.len, err);
+    sb_free(&out);
+    return rc;
+}
+
 /* ---- reading ---- */
 
 /* Splits a line into tab-separated fields in place, unescaping; NULL for \N. */

@@ -67,6 +67,10 @@ typedef struct Records {
     size_t n_measurements;
 } Records;
 
+/* Copies a records file to dst (in place, as the writer writes), appending `note` (may be NULL) to
+ * the error of a failed result: what an executor adds about where the stage ran. */
+int records_copy_noting(const char *src, const char *dst, const char *note, Err *err);
+
 /* Reads a records file; a missing "end" line (a stage killed mid-write) is an error. */
 int records_read(const char *path, Records *r, Err *err);
 void records_free(Records *r);

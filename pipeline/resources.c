@@ -8,7 +8,7 @@
 
 #include "util/duration.h"
 
-static const char *const keys[] = {"cpus", "memory", "time", "gpus", "partition"};
+static const char *const keys[] = {"cpus", "memory", "time", "gpus", "partition", "account", "qos", "constraint", "sbatch"};
 #define N_KEYS (sizeof keys / sizeof *keys)
 
 void resources_init(Resources *r) {
@@ -51,7 +51,8 @@ static const char *field(char *buf, size_t size, const char *path, const char *s
     return buf;
 }
 
-static int parse_partition(const YNode *n, const char *file, const char *what, Resources *r, Err *err) {
+/* A partition, account or qos: a name. */
+static int parse_name(const YNode *n, const char *file, const char *what, char *out, size_t size, Err *err) {
     char buf[128];
     int ok = n->kind == YNODE_SCALAR && n->str[0] && strlen(n->str) <= RESOURCES_MAX_PARTITION;
     for (const char *s = ok ? n->str : ""; *s && ok; s++)
@@ -59,7 +60,39 @@ static int parse_partition(const YNode *n, const char *file, const char *what, R
     if (!ok)
         return ynode_err(err, file, n, "%s must be a name of 1 to %d letters, digits, '_', '-' or '.', not %s", what,
                          RESOURCES_MAX_PARTITION, shown(n, buf, sizeof buf));
-    snprintf(r->partition, sizeof r->partition, "%s", n->str);
+    snprintf(out, size, "%s", n->str);
+    return 0;
+}
+
+/* A Slurm feature expression ("avx512&ib", "[rack1|rack2]*2"): printable, no space or quote. */
+static int parse_constraint(const YNode *n, const char *file, const char *what, Resources *r, Err *err) {
+    char buf[128];
+    int ok = n->kind == YNODE_SCALAR && n->str[0] && strlen(n->str) <= RESOURCES_MAX_CONSTRAINT;
+    for (const char *s = ok ? n->str : ""; *s && ok; s++)
+        ok = isalnum((unsigned char)*s) || strchr("_-.&|!*[]():,=", *s);
+    if (!ok)
+        return ynode_err(err, file, n, "%s must be a Slurm feature expression of 1 to %d characters (letters, digits and _-.&|!*[]():,=), not %s",
+                         what, RESOURCES_MAX_CONSTRAINT, shown(n, buf, sizeof buf));
+    snprintf(r->constraint, sizeof r->constraint, "%s", n->str);
+    return 0;
+}
+
+/* Extra sbatch options: a list of single words, each an option ("--exclusive", "--nice=10"). */
+static int parse_sbatch(const YNode *n, const char *file, const char *what, Resources *r, Err *err) {
+    char buf[128];
+    if (n->kind != YNODE_SEQ)
+        return ynode_err(err, file, n, "%s must be a list of sbatch options like [--exclusive, --nice=10], not %s", what,
+                         shown(n, buf, sizeof buf));
+    if (n->len > RESOURCES_MAX_SBATCH) return ynode_err(err, file, n, "%s has more than %d options", what, RESOURCES_MAX_SBATCH);
+    for (size_t i = 0; i < n->len; i++) {
+        const YNode *w = n->items[i];
+        int ok = w->kind == YNODE_SCALAR && w->str[0] == '-' && strlen(w->str) <= 1024;
+        for (const char *s = ok ? w->str : ""; *s && ok; s++) ok = !isspace((unsigned char)*s);
+        if (!ok)
+            return ynode_err(err, file, w, "%s: each item must be one sbatch option word starting with '-' (like --nice=10), not %s",
+                             what, shown(w, buf, sizeof buf));
+    }
+    r->sbatch = n;
     return 0;
 }
 
@@ -67,10 +100,10 @@ int resources_parse(const YNode *map, const char *file, const char *path, const 
     if (!map) return 0;
     char what[400], context[500], buf[128];
     if (map->kind != YNODE_MAP)
-        return ynode_err(err, file, map, "%s must be a mapping (cpus, memory, time, gpus, partition), not %s",
+        return ynode_err(err, file, map, "%s must be a mapping (cpus, memory, time, gpus, partition, account, qos, constraint, sbatch), not %s",
                          field(what, sizeof what, path, stage, ""), ynode_kind_name(map->kind));
-    if (stage) snprintf(context, sizeof context, "'%s' of stage '%s' (cpus, memory, time, gpus, partition)", path, stage);
-    else snprintf(context, sizeof context, "'%s' (cpus, memory, time, gpus, partition)", path);
+    if (stage) snprintf(context, sizeof context, "'%s' of stage '%s' (cpus, memory, time, gpus, partition, account, qos, constraint, sbatch)", path, stage);
+    else snprintf(context, sizeof context, "'%s' (cpus, memory, time, gpus, partition, account, qos, constraint, sbatch)", path);
     if (ynode_check_keys(map, keys, N_KEYS, file, context, err)) return -1;
     const YNode *n;
     long long v;
@@ -103,7 +136,17 @@ int resources_parse(const YNode *map, const char *file, const char *path, const 
         r->time_s = s;
     }
     if ((n = ynode_get(map, "partition")) &&
-        parse_partition(n, file, field(what, sizeof what, path, stage, "partition"), r, err))
+        parse_name(n, file, field(what, sizeof what, path, stage, "partition"), r->partition, sizeof r->partition, err))
+        return -1;
+    if ((n = ynode_get(map, "account")) &&
+        parse_name(n, file, field(what, sizeof what, path, stage, "account"), r->account, sizeof r->account, err))
+        return -1;
+    if ((n = ynode_get(map, "qos")) && parse_name(n, file, field(what, sizeof what, path, stage, "qos"), r->qos, sizeof r->qos, err))
+        return -1;
+    if ((n = ynode_get(map, "constraint")) &&
+        parse_constraint(n, file, field(what, sizeof what, path, stage, "constraint"), r, err))
+        return -1;
+    if ((n = ynode_get(map, "sbatch")) && parse_sbatch(n, file, field(what, sizeof what, path, stage, "sbatch"), r, err))
         return -1;
     return 0;
 }

@@ -1,11 +1,13 @@
 /* pipeline/resources.h — what a stage instance asks of the machine that runs it: the `resources:`
  * map of an experiment file's stage (or of `defaults:`), parsed and bounded.
  *
- *   resources: {cpus: 4, memory: 8G, time: 2h, gpus: 1, partition: gpu}
+ *   resources: {cpus: 4, memory: 8G, time: 2h, gpus: 1, partition: gpu,
+ *               account: proj42, qos: long, constraint: "avx512&ib", sbatch: [--exclusive]}
  *
  * Every key is optional. An executor gets the result with each job (pipeline/executor.h) and uses
  * what it understands: the local executors use only `cpus` (the instance's thread demand for
- * admission); a batch-system executor would turn them into its own requests. The schema is in
+ * admission); the slurm executor turns every key into sbatch options (account, qos, constraint and
+ * the free-form `sbatch` words only mean something to it). The schema is in
  * docs/FORMATS.md, "Experiment files (YAML)". */
 #ifndef DYNN_PIPELINE_RESOURCES_H
 #define DYNN_PIPELINE_RESOURCES_H
@@ -21,7 +23,9 @@
 #define RESOURCES_MAX_MEMORY (UINT64_C(1) << 50)       /* 1024T */
 #define RESOURCES_MIN_TIME_S 1.0
 #define RESOURCES_MAX_TIME_S (365.0 * 86400)           /* 365d */
-#define RESOURCES_MAX_PARTITION 64                     /* characters */
+#define RESOURCES_MAX_PARTITION 64                     /* characters (also account, qos) */
+#define RESOURCES_MAX_CONSTRAINT 256                   /* characters */
+#define RESOURCES_MAX_SBATCH 64                        /* words of `sbatch` */
 
 typedef struct Resources {
     int cpus;                  /* 0: not given */
@@ -29,6 +33,11 @@ typedef struct Resources {
     double time_s;             /* seconds; 0: not given */
     int gpus;                  /* -1: not given */
     char partition[RESOURCES_MAX_PARTITION + 1]; /* "": not given */
+    char account[RESOURCES_MAX_PARTITION + 1];   /* "": not given */
+    char qos[RESOURCES_MAX_PARTITION + 1];       /* "": not given */
+    char constraint[RESOURCES_MAX_CONSTRAINT + 1]; /* a Slurm feature expression; "": not given */
+    const YNode *sbatch;       /* a sequence of extra sbatch options, each one word starting with
+                                * '-' (the spec's tree owns it); NULL: not given */
 } Resources;
 
 /* Nothing given. */

@@ -179,7 +179,7 @@ static int plan_executors(Runner *r, Err *err) {
     r->stage_ex = calloc(n, sizeof *r->stage_ex);
     if (!r->exs || !r->ex_names || !r->stage_ex) return err_set(err, "out of memory");
     for (size_t s = 0; s < r->spec->n_stages; s++) {
-        const char *name = r->spec->stages[s].executor ? r->spec->stages[s].executor : fallback;
+        const char *name = executor_for_stage(r->spec->stages[s].type, r->spec->stages[s].executor, fallback);
         size_t k = 0;
         while (k < r->n_exs && strcmp(r->ex_names[k], name)) k++;
         if (k == r->n_exs) r->ex_names[r->n_exs++] = name;

@@ -98,6 +98,9 @@ int stage_exec_run(const char *desc_path, Err *err) {
     records_writer_init(&w, d.state_dir);
     Err why = {{0}};
     int ok = run_stage(&d, &w, &why) == 0;
+    /* under the slurm executor its job script passes the job id: recorded with the stage */
+    const char *job = getenv("DYNN_SLURM_JOB_ID");
+    if (ok && job && *job && w.sink.metric(&w.sink, "slurm_job_id", strtod(job, NULL), NULL, 0, &why)) ok = 0;
     fflush(stdout);
     /* nothing the stage started outlives it: not a background child, not a daemon (setsid, double fork) */
     int left = proctree_end_all(EXECUTOR_KILL_GRACE_MS);

@@ -52,11 +52,11 @@ overlap && fail "cpus: 2 each in a budget of 2: one at a time" "p1 $(cat p1.star
 
 # refused at validation, one line naming FILE:LINE:COL
 mkdir -p bad && cd bad || exit 1
-printf 'stages:\n  a: {type: exec, executor: slrum, params: {cmd: [true]}}\n' > unknown.yaml
+printf 'stages:\n  a: {type: exec, executor: pbs, params: {cmd: [true]}}\n' > unknown.yaml
 out=$("$DYNN" validate unknown.yaml 2>&1); rc=$?
 expect_eq "unknown executor: exit 1" 1 "$rc"
 expect_eq "unknown executor: FILE:LINE:COL and the known executors" \
-  "dynn validate: unknown.yaml:2:29: stage 'a' has unknown executor 'slrum'; known executors: local, spawn" "$out"
+  "dynn validate: unknown.yaml:2:29: stage 'a' has unknown executor 'pbs'; known executors: local, spawn, slurm" "$out"
 printf 'stages:\n  a: {type: exec, executor: lcoal, params: {cmd: [true]}}\n' > typo.yaml
 expect_fail "misspelt executor: did you mean" "typo.yaml:2:29: stage 'a' has unknown executor 'lcoal' \(did you mean 'local'\?\)" \
   "$DYNN" validate typo.yaml
@@ -71,7 +71,7 @@ printf 'defaults:\n  resources: {tiem: 1h}\nstages:\n  a: {type: exec, params: {
 expect_fail "a misspelt resources key" "key.yaml:2:15: unknown key 'tiem' in 'defaults.resources' .* \(did you mean 'time'\?\)" \
   "$DYNN" validate key.yaml
 [ ! -e .dynn ] && pass "nothing ran for the refused files" || fail "nothing ran for the refused files" "$(ls -a)"
-expect_fail "dynn run --executor with an unknown name" "^dynn run: --executor: unknown executor 'spwan' \(did you mean 'spawn'\?\); known executors: local, spawn$" \
+expect_fail "dynn run --executor with an unknown name" "^dynn run: --executor: unknown executor 'spwan' \(did you mean 'spawn'\?\); known executors: local, spawn, slurm$" \
   "$DYNN" run ../res.yaml --executor spwan --db "$W/other.db"
 cd "$W" || exit 1
 

@@ -3,7 +3,9 @@
  * table and a stage's `executor:` key (unknown names with a did-you-mean and the known list, refused
  * on aggregate and report stages), the local executors' admission (`-j`, the thread budget,
  * `resources.cpus` as the demand), and a runner that asks the executor before starting a job: a
- * fake executor registered here that admits one job at a time is obeyed. */
+ * fake executor registered here that admits one job at a time is obeyed. The slurm executor's pure
+ * parts: resources as sbatch words (account, qos, constraint, extra `sbatch` options included),
+ * which Slurm states are final, and which stages stay on the runner's machine under it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +18,7 @@
 #include "tests/unit/testutil.h"
 #include "tests/unit/pipeline_testutil.h"
 #include "pipeline/executor.h"
+#include "pipeline/executor_slurm.h"
 #include "pipeline/resources.h"
 #include "pipeline/runner.h"
 
@@ -68,7 +71,7 @@ static void test_resources_bad(void **state) {
         const char *yaml, *want;
     } cases[] = {
         {"stages:\n  a: {type: exec, params: {cmd: [true]}, resources: {cpu: 2}}\n",
-         "2:54: unknown key 'cpu' in 'resources' of stage 'a' (cpus, memory, time, gpus, partition) (did you mean 'cpus'?)"},
+         "2:54: unknown key 'cpu' in 'resources' of stage 'a' (cpus, memory, time, gpus, partition, account, qos, constraint, sbatch) (did you mean 'cpus'?)"},
         {"stages:\n  a: {type: exec, params: {cmd: [true]}, resources: {cpus: 0}}\n",
          "2:60: stage 'a': 'resources.cpus' must be between 1 and 4096, not 0"},
         {"stages:\n  a: {type: exec, params: {cmd: [true]}, resources: {cpus: 5000}}\n",
@@ -88,11 +91,21 @@ static void test_resources_bad(void **state) {
         {"stages:\n  a: {type: exec, params: {cmd: [true]}, resources: {partition: 'a b'}}\n",
          "2:65: stage 'a': 'resources.partition' must be a name of 1 to 64 letters, digits, '_', '-' or '.', not 'a b'"},
         {"stages:\n  a: {type: exec, params: {cmd: [true]}, resources: [cpus]}\n",
-         "2:53: stage 'a': 'resources' must be a mapping (cpus, memory, time, gpus, partition), not a list"},
+         "2:53: stage 'a': 'resources' must be a mapping (cpus, memory, time, gpus, partition, account, qos, constraint, sbatch), not a list"},
         {"defaults:\n  resources: {memroy: 1G}\nstages:\n  a: {type: exec, params: {cmd: [true]}}\n",
-         "2:15: unknown key 'memroy' in 'defaults.resources' (cpus, memory, time, gpus, partition) (did you mean 'memory'?)"},
+         "2:15: unknown key 'memroy' in 'defaults.resources' (cpus, memory, time, gpus, partition, account, qos, constraint, sbatch) (did you mean 'memory'?)"},
         {"defaults:\n  resources: {cpus: 2.5}\nstages:\n  a: {type: exec, params: {cmd: [true]}}\n",
          "2:21: 'defaults.resources.cpus' must be an integer, not '2.5'"},
+        {"stages:\n  a: {type: exec, params: {cmd: [true]}, resources: {account: 'x;y'}}\n",
+         "2:63: stage 'a': 'resources.account' must be a name of 1 to 64 letters, digits, '_', '-' or '.', not 'x;y'"},
+        {"stages:\n  a: {type: exec, params: {cmd: [true]}, resources: {constraint: 'a b'}}\n",
+         "2:66: stage 'a': 'resources.constraint' must be a Slurm feature expression of 1 to 256 characters (letters, digits and _-.&|!*[]():,=), not 'a b'"},
+        {"stages:\n  a: {type: exec, params: {cmd: [true]}, resources: {sbatch: --exclusive}}\n",
+         "2:62: stage 'a': 'resources.sbatch' must be a list of sbatch options like [--exclusive, --nice=10], not '--exclusive'"},
+        {"stages:\n  a: {type: exec, params: {cmd: [true]}, resources: {sbatch: [--nice=1, exclusive]}}\n",
+         "2:73: stage 'a': 'resources.sbatch': each item must be one sbatch option word starting with '-' (like --nice=10), not 'exclusive'"},
+        {"stages:\n  a: {type: exec, params: {cmd: [true]}, resources: {sbatch: ['--comment=a b']}}\n",
+         "2:63: stage 'a': 'resources.sbatch': each item must be one sbatch option word starting with '-' (like --nice=10), not '--comment=a b'"},
     };
     int failures = 0;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -118,9 +131,9 @@ static void test_executor_key(void **state) {
         const char *yaml, *want;
     } cases[] = {
         {"stages:\n  a: {type: exec, params: {cmd: [true]}, executor: locl}\n",
-         "2:52: stage 'a' has unknown executor 'locl' (did you mean 'local'?); known executors: local, spawn"},
-        {"stages:\n  a: {type: exec, params: {cmd: [true]}, executor: slurm}\n",
-         "2:52: stage 'a' has unknown executor 'slurm'; known executors: local, spawn"},
+         "2:52: stage 'a' has unknown executor 'locl' (did you mean 'local'?); known executors: local, spawn, slurm"},
+        {"stages:\n  a: {type: exec, params: {cmd: [true]}, executor: slrum}\n",
+         "2:52: stage 'a' has unknown executor 'slrum' (did you mean 'slurm'?); known executors: local, spawn, slurm"},
         {"stages:\n  a: {type: exec, params: {cmd: [true]}, executor: [local]}\n",
          "2:52: stage 'a': 'executor' must be a string, not a list"},
         {"stages:\n  a: {type: exec, params: {cmd: [true]}, exector: local}\n",
@@ -169,14 +182,72 @@ static void test_table(void **state) {
     assert_non_null(executor_type_find("local"));
     assert_non_null(executor_type_find("spawn"));
     assert_null(executor_type_find("nope"));
-    static const ExecutorType dup = {"local", "a second local", never_create};
+    static const ExecutorType dup = {"local", "a second local", never_create, 0};
     Err err = {{0}};
     assert_int_equal(executor_type_register(&dup, &err), -1);
     assert_string_equal(err.msg, "executor 'local' is already registered");
-    static const ExecutorType nameless = {"", "", never_create};
+    static const ExecutorType nameless = {"", "", never_create, 0};
     assert_int_equal(executor_type_register(&nameless, &err), -1);
     assert_null(executor_new("spwan", "/bin/false", 1, &err));
-    assert_string_equal(err.msg, "unknown executor 'spwan' (did you mean 'spawn'?); known executors: local, spawn");
+    assert_string_equal(err.msg, "unknown executor 'spwan' (did you mean 'spawn'?); known executors: local, spawn, slurm");
+}
+
+/* ---- the slurm executor's pure parts ---- */
+
+/* resources: → sbatch words, every key; unset keys give nothing but --cpus-per-task (the threads). */
+static void test_slurm_words(void **state) {
+    (void)state;
+    Spec spec;
+    Err err = {{0}};
+    const char *text = "defaults:\n"
+                       "  resources: {account: proj42, sbatch: [--nice=10]}\n"
+                       "stages:\n"
+                       "  a:\n"
+                       "    type: exec\n"
+                       "    params: {cmd: [true]}\n"
+                       "    resources: {cpus: 4, memory: 1536K, time: 61s, gpus: 2, partition: gpu, qos: long,\n"
+                       "                constraint: 'avx512&[ib|eth]', sbatch: [--exclusive, --comment=x]}\n"
+                       "  b: {type: exec, threads: 3, params: {cmd: [true]}}\n";
+    assert_int_equal(pt_load(pt_tmp, text, NULL, 0, &spec, NULL, &err), 0);
+    char **w = NULL;
+    size_t n = 0;
+    assert_int_equal(slurm_resource_options(&spec.stages[0].resources, 1, &w, &n, &err), 0);
+    const char *want_a[] = {"--cpus-per-task=4", "--mem=2M", "--time=2", "--gpus=2", "--partition=gpu", "--account=proj42",
+                            "--qos=long", "--constraint=avx512&[ib|eth]", "--exclusive", "--comment=x"};
+    assert_int_equal(n, sizeof want_a / sizeof *want_a);
+    for (size_t i = 0; i < n; i++) assert_string_equal(w[i], want_a[i]);
+    slurm_free_words(w, n);
+    w = NULL, n = 0;
+    assert_int_equal(slurm_resource_options(&spec.stages[1].resources, 3, &w, &n, &err), 0);
+    const char *want_b[] = {"--cpus-per-task=3", "--account=proj42", "--nice=10"}; /* threads; the defaults' keys */
+    assert_int_equal(n, sizeof want_b / sizeof *want_b);
+    for (size_t i = 0; i < n; i++) assert_string_equal(w[i], want_b[i]);
+    slurm_free_words(w, n);
+    spec_free(&spec);
+}
+
+static void test_slurm_states(void **state) {
+    (void)state;
+    const char *final[] = {"COMPLETED", "FAILED", "TIMEOUT", "CANCELLED", "CANCELLED by 0", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED"};
+    const char *open[] = {"PENDING", "RUNNING", "COMPLETING", "CONFIGURING", "SUSPENDED", "REQUEUED", "", "COMPLETEDX"};
+    for (size_t i = 0; i < sizeof final / sizeof *final; i++)
+        if (!slurm_state_final(final[i])) fail_msg("'%s' is final", final[i]);
+    for (size_t i = 0; i < sizeof open / sizeof *open; i++)
+        if (slurm_state_final(open[i])) fail_msg("'%s' is not final", open[i]);
+}
+
+/* Under a remote default the stages that belong on the runner's machine stay local; a stage's own
+ * `executor:` always wins; local defaults change nothing. */
+static void test_executor_for_stage(void **state) {
+    (void)state;
+    assert_string_equal(executor_for_stage("exec", NULL, "slurm"), "slurm");
+    assert_string_equal(executor_for_stage("train", NULL, "slurm"), "slurm");
+    assert_string_equal(executor_for_stage("aggregate", NULL, "slurm"), "local");
+    assert_string_equal(executor_for_stage("report", NULL, "slurm"), "local");
+    assert_string_equal(executor_for_stage("profile", NULL, "slurm"), "local");
+    assert_string_equal(executor_for_stage("profile", "slurm", "local"), "slurm");
+    assert_string_equal(executor_for_stage("aggregate", NULL, "spawn"), "spawn");
+    assert_string_equal(executor_for_stage("exec", "spawn", "slurm"), "spawn");
 }
 
 /* ---- admission ---- */
@@ -287,8 +358,8 @@ static const char *run_through(const char *executor, char *status, size_t size) 
 static void test_runner_asks_the_executor(void **state) {
     (void)state;
     if (!getenv("DYNN_BIN")) skip(); /* the stage processes are `dynn stage-exec` (tests/run.sh sets it) */
-    static const ExecutorType solo = {"solo", "one job at a time", solo_create};
-    static const ExecutorType eager = {"eager", "every job at once", eager_create};
+    static const ExecutorType solo = {"solo", "one job at a time", solo_create, 0};
+    static const ExecutorType eager = {"eager", "every job at once", eager_create, 0};
     Err err = {{0}};
     assert_int_equal(executor_type_register(&solo, &err), 0);
     assert_int_equal(executor_type_register(&eager, &err), 0);
@@ -313,6 +384,8 @@ int main(void) {
         cmocka_unit_test(test_resources_bad),    cmocka_unit_test(test_executor_key),
         cmocka_unit_test(test_table),            cmocka_unit_test(test_admit_budget),
         cmocka_unit_test(test_runner_asks_the_executor),
+        cmocka_unit_test(test_slurm_words),       cmocka_unit_test(test_slurm_states),
+        cmocka_unit_test(test_executor_for_stage),
     };
     return cmocka_run_group_tests(tests, pt_setup, pt_teardown);
 }
