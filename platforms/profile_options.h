@@ -35,6 +35,7 @@ typedef enum ProfileOptKind {
 typedef struct ProfileSettings {
     const char *subnets, *batch, *cpus, *threads, *freq, *backend, *platform, *sysfs_root; /* borrowed */
     const char *gpu_freq, *gpu_devfreq; /* borrowed; NULL: the GPU is not touched / the board's gpu node */
+    int gpu_nvml;                       /* the NVIDIA GPU (NVML index) whose clocks are set and read; -1: none */
     int warmup, repeat, json, here;
     double min_time_ms, sample_ms;
     unsigned long long seed;
