@@ -26,7 +26,7 @@ st0() { local v; v=$(st "$1"); echo "${v:-0}"; }           # the same, 0 for a c
 log() { cat "$S.log" 2>/dev/null; }                        # the set/reset calls, in order
 nv() { LD_LIBRARY_PATH=$FAKE FAKE_NVML_STATE=$S "$DYNN" profile "$T/m.dnn" "${fast[@]}" "$@"; }
 check() { # NAME JQ-EXPRESSION (must be true of $out)
-  if printf '%s' "$out" | jq -e "$2" >/dev/null 2>&1; then pass "$1"; else fail "$1" "jq: $2" "$out"; fi
+  if [ -n "$out" ] && printf '%s' "$out" | jq -e "$2" >/dev/null 2>&1; then pass "$1"; else fail "$1" "jq: $2" "$out"; fi
 }
 one_line_fail() { # NAME WANT-EXIT REGEX ARGS...: that exit status, one line of output matching REGEX
   local name=$1 want=$2 re=$3; shift 3
@@ -91,7 +91,7 @@ out=$(nv --gpu-nvml 0 --batch 1,2 --json 2>"$T/err"); rc=$?
 check "--gpu-nvml alone: every result has the clocks seen, no GPU frequency" \
   '([.results[] | [.gpu_freq_khz, .gpu_sm_clock_mhz, .gpu_mem_clock_mhz]] == [[null, 900, 810], [null, 900, 810]])
    and .gpu_clocks.reason == "not asked (no --gpu-freq)"'
-expect_eq "--gpu-nvml alone: no clock set" "" "$(log)"
+expect_eq "--gpu-nvml alone: NVML opened once, no clock set" "opened=1 calls=" "opened=$(st opened) calls=$(log)"
 out=$("$DYNN" profile "$T/m.dnn" "${fast[@]}" --json 2>&1)
 check "without --gpu-nvml: no gpu_clocks, clocks null" \
   'has("gpu_clocks") == false and .results[0].gpu_sm_clock_mhz == null and .results[0].gpu_mem_clock_mhz == null'
@@ -115,14 +115,16 @@ for config in "" "locked not_supported"; do
     --min-time-ms 60000 --gpu-nvml 0 --gpu-freq all --json >"$T/out" 2>"$T/err" &
   pid=$!
   for _ in $(seq 1 600); do # until a clock is set (at most 60 s)
-    [ "$(st locked_sm)" = 300 ] || [ "$(st app_sm)" = 300 ] && break
+    [ "$(st locked_mem)" = 1593 ] || [ "$(st app_sm)" = 300 ] && break # locked: the memory clock is locked last
     sleep 0.1
   done
-  set_before="locked=$(st locked_sm) app=$(st app_sm)"
+  set_before="$(st0 locked_sm) $(st0 locked_mem) $(st0 app_sm)"
   kill -INT $pid; wait $pid; rc=$?
-  if [ $rc -eq 130 ]; then pass "SIGINT mid-sweep (${config:-locked}): ended by SIGINT ($set_before)"
+  if [ $rc -eq 130 ]; then pass "SIGINT mid-sweep (${config:-locked}): ended by SIGINT"
   else fail "SIGINT mid-sweep (${config:-locked})" "exit $rc, wanted 130 ($set_before)" "$(cat "$T/err")"; fi
-  expect_eq "SIGINT mid-sweep (${config:-locked}): the clocks are reset" "0 0 0" "$(st0 locked_sm) $(st0 locked_mem) $(st0 app_sm)"
+  if [ -z "$config" ]; then want="300 1593 0"; else want="0 0 300"; fi
+  expect_eq "SIGINT mid-sweep (${config:-locked}): the clocks set (SM, memory, application), then reset" \
+    "$want -> 0 0 0" "$set_before -> $(st0 locked_sm) $(st0 locked_mem) $(st0 app_sm)"
 done
 
 # one-line errors, exit 2, nothing set
@@ -135,7 +137,8 @@ one_line_fail "a device index out of range" 2 \
 one_line_fail "--gpu-nvml and --gpu-devfreq" 2 '^dynn profile: --gpu-nvml and --gpu-devfreq both name the GPU' \
   --gpu-nvml 0 --gpu-devfreq 57000000.gpu --gpu-freq max
 one_line_fail "--gpu-nvml out of the range" 2 '^dynn profile: --gpu-nvml: 64 is out of range 0..63$' --gpu-nvml 64
-expect_eq "errors: no clock was set" "" "$(log)"
+expect_eq "errors: NVML opened for the two that need the device, no clock set" "opened=2 inits=0 calls=" \
+  "opened=$(st opened) inits=$(st inits) calls=$(log)"
 if ldconfig -p 2>/dev/null | grep -q 'libnvidia-ml\.so\.1 '; then
   skip "no NVML library: one-line error" "this machine has the NVIDIA driver's libnvidia-ml.so.1"
 else

@@ -18,7 +18,7 @@
  *   fail_set N [0]         setting the SM clock to N MHz fails with NVML_ERROR_UNKNOWN (an error mid-sweep)
  *   fail_read ok|unknown [ok]                GetClockInfo
  * State keys (the fake writes them): locked_sm, locked_mem, app_sm, app_mem (0: not set), inits (nvmlInit
- * calls minus nvmlShutdown calls). */
+ * calls minus nvmlShutdown calls), opened (nvmlInit calls). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +150,7 @@ nvmlReturn_t nvmlInit_v2(void) {
     State s;
     load(&s);
     put_int(&s, "inits", get_int(&s, "inits", 0) + 1);
+    put_int(&s, "opened", get_int(&s, "opened", 0) + 1);
     save(&s);
     return OK;
 }
