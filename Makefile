@@ -92,6 +92,8 @@ LIB_SRC  := $(sort $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c $(d)/*/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# The fake NVML (tests/fake/fake_nvml.c) the GPU clock tests load instead of the driver's libnvidia-ml.so.1.
+FAKE_NVML := $(BUILD)/tests/fake/libnvidia-ml.so.1
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
@@ -155,6 +157,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdynn.a $(wildcard tests/unit/*.h)
 	@$(if $(Q),echo "  CC  $<")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libdynn.a $(CMOCKA_LIBS) $(LDLIBS) -o $@
 
+$(FAKE_NVML): tests/fake/fake_nvml.c $(BUILD)/flags
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC  $<")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -fPIC -shared $< -o $@
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libdynn.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libdynn.a $(LDLIBS) -o $@
@@ -165,7 +172,7 @@ deps:
 deps-cross:
 	@./ci/deps.sh --cross
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(FAKE_NVML)
 
 # `make test`: deps (with the cross group: one test runs the aarch64 build under qemu), build (the fuzz
 # targets too: tests/e2e/test_fuzz_corpus.sh runs each over its corpus; on x86-64 the x86-64-v3 build

@@ -1,8 +1,9 @@
 /* cli/cmd_profile.c — `dynn profile MODEL`: latency (and energy) of subnets on this machine over a
- * sweep of batch sizes, CPU mappings, thread counts, CPU frequencies and GPU frequencies. Options (the table shared with
+ * sweep of batch sizes, CPU mappings, thread counts, CPU frequencies and GPU frequencies (devfreq, or an NVIDIA
+ * GPU's clocks through NVML). Options (the table shared with
  * the profile stage, platforms/profile_options.c) and set-up here: the model's description and
  * weights (no training model), the checks done before anything is measured, DVFS (cpufreq for the
- * CPUs, devfreq for a GPU) and power sensors;
+ * CPUs, devfreq or NVML for a GPU) and power sensors;
  * the sweep is platforms/profile_sweep.c (through an inference backend, nn/backend.h), the JSON
  * platforms/profile_json.c, the table cli/profile_out.c. `--platform FILE` is read by the one board
  * reader (platforms/platform_desc.c); a board of a type other than `local` is profiled there, through
@@ -179,11 +180,51 @@ static int describe_run(ProfileReport *r, const char *path, unsigned long crc, c
     return 0;
 }
 
-/* GPU DVFS: the node of --gpu-devfreq, else the board's `gpu: {devfreq}`; only with --gpu-freq (without
+/* The report's gpu_clocks object (--gpu-nvml): the device, how its clocks were set (or why not), the clocks
+ * it supports. */
+static int describe_gpu_clocks(const NvmlClocks *nc, ProfileReport *r, Err *err) {
+    r->gpu_clocks = 1;
+    r->gpu_clocks_index = nc->index;
+    r->gpu_clocks_mem_locked = nc->mem_locked;
+    r->gpu_clocks_mem_mhz = nc->method != NVML_CLOCKS_NONE ? nc->mem_mhz[nc->n_mem - 1] : 0;
+    const char *reason = nc->method != NVML_CLOCKS_NONE ? "" : nc->available ? "not asked (no --gpu-freq)" : nc->reason;
+    if (profile_report_str(&r->gpu_clocks_name, nc->name, err) ||
+        profile_report_str(&r->gpu_clocks_method, nvml_clocks_method_name(nc->method), err) ||
+        profile_report_str(&r->gpu_clocks_reason, reason, err))
+        return -1;
+    if (nc->n_sm && !(r->gpu_sm_mhz = calloc((size_t)nc->n_sm, sizeof *r->gpu_sm_mhz))) return err_set(err, "out of memory");
+    for (int i = 0; i < nc->n_sm; i++) r->gpu_sm_mhz[r->n_gpu_sm_mhz++] = nc->sm_mhz[i];
+    return 0;
+}
+
+/* An NVIDIA GPU through NVML (--gpu-nvml N): opened (a missing driver library or device is an error);
+ * with --gpu-freq its SM clocks are resolved and the first one set, which chooses locked or application
+ * clocks; where the driver refuses both this is noted and the sweep measures at the clocks the driver
+ * chooses. Every point records the clocks seen. */
+static int setup_nvml(const ProfileSettings *o, NvmlClocks *nc, ProfileSweep *s, ProfileReport *r, Err *err) {
+    if (o->gpu_devfreq)
+        return err_set(err, "--gpu-nvml and --gpu-devfreq both name the GPU whose frequency --gpu-freq sets: give one");
+    if (nvml_clocks_open(nc, NULL, o->gpu_nvml, err)) return -1;
+    if (o->gpu_freq && nc->available) {
+        if (nvml_clocks_resolve(nc, o->gpu_freq, s->gpu_hz, PROFILE_MAX_GPU, &s->n_gpu, err)) return -1;
+        int rc = nvml_clocks_set(nc, (unsigned)(s->gpu_hz[0] / 1000000), err); /* chooses the method */
+        if (rc < 0) return -1;
+        if (rc > 0) s->n_gpu = 0;
+        s->gpu_by_nvml = 1;
+    }
+    if (o->gpu_freq && !nc->available)
+        fprintf(stderr, "dynn profile: note: GPU clocks not set (%s); measuring at the clocks the driver chooses, "
+                        "recorded per point\n", nc->reason);
+    return describe_gpu_clocks(nc, r, err);
+}
+
+/* GPU DVFS: an NVIDIA GPU's clocks with --gpu-nvml (setup_nvml), else the node of --gpu-devfreq, else the
+ * board's `gpu: {devfreq}`; only with --gpu-freq (without
  * it nothing about the GPU is read or written). An absent or read-only node is noted and the current
  * GPU frequency measured; a usage error returns -1. */
-static int setup_gpu(const ProfileSettings *o, const PlatformDesc *pf, Devfreq *gf, ProfileSweep *s, ProfileReport *r,
-                     Err *err) {
+static int setup_gpu(const ProfileSettings *o, const PlatformDesc *pf, Devfreq *gf, NvmlClocks *nc, ProfileSweep *s,
+                     ProfileReport *r, Err *err) {
+    if (o->gpu_nvml >= 0) return setup_nvml(o, nc, s, r, err);
     if (!o->gpu_freq) return 0;
     const char *node = o->gpu_devfreq ? o->gpu_devfreq : pf && pf->has_gpu ? pf->gpu.devfreq : NULL;
     if (!node)
@@ -343,6 +384,7 @@ int cmd_profile(int argc, char **argv) {
     ProfileSweep *s = calloc(1, sizeof *s);
     Cpufreq *cf = calloc(1, sizeof *cf);
     Devfreq *gf = calloc(1, sizeof *gf);
+    NvmlClocks *nc = calloc(1, sizeof *nc);
     ModelDesc *d = calloc(1, sizeof *d);
     EnergySensors *es = calloc(1, sizeof *es);
     ModelWeights w = {0};
@@ -350,7 +392,7 @@ int cmd_profile(int argc, char **argv) {
     unsigned long crc = 0;
     cpu_set_t allowed;
     int rc = 2, measuring = 0;
-    if (!s || !cf || !gf || !d || !es) {
+    if (!s || !cf || !gf || !nc || !d || !es) {
         err_set(&err, "out of memory");
         goto done;
     }
@@ -396,7 +438,7 @@ int cmd_profile(int argc, char **argv) {
         fprintf(stderr, "dynn profile: note: DVFS unavailable (%s); measuring at the current frequency\n", cf->reason);
     for (int i = 0; o.freq && cf->available && i < s->n_maps; i++)
         if (cpufreq_resolve(cf, &s->maps[i].cpus, o.freq, s->freqs[i], CPUFREQ_MAX_FREQS, &s->n_freqs[i], &err)) goto done;
-    if (setup_gpu(&o, pf, gf, s, &r, &err)) goto done;
+    if (setup_gpu(&o, pf, gf, nc, s, &r, &err)) goto done;
     rc = 1;
     if (describe_run(&r, path, crc, cf, o.sysfs_root, &err) || setup_energy(o.sysfs_root, pf, es, &r, &err)) goto done;
     if (!r.energy_available && pf && pf->n_sensors)
@@ -411,8 +453,13 @@ int cmd_profile(int argc, char **argv) {
     }
     backend_close(largest);
     measuring = 1;
-    int sweep_rc = profile_sweep_run(s, d, &w, &allowed, cf, gf, r.energy_available ? es : NULL, &r, &err);
+    int sweep_rc = profile_sweep_run(s, d, &w, &allowed, cf, gf, o.gpu_nvml >= 0 ? nc : NULL,
+                                     r.energy_available ? es : NULL, &r, &err);
     Err rerr;
+    if (nvml_clocks_restore(nc, &rerr) && !sweep_rc) {
+        err = rerr;
+        sweep_rc = -1;
+    }
     if (devfreq_restore(gf, &rerr) && !sweep_rc) {
         err = rerr;
         sweep_rc = -1;
@@ -429,6 +476,7 @@ int cmd_profile(int argc, char **argv) {
     fflush(stdout);
     rc = r.complete ? 0 : 1;
 done:
+    if (rc && !measuring && nc) nvml_clocks_restore(nc, &(Err){{0}});
     if (rc && !measuring && gf) devfreq_restore(gf, &(Err){{0}});
     if (rc && !measuring && cf) cpufreq_restore(cf, &(Err){{0}});
     if (rc) fprintf(stderr, "dynn profile: %s\n", err.msg);
@@ -440,6 +488,8 @@ rerun_done:
     platform_desc_free(&board);
     free(cf);
     free(gf);
+    if (nc) nvml_clocks_close(nc);
+    free(nc);
     free(es);
     return rc;
 }

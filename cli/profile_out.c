@@ -38,11 +38,22 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
         for (size_t k = 0; r->gpu_dvfs_available && k < r->n_gpu_hz; k++) fprintf(fp, " %lld", r->gpu_hz[k]);
         fputc('\n', fp);
     }
+    if (r->gpu_clocks) { /* asked for with --gpu-nvml */
+        fprintf(fp, "  NVIDIA GPU %d (%s) through NVML: ", r->gpu_clocks_index, r->gpu_clocks_name ? r->gpu_clocks_name : "?");
+        if (r->gpu_clocks_reason && r->gpu_clocks_reason[0]) fprintf(fp, "clocks not set - %s", r->gpu_clocks_reason);
+        else fprintf(fp, "%s clocks, memory %lld MHz%s", r->gpu_clocks_method ? r->gpu_clocks_method : "?",
+                     r->gpu_clocks_mem_mhz, r->gpu_clocks_mem_locked ? " (locked)" : " (left to the driver)");
+        fprintf(fp, "; SM MHz");
+        for (size_t k = 0; k < r->n_gpu_sm_mhz; k++) fprintf(fp, " %lld", r->gpu_sm_mhz[k]);
+        fputc('\n', fp);
+    }
+    /* the GPU's clocks seen (gpu_sm_MHz, gpu_mem_MHz) only with --gpu-nvml */
     static const char *const cols[] = {"subnet", "MMACs", "batch", "cpus", "threads", "freq_kHz", "gpu_kHz", "n", "median_ms",
                                        "p90_ms", "p99_ms", "cv_%", "per_image_ms", "mJ/inference", "avg_W", "peak_MiB",
-                                       "backend", "device_ms"};
+                                       "backend", "device_ms", "gpu_sm_MHz", "gpu_mem_MHz"};
+    size_t n_cols = sizeof cols / sizeof *cols - (r->gpu_clocks ? 0 : 2);
     Table t;
-    if (table_init(&t, cols, sizeof cols / sizeof *cols)) return;
+    if (table_init(&t, cols, n_cols)) return;
     for (size_t i = 0; i < r->n_points; i++) {
         const ProfilePoint *x = &r->points[i];
         long row = table_add_row(&t);
@@ -68,6 +79,11 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
         cell(&t, (size_t)row, 15, CELL_REAL, "%.1f", x->peak_rss_kib / 1024.0);
         table_set(&t, (size_t)row, 16, CELL_TEXT, cond_get(&x->cond, COND_BACKEND));
         cell(&t, (size_t)row, 17, CELL_REAL, "%.3f", x->device_median_ms); /* the device clock's median */
+        if (n_cols > 18) {
+            long long sm = cond_get_int(&x->cond, COND_GPU_SM_CLOCK, 0), mem = cond_get_int(&x->cond, COND_GPU_MEM_CLOCK, 0);
+            cell(&t, (size_t)row, 18, CELL_INT, "%.0f", sm > 0 ? (double)sm : NAN);
+            cell(&t, (size_t)row, 19, CELL_INT, "%.0f", mem > 0 ? (double)mem : NAN);
+        }
     }
     table_print_text(&t, fp);
     table_free(&t);

@@ -1,5 +1,5 @@
 /* db/conditions.h — the conditions of a measurement (what it was measured under: platform, backend,
- * device, batch, CPU mapping, threads, frequencies) as one key/value set, and the one registry of
+ * device, batch, CPU mapping, threads, frequencies, GPU clocks) as one key/value set, and the one registry of
  * the keys that exist.
  *
  * Everything that carries conditions iterates the registry instead of naming fields: the profile
@@ -36,7 +36,11 @@ enum { COND_JSON_REQUIRED = 1, COND_JSON_NULLABLE = 2 };
     X(CPU_FREQ, "cpu_freq", COND_INT, 1, "kHz", "freq_khz", COND_JSON_REQUIRED | COND_JSON_NULLABLE,                  \
       "the CPU frequency set for the mapping; unset when not set (no cpufreq, or no sweep)")                          \
     X(GPU_FREQ, "gpu_freq", COND_INT, 1, "kHz", "gpu_freq_khz", COND_JSON_NULLABLE,                                    \
-      "the GPU frequency set through devfreq (Hz / 1000, rounded); unset when none was set")                          \
+      "the GPU frequency set: through devfreq (Hz / 1000, rounded), or the SM clock set through NVML; unset when none was set") \
+    X(GPU_SM_CLOCK, "gpu_sm_clock", COND_INT, 1, "MHz", "gpu_sm_clock_mhz", COND_JSON_NULLABLE,                        \
+      "the NVIDIA GPU's SM clock seen through NVML at the end of the timed loop (--gpu-nvml); unset without it")       \
+    X(GPU_MEM_CLOCK, "gpu_mem_clock", COND_INT, 1, "MHz", "gpu_mem_clock_mhz", COND_JSON_NULLABLE,                     \
+      "the NVIDIA GPU's memory clock seen through NVML at the end of the timed loop (--gpu-nvml); unset without it")   \
     X(COUNTER, "counter", COND_TEXT, 0, "", "counter", COND_JSON_NULLABLE,                                             \
       "what counted the point's instructions and the kernel set counted (callgrind x86-64-v3); unset when timed")
 

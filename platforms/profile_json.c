@@ -205,6 +205,22 @@ static int read_facts(const YNode *root, ProfileReport *out) {
                 if (!as_number(list->items[k], &v)) out->gpu_hz[out->n_gpu_hz++] = (long long)v;
         }
     }
+    const YNode *clocks = ynode_get(root, "gpu_clocks");
+    if (clocks && clocks->kind == YNODE_MAP) {
+        out->gpu_clocks = 1;
+        out->gpu_clocks_index = as_number(ynode_get(clocks, "nvml_index"), &v) || v < 0 || v > 1e6 ? -1 : (int)v;
+        out->gpu_clocks_mem_locked = top_bool(clocks, "memory_locked");
+        out->gpu_clocks_mem_mhz = as_number(ynode_get(clocks, "memory_clock_mhz"), &v) || v < 0 || v > 1e9 ? 0 : (long long)v;
+        if (top_string(clocks, "name", &out->gpu_clocks_name) || top_string(clocks, "method", &out->gpu_clocks_method) ||
+            top_string(clocks, "reason", &out->gpu_clocks_reason))
+            return -1;
+        const YNode *list = ynode_get(clocks, "sm_clocks_mhz");
+        if (list && list->kind == YNODE_SEQ && list->len) {
+            if (!(out->gpu_sm_mhz = calloc(list->len, sizeof *out->gpu_sm_mhz))) return -1;
+            for (size_t k = 0; k < list->len; k++)
+                if (!as_number(list->items[k], &v)) out->gpu_sm_mhz[out->n_gpu_sm_mhz++] = (long long)v;
+        }
+    }
     const YNode *sensors = ynode_get(energy, "sensors");
     if (sensors && sensors->kind == YNODE_SEQ && sensors->len) {
         if (!(out->sensors = calloc(sensors->len, sizeof *out->sensors))) return -1;
@@ -307,10 +323,12 @@ void profile_report_free(ProfileReport *r) {
     }
     char *strings[] = {r->model, r->model_crc32, r->host_name, r->host_arch, r->host_cpu_model, r->build,
                        r->dvfs_reason, r->dvfs_sysfs_root, r->dvfs_method, r->energy_reason,
-                       r->gpu_dvfs_reason, r->gpu_dvfs_node, r->gpu_dvfs_method};
+                       r->gpu_dvfs_reason, r->gpu_dvfs_node, r->gpu_dvfs_method, r->gpu_clocks_name,
+                       r->gpu_clocks_method, r->gpu_clocks_reason};
     for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) free(strings[i]);
     free(r->policies);
     free(r->gpu_hz);
+    free(r->gpu_sm_mhz);
     free(r->sensors);
     free(r->points);
     memset(r, 0, sizeof *r);
@@ -431,6 +449,24 @@ void profile_json_write(const ProfileReport *r, FILE *fp) {
         json_key(&j, "frequencies_hz");
         json_array_begin(&j);
         for (size_t k = 0; k < r->n_gpu_hz; k++) json_int(&j, r->gpu_hz[k]);
+        json_array_end(&j);
+        json_object_end(&j);
+    }
+    if (r->gpu_clocks) {
+        json_key(&j, "gpu_clocks");
+        json_object_begin(&j);
+        key_int(&j, "nvml_index", r->gpu_clocks_index);
+        key_string(&j, "name", r->gpu_clocks_name);
+        key_string(&j, "method", r->gpu_clocks_method);
+        key_string(&j, "reason", r->gpu_clocks_reason);
+        json_key(&j, "memory_locked");
+        json_bool(&j, r->gpu_clocks_mem_locked);
+        json_key(&j, "memory_clock_mhz");
+        if (r->gpu_clocks_mem_mhz > 0) json_int(&j, r->gpu_clocks_mem_mhz);
+        else json_null(&j);
+        json_key(&j, "sm_clocks_mhz");
+        json_array_begin(&j);
+        for (size_t k = 0; k < r->n_gpu_sm_mhz; k++) json_int(&j, r->gpu_sm_mhz[k]);
         json_array_end(&j);
         json_object_end(&j);
     }

@@ -74,6 +74,16 @@ typedef struct ProfileReport {
     char *gpu_dvfs_reason, *gpu_dvfs_node, *gpu_dvfs_method; /* method: userspace | minmax | none */
     long long *gpu_hz;     /* frequencies the node offers (Hz) */
     size_t n_gpu_hz;
+    /* an NVIDIA GPU's clocks through NVML (platforms/nvml_clocks.h), present only with --gpu-nvml */
+    int gpu_clocks;        /* 1: the fields below were written / read */
+    int gpu_clocks_index;  /* the NVML device index */
+    char *gpu_clocks_name;
+    char *gpu_clocks_method; /* how the SM clocks were set: locked | application | none */
+    char *gpu_clocks_reason; /* why they were not set ("" when they were) */
+    int gpu_clocks_mem_locked;     /* locked: the memory clock was locked too */
+    long long gpu_clocks_mem_mhz;  /* the memory clock set with the SM clocks (the highest); 0 when none */
+    long long *gpu_sm_mhz; /* the SM clocks it supports (MHz, ascending) */
+    size_t n_gpu_sm_mhz;
     int energy_available;
     char *energy_reason;   /* "" when available */
     ProfileSensor *sensors;

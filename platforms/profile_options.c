@@ -27,10 +27,16 @@ static const ProfileOption OPTIONS[] = {
      "absent or read-only this is noted and the current frequency is measured", NULL},
     {"gpu-freq", "gpu_frequencies_hz", POPT_HZ, 1, 100000000000.0, AT(gpu_freq), NULL, NULL, "LIST",
      "GPU frequencies in Hz, all, min, max (devfreq: the node of --gpu-devfreq, else\n"
-     "the --platform board's gpu: devfreq; restored afterwards, also on error or\n"
-     "Ctrl-C), swept inside each CPU frequency. Where the node is absent or read-only\n"
-     "this is noted and the current frequency is measured; without it the GPU is\n"
-     "not touched", NULL},
+     "the --platform board's gpu: devfreq; with --gpu-nvml the SM clocks of that\n"
+     "NVIDIA GPU; restored afterwards, also on error or Ctrl-C), swept inside each\n"
+     "CPU frequency. Where the node is absent or read-only, or the driver refuses\n"
+     "setting clocks, this is noted and the current frequency is measured; without\n"
+     "it the GPU is not touched", NULL},
+    {"gpu-nvml", "gpu_nvml", POPT_INT, 0, 63, AT(gpu_nvml), NULL, NULL, "N",
+     "an NVIDIA GPU by its NVML index (as nvidia-smi lists it; the driver's\n"
+     "libnvidia-ml.so.1): every point records its SM and memory clocks seen at the\n"
+     "end of the timed loop; --gpu-freq sets its SM clocks (locked clocks, else\n"
+     "application clocks; reset afterwards, also on error or Ctrl-C)", NULL},
     {"gpu-devfreq", NULL, POPT_TEXT, 0, 0, AT(gpu_devfreq), NULL, NULL, "NODE",
      "the GPU's devfreq node under SYSFS-ROOT/class/devfreq (57000000.gpu), for\n"
      "--gpu-freq without a board file (default: the --platform board's gpu: devfreq)", NULL},
@@ -172,6 +178,7 @@ int profile_settings_set(ProfileSettings *s, const ProfileOption *o, const char 
 
 void profile_settings_defaults(ProfileSettings *s) {
     memset(s, 0, sizeof *s);
+    s->gpu_nvml = -1; /* not given (the option has no default) */
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const char *v = OPTIONS[i].env ? getenv(OPTIONS[i].env) : NULL;
         if (!v || !*v) v = OPTIONS[i].dflt;

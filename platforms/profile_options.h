@@ -36,6 +36,7 @@ typedef struct ProfileSettings {
     const char *subnets, *batch, *cpus, *threads, *freq, *backend, *platform, *sysfs_root; /* borrowed */
     const char *gpu_freq, *gpu_devfreq; /* borrowed; NULL: the GPU is not touched / the board's gpu node */
     const char *count; /* "instructions": count each point's instructions under callgrind (platforms/counter.h); NULL: time it */
+    int gpu_nvml;                       /* the NVIDIA GPU (NVML index) whose clocks are set and read; -1: none */
     int warmup, repeat, json, here;
     double min_time_ms, sample_ms;
     unsigned long long seed;

@@ -100,9 +100,20 @@ static int count_one(Forward *fw, ProfilePoint *p, ProfileSamples *samples, Err 
     return cond_set(&p->cond, COND_COUNTER, counter_name(), err);
 }
 
-/* One point: warm-up, timed loop (with the power sampler around it), statistics. */
-static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, Forward *fw, const cpu_set_t *sampler_cpus,
-                       ProfilePoint *p, Err *err) {
+/* The GPU's clocks now as the point's gpu_sm_clock and gpu_mem_clock (MHz; a clock NVML reads as 0 stays
+ * unset). */
+static int store_gpu_clocks(NvmlClocks *nc, ProfilePoint *p, Err *err) {
+    unsigned sm = 0, mem = 0;
+    if (nvml_clocks_read(nc, &sm, &mem, err)) return -1;
+    if (sm && cond_set_int(&p->cond, COND_GPU_SM_CLOCK, sm, err)) return -1;
+    if (mem && cond_set_int(&p->cond, COND_GPU_MEM_CLOCK, mem, err)) return -1;
+    return 0;
+}
+
+/* One point: warm-up, timed loop (with the power sampler around it), the GPU's clocks right after it
+ * (nc non-NULL), statistics. */
+static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, NvmlClocks *nc, Forward *fw,
+                       const cpu_set_t *sampler_cpus, ProfilePoint *p, Err *err) {
     ProfileLoop loop = {.warmup = 0, .repeat = s->repeat, .min_time_s = s->min_time_ms / 1e3};
     p->warmup = s->warmup;
     p->repeat = s->repeat;
@@ -117,6 +128,7 @@ static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, Forw
     fw->n_device = 0; /* the warm-up's device times are not samples */
     int rc = s->count_instructions ? count_one(fw, p, &samples, err)
                                    : profile_measure(&loop, run_forward, fw, NULL, NULL, &samples, err);
+    if (!rc && nc) rc = store_gpu_clocks(nc, p, err); /* while the GPU still runs at the clocks of the loop */
     if (sensors) {
         Err merr;
         if (energy_meter_stop(&meter, &merr) && !rc) rc = err_set(err, "power sampling: %s", merr.msg);
@@ -146,7 +158,8 @@ static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, Forw
 /* Every subnet at one batch and thread count, through a backend opened for them. */
 static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelWeights *w, int batch, int threads,
                          const ProfileMapping *map, long khz, long long gpu_hz, const float *input, float *logits,
-                         const EnergySensors *sensors, const cpu_set_t *sampler, ProfileReport *r, Err *err) {
+                         const EnergySensors *sensors, NvmlClocks *nc, const cpu_set_t *sampler, ProfileReport *r,
+                         Err *err) {
     Backend *b;
     if (backend_open(s->backend, d, w, batch, threads, &b, err)) return err_prefix(err, "batch %d, %d threads", batch, threads);
     BackendInfo info;
@@ -168,7 +181,7 @@ static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelW
                      (gpu_hz > 0 && cond_set_int(&p->cond, COND_GPU_FREQ, profile_gpu_khz(gpu_hz), err)) ||
                      profile_report_str(&p->subnet_name, sn->name, err) || cond_set(&p->cond, COND_CPUS, map->text, err) ||
                      cond_set(&p->cond, COND_BACKEND, info.name, err) || cond_set(&p->cond, COND_DEVICE, info.device, err) ||
-                     backend_set_subnet(b, p->subnet, err) || measure_one(s, sensors, &fw, sampler, p, err)
+                     backend_set_subnet(b, p->subnet, err) || measure_one(s, sensors, nc, &fw, sampler, p, err)
                  ? -1
                  : 0;
         free(fw.device_ms);
@@ -180,8 +193,16 @@ static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelW
 
 long long profile_gpu_khz(long long hz) { return (hz + 500) / 1000; }
 
+/* The GPU at one frequency of the sweep: an NVIDIA GPU's SM clock (MHz) through NVML, else devfreq. */
+static int set_gpu(const ProfileSweep *s, Devfreq *gf, NvmlClocks *nc, long long hz, Err *err) {
+    if (!s->gpu_by_nvml) return devfreq_set(gf, hz, err);
+    int rc = nvml_clocks_set(nc, (unsigned)(hz / 1000000), err);
+    return rc > 0 ? err_set(err, "GPU clocks cannot be set: %s", nc->reason) : rc;
+}
+
 int profile_sweep_run(const ProfileSweep *s, const ModelDesc *d, const ModelWeights *w, const cpu_set_t *allowed,
-                      Cpufreq *cf, Devfreq *gf, const EnergySensors *sensors, ProfileReport *r, Err *err) {
+                      Cpufreq *cf, Devfreq *gf, NvmlClocks *nc, const EnergySensors *sensors, ProfileReport *r,
+                      Err *err) {
     int max_batch, max_threads;
     profile_sweep_maxima(s, &max_batch, &max_threads);
     size_t n_in = (size_t)max_batch * (size_t)(d->in_c * d->in_h * d->in_w);
@@ -206,12 +227,12 @@ int profile_sweep_run(const ProfileSweep *s, const ModelDesc *d, const ModelWeig
             if (khz && (rc = cpufreq_set(cf, &map->cpus, khz, err))) break;
             for (int gi = 0; gi < (s->n_gpu ? s->n_gpu : 1) && !rc; gi++) {
                 long long gpu_hz = s->n_gpu ? s->gpu_hz[gi] : 0;
-                if (gpu_hz && (rc = devfreq_set(gf, gpu_hz, err))) break;
+                if (gpu_hz && (rc = set_gpu(s, gf, nc, gpu_hz, err))) break;
                 for (int ti = 0; ti < (s->n_threads ? s->n_threads : 1) && !rc; ti++) {
                     int threads = s->n_threads ? s->threads[ti] : CPU_COUNT(&map->cpus);
                     for (int bi = 0; bi < s->n_batches && !rc; bi++)
                         rc = measure_batch(s, d, w, s->batches[bi], threads, map, khz, gpu_hz, input, logits, sensors,
-                                           &sampler, r, err);
+                                           nc, &sampler, r, err);
                 }
             }
         }

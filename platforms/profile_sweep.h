@@ -1,14 +1,14 @@
 /* platforms/profile_sweep.h — the measurement loop behind `dynn profile`: every combination of CPU
- * mapping, frequency, GPU frequency, thread count, batch size and subnet (in that order, outermost
- * first), timed
- * through an inference backend (nn/backend.h).
+ * mapping, frequency, GPU frequency (devfreq or an NVIDIA GPU's SM clock), thread count, batch size
+ * and subnet (in that order, outermost first), timed through an inference backend (nn/backend.h).
  *
  * For each (mapping, frequency, threads, batch) the backend is opened for exactly that batch and
  * thread count, so the peak memory of a point is that of a deployment of its batch (not of the
  * largest batch of the sweep, nor of a training model). For each subnet: the warm-up passes, the
  * timed loop (platforms/profiler.h) with the power sampler around it when there are sensors, the
  * statistics, the CPUs the threads ran on, the peak RSS since just before the warm-up (or, counting,
- * the instructions of one forward and the `counter` condition). Each point
+ * the instructions of one forward and the `counter` condition), the GPU's clocks at the end of the
+ * timed loop when NVML reads them. Each point
  * is appended to the report as it is measured, so a sweep that fails part-way keeps its points. */
 #ifndef DYNN_PLATFORMS_PROFILE_SWEEP_H
 #define DYNN_PLATFORMS_PROFILE_SWEEP_H
@@ -19,8 +19,12 @@
 #include "platforms/cpufreq.h"
 #include "platforms/devfreq.h"
 #include "platforms/energy.h"
+#include "platforms/nvml_clocks.h"
 #include "platforms/profile_json.h"
 #include "platforms/profile_options.h"
+
+#define PROFILE_MAX_GPU NVML_MAX_CLOCKS /* GPU frequencies of a sweep (as many as NVML lists; devfreq lists fewer) */
+_Static_assert(PROFILE_MAX_GPU >= DEVFREQ_MAX_FREQS, "a sweep must hold every devfreq frequency");
 
 typedef struct ProfileMapping {
     cpu_set_t cpus;
@@ -35,8 +39,9 @@ typedef struct ProfileSweep {
     int n_maps;
     long freqs[PROFILE_MAX_LIST][CPUFREQ_MAX_FREQS]; /* per mapping; n_freqs[i] 0: not set */
     int n_freqs[PROFILE_MAX_LIST];
-    long long gpu_hz[DEVFREQ_MAX_FREQS]; /* GPU frequencies (devfreq, Hz), each point's gpu_freq in kHz */
-    int n_gpu;                           /* 0: the GPU is not touched */
+    long long gpu_hz[PROFILE_MAX_GPU]; /* GPU frequencies (Hz; devfreq, or NVML SM clocks), each point's gpu_freq in kHz */
+    int n_gpu;                         /* 0: the GPU is not touched */
+    int gpu_by_nvml;                   /* 1: gpu_hz are set through NVML (nvml_clocks_set), else through devfreq */
     int warmup, repeat;
     double min_time_ms, sample_ms;
     const char *backend;     /* NULL: BACKEND_DEFAULT */
@@ -50,11 +55,13 @@ typedef struct ProfileSweep {
 void profile_sweep_maxima(const ProfileSweep *s, int *max_batch, int *max_threads);
 
 /* Runs the sweep over model d with weights w. `allowed` is the CPU mask the process started with;
- * cf is set per frequency and gf (NULL when n_gpu is 0) per GPU frequency (the caller restores both,
- * and the affinity, afterwards); sensors NULL: no energy. Points are appended to r (r->complete is
- * the caller's). */
+ * cf is set per frequency and, per GPU frequency, gf (devfreq) or nc (NVML, when s->gpu_by_nvml); the
+ * caller restores them, and the affinity, afterwards. nc non-NULL (--gpu-nvml): every point also gets
+ * the SM and memory clocks read right after its timed loop (conditions gpu_sm_clock, gpu_mem_clock).
+ * sensors NULL: no energy. Points are appended to r (r->complete is the caller's). */
 int profile_sweep_run(const ProfileSweep *s, const ModelDesc *d, const ModelWeights *w, const cpu_set_t *allowed,
-                      Cpufreq *cf, Devfreq *gf, const EnergySensors *sensors, ProfileReport *r, Err *err);
+                      Cpufreq *cf, Devfreq *gf, NvmlClocks *nc, const EnergySensors *sensors, ProfileReport *r,
+                      Err *err);
 
 /* The gpu_freq condition (kHz, db/conditions.h) of a devfreq frequency in Hz: rounded to the nearest kHz. */
 long long profile_gpu_khz(long long hz);

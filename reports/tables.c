@@ -181,21 +181,35 @@ static const char *backend_device(const RdMeasurement *m, char *out, size_t size
     return out;
 }
 
+/* The GPU's clocks of a measurement: the frequency set ("921.6", MHz; devfreq or an NVIDIA GPU's SM
+ * clock) and the SM / memory clocks seen through NVML ("1410 / 1593"); "-" for what was not recorded. */
+static void gpu_clock_text(const RdMeasurement *m, char *set, size_t set_size, char *seen, size_t seen_size) {
+    long long khz = cond_get_int(&m->cond, COND_GPU_FREQ, 0);
+    const char *sm = cond_get(&m->cond, COND_GPU_SM_CLOCK), *mem = cond_get(&m->cond, COND_GPU_MEM_CLOCK);
+    if (khz > 0) snprintf(set, set_size, "%g", (double)khz / 1000.0);
+    else snprintf(set, set_size, "-");
+    if (sm || mem) snprintf(seen, seen_size, "%s / %s", sm ? sm : "-", mem ? mem : "-");
+    else snprintf(seen, seen_size, "-");
+}
+
 /* with_accuracy 0: no accuracy column (every model synthetic) */
 static void latency(Builder *b, const Aggregate *a, int with_accuracy) {
     static const char *const cols[] = {"method / platform / batch", "subnet", "mapping", "MHz", "samples", "p50 (ms)", "p90 (ms)",
-                                       "p99 (ms)", "energy (mJ)", "accuracy (%)", "backend / device"};
+                                       "p99 (ms)", "energy (mJ)", "accuracy (%)", "backend / device", "GPU MHz (set)",
+                                       "GPU SM / mem MHz (seen)"};
     static const char *const cols_latency_only[] = {"method / platform / batch", "subnet", "mapping", "MHz", "samples",
-                                                    "p50 (ms)", "p90 (ms)", "p99 (ms)", "energy (mJ)", "backend / device"};
-    section(b, "Latency percentiles", with_accuracy ? cols : cols_latency_only, with_accuracy ? 11 : 10);
+                                                    "p50 (ms)", "p90 (ms)", "p99 (ms)", "energy (mJ)", "backend / device",
+                                                    "GPU MHz (set)", "GPU SM / mem MHz (seen)"};
+    section(b, "Latency percentiles", with_accuracy ? cols : cols_latency_only, with_accuracy ? 13 : 12);
     if (!a->n_groups) note(b, "No measurements.");
     else note(b, "Per inference (one forward pass of `batch` images); energy per inference = measured energy / samples.");
     for (size_t gi = 0; gi < a->n_groups; gi++) {
         const AggGroup *g = &a->groups[gi];
         for (size_t i = 0; i < g->n_points; i++) {
             const AggPoint *p = &g->points[i];
-            char f[32], bd[256];
+            char f[32], bd[256], gpu_set[32], gpu_seen[64];
             freq_text(f, sizeof f, p->frequency_khz);
+            gpu_clock_text(p->m, gpu_set, sizeof gpu_set, gpu_seen, sizeof gpu_seen);
             row(b);
             text(b, 0, g->label);
             text(b, 1, p->m->subnet);
@@ -206,8 +220,11 @@ static void latency(Builder *b, const Aggregate *a, int with_accuracy) {
             num(b, 6, "%.4f", p->p90_s * 1e3);
             num(b, 7, "%.4f", p->p99_s * 1e3);
             num(b, 8, "%.4f", p->energy_j * 1e3);
-            if (with_accuracy) num(b, 9, "%.2f", p->accuracy * 100);
-            text(b, with_accuracy ? 10 : 9, backend_device(p->m, bd, sizeof bd));
+            int c = 9;
+            if (with_accuracy) num(b, c++, "%.2f", p->accuracy * 100);
+            text(b, c++, backend_device(p->m, bd, sizeof bd));
+            text(b, c++, gpu_set);
+            text(b, c, gpu_seen);
         }
     }
 }

@@ -12,6 +12,7 @@
  *       - {cpus: "4-7", threads: 2}
  *     frequencies_khz: all          # the mapping's cluster table, or a list of kHz (default: none)
  *     gpu_frequencies_hz: all       # the board's gpu table, or a list of Hz (default: the GPU is not touched)
+ *     gpu_nvml: 0                   # an NVIDIA GPU (NVML index): its clocks recorded, gpu_frequencies_hz its SM clocks
  *     warmup: 3                     # passed through to `dynn profile`, as backend, repeat,
  *     repeat: 10                    # min_time_ms and sample_ms
  *     min_time_ms: 200
@@ -158,9 +159,9 @@ static int profile_validate(const StageCheck *c, Err *err) {
     PlatformDescFile pf;
     if (platform_desc_open_param(platform, c->file, ".", &pf, err)) return -1;
     int rc = check_mapping(c, &pf.desc, all_freqs, err);
-    if (!rc && gpu && !pf.desc.has_gpu)
-        rc = ynode_err(err, c->file, gpu, "stage '%s': 'gpu_frequencies_hz', but platform '%s' has no 'gpu: {devfreq: NODE}'",
-                       c->stage, pf.desc.name);
+    if (!rc && gpu && !pf.desc.has_gpu && !ynode_get(c->params, "gpu_nvml"))
+        rc = ynode_err(err, c->file, gpu, "stage '%s': 'gpu_frequencies_hz', but platform '%s' has no 'gpu: {devfreq: NODE}' "
+                       "(and no 'gpu_nvml: N' names an NVIDIA GPU)", c->stage, pf.desc.name);
     if (!rc && all_gpu && !pf.desc.gpu.n_freqs)
         rc = ynode_err(err, c->file, gpu, "stage '%s': 'gpu_frequencies_hz: all', but platform '%s' has no gpu 'frequencies_hz'",
                        c->stage, pf.desc.name);
