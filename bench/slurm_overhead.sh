@@ -10,7 +10,8 @@
 #      -j 2), with a reduced budget by default (QUICK_SET: --set epochs=1 --set train_limit=2000
 #      --set test_limit=500) so that it takes minutes, not the full 20.
 #
-# Usage: bench/slurm_overhead.sh      Env: DYNN (binary), N, CPUS (node CPUs), QUICK_SET, SKIP_QUICK=1
+# Usage: bench/slurm_overhead.sh      Env: DYNN (binary), N, CPUS (node CPUs), QUICK_SET, SKIP_QUICK=1,
+#        SMK_N (Snakemake's job count, default N), SMK_TIMEOUT (seconds Snakemake may take, default 1800)
 # Wall times depend on the machine's load: say what else ran when quoting them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +45,7 @@ if command -v snakemake > /dev/null; then
   mkdir -p "$work/smk" && cd "$work/smk"
   cat > Snakefile <<EOF
 rule all:
-    input: expand("out/{i}.txt", i=range($N))
+    input: expand("out/{i}.txt", i=range(${SMK_N:-$N}))
 rule t:
     output: "out/{i}.txt"
     shell: "true; touch {output}"
@@ -52,14 +53,14 @@ EOF
   t0=$(now)
   # no slurm_account: Snakemake checks one with sacctmgr, which needs the accounting daemon the
   # cluster does not have; it then guesses one through sacct, fails, and goes on without
-  if USER=${USER:-$(id -un)} snakemake --slurm -j "$N" --default-resources slurm_partition=debug runtime=10 \
+  if USER=${USER:-$(id -un)} timeout "${SMK_TIMEOUT:-1800}" snakemake --slurm -j "${SMK_N:-$N}" --default-resources slurm_partition=debug runtime=10 \
        --latency-wait 5 > run.out 2>&1; then
     t1=$(now)
     smk_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-    echo "snakemake $(snakemake --version) --slurm, $N jobs: $(per "$smk_s" "$N")"
+    echo "snakemake $(snakemake --version) --slurm, ${SMK_N:-$N} jobs: $(per "$smk_s" "${SMK_N:-$N}")"
   else
     echo "snakemake --slurm failed after $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f s", b - a }')," \
-         "$(ls out 2>/dev/null | wc -l) of $N outputs made: $(grep -iE 'error' run.out | sort | uniq -c | sort -rn | head -3 | tr '\n' ' ')"
+         "$(ls out 2>/dev/null | wc -l) of ${SMK_N:-$N} outputs made: $(grep -iE 'error' run.out | sort | uniq -c | sort -rn | head -3 | tr '\n' ' ')"
   fi
 else
   echo "snakemake not installed: no comparison"
