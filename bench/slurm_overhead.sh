@@ -53,7 +53,7 @@ EOF
   t0=$(now)
   # no slurm_account: Snakemake checks one with sacctmgr, which needs the accounting daemon the
   # cluster does not have; it then guesses one through sacct, fails, and goes on without
-  if USER=${USER:-$(id -un)} timeout "${SMK_TIMEOUT:-1800}" snakemake --slurm -j "${SMK_N:-$N}" --default-resources slurm_partition=debug runtime=10 \
+  if USER=${USER:-$(id -un)} timeout -k 10 "${SMK_TIMEOUT:-1800}" snakemake --slurm -j "${SMK_N:-$N}" --default-resources slurm_partition=debug runtime=10 \
        --latency-wait 5 > run.out 2>&1; then
     t1=$(now)
     smk_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
