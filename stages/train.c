@@ -113,48 +113,31 @@ static int record(const StageRun *run, const char *name, double value, const cha
     return run->sink->metric(run->sink, name, value, subnet, 0, err);
 }
 
-/* A synthetic model: its costs and the mark, no accuracy or loss (there is none). */
-static int record_synthetic(const StageRun *run, const TrainJobResult *r, Err *err) {
-    const ModelDesc *d = r->desc;
-    double full_macs = model_subnet_macs(d, d->subnets[r->largest].count), separate = 0.0;
-    for (int i = 0; i < d->n_subnets; i++) {
-        const int *count = d->subnets[i].count;
-        const char *name = d->subnets[i].name;
-        double macs = model_subnet_macs(d, count);
-        separate += model_subnet_stored_floats(d, count);
-        if (record(run, "macs", macs, name, err) || record(run, "params", model_subnet_params(d, count), name, err) ||
-            record(run, "bytes_touched",
-                   4.0 * (model_subnet_stored_floats(d, count) + model_subnet_activation_floats(d, count)), name, err) ||
-            record(run, "width", macs / full_macs, name, err) || record(run, "subnet_index", i, name, err))
-            return -1;
-    }
-    return record(run, "synthetic", 1, NULL, err) || record(run, "model_bytes", 4.0 * model_desc_param_floats(d), NULL, err) ||
-                   record(run, "separate_models_bytes", 4.0 * separate, NULL, err)
-               ? -1
-               : 0;
-}
-
+/* Per subnet its costs (and, trained, its accuracy and loss); per model its size and (trained) the
+ * training budget, or (synthetic) the mark — a synthetic model has no accuracy or loss. */
 static int record_results(const StageRun *run, const TrainJobResult *r, Err *err) {
     const ModelDesc *d = r->desc;
-    if (r->synthetic) return record_synthetic(run, r, err);
     double full_macs = model_subnet_macs(d, d->subnets[r->largest].count), separate = 0.0;
     for (int i = 0; i < d->n_subnets; i++) {
         const int *count = d->subnets[i].count;
         const char *name = d->subnets[i].name;
         double macs = model_subnet_macs(d, count);
         separate += model_subnet_stored_floats(d, count);
-        if (record(run, "accuracy", r->eval[i].accuracy, name, err) || record(run, "loss", r->eval[i].loss, name, err) ||
+        if ((!r->synthetic && (record(run, "accuracy", r->eval[i].accuracy, name, err) ||
+                               record(run, "loss", r->eval[i].loss, name, err))) ||
             record(run, "macs", macs, name, err) || record(run, "params", model_subnet_params(d, count), name, err) ||
             record(run, "bytes_touched",
                    4.0 * (model_subnet_stored_floats(d, count) + model_subnet_activation_floats(d, count)), name, err) ||
             record(run, "width", macs / full_macs, name, err) || record(run, "subnet_index", i, name, err))
             return -1;
     }
+    if (record(run, "model_bytes", 4.0 * model_desc_param_floats(d), NULL, err) ||
+        record(run, "separate_models_bytes", 4.0 * separate, NULL, err))
+        return -1;
+    if (r->synthetic) return record(run, "synthetic", 1, NULL, err);
     if (record(run, "train_seconds", r->report.wall_s, NULL, err) ||
         record(run, "train_flops", r->report.train_flops, NULL, err) ||
         record(run, "epochs", r->report.epochs, NULL, err) ||
-        record(run, "model_bytes", 4.0 * model_desc_param_floats(d), NULL, err) ||
-        record(run, "separate_models_bytes", 4.0 * separate, NULL, err) ||
         record(run, "train_images", r->train_images, NULL, err) || record(run, "test_images", r->test_images, NULL, err))
         return -1;
     return 0;
