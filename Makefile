@@ -72,6 +72,21 @@ ifeq ($(CUDA),1)
 PKG_CFLAGS += -DDYNN_HAVE_CUDA -isystem $(CUDA_HOME)/include
 endif
 
+# Kernel sets (nn/kernel_set.h): nn/conv3x3.c is compiled once per set with the set's instruction set,
+# and the binary picks one at run time from the CPU's features (DYNN_KERNELS forces one). x86-64 has
+# three; the rest of dynn is built for the x86-64 baseline, so that one binary runs on every x86-64
+# machine (OPT="-O3 -march=native" builds the rest for this machine instead: faster by little, portable
+# no more). Other targets have one set, built with the target's flags.
+KSET_ARCH := $(if $(TARGET),$(TARGET),$(shell uname -m))
+ifeq ($(KSET_ARCH),x86_64)
+KSETS             := avx512 avx2 sse2
+KSET_FLAGS_avx512 := -march=x86-64-v4 -mtune=generic
+KSET_FLAGS_avx2   := -march=x86-64-v3 -mtune=generic
+KSET_FLAGS_sse2   := -march=x86-64 -mtune=generic
+OPT      ?= -O3 -march=x86-64 -mtune=generic
+else
+KSETS    := native
+endif
 OPT      ?= -O3 -march=native
 CFLAGS   ?= $(OPT) -g
 # OpenMP: GCC's libgomp, the runtime the OpenMP OpenBLAS uses. (The clang fuzz build passes
@@ -88,8 +103,8 @@ DYNN_VERSION := 0.1.0
 
 # Every .c under these folders is part of libdynn; main.c is the binary's entry point.
 SRC_DIRS := util nn pipeline stages db platforms reports cli
-LIB_SRC  := $(sort $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c $(d)/*/*.c)))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_SRC  := $(filter-out nn/conv3x3.c,$(sort $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c $(d)/*/*.c))))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(KSETS:%=$(BUILD)/nn/conv3x3-%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # The fake NVML (tests/fake/fake_nvml.c) the GPU clock tests load instead of the driver's libnvidia-ml.so.1.
@@ -125,6 +140,12 @@ $(BUILD)/%.o: %.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC  $<")
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD) -MMD -MP -c $< -o $@
+
+# One object per kernel set, from the same source (nn/kernel_set.c chooses between them at run time).
+$(KSETS:%=$(BUILD)/nn/conv3x3-%.o): $(BUILD)/nn/conv3x3-%.o: nn/conv3x3.c $(BUILD)/flags
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC  $< ($*)")
+	$(Q)$(CC) $(CFLAGS) $(KSET_FLAGS_$*) -DDYNN_KSET=$* -I$(BUILD) -MMD -MP -c $< -o $@
 
 $(BUILD)/util/version.o: $(BUILD)/buildinfo.h
 $(BUILD)/db/schema_sql.o: db/schema.sql   # embedded with .incbin, invisible to -MMD

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "nn/blas_core.h"
+#include "nn/kernel_set.h"
 
 const CliCommand dynn_commands[] = {
     {"train", cmd_train, "train a (dynamic) network and write a checkpoint"},
@@ -33,6 +35,12 @@ static void usage(FILE *fp) {
 }
 
 int main(int argc, char **argv) {
+    blas_core_ensure(argv); /* OpenBLAS kernels of this CPU's vector level (may re-execute) */
+    Err err;
+    if (kernel_set_init(&err)) { /* DYNN_KERNELS names a set this build or CPU lacks */
+        fprintf(stderr, "dynn: %s\n", err.msg);
+        return 2;
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -4,7 +4,7 @@
  * logits equal a training Model's bit for bit at the same thread count. It sets the process's one
  * thread pool (nn/parallel.h) to its thread count when opened, and again before a forward when
  * something changed it meanwhile. Its device is the CPU as the profile tables need it: model, machine
- * type and the vector ISA the kernels were compiled for ("AMD EPYC (x86_64, AVX-512)"). */
+ * type and the vector ISA of the kernel set that runs ("AMD EPYC (x86_64, AVX-512)"). */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "nn/backend.h"
+#include "nn/kernel_set.h"
 #include "nn/model.h"
 #include "nn/parallel.h"
 #include "util/provenance.h"
@@ -23,21 +24,8 @@ typedef struct CpuBackend {
     char device[128];
 } CpuBackend;
 
-/* The vector instruction set the kernels of this build use (nn/conv3x3.c picks its blocking the same
- * way, at compile time). */
-static const char *kernel_isa(void) {
-#if defined(__AVX512F__)
-    return "AVX-512";
-#elif defined(__AVX2__)
-    return "AVX2";
-#elif defined(__AVX__)
-    return "AVX";
-#elif defined(__ARM_NEON)
-    return "NEON";
-#else
-    return "scalar";
-#endif
-}
+/* The vector instruction set of the kernel set that runs (nn/kernel_set.h, chosen at run time). */
+static const char *kernel_isa(void) { return kernel_set()->isa; }
 
 /* "MODEL (MACHINE, ISA)" (the model cut at 60 characters), or "MACHINE, ISA" where /proc/cpuinfo names no model (many ARM kernels). */
 static void cpu_device(char *out, size_t size) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/kernel_set.h"
 #include "nn/vec.h"
 
 /* The layout of s's planes. */
@@ -21,23 +22,11 @@ static Planes bn_planes(const BnShape *s) { return s->planes.stride ? s->planes 
 #define PLANE0(base, s, pl, n, c) ((base) + ((size_t)(n) * (s)->c + (c)) * (pl)->stride)
 #define PLANE(base, s, pl, n, c) (PLANE0(base, s, pl, n, c) + planes_span_begin(pl))
 
-/* y = x * scale + shift (+ r when r is given) over one plane, then max(0, .) when relu. */
+/* y = x * scale + shift (+ r), then max(0, .) when relu: the kernel set's (nn/kernel_set.h), so that
+ * its rounding is the fused conv epilogue's (an inference BN folded into the conv gives the same bits). */
 static inline void affine_plane(float *y, const float *x, const float *r, size_t len, float scale, float shift,
                                 int relu) {
-    if (r && relu)
-        for (size_t i = 0; i < len; i++) {
-            float v = x[i] * scale + shift + r[i];
-            y[i] = v > 0.0f ? v : 0.0f;
-        }
-    else if (r)
-        for (size_t i = 0; i < len; i++) y[i] = x[i] * scale + shift + r[i];
-    else if (relu)
-        for (size_t i = 0; i < len; i++) {
-            float v = x[i] * scale + shift;
-            y[i] = v > 0.0f ? v : 0.0f;
-        }
-    else
-        for (size_t i = 0; i < len; i++) y[i] = x[i] * scale + shift;
+    kernel_set()->affine_plane(y, x, r, len, scale, shift, relu);
 }
 
 void batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, const float *in,

@@ -16,10 +16,17 @@
  * needs (its batch statistics in the forward, its backward sums in the input gradient).
  * The weight gradient reads padded planes of the inputs and output gradients image by image.
  * Written with GCC vector extensions, the vector width and blocking chosen per target (AVX-512,
- * AVX, NEON, generic); on AVX-512 the full forward blocks and the weight-gradient block are
- * assembly (direct_block_avx512, weight_grad_3x9_avx512). */
+ * AVX, NEON, SSE2, generic); on AVX-512 the full forward blocks and the weight-gradient block are
+ * assembly (direct_block_avx512, weight_grad_3x9_avx512). The file is built once per kernel set
+ * (nn/kernel_set.h) and exports only that set's table. */
 #include "nn/conv3x3.h"
 #include "nn/arena.h"
+
+/* This file is compiled once per kernel set (Makefile: KSETS), with -DDYNN_KSET=NAME and the set's
+ * instruction-set flags; everything here is static but the set's table, conv3x3_kernels_NAME. */
+#ifndef DYNN_KSET
+#error "nn/conv3x3.c is compiled per kernel set: build it with -DDYNN_KSET=NAME (see the Makefile's KSETS)"
+#endif
 
 #include <omp.h>
 #include <string.h>
@@ -42,6 +49,10 @@ _Static_assert(CONV3X3_OVERREAD_FLOATS >= 16, "reads run up to one vector past a
 #define VL 4
 #define QB 6
 #define WG 3
+#elif defined(__SSE2__) /* 16 x 4 floats */
+#define VL 4
+#define QB 3
+#define WG 1
 #else
 #define VL 4
 #define QB 2
@@ -98,18 +109,14 @@ static Geometry geometry(int h, int w) {
     return g;
 }
 
-size_t conv3x3_padded_plane_floats(int h, int w) { return (size_t)geometry(h, w).lp; }
+static size_t set_padded_plane_floats(int h, int w) { return (size_t)geometry(h, w).lp; }
 
-int conv3x3_padded_origin(int h, int w) {
+static int set_padded_origin(int h, int w) {
     const Geometry g = geometry(h, w);
     return g.lead + g.w2 + 1;
 }
 
-int conv3x3_direct_applies(const ConvShape *s) {
-    return s->k == 3 && s->pad == 1 && (s->stride == 1 || s->stride == 2);
-}
-
-int conv3x3_backward_applies(const ConvShape *s) { return s->k == 3 && s->pad == 1 && s->stride == 1; }
+static int backward_applies(const ConvShape *s) { return s->k == 3 && s->pad == 1 && s->stride == 1; }
 
 static int co_blocks(int c) { return (c + CB - 1) / CB; }
 
@@ -118,7 +125,7 @@ static int parity_plane_floats(const Geometry *go);
 /* Sizes saturate at SIZE_MAX (arena.h): a shape too large for size_t is sized as too large. The
  * geometry is int arithmetic, valid for sides up to CONV_MAX_SIDE (conv2d_workspace_floats refuses
  * larger ones before calling this). */
-size_t conv3x3_workspace_floats(const ConvShape *s, int threads) {
+static size_t set_workspace_floats(const ConvShape *s, int threads) {
     const Geometry g = geometry(s->ho, s->wo); /* the output grid */
     const int cmax = s->cin > s->cout ? s->cin : s->cout;
     /* floats per input channel of one image's input planes: padded, or four parity planes */
@@ -129,7 +136,7 @@ size_t conv3x3_workspace_floats(const ConvShape *s, int threads) {
     size_t wpack = (size_t)co_blocks(cmax) * CB * cmax * 9, mask = (size_t)(g.qp + 15) / 16 * 16;
     size_t data = size_add_sat(wpack + mask + CONV3X3_OVERREAD_FLOATS,
                                size_mul_sat(per_thread, (size_t)(threads < 1 ? 1 : threads)));
-    if (!conv3x3_backward_applies(s)) return data;
+    if (!backward_applies(s)) return data;
     /* weight gradient: padded copies of every image's input and output gradient (when compact),
      * and the sums */
     size_t wgrad = size_add_sat(size_mul_sat((size_t)s->n, size_mul_sat((size_t)s->cin + (size_t)s->cout, (size_t)g.lp)),
@@ -601,24 +608,24 @@ static void forward_with(float *out, const float *in, const float *weight, const
     run(out, &op, in, &ip, wpack, s->n, s->cin, s->cout, s->stride, &g, rest, s->threads, e);
 }
 
-void conv3x3_forward_affine(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
+static void set_forward_affine(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
                             const float *scale, const float *shift, int relu) {
     Epilogue e = {.scale = scale, .shift = shift, .relu = relu};
     forward_with(out, in, weight, s, ws, &e);
 }
 
-void conv3x3_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {
+static void set_forward(float *out, const float *in, const float *weight, const ConvShape *s, float *ws) {
     Epilogue e = {0};
     forward_with(out, in, weight, s, ws, &e);
 }
 
-void conv3x3_forward_sums(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
+static void set_forward_sums(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
                           float *sums) {
     Epilogue e = {.sums = sums};
     forward_with(out, in, weight, s, ws, &e);
 }
 
-void conv3x3_backward_data_bn(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
+static void set_backward_data_bn(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
                               int accumulate, const Conv3x3BnGrad *bn) {
     Geometry g = geometry(s->h, s->w);
     int cmax = s->cin > s->cout ? s->cin : s->cout;
@@ -633,11 +640,6 @@ void conv3x3_backward_data_bn(float *dinp, const float *dout, const float *weigh
     }
     const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
     run(dinp, &ip, dout, &op, wpack, s->n, s->cout, s->cin, 1, &g, rest, s->threads, &e);
-}
-
-void conv3x3_backward_data(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
-                           int accumulate) {
-    conv3x3_backward_data_bn(dinp, dout, weight, s, ws, accumulate, NULL);
 }
 
 static float lane_sum(vf v) {
@@ -819,7 +821,7 @@ static void weight_grad_group(vf *acc, const float *x, const float *d, int cin, 
  * are taken in blocks whose input planes stay in a core's L2 cache while the thread's groups read
  * them, in order. Each output channel's partial sums take the same additions in the same order
  * whatever group or thread it falls in, so the result is the same for any thread count. */
-void conv3x3_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws) {
+static void set_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws) {
     const Geometry g = geometry(s->h, s->w);
     const Taps tp = taps_stride1(&g);
     const int n = s->n, cin = s->cin, cout = s->cout;
@@ -869,3 +871,61 @@ void conv3x3_backward_weight(float *dweight, const float *dout, const float *in,
         }
     }
 }
+
+/* y = x * scale + shift (+ r when r is given) over one plane, then max(0, .) when relu: a BN's affine
+ * (nn/batchnorm.c), here so that it rounds as the epilogue's scale and shift do in this set (fused
+ * into one FMA where the set has FMA, -ffp-contract=fast). */
+static void set_affine_plane(float *y, const float *x, const float *r, size_t len, float scale, float shift,
+                             int relu) {
+    if (r && relu)
+        for (size_t i = 0; i < len; i++) {
+            float v = x[i] * scale + shift + r[i];
+            y[i] = v > 0.0f ? v : 0.0f;
+        }
+    else if (r)
+        for (size_t i = 0; i < len; i++) y[i] = x[i] * scale + shift + r[i];
+    else if (relu)
+        for (size_t i = 0; i < len; i++) {
+            float v = x[i] * scale + shift;
+            y[i] = v > 0.0f ? v : 0.0f;
+        }
+    else
+        for (size_t i = 0; i < len; i++) y[i] = x[i] * scale + shift;
+}
+
+/* The set's name and ISA as people read them (the compiler's target macros of this copy). */
+#if defined(__x86_64__) && defined(__AVX512F__)
+#define KSET_ISA "AVX-512"
+#elif defined(__AVX2__) && defined(__FMA__)
+#define KSET_ISA "AVX2+FMA"
+#elif defined(__AVX__)
+#define KSET_ISA "AVX"
+#elif defined(__aarch64__)
+#define KSET_ISA "NEON (aarch64)"
+#elif defined(__ARM_NEON)
+#define KSET_ISA "NEON (armv7)"
+#elif defined(__SSE2__)
+#define KSET_ISA "SSE2"
+#else
+#define KSET_ISA "scalar"
+#endif
+#define KSET_STR2(x) #x
+#define KSET_STR(x) KSET_STR2(x)
+#define KSET_TABLE2(x) conv3x3_kernels_##x
+#define KSET_TABLE(x) KSET_TABLE2(x)
+
+extern const Conv3x3Kernels KSET_TABLE(DYNN_KSET);
+const Conv3x3Kernels KSET_TABLE(DYNN_KSET) = {
+    .name = KSET_STR(DYNN_KSET),
+    .isa = KSET_ISA,
+    .vector_floats = VL,
+    .workspace_floats = set_workspace_floats,
+    .padded_plane_floats = set_padded_plane_floats,
+    .padded_origin = set_padded_origin,
+    .forward_affine = set_forward_affine,
+    .forward = set_forward,
+    .forward_sums = set_forward_sums,
+    .backward_data_bn = set_backward_data_bn,
+    .backward_weight = set_backward_weight,
+    .affine_plane = set_affine_plane,
+};

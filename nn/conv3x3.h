@@ -1,6 +1,7 @@
 /* nn/conv3x3.h — direct 3x3 pad-1 convolution kernels (see conv3x3.c): forward at stride 1 and 2,
  * backward at stride 1; conv2d.c routes eligible layers here. Same conventions as layers.h (compact
- * active channels, w_row stride). */
+ * active channels, w_row stride). The kernels come in kernel sets (nn/kernel_set.h: on x86-64 one per
+ * instruction set, chosen at run time); the functions below run the chosen set's (nn/kernel_set.c). */
 #ifndef DYNN_NN_CONV3X3_H
 #define DYNN_NN_CONV3X3_H
 
@@ -51,5 +52,27 @@ void conv2d_backward_bn(float *dinp, float *dweight, const float *dout, const fl
 
 /* dweight (row stride w_row) += gradient of the weights; independent of the thread count. */
 void conv3x3_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws);
+
+/* One compiled kernel set: nn/conv3x3.c built for an instruction set (its table is
+ * conv3x3_kernels_NAME). The padded layout (plane size, origin) is the set's too: one process uses
+ * one set for every model it builds. */
+typedef struct Conv3x3Kernels {
+    const char *name;         /* "avx512", "avx2", "sse2", "neon", "generic" */
+    const char *isa;          /* for people: "AVX-512", "AVX2+FMA", "SSE2", "NEON (armv7)", ... */
+    int vector_floats;        /* floats per vector register */
+    size_t (*workspace_floats)(const ConvShape *s, int threads);
+    size_t (*padded_plane_floats)(int h, int w);
+    int (*padded_origin)(int h, int w);
+    void (*forward_affine)(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
+                           const float *scale, const float *shift, int relu);
+    void (*forward)(float *out, const float *in, const float *weight, const ConvShape *s, float *ws);
+    void (*forward_sums)(float *out, const float *in, const float *weight, const ConvShape *s, float *ws, float *sums);
+    void (*backward_data_bn)(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
+                             int accumulate, const Conv3x3BnGrad *bn);
+    void (*backward_weight)(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws);
+    /* y = x * scale + shift (+ r when given), then ReLU when relu, over len floats: a BN's affine,
+     * rounded as the forward_affine epilogue rounds it */
+    void (*affine_plane)(float *y, const float *x, const float *r, size_t len, float scale, float shift, int relu);
+} Conv3x3Kernels;
 
 #endif

@@ -89,6 +89,7 @@ int counter_rerun_under_callgrind(int argc, char **argv, Err *err) {
         setenv("OMP_WAIT_POLICY", "passive", 1);
 #if defined(__x86_64__)
         setenv("OPENBLAS_CORETYPE", "Haswell", 1); /* the AVX2 kernels on every x86-64 machine */
+        setenv("DYNN_KERNELS", "avx2", 1);         /* and dynn's (nn/kernel_set.h): valgrind runs no AVX-512 */
 #endif
         execv(valgrind, args);
         fprintf(stderr, "dynn profile: --count instructions: cannot run %s: %s\n", valgrind, strerror(errno));

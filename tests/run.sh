@@ -4,6 +4,9 @@
 # not run here: a cmocka skip(), or an e2e `SKIP name: reason` line from lib.sh's skip()).
 # Usage: tests/run.sh [REGEX]   (only the binaries/scripts whose name matches)
 # Env: BUILD (default build), DYNN_VALGRIND=1 runs unit tests under valgrind --leak-check=full.
+# The unit tests of the compute kernels (KSET_TESTS) run once per kernel set this CPU supports
+# (nn/kernel_set.h: DYNN_KERNELS=NAME forces one; `dynn version --json` lists them), named NAME[SET];
+# under valgrind only with the set it chooses (valgrind's CPU has no AVX-512).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -13,12 +16,21 @@ export DYNN_ROOT="$PWD"
 passed=0; failed=0; skipped=0; failed_names=()
 start=$(date +%s)
 
+KSET_TESTS=" test_layers test_model test_dynamic "
+ksets=
+if [ "${DYNN_VALGRIND:-0}" != 1 ] && [ -x "$DYNN_BIN" ]; then
+  ksets=$("$DYNN_BIN" version --json 2>/dev/null | jq -r '.kernel_sets[] | select(.supported) | .name' 2>/dev/null | tr '\n' ' ')
+fi
+
+# run_unit BIN [KERNEL_SET]
 run_unit() {
-  local bin=$1 name out rc p f s
-  name=$(basename "$bin")
+  local bin=$1 kset=${2:-} name out rc p f s
+  name=$(basename "$bin")${kset:+[$kset]}
   if [ "${DYNN_VALGRIND:-0}" = 1 ]; then
     out=$(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
           "$bin" 2>&1); rc=$?
+  elif [ -n "$kset" ]; then
+    out=$(DYNN_KERNELS=$kset "$bin" 2>&1); rc=$?
   else
     out=$("$bin" 2>&1); rc=$?
   fi
@@ -53,7 +65,11 @@ run_e2e() {
 for bin in "$BUILD"/tests/test_*; do
   [ -x "$bin" ] || continue
   [[ $(basename "$bin") =~ $filter ]] || continue
-  run_unit "$bin"
+  if [[ $KSET_TESTS == *" $(basename "$bin") "* ]] && [ -n "$ksets" ]; then
+    for k in $ksets; do run_unit "$bin" "$k"; done
+  else
+    run_unit "$bin"
+  fi
 done
 if [ "${DYNN_VALGRIND:-0}" != 1 ]; then
   for script in tests/e2e/*.sh; do

@@ -1,0 +1,30 @@
+/* nn/kernel_set.h — which compiled set of compute kernels this process runs. On x86-64 the direct 3x3
+ * convolutions (nn/conv3x3.c) are built once per instruction set (avx512: x86-64-v4, avx2: x86-64-v3,
+ * sse2: the x86-64 baseline) and one binary runs on every x86-64 machine: the set is chosen once, at the
+ * first convolution or at kernel_set_init, as the best one the CPU supports, or the one DYNN_KERNELS
+ * names. Other targets (aarch64, armv7) have one set, their own. The rest of dynn is built for the
+ * baseline (OpenBLAS chooses its own kernels at run time, see nn/blas_core.h). */
+#ifndef DYNN_NN_KERNEL_SET_H
+#define DYNN_NN_KERNEL_SET_H
+
+#include "nn/conv3x3.h"
+#include "util/err.h"
+
+/* The environment variable that forces a set: a set's name, or "auto" (the default). */
+#define KERNEL_SET_ENV "DYNN_KERNELS"
+
+/* Chooses the set (DYNN_KERNELS, else the best the CPU supports); idempotent. Error: DYNN_KERNELS
+ * names no set of this build, or one this CPU cannot run. A process that never calls it gets the same
+ * choice at its first convolution (and exits with the message when DYNN_KERNELS is wrong). */
+int kernel_set_init(Err *err);
+/* The chosen set (choosing it now if need be). */
+const Conv3x3Kernels *kernel_set(void);
+
+/* The sets of this build, best first: count, and the i-th (its table), and whether this CPU runs it. */
+int kernel_set_count(void);
+const Conv3x3Kernels *kernel_set_at(int i);
+int kernel_set_supported(int i);
+/* Why the set was chosen: "auto: the best this CPU supports" or "DYNN_KERNELS=avx2". */
+const char *kernel_set_reason(void);
+
+#endif

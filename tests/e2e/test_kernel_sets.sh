@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# tests/e2e/test_kernel_sets.sh — one x86-64 binary, the kernel set chosen at run time (nn/kernel_set.h):
+# `dynn version` names the set and the sets this CPU runs; DYNN_KERNELS forces each supported set, and
+# training with it learns, repeats bit for bit, and follows the other sets' losses closely (the sets
+# round differently: FMA or not, other summation blocking); the CPU backend's device names the set's
+# ISA; a set the CPU cannot run (valgrind's CPU has no AVX-512) and an unknown name are refused with
+# one line. (Each set against the naive reference: tests/run.sh runs the layer tests once per set.)
+. "$(dirname "$0")/lib.sh"
+T=$E2E_TMP
+
+vj=$("$DYNN" version --json 2>&1)
+sets=$(printf '%s' "$vj" | jq -r '.kernel_sets[] | select(.supported) | .name' 2>/dev/null | tr '\n' ' ')
+auto=$(printf '%s' "$vj" | jq -r '.kernel_set' 2>/dev/null)
+first=${sets%% *}
+if [ -n "$auto" ] && [ "$auto" = "$first" ]; then pass "version: the automatic choice is the best supported set ($auto of: $sets)"
+else fail "version names the kernel set" "$vj"; fi
+vt=$("$DYNN" version 2>&1)
+expect_match "version text names the set" "^kernels: $auto \\(" "$vt"
+expect_match "version text names the OpenBLAS kernels" "^blas: OpenBLAS [A-Za-z0-9]+ kernels" "$vt"
+if [ "$(uname -m)" = x86_64 ]; then
+  for s in avx512 avx2 sse2; do
+    printf '%s' "$vj" | jq -e --arg s "$s" '.kernel_sets | map(.name) | index($s) != null' >/dev/null ||
+      fail "x86-64 build has the $s set" "$vj"
+  done
+  pass "x86-64 build has the avx512, avx2 and sse2 sets"
+  expect_ok "sse2 runs on every x86-64 CPU" env DYNN_KERNELS=sse2 "$DYNN" version
+fi
+
+# OpenBLAS's own kernels: at the CPU's vector level (nn/blas_core.h re-executes with OPENBLAS_CORETYPE when
+# the library took a fallback: Debian 12's OpenBLAS gives Emerald Rapids its SSE3 kernels); a user's own
+# OPENBLAS_CORETYPE is kept.
+core=$(printf '%s' "$vj" | jq -r '.blas_core')
+if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
+  case $core in
+    Haswell|Zen|SkylakeX|Cooperlake|SapphireRapids) pass "OpenBLAS runs AVX2-or-better kernels on this AVX2 CPU ($core)" ;;
+    *) fail "OpenBLAS kernels at the CPU's level" "core $core on a CPU with AVX2+FMA" ;;
+  esac
+  expect_match "a user's OPENBLAS_CORETYPE is kept" '"blas_core":"Prescott"' "$(OPENBLAS_CORETYPE=Prescott "$DYNN" version --json 2>&1)"
+else
+  skip "OpenBLAS kernels at the CPU's level" "this CPU has no AVX2+FMA ($core)"
+fi
+
+expect_fail "unknown set refused" "DYNN_KERNELS=avx1024: no such kernel set in this build: set it to one of" \
+  env DYNN_KERNELS=avx1024 "$DYNN" version
+if [ "$(uname -m)" = x86_64 ] && command -v valgrind >/dev/null; then
+  out=$(DYNN_KERNELS=avx512 valgrind -q "$DYNN" version 2>&1); rc=$?
+  if [ "$rc" = 2 ] && [[ $out == *"DYNN_KERNELS=avx512: this CPU cannot run the avx512 kernels"* ]]; then
+    pass "a set the CPU cannot run is refused (valgrind's CPU: no AVX-512)"
+  else fail "unsupported set refused under valgrind" "exit $rc" "$out"; fi
+else
+  skip "unsupported set refused" "needs x86-64 and valgrind (whose CPU has no AVX-512)"
+fi
+
+common=(--model resnet8 --width 0.5 --epochs 1 --train-limit 512 --test-limit 256 --batch 64 --threads 2 --seed 3)
+crc() { "$DYNN" info "$1" --json | jq -r '.tensors_crc32'; }
+loss() { jq -r '.final_train_loss' "$1"; }
+ref_loss=
+for s in $sets; do
+  ok=1
+  DYNN_KERNELS=$s "$DYNN" train "${common[@]}" --out "$T/$s.dnn" --json > "$T/$s.json" 2>"$T/$s.err" || ok=0
+  DYNN_KERNELS=$s "$DYNN" train "${common[@]}" --out "$T/$s-again.dnn" --quiet >/dev/null 2>&1 || ok=0
+  l=$(loss "$T/$s.json" 2>/dev/null)
+  if [ "$ok" = 1 ] && [ -n "$l" ] && [ "$(crc "$T/$s.dnn")" = "$(crc "$T/$s-again.dnn")" ]; then
+    pass "$s: trains (loss $l) and repeats bit for bit"
+  else fail "$s: trains and repeats" "$(cat "$T/$s.err")"; fi
+  if [ -z "$ref_loss" ]; then ref_loss=$l; ref_set=$s
+  elif awk -v a="$l" -v b="$ref_loss" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 2e-3 * (b < 0 ? -b : b) + 1e-6) }'; then
+    pass "$s follows $ref_set: loss $l vs $ref_loss"
+  else fail "$s follows $ref_set" "loss $l vs $ref_loss"; fi
+  isa=$(printf '%s' "$vj" | jq -r --arg s "$s" '.kernel_sets[] | select(.name == $s) | .isa')
+  pj=$(DYNN_KERNELS=$s "$DYNN" profile "$T/$s.dnn" --batch 1 --repeat 3 --warmup 1 --threads 1 --json 2>&1)
+  if printf '%s' "$pj" | jq -e --arg isa "$isa" '[.results[].device // .device] | map(tostring) | any(contains($isa))' >/dev/null 2>&1; then
+    pass "$s: the profile's device names $isa"
+  else fail "$s: profile device names $isa" "$(printf '%s' "$pj" | head -c 600)"; fi
+done
+e2e_done
