@@ -34,6 +34,7 @@
 #include "nn/backend.h"
 #include "nn/model_desc.h"
 #include "nn/rng.h"
+#include "nn/blas_core.h"
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -204,6 +205,7 @@ static int die(const char *msg) {
 }
 
 int main(int argc, char **argv) {
+    blas_core_ensure(argv); /* OpenBLAS at the CPU's vector level, as in dynn (may re-execute) */
     const char *spec = "cpu", *arch = "resnet20";
     const char *widths = "0.25,0.5,0.75,1";
     int hw = 0, batch = 128, repeat = 5, warmup = 2, json = 0, threads = 1;

@@ -13,6 +13,7 @@
 #include "nn/conv3x3.h"
 #include "nn/layers.h"
 #include "nn/parallel.h"
+#include "nn/blas_core.h"
 
 typedef struct Case {
     ConvShape s;
@@ -40,6 +41,7 @@ static void run_sgemm(Case *c) {
 }
 
 int main(int argc, char **argv) {
+    blas_core_ensure(argv); /* OpenBLAS at the CPU's vector level, as in dynn (may re-execute) */
     int threads = 2, hw = 28, json = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);

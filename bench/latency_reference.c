@@ -15,6 +15,7 @@
 #include "nn/checkpoint.h"
 #include "nn/parallel.h"
 #include "nn/rng.h"
+#include "nn/blas_core.h"
 
 #define REF_N 128                   /* sgemm 128x128x128: 2.1 M multiply-adds, a ResNet-8 forward's order */
 #define REF_COPY (4u << 20)         /* bytes copied: beyond L2, memory-bound */
@@ -46,6 +47,7 @@ static double reference_s(void) {
 }
 
 int main(int argc, char **argv) {
+    blas_core_ensure(argv); /* OpenBLAS at the CPU's vector level, as in dynn (may re-execute) */
     if (argc < 2) {
         fprintf(stderr, "usage: latency_reference CKPT [SUBNET [BATCH [REPEAT]]]\n");
         return 2;

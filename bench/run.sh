@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 T=${THREADS:-2}
 peer=../shared/peers/torch_resnet.py
+# BENCH_ISA=avx2 measures an AVX2 machine's code paths on an AVX-512 one: dynn's avx2 kernel set,
+# OpenBLAS's Haswell kernels (the sgemm peak too) and PyTorch's oneDNN and ATen limited to AVX2.
+if [ "${BENCH_ISA:-}" = avx2 ]; then
+  export DYNN_KERNELS=avx2 OPENBLAS_CORETYPE=Haswell DNNL_MAX_CPU_ISA=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
+fi
+echo "CPU: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs; $("$BUILD/dynn" version 2>/dev/null | grep -E '^(kernels|blas):' | tr '\n' ' ')"
 echo "== convolutions vs sgemm ($T threads)"
 "$BUILD/bench/conv_vs_sgemm" --threads "$T"
 echo

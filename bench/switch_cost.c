@@ -11,8 +11,10 @@
 #include "nn/model.h"
 #include "nn/parallel.h"
 #include "nn/rng.h"
+#include "nn/blas_core.h"
 
 int main(int argc, char **argv) {
+    blas_core_ensure(argv); /* OpenBLAS at the CPU's vector level, as in dynn (may re-execute) */
     const char *arch = "resnet20";
     int hw = 28, threads = 1;
     for (int i = 1; i < argc; i++) {

@@ -12,10 +12,12 @@
 #include "nn/optim.h"
 #include "nn/parallel.h"
 #include "nn/rng.h"
+#include "nn/blas_core.h"
 
 static const char *KIND[] = {"conv", "bn", "relu", "maxpool", "gap", "linear", "add"};
 
 int main(int argc, char **argv) {
+    blas_core_ensure(argv); /* OpenBLAS at the CPU's vector level, as in dynn (may re-execute) */
     const char *arch = "resnet20";
     int hw = 28, cin = 1, batch = 128, threads = 2, steps = 10, json = 0, per_op = 0;
     float width = 1.0f;

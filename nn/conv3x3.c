@@ -121,6 +121,10 @@ static int backward_applies(const ConvShape *s) { return s->k == 3 && s->pad == 
 static int co_blocks(int c) { return (c + CB - 1) / CB; }
 
 static int parity_plane_floats(const Geometry *go);
+static int weight_grad_block(int cin, const Geometry *g);
+#if WG == 1
+static size_t zext_plane_floats(const Geometry *g);
+#endif
 
 /* Sizes saturate at SIZE_MAX (arena.h): a shape too large for size_t is sized as too large. The
  * geometry is int arithmetic, valid for sides up to CONV_MAX_SIDE (conv2d_workspace_floats refuses
@@ -141,6 +145,12 @@ static size_t set_workspace_floats(const ConvShape *s, int threads) {
      * and the sums */
     size_t wgrad = size_add_sat(size_mul_sat((size_t)s->n, size_mul_sat((size_t)s->cin + (size_t)s->cout, (size_t)g.lp)),
                                 (size_t)s->cout * s->cin * 9 * VL + CONV3X3_OVERREAD_FLOATS);
+#if WG == 1
+    /* the rows kernel's zero-extended output-gradient planes: a block of images per thread */
+    const int block = weight_grad_block(s->cin, &g);
+    wgrad = size_add_sat(wgrad, size_mul_sat(size_mul_sat((size_t)(threads < 1 ? 1 : threads), (size_t)block),
+                                             zext_plane_floats(&g)));
+#endif
     return data > wgrad ? data : wgrad;
 }
 
@@ -760,6 +770,52 @@ static void weight_grad_3x9_avx512(vf *a, const float *x, const float *d, long i
 }
 #endif
 
+#if WG == 1
+/* The weight gradient of one output channel for register files of 16 vectors (AVX2, SSE2), by rows:
+ * a[ky * 3 + kx] += sum over q of d[q] x[q + ky w2 + kx] is, with p = q + ky w2,
+ * sum over p of d[p - ky w2] x[p + kx]: per vector of positions p, three gradient vectors (rows
+ * p, p - w2, p - 2 w2) and three input vectors (columns p, p + 1, p + 2) feed all nine taps, six loads
+ * for nine FMAs (the tap-by-tap form loads ten), in 9 + 3 + 1 registers. p runs over
+ * [0, qp + 2 w2): the gradient is read from a zero-extended copy (zext_plane: 2 w2 zeros before its
+ * qp positions, zeros after), so rows outside [0, qp) add nothing. */
+static size_t zext_lead(const Geometry *g) { return (size_t)(2 * g->w2 + VL - 1) / VL * VL; }
+static size_t zext_span(const Geometry *g) { return (size_t)(g->qp + 2 * g->w2 + VL - 1) / VL * VL; }
+static size_t zext_plane_floats(const Geometry *g) { return zext_lead(g) + zext_span(g) + VL; }
+
+/* dz[-zext_lead .. zext_span + VL) = d[0 .. qp) with zeros around (dz = the returned origin). */
+static const float *zext_plane(float *buf, const float *d, const Geometry *g) {
+    const size_t lead = zext_lead(g), span = zext_span(g);
+    memset(buf, 0, sizeof(float) * lead);
+    memcpy(buf + lead, d, sizeof(float) * g->qp);
+    memset(buf + lead + g->qp, 0, sizeof(float) * (span + VL - g->qp));
+    return buf + lead;
+}
+
+/* Over `images` images: input planes x_img floats apart, zero-extended gradient planes dz_img apart. */
+static void weight_grad_rows(vf *a, const float *x, const float *dz, int images, size_t x_img, size_t dz_img, int nq,
+                             int w2) {
+    vf a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7], a8 = a[8];
+    for (int i = 0; i < images; i++, x += x_img, dz += dz_img)
+    for (int p = 0; p < nq * VL; p += VL) {
+        const vf d0 = vload(dz + p), d1 = vload(dz + p - w2), d2 = vload(dz + p - 2 * w2);
+        vf xv = vload(x + p);
+        a0 += d0 * xv;
+        a3 += d1 * xv;
+        a6 += d2 * xv;
+        xv = vload(x + p + 1);
+        a1 += d0 * xv;
+        a4 += d1 * xv;
+        a7 += d2 * xv;
+        xv = vload(x + p + 2);
+        a2 += d0 * xv;
+        a5 += d1 * xv;
+        a8 += d2 * xv;
+    }
+    a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7; a[8] = a8;
+}
+#endif
+
+#if WG > 1
 /* The generic form of weight_grad_3x9_avx512 for wg <= WG output channels (wg constant after
  * inlining): a[c * 9 + t] += sum over images and vectors of d[c][q] * x[q + offset(t)]. */
 static inline __attribute__((always_inline)) void weight_grad_generic(vf *a, const float *x, const float *d,
@@ -813,6 +869,15 @@ static void weight_grad_group(vf *acc, const float *x, const float *d, int cin, 
 #endif
     }
 }
+#endif
+
+/* Images per block of the weight gradient: ~512 KiB of planes (the block's input planes and a group's
+ * gradient planes), which stay in a core's L2 cache while the thread's groups read them. */
+static int weight_grad_block(int cin, const Geometry *g) {
+    const size_t block_floats = (size_t)(cin + WG) * (size_t)g->lp;
+    const size_t block = (128u * 1024u) / block_floats;
+    return block < 1 ? 1 : block > 4096 ? 4096 : (int)block;
+}
 
 /* dweight[co][ci][t] += sum over images and positions q of dout[co][q] * in_pad[ci][q + off_t].
  * Reads the padded planes of the input and the output gradient (padded copies in the workspace of
@@ -823,7 +888,9 @@ static void weight_grad_group(vf *acc, const float *x, const float *d, int cin, 
  * whatever group or thread it falls in, so the result is the same for any thread count. */
 static void set_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws) {
     const Geometry g = geometry(s->h, s->w);
+#if WG > 1
     const Taps tp = taps_stride1(&g);
+#endif
     const int n = s->n, cin = s->cin, cout = s->cout;
     const Planes pp = planes_padded(s->h, s->w);
     const size_t lp = (size_t)g.lp, x_img = (size_t)cin * lp, d_img = (size_t)cout * lp;
@@ -847,10 +914,12 @@ static void set_backward_weight(float *dweight, const float *dout, const float *
         }
     }
     const float *d0 = d + pp.origin;
-    const size_t block_floats = (size_t)(cin + WG) * lp;
-    int block = (int)((128u * 1024u) / block_floats); /* ~512 KiB of planes per block */
-    if (block < 1) block = 1;
+    const int block = weight_grad_block(cin, &g);
     const int parts = s->threads < cout ? s->threads : cout;
+#if WG == 1
+    float *zext = (float *)(void *)(acc + (size_t)cout * cin * 9);
+    const size_t zext_floats = zext_plane_floats(&g);
+#endif
 #pragma omp parallel num_threads(parts)
     {
         const int t = omp_get_thread_num(), team = omp_get_num_threads();
@@ -859,10 +928,24 @@ static void set_backward_weight(float *dweight, const float *dout, const float *
             for (int ci = 0; ci < cin; ci++) acc[(size_t)ci * cout * 9 + k] = (vf){0};
         for (int i0 = 0; i0 < n; i0 += block) {
             const int i1 = i0 + block < n ? i0 + block : n;
+#if WG == 1
+            /* by rows (weight_grad_rows): each image's gradient plane of the channel zero-extended once,
+             * then read for every input channel */
+            float *zt = zext + (size_t)t * block * zext_floats;
+            const int nq = (int)(zext_span(&g) / VL);
+            for (int co = c0; co < c1; co++) {
+                for (int i = i0; i < i1; i++)
+                    zext_plane(zt + (size_t)(i - i0) * zext_floats, d0 + (size_t)i * d_img + (size_t)co * lp, &g);
+                for (int ci = 0; ci < cin; ci++)
+                    weight_grad_rows(acc + ((size_t)ci * cout + co) * 9, x + g.lead + (size_t)i0 * x_img + (size_t)ci * lp,
+                                     zt + zext_lead(&g), i1 - i0, x_img, zext_floats, nq, g.w2);
+            }
+#else
             for (int co0 = c0; co0 < c1; co0 += WG) {
                 const int wg = c1 - co0 < WG ? c1 - co0 : WG;
                 weight_grad_group(acc, x + g.lead, d0, cin, cout, co0, wg, i0, i1, &g, &tp);
             }
+#endif
         }
         for (int co = c0; co < c1; co++) {
             float *dwr = dweight + (size_t)co * s->w_row;
