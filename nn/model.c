@@ -398,12 +398,36 @@ static int fused_add_now(const Model *m, int i) {
     return m->training && !freezing(m) && !m->no_fusion && m->fuse_add[i];
 }
 
-const float *model_forward(Model *m, const float *input, int n) {
+int model_slot_first_op(const Model *m, int slot) {
+    const ModelDesc *d = m->d;
+    int first = d->n_ops;
+    for (int i = 0; i < d->n_ops && first == d->n_ops; i++) {
+        const OpDesc *o = &d->ops[i];
+        if (d->tensors[o->in0].slot == slot || d->tensors[o->out].slot == slot ||
+            (o->in1 >= 0 && d->tensors[o->in1].slot == slot))
+            first = i;
+    }
+    /* a BN right after the conv that makes its input, an add right after a BN that makes one of its
+     * inputs: run as one (the conv's epilogue sums, the BN writing the add's output) */
+    while (first > 0 && first < d->n_ops) {
+        const OpDesc *o = &d->ops[first], *prev = &d->ops[first - 1];
+        if ((o->kind == OP_BN && prev->kind == OP_CONV && prev->out == o->in0) ||
+            (o->kind == OP_ADD && prev->kind == OP_BN && (o->in0 == prev->out || o->in1 == prev->out)))
+            first--;
+        else
+            break;
+    }
+    return first;
+}
+
+const float *model_forward(Model *m, const float *input, int n) { return model_forward_from(m, input, n, 0); }
+
+const float *model_forward_from(Model *m, const float *input, int n, int first_op) {
     const ModelDesc *d = m->d;
     m->act[d->input] = (float *)input;
     m->last_batch = n;
     if (m->training) m->train_flops += 2.0 * model_subnet_macs(d, m->active) * n;
-    for (int i = 0; i < d->n_ops; i++) {
+    for (int i = first_op > 0 ? first_op : 0; i < d->n_ops; i++) {
         const OpDesc *o = &d->ops[i];
         double t0 = m->profile ? now_s() : 0.0;
         float *out = m->act[o->out];

@@ -92,6 +92,14 @@ void model_set_subnet(Model *m, int i);
 /* Forward of n <= max_batch images, input [n][in_c][in_h][in_w]. Returns the logits [n][classes].
  * An inference Model runs in eval mode only (m->training stays 0). */
 const float *model_forward(Model *m, const float *input, int n);
+/* The same forward from op first_op on (a training Model): ops before it are not run, their outputs
+ * must still be in place from an earlier forward of the same input and batch at the same active
+ * counts of every slot they touch (greedy slimming's trials change one slot: model_slot_first_op).
+ * The logits are then bit for bit those of a whole forward. */
+const float *model_forward_from(Model *m, const float *input, int n, int first_op);
+/* The first op a forward must run when only `slot`'s active count changed: the first op reading or
+ * writing one of its tensors, moved back to the start of a fused group (conv+BN, BN+add). */
+int model_slot_first_op(const Model *m, int slot);
 /* Softmax cross-entropy on the last forward's logits; writes the logits gradient. */
 float model_loss(Model *m, const int *labels, int *correct);
 /* The logits gradient buffer ([n][classes]) for custom losses (e.g. distillation). */

@@ -195,14 +195,15 @@ void model_sort_channels_by_importance(Model *m, float *const *also) {
 
 /* ---- greedy slimming ---------------------------------------------------------------------- */
 
-/* Loss of the model at `counts` on the held-out batch, BN on batch statistics, running stats kept. */
-static double probe_loss(Model *m, const int *counts, const float *x, const int *labels, int n) {
+/* Loss of the model at `counts` on the held-out batch, BN on batch statistics, running stats kept;
+ * the forward from op first_op (model_forward_from: the ops before it ran last at these counts). */
+static double probe_loss(Model *m, const int *counts, const float *x, const int *labels, int n, int first_op) {
     const int *saved_active = m->active;
     int saved_training = m->training, saved_frozen = m->bn_stats_frozen;
     m->active = counts;
     m->training = 1;
     m->bn_stats_frozen = 1;
-    model_forward(m, x, n);
+    model_forward_from(m, x, n, first_op);
     double loss = model_loss(m, labels, NULL);
     m->active = saved_active;
     m->training = saved_training;
@@ -239,20 +240,43 @@ int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_
     memcpy(cur, from, sizeof(int) * (size_t)d->n_slots);
     slim_floor(d, from, min_frac, smallest);
     double macs = model_subnet_macs(d, cur);
+    /* Each trial changes one slot, so its forward starts at that slot's first op (the ops before it
+     * hold the base forward's outputs): trials run latest start first, so that none overwrites what a
+     * later one reads; the choice below still scans the slots in order (the same ties as ever). */
+    int first_op[MODEL_MAX_SLOTS], order[MODEL_MAX_SLOTS];
+    for (int s = 0; s < d->n_slots; s++) {
+        first_op[s] = model_slot_first_op(m, s);
+        order[s] = s;
+    }
+    for (int i = 1; i < d->n_slots; i++) /* stable: by decreasing first op */
+        for (int j = i; j > 0 && first_op[order[j - 1]] < first_op[order[j]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
     while (macs > target_macs) {
-        double base = probe_loss(m, cur, x, labels, n);
-        int best = -1, best_step = 0;
-        double best_score = 0.0;
-        for (int s = 0; s < d->n_slots; s++) {
+        double base = probe_loss(m, cur, x, labels, n, 0);
+        int steps[MODEL_MAX_SLOTS];
+        double trial_loss[MODEL_MAX_SLOTS], saved_macs[MODEL_MAX_SLOTS];
+        for (int k = 0; k < d->n_slots; k++) {
+            const int s = order[k];
             int step = d->slot_max[s] / 16;
             if (step < 1) step = 1;
             if (cur[s] - step < smallest[s]) step = cur[s] - smallest[s];
+            steps[s] = step;
             if (step < 1) continue;
             memcpy(trial, cur, sizeof(int) * (size_t)d->n_slots);
             trial[s] -= step;
-            double saved = macs - model_subnet_macs(d, trial);
-            if (saved <= 0.0) continue;
-            double score = (probe_loss(m, trial, x, labels, n) - base) / saved;
+            saved_macs[s] = macs - model_subnet_macs(d, trial);
+            if (saved_macs[s] <= 0.0) continue;
+            trial_loss[s] = probe_loss(m, trial, x, labels, n, first_op[s]);
+        }
+        int best = -1, best_step = 0;
+        double best_score = 0.0;
+        for (int s = 0; s < d->n_slots; s++) {
+            const int step = steps[s];
+            if (step < 1 || saved_macs[s] <= 0.0) continue;
+            double score = (trial_loss[s] - base) / saved_macs[s];
             if (best < 0 || score < best_score) {
                 best = s;
                 best_step = step;
