@@ -32,8 +32,10 @@ static const char *kernel_isa(void) {
     return "AVX2";
 #elif defined(__AVX__)
     return "AVX";
-#elif defined(__ARM_NEON)
+#elif defined(__aarch64__)
     return "NEON";
+#elif defined(__ARM_NEON)
+    return "NEON (armv7)";
 #else
     return "scalar";
 #endif
