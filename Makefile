@@ -192,7 +192,7 @@ deps-cross:
 
 unit: $(UNIT_BIN) $(FAKE_NVML)
 
-# `make test`: deps (with the cross group: one test runs the aarch64 build under qemu), build (the fuzz
+# `make test`: deps (with the cross group: two tests run the aarch64 and armhf builds under qemu), build (the fuzz
 # targets too: tests/e2e/test_fuzz_corpus.sh runs each over its corpus; on x86-64 the x86-64-v3 build
 # build-v3/dynn, which valgrind can run: tests/e2e/test_ci_regression.sh counts instructions with it),
 # then every unit test binary and every end-to-end script.
