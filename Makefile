@@ -9,27 +9,45 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 V       ?= 0
 
-# Cross builds: `make TARGET=aarch64` builds build-aarch64/dynn with the Debian cross compiler against the
-# arm64 multiarch libraries (`ci/deps.sh --cross` installs both); run it with qemu-aarch64 or on a board.
+# Cross builds: `make TARGET=aarch64` builds build-aarch64/dynn, `make TARGET=armhf` build-armhf/dynn (32-bit
+# ARM, armv7-a with NEON-VFPv4: the ODROID-XU3's Cortex-A15/A7), each with the Debian cross compiler against
+# that architecture's multiarch libraries (`ci/deps.sh --cross` installs both); run them with qemu-user
+# (qemu-aarch64, qemu-arm) or on a board. Only the build differs: the sources have no per-target switch
+# beyond the vector width and register blocking of nn/conv3x3.c.
 TARGET   ?=
 MULTIARCH := x86_64-linux-gnu
 PKGCONF   := pkg-config
+CROSS_TARGETS := aarch64 armhf
 ifeq ($(TARGET),aarch64)
-BUILD     = build-aarch64
-CC        = aarch64-linux-gnu-gcc
+CROSS_CC  := aarch64-linux-gnu-gcc
 OPT      ?= -O3 -march=armv8-a
 MULTIARCH := aarch64-linux-gnu
+QEMU      := qemu-aarch64
+else ifeq ($(TARGET),armhf)
+# GCC lowers arithmetic on float vectors to scalar VFP code unless -funsafe-math-optimizations allows NEON
+# (whose float arithmetic flushes denormals to zero); the -fno-/-f flags after it take back everything
+# else that option implies (reassociation, reciprocals, signed zeros, traps), so results stay IEEE but
+# for denormals in vector code. -mfpu=neon-vfpv4 gives the fused vfma.f32 that -ffp-contract=fast uses.
+CROSS_CC  := arm-linux-gnueabihf-gcc
+OPT      ?= -O3 -march=armv7-a -mfpu=neon-vfpv4 -mfloat-abi=hard -mtune=cortex-a15 \
+            -funsafe-math-optimizations -fno-associative-math -fno-reciprocal-math -fsigned-zeros -ftrapping-math
+MULTIARCH := arm-linux-gnueabihf
+QEMU      := qemu-arm
+else ifneq ($(TARGET),)
+$(error unknown TARGET '$(TARGET)': the cross targets are: $(CROSS_TARGETS))
+endif
+ifneq ($(TARGET),)
+BUILD     = build-$(TARGET)
+CC        = $(CROSS_CC)
 PKGCONF   := PKG_CONFIG_LIBDIR=/usr/lib/$(MULTIARCH)/pkgconfig:/usr/share/pkgconfig pkg-config
 ifneq ($(filter test run bench sanitize valgrind,$(MAKECMDGOALS)),)
-$(error TARGET=aarch64 only builds (all, unit, install): 'make test' runs the cross build under qemu-aarch64 in tests/e2e/test_cross_aarch64.sh)
+$(error TARGET=$(TARGET) only builds (all, unit, install): 'make test' runs the cross build under $(QEMU) in tests/e2e/test_cross_$(TARGET).sh)
 endif
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v $(CC)),)
-$(error $(CC) not found: run 'ci/deps.sh --cross' (as root) to install the aarch64 cross toolchain and arm64 libraries)
+$(error $(CC) not found: run 'ci/deps.sh --cross' (as root) to install the $(TARGET) cross toolchain and $(MULTIARCH) libraries)
 endif
 endif
-else ifneq ($(TARGET),)
-$(error unknown TARGET '$(TARGET)': the cross targets are: aarch64)
 endif
 BUILD   ?= build
 CC      ?= gcc
@@ -92,7 +110,7 @@ CFLAGS   ?= $(OPT) -g
 # OpenMP: GCC's libgomp, the runtime the OpenMP OpenBLAS uses. (The clang fuzz build passes
 # -fopenmp=libgomp: clang then links libgomp and runs the `#pragma omp` loops serially.)
 OMPFLAG  ?= -fopenmp
-CFLAGS   += -std=c11 -D_GNU_SOURCE -ffp-contract=fast $(OMPFLAG) -Wall -Wextra -Werror -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+CFLAGS   += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -ffp-contract=fast $(OMPFLAG) -Wall -Wextra -Werror -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 comma    := ,
 LDFLAGS  += $(OMPFLAG) $(if $(BLAS_RPATH),-Wl$(comma)-rpath$(comma)$(BLAS_RPATH)) $(EXTRA_LDFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm -lpthread -ldl
@@ -195,7 +213,7 @@ deps-cross:
 
 unit: $(UNIT_BIN) $(FAKE_NVML)
 
-# `make test`: deps (with the cross group: one test runs the aarch64 build under qemu), build (the fuzz
+# `make test`: deps (with the cross group: two tests run the aarch64 and armhf builds under qemu), build (the fuzz
 # targets too: tests/e2e/test_fuzz_corpus.sh runs each over its corpus; on x86-64 the x86-64-v3 build
 # build-v3/dynn, which valgrind can run: tests/e2e/test_ci_regression.sh counts instructions with it),
 # then every unit test binary and every end-to-end script.
@@ -276,6 +294,6 @@ install: all
 	cp -r experiments/. $(DESTDIR)$(PREFIX)/share/dynn/experiments/
 
 clean:
-	rm -rf build build-san build-vg build-v3 build-aarch64 build-fuzz dynn
+	rm -rf build build-san build-vg build-v3 $(CROSS_TARGETS:%=build-%) build-fuzz dynn
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/main.d

@@ -2,8 +2,9 @@
 # ci/deps.sh — installs every Debian package dynn needs to build, test and run.
 # Idempotent: when everything is present it only checks (dpkg-query) and exits in well under a second.
 # Set DYNN_DEPS_EXTRA=1 to also install the optional peers (python3-torch, snakemake for bench/).
-# `ci/deps.sh --cross` (or DYNN_DEPS_CROSS=1) also installs the aarch64 cross toolchain, qemu-user and the
-# arm64 multiarch -dev libraries for `make TARGET=aarch64` (`make test` asks for them: one test runs that build).
+# `ci/deps.sh --cross` (or DYNN_DEPS_CROSS=1) also installs the aarch64 and 32-bit ARM (armhf) cross toolchains,
+# qemu-user and the arm64 and armhf multiarch -dev libraries for `make TARGET=aarch64` and `make TARGET=armhf`
+# (`make test` asks for them: tests/e2e/test_cross_aarch64.sh and test_cross_armhf.sh run those builds).
 set -euo pipefail
 
 cross=${DYNN_DEPS_CROSS:-0}
@@ -30,12 +31,14 @@ packages=(
 if [ "${DYNN_DEPS_EXTRA:-0}" = 1 ]; then
   packages+=(python3-torch hyperfine snakemake)  # snakemake: bench/slurm_overhead.sh's comparison
 fi
-add_arch=0
+add_archs=()
 if [ "$cross" = 1 ]; then
-  packages+=(gcc-aarch64-linux-gnu qemu-user file
-             libopenblas-dev:arm64 libopenblas-openmp-dev:arm64 libyaml-dev:arm64 libpcre2-dev:arm64
-             libsqlite3-dev:arm64 zlib1g-dev:arm64 libcmocka-dev:arm64)
-  dpkg --print-foreign-architectures | grep -qx arm64 || add_arch=1
+  packages+=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user file)
+  for arch in arm64 armhf; do
+    packages+=(libopenblas-dev:$arch libopenblas-openmp-dev:$arch libyaml-dev:$arch libpcre2-dev:$arch
+               libsqlite3-dev:$arch zlib1g-dev:$arch libcmocka-dev:$arch)
+    dpkg --print-foreign-architectures | grep -qx $arch || add_archs+=("$arch")
+  done
 fi
 
 # One dpkg-query for all; with a foreign architecture enabled, a Multi-Arch package is listed once per
@@ -49,7 +52,7 @@ for p in "${packages[@]}"; do
   grep -qxF -e "$p" -e "$q" <<<"$installed" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ] && [ "$add_arch" = 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ ${#add_archs[@]} -eq 0 ]; then
   exit 0
 fi
 
@@ -65,9 +68,12 @@ else
   SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
-if [ "$add_arch" = 1 ]; then
-  $SUDO dpkg --add-architecture arm64
-fi
-$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+for arch in "${add_archs[@]}"; do
+  $SUDO dpkg --add-architecture "$arch"
+done
+# A list that fails to download (a mirror mid-sync) fails the update; the install then uses the lists
+# as they are and fails itself if a package is really missing.
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq ||
+  echo "ci/deps.sh: apt-get update failed for some package lists (above); installing from the lists as they are" >&2
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "ci/deps.sh: done"

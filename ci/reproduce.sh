@@ -21,7 +21,7 @@ elif ! msg=$("$DYNN" validate experiments/paper-resnet.yaml --set "cifar10=$CIFA
 else
   plan+=(paper-resnet)
   if [ "${BOARDS:-0}" = 1 ]; then plan+=(paper-incremental)
-  else missing+=("paper-incremental: the boards are not set up: edit host/user/identity in experiments/platforms/odroid-xu3.yaml and jetson-nano.yaml (check with 'ssh -o BatchMode=yes USER@HOST true'), give each board a dynn built for it (make TARGET=aarch64 for the Nano), then 'make reproduce CIFAR10=DIR BOARDS=1'"); fi
+  else missing+=("paper-incremental: the boards are not set up: edit host/user/identity in experiments/platforms/odroid-xu3.yaml and jetson-nano.yaml (check with 'ssh -o BatchMode=yes USER@HOST true'), give each board a dynn built for it (make TARGET=armhf for the XU3, whose board file names build-armhf/dynn; make TARGET=aarch64 for the Nano, with binary: ../../build-aarch64/dynn), then 'make reproduce CIFAR10=DIR BOARDS=1'"); fi
 fi
 echo "make reproduce: will run ${plan[*]}"
 for m in "${missing[@]}"; do echo "make reproduce: skipped ${m}"; done

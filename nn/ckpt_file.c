@@ -219,6 +219,9 @@ static int read_header(Reader *r, CkptFile *f, uint32_t *n_tensors) {
     if (meta_len > room)
         return fail(r, 16, "meta length %llu exceeds the %llu bytes left in the file", (unsigned long long)meta_len,
                     (unsigned long long)room);
+    if (meta_len >= SIZE_MAX) /* a 32-bit build: the file may hold more than memory can */
+        return fail(r, 16, "meta length %llu is more than this %u-bit build can address", (unsigned long long)meta_len,
+                    (unsigned)(sizeof(size_t) * CHAR_BIT));
     room -= meta_len;
     if (n > INT_MAX || n * CKPT_MIN_TENSOR > room)
         return fail(r, 12, "%llu tensors cannot fit in the %llu bytes left after the meta text",
@@ -263,11 +266,14 @@ static int read_tensor(Reader *r, CkptFile *f, int index) {
     }
     int64_t numel = ckpt_tensor_numel(t);
     uint64_t room = left(r) >= 4 + CKPT_TAG_LEN ? left(r) - 4 - CKPT_TAG_LEN : 0; /* CRC and end marker */
-    if (numel < 0 || (uint64_t)numel * 4 > room) {
+    if (numel < 0 || (uint64_t)numel * 4 > room || (uint64_t)numel > SIZE_MAX / 4) {
         char shape[CKPT_MAX_DIMS * 21 + 2] = "";
         for (int d = 0; d < t->ndim; d++)
             snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", d ? "x" : "",
                      (long long)t->dims[d]);
+        if (numel >= 0 && (uint64_t)numel * 4 <= room) /* a 32-bit build: more than memory can hold */
+            return fail(r, start, "shape [%s] is %llu bytes, more than this %u-bit build can address", shape,
+                        (unsigned long long)numel * 4, (unsigned)(sizeof(size_t) * CHAR_BIT));
         return fail(r, start, "shape [%s] needs more data than the %llu bytes left in the file", shape,
                     (unsigned long long)room);
     }

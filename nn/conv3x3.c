@@ -10,15 +10,15 @@
  * column per row is computed, then zeroed or dropped). Tensors the model keeps padded are read and
  * written in place; compact ones are copied into padded planes (inputs) or written through flat
  * scratch planes (outputs). Stride 2 reads four parity planes per input channel instead (see
- * parity_planes), again one constant offset per tap. The kernel keeps a 4 output channels x QB
- * vectors block of accumulators in registers; weights are packed as [co/4][ci][tap][4]. The
+ * parity_planes), again one constant offset per tap. The kernel keeps a CB output channels x QB
+ * vectors block of accumulators in registers; weights are packed as [co/CB][ci][tap][CB]. The
  * epilogue can apply an inference BN, add to the destination, and sum what the neighbouring BN
  * needs (its batch statistics in the forward, its backward sums in the input gradient).
  * The weight gradient reads padded planes of the inputs and output gradients image by image.
  * Written with GCC vector extensions, the vector width and blocking chosen per target (AVX-512,
- * AVX, NEON, SSE2, generic); on AVX-512 the full forward blocks and the weight-gradient block are
- * assembly (direct_block_avx512, weight_grad_3x9_avx512). The file is built once per kernel set
- * (nn/kernel_set.h) and exports only that set's table. */
+ * AVX, aarch64 NEON, SSE2, armv7 NEON, generic); on AVX-512 the full forward blocks and the
+ * weight-gradient block are assembly (direct_block_avx512, weight_grad_3x9_avx512). The file is built
+ * once per kernel set (nn/kernel_set.h) and exports only that set's table. */
 #include "nn/conv3x3.h"
 #include "nn/arena.h"
 
@@ -53,12 +53,22 @@ _Static_assert(CONV3X3_OVERREAD_FLOATS >= 16, "reads run up to one vector past a
 #define VL 4
 #define QB 3
 #define WG 1
+#elif defined(__ARM_NEON) /* armv7 NEON: 16 x 4 floats. NEON has no memory operand, so the weight splat takes a
+                              * register: AVX's 4 x 3 needs 4 * 3 + 3 + 1 = 16 and GCC spills ~200 times per input
+                              * channel; 2 channels x 5 vectors is 10 + 5 + 1 without a spill, with 10 independent
+                              * accumulators and one splat per 5 FMAs (4 x 2: 8, one per 2). */
+#define VL 4
+#define CB 2
+#define QB 5
+#define WG 1
 #else
 #define VL 4
 #define QB 2
 #define WG 1
 #endif
-#define CB 4 /* output channels per forward register block */
+#ifndef CB
+#define CB 4 /* output channels per forward register block (the target's, where it sets one) */
+#endif
 
 typedef float vf __attribute__((vector_size(VL * 4), aligned(4), may_alias));
 
@@ -984,7 +994,7 @@ static void set_affine_plane(float *y, const float *x, const float *r, size_t le
 #elif defined(__AVX__)
 #define KSET_ISA "AVX"
 #elif defined(__aarch64__)
-#define KSET_ISA "NEON (aarch64)"
+#define KSET_ISA "NEON"
 #elif defined(__ARM_NEON)
 #define KSET_ISA "NEON (armv7)"
 #elif defined(__SSE2__)

@@ -57,8 +57,8 @@ void conv3x3_backward_weight(float *dweight, const float *dout, const float *in,
  * conv3x3_kernels_NAME). The padded layout (plane size, origin) is the set's too: one process uses
  * one set for every model it builds. */
 typedef struct Conv3x3Kernels {
-    const char *name;         /* "avx512", "avx2", "sse2", "neon", "generic" */
-    const char *isa;          /* for people: "AVX-512", "AVX2+FMA", "SSE2", "NEON (armv7)", ... */
+    const char *name;         /* "avx512", "avx2", "sse2", "native" (a cross target's one set) */
+    const char *isa;          /* for people: "AVX-512", "AVX2+FMA", "SSE2", "NEON", "NEON (armv7)" */
     int vector_floats;        /* floats per vector register */
     size_t (*workspace_floats)(const ConvShape *s, int threads);
     size_t (*padded_plane_floats)(int h, int w);

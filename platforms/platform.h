@@ -143,8 +143,8 @@ void platform_desc_free(PlatformDescFile *pf);
  * path. */
 int platform_desc_board_file(const PlatformDescFile *pf, const char *dir, char *out, size_t size, Err *err);
 
-/* The profiler to deploy: the description's `binary`, else this dynn when `arch` is absent or
- * matches this machine's. */
+/* The profiler to deploy: the description's `binary` (refused, saying how to build it, when it is not an
+ * executable file), else this dynn when `arch` is absent or matches this machine's. */
 int platform_desc_binary(const PlatformDesc *d, char *out, size_t size, Err *err);
 
 /* Names of the board files next to `base` and the dynn executable (experiments/platforms/NAME.yaml),

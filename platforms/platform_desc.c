@@ -6,6 +6,7 @@
 #include "platforms/platform.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -459,12 +460,26 @@ int platform_desc_board_file(const PlatformDescFile *pf, const char *dir, char *
     return rc;
 }
 
+/* How this repository builds dynn for a board's arch: " (make TARGET=...)", or "" for an arch it has no
+ * cross build for (the Makefile's cross targets, README "Cross builds"). */
+static const char *cross_build_hint(const char *arch) {
+    if (!arch) return "";
+    if (!strcmp(arch, "aarch64")) return " (make TARGET=aarch64)";
+    if (!strcmp(arch, "armv7l")) return " (make TARGET=armhf)";
+    return "";
+}
+
 int platform_desc_binary(const PlatformDesc *d, char *out, size_t size, Err *err) {
-    if (d->binary) return snprintf(out, size, "%s", d->binary) < (int)size ? 0 : err_set(err, "path too long");
+    if (d->binary) {
+        if (access(d->binary, X_OK))
+            return err_set(err, "platform '%s': its binary %s is not an executable file (%s): build dynn for %s%s or change 'binary:'",
+                           d->name, d->binary, strerror(errno), d->arch ? d->arch : "the board", cross_build_hint(d->arch));
+        return snprintf(out, size, "%s", d->binary) < (int)size ? 0 : err_set(err, "path too long");
+    }
     struct utsname u;
     if (d->arch && !uname(&u) && strcmp(u.machine, d->arch))
-        return err_set(err, "platform '%s' is %s and this dynn is built for %s: give the platform a 'binary:' (dynn built for %s)",
-                       d->name, d->arch, u.machine, d->arch);
+        return err_set(err, "platform '%s' is %s and this dynn is built for %s: give the platform a 'binary:' (dynn built for %s%s)",
+                       d->name, d->arch, u.machine, d->arch, cross_build_hint(d->arch));
     ssize_t n = readlink("/proc/self/exe", out, size - 1);
     if (n <= 0) return err_set(err, "cannot find this dynn executable (/proc/self/exe)");
     out[n] = '\0';

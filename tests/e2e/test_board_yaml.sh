@@ -100,22 +100,34 @@ bad "a file: board whose name differs" "^dynn validate: bad.yaml:2:12: platform 
   - {name: inline-box, file: boards/filed.yaml}
 $STAGE"
 
+# a board's `binary` that is not there is refused before anything is deployed, saying how to build it
+grep -v '^binary:' "$ROOT/experiments/platforms/odroid-xu3.yaml" > xu3-nobin.yaml
+echo 'binary: no-such-dynn' >> xu3-nobin.yaml
+expect_fail "a board's missing binary: refused, saying how to build it" \
+  "^dynn profile: platform 'odroid-xu3': its binary $W/no-such-dynn is not an executable file \(No such file or directory\): build dynn for armv7l \(make TARGET=armhf\) or change 'binary:'$" \
+  "$DYNN" profile m.dnn --platform xu3-nobin.yaml --subnets 0
+
 # every shipped board file is accepted by `dynn profile --platform` as it is; the local one
-# profiles here, an ssh board stops before measuring with a message that is not about the file
+# profiles here, an ssh board stops before measuring with a message that is not about the file: it
+# has no binary for its arch, or (a copy where its relative `binary:` leads nowhere, so that no ssh is
+# tried) the binary is not there; either way the message says how to build one
+mkdir -p shipped/a/b
 for f in "$ROOT"/experiments/platforms/*.yaml; do
   name=$(basename "$f" .yaml)
-  out=$("$DYNN" profile m.dnn --platform "$f" --subnets 0 --warmup 0 --repeat 1 --min-time-ms 0 --json 2>&1); rc=$?
   if grep -q '^type: ssh' "$f"; then
+    cp "$f" shipped/a/b/
+    out=$("$DYNN" profile m.dnn --platform "shipped/a/b/$name.yaml" --subnets 0 2>&1); rc=$?
     if [ $rc -ne 0 ] && ! printf '%s' "$out" | grep -q "$name.yaml:[0-9]*:[0-9]*:" \
-       && printf '%s' "$out" | grep -Eq "board unreachable|give the platform a 'binary:'"; then
+       && printf '%s' "$out" | grep -Eq "(give the platform a 'binary:'|is not an executable file).*make TARGET=(aarch64|armhf)"; then
       pass "shipped board $name: accepted, stops at deploying"
     else fail "shipped board $name" "exit $rc" "$out"; fi
     # with a profiler for it (binary) and no retries, it fails at connecting
-    { cat "$f"; printf 'binary: %s\nretries: 0\nconnect_timeout: 2\n' "$DYNN"; } > "$name-here.yaml"
+    { grep -v '^binary:' "$f"; printf 'binary: %s\nretries: 0\nconnect_timeout: 2\n' "$DYNN"; } > "$name-here.yaml"
     out=$("$DYNN" profile m.dnn --platform "$name-here.yaml" --subnets 0 2>&1); rc=$?
     expect_match "shipped board $name: fails at connecting ($rc)" \
       "dynn profile: ssh [a-z]+@[a-z0-9.-]+:22 \([a-z0-9_]+\): creating the work directory: board unreachable" "$rc $out"
   else
+    out=$("$DYNN" profile m.dnn --platform "$f" --subnets 0 --warmup 0 --repeat 1 --min-time-ms 0 --json 2>&1); rc=$?
     if [ $rc -eq 0 ] && printf '%s' "$out" | jq -e '.complete == true and (.results | length) == 1' >/dev/null 2>&1; then
       pass "shipped board $name: profiled here"
     else fail "shipped board $name" "exit $rc" "$out"; fi

@@ -352,8 +352,8 @@ static void test_backend_refusals(void **state) {
  * 1e-4 and the same predicted class for every image, at batches MAX_BATCH, 1 and 3, switching
  * subnets in both directions; switching subnet and running forward allocate nothing on the device
  * and upload only the input. Skipped, saying why, when the open fails with one of `no_device` (the
- * machine has no such device). */
-static void check_device_backend(const char *backend, const char *const *no_device) {
+ * machine has no such device). Unused in a build with neither OpenCL nor CUDA (the cross builds). */
+static __attribute__((unused)) void check_device_backend(const char *backend, const char *const *no_device) {
     int compared = 0;
     for (size_t c = 0; c < N_CASES; c++) {
         Model m;

@@ -8,7 +8,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "platforms/platform.h"
 #include "util/proc.h"
@@ -79,6 +82,10 @@ static void test_board_files(void **state) {
     const PlatformDesc *d = &pf.desc;
     assert_string_equal(d->type, "ssh");
     assert_string_equal(d->arch, "armv7l");
+    char cwd[PATH_MAX], armhf[PATH_MAX + 64]; /* the binary `make TARGET=armhf` builds, relative to the file */
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(armhf, sizeof armhf, "%s/experiments/platforms/../../build-armhf/dynn", cwd);
+    assert_string_equal(d->binary, armhf);
     assert_int_equal(d->port, 22);
     assert_string_equal(cluster(d, "little")->cpus, "0-3");
     assert_string_equal(cluster(d, "big")->cpus, "4-7");

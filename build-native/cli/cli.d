@@ -1,0 +1,21 @@
+build-native/cli/cli.o: cli/cli.c cli/cli.h db/db.h db/measurement.h \
+ db/conditions.h util/err.h db/rundata.h util/table.h pipeline/dag.h \
+ pipeline/spec.h pipeline/resources.h util/ynode.h util/strbuf.h \
+ util/sha256.h util/strmap.h util/cliopt.h pipeline/run_note.h util/fs.h
+cli/cli.h:
+db/db.h:
+db/measurement.h:
+db/conditions.h:
+util/err.h:
+db/rundata.h:
+util/table.h:
+pipeline/dag.h:
+pipeline/spec.h:
+pipeline/resources.h:
+util/ynode.h:
+util/strbuf.h:
+util/sha256.h:
+util/strmap.h:
+util/cliopt.h:
+pipeline/run_note.h:
+util/fs.h:

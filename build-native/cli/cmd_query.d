@@ -1,0 +1,20 @@
+build-native/cli/cmd_query.o: cli/cmd_query.c cli/commands.h cli/cli.h \
+ db/db.h db/measurement.h db/conditions.h util/err.h db/rundata.h \
+ util/table.h pipeline/dag.h pipeline/spec.h pipeline/resources.h \
+ util/ynode.h util/strbuf.h util/sha256.h util/strmap.h util/cliopt.h
+cli/commands.h:
+cli/cli.h:
+db/db.h:
+db/measurement.h:
+db/conditions.h:
+util/err.h:
+db/rundata.h:
+util/table.h:
+pipeline/dag.h:
+pipeline/spec.h:
+pipeline/resources.h:
+util/ynode.h:
+util/strbuf.h:
+util/sha256.h:
+util/strmap.h:
+util/cliopt.h:

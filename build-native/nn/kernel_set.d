@@ -1,0 +1,6 @@
+build-native/nn/kernel_set.o: nn/kernel_set.c nn/kernel_set.h \
+ nn/conv3x3.h nn/layers.h util/err.h
+nn/kernel_set.h:
+nn/conv3x3.h:
+nn/layers.h:
+util/err.h:

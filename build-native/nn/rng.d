@@ -1,0 +1,2 @@
+build-native/nn/rng.o: nn/rng.c nn/rng.h
+nn/rng.h:

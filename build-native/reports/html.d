@@ -1,0 +1,17 @@
+build-native/reports/html.o: reports/html.c reports/report.h \
+ reports/figures.h reports/aggregate.h reports/rundata.h db/rundata.h \
+ db/conditions.h util/err.h reports/tables.h util/table.h util/fs.h \
+ util/sha256.h util/atomic_file.h util/strbuf.h
+reports/report.h:
+reports/figures.h:
+reports/aggregate.h:
+reports/rundata.h:
+db/rundata.h:
+db/conditions.h:
+util/err.h:
+reports/tables.h:
+util/table.h:
+util/fs.h:
+util/sha256.h:
+util/atomic_file.h:
+util/strbuf.h:

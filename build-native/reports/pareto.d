@@ -1,0 +1,2 @@
+build-native/reports/pareto.o: reports/pareto.c reports/pareto.h
+reports/pareto.h:

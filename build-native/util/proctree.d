@@ -1,0 +1,2 @@
+build-native/util/proctree.o: util/proctree.c util/proctree.h
+util/proctree.h:

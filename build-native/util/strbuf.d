@@ -1,0 +1,2 @@
+build-native/util/strbuf.o: util/strbuf.c util/strbuf.h
+util/strbuf.h:

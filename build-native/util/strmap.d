@@ -1,0 +1,2 @@
+build-native/util/strmap.o: util/strmap.c util/strmap.h
+util/strmap.h:

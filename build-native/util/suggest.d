@@ -1,0 +1,2 @@
+build-native/util/suggest.o: util/suggest.c util/suggest.h
+util/suggest.h:
