@@ -28,6 +28,7 @@
 #include "util/args.h"
 #include "util/cliopt.h"
 #include "util/provenance.h"
+#include "nn/kernel_set.h"
 #include "util/version.h"
 
 static const char PROFILE_SUMMARY[] =
@@ -164,7 +165,7 @@ static int describe_run(ProfileReport *r, const char *path, unsigned long crc, c
     if (profile_report_str(&r->model, path, err) || profile_report_str(&r->model_crc32, hex, err) ||
         profile_report_str(&r->host_name, host, err) ||
         profile_report_str(&r->host_arch, uname(&u) == 0 ? u.machine : "unknown", err) ||
-        profile_report_str(&r->host_cpu_model, cpu, err) || profile_report_str(&r->build, dynn_build_id(), err) ||
+        profile_report_str(&r->host_cpu_model, cpu, err) || profile_report_str(&r->build, kernel_set_build_id(), err) ||
         profile_report_str(&r->dvfs_reason, cf->reason, err) || profile_report_str(&r->dvfs_sysfs_root, sysfs_root, err) ||
         profile_report_str(&r->dvfs_method, cpufreq_method_name(cf->method), err))
         return -1;

@@ -2,6 +2,9 @@
  * conv3x3.h, which run the chosen set's kernels. */
 #include "nn/kernel_set.h"
 
+#include "nn/blas_core.h"
+#include "util/version.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +104,18 @@ const Conv3x3Kernels *kernel_set(void) {
 const char *kernel_set_reason(void) {
     kernel_set();
     return reason;
+}
+
+static char build_id[384];
+static pthread_once_t build_id_once = PTHREAD_ONCE_INIT;
+
+static void fill_build_id(void) {
+    snprintf(build_id, sizeof build_id, "%s kernels=%s blas=%s", dynn_build_id(), kernel_set()->name, blas_core_name());
+}
+
+const char *kernel_set_build_id(void) {
+    pthread_once(&build_id_once, fill_build_id);
+    return build_id;
 }
 
 int conv3x3_direct_applies(const ConvShape *s) {

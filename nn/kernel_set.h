@@ -26,5 +26,9 @@ const Conv3x3Kernels *kernel_set_at(int i);
 int kernel_set_supported(int i);
 /* Why the set was chosen: "auto: the best this CPU supports" or "DYNN_KERNELS=avx2". */
 const char *kernel_set_reason(void);
+/* What a computed result depends on: the build (util/version.h's dynn_build_id) and the kernels that
+ * ran, this set's and OpenBLAS's ("0.1.0+abc -O3 ... kernels=avx2 blas=Haswell"): the pipeline's
+ * cache keys and every run's provenance use it, so a result of one set is never reused for another. */
+const char *kernel_set_build_id(void);
 
 #endif

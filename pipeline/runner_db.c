@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nn/kernel_set.h"
 #include "util/version.h"
 #include "util/provenance.h"
 #include "pipeline/records.h"
@@ -43,7 +44,7 @@ static int insert_run(Runner *r, Err *err) {
     DbRun run = {.uuid = r->uuid, .experiment = r->spec->name, .spec_path = r->spec->file, .spec_sha256 = r->spec->sha256,
                  .started_at = r->rs.started, .git_commit = b->git_commit, .git_dirty = b->git_dirty, .host = host,
                  .cpu_model = cpu, .compiler = b->compiler, .cflags = b->cflags, .dynn_version = b->version,
-                 .build_id = dynn_build_id(), .seed = r->spec->seed, .argv = r->opt->argv_text ? r->opt->argv_text : "",
+                 .build_id = kernel_set_build_id(), .seed = r->spec->seed, .argv = r->opt->argv_text ? r->opt->argv_text : "",
                  .pid = getpid(), .pid_start = provenance_pid_start(getpid())};
     int rc = db_insert_run(r->db, &run, &r->run_id, err);
     char prefix[PATH_MAX];

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "nn/kernel_set.h"
 #include "util/version.h"
 #include "pipeline/cache.h"
 #include "util/provenance.h"
@@ -30,7 +31,7 @@ int runner_compute_key(Runner *r, size_t i, Err *err) {
         for (size_t a = 0; a < d->n_arts; a++) inputs[n++] = (CacheInput){.name = d->arts[a].name, .hash = d->arts[a].hash};
     }
     CacheKeyParts parts = {.type = r->spec->stages[in->stage].type, .params = in->params, .inputs = inputs, .n_inputs = n,
-                           .build_id = dynn_build_id(), .seed = r->spec->seed, .threads = in->threads};
+                           .build_id = kernel_set_build_id(), .seed = r->spec->seed, .threads = in->threads};
     int rc = cache_key(&parts, r->nodes[i].key, err);
     free(inputs);
     return rc;

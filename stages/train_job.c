@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "util/args.h"
+#include "nn/kernel_set.h"
 #include "util/version.h"
 #include "nn/checkpoint.h"
 #include "nn/data.h"
@@ -280,7 +281,7 @@ static void set_train_meta(ModelDesc *d, const TrainJob *job, int images, int th
     model_desc_set_meta(d, "train.schedule", "%s", job->schedule);
     model_desc_set_meta(d, "train.seed", "%llu", job->seed);
     model_desc_set_meta(d, "train.threads", "%d", threads);
-    model_desc_set_meta(d, "train.dynn", "%s", dynn_build_id());
+    model_desc_set_meta(d, "train.dynn", "%s", kernel_set_build_id());
     if (job->phase_epochs) model_desc_set_meta(d, "train.phase_epochs", "%s", job->phase_epochs);
 }
 

@@ -6,6 +6,7 @@
 # ISA; a set the CPU cannot run (valgrind's CPU has no AVX-512) and an unknown name are refused with
 # one line. (Each set against the naive reference: tests/run.sh runs the layer tests once per set.)
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../pipeline/e2e_helpers.sh"
 T=$E2E_TMP
 
 vj=$("$DYNN" version --json 2>&1)
@@ -50,6 +51,23 @@ if [ "$(uname -m)" = x86_64 ] && command -v valgrind >/dev/null; then
 else
   skip "unsupported set refused" "needs x86-64 and valgrind (whose CPU has no AVX-512)"
 fi
+
+# A result depends on the kernels that computed it: the run's provenance and the stage cache keys carry
+# the set (and OpenBLAS's kernels), so a run with another set computes again instead of reusing.
+mkdir -p "$T/cache" && cd "$T/cache" || exit 1
+printf '%s\n' 'name: kcache' 'stages:' '  s:' '    type: exec' "    params: {cmd: [sh, -c, 'echo x >> ran.txt']}" > k.yaml
+q() { "$DYNN" query --db .dynn/results.db --csv "$1" | tail -n +2; }
+"$DYNN" run k.yaml >/dev/null 2>&1; "$DYNN" run k.yaml >/dev/null 2>&1
+other=$(for s in $sets; do [ "$s" != "$auto" ] && echo "$s" && break; done)
+if [ -n "$other" ]; then
+  DYNN_KERNELS=$other "$DYNN" run k.yaml >/dev/null 2>&1
+  expect_eq "same set: cached; another set ($other): computed again" "2" "$(wc -l < ran.txt | tr -d ' ')"
+  expect_eq "each run's build id names its kernels" "kernels=$auto kernels=$auto kernels=$other" \
+    "$(q "SELECT build_id FROM runs ORDER BY id" | sed -n 's/.* \(kernels=[a-z0-9]*\) .*/\1/p' | tr '\n' ' ' | sed 's/ $//')"
+else
+  skip "another set computes again" "this CPU runs one kernel set ($sets)"
+fi
+cd "$T" || exit 1
 
 common=(--model resnet8 --width 0.5 --epochs 1 --train-limit 512 --test-limit 256 --batch 64 --threads 2 --seed 3)
 crc() { "$DYNN" info "$1" --json | jq -r '.tensors_crc32'; }
