@@ -85,6 +85,13 @@ typedef float vf __attribute__((vector_size(VL * 4), aligned(4), may_alias));
 #else
 #define KEEP_IN_REGISTER(x) ((void)0)
 #endif
+/* The forward's input vectors on AVX2: loaded once per tap into registers (else GCC folds them into
+ * the FMAs as memory operands, one load per output channel, and moves accumulators between registers). */
+#if defined(__x86_64__) && defined(__AVX2__) && !defined(__AVX512F__)
+#define KEEP_INPUT(x) __asm__("" : "+x"(x))
+#else
+#define KEEP_INPUT(x) ((void)0)
+#endif
 
 
 /* A scalar in every lane: one broadcast, which folds into the FMA as a memory operand. (x - 0 is an
@@ -387,7 +394,10 @@ static inline __attribute__((always_inline)) void direct_block(float *out, size_
         for (int t = 0; t < 9; t++) {
             vf x[QB];
             const float *xp = ip + tp->off[t];
-            for (int v = 0; v < nv; v++) x[v] = vload(xp + v * VL);
+            for (int v = 0; v < nv; v++) {
+                x[v] = vload(xp + v * VL);
+                KEEP_INPUT(x[v]);
+            }
             for (int c = 0; c < CB; c++) {
                 vf wv = vsplat(wp[t * CB + c]);
                 for (int v = 0; v < nv; v++) acc[c][v] += wv * x[v];
@@ -429,7 +439,11 @@ static inline __attribute__((always_inline)) void direct_block(float *out, size_
  * table tp) and weights packed [co/CB][ci][tap][CB], through the epilogue e (NULL: plain). */
 static void direct_kernel(float *out, size_t out_stride, const Epilogue *e, const float *inp, const float *wpack,
                           int cin, const Taps *tp, int cout, int qp, int cob_begin, int cob_end) {
-    const int full = qp / (VL * QB) * (VL * QB), tail = (qp - full) / VL;
+    int full = qp / (VL * QB) * (VL * QB), tail = (qp - full) / VL;
+    /* A tail of one vector has CB accumulators, too few to hide the FMA latency: with 3-vector blocks,
+     * the last full block and it go as two blocks of 2 instead (7 vectors: 3 + 2 + 2, not 3 + 3 + 1). */
+    const int split = QB == 3 && tail == 1 && full > 0;
+    if (split) full -= VL * QB;
     /* Position blocks outside, channel blocks inside: one block's input rows (all input channels)
      * stay in L1 while every output-channel block reads them. */
     for (int q0 = 0; q0 < full; q0 += VL * QB)
@@ -440,6 +454,13 @@ static void direct_kernel(float *out, size_t out_stride, const Epilogue *e, cons
 /* one case per tail length, each a constant for direct_block */
 #define DIRECT_TAIL(k)                                                                                 \
     case k: direct_block(out, out_stride, e, inp, wb, cin, tp, cob, cout, full, k); break;
+#if QB == 3
+        if (split) {
+            direct_block(out, out_stride, e, inp, wb, cin, tp, cob, cout, full, 2);
+            direct_block(out, out_stride, e, inp, wb, cin, tp, cob, cout, full + 2 * VL, 2);
+            continue;
+        }
+#endif
         switch (tail) { /* tail < QB */
             DIRECT_TAIL(1)
 #if QB > 2

@@ -5,7 +5,8 @@ build-native/cli/cmd_profile.o: cli/cmd_profile.c cli/commands.h \
  platforms/platform.h util/ynode.h util/strbuf.h platforms/counter.h \
  platforms/profile_sweep.h platforms/devfreq.h platforms/energy.h \
  platforms/nvml_clocks.h platforms/profile_options.h util/cliopt.h \
- util/args.h util/provenance.h util/version.h
+ util/args.h util/provenance.h nn/kernel_set.h nn/conv3x3.h nn/layers.h \
+ util/version.h
 cli/commands.h:
 cli/profile_out.h:
 platforms/cpufreq.h:
@@ -30,4 +31,7 @@ platforms/profile_options.h:
 util/cliopt.h:
 util/args.h:
 util/provenance.h:
+nn/kernel_set.h:
+nn/conv3x3.h:
+nn/layers.h:
 util/version.h:
