@@ -31,4 +31,10 @@ expect_match() {
   if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1" "no match for /$2/ in:" "$3"; fi
 }
 
+# check NAME JQ-EXPRESSION: the JSON in $out is there and the expression is true of it. (jq -e exits 0 on
+# empty input, so an empty $out must fail here, not pass.)
+check() {
+  if [ -n "${out:-}" ] && printf '%s' "$out" | jq -e "$2" >/dev/null 2>&1; then pass "$1"; else fail "$1" "jq: $2" "${out:-(no output)}"; fi
+}
+
 e2e_done() { exit $(( E2E_FAILS > 0 )); }

@@ -12,9 +12,6 @@ expect_ok "help" "$DYNN" devices --help
 out=$("$DYNN" devices --json 2>"$T/err"); rc=$?
 if [ $rc -eq 0 ] && printf '%s' "$out" | jq -e . >/dev/null 2>&1; then pass "devices --json: valid JSON, exit 0"
 else fail "devices --json" "exit $rc" "$out" "$(cat "$T/err")"; fi
-check() { # NAME JQ-EXPRESSION (must be true)
-  if printf '%s' "$out" | jq -e "$2" >/dev/null 2>&1; then pass "$1"; else fail "$1" "jq: $2" "$out"; fi
-}
 check "the cpu backend first, one device: this machine's cores" \
   ".backends[0].name == \"cpu\" and (.backends[0].devices | length) == 1 and .backends[0].devices[0].spec == \"cpu\"
    and .backends[0].devices[0].compute_units == $(nproc) and .backends[0].devices[0].memory_bytes > 0"

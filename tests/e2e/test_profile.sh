@@ -21,9 +21,6 @@ rc=$?
 if [ $rc -eq 0 ] && printf '%s' "$out" | jq -e . >/dev/null 2>&1; then pass "profile --json: valid JSON, exit 0"
 else fail "profile --json" "exit $rc" "$out" "$(cat "$T/err")"; fi
 
-check() { # NAME JQ-EXPRESSION (must be true)
-  if printf '%s' "$out" | jq -e "$2" >/dev/null 2>&1; then pass "$1"; else fail "$1" "jq: $2" "$out"; fi
-}
 check "top-level fields of the contract" \
   '(keys - ["format","version","complete","model","model_crc32","synthetic","host","build","dvfs","energy","results"]) == []
    and (["format","version","model","model_crc32","synthetic","host","build","dvfs","energy","results"] - keys) == []

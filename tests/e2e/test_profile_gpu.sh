@@ -27,9 +27,6 @@ make_node() { # USERSPACE(0|1): a Tegra-like node, frequencies listed out of ord
   return 0
 }
 node_state() { echo "$(cat "$N/governor") $(cat "$N/min_freq") $(cat "$N/max_freq")"; }
-check() { # NAME JQ-EXPRESSION (must be true of $out)
-  if printf '%s' "$out" | jq -e "$2" >/dev/null 2>&1; then pass "$1"; else fail "$1" "jq: $2" "$out"; fi
-}
 
 # userspace governor: every frequency, ascending, each a result; the governor put back
 make_node 1

@@ -25,9 +25,6 @@ st() { sed -n "s/^$1 //p" "$S"; }                        # KEY: its value in the
 st0() { local v; v=$(st "$1"); echo "${v:-0}"; }           # the same, 0 for a clock never set
 log() { cat "$S.log" 2>/dev/null; }                        # the set/reset calls, in order
 nv() { LD_LIBRARY_PATH=$FAKE FAKE_NVML_STATE=$S "$DYNN" profile "$T/m.dnn" "${fast[@]}" "$@"; }
-check() { # NAME JQ-EXPRESSION (must be true of $out)
-  if [ -n "$out" ] && printf '%s' "$out" | jq -e "$2" >/dev/null 2>&1; then pass "$1"; else fail "$1" "jq: $2" "$out"; fi
-}
 one_line_fail() { # NAME WANT-EXIT REGEX ARGS...: that exit status, one line of output matching REGEX
   local name=$1 want=$2 re=$3; shift 3
   local o; o=$(nv "$@" 2>&1); local rc=$?
