@@ -52,6 +52,7 @@ typedef struct RdMeasurement {
     long long instructions; /* of one forward pass, counted (cond `counter` says by what); -1 when not counted */
     double cpu_share, wait_share, others_share; /* how much of its CPUs the timed loop had; NaN unknown */
     int interference_flagged; /* 1: the profiler found it disturbed on every attempt: not a latency */
+    int attempts;             /* timed loops the profiler ran for it; -1 unknown */
 } RdMeasurement;
 
 typedef struct RunData {
