@@ -19,10 +19,10 @@
 
 #include "util/err.h"
 
-/* The default --max-interference (fraction of the measured capacity; docs/PERFORMANCE.md). */
+/* The default --interf-max (fraction of the measured capacity; docs/PERFORMANCE.md). */
 #define INTERFERENCE_MAX_DEFAULT 0.10
 #define INTERFERENCE_MAX_DEFAULT_TEXT "0.1"
-/* The default --interference-retries: re-measurements of a flagged point before it is kept flagged. */
+/* The default --interf-retries: re-measurements of a flagged point before it is kept flagged. */
 #define INTERFERENCE_RETRIES_DEFAULT_TEXT "2"
 
 /* What is read before and after a timed loop. */

@@ -18,7 +18,7 @@
 #define PROFILE_MAX_LIST 64    /* values of one list option */
 #define PROFILE_MAX_OPTIONS 32 /* rows of the table */
 /* The default --wait-policy of a sweep (why: docs/PERFORMANCE.md, "Interference"). */
-#define PROFILE_WAIT_POLICY_DEFAULT "inherit"
+#define PROFILE_WAIT_POLICY_DEFAULT "active"
 
 typedef enum ProfileOptKind {
     POPT_INTS,   /* comma-separated integers in [min, max], none twice */

@@ -190,7 +190,7 @@ static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, Nvml
         int retry = attempts <= s->interference_retries;
         fprintf(stderr,
                 "dynn profile: warning: %s, batch %lld, cpus %s, %d threads: its threads waited for a CPU %.0f%% of "
-                "the time and other work took %.0f%% of its CPUs (limit %.0f%%, --max-interference; its CPU time was "
+                "the time and other work took %.0f%% of its CPUs (limit %.0f%%, --interf-max; its CPU time was "
                 "%.0f%% of wall x threads): %s\n",
                 p->subnet_name, cond_get_int(&p->cond, COND_BATCH, 0), map->text, threads, 100 * sh.wait_share,
                 100 * sh.others_share, 100 * s->max_interference, 100 * sh.cpu_share,

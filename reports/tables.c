@@ -239,7 +239,7 @@ static void flagged(Builder *b, const RunData *d, const Aggregate *a) {
                                        "attempts", "OpenMP wait"};
     section(b, "Flagged measurements (interference)", cols, 10);
     note(b, "FLAGGED: other work shared the measured CPUs on every attempt (its threads waited for a CPU, or other "
-            "work ran on the CPUs, beyond the profiler's --max-interference), so these %zu figures are not the "
+            "work ran on the CPUs, beyond the profiler's --interf-max), so these %zu figures are not the "
             "machine's latency and are left out of every other table, front, range and figure. Re-run them on a "
             "quiet machine.", a->n_flagged);
     for (size_t i = 0; i < a->n_flagged; i++) {
