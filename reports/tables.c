@@ -234,7 +234,7 @@ static void latency(Builder *b, const Aggregate *a, int with_accuracy) {
 
 /* Measurements the profiler flagged for interference: not points of any table, front, range or figure. */
 static void flagged(Builder *b, const RunData *d, const Aggregate *a) {
-    static const char *const cols[] = {"model / platform / batch", "subnet", "mapping", "samples", "p50 (ms) FLAGGED",
+    static const char *const cols[] = {"method / platform / batch", "subnet", "mapping", "samples", "p50 (ms) FLAGGED",
                                        "threads waited (%)", "other work (%)", "CPU time / (wall x threads) (%)",
                                        "attempts", "OpenMP wait"};
     section(b, "Flagged measurements (interference)", cols, 10);
@@ -245,7 +245,7 @@ static void flagged(Builder *b, const RunData *d, const Aggregate *a) {
     for (size_t i = 0; i < a->n_flagged; i++) {
         const RdMeasurement *m = a->flagged[i];
         char group[256], mapping[96];
-        snprintf(group, sizeof group, "%s / %s / b%d", agg_model_name(d, m->model), m->platform, m->batch);
+        snprintf(group, sizeof group, "%s/%s/b%d", agg_model_name(d, m->model), m->platform, m->batch);
         agg_mapping_label(m, mapping, sizeof mapping);
         double p50 = agg_percentile(m->latency_s, m->n_samples, 50);
         row(b);
