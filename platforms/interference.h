@@ -20,8 +20,8 @@
 #include "util/err.h"
 
 /* The default --interf-max (fraction of the measured capacity; docs/PERFORMANCE.md). */
-#define INTERFERENCE_MAX_DEFAULT 0.10
-#define INTERFERENCE_MAX_DEFAULT_TEXT "0.1"
+#define INTERFERENCE_MAX_DEFAULT 0.15
+#define INTERFERENCE_MAX_DEFAULT_TEXT "0.15"
 /* The default --interf-retries: re-measurements of a flagged point before it is kept flagged. */
 #define INTERFERENCE_RETRIES_DEFAULT_TEXT "2"
 
