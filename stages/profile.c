@@ -16,6 +16,9 @@
  *     warmup: 3                     # passed through to `dynn profile`, as backend, repeat,
  *     repeat: 10                    # min_time_ms and sample_ms
  *     min_time_ms: 200
+ *     max_interference: 0.15        # --interf-max, --interf-retries, --wait-policy: a point whose CPUs other
+ *     interference_retries: 2       # work shared is measured again, then recorded flagged
+ *     wait_policy: active           # (platforms/interference.h); the log says FLAGGED
  *
  * Every param that is an option of `dynn profile` is checked against the one option table
  * (platforms/profile_options.c) with its ranges and messages, so `dynn validate` refuses what the
