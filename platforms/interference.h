@@ -59,7 +59,8 @@ void interference_omp_wait(char *out, size_t size);
  * it is) the runtime's: OpenMP reads it once, when the process starts, so when the environment
  * differs this sets it and execs this executable again with `dynn` + argv (argc words: the command's
  * name, then its arguments); the new process finds it set and goes on. Returns 0 when nothing had to
- * change, -1 with err when the exec failed. */
+ * change or the exec failed (an emulator that cannot exec a foreign binary: a note on stderr, the
+ * environment put back, the runtime's policy measured and recorded), -1 with err when out of memory. */
 int interference_apply_wait_policy(const char *policy, int argc, char **argv, Err *err);
 
 #endif
