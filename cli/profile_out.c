@@ -6,7 +6,6 @@
 #include <stdio.h>
 
 #include "platforms/affinity.h"
-#include "platforms/interference.h"
 #include "util/table.h"
 
 static void cell(Table *t, size_t row, size_t col, CellType type, const char *fmt, double v) {
@@ -51,7 +50,7 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
     /* the GPU's clocks seen (gpu_sm_MHz, gpu_mem_MHz) only with --gpu-nvml */
     static const char *const cols[] = {"subnet", "MMACs", "batch", "cpus", "threads", "freq_kHz", "gpu_kHz", "n", "median_ms",
                                        "p90_ms", "p99_ms", "cv_%", "per_image_ms", "mJ/inference", "avg_W", "peak_MiB",
-                                       "backend", "device_ms", "interference_%", "flag", "gpu_sm_MHz", "gpu_mem_MHz"};
+                                       "backend", "device_ms", "wait_%", "others_%", "flag", "gpu_sm_MHz", "gpu_mem_MHz"};
     size_t n_cols = sizeof cols / sizeof *cols - (r->gpu_clocks ? 0 : 2);
     Table t;
     if (table_init(&t, cols, n_cols)) return;
@@ -80,13 +79,13 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
         cell(&t, (size_t)row, 15, CELL_REAL, "%.1f", x->peak_rss_kib / 1024.0);
         table_set(&t, (size_t)row, 16, CELL_TEXT, cond_get(&x->cond, COND_BACKEND));
         cell(&t, (size_t)row, 17, CELL_REAL, "%.3f", x->device_median_ms); /* the device clock's median */
-        InterferenceShares sh = {x->cpu_share, x->wait_share, x->others_share};
-        cell(&t, (size_t)row, 18, CELL_REAL, "%.0f", 100.0 * interference_level(&sh));
-        table_set(&t, (size_t)row, 19, CELL_TEXT, x->interference_flagged ? "FLAGGED" : "");
-        if (n_cols > 20) {
+        cell(&t, (size_t)row, 18, CELL_REAL, "%.0f", 100.0 * x->wait_share);
+        cell(&t, (size_t)row, 19, CELL_REAL, "%.0f", 100.0 * x->others_share);
+        table_set(&t, (size_t)row, 20, CELL_TEXT, x->interference_flagged ? "FLAGGED" : "");
+        if (n_cols > 21) {
             long long sm = cond_get_int(&x->cond, COND_GPU_SM_CLOCK, 0), mem = cond_get_int(&x->cond, COND_GPU_MEM_CLOCK, 0);
-            cell(&t, (size_t)row, 20, CELL_INT, "%.0f", sm > 0 ? (double)sm : NAN);
-            cell(&t, (size_t)row, 21, CELL_INT, "%.0f", mem > 0 ? (double)mem : NAN);
+            cell(&t, (size_t)row, 21, CELL_INT, "%.0f", sm > 0 ? (double)sm : NAN);
+            cell(&t, (size_t)row, 22, CELL_INT, "%.0f", mem > 0 ? (double)mem : NAN);
         }
     }
     table_print_text(&t, fp);
@@ -100,9 +99,9 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
         }
     for (size_t i = 0; i < r->n_points; i++)
         if (r->points[i].interference_flagged) {
-            fprintf(fp, "FLAGGED: other work shared the measured CPUs on every attempt (interference_%%: the larger of the "
-                        "time its threads waited for a CPU and the other work on its CPUs); these figures are not "
-                        "this machine's latency\n");
+            fprintf(fp, "FLAGGED: other work shared the measured CPUs on every attempt (wait_%%: the time its threads "
+                        "waited for a CPU, per thread; others_%%: other work on its CPUs); these figures are not this "
+                        "machine's latency\n");
             break;
         }
     if (!r->complete) fprintf(fp, "(incomplete: the sweep stopped early)\n");

@@ -75,6 +75,7 @@ void interference_shares(const InterferenceSnap *a, const InterferenceSnap *b, i
     double wall = b->wall_s - a->wall_s, cpu = b->cpu_s - a->cpu_s;
     int ncpus = CPU_COUNT(cpus);
     out->cpu_share = out->wait_share = out->others_share = NAN;
+    out->wall_s = wall, out->threads = threads, out->cpus = ncpus;
     if (!(wall > 0) || threads < 1 || ncpus < 1) return;
     out->cpu_share = cpu / (wall * threads);
     out->wait_share = (b->run_delay_s - a->run_delay_s) / (wall * threads);
@@ -83,10 +84,10 @@ void interference_shares(const InterferenceSnap *a, const InterferenceSnap *b, i
 }
 
 double interference_level(const InterferenceShares *s) {
-    double w = s->wait_share, o = s->others_share;
-    if (isnan(w)) return o;
-    if (isnan(o)) return w;
-    return w > o ? w : o;
+    if (!(s->wall_s >= INTERFERENCE_MIN_WALL_S) || s->threads < 1 || s->cpus < 1) return NAN;
+    if (isnan(s->wait_share)) return s->wall_s >= INTERFERENCE_MIN_TICKS_S ? s->others_share : NAN;
+    double self = s->threads > s->cpus ? 1.0 - (double)s->cpus / s->threads : 0.0; /* its own threads queue */
+    return s->wait_share > self ? s->wait_share - self : 0.0;
 }
 
 int interference_flagged(const InterferenceShares *s, double max) {

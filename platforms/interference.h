@@ -6,11 +6,14 @@
  *
  * Why: with one unrelated CPU-bound process on one of two measured cores, 2-thread OpenMP barriers
  * wait on the thread that shares its core, and a batch-1 forward of 0.14-1.65 ms took ~264 ms; the
- * profiler stored that as the latency. A point is flagged when its threads waited for a CPU, or
- * other work ran on its CPUs, for more than `max` of the capacity measured (wall x threads, wall x
- * CPUs): the threshold (INTERFERENCE_MAX_DEFAULT) and its measurement are in docs/PERFORMANCE.md,
- * "Interference". Sources that cannot be read (no schedstat: CONFIG_SCHED_INFO off) give NaN, and a
- * NaN share never flags a point. */
+ * profiler stored that as the latency. A point's *interference* is the share of its threads' time
+ * they spent runnable but without a CPU (wait_share, nanoseconds from the kernel), less what its own
+ * threads cause when there are more of them than CPUs (1 - CPUs / threads); where schedstat cannot be
+ * read (CONFIG_SCHED_INFO off) it is others_share instead, from /proc/stat, whose 10 ms ticks need a
+ * loop of INTERFERENCE_MIN_TICKS_S to mean anything. A loop shorter than INTERFERENCE_MIN_WALL_S is not
+ * judged (a few time slices decide its shares). A point is flagged when its interference is above
+ * `max`: the threshold (INTERFERENCE_MAX_DEFAULT) and its measurement are in docs/PERFORMANCE.md,
+ * "Interference". A share that cannot be known is NaN and never flags a point. */
 #ifndef DYNN_PLATFORMS_INTERFERENCE_H
 #define DYNN_PLATFORMS_INTERFERENCE_H
 
@@ -22,6 +25,10 @@
 /* The default --interf-max (fraction of the measured capacity; docs/PERFORMANCE.md). */
 #define INTERFERENCE_MAX_DEFAULT 0.15
 #define INTERFERENCE_MAX_DEFAULT_TEXT "0.15"
+/* Timed loops shorter than this are not judged (--min-time-ms below 50 turns the check off). */
+#define INTERFERENCE_MIN_WALL_S 0.05
+/* others_share stands in for wait_share only over loops at least this long (100 ticks at 100 Hz). */
+#define INTERFERENCE_MIN_TICKS_S 1.0
 /* The default --interf-retries: re-measurements of a flagged point before it is kept flagged. */
 #define INTERFERENCE_RETRIES_DEFAULT_TEXT "2"
 
@@ -38,6 +45,8 @@ typedef struct InterferenceShares {
     double cpu_share;    /* process CPU time / (wall x threads): ~1 with spinning threads on free cores */
     double wait_share;   /* run delay of this process's threads / (wall x threads) */
     double others_share; /* (busy of the mapping's CPUs - this process's CPU time) / (wall x CPUs), >= 0 */
+    double wall_s;       /* the loop's wall time */
+    int threads, cpus;   /* compute threads, CPUs of the mapping */
 } InterferenceShares;
 
 /* Takes a snapshot; cpus is the mapping measured. Never fails (unreadable sources give NaN). */
@@ -45,10 +54,10 @@ void interference_snap(const cpu_set_t *cpus, InterferenceSnap *out);
 /* The shares between two snapshots of a loop run with `threads` threads on `cpus`. */
 void interference_shares(const InterferenceSnap *a, const InterferenceSnap *b, int threads, const cpu_set_t *cpus,
                          InterferenceShares *out);
-/* 1 when the loop had less of its CPUs than asked: wait_share or others_share above max. */
-int interference_flagged(const InterferenceShares *s, double max);
-/* How much was missing: the larger of wait_share and others_share (NaN ignored; NaN when both are). */
+/* The interference of a loop (see the top of this file): NaN when it cannot be judged. */
 double interference_level(const InterferenceShares *s);
+/* 1 when the interference is above max. */
+int interference_flagged(const InterferenceShares *s, double max);
 
 /* The OpenMP wait policy of this process as the `omp_wait` condition: OMP_WAIT_POLICY's value
  * lower-cased ("active", "passive") or "default" when unset, then ",spincount=N" when GOMP_SPINCOUNT
