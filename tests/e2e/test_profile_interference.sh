@@ -54,7 +54,7 @@ n0=$(grep -c "measuring it again" err0)
 start_hog
 table=$("$DYNN" profile m.dnn --cpus 0-1 --threads 2 --subnets w0.50 --min-time-ms 200 --interf-retries 0 2>/dev/null)
 stop_hog
-expect_match "table: the point marked FLAGGED" "^w0.50 .* FLAGGED$" "$table"
+expect_match "table: the point marked FLAGGED" "^w0.50 .* FLAGGED +cpu " "$table"
 expect_match "table: a note under it" "^FLAGGED: other work shared the measured CPUs on every attempt" "$table"
 
 # ---- without the hog ----
