@@ -22,6 +22,7 @@ if [ "$(nproc)" -lt 2 ]; then skip "interference" "needs 2 CPUs (this process ma
 if ! command -v taskset >/dev/null; then skip "interference" "needs taskset (util-linux)"; e2e_done; fi
 CPUS=$(taskset -pc $$ | sed 's/.*: //')
 if ! taskset -c 0,1 true 2>/dev/null; then skip "interference" "CPUs 0 and 1 are not both available here ($CPUS)"; e2e_done; fi
+if ! [ -r /proc/self/schedstat ]; then skip "interference" "needs per-thread schedstat (/proc/self/schedstat: CONFIG_SCHED_INFO)"; e2e_done; fi
 
 "$DYNN" train --synthetic-weights --model resnet8 --input 16 --classes 5 --widths 0.5,1 --out m.dnn >/dev/null 2>&1 ||
   fail "a synthetic model"
