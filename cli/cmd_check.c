@@ -120,7 +120,9 @@ int cmd_check(int argc, char **argv) {
     } else {
         CheckResult res;
         Table t;
-        if (baseline_compare(&base, &cur, &res, &err)) {
+        int cmp = baseline_compare(&base, &cur, &res, &err);
+        if (!cmp) baseline_mark_flagged(&res, &d, &a);
+        if (cmp) {
             fprintf(stderr, "dynn check: %s\n", err.msg);
         } else if (result_table(&base, &res, &t)) {
             fprintf(stderr, "dynn check: out of memory\n");
@@ -131,13 +133,17 @@ int cmd_check(int argc, char **argv) {
             if (json) {
                 printf("{\"run\":\"%s\",\"baseline\":", uuid);
                 json_write_escaped(stdout, file);
-                printf(",\"regressions\":%zu,\"rows\":", res.regressions);
+                printf(",\"regressions\":%zu,\"flagged\":%zu,\"rows\":", res.regressions, res.flagged);
                 table_print_json(&t, stdout);
                 printf("}\n");
             } else {
                 table_print_text(&t, stdout);
                 printf("%s: %zu regression%s against %s (run %.8s)\n", res.regressions ? "FAIL" : "PASS", res.regressions,
                        res.regressions == 1 ? "" : "s", file, uuid);
+                if (res.flagged)
+                    printf("%zu latency row%s not checked: measurements of their group were flagged for interference "
+                           "(other work shared the measured CPUs); measure them again on a quiet machine\n",
+                           res.flagged, res.flagged == 1 ? "" : "s");
             }
             table_free(&t);
             check_result_free(&res);

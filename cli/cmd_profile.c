@@ -24,6 +24,7 @@
 #include "platforms/platform.h"
 #include "platforms/profile_json.h"
 #include "platforms/counter.h"
+#include "platforms/interference.h"
 #include "platforms/profile_sweep.h"
 #include "util/args.h"
 #include "util/cliopt.h"
@@ -399,6 +400,7 @@ int cmd_profile(int argc, char **argv) {
     }
     s->warmup = o.warmup, s->repeat = o.repeat, s->min_time_ms = o.min_time_ms, s->sample_ms = o.sample_ms;
     s->backend = o.backend, s->seed = o.seed;
+    s->max_interference = o.max_interference, s->interference_retries = o.interference_retries;
     /* Everything is checked before anything is measured (usage errors exit 2). */
     s->n_batches = profile_option_ints(o.batch, s->batches);
     if (o.threads) s->n_threads = profile_option_ints(o.threads, s->threads);
@@ -429,6 +431,8 @@ int cmd_profile(int argc, char **argv) {
             goto done;
         }
     }
+    /* the OpenMP wait policy is read when the process starts: re-run with it set (a counted run sets its own) */
+    if (!o.count && interference_apply_wait_policy(o.wait_policy, argc, argv, &err)) goto done;
     rc = 1;
     if (checkpoint_read_weights(path, d, &w, &crc, &err)) goto done;
     r.synthetic = d->synthetic;

@@ -50,7 +50,7 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
     /* the GPU's clocks seen (gpu_sm_MHz, gpu_mem_MHz) only with --gpu-nvml */
     static const char *const cols[] = {"subnet", "MMACs", "batch", "cpus", "threads", "freq_kHz", "gpu_kHz", "n", "median_ms",
                                        "p90_ms", "p99_ms", "cv_%", "per_image_ms", "mJ/inference", "avg_W", "peak_MiB",
-                                       "backend", "device_ms", "gpu_sm_MHz", "gpu_mem_MHz"};
+                                       "wait_%", "others_%", "flag", "backend", "device_ms", "gpu_sm_MHz", "gpu_mem_MHz"};
     size_t n_cols = sizeof cols / sizeof *cols - (r->gpu_clocks ? 0 : 2);
     Table t;
     if (table_init(&t, cols, n_cols)) return;
@@ -77,12 +77,15 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
         cell(&t, (size_t)row, 13, CELL_REAL, "%.3f", 1e3 * x->energy_j);
         cell(&t, (size_t)row, 14, CELL_REAL, "%.3f", x->avg_power_w);
         cell(&t, (size_t)row, 15, CELL_REAL, "%.1f", x->peak_rss_kib / 1024.0);
-        table_set(&t, (size_t)row, 16, CELL_TEXT, cond_get(&x->cond, COND_BACKEND));
-        cell(&t, (size_t)row, 17, CELL_REAL, "%.3f", x->device_median_ms); /* the device clock's median */
-        if (n_cols > 18) {
+        cell(&t, (size_t)row, 16, CELL_REAL, "%.0f", 100.0 * x->wait_share);
+        cell(&t, (size_t)row, 17, CELL_REAL, "%.0f", 100.0 * x->others_share);
+        table_set(&t, (size_t)row, 18, CELL_TEXT, x->interference_flagged ? "FLAGGED" : "-");
+        table_set(&t, (size_t)row, 19, CELL_TEXT, cond_get(&x->cond, COND_BACKEND));
+        cell(&t, (size_t)row, 20, CELL_REAL, "%.3f", x->device_median_ms); /* the device clock's median */
+        if (n_cols > 21) {
             long long sm = cond_get_int(&x->cond, COND_GPU_SM_CLOCK, 0), mem = cond_get_int(&x->cond, COND_GPU_MEM_CLOCK, 0);
-            cell(&t, (size_t)row, 18, CELL_INT, "%.0f", sm > 0 ? (double)sm : NAN);
-            cell(&t, (size_t)row, 19, CELL_INT, "%.0f", mem > 0 ? (double)mem : NAN);
+            cell(&t, (size_t)row, 21, CELL_INT, "%.0f", sm > 0 ? (double)sm : NAN);
+            cell(&t, (size_t)row, 22, CELL_INT, "%.0f", mem > 0 ? (double)mem : NAN);
         }
     }
     table_print_text(&t, fp);
@@ -92,6 +95,13 @@ void profile_report_table(const ProfileReport *r, const char *arch, const Cpufre
             fprintf(fp, "median_ms: host wall time of a forward (upload and download included); device_ms: the "
                         "device's own clock (its commands' execution times summed) on %s\n",
                     cond_get(&r->points[i].cond, COND_DEVICE));
+            break;
+        }
+    for (size_t i = 0; i < r->n_points; i++)
+        if (r->points[i].interference_flagged) {
+            fprintf(fp, "FLAGGED: other work shared the measured CPUs on every attempt (wait_%%: the time its threads "
+                        "waited for a CPU, per thread; others_%%: other work on its CPUs); these figures are not this "
+                        "machine's latency\n");
             break;
         }
     if (!r->complete) fprintf(fp, "(incomplete: the sweep stopped early)\n");

@@ -42,7 +42,9 @@ enum { COND_JSON_REQUIRED = 1, COND_JSON_NULLABLE = 2 };
     X(GPU_MEM_CLOCK, "gpu_mem_clock", COND_INT, 1, "MHz", "gpu_mem_clock_mhz", COND_JSON_NULLABLE,                     \
       "the NVIDIA GPU's memory clock seen through NVML at the end of the timed loop (--gpu-nvml); unset without it")   \
     X(COUNTER, "counter", COND_TEXT, 0, "", "counter", COND_JSON_NULLABLE,                                             \
-      "what counted the point's instructions and the kernel set counted (callgrind x86-64-v3); unset when timed")
+      "what counted the point's instructions and the kernel set counted (callgrind x86-64-v3); unset when timed") \
+    X(OMP_WAIT, "omp_wait", COND_TEXT, 0, "", "omp_wait", COND_JSON_NULLABLE,                                           \
+      "the OpenMP wait policy the profiler ran under: OMP_WAIT_POLICY (active, passive) or default, then ,spincount=N when GOMP_SPINCOUNT is set")
 
 typedef enum CondKeyId {
 #define DYNN_COND_ENUM(id, ...) COND_##id,

@@ -45,6 +45,12 @@ static const DbMigration builtin_migrations[] = {
         "r.energy_j, r.n_samples, r.subnet_index, r.macs, r.peak_rss_kib, r.avg_power_w FROM measurement_results r;"},
     /* A counted measurement's instructions per forward pass (the CI latency gate, platforms/counter.h). */
     {6, "ALTER TABLE measurement_results ADD COLUMN instructions INTEGER;"},
+    /* How much of its CPUs a measurement had, and whether the profiler flagged it (platforms/interference.h). */
+    {7, "ALTER TABLE measurement_results ADD COLUMN cpu_share REAL; "
+        "ALTER TABLE measurement_results ADD COLUMN wait_share REAL; "
+        "ALTER TABLE measurement_results ADD COLUMN others_share REAL; "
+        "ALTER TABLE measurement_results ADD COLUMN attempts INTEGER; "
+        "ALTER TABLE measurement_results ADD COLUMN interference_flagged INTEGER NOT NULL DEFAULT 0;"},
 };
 static const size_t n_builtin_migrations = sizeof builtin_migrations / sizeof *builtin_migrations;
 
@@ -398,7 +404,8 @@ int db_insert_measurement(Db *db, int64_t stage_id, const Measurement *m, Err *e
     int rc = -1;
     sqlite3_stmt *st = db_stmt(db, STMT_INSERT_MEASUREMENT,
                                "INSERT INTO measurement_results(stage_id, subnet, energy_j, n_samples, subnet_index, macs, "
-                               "peak_rss_kib, avg_power_w, instructions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                               "peak_rss_kib, avg_power_w, instructions, cpu_share, wait_share, others_share, attempts, "
+                               "interference_flagged) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                                err);
     if (!st) goto done;
     sqlite3_bind_int64(st, 1, stage_id);
@@ -410,6 +417,11 @@ int db_insert_measurement(Db *db, int64_t stage_id, const Measurement *m, Err *e
     if (m->peak_rss_kib >= 0) sqlite3_bind_int64(st, 7, m->peak_rss_kib);
     bind_time(st, 8, m->avg_power_w);
     if (m->instructions > 0) sqlite3_bind_int64(st, 9, m->instructions);
+    bind_time(st, 10, m->cpu_share);
+    bind_time(st, 11, m->wait_share);
+    bind_time(st, 12, m->others_share);
+    if (m->attempts > 0) sqlite3_bind_int(st, 13, m->attempts);
+    sqlite3_bind_int(st, 14, m->interference_flagged ? 1 : 0);
     if (db_step_done(db, st, "recording a measurement", err)) goto done;
     int64_t id = sqlite3_last_insert_rowid(db->h);
     for (int k = 0; k < COND_COUNT; k++)

@@ -20,7 +20,7 @@
 #include "util/err.h"
 #include "util/table.h"
 
-#define DB_SCHEMA_VERSION 6
+#define DB_SCHEMA_VERSION 7
 /* Where the commands and the report stage find the results database unless told (--db). */
 #define DB_DEFAULT_PATH ".dynn/results.db"
 #define DB_BUSY_TIMEOUT_MS 60000

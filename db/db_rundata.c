@@ -230,7 +230,8 @@ static int load_conditions(Loader *l, sqlite3_stmt *st, int64_t measurement_id, 
 static int load_measurements(Loader *l) {
     sqlite3_stmt *st, *ss = NULL, *cs = NULL;
     if (prepare(l, SELECTED_STAGES "SELECT sel.id, sel.name, m.id, m.subnet, m.energy_j, (SELECT value FROM params p "
-                                   "WHERE p.stage_id = sel.id AND p.name = 'model'), m.subnet_index, m.instructions FROM sel JOIN "
+                                   "WHERE p.stage_id = sel.id AND p.name = 'model'), m.subnet_index, m.instructions, m.cpu_share, m.wait_share, "
+                                   "m.others_share, m.interference_flagged, m.attempts FROM sel JOIN "
                                    "measurement_results m ON m.stage_id = sel.rec ORDER BY sel.id, m.id",
                 &st))
         return -1;
@@ -257,6 +258,9 @@ static int load_measurements(Loader *l) {
         m->energy_j = real_or_nan(st, 4);
         m->subnet_index = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 6);
         m->instructions = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7);
+        m->cpu_share = real_or_nan(st, 8), m->wait_share = real_or_nan(st, 9), m->others_share = real_or_nan(st, 10);
+        m->interference_flagged = sqlite3_column_int(st, 11) != 0;
+        m->attempts = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 12);
         if (!m->stage || !m->subnet) break;
         failed = load_conditions(l, cs, sqlite3_column_int64(st, 2), m) || load_samples(l, ss, sqlite3_column_int64(st, 2), m);
     }

@@ -13,7 +13,7 @@
  * use -1 / NaN for unknown. RecordSink.measurement reads only the fields up to n_latency (plugins
  * built before the others existed pass a shorter struct); RecordSink.measurement_ex reads them up to
  * avg_power_w, RecordSink.measurement_conditions up to n_conditions, RecordSink.measurement_counted
- * all of them.
+ * up to instructions, RecordSink.measurement_shared all of them.
  *
  * The conditions (db/conditions.h) are one key/value set: platform, batch, threads, cpus and
  * frequency_khz are the plugin API 1 way of giving five of them and are folded into the set;
@@ -40,6 +40,13 @@ typedef struct Measurement {
     long long instructions; /* of one forward pass of `batch` images, counted (the condition `counter`
                              * says by what, e.g. "callgrind x86-64-v3"); 0 or -1 unknown
                              * (a forward pass executes some) */
+    /* read by measurement_shared only: how much of its CPUs the timed loop had (platforms/interference.h) */
+    double cpu_share;     /* process CPU time / (wall x threads); NaN unknown */
+    double wait_share;    /* its threads' run delay / (wall x threads); NaN unknown */
+    double others_share;  /* other work on the mapping's CPUs / (wall x CPUs); NaN unknown */
+    int attempts;         /* timed loops run (a disturbed point is measured again); -1 unknown */
+    int interference_flagged; /* 1: every attempt was disturbed beyond the profiler's threshold: the
+                               * samples are not the machine's latency */
 } Measurement;
 
 /* The measurement's conditions as one set: the five plugin API 1 fields, then (with_pairs) the

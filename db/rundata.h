@@ -50,6 +50,9 @@ typedef struct RdMeasurement {
     int subnet_index;       /* the subnet's position as the profiler recorded it, -1 unknown (what
                                orders the points of a model no train stage of the run describes) */
     long long instructions; /* of one forward pass, counted (cond `counter` says by what); -1 when not counted */
+    double cpu_share, wait_share, others_share; /* how much of its CPUs the timed loop had; NaN unknown */
+    int interference_flagged; /* 1: the profiler found it disturbed on every attempt: not a latency */
+    int attempts;             /* timed loops the profiler ran for it; -1 unknown */
 } RdMeasurement;
 
 typedef struct RunData {

@@ -1,4 +1,4 @@
--- db/schema.sql — the dynn results database (SQLite), schema version 6.
+-- db/schema.sql — the dynn results database (SQLite), schema version 7.
 --
 -- Embedded in the binary (db/schema_sql.c) and run on an empty database; older databases are
 -- brought up to date by the migrations in db/db.c (PRAGMA user_version holds the version).
@@ -114,7 +114,12 @@ CREATE TABLE measurement_results (
     macs           INTEGER,                  -- (version 3) multiply-accumulates per image
     peak_rss_kib   INTEGER,                  -- (version 3) peak resident memory of the profiler
     avg_power_w    REAL,                     -- (version 3) mean power while timing
-    instructions   INTEGER                   -- (version 6) of one forward pass, counted (condition counter)
+    instructions   INTEGER,                  -- (version 6) of one forward pass, counted (condition counter)
+    cpu_share      REAL,                     -- (version 7) process CPU time / (wall x threads) of the timed loop
+    wait_share     REAL,                     -- (version 7) its threads' run delay / (wall x threads)
+    others_share   REAL,                     -- (version 7) other work on the measured CPUs / (wall x CPUs)
+    attempts       INTEGER,                  -- (version 7) timed loops run (a disturbed point is measured again)
+    interference_flagged INTEGER NOT NULL DEFAULT 0 -- (version 7) 1: disturbed on every attempt: not a latency
 );
 CREATE INDEX measurements_stage ON measurement_results(stage_id);
 

@@ -11,7 +11,8 @@
 #include "pipeline/store.h"
 #include "util/fs.h"
 
-#define RECORDS_MAGIC "dynn-records 3"     /* 3: a measurement's instructions after avg_power_w */
+#define RECORDS_MAGIC "dynn-records 4"     /* 4: cpu_share, wait_share, others_share, attempts, flagged after instructions */
+#define RECORDS_MAGIC_V3 "dynn-records 3"  /* still read: instructions after avg_power_w, no shares */
 #define RECORDS_MAGIC_V2 "dynn-records 2"  /* still read: no instructions field */
 
 /* ---- writing ---- */
@@ -45,7 +46,9 @@ static int sink_metric(RecordSink *sink, const char *name, double value, const c
     return w->buf.oom ? err_set(err, "out of memory recording metric '%s'", name) : 0;
 }
 
-static int write_measurement(RecordWriter *w, const Measurement *m, int with_ex, int with_pairs, int with_count, Err *err) {
+/* with_*: which later fields of Measurement the caller's struct has (plugin ABI, db/measurement.h). */
+static int write_measurement(RecordWriter *w, const Measurement *m, int with_ex, int with_pairs, int with_count,
+                             int with_share, Err *err) {
     Conditions cond;
     if (measurement_conditions(m, with_pairs, &cond, err)) return err_prefix(err, "a measurement");
     sb_append(&w->buf, "measurement");
@@ -57,6 +60,10 @@ static int write_measurement(RecordWriter *w, const Measurement *m, int with_ex,
     else sb_append(&w->buf, "\t-1\t-1\t-1");
     put_number(&w->buf, with_ex ? m->avg_power_w : NAN);
     sb_printf(&w->buf, "\t%lld", with_count && m->instructions > 0 ? m->instructions : -1LL);
+    put_number(&w->buf, with_share ? m->cpu_share : NAN);
+    put_number(&w->buf, with_share ? m->wait_share : NAN);
+    put_number(&w->buf, with_share ? m->others_share : NAN);
+    sb_printf(&w->buf, "\t%d\t%d", with_share && m->attempts > 0 ? m->attempts : -1, with_share && m->interference_flagged);
     for (int k = 0; k < COND_COUNT; k++) {
         if (!cond.value[k]) continue;
         sb_printf(&w->buf, "\t%s=", cond_keys[k].name);
@@ -69,18 +76,22 @@ static int write_measurement(RecordWriter *w, const Measurement *m, int with_ex,
 }
 
 /* Plugin API 1 callers pass a Measurement without the later fields. */
-static int sink_measurement(RecordSink *sink, const Measurement *m, Err *err) { return write_measurement(sink->self, m, 0, 0, 0, err); }
+static int sink_measurement(RecordSink *sink, const Measurement *m, Err *err) { return write_measurement(sink->self, m, 0, 0, 0, 0, err); }
 
 static int sink_measurement_ex(RecordSink *sink, const Measurement *m, Err *err) {
-    return write_measurement(sink->self, m, 1, 0, 0, err);
+    return write_measurement(sink->self, m, 1, 0, 0, 0, err);
 }
 
 static int sink_measurement_conditions(RecordSink *sink, const Measurement *m, Err *err) {
-    return write_measurement(sink->self, m, 1, 1, 0, err);
+    return write_measurement(sink->self, m, 1, 1, 0, 0, err);
 }
 
 static int sink_measurement_counted(RecordSink *sink, const Measurement *m, Err *err) {
-    return write_measurement(sink->self, m, 1, 1, 1, err);
+    return write_measurement(sink->self, m, 1, 1, 1, 0, err);
+}
+
+static int sink_measurement_shared(RecordSink *sink, const Measurement *m, Err *err) {
+    return write_measurement(sink->self, m, 1, 1, 1, 1, err);
 }
 
 static int sink_artifact(RecordSink *sink, const char *name, const char *path, const char *kind, Err *err) {
@@ -108,6 +119,7 @@ void records_writer_init(RecordWriter *w, const char *state_dir) {
     w->sink.measurement_ex = sink_measurement_ex;
     w->sink.measurement_conditions = sink_measurement_conditions;
     w->sink.measurement_counted = sink_measurement_counted;
+    w->sink.measurement_shared = sink_measurement_shared;
     w->sink.artifact = sink_artifact;
     w->sink.exit_code = -1;
     sb_append(&w->buf, RECORDS_MAGIC "\n");
@@ -244,6 +256,15 @@ static int parse_line(Records *r, char **f, size_t n, size_t fixed) {
         m->peak_rss_kib = strtoll(f[7] ? f[7] : "-1", NULL, 10);
         m->avg_power_w = strtod(f[8] ? f[8] : "nan", NULL);
         m->instructions = fixed > 9 ? strtoll(f[9] ? f[9] : "-1", NULL, 10) : -1;
+        m->cpu_share = m->wait_share = m->others_share = NAN;
+        m->attempts = -1;
+        if (fixed > 10) { /* version 4 */
+            m->cpu_share = strtod(f[10] ? f[10] : "nan", NULL);
+            m->wait_share = strtod(f[11] ? f[11] : "nan", NULL);
+            m->others_share = strtod(f[12] ? f[12] : "nan", NULL);
+            m->attempts = atoi(f[13] ? f[13] : "-1");
+            m->interference_flagged = atoi(f[14] ? f[14] : "0") != 0;
+        }
         if (rc) return -1;
         for (size_t i = fixed; i < n; i++) { /* KEY=VALUE */
             char *eq = f[i] ? strchr(f[i], '=') : NULL;
@@ -271,12 +292,13 @@ int records_read(const char *path, Records *r, Err *err) {
     size_t len;
     if (fs_read_file(path, &text, &len, err)) return -1;
     int rc = 0, ended = 0, line_no = 0;
-    size_t fixed = 10; /* a measurement's fields before its conditions: 9 in version 2 */
+    size_t fixed = 15; /* a measurement's fields before its conditions: 10 in version 3, 9 in version 2 */
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
         line_no++;
         if (line_no == 1) {
             if (!strcmp(line, RECORDS_MAGIC_V2)) fixed = 9;
+            else if (!strcmp(line, RECORDS_MAGIC_V3)) fixed = 10;
             else if (strcmp(line, RECORDS_MAGIC)) rc = err_set(err, "%s: not a records file", path);
             continue;
         }
@@ -284,7 +306,7 @@ int records_read(const char *path, Records *r, Err *err) {
             ended = 1;
             break;
         }
-        char *fields[10 + COND_COUNT + 1];
+        char *fields[15 + COND_COUNT + 1];
         size_t n = split_fields(line, fields, sizeof fields / sizeof *fields);
         int prc = fields[0] ? parse_line(r, fields, n, fixed) : -2;
         if (prc == -1) rc = err_set(err, "%s:%d: out of memory or bad values", path, line_no);

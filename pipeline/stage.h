@@ -48,6 +48,8 @@ struct RecordSink {
     int (*measurement_conditions)(RecordSink *sink, const Measurement *m, Err *err);
     /* A measurement with every field, `instructions` included (the CI gate's counted points). */
     int (*measurement_counted)(RecordSink *sink, const Measurement *m, Err *err);
+    /* A measurement with every field, its CPU shares and interference flag included. */
+    int (*measurement_shared)(RecordSink *sink, const Measurement *m, Err *err);
 };
 
 /* What `validate` sees: one instance's params, already substituted. */

@@ -60,7 +60,7 @@ static int opt_number(const YNode *obj, const char *key, const char *what, size_
 }
 
 static int opt_int(const YNode *obj, const char *key, const char *what, size_t i, int *out, Err *err) {
-    long long v;
+    long long v = 0;
     if (!ynode_get(obj, key)) return 0;
     if (get_int(obj, key, 0, what, i, &v, err)) return -1;
     if (v > 2147483647LL) return err_set(err, "%s: result %zu: '%s' is too large", what, i, key);
@@ -113,8 +113,17 @@ static int read_point(const YNode *obj, const char *what, size_t i, ProfilePoint
         opt_number(obj, "p90_ms", what, i, &p->p90_ms, err) || opt_number(obj, "p99_ms", what, i, &p->p99_ms, err) ||
         opt_number(obj, "mean_ms", what, i, &p->mean_ms, err) || opt_number(obj, "stddev_ms", what, i, &p->stddev_ms, err) ||
         opt_number(obj, "min_ms", what, i, &p->min_ms, err) || opt_number(obj, "max_ms", what, i, &p->max_ms, err) ||
-        opt_number(obj, "device_median_ms", what, i, &p->device_median_ms, err))
+        opt_number(obj, "device_median_ms", what, i, &p->device_median_ms, err) ||
+        opt_number(obj, "cpu_share", what, i, &p->cpu_share, err) || opt_number(obj, "wait_share", what, i, &p->wait_share, err) ||
+        opt_number(obj, "others_share", what, i, &p->others_share, err) || ((ynode_get(obj, "attempts") && !is_null(ynode_get(obj, "attempts"))) &&
+         opt_int(obj, "attempts", what, i, &p->attempts, err)))
         return -1;
+    const YNode *flag = ynode_get(obj, "interference_flagged"); /* absent: not flagged (an older profiler) */
+    if (flag && !is_null(flag)) {
+        if (flag->kind != YNODE_SCALAR || (strcmp(flag->str, "true") && strcmp(flag->str, "false")))
+            return err_set(err, "%s: result %zu: 'interference_flagged' must be true or false", what, i);
+        p->interference_flagged = !strcmp(flag->str, "true");
+    }
     if (subnet > 2147483647LL || cond_get_int(&p->cond, COND_BATCH, 0) > 2147483647LL ||
         cond_get_int(&p->cond, COND_THREADS, 0) > 2147483647LL)
         return err_set(err, "%s: result %zu: subnet, batch or threads is too large", what, i);
@@ -296,6 +305,8 @@ ProfilePoint *profile_report_add_point(ProfileReport *r, Err *err) {
     memset(p, 0, sizeof *p);
     p->subnet = p->warmup = p->repeat = -1;
     p->macs = p->params = p->peak_rss_kib = p->instructions = -1;
+    p->attempts = -1;
+    p->cpu_share = p->wait_share = p->others_share = NAN;
     p->min_time_ms = p->median_ms = p->p90_ms = p->p99_ms = p->mean_ms = p->stddev_ms = p->min_ms = p->max_ms = NAN;
     p->energy_j = p->avg_power_w = p->device_median_ms = NAN;
     return p;
@@ -394,6 +405,14 @@ static void write_point(JsonOut *j, const ProfilePoint *p) {
     json_key(j, "instructions");
     if (p->instructions >= 0) json_int(j, p->instructions);
     else json_null(j);
+    key_number(j, "cpu_share", p->cpu_share);
+    key_number(j, "wait_share", p->wait_share);
+    key_number(j, "others_share", p->others_share);
+    json_key(j, "attempts");
+    if (p->attempts >= 0) json_int(j, p->attempts);
+    else json_null(j);
+    json_key(j, "interference_flagged");
+    json_bool(j, p->interference_flagged);
     key_number(j, "energy_j", p->energy_j);
     key_number(j, "avg_power_w", p->avg_power_w);
     json_object_end(j);

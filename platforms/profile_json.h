@@ -41,6 +41,12 @@ typedef struct ProfilePoint {
     long long peak_rss_kib; /* -1 when absent */
     long long instructions; /* of one forward pass of `batch` images, counted (--count instructions; the
                              * condition `counter` says by what); -1 when absent */
+    double cpu_share;      /* the timed loop's process CPU time / (wall x threads); NaN when null */
+    double wait_share;     /* its threads' run delay (runnable, waiting for a CPU) / (wall x threads); NaN when null */
+    double others_share;   /* other work on the mapping's CPUs / (wall x CPUs); NaN when null */
+    int attempts;          /* timed loops run for the point (re-measured when disturbed); -1 when absent */
+    int interference_flagged; /* 1: every attempt had too little of its CPUs (platforms/interference.h); the
+                               * figures are the least disturbed attempt's and not the machine's latency */
     double energy_j;       /* per pass of `batch` images; NaN when null */
     double avg_power_w;    /* NaN when null */
 } ProfilePoint;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platforms/interference.h"
 #include "util/args.h"
 
 #define AT(field) offsetof(ProfileSettings, field)
@@ -55,6 +56,19 @@ static const ProfileOption OPTIONS[] = {
      "instructions"},
     {"min-time-ms", "min_time_ms", POPT_NUMBER, 0, 3600000, AT(min_time_ms), "200", NULL, "MS",
      "timed time, at least: passes go on until both are reached", NULL},
+    {"interf-max", "max_interference", POPT_NUMBER, 0, 1, AT(max_interference), INTERFERENCE_MAX_DEFAULT_TEXT, NULL,
+     "SHARE", "a point whose threads waited for a CPU, or whose CPUs ran other work, for more\n"
+     "than this share of the time measured (wall x threads, wall x CPUs) is measured\n"
+     "again, then kept flagged (JSON interference_flagged; docs/PERFORMANCE.md)", NULL},
+    {"interf-retries", "interference_retries", POPT_INT, 0, 100, AT(interference_retries),
+     INTERFERENCE_RETRIES_DEFAULT_TEXT, NULL, "N",
+     "re-measurements of such a point before it is kept flagged (0: flag at once);\n"
+     "the least disturbed attempt is kept", NULL},
+    {"wait-policy", "wait_policy", POPT_TEXT, 0, 0, AT(wait_policy), PROFILE_WAIT_POLICY_DEFAULT, NULL, "P",
+     "OpenMP wait policy of the sweep (OMP_WAIT_POLICY; dynn re-runs itself with it set\n"
+     "when the environment differs): active, passive, or inherit (the environment's);\n"
+     "recorded per point as the condition omp_wait (docs/PERFORMANCE.md)",
+     "active,passive,inherit"},
     {"platform", NULL, POPT_TEXT, 0, 0, AT(platform), NULL, NULL, "FILE",
      "a board file (experiments/platforms/, docs/FORMATS.md): its clusters, frequencies\n"
      "and power sensors; a board of type ssh (or a plugin's) is profiled there:\n"

@@ -17,6 +17,8 @@
 
 #define PROFILE_MAX_LIST 64    /* values of one list option */
 #define PROFILE_MAX_OPTIONS 32 /* rows of the table */
+/* The default --wait-policy of a sweep (why: docs/PERFORMANCE.md, "Interference"). */
+#define PROFILE_WAIT_POLICY_DEFAULT "active"
 
 typedef enum ProfileOptKind {
     POPT_INTS,   /* comma-separated integers in [min, max], none twice */
@@ -39,6 +41,9 @@ typedef struct ProfileSettings {
     int gpu_nvml;                       /* the NVIDIA GPU (NVML index) whose clocks are set and read; -1: none */
     int warmup, repeat, json, here;
     double min_time_ms, sample_ms;
+    double max_interference;  /* a point disturbed above this share is re-measured, then flagged (platforms/interference.h) */
+    int interference_retries; /* re-measurements of a disturbed point; 0: flagged at once */
+    const char *wait_policy;  /* OMP_WAIT_POLICY for the sweep: active, passive, or inherit (the environment's) */
     unsigned long long seed;
 } ProfileSettings;
 

@@ -11,6 +11,7 @@
 #include "nn/rng.h"
 #include "platforms/affinity.h"
 #include "platforms/counter.h"
+#include "platforms/interference.h"
 #include "platforms/profiler.h"
 
 typedef struct Forward {
@@ -110,32 +111,93 @@ static int store_gpu_clocks(NvmlClocks *nc, ProfilePoint *p, Err *err) {
     return 0;
 }
 
-/* One point: warm-up, timed loop (with the power sampler around it), the GPU's clocks right after it
- * (nc non-NULL), statistics. */
-static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, NvmlClocks *nc, Forward *fw,
-                       const cpu_set_t *sampler_cpus, ProfilePoint *p, Err *err) {
+/* One timed loop of a point (with the power sampler around it and the GPU's clocks right after it)
+ * and the CPU share it had. */
+typedef struct Attempt {
+    ProfileSamples samples;
+    double *device_ms; /* the device clock's times of its forwards (fw->device_ms taken over) */
+    size_t n_device, cap_device;
+    double energy_j, avg_power_w;
+    InterferenceShares shares;
+} Attempt;
+
+static void attempt_free(Attempt *a) {
+    profile_samples_free(&a->samples);
+    free(a->device_ms);
+    memset(a, 0, sizeof *a);
+}
+
+static int timed_attempt(const ProfileSweep *s, const EnergySensors *sensors, NvmlClocks *nc, Forward *fw,
+                         const cpu_set_t *sampler_cpus, const ProfileMapping *map, int threads, ProfilePoint *p,
+                         Attempt *a, Err *err) {
     ProfileLoop loop = {.warmup = 0, .repeat = s->repeat, .min_time_s = s->min_time_ms / 1e3};
+    EnergyMeter meter;
+    memset(a, 0, sizeof *a);
+    a->energy_j = a->avg_power_w = NAN;
+    if (sensors && energy_meter_start(&meter, sensors, s->sample_ms / 1e3, sampler_cpus, err)) return -1;
+    fw->n_device = 0; /* the warm-up's (or an earlier attempt's) device times are not samples */
+    InterferenceSnap before, after;
+    interference_snap(&map->cpus, &before);
+    int rc = s->count_instructions ? count_one(fw, p, &a->samples, err)
+                                   : profile_measure(&loop, run_forward, fw, NULL, NULL, &a->samples, err);
+    interference_snap(&map->cpus, &after);
+    interference_shares(&before, &after, threads, &map->cpus, &a->shares);
+    if (!rc && nc) rc = store_gpu_clocks(nc, p, err); /* while the GPU still runs at the clocks of the loop */
+    if (sensors) {
+        Err merr;
+        if (energy_meter_stop(&meter, &merr) && !rc) rc = err_set(err, "power sampling: %s", merr.msg);
+        double secs = energy_meter_seconds(&meter);
+        if (!rc && a->samples.n > 0 && secs > 0) {
+            a->energy_j = meter.joules / (double)a->samples.n;
+            a->avg_power_w = meter.joules / secs;
+        }
+    }
+    a->device_ms = fw->device_ms, a->n_device = fw->n_device, a->cap_device = fw->cap_device;
+    fw->device_ms = NULL, fw->n_device = fw->cap_device = 0;
+    if (rc) attempt_free(a);
+    return rc;
+}
+
+/* One point: warm-up, then timed loops until one had its CPUs (interference at most
+ * s->max_interference) or s->interference_retries re-measurements were made; the attempt with the
+ * least interference is kept, flagged when it is still above the threshold. Then statistics. */
+static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, NvmlClocks *nc, Forward *fw,
+                       const cpu_set_t *sampler_cpus, const ProfileMapping *map, int threads, ProfilePoint *p,
+                       Err *err) {
     p->warmup = s->warmup;
     p->repeat = s->repeat;
     p->min_time_ms = s->min_time_ms;
     profile_reset_peak_rss();
     for (int i = 0; i < s->warmup; i++)
         if (run_forward(fw, err)) return -1;
-    EnergyMeter meter;
-    ProfileSamples samples = {0};
     if (s->count_instructions) sensors = NULL; /* nothing is timed: no energy */
-    if (sensors && energy_meter_start(&meter, sensors, s->sample_ms / 1e3, sampler_cpus, err)) return -1;
-    fw->n_device = 0; /* the warm-up's device times are not samples */
-    int rc = s->count_instructions ? count_one(fw, p, &samples, err)
-                                   : profile_measure(&loop, run_forward, fw, NULL, NULL, &samples, err);
-    if (!rc && nc) rc = store_gpu_clocks(nc, p, err); /* while the GPU still runs at the clocks of the loop */
-    if (sensors) {
-        Err merr;
-        if (energy_meter_stop(&meter, &merr) && !rc) rc = err_set(err, "power sampling: %s", merr.msg);
-        double secs = energy_meter_seconds(&meter);
-        if (!rc && samples.n > 0 && secs > 0) {
-            p->energy_j = meter.joules / (double)samples.n;
-            p->avg_power_w = meter.joules / secs;
+    Attempt best = {0};
+    int rc = 0, attempts = 0;
+    for (;;) {
+        Attempt a;
+        if ((rc = timed_attempt(s, sensors, nc, fw, sampler_cpus, map, threads, p, &a, err))) break;
+        attempts++;
+        InterferenceShares sh = a.shares; /* this attempt's */
+        double level = interference_level(&sh);
+        if (attempts == 1 || (!isnan(level) && level < interference_level(&best.shares))) {
+            attempt_free(&best);
+            best = a;
+        } else {
+            attempt_free(&a);
+        }
+        /* a counted point does not depend on time: never re-measured */
+        if (s->count_instructions || !interference_flagged(&sh, s->max_interference)) break;
+        int retry = attempts <= s->interference_retries;
+        fprintf(stderr,
+                "dynn profile: warning: %s, batch %lld, cpus %s, %d threads: its threads waited for a CPU %.0f%% of "
+                "the time and other work took %.0f%% of its CPUs (limit %.0f%%, --interf-max; its CPU time was "
+                "%.0f%% of wall x threads): %s\n",
+                p->subnet_name, cond_get_int(&p->cond, COND_BATCH, 0), map->text, threads, 100 * sh.wait_share,
+                100 * sh.others_share, 100 * s->max_interference, 100 * sh.cpu_share,
+                retry ? "measuring it again" : "FLAGGED: the least disturbed attempt is kept, marked interference_flagged");
+        if (!retry) {
+            p->interference_flagged = 1;
+            break;
         }
     }
     if (!rc) {
@@ -146,12 +208,18 @@ static int measure_one(const ProfileSweep *s, const EnergySensors *sensors, Nvml
         affinity_omp_probe(&seen);
         cpulist_format(&seen, text, sizeof text);
         p->peak_rss_kib = profile_peak_rss_kib();
-        rc = profile_report_str(&p->cpus_seen, text, err) || store_timing(p, &samples, err) ||
+        p->energy_j = best.energy_j, p->avg_power_w = best.avg_power_w;
+        p->cpu_share = best.shares.cpu_share, p->wait_share = best.shares.wait_share;
+        p->others_share = best.shares.others_share;
+        p->attempts = attempts;
+        fw->device_ms = best.device_ms, fw->n_device = best.n_device, fw->cap_device = best.cap_device;
+        best.device_ms = NULL;
+        rc = profile_report_str(&p->cpus_seen, text, err) || store_timing(p, &best.samples, err) ||
                      store_device_timing(p, fw, err)
                  ? -1
                  : 0;
     }
-    profile_samples_free(&samples);
+    attempt_free(&best);
     return rc;
 }
 
@@ -164,6 +232,8 @@ static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelW
     if (backend_open(s->backend, d, w, batch, threads, &b, err)) return err_prefix(err, "batch %d, %d threads", batch, threads);
     BackendInfo info;
     backend_info(b, &info);
+    char omp_wait[96];
+    interference_omp_wait(omp_wait, sizeof omp_wait);
     int rc = 0;
     for (int si = 0; si < s->n_subnets && !rc; si++) {
         const Subnet *sn = &d->subnets[s->subnets[si]];
@@ -181,7 +251,8 @@ static int measure_batch(const ProfileSweep *s, const ModelDesc *d, const ModelW
                      (gpu_hz > 0 && cond_set_int(&p->cond, COND_GPU_FREQ, profile_gpu_khz(gpu_hz), err)) ||
                      profile_report_str(&p->subnet_name, sn->name, err) || cond_set(&p->cond, COND_CPUS, map->text, err) ||
                      cond_set(&p->cond, COND_BACKEND, info.name, err) || cond_set(&p->cond, COND_DEVICE, info.device, err) ||
-                     backend_set_subnet(b, p->subnet, err) || measure_one(s, sensors, nc, &fw, sampler, p, err)
+                     backend_set_subnet(b, p->subnet, err) || cond_set(&p->cond, COND_OMP_WAIT, omp_wait, err) ||
+                     measure_one(s, sensors, nc, &fw, sampler, map, info.threads, p, err)
                  ? -1
                  : 0;
         free(fw.device_ms);

@@ -8,7 +8,10 @@
  * timed loop (platforms/profiler.h) with the power sampler around it when there are sensors, the
  * statistics, the CPUs the threads ran on, the peak RSS since just before the warm-up (or, counting,
  * the instructions of one forward and the `counter` condition), the GPU's clocks at the end of the
- * timed loop when NVML reads them. Each point
+ * timed loop when NVML reads them, the CPU share the loop had (platforms/interference.h: a point
+ * that had too little of its CPUs is measured again, up to max_interference retries, and flagged when
+ * every attempt was disturbed; the least disturbed attempt is kept) and the OpenMP wait policy
+ * (condition omp_wait). Each point
  * is appended to the report as it is measured, so a sweep that fails part-way keeps its points. */
 #ifndef DYNN_PLATFORMS_PROFILE_SWEEP_H
 #define DYNN_PLATFORMS_PROFILE_SWEEP_H
@@ -49,6 +52,10 @@ typedef struct ProfileSweep {
                               * instead of timed: after the warm-up, COUNTER_REPEATS counted forwards (the
                               * least count is kept); their wall times (under valgrind) are the samples */
     unsigned long long seed; /* of the random input (standard normal) */
+    double max_interference; /* a point whose threads waited for a CPU, or whose CPUs ran other work, for
+                              * more than this share of the capacity is re-measured, then flagged
+                              * (platforms/interference.h) */
+    int interference_retries; /* re-measurements of such a point (0: flagged at once) */
 } ProfileSweep;
 
 /* The largest batch and thread count the sweep will open its backend with. */

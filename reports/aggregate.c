@@ -335,8 +335,16 @@ static int compare_devices(Aggregate *a) {
 int aggregate_run(const RunData *d, Aggregate *out, Err *err) {
     memset(out, 0, sizeof *out);
     int rc = 0;
-    for (size_t i = 0; i < d->n_meas && !rc; i++) /* a counted point's times are valgrind's: not a latency */
-        if (!cond_get(&d->meas[i].cond, COND_COUNTER)) rc = add_point(out, d, &d->meas[i]);
+    for (size_t i = 0; i < d->n_meas && !rc; i++) { /* a counted point's times are valgrind's: not a latency */
+        if (cond_get(&d->meas[i].cond, COND_COUNTER)) continue;
+        if (!d->meas[i].interference_flagged) {
+            rc = add_point(out, d, &d->meas[i]);
+            continue;
+        }
+        const RdMeasurement **grown = realloc(out->flagged, (out->n_flagged + 1) * sizeof *grown); /* not a latency either */
+        if (!grown) rc = -1;
+        else out->flagged = grown, out->flagged[out->n_flagged++] = &d->meas[i];
+    }
     for (size_t i = 0; i < out->n_groups && !rc; i++) {
         agg_ranges(&out->groups[i]);
         rc = group_fronts(&out->groups[i]);
@@ -361,5 +369,6 @@ void aggregate_free(Aggregate *a) {
     free(a->devices);
     free(a->deltas);
     free(a->vs_uniform);
+    free(a->flagged);
     memset(a, 0, sizeof *a);
 }

@@ -16,7 +16,10 @@
  * reference mapping is the one where the largest subnet is fastest at that frequency. A range is
  * NaN when no point of its set has a value, 1 when one has. Measurements with the condition `counter`
  * (instructions counted under callgrind, platforms/counter.h) are not points: their times were taken
- * under valgrind; reports/baseline.c reads their instructions from the RunData. */
+ * under valgrind; reports/baseline.c reads their instructions from the RunData. Measurements the
+ * profiler flagged (interference_flagged: other work shared their CPUs on every attempt,
+ * platforms/interference.h) are not points either: their samples are not the machine's latency; they
+ * are listed in `flagged`, which the report shows as a table of its own, marked, with a note. */
 #ifndef DYNN_REPORTS_AGGREGATE_H
 #define DYNN_REPORTS_AGGREGATE_H
 
@@ -94,6 +97,8 @@ typedef struct Aggregate {
     size_t n_deltas;
     AggDelta *vs_uniform;    /* non-uniform subnets against uniform at equal MACs */
     size_t n_vs_uniform;
+    const RdMeasurement **flagged; /* borrowed: measurements flagged for interference, in recorded order */
+    size_t n_flagged;
 } Aggregate;
 
 /* p-th percentile (0..100) by linear interpolation between order statistics; NaN for n = 0. */

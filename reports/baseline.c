@@ -284,7 +284,7 @@ static int same_entry(const BaselineEntry *x, const BaselineEntry *y) {
 }
 
 const char *check_status_name(CheckStatus s) {
-    static const char *const names[] = {"ok", "REGRESSION", "MISSING", "new"};
+    static const char *const names[] = {"ok", "REGRESSION", "MISSING", "new", "FLAGGED (interference)"};
     return names[s];
 }
 
@@ -322,6 +322,26 @@ int baseline_compare(const Baseline *base, const Baseline *cur, CheckResult *out
         if (!known) out->rows[out->n++] = (CheckRow){.cur = &cur->entries[k], .change = NAN, .status = CHECK_NEW};
     }
     return 0;
+}
+
+void baseline_mark_flagged(CheckResult *r, const RunData *d, const Aggregate *a) {
+    for (size_t i = 0; i < r->n; i++) {
+        CheckRow *x = &r->rows[i];
+        if (x->status != CHECK_MISSING || !x->base || x->base->kind != BASE_LATENCY) continue;
+        const BaselineEntry *b = x->base;
+        for (size_t k = 0; k < a->n_flagged; k++) {
+            const RdMeasurement *m = a->flagged[k];
+            char mapping[96];
+            agg_mapping_label(m, mapping, sizeof mapping);
+            if (strcmp(agg_model_name(d, m->model), b->method) || strcmp(m->platform, b->platform) || m->batch != b->batch ||
+                strcmp(mapping, b->mapping) || m->frequency_khz != b->frequency_khz)
+                continue;
+            x->status = CHECK_FLAGGED;
+            r->regressions--;
+            r->flagged++;
+            break;
+        }
+    }
 }
 
 /* The first counter named by an instructions entry of b, or NULL. */

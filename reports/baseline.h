@@ -61,7 +61,10 @@ int baseline_from_run(const RunData *d, const Aggregate *a, const Baseline *tol,
 int baseline_comparable(const Baseline *base, const Baseline *cur, const char *run_experiment, Err *err);
 void baseline_free(Baseline *b);
 
-typedef enum { CHECK_OK, CHECK_REGRESSION, CHECK_MISSING, CHECK_NEW } CheckStatus;
+/* FLAGGED: a latency entry the run has no figure for because a measurement of its group (model,
+ * platform, batch, mapping, frequency) was flagged for interference (platforms/interference.h): not
+ * checked, and not a regression either. */
+typedef enum { CHECK_OK, CHECK_REGRESSION, CHECK_MISSING, CHECK_NEW, CHECK_FLAGGED } CheckStatus;
 
 typedef struct CheckRow {
     const BaselineEntry *base, *cur; /* borrowed; one may be NULL (missing / new) */
@@ -73,11 +76,15 @@ typedef struct CheckResult {
     CheckRow *rows;
     size_t n;
     size_t regressions; /* REGRESSION + MISSING rows */
+    size_t flagged;     /* FLAGGED rows (not checked) */
 } CheckResult;
 
 /* Every baseline entry against the run's (tolerances from base), then the run's entries the
  * baseline does not have (NEW, not a failure). */
 int baseline_compare(const Baseline *base, const Baseline *cur, CheckResult *out, Err *err);
+/* Turns each MISSING latency row whose group had a measurement flagged for interference
+ * (a->flagged) into FLAGGED: the run could not form its ratio from real figures. */
+void baseline_mark_flagged(CheckResult *r, const RunData *d, const Aggregate *a);
 void check_result_free(CheckResult *r);
 const char *check_status_name(CheckStatus s);
 /* "uniform/local/b1/cpus=0-1 threads=2/1200MHz" or "uniform": what an entry is about, into out. */

@@ -203,6 +203,9 @@ static void latency(Builder *b, const Aggregate *a, int with_accuracy) {
     section(b, "Latency percentiles", with_accuracy ? cols : cols_latency_only, with_accuracy ? 13 : 12);
     if (!a->n_groups) note(b, "No measurements.");
     else note(b, "Per inference (one forward pass of `batch` images); energy per inference = measured energy / samples.");
+    if (a->n_flagged)
+        note(b, "%zu measurements flagged for interference are not listed here nor plotted: see \"Flagged measurements "
+                "(interference)\".", a->n_flagged);
     for (size_t gi = 0; gi < a->n_groups; gi++) {
         const AggGroup *g = &a->groups[gi];
         for (size_t i = 0; i < g->n_points; i++) {
@@ -226,6 +229,37 @@ static void latency(Builder *b, const Aggregate *a, int with_accuracy) {
             text(b, c++, gpu_set);
             text(b, c, gpu_seen);
         }
+    }
+}
+
+/* Measurements the profiler flagged for interference: not points of any table, front, range or figure. */
+static void flagged(Builder *b, const RunData *d, const Aggregate *a) {
+    static const char *const cols[] = {"method / platform / batch", "subnet", "mapping", "samples", "p50 (ms) FLAGGED",
+                                       "threads waited (%)", "other work (%)", "CPU time / (wall x threads) (%)",
+                                       "attempts", "OpenMP wait"};
+    section(b, "Flagged measurements (interference)", cols, 10);
+    note(b, "FLAGGED: other work shared the measured CPUs on every attempt (its threads waited for a CPU, or other "
+            "work ran on the CPUs, beyond the profiler's --interf-max), so these %zu figures are not the "
+            "machine's latency and are left out of every other table, front, range and figure. Re-run them on a "
+            "quiet machine.", a->n_flagged);
+    for (size_t i = 0; i < a->n_flagged; i++) {
+        const RdMeasurement *m = a->flagged[i];
+        char group[256], mapping[96];
+        snprintf(group, sizeof group, "%s/%s/b%d", agg_model_name(d, m->model), m->platform, m->batch);
+        agg_mapping_label(m, mapping, sizeof mapping);
+        double p50 = agg_percentile(m->latency_s, m->n_samples, 50);
+        row(b);
+        text(b, 0, group);
+        text(b, 1, m->subnet);
+        text(b, 2, mapping);
+        num(b, 3, "%.0f", (double)m->n_samples);
+        num(b, 4, "%.4f", p50 * 1e3);
+        num(b, 5, "%.0f", m->wait_share * 100);
+        num(b, 6, "%.0f", m->others_share * 100);
+        num(b, 7, "%.0f", m->cpu_share * 100);
+        num(b, 8, "%.0f", m->attempts > 0 ? (double)m->attempts : NAN);
+        const char *w = cond_get(&m->cond, COND_OMP_WAIT);
+        text(b, 9, w ? w : "-");
     }
 }
 
@@ -383,6 +417,7 @@ int report_tables(const RunData *d, const Aggregate *a, ReportSections *out, Err
     if (!b.oom && trained_models(d)) training(&b, d);
     if (!b.oom && d->n_meas) {
         latency(&b, a, !only_synthetic);
+        if (a->n_flagged) flagged(&b, d, a);
         ranges(&b, a);
         if (a->n_devices) devices(&b, a);
         if (!only_synthetic) fronts(&b, a);

@@ -16,6 +16,9 @@
  *     warmup: 3                     # passed through to `dynn profile`, as backend, repeat,
  *     repeat: 10                    # min_time_ms and sample_ms
  *     min_time_ms: 200
+ *     max_interference: 0.15        # --interf-max, --interf-retries, --wait-policy: a point whose CPUs other
+ *     interference_retries: 2       # work shared is measured again, then recorded flagged
+ *     wait_policy: active           # (platforms/interference.h); the log says FLAGGED
  *
  * Every param that is an option of `dynn profile` is checked against the one option table
  * (platforms/profile_options.c) with its ranges and messages, so `dynn validate` refuses what the
@@ -291,8 +294,10 @@ static int record_points(const StageRun *run, const PlatformDesc *d, const Profi
                          .latency_s = lat,
                          .n_latency = p->n_samples, .subnet_index = p->subnet, .macs = p->macs,
                          .peak_rss_kib = p->peak_rss_kib, .avg_power_w = p->avg_power_w,
-                         .conditions = pairs, .n_conditions = n_pairs, .instructions = p->instructions};
-        int rc = run->sink->measurement_counted(run->sink, &m, err);
+                         .conditions = pairs, .n_conditions = n_pairs, .instructions = p->instructions,
+                         .cpu_share = p->cpu_share, .wait_share = p->wait_share, .others_share = p->others_share,
+                         .attempts = p->attempts, .interference_flagged = p->interference_flagged};
+        int rc = run->sink->measurement_shared(run->sink, &m, err);
         free(lat);
         if (rc) return -1;
         (*recorded)++;
@@ -300,9 +305,10 @@ static int record_points(const StageRun *run, const PlatformDesc *d, const Profi
         if (cond_get(&p->cond, COND_CPU_FREQ)) snprintf(freq, sizeof freq, "%s kHz", cond_get(&p->cond, COND_CPU_FREQ));
         if (cond_get(&p->cond, COND_GPU_FREQ))
             snprintf(freq + strlen(freq), sizeof freq - strlen(freq), " gpu %s kHz", cond_get(&p->cond, COND_GPU_FREQ));
-        printf("  subnet %s batch %lld cpus %s threads %lld %s: median %.4f ms (%zu samples)\n", p->subnet_name,
+        printf("  subnet %s batch %lld cpus %s threads %lld %s: median %.4f ms (%zu samples)%s\n", p->subnet_name,
                cond_get_int(&p->cond, COND_BATCH, 0), cond_get(&p->cond, COND_CPUS) ? cond_get(&p->cond, COND_CPUS) : "(null)",
-               cond_get_int(&p->cond, COND_THREADS, 0), freq, p->median_ms, p->n_samples);
+               cond_get_int(&p->cond, COND_THREADS, 0), freq, p->median_ms, p->n_samples,
+               p->interference_flagged ? " FLAGGED: other work shared its CPUs (interference), not a latency" : "");
     }
     return 0;
 }

@@ -91,6 +91,28 @@ sum=$(md5sum < bad.yaml)
 "$DYNN" check $RUN --db r.db --update --baseline bad.yaml >/dev/null 2>&1; rc=$?
 expect_eq "--update refuses to replace a broken baseline" "2 $sum" "$rc $(md5sum < bad.yaml)"
 
+# ---- a measurement flagged for interference (platforms/interference.h) ----
+make_report_db flag.db
+fid=$(sqlite3 flag.db "SELECT m.id FROM measurement_results m JOIN stages s ON s.id = m.stage_id JOIN conditions b ON
+  b.measurement_id = m.id AND b.key = 'batch' JOIN conditions c ON c.measurement_id = m.id AND c.key = 'cpus' JOIN conditions f ON
+  f.measurement_id = m.id AND f.key = 'cpu_freq' WHERE s.name = 'profile@method=uniform' AND m.subnet = 'w0.25' AND b.value = 1
+  AND c.value = '0-1' AND f.value = 1200000")
+sqlite3 flag.db "UPDATE measurement_results SET interference_flagged = 1, wait_share = 0.31, others_share = 0.3, cpu_share = 0.69,
+  attempts = 3 WHERE id = $fid; INSERT INTO conditions VALUES ($fid, 'omp_wait', 'active');"
+"$DYNN" report $RUN --db flag.db -o flagrep >/dev/null 2>&1
+md=$(cat flagrep/report.md 2>/dev/null)
+expect_match "flagged: listed apart, with its shares, attempts and wait policy" \
+  '^\| uniform/local/b1 \| w0.25 \| cpus=0-1 threads=2 \| 5 \| [0-9.]+ \| 31 \| 30 \| 69 \| 3 \| active \|$' "$md"
+expect_match "flagged: the latency table says so" "^1 measurements flagged for interference are not listed here nor plotted" "$md"
+latency_rows() { awk '/^## / {on = ($0 == "## Latency percentiles")} on && /^\| uniform\/local\/b1 \| w0.25 \| cpus=0-1 threads=2 \|/' "$1"; }
+expect_eq "flagged: not a latency row (the unflagged report has it at 600 and 1200 MHz)" "2 1" \
+  "$(latency_rows rep/report.md | wc -l) $(latency_rows flagrep/report.md | wc -l)"
+out=$("$DYNN" check $RUN --db flag.db --baseline base.yaml 2>&1); rc=$?
+expect_eq "check: a flagged point is not a regression" 0 "$rc"
+expect_match "check: its row is FLAGGED" 'latency ratio +uniform/local/b1/cpus=0-1 threads=2/1200MHz +w0.25 .* FLAGGED \(interference\)' "$out"
+expect_match "check: and said so" "^1 latency row not checked: measurements of their group were flagged for interference" \
+  "$(printf '%s' "$out" | tail -1)"
+
 # ---- aggregate and report stages inside dynn run ----
 P=$W/pipe; mkdir -p "$P"; cd "$P" || exit 1
 DB=$P/.dynn/results.db

@@ -9,7 +9,7 @@ make_report_db() {
   local db=$1 slow=${2:-0}
   sqlite3 "$db" < "$ROOT/db/schema.sql" || return 1
   awk -v slow="$slow" 'BEGIN {
-    print "PRAGMA user_version = 6; BEGIN;"
+    print "PRAGMA user_version = 7; BEGIN;"
     print "INSERT INTO experiments VALUES (1, \x27fixture\x27, 1700000000);"
     print "INSERT INTO runs VALUES (1, \x2711111111-2222-4333-8444-555555555555\x27, 1, \x27fixture.yaml\x27, \x27abc123\x27, \x27FINISHED\x27, 1700000000, 1700000100, \x27deadbeef0001\x27, 0, \x27testhost\x27, \x27Test CPU @ 2GHz\x27, \x27gcc 12\x27, \x27-O3\x27, \x270.1.0\x27, \x270.1.0+deadbeef0001\x27, 1, \x27dynn run fixture.yaml\x27, 1, 1);"
     split("uniform individual", methods, " ")
@@ -30,7 +30,7 @@ make_report_db() {
           lat = (0.0002 + 0.002 * w * w) * (b == 1 ? 1 : 6) * (map == 1 ? 1 : 0.6) * (f == 2 ? 1 : 1.9)
           if (slow && k == 1 && s == 1) lat *= 1.5
           power = (map == 1 ? 1.0 : 1.7) * (f == 2 ? 1.5 : 0.7)
-          printf "INSERT INTO measurement_results VALUES (%d, %d, \x27%s\x27, %.9g, 5, NULL, NULL, NULL, NULL, NULL);\n", ++mid, prof, name, lat * power * 5
+          printf "INSERT INTO measurement_results VALUES (%d, %d, \x27%s\x27, %.9g, 5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0);\n", ++mid, prof, name, lat * power * 5
           printf "INSERT INTO conditions VALUES (%d, \x27platform\x27, \x27local\x27), (%d, \x27batch\x27, %d), (%d, \x27threads\x27, %d), (%d, \x27cpus\x27, \x27%s\x27), (%d, \x27cpu_freq\x27, %d), (%d, \x27backend\x27, \x27cpu\x27), (%d, \x27device\x27, \x27x86_64\x27);\n", mid, mid, b, mid, map, mid, map == 1 ? "0" : "0-1", mid, f == 2 ? 1200000 : 600000, mid, mid
           for (i = 0; i < 5; i++) printf "INSERT INTO latency_samples VALUES (%d, %d, %.9g);\n", mid, i, lat * (1 + 0.01 * ((i * 3) % 5 - 2))
         }

@@ -30,7 +30,7 @@ static void every_key(Conditions *c) {
 static void test_registry(void **state) {
     (void)state;
     static const char *const want[] = {"platform", "backend", "device", "batch", "cpus", "threads", "cpu_freq", "gpu_freq",
-                                       "gpu_sm_clock", "gpu_mem_clock", "counter"};
+                                       "gpu_sm_clock", "gpu_mem_clock", "counter", "omp_wait"};
     assert_int_equal(COND_COUNT, sizeof want / sizeof *want);
     for (int k = 0; k < COND_COUNT; k++) {
         assert_string_equal(cond_keys[k].name, want[k]);

@@ -163,7 +163,7 @@ static void test_migrate_v4_conditions(void **state) {
     if (db_open(db_path, &db, &err)) fail_msg("%s", err.msg);
     int version;
     assert_int_equal(db_schema_version(db, &version, &err), 0);
-    assert_int_equal(version, DB_SCHEMA_VERSION); /* through version 5 to 6 (instructions) */
+    assert_int_equal(version, DB_SCHEMA_VERSION); /* through version 5 to 6 (instructions) and 7 (CPU shares) */
     query1(db, ALL_MEASUREMENTS, after, sizeof after);
     assert_string_equal(after, before);
     assert_string_equal(after, "1,1,'rpi4','w0.25',4,2,'0-1',1200000,0.5,2,0,1000,2048,1.5 | 2,1,'local','w1.0',1,1,'3',NULL,NULL,1,1,"
@@ -217,6 +217,26 @@ static void test_migrate_v4_conditions(void **state) {
     assert_int_equal(d.meas[0].instructions, -1);
     assert_int_equal(d.meas[4].instructions, 178161);
     assert_string_equal(cond_get(&d.meas[4].cond, COND_COUNTER), "callgrind x86-64-v3");
+    rundata_free(&d);
+    /* version 7: a measurement's CPU shares and interference flag; older rows have none (NULL, flag 0) */
+    MeasCondition shared[] = {{"platform", "local"}, {"omp_wait", "active"}};
+    m.conditions = shared, m.n_conditions = 2, m.instructions = -1;
+    m.cpu_share = 0.75, m.wait_share = 0.25, m.others_share = 0.5, m.attempts = 3, m.interference_flagged = 1;
+    assert_int_equal(db_begin(db, &err), 0);
+    if (db_insert_measurement(db, 1, &m, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(db_commit(db, &err), 0);
+    query1(db, "SELECT group_concat(quote(cpu_share)||'/'||quote(wait_share)||'/'||quote(others_share)||'/'||quote(attempts)||'/'||"
+               "interference_flagged, ',') FROM measurement_results", v, sizeof v);
+    assert_string_equal(v, "NULL/NULL/NULL/NULL/0,NULL/NULL/NULL/NULL/0,NULL/NULL/NULL/NULL/0,0.0/0.0/0.0/NULL/0,"
+                           "0.0/0.0/0.0/NULL/0,0.75/0.25/0.5/3/1");
+    if (db_load_run_data(db, 1, NULL, &d, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(d.n_meas, 6);
+    assert_int_equal(d.meas[0].interference_flagged, 0);
+    assert_true(isnan(d.meas[0].cpu_share));
+    assert_int_equal(d.meas[5].interference_flagged, 1);
+    assert_int_equal(d.meas[5].attempts, 3);
+    assert_true(d.meas[5].wait_share == 0.25 && d.meas[5].others_share == 0.5 && d.meas[5].cpu_share == 0.75);
+    assert_string_equal(cond_get(&d.meas[5].cond, COND_OMP_WAIT), "active");
     rundata_free(&d);
     db_close(db);
 }

@@ -187,6 +187,49 @@ static void test_counted_measurement(void **state) {
     records_free(&r);
 }
 
+/* measurement_shared keeps a point's CPU shares, attempts and interference flag; measurement_counted
+ * (built before the fields existed) does not read them (NaN, -1, 0 read back); a version-3 file (no
+ * such fields) still reads. */
+static void test_shared_measurement(void **state) {
+    (void)state;
+    char path[512];
+    tu_path(path, sizeof path, pt_tmp, "shared.rec");
+    RecordWriter w;
+    records_writer_init(&w, pt_tmp);
+    RecordSink *s = &w.sink;
+    Err err;
+    double sample = 0.2;
+    MeasCondition pairs[] = {{"batch", "1"}, {"omp_wait", "active"}};
+    Measurement m = {.subnet = "g1", .energy_j = NAN, .latency_s = &sample, .n_latency = 1, .subnet_index = 0, .macs = 10,
+                     .peak_rss_kib = -1, .avg_power_w = NAN, .conditions = pairs, .n_conditions = 2, .instructions = -1,
+                     .cpu_share = 0.625, .wait_share = 0.375, .others_share = 0.25, .attempts = 3, .interference_flagged = 1};
+    assert_int_equal(s->measurement_shared(s, &m, &err), 0);
+    assert_int_equal(s->measurement_counted(s, &m, &err), 0);
+    assert_int_equal(records_writer_finish(&w, path, 1, NULL, &err), 0);
+    records_writer_free(&w);
+    Records r;
+    assert_int_equal(records_read(path, &r, &err), 0);
+    assert_int_equal(r.n_measurements, 2);
+    const Measurement *a = &r.measurements[0].m, *b = &r.measurements[1].m;
+    assert_true(a->cpu_share == 0.625 && a->wait_share == 0.375 && a->others_share == 0.25);
+    assert_int_equal(a->attempts, 3);
+    assert_int_equal(a->interference_flagged, 1);
+    assert_string_equal(cond_get(&r.measurements[0].cond, COND_OMP_WAIT), "active");
+    assert_true(isnan(b->cpu_share) && isnan(b->wait_share) && isnan(b->others_share));
+    assert_int_equal(b->attempts, -1);
+    assert_int_equal(b->interference_flagged, 0);
+    records_free(&r);
+    const char *v3 = "dynn-records 3\nmeasurement\tg1\tnan\t1\t0.5\t0\t10\t-1\tnan\t42\tbatch=4\nresult\tok\t0\t\nend\n";
+    tu_write_file(path, v3, strlen(v3));
+    assert_int_equal(records_read(path, &r, &err), 0);
+    assert_int_equal(r.n_measurements, 1);
+    assert_int_equal(r.measurements[0].m.instructions, 42);
+    assert_true(isnan(r.measurements[0].m.cpu_share));
+    assert_int_equal(r.measurements[0].m.interference_flagged, 0);
+    assert_string_equal(cond_get(&r.measurements[0].cond, COND_BATCH), "4");
+    records_free(&r);
+}
+
 /* The runner spoils the slot's old records before a stage starts; only the stage's complete
  * rewrite (first byte last) makes the file valid again. */
 static void test_spoiled_and_overwritten(void **state) {
@@ -220,6 +263,7 @@ static void test_spoiled_and_overwritten(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counted_measurement),
+        cmocka_unit_test(test_shared_measurement),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_artifact_hash_and_store),
         cmocka_unit_test(test_failed_and_incomplete),

@@ -241,7 +241,7 @@ static void test_option_table(void **state) {
     int ints[PROFILE_MAX_LIST];
     assert_int_equal(profile_option_ints("1,128,65536", ints), 3);
     assert_true(ints[0] == 1 && ints[1] == 128 && ints[2] == 65536);
-    char help[4096];
+    char help[8192];
     profile_options_help(help, sizeof help);
     assert_non_null(strstr(help, "  --batch LIST        batch sizes, e.g. 1,128 (1; each 1..65536)\n"));
     assert_non_null(strstr(help, "  --min-time-ms MS    "));

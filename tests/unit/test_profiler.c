@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "platforms/counter.h"
+#include "platforms/interference.h"
 #include "platforms/profile_options.h"
 #include "platforms/profiler.h"
 #include <string.h>
@@ -181,11 +182,74 @@ static void test_counter(void **state) {
     assert_string_equal(err.msg, "--count: 'cycles' is not one of: instructions");
 }
 
+/* The shares of a loop from two snapshots: 2 threads on 2 CPUs for 1 s that got 1.5 s of CPU, waited
+ * 0.5 s for one, while the CPUs were busy 2 s (0.5 s of it other work): 75%, 25%, 25%; interference
+ * 0.25, flagged above 10% and not above 30%. Its own threads queueing (2 on 1 CPU) is not
+ * interference; a loop under 50 ms is not judged; without schedstat the /proc/stat share stands in
+ * over a loop of 1 s or more only; a share that cannot be known never flags. The omp_wait condition
+ * from the environment. */
+static void test_interference(void **state) {
+    (void)state;
+    cpu_set_t cpus, one;
+    CPU_ZERO(&cpus);
+    CPU_SET(0, &cpus);
+    CPU_SET(1, &cpus);
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    InterferenceSnap a = {.wall_s = 10, .cpu_s = 1, .run_delay_s = 2, .busy_s = 100};
+    InterferenceSnap b = {.wall_s = 11, .cpu_s = 2.5, .run_delay_s = 2.5, .busy_s = 102};
+    InterferenceShares sh;
+    interference_shares(&a, &b, 2, &cpus, &sh);
+    assert_true(fabs(sh.cpu_share - 0.75) < 1e-12 && fabs(sh.wait_share - 0.25) < 1e-12 && fabs(sh.others_share - 0.25) < 1e-12);
+    assert_true(fabs(interference_level(&sh) - 0.25) < 1e-12);
+    assert_true(interference_flagged(&sh, 0.10));
+    assert_false(interference_flagged(&sh, 0.30));
+    InterferenceSnap c = {.wall_s = 11, .cpu_s = 2, .run_delay_s = 3.05, .busy_s = 101}; /* 2 threads on 1 CPU, waiting 52.5% */
+    interference_shares(&a, &c, 2, &one, &sh);
+    assert_true(fabs(sh.wait_share - 0.525) < 1e-12);
+    assert_true(fabs(interference_level(&sh) - 0.025) < 1e-12);
+    assert_false(interference_flagged(&sh, 0.10));
+    InterferenceSnap d = {.wall_s = 10.04, .cpu_s = 1.08, .run_delay_s = 2.04, .busy_s = 100}; /* 40 ms, half waiting */
+    interference_shares(&a, &d, 2, &cpus, &sh);
+    assert_true(fabs(sh.wait_share - 0.5) < 1e-9);
+    assert_true(isnan(interference_level(&sh)));
+    assert_false(interference_flagged(&sh, 0.10));
+    a.run_delay_s = b.run_delay_s = NAN; /* no schedstat: the /proc/stat share over 1 s */
+    interference_shares(&a, &b, 2, &cpus, &sh);
+    assert_true(isnan(sh.wait_share));
+    assert_true(fabs(interference_level(&sh) - 0.25) < 1e-12);
+    b.busy_s = 101; /* the kernel counted less busy time than this process used (tick granularity): no other work */
+    interference_shares(&a, &b, 2, &cpus, &sh);
+    assert_true(sh.others_share == 0.0);
+    assert_false(interference_flagged(&sh, 0.10));
+    b.wall_s = 10.5; /* half a second: too few ticks to stand in */
+    interference_shares(&a, &b, 2, &cpus, &sh);
+    assert_true(isnan(interference_level(&sh)));
+    b.wall_s = 11;
+    a.busy_s = b.busy_s = NAN;
+    interference_shares(&a, &b, 2, &cpus, &sh);
+    assert_true(isnan(interference_level(&sh)));
+    assert_false(interference_flagged(&sh, 0.0));
+    InterferenceSnap now;
+    interference_snap(&cpus, &now); /* the real sources of this machine */
+    assert_true(now.wall_s > 0 && now.cpu_s >= 0 && !isnan(now.busy_s));
+    char w[96];
+    unsetenv("GOMP_SPINCOUNT");
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    interference_omp_wait(w, sizeof w);
+    assert_string_equal(w, "passive");
+    unsetenv("OMP_WAIT_POLICY");
+    setenv("GOMP_SPINCOUNT", "10000", 1);
+    interference_omp_wait(w, sizeof w);
+    assert_string_equal(w, "default,spincount=10000");
+    unsetenv("GOMP_SPINCOUNT");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stats_known_sequence), cmocka_unit_test(test_stats_edge_cases),
         cmocka_unit_test(test_warmup_excluded),      cmocka_unit_test(test_stop_rule),
-        cmocka_unit_test(test_workload_error),       cmocka_unit_test(test_peak_rss), cmocka_unit_test(test_counter),
+        cmocka_unit_test(test_workload_error),       cmocka_unit_test(test_peak_rss), cmocka_unit_test(test_counter), cmocka_unit_test(test_interference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
