@@ -31,10 +31,11 @@ expect_match() {
   if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1" "no match for /$2/ in:" "$3"; fi
 }
 
-# check NAME JQ-EXPRESSION: the JSON in $out is there and the expression is true of it. (jq -e exits 0 on
-# empty input, so an empty $out must fail here, not pass.)
-check() {
-  if [ -n "${out:-}" ] && printf '%s' "$out" | jq -e "$2" >/dev/null 2>&1; then pass "$1"; else fail "$1" "jq: $2" "${out:-(no output)}"; fi
+# check_json NAME JSON JQ-EXPRESSION: JSON is there and the expression is true of it; check NAME
+# JQ-EXPRESSION: the same of $out. (jq -e exits 0 on empty input, so empty JSON must fail here.)
+check_json() {
+  if [ -n "$2" ] && printf '%s' "$2" | jq -e "$3" >/dev/null 2>&1; then pass "$1"; else fail "$1" "jq: $3" "${2:-(no output)}"; fi
 }
+check() { check_json "$1" "${out:-}" "$2"; }
 
 e2e_done() { exit $(( E2E_FAILS > 0 )); }

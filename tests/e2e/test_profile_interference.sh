@@ -35,20 +35,17 @@ start_hog
 out=$("$DYNN" profile m.dnn "${prof[@]}" --interf-retries 1 2>err); rc=$?
 out0=$("$DYNN" profile m.dnn "${prof[@]}" --interf-retries 0 --subnets w1.00 2>err0); rc0=$?
 stop_hog
-check() { # NAME JSON JQ-EXPRESSION (true)
-  if [ -n "$2" ] && printf '%s' "$2" | jq -e "$3" >/dev/null 2>&1; then pass "$1"; else fail "$1" "jq: $3" "$2"; fi
-}
 [ $rc -eq 0 ] && pass "hog: the profile completes (exit 0)" || fail "hog: the profile completes" "exit $rc" "$(cat err)"
-check "hog: every point flagged after 2 attempts" "$out" \
+check_json "hog: every point flagged after 2 attempts" "$out" \
   '(.results | length) == 2 and all(.results[]; .interference_flagged == true and .attempts == 2)'
-check "hog: its shares say why (waited for a CPU above $MAX, other work on its CPUs, CPU time below wall x threads)" "$out" \
+check_json "hog: its shares say why (waited for a CPU above $MAX, other work on its CPUs, CPU time below wall x threads)" "$out" \
   "all(.results[]; .wait_share > $MAX and .others_share > 0.05 and .cpu_share < 0.95 and .cpu_share > 0)"
-check "hog: the OpenMP wait policy recorded (active, the default)" "$out" 'all(.results[]; .omp_wait == "active")'
+check_json "hog: the OpenMP wait policy recorded (active, the default)" "$out" 'all(.results[]; .omp_wait == "active")'
 expect_match "hog: a warning, then measured again" \
   "dynn profile: warning: w0.50, batch 1, cpus 0-1, 2 threads: its threads waited for a CPU [0-9]+% of the time and other work took [0-9]+% of its CPUs \(limit 15%.*measuring it again" \
   "$(cat err)"
 expect_match "hog: then kept flagged" "w1.00, batch 1, cpus 0-1, 2 threads: .*FLAGGED: the least disturbed attempt is kept" "$(cat err)"
-check "--interf-retries 0: flagged at the first attempt" "$out0" \
+check_json "--interf-retries 0: flagged at the first attempt" "$out0" \
   '(.results | length) == 1 and .results[0].interference_flagged == true and .results[0].attempts == 1'
 n0=$(grep -c "measuring it again" err0)
 [ $rc0 -eq 0 ] && [ "$n0" = 0 ] && pass "--interf-retries 0: not measured again" || fail "--interf-retries 0: not measured again" "$(cat err0)"
@@ -67,16 +64,16 @@ busy=$(printf '%s' "$out" | jq -r "[.results[] | select(.interference_flagged an
 false_flags=$(printf '%s' "$out" | jq -r "[.results[] | select(.interference_flagged and .others_share <= 0.05)] | length")
 if [ "$false_flags" != 0 ]; then fail "quiet: no point flagged" "flagged without other work on its CPUs:" "$out"
 elif [ "$busy" != 0 ]; then skip "quiet: no point flagged" "other work ran on CPUs 0-1 meanwhile: $(printf '%s' "$out" | jq -c '[.results[] | {subnet_name, others_share, wait_share, attempts}]')"
-else check "quiet: no point flagged" "$out" 'all(.results[]; .interference_flagged == false and .attempts >= 1)'; fi
+else check_json "quiet: no point flagged" "$out" 'all(.results[]; .interference_flagged == false and .attempts >= 1)'; fi
 
 # ---- the wait policy ----
 out=$("$DYNN" profile m.dnn --subnets w0.50 --cpus 0 --threads 1 --min-time-ms 5 --wait-policy passive --json 2>/dev/null)
-check "--wait-policy passive: recorded" "$out" '.results[0].omp_wait == "passive"'
+check_json "--wait-policy passive: recorded" "$out" '.results[0].omp_wait == "passive"'
 out=$(OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=1000 "$DYNN" profile m.dnn --subnets w0.50 --cpus 0 --threads 1 --min-time-ms 5 \
       --wait-policy inherit --json 2>/dev/null)
-check "--wait-policy inherit: the environment's, with GOMP_SPINCOUNT" "$out" '.results[0].omp_wait == "passive,spincount=1000"'
+check_json "--wait-policy inherit: the environment's, with GOMP_SPINCOUNT" "$out" '.results[0].omp_wait == "passive,spincount=1000"'
 out=$(OMP_WAIT_POLICY=passive "$DYNN" profile m.dnn --subnets w0.50 --cpus 0 --threads 1 --min-time-ms 5 --json 2>/dev/null)
-check "default: active even where the environment says passive" "$out" '.results[0].omp_wait == "active"'
+check_json "default: active even where the environment says passive" "$out" '.results[0].omp_wait == "active"'
 expect_fail "--wait-policy: one of the words" "--wait-policy: 'spin' is not one of: active,passive,inherit" \
   "$DYNN" profile m.dnn --wait-policy spin
 
