@@ -58,7 +58,7 @@ done
 echo
 echo "== subnet switch cost"
 "$BUILD/bench/switch_cost" --threads 1
-if [ -x "$BUILD/bench/pipeline_bench" ] || [ -f bench/pipeline_bench.sh ]; then
+if [ "${SKIP_PIPELINE:-0}" != 1 ] && { [ -x "$BUILD/bench/pipeline_bench" ] || [ -f bench/pipeline_bench.sh ]; }; then
   echo
   echo "== pipeline runner"
   [ -f bench/pipeline_bench.sh ] && bash bench/pipeline_bench.sh
