@@ -19,11 +19,8 @@ vt=$("$DYNN" version 2>&1)
 expect_match "version text names the set" "^kernels: $auto \\(" "$vt"
 expect_match "version text names the OpenBLAS kernels" "^blas: OpenBLAS [A-Za-z0-9]+ kernels" "$vt"
 if [ "$(uname -m)" = x86_64 ]; then
-  for s in avx512 avx2 sse2; do
-    printf '%s' "$vj" | jq -e --arg s "$s" '.kernel_sets | map(.name) | index($s) != null' >/dev/null ||
-      fail "x86-64 build has the $s set" "$vj"
-  done
-  pass "x86-64 build has the avx512, avx2 and sse2 sets"
+  names=$(printf '%s' "$vj" | jq -r '[.kernel_sets[].name] | join(" ")' 2>/dev/null)
+  expect_eq "x86-64 build has the avx512, avx2 and sse2 sets" "avx512 avx2 sse2" "$names"
   expect_ok "sse2 runs on every x86-64 CPU" env DYNN_KERNELS=sse2 "$DYNN" version
 fi
 
