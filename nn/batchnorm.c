@@ -124,7 +124,10 @@ static inline __attribute__((always_inline)) void dx_plane(float *dx, float *dre
                                                            float mxh, float mean, float invstd, const int relu,
                                                            const int acc, const int res, const int acc_res) {
     for (int i = 0; i < len; i++) {
-        float g = !relu || y[i] > 0.0f ? dy[i] : 0.0f;
+        /* dy loaded unconditionally: a load under the ReLU's condition vectorizes only with masked
+         * loads (AVX2, AVX-512); as a select it does on SSE2, the baseline this file is built for */
+        const float d = dy[i];
+        float g = !relu || y[i] > 0.0f ? d : 0.0f;
         float v = k * (fm * g - mdy - (x[i] - mean) * invstd * mxh);
         dx[i] = acc ? dx[i] + v : v;
         if (res) dres[i] = acc_res ? dres[i] + g : g;
