@@ -1,5 +1,6 @@
 /* nn/blas_core.c — OpenBLAS's kernel choice, and the re-exec that corrects it (blas_core.h). */
 #include "nn/blas_core.h"
+#include "nn/kernel_set.h"
 
 #include <cblas.h>
 #include <stdlib.h>
@@ -25,13 +26,9 @@ static int core_has_avx2(const char *core) {
 
 const char *blas_core_better(void) {
 #if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return NULL;
-    if (core_has_avx2(blas_core_name())) return NULL;
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl"))
-        return "SkylakeX";
-    return "Haswell";
+    const int level = kernel_set_x86_level();
+    if (level < 3 || core_has_avx2(blas_core_name())) return NULL;
+    return level >= 4 ? "SkylakeX" : "Haswell";
 #else
     return NULL;
 #endif

@@ -826,21 +826,22 @@ static const float *zext_plane(float *buf, const float *d, const Geometry *g) {
 static void weight_grad_rows(vf *a, const float *x, const float *dz, int images, size_t x_img, size_t dz_img, int nq,
                              int w2) {
     vf a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7], a8 = a[8];
-    for (int i = 0; i < images; i++, x += x_img, dz += dz_img)
-    for (int p = 0; p < nq * VL; p += VL) {
-        const vf d0 = vload(dz + p), d1 = vload(dz + p - w2), d2 = vload(dz + p - 2 * w2);
-        vf xv = vload(x + p);
-        a0 += d0 * xv;
-        a3 += d1 * xv;
-        a6 += d2 * xv;
-        xv = vload(x + p + 1);
-        a1 += d0 * xv;
-        a4 += d1 * xv;
-        a7 += d2 * xv;
-        xv = vload(x + p + 2);
-        a2 += d0 * xv;
-        a5 += d1 * xv;
-        a8 += d2 * xv;
+    for (int i = 0; i < images; i++, x += x_img, dz += dz_img) {
+        for (int p = 0; p < nq * VL; p += VL) {
+            const vf d0 = vload(dz + p), d1 = vload(dz + p - w2), d2 = vload(dz + p - 2 * w2);
+            vf xv = vload(x + p);
+            a0 += d0 * xv;
+            a3 += d1 * xv;
+            a6 += d2 * xv;
+            xv = vload(x + p + 1);
+            a1 += d0 * xv;
+            a4 += d1 * xv;
+            a7 += d2 * xv;
+            xv = vload(x + p + 2);
+            a2 += d0 * xv;
+            a5 += d1 * xv;
+            a8 += d2 * xv;
+        }
     }
     a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7; a[8] = a8;
 }

@@ -15,30 +15,33 @@ typedef struct SetEntry {
     int (*cpu_runs)(void);
 } SetEntry;
 
+int kernel_set_x86_level(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    /* GCC's checks include the OS's XSAVE state for the AVX and AVX-512 registers */
+    const int v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
+                   __builtin_cpu_supports("bmi2");
+    const int v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+                   __builtin_cpu_supports("avx512vl");
+    return v4 ? 4 : v3 ? 3 : 1;
+#else
+    return 0;
+#endif
+}
+
+static int cpu_any(void) { return 1; }
 #if defined(__x86_64__)
 extern const Conv3x3Kernels conv3x3_kernels_avx512, conv3x3_kernels_avx2, conv3x3_kernels_sse2;
-/* x86-64-v4's AVX-512 subsets (GCC's cpu check includes the OS's XSAVE state for them). */
-static int cpu_avx512(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-/* x86-64-v3 as the compiler uses it: AVX2, FMA, BMI1/2 (and F16C, LZCNT, MOVBE, on every such CPU). */
-static int cpu_avx2(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
-           __builtin_cpu_supports("bmi2");
-}
-static int cpu_any(void) { return 1; }
+static int cpu_v4(void) { return kernel_set_x86_level() >= 4; }
+static int cpu_v3(void) { return kernel_set_x86_level() >= 3; }
 static const SetEntry sets[] = {
-    {&conv3x3_kernels_avx512, cpu_avx512},
-    {&conv3x3_kernels_avx2, cpu_avx2},
+    {&conv3x3_kernels_avx512, cpu_v4},
+    {&conv3x3_kernels_avx2, cpu_v3},
     {&conv3x3_kernels_sse2, cpu_any},
 };
 #else
 extern const Conv3x3Kernels conv3x3_kernels_native;
-static int cpu_any(void) { return 1; }
 static const SetEntry sets[] = {{&conv3x3_kernels_native, cpu_any}};
 #endif
 enum { SET_COUNT = sizeof sets / sizeof sets[0] };

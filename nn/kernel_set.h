@@ -20,6 +20,11 @@ int kernel_set_init(Err *err);
 /* The chosen set (choosing it now if need be). */
 const Conv3x3Kernels *kernel_set(void);
 
+/* The x86-64 micro-architecture level this CPU runs (and its OS saves the registers of): 4 (x86-64-v4's
+ * AVX-512 subsets), 3 (AVX2, FMA, BMI1/2), else 1; 0 on other architectures. The one place dynn asks
+ * the CPU what it has (the kernel sets here, OpenBLAS's core in nn/blas_core.c). */
+int kernel_set_x86_level(void);
+
 /* The sets of this build, best first: count, and the i-th (its table), and whether this CPU runs it. */
 int kernel_set_count(void);
 const Conv3x3Kernels *kernel_set_at(int i);

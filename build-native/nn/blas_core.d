@@ -1,6 +1,0 @@
-build-native/nn/blas_core.o: nn/blas_core.c nn/blas_core.h \
- /usr/include/x86_64-linux-gnu/openblas-openmp/cblas.h \
- /usr/include/x86_64-linux-gnu/openblas-openmp/openblas_config.h
-nn/blas_core.h:
-/usr/include/x86_64-linux-gnu/openblas-openmp/cblas.h:
-/usr/include/x86_64-linux-gnu/openblas-openmp/openblas_config.h:

@@ -1,3 +1,0 @@
-build-native/nn/data.o: nn/data.c nn/data.h util/err.h
-nn/data.h:
-util/err.h:

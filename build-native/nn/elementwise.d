@@ -1,2 +1,0 @@
-build-native/nn/elementwise.o: nn/elementwise.c nn/layers.h
-nn/layers.h:

@@ -1,2 +1,0 @@
-build-native/nn/pool.o: nn/pool.c nn/layers.h
-nn/layers.h:

@@ -1,2 +1,0 @@
-build-native/nn/rng.o: nn/rng.c nn/rng.h
-nn/rng.h:

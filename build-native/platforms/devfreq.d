@@ -1,5 +1,0 @@
-build-native/platforms/devfreq.o: platforms/devfreq.c platforms/devfreq.h \
- util/err.h platforms/sysfs_restore.h
-platforms/devfreq.h:
-util/err.h:
-platforms/sysfs_restore.h:

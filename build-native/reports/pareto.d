@@ -1,2 +1,0 @@
-build-native/reports/pareto.o: reports/pareto.c reports/pareto.h
-reports/pareto.h:

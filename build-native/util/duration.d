@@ -1,2 +1,0 @@
-build-native/util/duration.o: util/duration.c util/duration.h
-util/duration.h:

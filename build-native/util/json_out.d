@@ -1,2 +1,0 @@
-build-native/util/json_out.o: util/json_out.c util/json_out.h
-util/json_out.h:

@@ -1,5 +1,0 @@
-build-native/util/proc.o: util/proc.c util/proc.h util/err.h \
- util/strbuf.h
-util/proc.h:
-util/err.h:
-util/strbuf.h:

@@ -1,2 +1,0 @@
-build-native/util/provenance.o: util/provenance.c util/provenance.h
-util/provenance.h:

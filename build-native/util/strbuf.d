@@ -1,2 +1,0 @@
-build-native/util/strbuf.o: util/strbuf.c util/strbuf.h
-util/strbuf.h:

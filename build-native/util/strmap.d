@@ -1,2 +1,0 @@
-build-native/util/strmap.o: util/strmap.c util/strmap.h
-util/strmap.h:

@@ -1,2 +1,0 @@
-build-native/util/suggest.o: util/suggest.c util/suggest.h
-util/suggest.h:

@@ -1,3 +1,0 @@
-build-native/util/uuid.o: util/uuid.c util/uuid.h util/err.h
-util/uuid.h:
-util/err.h:
