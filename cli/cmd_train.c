@@ -63,7 +63,7 @@ static void show_start(const TrainJob *job, const Model *m, int train_images, in
     if (job->quiet || job->json) return;
     printf("training %s (%.2f MMACs/image) with method %s (%d subnet%s) on %s: %d train / %d test images, "
            "%d epochs, batch %d, %d threads\n",
-           m->d->arch, model_subnet_macs(m->d, m->active) / 1e6, method_name(job->dc.method), m->d->n_subnets,
+           m->d->arch, model_subnet_macs(m->d, m->active) / 1e6, method_variant_name(&job->dc, job->teacher != NULL), m->d->n_subnets,
            m->d->n_subnets > 1 ? "s" : "", job->data, train_images, test_images, job->cfg.epochs, job->cfg.batch,
            m->threads);
     fflush(stdout);
@@ -88,6 +88,11 @@ static void print_json(const TrainJob *job, const char *out_path, const TrainJob
     json_key(&j, "train_img_per_s"); json_number(&j, r->images_trained / r->report.wall_s);
     json_key(&j, "train_flops"); json_number(&j, r->report.train_flops);
     json_key(&j, "method"); json_string(&j, method_name(job->dc.method));
+    json_key(&j, "variant"); json_string(&j, method_variant_name(&job->dc, job->teacher != NULL));
+    if (job->teacher) {
+        json_key(&j, "teacher"); json_string(&j, job->teacher);
+        json_key(&j, "teacher_accuracy"); json_number(&j, r->teacher_acc);
+    }
     json_key(&j, "subnets"); json_array_begin(&j);
     for (int i = 0; i < r->n_subnets; i++) {
         json_object_begin(&j);

@@ -107,11 +107,30 @@ static int by_index(const void *a, const void *b) {
     return 0;
 }
 
+/* The method param, and for incremental its variant named as nn/methods.h's method_variant_name
+ * does ("incremental+joint", "+teacher", "+self-distill") from the params joint, teacher and
+ * self_distill (columns 5-7 of load_models' query), so the report's tables tell the variants apart. */
+static char *incremental_variant(sqlite3_stmt *st) {
+    const char *method = (const char *)sqlite3_column_text(st, 3);
+    if (!method || strcmp(method, "incremental")) return text_dup(st, 3);
+    const char *joint = (const char *)sqlite3_column_text(st, 5), *self = (const char *)sqlite3_column_text(st, 7);
+    const char *suffix = joint && !strcmp(joint, "true")  ? "+joint"
+                         : sqlite3_column_type(st, 6) != SQLITE_NULL ? "+teacher"
+                         : self && !strcmp(self, "true") ? "+self-distill"
+                                                         : "";
+    char *v = malloc(strlen(method) + strlen(suffix) + 1);
+    if (v) strcat(strcpy(v, method), suffix);
+    return v;
+}
+
 static int load_models(Loader *l) {
     sqlite3_stmt *st, *mt = NULL;
     if (prepare(l, SELECTED_STAGES "SELECT sel.id, sel.rec, sel.name, (SELECT value FROM params p WHERE p.stage_id = sel.id "
                                    "AND p.name = 'method'), (SELECT value FROM params p WHERE p.stage_id = sel.id "
-                                   "AND p.name = 'model') FROM sel WHERE EXISTS (SELECT 1 FROM metrics m WHERE "
+                                   "AND p.name = 'model'), (SELECT value FROM params p WHERE p.stage_id = sel.id AND p.name = "
+                                   "'joint'), (SELECT value FROM params p WHERE p.stage_id = sel.id AND p.name = 'teacher'), "
+                                   "(SELECT value FROM params p WHERE p.stage_id = sel.id AND p.name IN ('self_distill', "
+                                   "'self-distill')) FROM sel WHERE EXISTS (SELECT 1 FROM metrics m WHERE "
                                    "m.stage_id = sel.rec AND ((m.name = 'accuracy' AND m.subnet IS NOT NULL) OR (m.name = "
                                    "'synthetic' AND m.subnet IS NULL AND m.value = 1))) ORDER BY sel.id",
                 &st))
@@ -131,7 +150,7 @@ static int load_models(Loader *l) {
         if (!m) break;
         m->stage_row = sqlite3_column_int64(st, 0);
         m->stage = text_dup(st, 2);
-        m->method = sqlite3_column_type(st, 3) == SQLITE_NULL ? text_dup(st, 2) : text_dup(st, 3);
+        m->method = sqlite3_column_type(st, 3) == SQLITE_NULL ? text_dup(st, 2) : incremental_variant(st);
         m->train_seconds = m->train_flops = m->model_bytes = m->separate_models_bytes = NAN;
         m->epochs = m->train_images = m->test_images = NAN;
         m->arch = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : text_dup(st, 4);

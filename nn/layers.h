@@ -167,6 +167,13 @@ float softmax_xent_forward_backward(float *dlogits, const float *logits, const i
  * dlogits = (softmax(z/T) - t) / (n*T). Targets rows must sum to 1 (e.g. a teacher's softmax). */
 float soft_xent_forward_backward(float *dlogits, const float *logits, const float *targets, int n,
                                  int classes, float temperature);
+/* Knowledge distillation (Hinton et al.): loss = (1-a) * CE(z, labels) + a * T^2 * CE(softmax(t/T),
+ * softmax(z/T)) with `targets` = softmax(t/T) of a teacher's logits t; dlogits = (1-a)(softmax(z) -
+ * onehot)/n + a*T*(softmax(z/T) - targets)/n (the T^2 keeps the soft gradient's scale independent of
+ * T). Returns the mean hard cross-entropy (what training reports); *soft (if not NULL) gets the mean
+ * soft one; *correct as for softmax_xent_forward_backward. */
+float distill_xent_forward_backward(float *dlogits, const float *logits, const int *labels, const float *targets,
+                                    int n, int classes, float temperature, float weight, float *soft, int *correct);
 /* Row-wise softmax(z/T) (used to make distillation targets). */
 void softmax_rows(float *probs, const float *logits, int n, int classes, float temperature);
 

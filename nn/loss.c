@@ -1,4 +1,5 @@
-/* nn/loss.c — softmax cross-entropy (hard labels) and soft-target cross-entropy (distillation).
+/* nn/loss.c — softmax cross-entropy (hard labels), soft-target cross-entropy, and their mix for
+ * knowledge distillation.
  * Both return the batch-mean loss and write dlogits in one pass; computed in double per row. */
 #include "nn/layers.h"
 
@@ -68,4 +69,29 @@ float soft_xent_forward_backward(float *dlogits, const float *logits, const floa
         }
     }
     return (float)(loss / n);
+}
+
+float distill_xent_forward_backward(float *dlogits, const float *logits, const int *labels, const float *targets,
+                                    int n, int classes, float temperature, float weight, float *soft, int *correct) {
+    /* the two parts one row at a time, into dlogits directly: the hard part first, then the soft
+     * part's gradient added with its weight (each row's soft gradient needs only that row) */
+    float hard = softmax_xent_forward_backward(dlogits, logits, labels, n, classes, correct);
+    const double t = temperature, a = weight;
+    double soft_sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * classes, *q = targets + (size_t)i * classes;
+        float *dz = dlogits + (size_t)i * classes;
+        float zmax = z[0];
+        for (int k = 1; k < classes; k++) zmax = fmaxf(zmax, z[k]);
+        double mx = zmax / t, sum = 0.0;
+        for (int k = 0; k < classes; k++) sum += exp(z[k] / t - mx);
+        double logsum = log(sum) + mx;
+        for (int k = 0; k < classes; k++) {
+            double logp = z[k] / t - logsum;
+            soft_sum -= q[k] * logp;
+            dz[k] = (float)((1.0 - a) * dz[k] + a * t * (exp(logp) - q[k]) / n);
+        }
+    }
+    if (soft) *soft = (float)(soft_sum / n);
+    return hard;
 }

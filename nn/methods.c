@@ -24,6 +24,16 @@ void dynamic_config_defaults(DynamicConfig *dc) {
     dc->bg_epochs = -1; /* default: the epoch budget */
     dc->slim_images = 256;
     dc->min_channels = 0.125f; /* measured: the smallest single-path subnet 90.94% -> 91.87% at 15 epochs */
+    dc->distill_temp = 4.0f;
+    dc->distill_weight = 0.5f;
+}
+
+const char *method_variant_name(const DynamicConfig *dc, int teacher) {
+    if (dc->method != METHOD_INCREMENTAL) return method_name(dc->method);
+    if (dc->joint) return "incremental+joint";
+    if (teacher) return "incremental+teacher";
+    if (dc->self_distill) return "incremental+self-distill";
+    return "incremental";
 }
 
 int method_parse(const char *name, TrainMethod *method, Err *err) {
@@ -463,8 +473,9 @@ static void free_masks(GroupMasks *gm) {
     for (int p = 0; p < MODEL_MAX_PARAMS; p++) free(gm->stage[p]);
 }
 
-/* Fills the stage mask for training group g (0-based). */
+/* Fills the stage mask for training group g (0-based; -1: every group, nothing frozen). */
 static void build_masks(const Model *m, GroupMasks *gm, int G, int g) {
+    const int all = g < 0;
     const ModelDesc *d = m->d;
     for (int i = 0; i < d->n_ops; i++) {
         const OpDesc *o = &d->ops[i];
@@ -477,7 +488,7 @@ static void build_masks(const Model *m, GroupMasks *gm, int G, int g) {
                 for (int ci = 0; ci < cin; ci++) {
                     int cg = col_group(d, o, ci, G);
                     /* trained now: the group's own rows, or (classifier) the group's own columns */
-                    float now = may_read(d, o, r, ci, G) && (rg >= 0 ? rg == g : (cg < 0 || cg == g));
+                    float now = may_read(d, o, r, ci, G) && (all || (rg >= 0 ? rg == g : (cg < 0 || cg == g)));
                     float *at = gm->stage[o->weight] + (size_t)r * row + (size_t)ci * block;
                     for (size_t k = 0; k < block; k++) at[k] = now;
                 }
@@ -485,17 +496,128 @@ static void build_masks(const Model *m, GroupMasks *gm, int G, int g) {
             if (o->bias >= 0)
                 for (int r = 0; r < rows; r++) {
                     int rg = row_group(d, o, r, G);
-                    gm->stage[o->bias][r] = rg >= 0 ? (rg == g) : (g == 0);
+                    gm->stage[o->bias][r] = all || (rg >= 0 ? (rg == g) : (g == 0));
                 }
         } else if (o->kind == OP_BN) {
             int slot = d->tensors[o->out].slot, c = d->tensors[o->out].c;
             for (int ch = 0; ch < c; ch++) {
-                float now = slot < 0 || group_of(ch, d->slot_max[slot], G) == g;
+                float now = all || slot < 0 || group_of(ch, d->slot_max[slot], G) == g;
                 gm->stage[o->gamma][ch] = now;
                 gm->stage[o->beta][ch] = now;
             }
         }
     }
+}
+
+/* One incremental step with distillation: the current subnet learns the labels and the soft
+ * predictions of the teacher (its forward on the same batch, re-normalized to its own input
+ * statistics) or, self-distilled, of the frozen subnet `prev` (its logits from this forward). */
+typedef struct DistillCtx {
+    const DynamicConfig *dc;
+    int prev;               /* self-distillation: the frozen subnet (-1: none yet, plain labels) */
+    float *targets;         /* [batch][classes] soft predictions */
+    float *nested;          /* [batch][classes] the frozen subnet's logits */
+    float *teacher_x;       /* [batch][c][h][w] the batch in the teacher's normalization (NULL: the same) */
+    float scale[MODEL_MAX_CHANNELS], shift[MODEL_MAX_CHANNELS];
+} DistillCtx;
+
+static float distill_step(Model *m, const float *x, const int *labels, int n, int *correct, void *vctx) {
+    DistillCtx *c = vctx;
+    const DynamicConfig *dc = c->dc;
+    const int classes = m->d->classes;
+    if (dc->teacher) {
+        const float *tx = x;
+        if (c->teacher_x) {
+            const size_t plane = (size_t)m->d->in_h * m->d->in_w;
+            for (int i = 0; i < n; i++)
+                for (int ch = 0; ch < m->d->in_c; ch++) {
+                    const size_t at = ((size_t)i * m->d->in_c + ch) * plane;
+                    for (size_t k = 0; k < plane; k++) c->teacher_x[at + k] = x[at + k] * c->scale[ch] + c->shift[ch];
+                }
+            tx = c->teacher_x;
+        }
+        Model *t = dc->teacher;
+        softmax_rows(c->targets, model_forward(t, tx, n), n, classes, dc->distill_temp);
+        m->train_flops += 2.0 * model_subnet_macs(t->d, t->active) * n; /* the teacher's pass is training cost */
+    }
+    const float *z = model_forward(m, x, n);
+    float loss;
+    if (!dc->teacher && c->prev < 0) {
+        loss = model_loss(m, labels, correct);
+    } else {
+        if (!dc->teacher) {
+            model_nested_logits(m, c->prev, c->nested); /* checked when the stage starts */
+            softmax_rows(c->targets, c->nested, n, classes, dc->distill_temp);
+        }
+        loss = distill_xent_forward_backward(model_dlogits(m), z, labels, c->targets, n, classes, dc->distill_temp,
+                                             dc->distill_weight, NULL, correct);
+    }
+    model_backward(m);
+    return loss;
+}
+
+static void distill_ctx_free(DistillCtx *c) {
+    free(c->targets);
+    free(c->nested);
+    free(c->teacher_x);
+}
+
+/* The teacher's input normalization from the student's (x_teacher = x * scale + shift per channel),
+ * and the buffers. */
+static int distill_ctx_init(DistillCtx *c, const Model *m, const DynamicConfig *dc, Err *err) {
+    memset(c, 0, sizeof *c);
+    c->dc = dc;
+    c->prev = -1;
+    const ModelDesc *d = m->d;
+    size_t logits = (size_t)m->max_batch * d->classes;
+    c->targets = malloc(sizeof(float) * logits);
+    c->nested = malloc(sizeof(float) * logits);
+    if (!c->targets || !c->nested) return distill_ctx_free(c), err_set(err, "out of memory for distillation");
+    if (!dc->teacher) return 0;
+    const ModelDesc *t = dc->teacher->d;
+    if (t->classes != d->classes || t->in_c != d->in_c || t->in_h != d->in_h || t->in_w != d->in_w)
+        return distill_ctx_free(c), err_set(err, "teacher: it takes %dx%dx%d images into %d classes, this model "
+                                            "%dx%dx%d into %d", t->in_c, t->in_h, t->in_w, t->classes, d->in_c, d->in_h,
+                                            d->in_w, d->classes);
+    if (dc->teacher->max_batch < m->max_batch)
+        return distill_ctx_free(c), err_set(err, "teacher: built for batches of %d, fewer than %d", dc->teacher->max_batch,
+                                            m->max_batch);
+    int same = 1;
+    for (int ch = 0; ch < d->in_c; ch++) {
+        /* student x = (p - ms) / ss, teacher wants (p - mt) / st */
+        c->scale[ch] = d->norm_std[ch] / t->norm_std[ch];
+        c->shift[ch] = (d->norm_mean[ch] - t->norm_mean[ch]) / t->norm_std[ch];
+        same &= d->norm_std[ch] == t->norm_std[ch] && d->norm_mean[ch] == t->norm_mean[ch];
+    }
+    if (!same && !(c->teacher_x = aligned_calloc(sizeof(float) * (size_t)m->max_batch * d->in_c * d->in_h * d->in_w)))
+        return distill_ctx_free(c), err_set(err, "out of memory for the teacher's input");
+    return 0;
+}
+
+/* --joint: every group-subnet in every iteration on the block lower-triangular network, nothing
+ * frozen (the upper blocks stay zero through the mask), E/G epochs: each subnet gets as many passes
+ * as in incremental. */
+static int train_incremental_joint(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *base,
+                                   const DynamicConfig *dc, GroupMasks *gm, MethodReport *rep, Err *err) {
+    const int G = m->d->n_subnets;
+    JointCtx jc;
+    if (joint_ctx_init(&jc, m, dc, base->seed, err)) return -1;
+    jc.distill = jc.sandwich = 0;
+    for (int i = 0; i < G; i++) jc.active[jc.n_active++] = i;
+    build_masks(m, gm, G, -1);
+    TrainConfig cfg = *base;
+    cfg.epochs = base->epochs / G > 0 ? base->epochs / G : 1;
+    cfg.step = joint_step;
+    cfg.step_ctx = &jc;
+    cfg.grad_mask = gm->stage;
+    cfg.phase = "joint";
+    TrainStats st;
+    int rc = train_run(m, train, test, &cfg, &st, err);
+    rep->epochs = cfg.epochs;
+    rep->final_loss = st.final_loss;
+    free(jc.teacher);
+    if (rc == 0 && dc->after_stage) dc->after_stage(m, G - 1, dc->after_stage_ctx);
+    return rc;
 }
 
 static int train_incremental(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *base,
@@ -513,6 +635,27 @@ static int train_incremental(Model *m, const Dataset *train, const Dataset *test
         }
     }
     incremental_zero_upper_blocks(m, G);
+    if (dc->joint) {
+        int rc = train_incremental_joint(m, train, test, base, dc, &gm, rep, err);
+        model_set_subnet(m, model_largest_subnet(d));
+        free_masks(&gm);
+        return rc;
+    }
+    DistillCtx dctx;
+    const int distilling = dc->teacher || dc->self_distill;
+    if (distilling && distill_ctx_init(&dctx, m, dc, err)) {
+        free_masks(&gm);
+        return -1;
+    }
+    if (dc->self_distill && G > 1) {
+        model_set_subnet(m, 1);
+        m->last_batch = 0;
+        if (model_nested_logits(m, 0, NULL)) {
+            distill_ctx_free(&dctx);
+            free_masks(&gm);
+            return err_set(err, "self-distillation: model %s's classifier does not read a prefix of its features", d->arch);
+        }
+    }
     int frozen[MODEL_MAX_SLOTS];
     char phase[32];
     int rc = 0, epoch = 0;
@@ -528,6 +671,11 @@ static int train_incremental(Model *m, const Dataset *train, const Dataset *test
         cfg.epochs = epochs;
         cfg.epoch_offset = epoch;
         cfg.grad_mask = gm.stage;
+        if (distilling) {
+            dctx.prev = dc->self_distill ? g - 1 : -1;
+            cfg.step = distill_step;
+            cfg.step_ctx = &dctx;
+        }
         snprintf(phase, sizeof phase, "group %d/%d", g + 1, G);
         cfg.phase = phase;
         TrainStats st;
@@ -542,6 +690,7 @@ static int train_incremental(Model *m, const Dataset *train, const Dataset *test
     }
     m->bn_frozen = NULL;
     model_set_subnet(m, model_largest_subnet(d));
+    if (distilling) distill_ctx_free(&dctx);
     free_masks(&gm);
     return rc;
 }

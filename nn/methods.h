@@ -15,6 +15,9 @@
  *   incremental        G channel groups per slot. Stage g trains only group g's weights (group-
  *                      convolution pruning: output group j reads input groups <= j), earlier groups
  *                      frozen, their BN in inference mode, so subnets <= g stay bit-identical.
+ *                      Options: distillation of each new group from a teacher network or (self) from
+ *                      the frozen subnet's logits; `joint`, the ablation that trains every group
+ *                      jointly on the same connectivity (nothing frozen).
  *   individual         each width trained alone from scratch with the same recipe, stored as
  *                      separate weight sets in one checkpoint (the baseline).
  *
@@ -56,6 +59,16 @@ typedef struct DynamicConfig {
     int slim_images;     /* non-uniform: training images held out for greedy slimming (256) */
     float min_channels;  /* non-uniform: greedy slimming keeps at least this fraction of every slot's
                             channels (0.125; 0: down to 1 channel) */
+    /* incremental only: */
+    int joint;           /* ablation: the same block lower-triangular network, every group-subnet trained
+                            in every iteration from the start (uniform's recipe, E/G epochs), nothing
+                            frozen; subnets nest by construction but no group can be added later */
+    int self_distill;    /* group g (>= 2) also learns the frozen subnet g-1's soft predictions (its
+                            logits come from the same forward: no extra pass) */
+    Model *teacher;      /* every group also learns this model's soft predictions (its current subnet,
+                            eval mode, the same augmented batch); borrowed, NULL: none */
+    float distill_temp;  /* temperature T of the soft predictions (teacher or self) */
+    float distill_weight;/* weight a of the soft loss: (1-a) CE(labels) + a T^2 CE(soft) */
     /* Optional observer called after each stage/phase (incremental: after group g is trained);
      * tests use it to check that earlier subnets did not change. */
     void (*after_stage)(Model *m, int stage, void *ctx);
@@ -66,6 +79,11 @@ void dynamic_config_defaults(DynamicConfig *dc);
 /* Epochs of each of nonuniform-single's S phases within the budget (dc->phase_epochs, else equal
  * shares) into out[S]; an error naming `what` when the list does not fit. */
 int single_path_phases(const DynamicConfig *dc, int S, int epochs, const char *what, int *out, Err *err);
+/* incremental's variant as reports name it: "incremental", "incremental+joint",
+ * "incremental+teacher", "incremental+self-distill" (other methods: their name). `teacher`: whether
+ * a teacher is given (dc->teacher may not be loaded yet). db/db_rundata.c names stages the same way
+ * from their params. */
+const char *method_variant_name(const DynamicConfig *dc, int teacher);
 /* "uniform", "nonuniform-multi", "nonuniform-single", "incremental", "individual", "plain". */
 int method_parse(const char *name, TrainMethod *method, Err *err);
 const char *method_name(TrainMethod method);

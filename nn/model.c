@@ -522,6 +522,30 @@ float model_loss(Model *m, const int *labels, int *correct) {
 
 float *model_dlogits(Model *m) { return m->dact[m->d->logits]; }
 
+int model_nested_logits(const Model *m, int subnet, float *out) {
+    const ModelDesc *d = m->d;
+    const OpDesc *o = NULL;
+    for (int i = 0; i < d->n_ops; i++)
+        if (d->ops[i].out == d->logits) o = &d->ops[i];
+    if (!o || o->kind != OP_LINEAR || subnet < 0 || subnet >= d->n_subnets) return -1;
+    const int *counts = d->subnets[subnet].count;
+    for (int s = 0; s < d->n_slots; s++)
+        if (counts[s] > m->active[s]) return -1; /* not nested in the current subnet */
+    const Planes p = tensor_planes(m, o->in0);
+    const size_t stride = active_floats(m, o->in0);
+    const size_t k_in = planes_floats(&p, (size_t)tensor_active_c(d, o->in0, counts));
+    const size_t w_row = tensor_floats(&d->tensors[o->in0]);
+    const float *x = m->act[o->in0], *w = model_param(m, o->weight), *b = o->bias >= 0 ? model_param(m, o->bias) : NULL;
+    for (int n = 0; n < m->last_batch; n++)
+        for (int c = 0; c < d->classes; c++) {
+            float acc = b ? b[c] : 0.0f;
+            const float *xr = x + (size_t)n * stride, *wr = w + (size_t)c * w_row;
+            for (size_t k = 0; k < k_in; k++) acc += xr[k] * wr[k];
+            out[(size_t)n * d->classes + c] = acc;
+        }
+    return 0;
+}
+
 void model_backward(Model *m) {
     const ModelDesc *d = m->d;
     const int n = m->last_batch;

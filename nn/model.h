@@ -102,6 +102,13 @@ const float *model_forward_from(Model *m, const float *input, int n, int first_o
 int model_slot_first_op(const Model *m, int slot);
 /* Softmax cross-entropy on the last forward's logits; writes the logits gradient. */
 float model_loss(Model *m, const int *labels, int *correct);
+/* The logits ([n][classes], n of the last forward) that the nested subnet `subnet` would give, from
+ * the last forward's classifier input: its leading features are that subnet's when the subnet's
+ * channels are computed exactly as in its own forward (incremental training: frozen groups with
+ * their BN in inference mode, block lower-triangular weights). The classifier restricted to those
+ * features, plus its bias. Needs a final linear layer whose input channels are a prefix for the
+ * subnet (every built architecture); returns -1 otherwise. */
+int model_nested_logits(const Model *m, int subnet, float *out);
 /* The logits gradient buffer ([n][classes]) for custom losses (e.g. distillation). */
 float *model_dlogits(Model *m);
 /* Backward from the logits gradient of the last forward; parameter gradients accumulate (training

@@ -44,6 +44,7 @@
 #include "platforms/platform_lock.h"
 #include "platforms/profile_json.h"
 #include "platforms/profile_options.h"
+#include "stages/stage_inputs.h"
 #include "stages/stage_types.h"
 #include "util/fs.h"
 #include "util/provenance.h"
@@ -313,28 +314,6 @@ static int record_points(const StageRun *run, const PlatformDesc *d, const Profi
     return 0;
 }
 
-/* The model: the `model` artifact of the needed instance with that name ("train@seed=1"), an input
- * artifact with that name, or a path below the working directory. */
-static int find_model(const StageRun *run, const char *model, char *out, size_t size, Err *err) {
-    const StageInput *found = NULL;
-    for (size_t i = 0; i < run->n_inputs; i++)
-        if (!strcmp(run->inputs[i].stage, model) && !strcmp(run->inputs[i].kind, "model"))
-            return snprintf(out, size, "%s", run->inputs[i].path) < (int)size ? 0 : err_set(err, "path too long");
-    for (size_t i = 0; i < run->n_inputs; i++) {
-        if (strcmp(run->inputs[i].name, model)) continue;
-        if (found && strcmp(found->hash, run->inputs[i].hash))
-            return err_set(err, "model '%s': both '%s' and '%s' have an artifact of that name; profile one per stage instance "
-                                "(share a matrix key with the training stage) or name the instance", model, found->stage,
-                           run->inputs[i].stage);
-        found = &run->inputs[i];
-    }
-    if (found) return snprintf(out, size, "%s", found->path) < (int)size ? 0 : err_set(err, "path too long");
-    if (fs_join(out, size, run->workdir, model)) return err_set(err, "%s: path too long", model);
-    if (fs_exists(out)) return 0;
-    return err_set(err, "model '%s': no artifact of that name among the %zu inputs of the stages it needs, and no file %s",
-                   model, run->n_inputs, out);
-}
-
 static int sweep(const StageRun *run, const PlatformType *type, void *state, const PlatformDesc *d, const char *target,
                  Err *err) {
     Point *points;
@@ -409,7 +388,10 @@ static int profile_run(const StageRun *run, Err *err) {
     type->describe(d, target, sizeof target);
     void *state = NULL;
     PlatformLock lock = {.fd = -1};
-    int rc = find_model(run, ynode_get(run->params, "model")->str, model, sizeof model, err);
+    const char *name = ynode_get(run->params, "model")->str;
+    char what[300];
+    snprintf(what, sizeof what, "model '%s'", name);
+    int rc = stage_find_model(run, name, 1, what, model, sizeof model, err);
     if (!rc) rc = platform_desc_binary(d, binary, sizeof binary, err);
     if (!rc) rc = take_board(run, d, &lock, err);
     if (!rc) rc = type->open(d, &state, err);

@@ -8,6 +8,10 @@
  * subnet) and `subnet_index`; for the stage `train_seconds`, `train_flops`, `epochs` (passes over
  * the training set), `model_bytes`, `separate_models_bytes`, `train_images` and `test_images`.
  *
+ * `teacher` (incremental distillation) is `train` (the stage trains one first) or the model of a
+ * stage it needs (its instance name, or an artifact name), never a path: the cache key then follows
+ * the teacher's content.
+ *
  * `synthetic_weights: true` makes a synthetic model (nn/synthetic.h; params model, input, classes,
  * width, seed and widths or channels — `channels: [[16, 16, ...], [32, 32, ...]]`, one list per
  * subnet). Records: the checkpoint; per subnet the costs (`macs`, `params`, `bytes_touched`, `width`,
@@ -21,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "nn/data.h"
+#include "stages/stage_inputs.h"
 #include "stages/stage_types.h"
 #include "stages/train_job.h"
 #include "util/fs.h"
@@ -163,7 +168,12 @@ static int train_run_stage(const StageRun *run, Err *err) {
     if (!texts) return err_set(err, "out of memory");
     int rc = apply_params(&check, &job, texts, err);
     job.cfg.progress = log_progress;
-    char out[4096];
+    char out[4096], teacher[4096], what[300];
+    if (!rc && job.teacher && strcmp(job.teacher, "train")) { /* a needed stage's model: the cache key follows it */
+        snprintf(what, sizeof what, "stage '%s': param 'teacher' '%s'", run->name, job.teacher);
+        rc = stage_find_model(run, job.teacher, 0, what, teacher, sizeof teacher, err);
+        job.teacher = teacher;
+    }
     if (!rc && (mkdir(run->scratch, 0777) && errno != EEXIST))
         rc = err_set(err, "%s: cannot create: %s", run->scratch, strerror(errno));
     if (!rc && fs_join(out, sizeof out, run->scratch, "model.dnn")) rc = err_set(err, "%s: path too long", run->scratch);
@@ -173,7 +183,8 @@ static int train_run_stage(const StageRun *run, Err *err) {
             printf("train: %s synthetic weights (input %dx%dx%d, %d classes, seed %llu): no data set, no training\n",
                    job.model, job.in_c, job.in_h, job.in_w, job.classes, job.seed);
         else
-            printf("train: %s %s on %s, %d epochs, batch %d, seed %llu\n", job.model, job.method_name, job.data,
+            printf("train: %s %s on %s, %d epochs, batch %d, seed %llu\n", job.model,
+                   method_variant_name(&job.dc, job.teacher != NULL), job.data,
                    job.cfg.epochs, job.cfg.batch, job.seed);
         fflush(stdout);
         rc = train_job_run(&job, out, NULL, NULL, &res, err);

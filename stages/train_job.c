@@ -38,6 +38,16 @@ static const TrainOption OPTIONS[] = {
      "uniform/nonuniform: per iteration the largest, the smallest and K-2 random\nsubnets instead of all of them", "0: all"},
     {"distill", TRAIN_OPT_FLAG, AT(dc.distill), 1, 0, NULL,
      "smaller subnets learn from the largest's soft predictions (in-place distillation)", NULL},
+    {"teacher", TRAIN_OPT_STRING, AT(teacher), 0, 0, "FILE|train",
+     "incremental: every group also learns a full-width teacher's soft predictions:\na checkpoint (its largest subnet; the same model, input and classes), or\n`train`: one trained first with the same recipe (--epochs/--groups epochs)", NULL},
+    {"self-distill", TRAIN_OPT_FLAG, AT(dc.self_distill), 1, 0, NULL,
+     "incremental: each later group also learns the frozen subnet's soft\npredictions (no teacher, no extra pass)", NULL},
+    {"distill-temp", TRAIN_OPT_FLOAT, AT(dc.distill_temp), 0.05, 100, "T",
+     "incremental --teacher/--self-distill: temperature of the soft predictions", "4"},
+    {"distill-weight", TRAIN_OPT_FLOAT, AT(dc.distill_weight), 0, 1, "A",
+     "incremental --teacher/--self-distill: the loss is (1-A) x labels' + A x T^2 x\nsoft predictions' cross-entropy", "0.5"},
+    {"joint", TRAIN_OPT_FLAG, AT(dc.joint), 1, 0, NULL,
+     "incremental, ablation: every group-subnet trained jointly from the start on\nthe same connectivity (nothing frozen: groups cannot be added later),\n--epochs/--groups epochs", NULL},
     {"bg-epochs", TRAIN_OPT_INT, AT(dc.bg_epochs), 0, 100000, "N",
      "nonuniform-multi: epochs of the full-width background model", "--epochs"},
     {"group-lasso", TRAIN_OPT_FLOAT, AT(dc.group_lasso), 0, 10, "L",
@@ -240,6 +250,25 @@ static int check_phase_epochs(TrainJob *job, const char *prefix, Err *err) {
     return single_path_phases(dc, dc->n_ratios, job->cfg.epochs, what, phases, err);
 }
 
+/* The incremental variants: options of that method only; distillation from one source; the joint
+ * ablation trains without freezing, so nothing to distill into. */
+static int check_incremental_variant(const TrainJob *job, const char *prefix, Err *err) {
+    static const char *const own[] = {"teacher", "self-distill", "distill-temp", "distill-weight", "joint"};
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (given(job, own[i]) && job->dc.method != METHOD_INCREMENTAL)
+            return err_set(err, "%s%s applies to method incremental, not %s", prefix, own[i], job->method_name);
+    if (job->teacher && !job->teacher[0]) return err_set(err, "%steacher: empty (a checkpoint path, or train)", prefix);
+    if (job->teacher && job->dc.self_distill)
+        return err_set(err, "%steacher and %sself-distill are exclusive (one source of soft predictions)", prefix, prefix);
+    if (job->dc.joint && (job->teacher || job->dc.self_distill))
+        return err_set(err, "%sjoint trains every group at once, nothing frozen to distill into: drop %s%s", prefix,
+                       prefix, job->teacher ? "teacher" : "self-distill");
+    if ((given(job, "distill-temp") || given(job, "distill-weight")) && !job->teacher && !job->dc.self_distill)
+        return err_set(err, "%s%s needs %steacher or %sself-distill", prefix,
+                       given(job, "distill-temp") ? "distill-temp" : "distill-weight", prefix, prefix);
+    return 0;
+}
+
 int train_job_check(TrainJob *job, const char *prefix, Err *err) {
     DynamicConfig *dc = &job->dc;
     char name[32];
@@ -252,6 +281,7 @@ int train_job_check(TrainJob *job, const char *prefix, Err *err) {
     if (lr_schedule_parse(job->schedule, &job->cfg.sched.kind))
         return err_set(err, "%sschedule: unknown schedule '%s' (cosine, step, constant)", prefix, job->schedule);
     if (method_parse(job->method_name, &dc->method, err)) return -1;
+    if (check_incremental_variant(job, prefix, err)) return -1;
     if (job->widths && job->flops)
         return err_set(err, "%swidths and %sflops are exclusive (widths: uniform/individual, flops: nonuniform-*)", prefix, prefix);
     if (job->widths && dc->method != METHOD_UNIFORM && dc->method != METHOD_INDIVIDUAL)
@@ -283,6 +313,76 @@ static void set_train_meta(ModelDesc *d, const TrainJob *job, int images, int th
     model_desc_set_meta(d, "train.threads", "%d", threads);
     model_desc_set_meta(d, "train.dynn", "%s", kernel_set_build_id());
     if (job->phase_epochs) model_desc_set_meta(d, "train.phase_epochs", "%s", job->phase_epochs);
+    if (job->dc.method == METHOD_INCREMENTAL) model_desc_set_meta(d, "train.groups", "%d", job->dc.groups);
+    if (job->dc.joint) model_desc_set_meta(d, "train.joint", "1");
+    if (job->teacher || job->dc.self_distill) {
+        model_desc_set_meta(d, "train.distill", "%s", job->teacher ? "teacher" : "self");
+        model_desc_set_meta(d, "train.distill_temp", "%g", job->dc.distill_temp);
+        model_desc_set_meta(d, "train.distill_weight", "%g", job->dc.distill_weight);
+    }
+}
+
+/* The part of a data spec before ':' ("fashion-mnist:DIR" -> "fashion-mnist"): the data set. */
+static int same_data_set(const char *a, const char *b) {
+    size_t la = strcspn(a, ":"), lb = strcspn(b, ":");
+    return la == lb && !strncmp(a, b, la);
+}
+
+/* The teacher of incremental distillation, ready in eval mode on its largest subnet: loaded from a
+ * checkpoint (the same architecture, input and classes, trained on the same data set) or trained
+ * now with the job's recipe for one width (--epochs/--groups epochs) at full width. Its training
+ * cost goes into *flops. */
+static int make_teacher(const TrainJob *job, const Model *student, const Dataset *train, const Dataset *test,
+                        const TrainConfig *base, int threads, Model *t, double *flops, double *acc, Err *err) {
+    const ModelDesc *sd = student->d;
+    *flops = 0.0;
+    if (strcmp(job->teacher, "train")) {
+        const char *path = job->teacher;
+        if (checkpoint_load(path, t, student->max_batch, threads, err)) return err_prefix(err, "teacher");
+        const ModelDesc *td = t->d;
+        const char *data = model_desc_get_meta(td, "train.data");
+        const char *tacc = model_desc_get_meta(td, "eval.test_acc"), *tflops = model_desc_get_meta(td, "train.flops");
+        if (td->synthetic) err_set(err, "teacher %s: a synthetic model (random weights): give a trained one", path);
+        else if (strcmp(td->arch, sd->arch))
+            err_set(err, "teacher %s: model %s, but this job trains %s: give a %s teacher", path, td->arch, sd->arch,
+                    sd->arch);
+        else if (td->classes != sd->classes || td->in_c != sd->in_c || td->in_h != sd->in_h || td->in_w != sd->in_w)
+            err_set(err, "teacher %s: takes %dx%dx%d images into %d classes, the data here is %dx%dx%d with %d classes",
+                    path, td->in_c, td->in_h, td->in_w, td->classes, sd->in_c, sd->in_h, sd->in_w, sd->classes);
+        else if (data && !same_data_set(data, job->data))
+            err_set(err, "teacher %s: trained on %s, this job trains on %s", path, data, job->data);
+        else {
+            model_set_subnet(t, model_largest_subnet(td));
+            t->training = 0;
+            *acc = tacc ? atof(tacc) : NAN;
+            *flops = tflops ? atof(tflops) : NAN;
+            return 0;
+        }
+        model_free(t);
+        memset(t, 0, sizeof *t);
+        return -1;
+    }
+    ModelDesc *d = calloc(1, sizeof *d);
+    if (!d) return err_set(err, "out of memory");
+    if (model_desc_build(d, sd->arch, sd->in_c, sd->in_h, sd->in_w, sd->classes, sd->width, err)) return free(d), -1;
+    memcpy(d->norm_mean, sd->norm_mean, sizeof d->norm_mean);
+    memcpy(d->norm_std, sd->norm_std, sizeof d->norm_std);
+    if (model_create(t, d, student->max_batch, threads, err)) return -1;
+    model_init_params(t, job->seed);
+    TrainConfig cfg = *base;
+    cfg.epochs = base->epochs / job->dc.groups > 0 ? base->epochs / job->dc.groups : 1;
+    cfg.phase = "teacher";
+    TrainStats st;
+    EvalResult ev;
+    if (train_run(t, train, test, &cfg, &st, err) || evaluate(t, test, &ev, err)) {
+        model_free(t);
+        memset(t, 0, sizeof *t);
+        return -1;
+    }
+    t->training = 0;
+    *flops = t->train_flops;
+    *acc = ev.accuracy;
+    return 0;
 }
 
 static double now_s(void) {
@@ -316,7 +416,7 @@ int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void
     int threads = nn_set_threads(job->threads);
     Dataset train = {0}, test = {0};
     ModelDesc *d = calloc(1, sizeof *d);
-    Model m = {0};
+    Model m = {0}, teacher = {0};
     int rc = -1;
     if (!d) {
         err_set(err, "out of memory");
@@ -337,7 +437,23 @@ int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void
     cfg.eval_batch = m.max_batch;
     if (start) start(job, &m, train.n, test.n, start_ctx);
     MethodReport *rep = &res->report;
-    if (method_train(&m, &train, &test, &cfg, &job->dc, rep, err)) goto done;
+    DynamicConfig dc = job->dc;
+    double teacher_flops = 0.0, t0 = now_s();
+    res->teacher_acc = NAN;
+    if (job->teacher) {
+        if (make_teacher(job, &m, &train, &test, &cfg, threads, &teacher, &teacher_flops, &res->teacher_acc, err))
+            goto done;
+        dc.teacher = &teacher;
+        model_desc_set_meta(m.d, "train.teacher", "%s", job->teacher);
+        if (!isnan(res->teacher_acc)) model_desc_set_meta(m.d, "train.teacher_acc", "%.6f", res->teacher_acc);
+        if (!isnan(teacher_flops)) model_desc_set_meta(m.d, "train.teacher_flops", "%.6g", teacher_flops);
+    }
+    model_desc_set_meta(m.d, "train.variant", "%s", method_variant_name(&dc, job->teacher != NULL));
+    if (method_train(&m, &train, &test, &cfg, &dc, rep, err)) goto done;
+    if (job->teacher && !strcmp(job->teacher, "train")) { /* trained here: its cost and time are this job's */
+        rep->train_flops += teacher_flops;
+        rep->wall_s = now_s() - t0;
+    }
     model_desc_set_meta(m.d, "train.flops", "%.6g", rep->train_flops);
     model_desc_set_meta(m.d, "train.epochs_run", "%g", rep->epochs);
     res->n_subnets = m.d->n_subnets;
@@ -368,6 +484,7 @@ int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void
 done:
     free(d);
     if (m.d) model_free(&m);
+    if (teacher.d) model_free(&teacher);
     dataset_free(&train);
     dataset_free(&test);
     return rc;

@@ -29,6 +29,7 @@
 
 typedef struct TrainJob {
     const char *model, *data, *method_name, *schedule, *widths, *flops, *phase_epochs; /* borrowed strings */
+    const char *teacher; /* incremental: a checkpoint path, or "train" (one trained first); NULL: none */
     float width;
     int threads; /* 0: all available CPUs */
     int train_limit, test_limit, crop_pad, json, quiet;
@@ -79,6 +80,7 @@ typedef struct TrainJobResult {
     MethodReport report;
     int train_images, test_images, threads;
     double images_trained;               /* images seen by training passes */
+    double teacher_acc;                  /* distillation from a teacher: its test accuracy (NaN: none) */
     ModelDesc *desc;                     /* the trained model's description (owned; train_job_result_free) */
 } TrainJobResult;
 

@@ -341,8 +341,13 @@ static void make_synthetic(Dataset *ds, int n, int hw, uint64_t seed) {
     }
 }
 
-static void test_incremental_keeps_earlier_subnets_bit_identical(void **state) {
-    (void)state;
+/* Incremental, plain and with each distillation source (self: the frozen subnet's logits; a teacher
+ * network, here with another input normalization): after each stage every earlier subnet's logits
+ * are bit-identical, and the frozen subnet's logits that self-distillation reads from a larger
+ * subnet's forward are that subnet's own. */
+enum { VARIANT_PLAIN, VARIANT_SELF, VARIANT_TEACHER };
+
+static void incremental_variant_keeps_earlier_subnets(int variant) {
     nn_set_threads(2);
     Dataset train;
     make_synthetic(&train, 256, 12, 1);
@@ -354,10 +359,20 @@ static void test_incremental_keeps_earlier_subnets_bit_identical(void **state) {
     dc.method = METHOD_INCREMENTAL;
     dc.groups = 4;
     assert_int_equal(method_prepare_desc(d, &dc, &err), 0);
-    Model m;
+    Model m, teacher = {0};
     assert_int_equal(model_create(&m, d, 64, 2, &err), 0);
     model_init_params(&m, 3);
     for (int c = 0; c < 2; c++) m.d->norm_mean[c] = 0.3f, m.d->norm_std[c] = 0.3f;
+    if (variant == VARIANT_SELF) dc.self_distill = 1;
+    if (variant == VARIANT_TEACHER) {
+        ModelDesc *td = calloc(1, sizeof *td);
+        assert_int_equal(model_desc_build(td, "resnet8", 1, 12, 12, 10, 0.5f, &err), 0);
+        assert_int_equal(model_create(&teacher, td, 64, 2, &err), 0);
+        model_init_params(&teacher, 11);
+        teacher.d->norm_mean[0] = 0.25f, teacher.d->norm_std[0] = 0.35f;
+        teacher.training = 0;
+        dc.teacher = &teacher;
+    }
     Snapshots snaps = {malloc(sizeof(float) * 16 * 144), 16, {{0}}};
     gc_fill_normal(snaps.x, 16 * 144, 9, 1.0f);
     dc.after_stage = snapshot;
@@ -373,10 +388,102 @@ static void test_incremental_keeps_earlier_subnets_bit_identical(void **state) {
             assert_memory_equal(snaps.logits[g][g], snaps.logits[stage][g], sizeof(float) * 16 * 10);
     /* and training did change the model: the newest subnet differs from the previous one */
     assert_true(memcmp(snaps.logits[3][3], snaps.logits[3][2], sizeof(float) * 160) != 0);
+    /* the nested logits (what self-distillation learns from) equal the subnet's own forward */
+    m.training = 0;
+    float nested[160];
+    for (int g = 0; g < 3; g++) {
+        model_set_subnet(&m, g + 1);
+        model_forward(&m, snaps.x, 16);
+        assert_int_equal(model_nested_logits(&m, g, nested), 0);
+        float *own = logits_of(&m, g, snaps.x, 16);
+        for (int i = 0; i < 160; i++) assert_float_equal(nested[i], own[i], 1e-4f * (1.0f + fabsf(own[i])));
+        free(own);
+    }
+    model_set_subnet(&m, 1);
+    assert_int_equal(model_nested_logits(&m, 3, nested), -1); /* not nested in the current subnet */
     for (int a = 0; a < 8; a++)
         for (int b = 0; b < 8; b++) free(snaps.logits[a][b]);
     free(snaps.x);
     dataset_free(&train);
+    model_free(&m);
+    if (teacher.d) model_free(&teacher);
+    nn_set_threads(1);
+}
+
+static void test_incremental_keeps_earlier_subnets_bit_identical(void **state) {
+    (void)state;
+    incremental_variant_keeps_earlier_subnets(VARIANT_PLAIN);
+}
+
+static void test_self_distillation_keeps_earlier_subnets_bit_identical(void **state) {
+    (void)state;
+    incremental_variant_keeps_earlier_subnets(VARIANT_SELF);
+}
+
+static void test_teacher_distillation_keeps_earlier_subnets_bit_identical(void **state) {
+    (void)state;
+    incremental_variant_keeps_earlier_subnets(VARIANT_TEACHER);
+}
+
+/* --joint: every group trains from the start, and the upper blocks stay zero (subnets nest: a group
+ * never reads a later one); a teacher for other classes or inputs is refused before any training. */
+static void test_joint_and_teacher_checks(void **state) {
+    (void)state;
+    nn_set_threads(2);
+    Dataset train;
+    make_synthetic(&train, 128, 12, 2);
+    ModelDesc *d = calloc(1, sizeof *d);
+    Err err;
+    assert_int_equal(model_desc_build(d, "resnet8", 1, 12, 12, 10, 0.5f, &err), 0);
+    DynamicConfig dc;
+    dynamic_config_defaults(&dc);
+    dc.method = METHOD_INCREMENTAL;
+    dc.groups = 4;
+    assert_int_equal(method_prepare_desc(d, &dc, &err), 0);
+    Model m;
+    assert_int_equal(model_create(&m, d, 64, 2, &err), 0);
+    model_init_params(&m, 3);
+    for (int c = 0; c < 2; c++) m.d->norm_mean[c] = 0.3f, m.d->norm_std[c] = 0.3f;
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    cfg.epochs = 4;
+    cfg.batch = 32;
+    MethodReport rep;
+    /* a teacher with 5 classes */
+    ModelDesc *td = calloc(1, sizeof *td);
+    assert_int_equal(model_desc_build(td, "resnet8", 1, 12, 12, 5, 0.5f, &err), 0);
+    Model teacher;
+    assert_int_equal(model_create(&teacher, td, 64, 2, &err), 0);
+    float *before = malloc(sizeof(float) * m.d->params[0].numel);
+    memcpy(before, m.param[0], sizeof(float) * m.d->params[0].numel);
+    dc.teacher = &teacher;
+    assert_int_equal(method_train(&m, &train, NULL, &cfg, &dc, &rep, &err), -1);
+    assert_non_null(strstr(err.msg, "teacher: it takes 1x12x12 images into 5 classes"));
+    dc.teacher = NULL;
+    incremental_zero_upper_blocks(&m, 4);
+    assert_memory_equal(before, m.param[0], sizeof(float) * m.d->params[0].numel); /* nothing trained */
+    /* joint */
+    dc.joint = 1;
+    double flops0 = m.train_flops;
+    assert_int_equal(method_train(&m, &train, NULL, &cfg, &dc, &rep, &err), 0);
+    assert_true(rep.epochs == 1); /* E/G epochs, every group each iteration */
+    /* each iteration ran all four subnets: forward + backward of each (2 + 4) x MACs per image */
+    double per_image = 0.0;
+    for (int g = 0; g < 4; g++) per_image += 6.0 * model_subnet_macs(m.d, m.d->subnets[g].count);
+    assert_true(fabs((m.train_flops - flops0) - per_image * 128) < 1e-6 * per_image * 128);
+    for (int p = 0; p < m.d->n_params; p++) {
+        if (!m.d->params[p].trainable) continue;
+        float *copy = malloc(sizeof(float) * m.d->params[p].numel);
+        memcpy(copy, m.param[p], sizeof(float) * m.d->params[p].numel);
+        incremental_zero_upper_blocks(&m, 4);
+        assert_memory_equal(copy, m.param[p], sizeof(float) * m.d->params[p].numel);
+        free(copy);
+    }
+    /* every group's weights moved: the first conv's last group differs from its initial values */
+    assert_true(memcmp(before, m.param[0], sizeof(float) * m.d->params[0].numel) != 0);
+    free(before);
+    dataset_free(&train);
+    model_free(&teacher);
     model_free(&m);
     nn_set_threads(1);
 }
@@ -462,6 +569,9 @@ int main(void) {
         cmocka_unit_test(test_gradcheck_at_nonuniform_width),
         cmocka_unit_test(test_gradcheck_incremental_new_group),
         cmocka_unit_test(test_incremental_keeps_earlier_subnets_bit_identical),
+        cmocka_unit_test(test_self_distillation_keeps_earlier_subnets_bit_identical),
+        cmocka_unit_test(test_teacher_distillation_keeps_earlier_subnets_bit_identical),
+        cmocka_unit_test(test_joint_and_teacher_checks),
         cmocka_unit_test(test_bad_subnet_specs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

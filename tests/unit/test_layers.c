@@ -530,6 +530,12 @@ typedef struct LossCtx {
 
 static double loss_value(void *p) {
     LossCtx *c = p;
+    if (c->soft == 2) { /* distillation at T = 3, a = 0.7: the loss its gradient is of */
+        float soft, *dz = malloc(sizeof(float) * (size_t)c->n * c->k);
+        float hard = distill_xent_forward_backward(dz, c->z, c->labels, c->t, c->n, c->k, 3.0f, 0.7f, &soft, NULL);
+        free(dz);
+        return 0.3 * hard + 0.7 * 9.0 * soft;
+    }
     return c->soft ? soft_xent_forward_backward(NULL, c->z, c->t, c->n, c->k, 2.0f)
                    : softmax_xent_forward_backward(NULL, c->z, c->labels, c->n, c->k, NULL);
 }
@@ -566,7 +572,25 @@ static void test_losses(void **state) {
     c.soft = 1;
     soft_xent_forward_backward(d, c.z, c.t, 5, 4, 2.0f);
     assert_true(gc_check("soft_xent", c.z, d, 20, 20, 1e-2f, TOL, loss_value, &c, 2) < TOL);
-    free(c.z); free(c.t); free(c.labels); free(d); free(zt);
+    /* distillation: (1-a) x hard + a x T^2 x soft, checked numerically; the hard loss is returned */
+    float soft, *dh = malloc(20 * 4);
+    c.soft = 2;
+    float hard = distill_xent_forward_backward(d, c.z, c.labels, c.t, 5, 4, 3.0f, 0.7f, &soft, &correct);
+    assert_float_equal(hard, softmax_xent_forward_backward(dh, c.z, c.labels, 5, 4, NULL), 1e-6);
+    assert_float_equal(soft, soft_xent_forward_backward(NULL, c.z, c.t, 5, 4, 3.0f), 1e-6);
+    assert_true(gc_check("distill_xent", c.z, d, 20, 20, 1e-2f, TOL, loss_value, &c, 3) < TOL);
+    /* hand cases: weight 0 is the hard loss's gradient; weight 1 at T = 1 the soft one's */
+    distill_xent_forward_backward(d, c.z, c.labels, c.t, 5, 4, 3.0f, 0.0f, NULL, NULL);
+    for (int i = 0; i < 20; i++) assert_float_equal(d[i], dh[i], 1e-7);
+    distill_xent_forward_backward(d, c.z, c.labels, c.t, 5, 4, 1.0f, 1.0f, NULL, NULL);
+    soft_xent_forward_backward(dh, c.z, c.t, 5, 4, 1.0f);
+    for (int i = 0; i < 20; i++) assert_float_equal(d[i], dh[i], 1e-7);
+    /* targets equal to the model's own softmax at T leave only the hard part, scaled by 1-a */
+    softmax_rows(c.t, c.z, 5, 4, 3.0f);
+    distill_xent_forward_backward(d, c.z, c.labels, c.t, 5, 4, 3.0f, 0.7f, NULL, NULL);
+    softmax_xent_forward_backward(dh, c.z, c.labels, 5, 4, NULL);
+    for (int i = 0; i < 20; i++) assert_float_equal(d[i], 0.3f * dh[i], 1e-6);
+    free(c.z); free(c.t); free(c.labels); free(d); free(zt); free(dh);
 }
 
 /* Workspace sizes are computed in size_t with overflow checks: a shape whose plane size overflows
