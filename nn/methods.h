@@ -65,7 +65,7 @@ typedef struct DynamicConfig {
                             frozen; subnets nest by construction but no group can be added later */
     int self_distill;    /* group g (>= 2) also learns the frozen subnet g-1's soft predictions (its
                             logits come from the same forward: no extra pass) */
-    Model *teacher;      /* every group also learns this model's soft predictions (its current subnet,
+    Model *teacher;      /* groups >= 2 also learn this model's soft predictions (its current subnet,
                             eval mode, the same augmented batch); borrowed, NULL: none */
     float distill_temp;  /* temperature T of the soft predictions (teacher or self) */
     float distill_weight;/* weight a of the soft loss: (1-a) CE(labels) + a T^2 CE(soft) */

@@ -39,7 +39,7 @@ static const TrainOption OPTIONS[] = {
     {"distill", TRAIN_OPT_FLAG, AT(dc.distill), 1, 0, NULL,
      "smaller subnets learn from the largest's soft predictions (in-place distillation)", NULL},
     {"teacher", TRAIN_OPT_STRING, AT(teacher), 0, 0, "FILE|train",
-     "incremental: every group also learns a full-width teacher's soft predictions:\na checkpoint (its largest subnet; the same model, input and classes), or\n`train`: one trained first with the same recipe (--epochs/--groups epochs)", NULL},
+     "incremental: each later group also learns a full-width teacher's soft\npredictions: a checkpoint (its largest subnet; the same model, input and classes), or\n`train`: one trained first with the same recipe (--epochs/--groups epochs)", NULL},
     {"self-distill", TRAIN_OPT_FLAG, AT(dc.self_distill), 1, 0, NULL,
      "incremental: each later group also learns the frozen subnet's soft\npredictions (no teacher, no extra pass)", NULL},
     {"distill-temp", TRAIN_OPT_FLOAT, AT(dc.distill_temp), 0.05, 100, "T",
