@@ -48,50 +48,44 @@ float softmax_xent_forward_backward(float *dlogits, const float *logits, const i
     return (float)(loss / n);
 }
 
+/* One row of soft-target cross-entropy at temperature t: returns -sum_k q_k log softmax(z/t)_k; dz
+ * (if not NULL) gets keep * dz + weight * (softmax(z/t) - q) / div (keep 0: the old dz is not read). */
+static double soft_row(float *dz, const float *z, const float *q, int classes, double t, double keep, double weight,
+                       double div) {
+    /* max(z) / t equals max(z / t) for t > 0, and a float reduction avoids the double fmax reduction
+     * over widened floats that crashes GCC 12's aarch64 vectorizer at -O3. */
+    float zmax = z[0];
+    for (int k = 1; k < classes; k++) zmax = fmaxf(zmax, z[k]);
+    double mx = zmax / t;
+    double sum = 0.0;
+    for (int k = 0; k < classes; k++) sum += exp(z[k] / t - mx);
+    double logsum = log(sum) + mx, loss = 0.0;
+    for (int k = 0; k < classes; k++) {
+        double logp = z[k] / t - logsum;
+        loss -= q[k] * logp;
+        if (dz) dz[k] = (float)((keep != 0.0 ? keep * dz[k] : 0.0) + weight * (exp(logp) - q[k]) / div);
+    }
+    return loss;
+}
+
 float soft_xent_forward_backward(float *dlogits, const float *logits, const float *targets, int n, int classes,
                                  float temperature) {
     double loss = 0.0;
-    const double t = temperature;
-    for (int i = 0; i < n; i++) {
-        const float *z = logits + (size_t)i * classes, *q = targets + (size_t)i * classes;
-        /* max(z) / t equals max(z / t) for t > 0, and a float reduction avoids the double fmax reduction
-         * over widened floats that crashes GCC 12's aarch64 vectorizer at -O3. */
-        float zmax = z[0];
-        for (int k = 1; k < classes; k++) zmax = fmaxf(zmax, z[k]);
-        double mx = zmax / t;
-        double sum = 0.0;
-        for (int k = 0; k < classes; k++) sum += exp(z[k] / t - mx);
-        double logsum = log(sum) + mx;
-        for (int k = 0; k < classes; k++) {
-            double logp = z[k] / t - logsum;
-            loss -= q[k] * logp;
-            if (dlogits) dlogits[(size_t)i * classes + k] = (float)((exp(logp) - q[k]) / (n * t));
-        }
-    }
+    for (int i = 0; i < n; i++)
+        loss += soft_row(dlogits ? dlogits + (size_t)i * classes : NULL, logits + (size_t)i * classes,
+                         targets + (size_t)i * classes, classes, temperature, 0.0, 1.0, (double)n * temperature);
     return (float)(loss / n);
 }
 
 float distill_xent_forward_backward(float *dlogits, const float *logits, const int *labels, const float *targets,
                                     int n, int classes, float temperature, float weight, float *soft, int *correct) {
-    /* the two parts one row at a time, into dlogits directly: the hard part first, then the soft
-     * part's gradient added with its weight (each row's soft gradient needs only that row) */
+    /* the hard part's gradient first, then each row's soft gradient added to it with its weight */
     float hard = softmax_xent_forward_backward(dlogits, logits, labels, n, classes, correct);
     const double t = temperature, a = weight;
     double soft_sum = 0.0;
-    for (int i = 0; i < n; i++) {
-        const float *z = logits + (size_t)i * classes, *q = targets + (size_t)i * classes;
-        float *dz = dlogits + (size_t)i * classes;
-        float zmax = z[0];
-        for (int k = 1; k < classes; k++) zmax = fmaxf(zmax, z[k]);
-        double mx = zmax / t, sum = 0.0;
-        for (int k = 0; k < classes; k++) sum += exp(z[k] / t - mx);
-        double logsum = log(sum) + mx;
-        for (int k = 0; k < classes; k++) {
-            double logp = z[k] / t - logsum;
-            soft_sum -= q[k] * logp;
-            dz[k] = (float)((1.0 - a) * dz[k] + a * t * (exp(logp) - q[k]) / n);
-        }
-    }
+    for (int i = 0; i < n; i++)
+        soft_sum += soft_row(dlogits + (size_t)i * classes, logits + (size_t)i * classes, targets + (size_t)i * classes,
+                             classes, t, 1.0 - a, a * t, n);
     if (soft) *soft = (float)(soft_sum / n);
     return hard;
 }

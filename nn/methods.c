@@ -269,21 +269,28 @@ static int check_held_out(const Dataset *train, const DynamicConfig *dc, int bat
 
 /* ---- the methods ---------------------------------------------------------------------- */
 
-static int train_uniform(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *base,
-                         const DynamicConfig *dc, MethodReport *rep, Err *err) {
+/* Every subnet in every iteration (joint_step), the gradients summed, for cfg->epochs: uniform's
+ * recipe, and incremental --joint's on its block lower-triangular weights (cfg->grad_mask). */
+static int train_every_subnet(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *base,
+                              const DynamicConfig *dc, const char *phase, MethodReport *rep, Err *err) {
     JointCtx jc;
     if (joint_ctx_init(&jc, m, dc, base->seed, err)) return -1;
     for (int i = 0; i < m->d->n_subnets; i++) jc.active[jc.n_active++] = i;
     TrainConfig cfg = *base;
     cfg.step = joint_step;
     cfg.step_ctx = &jc;
-    cfg.phase = "uniform";
+    cfg.phase = phase;
     TrainStats st;
     int rc = train_run(m, train, test, &cfg, &st, err);
     rep->epochs = cfg.epochs;
     rep->final_loss = st.final_loss;
     free(jc.teacher);
     return rc;
+}
+
+static int train_uniform(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *base,
+                         const DynamicConfig *dc, MethodReport *rep, Err *err) {
+    return train_every_subnet(m, train, test, base, dc, "uniform", rep, err);
 }
 
 static int train_nonuniform_multi(Model *m, const Dataset *full_train, const Dataset *test, const TrainConfig *base,
@@ -598,22 +605,13 @@ static int distill_ctx_init(DistillCtx *c, const Model *m, const DynamicConfig *
 static int train_incremental_joint(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *base,
                                    const DynamicConfig *dc, GroupMasks *gm, MethodReport *rep, Err *err) {
     const int G = m->d->n_subnets;
-    JointCtx jc;
-    if (joint_ctx_init(&jc, m, dc, base->seed, err)) return -1;
-    jc.distill = jc.sandwich = 0;
-    for (int i = 0; i < G; i++) jc.active[jc.n_active++] = i;
+    DynamicConfig plain = *dc; /* all groups at once, labels only */
+    plain.sandwich = plain.distill = 0;
     build_masks(m, gm, G, -1);
     TrainConfig cfg = *base;
     cfg.epochs = base->epochs / G > 0 ? base->epochs / G : 1;
-    cfg.step = joint_step;
-    cfg.step_ctx = &jc;
     cfg.grad_mask = gm->stage;
-    cfg.phase = "joint";
-    TrainStats st;
-    int rc = train_run(m, train, test, &cfg, &st, err);
-    rep->epochs = cfg.epochs;
-    rep->final_loss = st.final_loss;
-    free(jc.teacher);
+    int rc = train_every_subnet(m, train, test, &cfg, &plain, "joint", rep, err);
     if (rc == 0 && dc->after_stage) dc->after_stage(m, G - 1, dc->after_stage_ctx);
     return rc;
 }
@@ -645,10 +643,8 @@ static int train_incremental(Model *m, const Dataset *train, const Dataset *test
         free_masks(&gm);
         return -1;
     }
-    if (dc->self_distill && G > 1) {
-        model_set_subnet(m, 1);
-        m->last_batch = 0;
-        if (model_nested_logits(m, 0, NULL)) {
+    if (dc->self_distill) {
+        if (!model_has_nested_logits(d)) {
             distill_ctx_free(&dctx);
             free_masks(&gm);
             return err_set(err, "self-distillation: model %s's classifier does not read a prefix of its features", d->arch);

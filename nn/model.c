@@ -522,12 +522,19 @@ float model_loss(Model *m, const int *labels, int *correct) {
 
 float *model_dlogits(Model *m) { return m->dact[m->d->logits]; }
 
+/* The op producing the logits when it is a linear layer (its input: a prefix per nested subnet). */
+static const OpDesc *logits_linear(const ModelDesc *d) {
+    for (int i = d->n_ops - 1; i >= 0; i--)
+        if (d->ops[i].out == d->logits) return d->ops[i].kind == OP_LINEAR ? &d->ops[i] : NULL;
+    return NULL;
+}
+
+int model_has_nested_logits(const ModelDesc *d) { return logits_linear(d) != NULL; }
+
 int model_nested_logits(const Model *m, int subnet, float *out) {
     const ModelDesc *d = m->d;
-    const OpDesc *o = NULL;
-    for (int i = 0; i < d->n_ops; i++)
-        if (d->ops[i].out == d->logits) o = &d->ops[i];
-    if (!o || o->kind != OP_LINEAR || subnet < 0 || subnet >= d->n_subnets) return -1;
+    const OpDesc *o = logits_linear(d);
+    if (!o || subnet < 0 || subnet >= d->n_subnets) return -1;
     const int *counts = d->subnets[subnet].count;
     for (int s = 0; s < d->n_slots; s++)
         if (counts[s] > m->active[s]) return -1; /* not nested in the current subnet */

@@ -107,8 +107,10 @@ float model_loss(Model *m, const int *labels, int *correct);
  * channels are computed exactly as in its own forward (incremental training: frozen groups with
  * their BN in inference mode, block lower-triangular weights). The classifier restricted to those
  * features, plus its bias. Needs a final linear layer whose input channels are a prefix for the
- * subnet (every built architecture); returns -1 otherwise. */
+ * subnet (model_has_nested_logits: every built architecture); returns -1 otherwise, or when
+ * `subnet` is not nested in the current one. */
 int model_nested_logits(const Model *m, int subnet, float *out);
+int model_has_nested_logits(const ModelDesc *d);
 /* The logits gradient buffer ([n][classes]) for custom losses (e.g. distillation). */
 float *model_dlogits(Model *m);
 /* Backward from the logits gradient of the last forward; parameter gradients accumulate (training
