@@ -42,6 +42,7 @@ int cmd_version(int argc, char **argv) {
             json_object_end(&j);
         }
         json_array_end(&j);
+        json_key(&j, "conv3x3"); json_string(&j, kernel_set_conv_algo_name());
         json_key(&j, "blas_core"); json_string(&j, blas_core_name());
         json_object_end(&j);
         json_finish(&j);
@@ -51,7 +52,7 @@ int cmd_version(int argc, char **argv) {
         printf("kernels: %s (%s; %s); this build has:", kernel_set()->name, kernel_set()->isa, kernel_set_reason());
         for (int i = 0; i < kernel_set_count(); i++)
             printf(" %s%s", kernel_set_at(i)->name, kernel_set_supported(i) ? "" : " (not on this CPU)");
-        printf("\nblas: OpenBLAS %s kernels\n", blas_core_name());
+        printf("\nconv3x3: %s\nblas: OpenBLAS %s kernels\n", kernel_set_conv_algo_name(), blas_core_name());
     }
     return 0;
 }

@@ -21,6 +21,8 @@
  * once per kernel set (nn/kernel_set.h) and exports only that set's table. */
 #include "nn/conv3x3.h"
 #include "nn/arena.h"
+#include "nn/kernel_set.h"
+#include "nn/winograd3x3.h"
 
 /* This file is compiled once per kernel set (Makefile: KSETS), with -DDYNN_KSET=NAME and the set's
  * instruction-set flags; everything here is static but the set's table, conv3x3_kernels_NAME. */
@@ -168,7 +170,10 @@ static size_t set_workspace_floats(const ConvShape *s, int threads) {
     wgrad = size_add_sat(wgrad, size_mul_sat(size_mul_sat((size_t)(threads < 1 ? 1 : threads), (size_t)block),
                                              zext_plane_floats(&g)));
 #endif
-    return data > wgrad ? data : wgrad;
+    if (wgrad > data) data = wgrad;
+    if (s->stride != 1) return data;
+    const size_t wino = WINOGRAD3X3_FN(workspace_floats)(s, threads);
+    return wino > data ? wino : data;
 }
 
 /* Floats per parity plane of a stride-2 conv with output geometry go: output reads reach
@@ -638,9 +643,43 @@ static void run(float *dst, const Planes *dp, const float *src, const Planes *sp
     }
 }
 
+/* Whether this set's automatic choice ever takes Winograd: on AVX2 only. The AVX-512 direct kernels run
+ * at 85-95% of the FMA peak, and Winograd measured slower there at every shape (forward 0.6-0.9x,
+ * weight gradient 0.4x); the SSE2 and ARM sets were not measured. */
+#if defined(__AVX__) && !defined(__AVX512F__)
+#define WINOGRAD_AUTO 1
+#else
+#define WINOGRAD_AUTO 0
+#endif
+
+/* Which pass of a convolution: the Winograd path's speed-up differs between them. */
+enum { PASS_FORWARD, PASS_DATA, PASS_WEIGHT };
+
+/* Whether a pass of s goes through Winograd F(2x2, 3x3) (nn/winograd3x3.c): wherever it can when forced
+ * (DYNN_CONV3X3=winograd), never with DYNN_CONV3X3=direct, else where it measured faster than the direct
+ * kernels (bench/conv_vs_sgemm with DYNN_CONV3X3, docs/RESULTS.md), on AVX2: the forward and
+ * input gradient from 32 channels in and out, the weight gradient from 64, on even sides (odd ones
+ * compute a wasted row and column of tiles), with a chunk of work for every thread (a batch-1 forward
+ * keeps the direct kernel, which splits output channels between threads). Its transforms cost per
+ * channel and its products per channel pair, so few channels leave it no faster. */
+static int winograd_chosen(const ConvShape *s, int pass) {
+    if (s->stride != 1 || s->k != 3 || s->pad != 1) return 0;
+    const int algo = kernel_set_conv_algo();
+    if (algo != KERNEL_CONV_AUTO) return algo == KERNEL_CONV_WINOGRAD;
+    if (!WINOGRAD_AUTO) return 0;
+    const int min_channels = pass == PASS_WEIGHT ? 64 : 32;
+    return s->cin >= min_channels && s->cout >= min_channels && s->h % 2 == 0 && s->w % 2 == 0 &&
+           WINOGRAD3X3_FN(chunks)(s) >= (s->threads < 1 ? 1 : s->threads);
+}
+
 /* The forward through an epilogue. */
 static void forward_with(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
                          const Epilogue *e) {
+    if (winograd_chosen(s, PASS_FORWARD)) {
+        const Winograd3x3Epilogue we = {.scale = e->scale, .shift = e->shift, .relu = e->relu, .sums = e->sums};
+        WINOGRAD3X3_FN(forward)(out, in, weight, s, ws, &we);
+        return;
+    }
     Geometry g = geometry(s->ho, s->wo);
     int cmax = s->cin > s->cout ? s->cin : s->cout;
     float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
@@ -678,6 +717,12 @@ static void set_backward_data_bn(float *dinp, const float *dout, const float *we
         e.bn = bn;
         e.x_off = bn->x - dinp;
         e.y_off = bn->y - dinp;
+    }
+    if (winograd_chosen(s, PASS_DATA)) {
+        const Winograd3x3Epilogue we = {.accumulate = accumulate, .bn = bn, .sums = e.sums, .x_off = e.x_off,
+                                        .y_off = e.y_off};
+        WINOGRAD3X3_FN(backward_data)(dinp, dout, weight, s, ws, &we);
+        return;
     }
     const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
     run(dinp, &ip, dout, &op, wpack, s->n, s->cout, s->cin, 1, &g, rest, s->threads, &e);
@@ -919,6 +964,10 @@ static int weight_grad_block(int cin, const Geometry *g) {
  * them, in order. Each output channel's partial sums take the same additions in the same order
  * whatever group or thread it falls in, so the result is the same for any thread count. */
 static void set_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws) {
+    if (winograd_chosen(s, PASS_WEIGHT)) {
+        WINOGRAD3X3_FN(backward_weight)(dweight, dout, in, s, ws);
+        return;
+    }
     const Geometry g = geometry(s->h, s->w);
 #if WG > 1
     const Taps tp = taps_stride1(&g);

@@ -63,7 +63,38 @@ static void names(char *out, size_t size, int supported_only) {
             snprintf(out + strlen(out), size - strlen(out), "%s%s", out[0] ? ", " : "", sets[i].k->name);
 }
 
+static int conv_algo = KERNEL_CONV_AUTO;
+
+/* CONV_ALGO_ENV: auto (unset), direct or winograd; 0 or an error. */
+static int choose_conv_algo(void) {
+    const char *a = getenv(CONV_ALGO_ENV);
+    if (!a || !*a || !strcmp(a, "auto")) conv_algo = KERNEL_CONV_AUTO;
+    else if (!strcmp(a, "direct")) conv_algo = KERNEL_CONV_DIRECT;
+    else if (!strcmp(a, "winograd")) conv_algo = KERNEL_CONV_WINOGRAD;
+    else
+        return err_set(&choice_err, "%s=%.40s: no such 3x3 convolution algorithm: set it to direct, winograd or auto",
+                       CONV_ALGO_ENV, a);
+    return 0;
+}
+
+static void choose_set(void);
+
 static void choose(void) {
+    choice_rc = choose_conv_algo();
+    if (!choice_rc) choose_set();
+}
+
+int kernel_set_conv_algo(void) {
+    kernel_set();
+    return conv_algo;
+}
+
+const char *kernel_set_conv_algo_name(void) {
+    static const char *const names[] = {"auto (Winograd where it measured faster, else direct)", "direct", "winograd"};
+    return names[kernel_set_conv_algo()];
+}
+
+static void choose_set(void) {
     const char *want = getenv(KERNEL_SET_ENV);
     if (!want || !*want || !strcmp(want, "auto")) {
         for (int i = 0; i < SET_COUNT && !chosen; i++)
@@ -113,7 +144,9 @@ static char build_id[384];
 static pthread_once_t build_id_once = PTHREAD_ONCE_INIT;
 
 static void fill_build_id(void) {
-    snprintf(build_id, sizeof build_id, "%s kernels=%s blas=%s", dynn_build_id(), kernel_set()->name, blas_core_name());
+    static const char *const algo[] = {"", " conv=direct", " conv=winograd"};
+    snprintf(build_id, sizeof build_id, "%s kernels=%s%s blas=%s", dynn_build_id(), kernel_set()->name,
+             algo[kernel_set_conv_algo()], blas_core_name());
 }
 
 const char *kernel_set_build_id(void) {

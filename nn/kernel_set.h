@@ -13,7 +13,17 @@
 /* The environment variable that forces a set: a set's name, or "auto" (the default). */
 #define KERNEL_SET_ENV "DYNN_KERNELS"
 
-/* Chooses the set (DYNN_KERNELS, else the best the CPU supports); idempotent. Error: DYNN_KERNELS
+/* The environment variable that picks the 3x3 stride-1 forward's algorithm: "direct" (nn/conv3x3.c),
+ * "winograd" (nn/winograd3x3.c, wherever it can run), or "auto" (the default: Winograd where it measured
+ * faster, see conv3x3.c's winograd_chosen). A forced choice shows in kernel_set_build_id. */
+#define CONV_ALGO_ENV "DYNN_CONV3X3"
+enum { KERNEL_CONV_AUTO, KERNEL_CONV_DIRECT, KERNEL_CONV_WINOGRAD };
+/* The algorithm choice (KERNEL_CONV_*), made with the set's. */
+int kernel_set_conv_algo(void);
+/* The choice for people: "direct", "winograd", or "auto (...)". */
+const char *kernel_set_conv_algo_name(void);
+
+/* Chooses the set (DYNN_KERNELS, else the best the CPU supports); idempotent. Error: DYNN_CONV3X3 names no algorithm, DYNN_KERNELS
  * names no set of this build, or one this CPU cannot run. A process that never calls it gets the same
  * choice at its first convolution (and exits with the message when DYNN_KERNELS is wrong). */
 int kernel_set_init(Err *err);

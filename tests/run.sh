@@ -5,7 +5,8 @@
 # Usage: tests/run.sh [REGEX]   (only the binaries/scripts whose name matches)
 # Env: BUILD (default build), DYNN_VALGRIND=1 runs unit tests under valgrind --leak-check=full.
 # The unit tests of the compute kernels (KSET_TESTS) run once per kernel set this CPU supports
-# (nn/kernel_set.h: DYNN_KERNELS=NAME forces one; `dynn version --json` lists them), named NAME[SET];
+# (nn/kernel_set.h: DYNN_KERNELS=NAME forces one; `dynn version --json` lists them), named NAME[SET],
+# and again with the Winograd 3x3 path forced wherever it applies (DYNN_CONV3X3=winograd), NAME[SET+winograd];
 # under valgrind only with the set it chooses (valgrind's CPU has no AVX-512).
 set -u
 cd "$(dirname "$0")/.."
@@ -22,15 +23,15 @@ if [ "${DYNN_VALGRIND:-0}" != 1 ] && [ -x "$DYNN_BIN" ]; then
   ksets=$("$DYNN_BIN" version --json 2>/dev/null | jq -r '.kernel_sets[] | select(.supported) | .name' 2>/dev/null | tr '\n' ' ')
 fi
 
-# run_unit BIN [KERNEL_SET]
+# run_unit BIN [KERNEL_SET [CONV3X3]]   (CONV3X3: DYNN_CONV3X3's algorithm, forced: winograd)
 run_unit() {
-  local bin=$1 kset=${2:-} name out rc p f s
-  name=$(basename "$bin")${kset:+[$kset]}
+  local bin=$1 kset=${2:-} algo=${3:-auto} name out rc p f s
+  name=$(basename "$bin")${kset:+[$kset${3:++$3}]}
   if [ "${DYNN_VALGRIND:-0}" = 1 ]; then
     out=$(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
           "$bin" 2>&1); rc=$?
   elif [ -n "$kset" ]; then
-    out=$(DYNN_KERNELS=$kset "$bin" 2>&1); rc=$?
+    out=$(DYNN_KERNELS=$kset DYNN_CONV3X3=$algo "$bin" 2>&1); rc=$?
   else
     out=$("$bin" 2>&1); rc=$?
   fi
@@ -66,7 +67,7 @@ for bin in "$BUILD"/tests/test_*; do
   [ -x "$bin" ] || continue
   [[ $(basename "$bin") =~ $filter ]] || continue
   if [[ $KSET_TESTS == *" $(basename "$bin") "* ]] && [ -n "$ksets" ]; then
-    for k in $ksets; do run_unit "$bin" "$k"; done
+    for k in $ksets; do run_unit "$bin" "$k"; run_unit "$bin" "$k" winograd; done
   else
     run_unit "$bin"
   fi

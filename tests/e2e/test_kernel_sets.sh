@@ -69,15 +69,21 @@ cd "$T" || exit 1
 common=(--model resnet8 --width 0.5 --epochs 1 --train-limit 512 --test-limit 256 --batch 64 --threads 2 --seed 3)
 crc() { "$DYNN" info "$1" --json | jq -r '.tensors_crc32'; }
 loss() { jq -r '.final_train_loss' "$1"; }
+# trains_twice LABEL STEM VAR=VALUE...: trains twice with that environment ($T/STEM.dnn, .json, -again.dnn);
+# passes when both runs succeed and give the same tensors.
+trains_twice() {
+  local label=$1 stem=$2 ok=1 l; shift 2
+  env "$@" "$DYNN" train "${common[@]}" --out "$T/$stem.dnn" --json > "$T/$stem.json" 2>"$T/$stem.err" || ok=0
+  env "$@" "$DYNN" train "${common[@]}" --out "$T/$stem-again.dnn" --quiet >/dev/null 2>&1 || ok=0
+  l=$(loss "$T/$stem.json" 2>/dev/null)
+  if [ "$ok" = 1 ] && [ -n "$l" ] && [ "$(crc "$T/$stem.dnn")" = "$(crc "$T/$stem-again.dnn")" ]; then
+    pass "$label: trains (loss $l) and repeats bit for bit"
+  else fail "$label: trains and repeats" "$(cat "$T/$stem.err")"; fi
+}
 ref_loss=
 for s in $sets; do
-  ok=1
-  DYNN_KERNELS=$s "$DYNN" train "${common[@]}" --out "$T/$s.dnn" --json > "$T/$s.json" 2>"$T/$s.err" || ok=0
-  DYNN_KERNELS=$s "$DYNN" train "${common[@]}" --out "$T/$s-again.dnn" --quiet >/dev/null 2>&1 || ok=0
+  trains_twice "$s" "$s" DYNN_KERNELS="$s"
   l=$(loss "$T/$s.json" 2>/dev/null)
-  if [ "$ok" = 1 ] && [ -n "$l" ] && [ "$(crc "$T/$s.dnn")" = "$(crc "$T/$s-again.dnn")" ]; then
-    pass "$s: trains (loss $l) and repeats bit for bit"
-  else fail "$s: trains and repeats" "$(cat "$T/$s.err")"; fi
   if [ -z "$ref_loss" ]; then ref_loss=$l; ref_set=$s
   elif awk -v a="$l" -v b="$ref_loss" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 2e-3 * (b < 0 ? -b : b) + 1e-6) }'; then
     pass "$s follows $ref_set: loss $l vs $ref_loss"
@@ -88,4 +94,18 @@ for s in $sets; do
     pass "$s: the profile's device names $isa"
   else fail "$s: profile device names $isa" "$(printf '%s' "$pj" | head -c 600)"; fi
 done
+
+# The Winograd 3x3 path (nn/winograd3x3.c), forced wherever it applies: training with it repeats bit for bit,
+# follows the direct kernels' loss, and its runs carry conv=winograd in their build id (their results are
+# never reused for the direct kernels'); an unknown algorithm is refused with one line.
+for algo in winograd direct; do trains_twice "DYNN_CONV3X3=$algo" "$algo" DYNN_CONV3X3="$algo"; done
+lw=$(loss "$T/winograd.json" 2>/dev/null); ld=$(loss "$T/direct.json" 2>/dev/null)
+if [ -n "$lw" ] && [ -n "$ld" ] && awk -v a="$lw" -v b="$ld" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 2e-3 * (b < 0 ? -b : b) + 1e-6) }'; then
+  pass "winograd follows direct: loss $lw vs $ld"
+else fail "winograd follows direct" "loss $lw vs $ld"; fi
+if [ "$(crc "$T/winograd.dnn")" != "$(crc "$T/direct.dnn")" ]; then pass "winograd's tensors are its own (not the direct kernels')"
+else fail "winograd path taken" "the same tensors as the direct kernels: the forced path did not run"; fi
+expect_match "a forced algorithm is in the build id" 'conv=winograd' "$(DYNN_CONV3X3=winograd "$DYNN" info "$T/winograd.dnn" --json 2>&1)"
+expect_fail "unknown 3x3 algorithm refused" "DYNN_CONV3X3=fft: no such 3x3 convolution algorithm: set it to direct, winograd or auto" \
+  env DYNN_CONV3X3=fft "$DYNN" version
 e2e_done

@@ -20,7 +20,8 @@
 #include "nn/subnet.h"
 #include "tests/unit/gradcheck.h"
 
-static Model make_dynamic(const char *arch, int hw, float width, int batch, TrainMethod method) {
+/* A model of arch for `threads` threads (its scratch is sized for them at creation). */
+static Model make_dynamic_threads(const char *arch, int hw, float width, int batch, TrainMethod method, int threads) {
     ModelDesc *d = calloc(1, sizeof *d);
     Err err;
     assert_int_equal(model_desc_build(d, arch, 1, hw, hw, 10, width, &err), 0);
@@ -29,9 +30,13 @@ static Model make_dynamic(const char *arch, int hw, float width, int batch, Trai
     dc.method = method;
     assert_int_equal(method_prepare_desc(d, &dc, &err), 0);
     Model m;
-    assert_int_equal(model_create(&m, d, batch, 1, &err), 0);
+    assert_int_equal(model_create(&m, d, batch, threads, &err), 0);
     model_init_params(&m, 5);
     return m;
+}
+
+static Model make_dynamic(const char *arch, int hw, float width, int batch, TrainMethod method) {
+    return make_dynamic_threads(arch, hw, width, batch, method, 1);
 }
 
 static float *logits_of(Model *m, int subnet, const float *x, int n) {
@@ -78,8 +83,7 @@ static void test_subnets_share_a_prefix_of_the_weights(void **state) {
 static void test_switching_allocates_nothing(void **state) {
     (void)state;
     nn_set_threads(2);
-    Model m = make_dynamic("resnet8", 12, 1.0f, 4, METHOD_UNIFORM);
-    m.threads = 2;
+    Model m = make_dynamic_threads("resnet8", 12, 1.0f, 4, METHOD_UNIFORM, 2);
     float x[4 * 144];
     gc_fill_normal(x, 4 * 144, 2, 1.0f);
     for (int i = 0; i < m.d->n_subnets; i++) { /* warm-up: the OpenMP pool starts on first use */
@@ -151,8 +155,7 @@ static void test_permutation_preserves_the_function(void **state) {
 static void test_inference_fusion_is_exact(void **state) {
     (void)state;
     nn_set_threads(2);
-    Model m = make_dynamic("resnet8", 12, 1.0f, 8, METHOD_UNIFORM);
-    m.threads = 2;
+    Model m = make_dynamic_threads("resnet8", 12, 1.0f, 8, METHOD_UNIFORM, 2);
     float x[8 * 144];
     gc_fill_normal(x, 8 * 144, 6, 1.0f);
     m.training = 1; /* non-trivial running statistics and a few steps' worth of BN state */
@@ -181,8 +184,7 @@ static void test_inference_fusion_is_exact(void **state) {
 static void test_padded_layout_matches_compact(void **state) {
     (void)state;
     nn_set_threads(2);
-    Model m = make_dynamic("resnet8", 12, 1.0f, 6, METHOD_UNIFORM);
-    m.threads = 2;
+    Model m = make_dynamic_threads("resnet8", 12, 1.0f, 6, METHOD_UNIFORM, 2);
     int padded = 0;
     for (int t = 0; t < m.d->n_tensors; t++) padded += m.padded[t];
     assert_false(m.padded[m.d->input]);

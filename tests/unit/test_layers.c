@@ -168,6 +168,8 @@ static void test_conv3x3_direct_matches_naive(void **state) {
     check_direct_matches_naive(2, 3, 5, 16, 16, 5, 2, 1);  /* 272 positions: 2 blocks + tail of 5 */
     check_direct_matches_naive(2, 16, 16, 28, 28, 16, 2, 1); /* the ResNet-20 stage-1 shape: 816 -> 8 blocks + 3 */
     check_direct_matches_naive(10, 16, 16, 28, 28, 16, 2, 1); /* weight gradient over 2 image blocks (7 + 3) */
+    check_direct_matches_naive(3, 5, 5, 27, 30, 6, 2, 1);  /* Winograd: images split into chunks, odd rows */
+    check_direct_matches_naive(7, 4, 4, 5, 3, 9, 2, 1);    /* Winograd: 7 images of 3x2 tiles in one chunk */
     /* stride 2 (parity planes; the input gradient by parity class): even and odd sizes, tails,
      * slimmed channels, one image over channel blocks, and ResNet-20's downsampling shapes */
     check_direct_matches_naive(2, 3, 5, 8, 8, 4, 1, 2);
@@ -175,6 +177,44 @@ static void test_conv3x3_direct_matches_naive(void **state) {
     check_direct_matches_naive(1, 4, 4, 11, 6, 7, 2, 2);
     check_direct_matches_naive(4, 16, 16, 28, 28, 32, 2, 2);
     check_direct_matches_naive(4, 32, 32, 14, 14, 64, 2, 2);
+}
+
+/* Forward, input gradient and weight gradient of a 3x3 stride-1 conv: the same bits with 1 and 3 threads
+ * (whichever kernels run: tests/run.sh also runs this with the Winograd path forced, whose weight
+ * gradient sums its chunks in fixed groups). The shape has images split into chunks and an odd side. */
+static void test_conv3x3_same_for_any_thread_count(void **state) {
+    (void)state;
+    const int shapes[2][5] = {{5, 6, 7, 30, 27}, {9, 16, 16, 14, 14}}; /* n, cin, cout, h, w */
+    for (int k = 0; k < 2; k++) {
+        const int n = shapes[k][0], cin = shapes[k][1], cout = shapes[k][2], h = shapes[k][3], w = shapes[k][4];
+        size_t in_n = (size_t)n * cin * h * w, out_n = (size_t)n * cout * h * w, w_n = (size_t)cout * cin * 9;
+        float *in = malloc(in_n * 4), *wt = malloc(w_n * 4), *dy = malloc(out_n * 4);
+        gc_fill_normal(in, in_n, 11, 1.0f);
+        gc_fill_normal(wt, w_n, 12, 0.5f);
+        gc_fill_normal(dy, out_n, 13, 1.0f);
+        float *out[2], *dx[2], *dw[2];
+        for (int t = 0; t < 2; t++) {
+            ConvShape s = {.n = n, .cin = cin, .h = h, .w = w, .cout = cout, .k = 3, .stride = 1, .pad = 1,
+                           .w_row = cin * 9, .threads = t ? 3 : 1};
+            conv_shape_finish(&s);
+            float *ws = calloc(conv2d_workspace_floats(&s, s.threads), 4);
+            out[t] = malloc(out_n * 4);
+            dx[t] = malloc(in_n * 4);
+            dw[t] = calloc(w_n, 4);
+            conv2d_forward(out[t], in, wt, &s, ws);
+            conv2d_backward(dx[t], dw[t], dy, in, wt, &s, ws, 0);
+            free(ws);
+        }
+        assert_memory_equal(out[0], out[1], out_n * 4);
+        assert_memory_equal(dx[0], dx[1], in_n * 4);
+        assert_memory_equal(dw[0], dw[1], w_n * 4);
+        for (int t = 0; t < 2; t++) {
+            free(out[t]);
+            free(dx[t]);
+            free(dw[t]);
+        }
+        free(in); free(wt); free(dy);
+    }
 }
 
 static void test_conv_hand_computed(void **state) {
@@ -630,6 +670,7 @@ int main(void) {
         cmocka_unit_test(test_conv_hand_computed),
         cmocka_unit_test(test_conv_workspace_does_not_overflow),
         cmocka_unit_test(test_conv3x3_direct_matches_naive),
+        cmocka_unit_test(test_conv3x3_same_for_any_thread_count),
         cmocka_unit_test(test_padded_conv_matches_compact),
         cmocka_unit_test(test_padded_bn_and_gap_match_compact),
         cmocka_unit_test(test_conv_gradcheck_serial_path),
