@@ -101,6 +101,7 @@ KSETS             := avx512 avx2 sse2
 KSET_FLAGS_avx512 := -march=x86-64-v4 -mtune=generic
 KSET_FLAGS_avx2   := -march=x86-64-v3 -mtune=generic
 KSET_FLAGS_sse2   := -march=x86-64 -mtune=generic
+KSET_OPT          := -O3
 OPT      ?= -O3 -march=x86-64 -mtune=generic
 else
 KSETS    := native
@@ -152,7 +153,7 @@ FORCE:
 # Objects rebuild when the compiler flags change.
 $(BUILD)/flags: FORCE
 	@mkdir -p $(BUILD)
-	@echo '$(CC) $(CFLAGS)$(if $(filter 1,$(CUDA)), CUDA_ARCHS=$(CUDA_ARCHS))' > $@.tmp
+	@echo '$(CC) $(CFLAGS) KSET_OPT=$(KSET_OPT)$(if $(filter 1,$(CUDA)), CUDA_ARCHS=$(CUDA_ARCHS))' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(BUILD)/%.o: %.c $(BUILD)/flags
@@ -161,14 +162,17 @@ $(BUILD)/%.o: %.c $(BUILD)/flags
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD) -MMD -MP -c $< -o $@
 
 # One object per kernel set, from the same source (nn/kernel_set.c chooses between them at run time).
+# Always optimized (KSET_OPT after the build's OPT): GCC forms FMAs only from -O2, and the AVX-512 set's
+# assembly blocks always fuse, so at -O1 (make sanitize) its C blocks would round differently and a
+# result would depend on which block, hence which thread split, computed it.
 $(KSETS:%=$(BUILD)/nn/conv3x3-%.o): $(BUILD)/nn/conv3x3-%.o: nn/conv3x3.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC  $< ($*)")
-	$(Q)$(CC) $(CFLAGS) $(KSET_FLAGS_$*) -DDYNN_KSET=$* -I$(BUILD) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(KSET_FLAGS_$*) $(KSET_OPT) -DDYNN_KSET=$* -I$(BUILD) -MMD -MP -c $< -o $@
 $(KSETS:%=$(BUILD)/nn/winograd3x3-%.o): $(BUILD)/nn/winograd3x3-%.o: nn/winograd3x3.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC  $< ($*)")
-	$(Q)$(CC) $(CFLAGS) $(KSET_FLAGS_$*) -DDYNN_KSET=$* -I$(BUILD) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(KSET_FLAGS_$*) $(KSET_OPT) -DDYNN_KSET=$* -I$(BUILD) -MMD -MP -c $< -o $@
 
 $(BUILD)/util/version.o: $(BUILD)/buildinfo.h
 $(BUILD)/db/schema_sql.o: db/schema.sql   # embedded with .incbin, invisible to -MMD
