@@ -712,10 +712,6 @@ static void set_forward_sums(float *out, const float *in, const float *weight, c
 
 static void set_backward_data_bn(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
                               int accumulate, const Conv3x3BnGrad *bn) {
-    Geometry g = geometry(s->h, s->w);
-    int cmax = s->cin > s->cout ? s->cin : s->cout;
-    float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
-    pack_backward(wpack, weight, s->w_row, s->cin, s->cout);
     Epilogue e = {.accumulate = accumulate};
     if (bn) {
         e.sums = bn->sums;
@@ -729,6 +725,10 @@ static void set_backward_data_bn(float *dinp, const float *dout, const float *we
         WINOGRAD3X3_FN(backward_data)(dinp, dout, weight, s, ws, &we);
         return;
     }
+    Geometry g = geometry(s->h, s->w);
+    int cmax = s->cin > s->cout ? s->cin : s->cout;
+    float *wpack = ws, *rest = ws + (size_t)co_blocks(cmax) * CB * cmax * 9;
+    pack_backward(wpack, weight, s->w_row, s->cin, s->cout);
     const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
     run(dinp, &ip, dout, &op, wpack, s->n, s->cout, s->cin, 1, &g, rest, s->threads, &e);
 }

@@ -488,6 +488,9 @@ static void pass_chunk(const Pass *p, int k, const ChunkBuffers *b) {
                 if (2 * ty + 1 < g->h)
                     store_row(plane + op->origin + (size_t)(2 * ty + 1) * op->row, b->r1, g->w, co, p->e, sum);
             }
+            /* a padded plane written (not added to) gets zero borders, as the direct kernels leave them */
+            if (planes_padded_p(op) && !p->e->accumulate && !p->e->bn && c.part == g->chunks_img - 1)
+                planes_zero_borders(plane, op);
             if (p->e->sums) {
                 float *ps = p->part + (((size_t)img * g->chunks_img + c.part) * p->cout + co) * 2;
                 ps[0] = (float)sum[0];
@@ -518,12 +521,9 @@ static void run_pass(Pass *p, const float *weight, int w_row, int transposed, in
 #pragma omp for schedule(static)
         for (int k = 0; k < g->chunks; k++) pass_chunk(p, k, &b);
     }
-    const Planes *op = p->op;
+    if (!p->e->sums) return;
     for (int i = 0; i < p->n; i++)
         for (int co = 0; co < p->cout; co++) {
-            float *plane = p->out + ((size_t)i * p->cout + co) * op->stride;
-            if (planes_padded_p(op) && !p->e->accumulate && !p->e->bn) planes_zero_borders(plane, op);
-            if (!p->e->sums) continue;
             float a = 0.0f, b = 0.0f;
             for (int j = 0; j < g->chunks_img; j++) {
                 const float *ps = p->part + (((size_t)i * g->chunks_img + j) * p->cout + co) * 2;
@@ -655,20 +655,25 @@ size_t WINOGRAD3X3_FN(workspace_floats)(const ConvShape *s, int threads) {
     return wgrad > need ? wgrad : need;
 }
 
-void WINOGRAD3X3_FN(forward)(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
-                             const Winograd3x3Epilogue *e) {
+/* The forward (transposed 0) or the input gradient (1: dout -> dinp with the flipped, transposed
+ * filters) of s: the same pass with the roles of the two sides swapped. */
+static void run_side_pass(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
+                          const Winograd3x3Epilogue *e, int transposed) {
     const Grid g = grid_of(s->n, s->h, s->w);
     const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
-    Pass p = {.out = out, .op = &op, .in = in, .ip = &ip, .cin = s->cin, .cout = s->cout, .n = s->n, .g = &g, .e = e};
-    run_pass(&p, weight, s->w_row, 0, s->threads < 1 ? 1 : s->threads, ws);
+    Pass p = {.out = out, .op = transposed ? &ip : &op, .in = in, .ip = transposed ? &op : &ip,
+              .cin = transposed ? s->cout : s->cin, .cout = transposed ? s->cin : s->cout, .n = s->n, .g = &g, .e = e};
+    run_pass(&p, weight, s->w_row, transposed, s->threads < 1 ? 1 : s->threads, ws);
+}
+
+void WINOGRAD3X3_FN(forward)(float *out, const float *in, const float *weight, const ConvShape *s, float *ws,
+                             const Winograd3x3Epilogue *e) {
+    run_side_pass(out, in, weight, s, ws, e, 0);
 }
 
 void WINOGRAD3X3_FN(backward_data)(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
                                    const Winograd3x3Epilogue *e) {
-    const Grid g = grid_of(s->n, s->h, s->w);
-    const Planes ip = conv_in_planes(s), op = conv_out_planes(s);
-    Pass p = {.out = dinp, .op = &ip, .in = dout, .ip = &op, .cin = s->cout, .cout = s->cin, .n = s->n, .g = &g, .e = e};
-    run_pass(&p, weight, s->w_row, 1, s->threads < 1 ? 1 : s->threads, ws);
+    run_side_pass(dinp, dout, weight, s, ws, e, 1);
 }
 
 void WINOGRAD3X3_FN(backward_weight)(float *dweight, const float *dout, const float *in, const ConvShape *s,
