@@ -184,7 +184,7 @@ int cmd_train(int argc, char **argv) {
     Err err = {{0}};
     size_t n_opts;
     const TrainOption *table = train_job_options(&n_opts);
-    CliOpt *opts = calloc(n_opts + 3, sizeof *opts);
+    CliOpt *opts = calloc(n_opts + 4, sizeof *opts);
     if (!opts) {
         fprintf(stderr, "dynn train: out of memory\n");
         return 1;
@@ -196,6 +196,11 @@ int cmd_train(int argc, char **argv) {
                            .set = set_train_option, .ctx = &job};
     opts[k++] = (CliOpt){.name = "out", .kind = CLIOPT_STRING, .metavar = "FILE", .dest = &out_path,
                          .help = "where to write the checkpoint (required)"};
+    opts[k++] = (CliOpt){.name = "snapshot", .kind = CLIOPT_STRING, .metavar = "FILE", .dest = &job.snapshot,
+                         .help = "after every epoch save the training state to FILE; a run of the same job\n"
+                                 "(options, seed, threads, build) finding it goes on from there, bit-identical\n"
+                                 "to an uninterrupted run; removed once the checkpoint is saved (not for\n"
+                                 "nonuniform-*)"};
     opts[k++] = (CliOpt){.name = "json", .kind = CLIOPT_FLAG, .dest = &job.json,
                          .help = "print the final summary as JSON on stdout"};
     opts[k++] = (CliOpt){.name = "quiet", .kind = CLIOPT_FLAG, .dest = &job.quiet, .help = "no progress output"};

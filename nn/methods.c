@@ -9,6 +9,7 @@
 
 #include "nn/layers.h"
 #include "nn/rng.h"
+#include "nn/snapshot.h"
 #include "nn/subnet.h"
 
 static const char *METHOD_NAMES[] = {"plain", "uniform", "nonuniform-multi", "nonuniform-single", "incremental",
@@ -279,6 +280,8 @@ static int train_every_subnet(Model *m, const Dataset *train, const Dataset *tes
     TrainConfig cfg = *base;
     cfg.step = joint_step;
     cfg.step_ctx = &jc;
+    cfg.step_state = &jc.rng; /* the sandwich rule's stream */
+    cfg.step_state_bytes = sizeof jc.rng;
     cfg.phase = phase;
     TrainStats st;
     int rc = train_run(m, train, test, &cfg, &st, err);
@@ -706,9 +709,16 @@ static int train_individual(Model *m, const Dataset *train, const Dataset *test,
     return 0;
 }
 
+int method_resumable(TrainMethod method) {
+    return method != METHOD_NONUNIFORM_MULTI && method != METHOD_NONUNIFORM_SINGLE;
+}
+
 int method_train(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *base,
                  const DynamicConfig *dc, MethodReport *rep, Err *err) {
     memset(rep, 0, sizeof *rep);
+    if (base->resume && !method_resumable(dc->method))
+        return err_set(err, "method %s cannot go on from a training snapshot (greedy slimming chooses the subnets "
+                       "between its phases): train without one", method_name(dc->method));
     double t0 = now_s(), f0 = m->train_flops;
     int rc;
     switch (dc->method) {
@@ -724,7 +734,7 @@ int method_train(Model *m, const Dataset *train, const Dataset *test, const Trai
         rep->final_loss = st.final_loss;
     }
     }
-    rep->wall_s = now_s() - t0;
+    rep->wall_s = base->resume ? train_resume_wall(base->resume) : now_s() - t0;
     rep->train_flops = m->train_flops - f0;
     return rc;
 }

@@ -104,8 +104,15 @@ typedef struct MethodReport {
     float final_loss;
 } MethodReport;
 
+/* Whether a job of this method can go on from a training snapshot (nn/snapshot.h): its state
+ * between train_run calls follows from the parameters and options alone. Not nonuniform-*: greedy
+ * slimming chooses the subnets between phases. */
+int method_resumable(TrainMethod method);
+
 /* Trains m (created from a prepared description, parameters initialized) with the method.
- * base->epochs is the method's epoch budget (see docs: per method). */
+ * base->epochs is the method's epoch budget (see docs: per method). With base->resume, epochs an
+ * earlier process finished are skipped (the method must be resumable) and rep->wall_s includes
+ * theirs. */
 int method_train(Model *m, const Dataset *train, const Dataset *test, const TrainConfig *base,
                  const DynamicConfig *dc, MethodReport *rep, Err *err);
 

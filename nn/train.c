@@ -7,6 +7,7 @@
 
 #include "nn/layers.h"
 #include "nn/rng.h"
+#include "nn/snapshot.h"
 
 #define STREAM_SHUFFLE 0x5348554646ULL /* "SHUFF" */
 
@@ -175,9 +176,18 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
     sched.warmup_iters = (int)(cfg->warmup_epochs * batches);
     TrainStepFn step = cfg->step ? cfg->step : train_step_xent;
     const double t0 = now_s();
-    int iter = cfg->epoch_offset * batches, first_iter = iter;
-    for (int e = 0; e < cfg->epochs; e++) {
+    int iter = cfg->epoch_offset * batches, first_iter = iter, timed_from = iter; /* timed_from: first trained here */
+    TrainResume *resume = cfg->resume;
+    int rc = 0;
+    for (int e = 0; e < cfg->epochs && !rc; e++) {
         const int epoch = cfg->epoch_offset + e; /* global epoch: streams and schedule */
+        if (resume && resume->done < resume->skip) { /* an earlier process trained it: the snapshot has it */
+            timed_from = iter += batches;
+            stats->images += (double)batches * cfg->batch;
+            if (++resume->done == resume->skip)
+                rc = train_resume_restore(resume, m, sgd, cfg->step_state, cfg->step_state_bytes, &stats->final_loss, err);
+            continue;
+        }
         Rng shuffle;
         rng_derive(&shuffle, cfg->seed, (uint64_t)epoch, STREAM_SHUFFLE);
         for (int i = 0; i < train->n; i++) b.order[i] = i;
@@ -203,11 +213,7 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
             float test_acc = -1.0f;
             if (epoch_done && cfg->eval_each_epoch && test) {
                 EvalResult r;
-                if (evaluate(m, test, &r, err)) {
-                    if (!cfg->opt) sgd_free(&opt);
-                    batch_free(&b);
-                    return -1;
-                }
+                if ((rc = evaluate(m, test, &r, err))) break;
                 test_acc = stats->test_acc = (float)r.accuracy;
             }
             if (cfg->progress) {
@@ -216,17 +222,22 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
                     .phase = cfg->phase, .epoch = e + 1, .epochs = cfg->epochs, .batch = bi + 1, .batches = batches,
                     .loss = (float)(loss_sum / (bi + 1)), .train_acc = (float)hits / (float)seen, .lr = lr,
                     .img_per_s = seen / (now - epoch_t0 + 1e-9), .elapsed_s = now - t0,
-                    .eta_s = (now - t0) / (iter - first_iter + 1) * (first_iter + cfg->epochs * batches - iter - 1),
+                    .eta_s = (now - t0) / (iter - timed_from + 1) * (first_iter + cfg->epochs * batches - iter - 1),
                     .epoch_done = epoch_done, .test_acc = test_acc,
                 };
                 cfg->progress(&p, cfg->progress_ctx);
             }
         }
+        if (rc) break;
         stats->images += (double)batches * cfg->batch;
+        if (resume) {
+            resume->done++;
+            rc = train_resume_save(resume, m, sgd, cfg->step_state, cfg->step_state_bytes, stats->final_loss, err);
+        }
     }
     m->training = 0;
     stats->wall_s = now_s() - t0;
     if (!cfg->opt) sgd_free(&opt);
     batch_free(&b);
-    return 0;
+    return rc ? -1 : 0;
 }

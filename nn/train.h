@@ -56,6 +56,11 @@ typedef struct TrainConfig {
     int epoch_offset;        /* first epoch's global index (shuffle/augmentation streams, schedule) */
     int schedule_epochs;     /* epochs the LR schedule spans (0: this call's epochs) */
     const char *phase;       /* shown in progress lines ("background", "g2", ...) or NULL */
+    /* Snapshots (nn/snapshot.h): after every epoch the state is saved; epochs an earlier process
+     * finished are skipped and the snapshot loaded at the last of them. NULL: none. */
+    struct TrainResume *resume;
+    void *step_state;        /* what the step function keeps across batches (saved with it), or NULL */
+    size_t step_state_bytes;
 } TrainConfig;
 
 typedef struct TrainStats {

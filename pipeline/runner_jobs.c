@@ -131,6 +131,11 @@ static void job_path(const Runner *r, size_t slot, const char *ext, char *out, s
     snprintf(out, size, "%s/%zu.%s", r->work_dir, slot, ext);
 }
 
+/* <state dir>/resume/<cache key>: what an interrupted stage left for the next run with its key. */
+static void resume_path(const Runner *r, const RunNode *n, char *out, size_t size) {
+    snprintf(out, size, "%s/resume/%s", r->state_dir, n->key);
+}
+
 /* logs/<run>/<instance>.log; very long instance names are shortened with a hash. */
 void runner_log_path(const Runner *r, size_t i, char *out, size_t size) {
     const char *name = r->dag->inst[i].name;
@@ -165,12 +170,13 @@ int runner_start_job(Runner *r, size_t i, Err *err) {
     const Instance *in = &r->dag->inst[i];
     const StageSpec *st = &r->spec->stages[in->stage];
     RunNode *n = &r->nodes[i];
-    char desc[PATH_MAX], records[PATH_MAX], scratch[PATH_MAX], slot_dir[PATH_MAX], log[PATH_MAX];
+    char desc[PATH_MAX], records[PATH_MAX], scratch[PATH_MAX], slot_dir[PATH_MAX], log[PATH_MAX], resume[PATH_MAX];
     n->slot = r->free_slots[--r->n_free_slots];
     job_path(r, n->slot, "json", desc, sizeof desc);
     job_path(r, n->slot, "rec", records, sizeof records);
     job_path(r, n->slot, "scratch", scratch, sizeof scratch);
     job_path(r, n->slot, "dir", slot_dir, sizeof slot_dir);
+    resume_path(r, n, resume, sizeof resume);
     runner_log_path(r, i, log, sizeof log);
     if (!r->log_dir_made && fs_mkdir_p(r->log_dir, err)) return -1;
     r->log_dir_made = 1;
@@ -192,7 +198,7 @@ int runner_start_job(Runner *r, size_t i, Err *err) {
     }
     StageDesc d = {.name = in->name, .stage = st->name, .type = st->type, .key = n->key, .workdir = r->workdir,
                    .state_dir = r->state_dir, .log = log, .records = records, .scratch = scratch, .slot_dir = slot_dir,
-                   .threads = in->threads,
+                   .resume_dir = resume, .threads = in->threads,
                    .seed = r->spec->seed, .plugins = (const char *const *)r->spec->plugins, .n_plugins = r->spec->n_plugins,
                    .params = in->params, .inputs = inputs, .n_inputs = n_inputs, .db = r->db_path, .run = r->uuid};
     if (!rc) rc = stage_desc_write(desc, &d, err);
@@ -276,6 +282,9 @@ void runner_finish_job(Runner *r, size_t i, int status) {
     fs_remove_tree(scratch, NULL); /* made by the stage only if it needed one */
     runner_set_state(r, i, state);
     if (state == NODE_FINISHED) {
+        char resume[PATH_MAX];
+        resume_path(r, n, resume, sizeof resume);
+        fs_remove_tree(resume, NULL); /* finished: nothing left to go on from */
         runner_release_users(r, i);
         return;
     }

@@ -84,6 +84,11 @@ typedef struct StageRun {
      * at the end of the run: what is worth keeping between stages (the exec stage's private
      * directory and its links). Only one stage at a time uses it. NULL or "" outside a run. */
     const char *slot_dir;
+    /* A directory kept across runs for this instance's cache key (<state dir>/resume/<key>), not created
+     * in advance: what lets a stage that was interrupted (a killed run, a preempted Slurm job) go on
+     * where it stopped in the next run with the same key (the train stage's snapshots, nn/snapshot.h).
+     * The runner removes it once the stage finishes. NULL or "" outside a run. */
+    const char *resume_dir;
 } StageRun;
 
 typedef struct StageType {

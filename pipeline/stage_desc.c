@@ -38,6 +38,7 @@ int stage_desc_write(const char *path, const StageDesc *d, Err *err) {
     key_string(&sb, "records", d->records);
     key_string(&sb, "scratch", d->scratch);
     key_string(&sb, "slot_dir", d->slot_dir);
+    key_string(&sb, "resume_dir", d->resume_dir);
     sb_append(&sb, ",\"plugins\":[");
     for (size_t i = 0; i < d->n_plugins; i++) {
         if (i) sb_append_char(&sb, ',');
@@ -75,6 +76,7 @@ int stage_desc_read(const char *path, StageDesc *d, Err *err) {
     d->name = text(root, "name"), d->stage = text(root, "stage"), d->type = text(root, "type"), d->key = text(root, "key");
     d->workdir = text(root, "workdir"), d->state_dir = text(root, "state_dir"), d->log = text(root, "log");
     d->records = text(root, "records"), d->scratch = text(root, "scratch"), d->slot_dir = text(root, "slot_dir");
+    d->resume_dir = text(root, "resume_dir");
     d->db = text(root, "db"), d->run = text(root, "run");
     const char *threads = text(root, "threads"), *seed = text(root, "seed");
     const YNode *plugins = ynode_get(root, "plugins"), *inputs = ynode_get(root, "inputs");

@@ -6,7 +6,7 @@
  *   {"version":1, "name":"train@seed=1", "stage":"train", "type":"exec", "key":"<sha256>",
  *    "threads":"1", "seed":"0", "workdir":"/abs/exp", "state_dir":"/abs/.dynn",
  *    "db":"/abs/.dynn/results.db", "run":"<uuid>", "log":"/abs/.dynn/logs/…", "records":"/abs/.dynn/work/…/3.rec", "scratch":"/abs/…/3.scratch",
- *    "slot_dir":"/abs/…/3.dir",
+ *    "slot_dir":"/abs/…/3.dir", "resume_dir":"/abs/.dynn/resume/<key>",
  *    "plugins":["/abs/p.so"], "params":{…canonical…},
  *    "inputs":[{"stage":…, "name":…, "kind":…, "path":…, "hash":…, "size":"12"}]} */
 #ifndef DYNN_PIPELINE_STAGE_DESC_H
@@ -22,6 +22,7 @@ typedef struct StageDesc {
     const char *name, *stage, *type, *key;
     const char *workdir, *state_dir, *log, *records, *scratch;
     const char *slot_dir; /* kept from stage to stage of the job slot; "" or NULL when not given */
+    const char *resume_dir; /* kept across runs for this cache key (StageRun.resume_dir); "" or NULL: none */
     const char *db, *run; /* results database (absolute) and run uuid: for stages that read results */
     int threads;
     long long seed;

@@ -78,6 +78,7 @@ static int run_stage(const StageDesc *d, RecordWriter *w, Err *err) {
         .workdir = d->workdir,
         .scratch = d->scratch,
         .slot_dir = d->slot_dir,
+        .resume_dir = d->resume_dir,
         .log_path = d->log,
         .log_fd = log_fd,
         .threads = d->threads,

@@ -12,6 +12,10 @@
  * stage it needs (its instance name, or an artifact name), never a path: the cache key then follows
  * the teacher's content.
  *
+ * After every epoch the training state goes to a snapshot in the stage's resume directory
+ * (nn/snapshot.h): a run with the same cache key after a killed or preempted one goes on from the
+ * last finished epoch, with the same result bits (not nonuniform-*, which start again).
+ *
  * `synthetic_weights: true` makes a synthetic model (nn/synthetic.h; params model, input, classes,
  * width, seed and widths or channels — `channels: [[16, 16, ...], [32, 32, ...]]`, one list per
  * subnet). Records: the checkpoint; per subnet the costs (`macs`, `params`, `bytes_touched`, `width`,
@@ -168,7 +172,7 @@ static int train_run_stage(const StageRun *run, Err *err) {
     if (!texts) return err_set(err, "out of memory");
     int rc = apply_params(&check, &job, texts, err);
     job.cfg.progress = log_progress;
-    char out[4096], teacher[4096], what[300];
+    char out[4096], teacher[4096], what[300], snapshot[4096];
     if (!rc && job.teacher && strcmp(job.teacher, "train")) { /* a needed stage's model: the cache key follows it */
         snprintf(what, sizeof what, "stage '%s': param 'teacher' '%s'", run->name, job.teacher);
         rc = stage_find_model(run, job.teacher, 0, what, teacher, sizeof teacher, err);
@@ -177,6 +181,13 @@ static int train_run_stage(const StageRun *run, Err *err) {
     if (!rc && (mkdir(run->scratch, 0777) && errno != EEXIST))
         rc = err_set(err, "%s: cannot create: %s", run->scratch, strerror(errno));
     if (!rc && fs_join(out, sizeof out, run->scratch, "model.dnn")) rc = err_set(err, "%s: path too long", run->scratch);
+    /* the snapshot of every epoch in the resume directory: a killed or preempted run goes on from it */
+    if (!rc && !job.synthetic && run->resume_dir && *run->resume_dir && method_resumable(job.dc.method)) {
+        if (fs_join(snapshot, sizeof snapshot, run->resume_dir, "train.snapshot"))
+            rc = err_set(err, "%s: path too long", run->resume_dir);
+        else if (!(rc = fs_mkdir_p(run->resume_dir, err)))
+            job.snapshot = snapshot;
+    }
     TrainJobResult res = {0};
     if (!rc) {
         if (job.synthetic)

@@ -16,7 +16,11 @@
 #include "nn/checkpoint.h"
 #include "nn/data.h"
 #include "nn/parallel.h"
+#include "nn/snapshot.h"
 #include "nn/subnet.h"
+#include "util/fs.h"
+#include "util/sha256.h"
+#include "util/strbuf.h"
 
 /* Each option: its name, kind, where it lands in a TrainJob, its range (numbers) or the value a flag
  * stores, and its --help (argument, text, default). The one list `dynn train` and the `train` stage
@@ -269,9 +273,44 @@ static int check_incremental_variant(const TrainJob *job, const char *prefix, Er
     return 0;
 }
 
+int train_job_fingerprint(const TrainJob *job, int threads, char out[65], Err *err) {
+    StrBuf sb = {0};
+    sb_printf(&sb, "build=%s\nthreads=%d\n", kernel_set_build_id(), threads);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const TrainOption *o = &OPTIONS[i];
+        const void *field = (const char *)job + o->offset;
+        if (!strcmp(o->name, "threads")) continue; /* the resolved count is above */
+        sb_printf(&sb, "%s=", o->name);
+        switch (o->kind) {
+        case TRAIN_OPT_STRING: {
+            const char *v = *(const char *const *)field;
+            sb_printf(&sb, "%s%s\n", v ? "'" : "", v ? v : "(none)");
+            break;
+        }
+        case TRAIN_OPT_INT:
+        case TRAIN_OPT_FLAG: sb_printf(&sb, "%d\n", *(const int *)field); break;
+        case TRAIN_OPT_FLOAT: sb_printf(&sb, "%.9g\n", *(const float *)field); break;
+        case TRAIN_OPT_U64: sb_printf(&sb, "%llu\n", *(const unsigned long long *)field); break;
+        case TRAIN_OPT_LIST: sb_printf(&sb, "%s\n", (const char *)field); break;
+        }
+    }
+    int rc = 0;
+    if (job->teacher && strcmp(job->teacher, "train")) { /* a checkpoint: its content, not its name */
+        char hex[SHA256_HEX_LEN + 1];
+        uint64_t size;
+        if (!(rc = fs_sha256_file(job->teacher, hex, &size, err))) sb_printf(&sb, "teacher-content=%s\n", hex);
+    }
+    if (!rc && sb.oom) rc = err_set(err, "out of memory");
+    if (!rc) sha256_hex_of(sb.data, sb.len, out);
+    sb_free(&sb);
+    return rc;
+}
+
 int train_job_check(TrainJob *job, const char *prefix, Err *err) {
     DynamicConfig *dc = &job->dc;
     char name[32];
+    if (job->synthetic && job->snapshot)
+        return err_set(err, "%ssnapshot does not apply to %ssynthetic-weights (nothing is trained)", prefix, prefix);
     if (job->synthetic) return check_synthetic(job, prefix, err);
     static const char *const synthetic_only[] = {"input", "classes", "channels"};
     for (size_t i = 0; i < sizeof synthetic_only / sizeof *synthetic_only; i++)
@@ -281,6 +320,9 @@ int train_job_check(TrainJob *job, const char *prefix, Err *err) {
     if (lr_schedule_parse(job->schedule, &job->cfg.sched.kind))
         return err_set(err, "%sschedule: unknown schedule '%s' (cosine, step, constant)", prefix, job->schedule);
     if (method_parse(job->method_name, &dc->method, err)) return -1;
+    if (job->snapshot && !method_resumable(dc->method))
+        return err_set(err, "%ssnapshot: method %s cannot go on from a snapshot (greedy slimming chooses the subnets "
+                       "between its phases): train without one", prefix, job->method_name);
     if (check_incremental_variant(job, prefix, err)) return -1;
     if (job->widths && job->flops)
         return err_set(err, "%swidths and %sflops are exclusive (widths: uniform/individual, flops: nonuniform-*)", prefix, prefix);
@@ -372,6 +414,7 @@ static int make_teacher(const TrainJob *job, const Model *student, const Dataset
     TrainConfig cfg = *base;
     cfg.epochs = base->epochs / job->dc.groups > 0 ? base->epochs / job->dc.groups : 1;
     cfg.phase = "teacher";
+    cfg.resume = NULL; /* the student's snapshot; a teacher trained here is trained again (the same bits) */
     TrainStats st;
     EvalResult ev;
     if (train_run(t, train, test, &cfg, &st, err) || evaluate(t, test, &ev, err)) {
@@ -417,7 +460,8 @@ int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void
     Dataset train = {0}, test = {0};
     ModelDesc *d = calloc(1, sizeof *d);
     Model m = {0}, teacher = {0};
-    int rc = -1;
+    TrainResume resume;
+    int rc = -1, resuming = 0;
     if (!d) {
         err_set(err, "out of memory");
         goto done;
@@ -449,10 +493,22 @@ int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void
         if (!isnan(teacher_flops)) model_desc_set_meta(m.d, "train.teacher_flops", "%.6g", teacher_flops);
     }
     model_desc_set_meta(m.d, "train.variant", "%s", method_variant_name(&dc, job->teacher != NULL));
+    if (job->snapshot) {
+        char fingerprint[SHA256_HEX_LEN + 1];
+        if (train_job_fingerprint(job, threads, fingerprint, err) ||
+            train_resume_open(&resume, job->snapshot, fingerprint, &m, err))
+            goto done;
+        resuming = 1;
+        cfg.resume = &resume;
+        res->resumed_epochs = resume.skip;
+        if (resume.skip && !job->quiet)
+            fprintf(stderr, "resuming from %s: %d epoch%s of training passes already done\n", job->snapshot, resume.skip,
+                    resume.skip > 1 ? "s" : "");
+    }
     if (method_train(&m, &train, &test, &cfg, &dc, rep, err)) goto done;
     if (job->teacher && !strcmp(job->teacher, "train")) { /* trained here: its cost and time are this job's */
         rep->train_flops += teacher_flops;
-        rep->wall_s = now_s() - t0;
+        rep->wall_s = now_s() - t0 + (resuming ? resume.wall_before : 0.0);
     }
     model_desc_set_meta(m.d, "train.flops", "%.6g", rep->train_flops);
     model_desc_set_meta(m.d, "train.epochs_run", "%g", rep->epochs);
@@ -470,6 +526,7 @@ int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void
     model_set_subnet(&m, res->largest);
     model_desc_set_meta(m.d, "eval.test_acc", "%.6f", res->eval[res->largest].accuracy);
     if (checkpoint_save(&m, out_path, err)) goto done;
+    if (resuming && train_resume_finish(&resume, err)) goto done;
     res->train_images = train.n;
     res->test_images = test.n;
     res->threads = threads;
@@ -482,6 +539,7 @@ int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void
     *res->desc = *m.d;
     rc = 0;
 done:
+    if (resuming) train_resume_close(&resume);
     free(d);
     if (m.d) model_free(&m);
     if (teacher.d) model_free(&teacher);

@@ -30,6 +30,11 @@
 typedef struct TrainJob {
     const char *model, *data, *method_name, *schedule, *widths, *flops, *phase_epochs; /* borrowed strings */
     const char *teacher; /* incremental: a checkpoint path, or "train" (one trained first); NULL: none */
+    /* Where the training snapshot lives (nn/snapshot.h): written after every epoch, read at the start
+     * to go on where an interrupted run of the same job stopped, removed once the checkpoint is saved.
+     * NULL: none. Not an option of the table (it does not change the result): `dynn train
+     * --snapshot`, and the train stage's resume directory. */
+    const char *snapshot;
     float width;
     int threads; /* 0: all available CPUs */
     int train_limit, test_limit, crop_pad, json, quiet;
@@ -72,6 +77,11 @@ int train_job_set(TrainJob *job, const char *name, const char *value, const char
  * "" for stage params). */
 int train_job_check(TrainJob *job, const char *prefix, Err *err);
 
+/* 64 hex digits naming what the job computes: the build and its kernels, the thread count (0: the
+ * resolved one is given), every option of the table, and a teacher checkpoint's content. Two jobs with
+ * the same fingerprint train bit-identical models; a snapshot is only taken up by its own job. */
+int train_job_fingerprint(const TrainJob *job, int threads, char out[65], Err *err);
+
 typedef struct TrainJobResult {
     int synthetic;                      /* 1: a synthetic model (no training; eval[] are NaN) */
     int n_subnets;
@@ -81,6 +91,7 @@ typedef struct TrainJobResult {
     int train_images, test_images, threads;
     double images_trained;               /* images seen by training passes */
     double teacher_acc;                  /* distillation from a teacher: its test accuracy (NaN: none) */
+    int resumed_epochs;                  /* epochs a snapshot of an earlier run covered (0: none) */
     ModelDesc *desc;                     /* the trained model's description (owned; train_job_result_free) */
 } TrainJobResult;
 
