@@ -272,7 +272,8 @@ FUZZ_ALL     := $(sort $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c)))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SECONDS ?= 600
 FUZZ_LIMITS  := -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout=30
-# inputs up to 16 KiB for these (a checkpoint, 5 CIFAR records), 4 KiB for the others
+# inputs up to 16 KiB for these (a checkpoint, 5 CIFAR records), 64 KiB for a training snapshot (the
+# smallest model's is 42 KiB), 4 KiB for the others
 FUZZ_BIGGER  := ckpt cifar
 
 fuzz-build: deps
@@ -292,7 +293,7 @@ fuzz: fuzz-build
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s" && \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_LIMITS) \
-	    -max_len=$$(case " $(FUZZ_BIGGER) " in *" $$t "*) echo 16384;; *) echo 4096;; esac) \
+	    -max_len=$$(case " $(FUZZ_BIGGER) " in *" $$t "*) echo 16384;; *) [ $$t = snapshot ] && echo 65536 || echo 4096;; esac) \
 	    $$( [ -f fuzz/$$t.dict ] && echo -dict=fuzz/$$t.dict ) -artifact_prefix=$(FUZZ_BUILD)/findings/$$t- \
 	    -print_final_stats=1 $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t < /dev/null || exit 1; \
 	done

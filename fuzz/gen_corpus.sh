@@ -8,7 +8,9 @@
 # records files) and a few damaged ones. Inputs named regress-* are regressions: each made a reader
 # crash, leak, run into undefined behaviour or allocate without bound before it was fixed; those found
 # by the fuzzers are committed as found and never rewritten here, those crafted for known defects are
-# written by this script. Every file stays small (the targets' -max_len: 16 KiB for ckpt and cifar,
+# written by this script. fuzz/corpus/snapshot is not written here: its seeds (a snapshot of resnet8 at
+# width 0.25 on 8x8 images, the model fuzz_snapshot opens them against, cut short, and a one-parameter
+# one) were made once with train_resume_save and are kept as made. Every file stays small (the targets' -max_len: 16 KiB for ckpt and cifar,
 # 4 KiB otherwise). Deterministic but for the build id recorded in a checkpoint (train.dynn).
 set -euo pipefail
 cd "$(dirname "$0")/.."
