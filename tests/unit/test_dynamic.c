@@ -18,6 +18,7 @@
 #include "nn/model.h"
 #include "nn/parallel.h"
 #include "nn/subnet.h"
+#include "tests/unit/blob_dataset.h"
 #include "tests/unit/gradcheck.h"
 
 /* A model of arch for `threads` threads (its scratch is sized for them at creation). */
@@ -324,25 +325,6 @@ static void snapshot(Model *m, int stage, void *ctx) {
     model_set_subnet(m, saved);
 }
 
-static void make_synthetic(Dataset *ds, int n, int hw, uint64_t seed) {
-    memset(ds, 0, sizeof *ds);
-    snprintf(ds->name, sizeof ds->name, "synthetic");
-    ds->n = n;
-    ds->c = 1;
-    ds->h = ds->w = hw;
-    ds->num_classes = 10;
-    ds->images = malloc((size_t)n * hw * hw);
-    ds->labels = malloc((size_t)n);
-    Rng r;
-    rng_seed(&r, seed);
-    for (int i = 0; i < n; i++) {
-        int label = (int)rng_below(&r, 10);
-        ds->labels[i] = (uint8_t)label;
-        for (int p = 0; p < hw * hw; p++) /* class-dependent blobs so there is something to learn */
-            ds->images[(size_t)i * hw * hw + p] = (uint8_t)(((p % hw) * 10 / hw == label ? 200 : 30) + rng_below(&r, 40));
-    }
-}
-
 /* Incremental, plain and with each distillation source (self: the frozen subnet's logits; a teacher
  * network, here with another input normalization): after each stage every earlier subnet's logits
  * are bit-identical, and the frozen subnet's logits that self-distillation reads from a larger
@@ -367,7 +349,7 @@ enum { VARIANT_PLAIN, VARIANT_SELF, VARIANT_TEACHER };
 static void incremental_variant_keeps_earlier_subnets(int variant) {
     nn_set_threads(2);
     Dataset train;
-    make_synthetic(&train, 256, 12, 1);
+    blob_dataset(&train, 256, 12, 1);
     Err err;
     DynamicConfig dc;
     Model m, teacher = {0};
@@ -440,7 +422,7 @@ static void test_joint_and_teacher_checks(void **state) {
     (void)state;
     nn_set_threads(2);
     Dataset train;
-    make_synthetic(&train, 128, 12, 2);
+    blob_dataset(&train, 128, 12, 2);
     Err err;
     DynamicConfig dc;
     Model m;

@@ -19,29 +19,11 @@
 #include "nn/parallel.h"
 #include "nn/rng.h"
 #include "nn/snapshot.h"
+#include "tests/unit/blob_dataset.h"
 #include "util/fs.h"
 
 static const char FP_A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 static const char FP_B[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-
-static void make_data(Dataset *ds, int n, int hw, uint64_t seed) {
-    memset(ds, 0, sizeof *ds);
-    snprintf(ds->name, sizeof ds->name, "synthetic");
-    ds->n = n;
-    ds->c = 1;
-    ds->h = ds->w = hw;
-    ds->num_classes = 10;
-    ds->images = malloc((size_t)n * hw * hw);
-    ds->labels = malloc((size_t)n);
-    Rng r;
-    rng_seed(&r, seed);
-    for (int i = 0; i < n; i++) {
-        int label = (int)rng_below(&r, 10);
-        ds->labels[i] = (uint8_t)label;
-        for (int p = 0; p < hw * hw; p++)
-            ds->images[(size_t)i * hw * hw + p] = (uint8_t)(((p % hw) * 10 / hw == label ? 200 : 30) + rng_below(&r, 40));
-    }
-}
 
 typedef struct Case {
     TrainMethod method;
@@ -105,7 +87,7 @@ static void train_with(Model *m, const Dataset *train, const Case *c, DynamicCon
 static void resumes_bit_identical(const Case *c, int at) {
     nn_set_threads(2);
     Dataset train;
-    make_data(&train, 64, 12, 1);
+    blob_dataset(&train, 64, 12, 1);
     char dir[] = "/tmp/dynn-snapshot-XXXXXX", live[64], kept[64];
     assert_non_null(mkdtemp(dir));
     snprintf(live, sizeof live, "%s/live", dir);
@@ -184,7 +166,7 @@ static void test_joint_resumes(void **state) {
 static void write_snapshot(const char *path, char **data, size_t *len) {
     nn_set_threads(2);
     Dataset train;
-    make_data(&train, 64, 12, 1);
+    blob_dataset(&train, 64, 12, 1);
     Case c = {.method = METHOD_PLAIN, .epochs = 2};
     DynamicConfig dc;
     Model m;
@@ -244,7 +226,7 @@ static void test_refuses_another_job_and_damage(void **state) {
     model_free(&other);
     /* a method that cannot resume */
     Dataset train;
-    make_data(&train, 64, 12, 1);
+    blob_dataset(&train, 64, 12, 1);
     TrainConfig cfg;
     train_config_defaults(&cfg);
     cfg.resume = &r;
