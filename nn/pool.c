@@ -9,6 +9,36 @@ void pool_shape_finish(PoolShape *s) {
     s->wo = (s->w + 2 * s->pad - s->k) / s->stride + 1;
 }
 
+/* One output row of one plane: window rows [ky0, ky1) of the input are inside it. The first element of
+ * the window is the start, then a strictly greater one replaces it (the first maximum wins; a NaN
+ * start stays), as selects rather than branches: which element wins is data-dependent, and a branch
+ * on it mispredicts about once per window. */
+static void maxpool_row(float *y, int *am, const float *x, const PoolShape *s, int oy, int ky0, int ky1) {
+    const int w = s->w, k = s->k;
+    for (int ox = 0; ox < s->wo; ox++) {
+        const int ix0 = ox * s->stride - s->pad;
+        const int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = ix0 + k > w ? w - ix0 : k;
+        if (ky0 >= ky1 || kx0 >= kx1) { /* a window wholly in the padding */
+            y[ox] = 0.0f;
+            if (am) am[ox] = -1;
+            continue;
+        }
+        int at = (oy * s->stride - s->pad + ky0) * w + ix0 + kx0;
+        float best = x[at];
+        for (int ky = ky0; ky < ky1; ky++) {
+            const int row = (oy * s->stride - s->pad + ky) * w + ix0;
+            for (int kx = ky == ky0 ? kx0 + 1 : kx0; kx < kx1; kx++) {
+                const float v = x[row + kx];
+                const int take = v > best;
+                best = take ? v : best;
+                at = take ? row + kx : at;
+            }
+        }
+        y[ox] = best;
+        if (am) am[ox] = at;
+    }
+}
+
 void maxpool_forward(float *out, int *argmax, const float *in, const PoolShape *s) {
     const int planes = s->n * s->c;
 #pragma omp parallel for schedule(static)
@@ -16,26 +46,11 @@ void maxpool_forward(float *out, int *argmax, const float *in, const PoolShape *
         const float *x = in + (size_t)pl * s->h * s->w;
         float *y = out + (size_t)pl * s->ho * s->wo;
         int *am = argmax ? argmax + (size_t)pl * s->ho * s->wo : NULL;
-        for (int oy = 0; oy < s->ho; oy++)
-            for (int ox = 0; ox < s->wo; ox++) {
-                float best = -FLT_MAX;
-                int best_at = -1;
-                for (int ky = 0; ky < s->k; ky++) {
-                    int iy = oy * s->stride - s->pad + ky;
-                    if (iy < 0 || iy >= s->h) continue;
-                    for (int kx = 0; kx < s->k; kx++) {
-                        int ix = ox * s->stride - s->pad + kx;
-                        if (ix < 0 || ix >= s->w) continue;
-                        float v = x[iy * s->w + ix];
-                        if (best_at < 0 || v > best) {
-                            best = v;
-                            best_at = iy * s->w + ix;
-                        }
-                    }
-                }
-                y[oy * s->wo + ox] = best_at < 0 ? 0.0f : best;
-                if (am) am[oy * s->wo + ox] = best_at;
-            }
+        for (int oy = 0; oy < s->ho; oy++) {
+            const int iy0 = oy * s->stride - s->pad;
+            const int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = iy0 + s->k > s->h ? s->h - iy0 : s->k;
+            maxpool_row(y + (size_t)oy * s->wo, am ? am + (size_t)oy * s->wo : NULL, x, s, oy, ky0, ky1);
+        }
     }
 }
 

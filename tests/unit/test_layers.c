@@ -525,6 +525,49 @@ static void test_maxpool(void **state) {
     free(c.in); free(c.out); free(c.G); free(c.am); free(din);
 }
 
+/* The definition: every window element in order, the first maximum wins. */
+static void maxpool_naive(float *out, int *am, const float *in, const PoolShape *s) {
+    for (int pl = 0; pl < s->n * s->c; pl++)
+        for (int oy = 0; oy < s->ho; oy++)
+            for (int ox = 0; ox < s->wo; ox++) {
+                float best = 0.0f;
+                int at = -1;
+                for (int ky = 0; ky < s->k; ky++)
+                    for (int kx = 0; kx < s->k; kx++) {
+                        int iy = oy * s->stride - s->pad + ky, ix = ox * s->stride - s->pad + kx;
+                        if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w) continue;
+                        float v = in[(size_t)pl * s->h * s->w + iy * s->w + ix];
+                        if (at < 0 || v > best) best = v, at = iy * s->w + ix;
+                    }
+                out[(size_t)pl * s->ho * s->wo + oy * s->wo + ox] = best;
+                am[(size_t)pl * s->ho * s->wo + oy * s->wo + ox] = at;
+            }
+}
+
+/* Outputs and argmax equal the definition's, ties (few distinct values) and all-negative planes
+ * included, for the pools of the models and odd shapes. */
+static void test_maxpool_matches_definition(void **state) {
+    (void)state;
+    static const int shapes[][5] = {{28, 28, 3, 2, 1}, {7, 7, 3, 2, 1}, {14, 14, 2, 2, 0}, {9, 6, 3, 1, 1},
+                                    {5, 8, 3, 2, 0}, {1, 1, 3, 2, 1}, {6, 5, 2, 1, 1}};
+    for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++) {
+        PoolShape s = {.n = 2, .c = 3, .h = shapes[t][0], .w = shapes[t][1], .k = shapes[t][2], .stride = shapes[t][3],
+                       .pad = shapes[t][4]};
+        pool_shape_finish(&s);
+        size_t in_n = (size_t)s.n * s.c * s.h * s.w, out_n = (size_t)s.n * s.c * s.ho * s.wo;
+        float *in = malloc(in_n * 4), *out = malloc(out_n * 4), *ref = malloc(out_n * 4);
+        int *am = malloc(out_n * sizeof(int)), *ref_am = malloc(out_n * sizeof(int));
+        for (size_t i = 0; i < in_n; i++) in[i] = (float)((i * 7919) % 5) - (i < in_n / 2 ? 10.0f : 0.0f);
+        maxpool_forward(out, am, in, &s);
+        maxpool_naive(ref, ref_am, in, &s);
+        assert_memory_equal(out, ref, out_n * 4);
+        assert_memory_equal(am, ref_am, out_n * sizeof(int));
+        maxpool_forward(out, NULL, in, &s); /* inference: no argmax */
+        assert_memory_equal(out, ref, out_n * 4);
+        free(in); free(out); free(ref); free(am); free(ref_am);
+    }
+}
+
 /* ---------------- linear ---------------- */
 typedef struct LinCtx {
     LinearShape s;
@@ -679,6 +722,7 @@ int main(void) {
         cmocka_unit_test(test_bn_gradcheck),
         cmocka_unit_test(test_elementwise_gradcheck),
         cmocka_unit_test(test_maxpool),
+        cmocka_unit_test(test_maxpool_matches_definition),
         cmocka_unit_test(test_linear),
         cmocka_unit_test(test_losses),
     };
