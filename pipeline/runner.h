@@ -37,6 +37,9 @@ typedef enum {
 } NodeState;
 
 const char *node_state_name(NodeState s);
+/* <state dir>/resume/<cache key>: what a stage interrupted in an earlier run left to go on from
+ * (StageRun.resume_dir); the runner removes it when the stage finishes. */
+void runner_resume_dir(const char *state_dir, const char *key, char *out, size_t size);
 
 typedef struct RunArtifact {
     char *name, *kind, *hash, *path; /* path relative to the state directory */

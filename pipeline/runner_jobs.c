@@ -131,9 +131,12 @@ static void job_path(const Runner *r, size_t slot, const char *ext, char *out, s
     snprintf(out, size, "%s/%zu.%s", r->work_dir, slot, ext);
 }
 
-/* <state dir>/resume/<cache key>: what an interrupted stage left for the next run with its key. */
+void runner_resume_dir(const char *state_dir, const char *key, char *out, size_t size) {
+    snprintf(out, size, "%s/resume/%s", state_dir, key);
+}
+
 static void resume_path(const Runner *r, const RunNode *n, char *out, size_t size) {
-    snprintf(out, size, "%s/resume/%s", r->state_dir, n->key);
+    runner_resume_dir(r->state_dir, n->key, out, size);
 }
 
 /* logs/<run>/<instance>.log; very long instance names are shortened with a hash. */

@@ -2,6 +2,7 @@
  * (see status.h). */
 #include "pipeline/status.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <string.h>
 
@@ -42,6 +43,20 @@ static void on_started(void *ctx, const RunState *rs) {
     draw_summary(p, rs);
 }
 
+/* Whether an earlier run left the stage something to go on from: its resume directory holds a file
+ * (a stage makes the directory when it starts, empty until its first snapshot). */
+static int left_to_resume(const RunState *rs, const RunNode *n, char *dir, size_t size) {
+    runner_resume_dir(rs->state_dir, n->key, dir, size);
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    const struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)))
+        found = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return found;
+}
+
 static void on_changed(void *ctx, const RunState *rs, size_t i) {
     StatusPrinter *p = ctx;
     const RunNode *n = &rs->nodes[i];
@@ -51,6 +66,9 @@ static void on_changed(void *ctx, const RunState *rs, size_t i) {
     if (is_final(n->state)) fprintf(p->lines, "[%*zu/%zu] ", width, p->ended, rs->n_selected);
     else fprintf(p->lines, "[%*s/%zu] ", width, "", rs->n_selected);
     fprintf(p->lines, "%-8s %s", node_state_name(n->state), rs->dag->inst[i].name);
+    char resume[4096];
+    if (n->state == NODE_RUNNING && left_to_resume(rs, n, resume, sizeof resume))
+        fprintf(p->lines, "  (goes on where an interrupted run stopped: %s)", resume);
     if (n->state == NODE_FINISHED || n->state == NODE_FAILED || n->state == NODE_KILLED)
         fprintf(p->lines, "  %.2f s", n->ended - n->started);
     if (n->state == NODE_FAILED && n->error) fprintf(p->lines, "  %s", n->error);

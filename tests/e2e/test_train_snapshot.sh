@@ -4,7 +4,8 @@
 # uninterrupted run writes, and removes its snapshot; a snapshot of another job is refused and left
 # alone; nonuniform-* refuse --snapshot. In a pipeline the train stage keeps its snapshot in
 # .dynn/resume/<key>: a runner killed mid-stage, run again, resumes the stage (its log says so) with
-# the same model as an uninterrupted run, and the resume directory is gone once the stage finished.
+# the same model as an uninterrupted run (its RUNNING line says it goes on), and the resume directory
+# is gone once the stage finished.
 . "$(dirname "$0")/lib.sh"
 W=$E2E_TMP/snapshot; mkdir -p "$W"; cd "$W" || exit 1
 
@@ -64,6 +65,9 @@ kill -9 $runner; wait $runner 2>/dev/null
   || fail "the killed stage left its snapshot in .dynn/resume/<key>" "$(cat out1)"
 out=$("$DYNN" run e.yaml 2>&1); rc=$?
 expect_eq "the next run exits 0" 0 "$rc"
+expect_match "the run's progress line says the stage goes on" "RUNNING +t +\(goes on where an interrupted run stopped: .*/\.dynn/resume/[0-9a-f]{64}\)" "$out"
+if grep -q "goes on where" ../ref/out; then fail "a fresh run's progress says nothing of the kind" "$(cat ../ref/out)"
+else pass "a fresh run's progress says nothing of the kind"; fi
 expect_match "the stage's log says it resumed" "resuming from .*train.snapshot: [0-9]+ epochs? of training" "$(cat .dynn/logs/*/t.log)"
 ref_hash=$(cd .. && model_hash ref); run_hash=$(model_hash .)
 if [ -n "$ref_hash" ] && [ "$ref_hash" = "$run_hash" ]; then pass "the resumed stage's model = the uninterrupted run's"
