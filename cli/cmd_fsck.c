@@ -5,6 +5,7 @@
  * --repair moves bad objects to the quarantine, removes temp files whose writer is gone, voids the
  * cache entries whose objects are missing or bad and marks dead runs KILLED. Results rows are never
  * deleted; database corruption is reported, not repaired. Store rules: pipeline/store.h. */
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,16 @@ static const char summary[] =
     "  Checks a state directory: every object of store/ against the hash its name claims, every artifact\n"
     "  row of a cache entry (a FINISHED stage) against a present, sound object, the results database\n"
     "  (PRAGMA integrity_check and foreign_key_check), runs left RUNNING by a runner that is gone, and temp\n"
-    "  files of store copies (store/ab/<hash>.tmp.<pid>). One line per problem on stdout, then a summary;\n"
-    "  a temp file whose writer still runs is listed, not a problem.\n";
+    "  files of store copies (store/ab/<hash>.tmp.<pid>), and resume/<key> (what an interrupted stage left\n"
+    "  to go on from: stale once a stage with that key has finished). One line per problem on stdout, then a\n"
+    "  summary; a temp file whose writer still runs and a resume directory of an unfinished stage are\n"
+    "  listed, not problems.\n";
 static const char epilog[] =
     "  Exit status: 0 clean, 1 problems found (also when --repair fixed them all), 2 usage error.\n";
 
 typedef struct Problem {
-    const char *kind; /* bad-object, stray, dead-temp, missing-object, bad-artifact, database, dead-run, store */
+    const char *kind; /* bad-object, stray, dead-temp, missing-object, bad-artifact, database, dead-run, store,
+                         stale-resume */
     char *subject;    /* a path below the state directory, "run UUID…", or the database's path */
     char *message;
     char *action;     /* what --repair did, or NULL */
@@ -42,6 +46,12 @@ typedef struct ObjectResult {
     uint64_t size;
 } ObjectResult;
 
+/* resume/<key>: what an interrupted stage left to go on from (StageRun.resume_dir). */
+typedef struct Resumable {
+    char rel[SHA256_HEX_LEN + 16];
+    unsigned long long bytes;
+} Resumable;
+
 typedef struct Fsck {
     const char *state_dir;
     int repair;
@@ -52,6 +62,8 @@ typedef struct Fsck {
     ObjectResult *objects;
     size_t n_objects, cap_objects;
     size_t n_artifacts, n_repaired;
+    Resumable *resumable; /* kept: their stages have not finished */
+    size_t n_resumable, cap_resumable;
     int oom;
 } Fsck;
 
@@ -217,6 +229,55 @@ static void check_runs(Fsck *f, Db *db, const char *db_path) {
     free(runs);
 }
 
+/* Bytes of the regular files directly in dir. */
+static unsigned long long dir_bytes(const char *dir) {
+    unsigned long long bytes = 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    const struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[PATH_MAX];
+        struct stat st;
+        if (!fs_join(path, sizeof path, dir, e->d_name) && !lstat(path, &st) && S_ISREG(st.st_mode))
+            bytes += (unsigned long long)st.st_size;
+    }
+    closedir(d);
+    return bytes;
+}
+
+/* resume/<key>: kept while its stage has not finished; one whose key has a finished stage in the
+ * database (the runner removes it then, unless it died in between) is stale: --repair removes it. */
+static void check_resume(Fsck *f, Db *db, const char *db_path) {
+    char root[PATH_MAX];
+    if (fs_join(root, sizeof root, f->state_dir, "resume")) return;
+    DIR *d = opendir(root);
+    if (!d) return;
+    const struct dirent *e;
+    while ((e = readdir(d)) && !f->oom) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char path[PATH_MAX], rel[SHA256_HEX_LEN + 16];
+        snprintf(rel, sizeof rel, "resume/%.*s", SHA256_HEX_LEN, e->d_name);
+        if (fs_join(path, sizeof path, root, e->d_name)) continue;
+        int64_t stage_id;
+        DbArtifact *arts = NULL;
+        size_t n_arts = 0;
+        Err err;
+        int finished = db ? db_find_cached(db, e->d_name, &stage_id, &arts, &n_arts, &err) : 0;
+        db_artifacts_free(arts, n_arts);
+        if (finished < 0) {
+            db_problem(f, db_path, err.msg);
+        } else if (finished) {
+            int removed = f->repair && fs_remove_tree(path, &err) == 0;
+            problem(f, "stale-resume", rel, "left by a stage that has finished since (its result is cached): nothing to go on from",
+                    removed ? "removed" : NULL);
+        } else {
+            Resumable *r = grow(f, &f->resumable, &f->n_resumable, &f->cap_resumable, sizeof *r);
+            if (r) snprintf(r->rel, sizeof r->rel, "%s", rel), r->bytes = dir_bytes(path);
+        }
+    }
+    closedir(d);
+}
+
 static void check_database(Fsck *f, const char *db_path) {
     if (!fs_exists(db_path)) return;
     Db *db;
@@ -232,6 +293,7 @@ static void check_database(Fsck *f, const char *db_path) {
     db_strings_free(msgs, n);
     check_artifacts(f, db, db_path);
     check_runs(f, db, db_path);
+    check_resume(f, db, db_path);
     db_close(db);
 }
 
@@ -245,6 +307,9 @@ static void print_text(const Fsck *f, int has_db) {
     for (size_t i = 0; i < f->n_in_flight; i++)
         printf("in-flight %s: temp file of a store copy by pid %ld, still running (kept)\n", f->in_flight[i].rel,
                f->in_flight[i].pid);
+    for (size_t i = 0; i < f->n_resumable; i++)
+        printf("resumable %s: %llu bytes left by an interrupted stage: its next run goes on from them (kept; remove the "
+               "directory to start that stage afresh)\n", f->resumable[i].rel, f->resumable[i].bytes);
     long long objects = (long long)f->n_objects, rows = (long long)f->n_artifacts, temps = (long long)f->n_in_flight,
               problems = (long long)f->n_problems;
     printf("fsck %s: %lld object%s, %lld artifact row%s%s, %lld temp file%s in flight: ", f->state_dir, objects,
@@ -290,6 +355,15 @@ static void print_json(const Fsck *f, int has_db) {
         json_object_end(&j);
     }
     json_array_end(&j);
+    json_key(&j, "resumable");
+    json_array_begin(&j);
+    for (size_t i = 0; i < f->n_resumable; i++) {
+        json_object_begin(&j);
+        json_key(&j, "path"), json_string(&j, f->resumable[i].rel);
+        json_key(&j, "bytes"), json_int(&j, (long long)f->resumable[i].bytes);
+        json_object_end(&j);
+    }
+    json_array_end(&j);
     json_object_end(&j);
     json_finish(&j);
 }
@@ -299,6 +373,7 @@ static void fsck_free(Fsck *f) {
     free(f->problems);
     free(f->in_flight);
     free(f->objects);
+    free(f->resumable);
 }
 
 int cmd_fsck(int argc, char **argv) {
@@ -308,7 +383,8 @@ int cmd_fsck(int argc, char **argv) {
         {.name = "repair", .kind = CLIOPT_FLAG, .dest = &repair,
          .help = "move bad objects and strays to DIR/quarantine/, remove temp files whose writer\n"
                  "is gone, void the cache entries whose objects are missing or bad (those stages\n"
-                 "run again; no results row is deleted), mark runs of dead runners KILLED.\n"
+                 "run again; no results row is deleted), mark runs of dead runners KILLED, remove\n"
+                 "the resume directories of stages that have finished since.\n"
                  "Database corruption is reported, never repaired"},
         {.name = "state-dir", .kind = CLIOPT_STRING, .metavar = "DIR", .dest = &state_dir,
          .help = "the state directory (default .dynn); its database is DIR/results.db"},
@@ -346,6 +422,7 @@ int cmd_fsck(int argc, char **argv) {
     if (store_walk(dir, visit, &f, &err) < 0) problem(&f, "store", "store", err.msg, NULL);
     int has_db = fs_exists(db_file);
     if (!f.oom) check_database(&f, db_file);
+    if (!has_db && !f.oom) check_resume(&f, NULL, db_file); /* none stale without a database to say so */
     if (f.oom) {
         fprintf(stderr, "dynn fsck: out of memory\n");
         fsck_free(&f);

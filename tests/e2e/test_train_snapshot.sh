@@ -63,6 +63,10 @@ for _ in $(seq 600); do snap=$(ls .dynn/resume/*/train.snapshot 2>/dev/null | he
 kill -9 $runner; wait $runner 2>/dev/null
 [ -n "$snap" ] && [ -e "$snap" ] && pass "the killed stage left its snapshot in .dynn/resume/<key>" \
   || fail "the killed stage left its snapshot in .dynn/resume/<key>" "$(cat out1)"
+out=$("$DYNN" fsck 2>&1) # (a problem: the killed runner's run is left RUNNING; not the snapshot)
+if printf '%s' "$out" | grep -q "stale-resume"; then fail "fsck: an interrupted stage's snapshot is not a problem" "$out"
+else pass "fsck: an interrupted stage's snapshot is not a problem"; fi
+expect_match "fsck lists it as resumable" "resumable resume/[0-9a-f]{64}: [0-9]+ bytes left by an interrupted stage" "$out"
 out=$("$DYNN" run e.yaml 2>&1); rc=$?
 expect_eq "the next run exits 0" 0 "$rc"
 expect_match "the run's progress line says the stage goes on" "RUNNING +t +\(goes on where an interrupted run stopped: .*/\.dynn/resume/[0-9a-f]{64}\)" "$out"
@@ -74,4 +78,13 @@ if [ -n "$ref_hash" ] && [ "$ref_hash" = "$run_hash" ]; then pass "the resumed s
 else fail "the resumed stage's model = the uninterrupted run's" "ref $ref_hash" "run $run_hash"; fi
 [ -z "$(ls -A .dynn/resume 2>/dev/null)" ] && pass "no resume directory once the stage finished" \
   || fail "no resume directory once the stage finished" "$(ls -R .dynn/resume)"
+# a resume directory whose stage has finished since (a runner that died between the two): stale
+key=$("$DYNN" show last --json | jq -r '.stages[] | select(.stage == "t") | .key')
+mkdir -p ".dynn/resume/$key" && echo left > ".dynn/resume/$key/train.snapshot"
+out=$("$DYNN" fsck 2>&1); rc=$?
+if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "stale-resume resume/$key: left by a stage that has finished since"; then
+  pass "fsck: a finished stage's resume directory is stale"
+else fail "fsck: a finished stage's resume directory is stale" "exit $rc" "$out"; fi
+"$DYNN" fsck --repair > /dev/null 2>&1
+[ ! -e ".dynn/resume/$key" ] && pass "fsck --repair removes it" || fail "fsck --repair removes it"
 exit $((E2E_FAILS > 0))
