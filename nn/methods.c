@@ -734,6 +734,9 @@ int method_train(Model *m, const Dataset *train, const Dataset *test, const Trai
         rep->final_loss = st.final_loss;
     }
     }
+    if (rc == 0 && base->resume && base->resume->done < base->resume->skip) /* never loaded: never trained */
+        rc = err_set(err, "%s: the snapshot covers %d epochs, this job trains %d: remove it", base->resume->path,
+                     base->resume->skip, base->resume->done);
     rep->wall_s = base->resume ? train_resume_wall(base->resume) : now_s() - t0;
     rep->train_flops = m->train_flops - f0;
     return rc;

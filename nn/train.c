@@ -182,7 +182,8 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
     for (int e = 0; e < cfg->epochs && !rc; e++) {
         const int epoch = cfg->epoch_offset + e; /* global epoch: streams and schedule */
         if (resume && resume->done < resume->skip) { /* an earlier process trained it: the snapshot has it */
-            timed_from = iter += batches;
+            iter += batches;
+            timed_from = iter;
             stats->images += (double)batches * cfg->batch;
             if (++resume->done == resume->skip)
                 rc = train_resume_restore(resume, m, sgd, cfg->step_state, cfg->step_state_bytes, &stats->final_loss, err);

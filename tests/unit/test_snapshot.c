@@ -224,6 +224,21 @@ static void test_refuses_another_job_and_damage(void **state) {
     assert_int_equal(train_resume_open(&r, path, FP_A, &other, &err), -1);
     assert_non_null(strstr(err.msg, "does not match the model"));
     model_free(&other);
+    /* a snapshot covering more epochs than the job has (2 here, 1 asked): refused, not silently skipped */
+    Dataset few;
+    blob_dataset(&few, 64, 12, 1);
+    Case one = {.method = METHOD_PLAIN, .epochs = 1};
+    TrainConfig cfg1;
+    train_config_defaults(&cfg1);
+    cfg1.epochs = one.epochs;
+    cfg1.batch = 32;
+    assert_int_equal(train_resume_open(&r, path, FP_A, &m, &err), 0);
+    cfg1.resume = &r;
+    MethodReport rep1;
+    assert_int_equal(method_train(&m, &few, NULL, &cfg1, &dc, &rep1, &err), -1);
+    assert_non_null(strstr(err.msg, "the snapshot covers 2 epochs, this job trains 1"));
+    train_resume_close(&r);
+    dataset_free(&few);
     /* a method that cannot resume */
     Dataset train;
     blob_dataset(&train, 64, 12, 1);
