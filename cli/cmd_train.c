@@ -13,6 +13,7 @@
 #include "nn/model.h"
 #include "stages/train_job.h"
 #include "util/cliopt.h"
+#include "util/fs.h"
 #include "util/json_out.h"
 
 static const char TRAIN_SUMMARY[] =
@@ -212,6 +213,9 @@ int cmd_train(int argc, char **argv) {
     int bad = 0;
     if (!out_path) bad = err_set(&err, "--out FILE is required (where to write the checkpoint)") != 0;
     if (!bad) bad = train_job_check(&job, "--", &err) != 0;
+    /* where the results go, checked before hours of training */
+    if (!bad) bad = fs_check_writable_target(out_path, "--out", &err) != 0;
+    if (!bad && job.snapshot) bad = fs_check_writable_target(job.snapshot, "--snapshot", &err) != 0;
     if (bad) {
         fprintf(stderr, "dynn train: %s\n", err.msg);
         return 2;

@@ -252,6 +252,22 @@ int fs_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+int fs_check_writable_target(const char *path, const char *what, Err *err) {
+    struct stat st;
+    size_t len = strlen(path);
+    if (len == 0) return err_set(err, "%s: an empty path", what);
+    if (path[len - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+        return err_set(err, "%s %s: is a directory; give a file name", what, path);
+    char dir[PATH_MAX];
+    fs_dirname(path, dir, sizeof dir);
+    if (stat(dir, &st) != 0)
+        return err_set(err, "%s %s: directory %s: %s; create it first", what, path, dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return err_set(err, "%s %s: %s is not a directory", what, path, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return err_set(err, "%s %s: cannot write in %s: %s", what, path, dir, strerror(errno));
+    return 0;
+}
+
 /* The root of a mount: on another device than the tree's top, or marked so by statx (a bind mount
  * of the same file system has the same device). */
 static int is_mount_root(int dirfd, const char *name, const struct stat *st, dev_t top_dev) {

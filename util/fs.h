@@ -65,6 +65,12 @@ int fs_join(char *out, size_t size, const char *a, const char *b);
 
 int fs_exists(const char *path);
 
+/* Whether a file can be written at path later (atomically: a temp file beside it, renamed over it):
+ * its directory exists, is a directory and is writable, and path is not a directory. Checked before
+ * long work whose result goes there, so that a typo fails at once instead of after hours. `what`
+ * names the option in the message ("--out"). */
+int fs_check_writable_target(const char *path, const char *what, Err *err);
+
 /* rm -rf: removes a file or a directory tree; a missing path is fine. A symlink is removed, never
  * followed, and the removal never enters another mount: a mount point (another device, or a mount
  * root per statx, which also catches bind mounts) anywhere in the tree makes it fail with "PATH is

@@ -43,6 +43,15 @@ expect_fail "non-numeric epochs" "--epochs: 'x' is not an integer" "$DYNN" train
 expect_fail "missing --out" "--out FILE is required" "$DYNN" train
 expect_fail "unknown option" "unknown option '--bogus'" "$DYNN" train --bogus
 expect_fail "missing dataset dir" "/nonexistent" "$DYNN" train --data fashion-mnist:/nonexistent --out "$T/x.dnn"
+# where the results go is checked before training, not after it (a typo must not cost hours)
+for what in out snapshot; do
+  args=(--out "$T/x.dnn"); [ $what = out ] && args=(--out "$T/nodir/x.dnn") || args+=(--snapshot "$T/nodir/s.snap")
+  out=$("$DYNN" train --train-limit 256 --test-limit 64 --epochs 1 --threads 1 "${args[@]}" 2>&1); rc=$?
+  if [ $rc -ne 0 ] && printf '%s' "$out" | grep -Eq -- "--$what $T/nodir/.*: directory $T/nodir: No such file" \
+     && ! printf '%s' "$out" | grep -q 'epoch 1/1'; then pass "--$what into a missing directory: refused before training"
+  else fail "--$what into a missing directory: refused before training" "exit $rc" "$out"; fi
+done
+expect_fail "--out naming a directory" "--out $T: is a directory" "$DYNN" train --out "$T" --train-limit 256
 expect_fail "unknown dataset" "cifar100|unknown" "$DYNN" train --data cifar100:/tmp --out "$T/x.dnn"
 [ ! -e "$T/x.dnn" ] && pass "nothing written on bad input" || fail "nothing written on bad input"
 expect_fail "eval of a missing file" "$T/none.dnn" "$DYNN" eval "$T/none.dnn"
