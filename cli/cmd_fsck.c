@@ -229,22 +229,6 @@ static void check_runs(Fsck *f, Db *db, const char *db_path) {
     free(runs);
 }
 
-/* Bytes of the regular files directly in dir. */
-static unsigned long long dir_bytes(const char *dir) {
-    unsigned long long bytes = 0;
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    const struct dirent *e;
-    while ((e = readdir(d))) {
-        char path[PATH_MAX];
-        struct stat st;
-        if (!fs_join(path, sizeof path, dir, e->d_name) && !lstat(path, &st) && S_ISREG(st.st_mode))
-            bytes += (unsigned long long)st.st_size;
-    }
-    closedir(d);
-    return bytes;
-}
-
 /* resume/<key>: kept while its stage has not finished; one whose key has a finished stage in the
  * database (the runner removes it then, unless it died in between) is stale: --repair removes it. */
 static void check_resume(Fsck *f, Db *db, const char *db_path) {
@@ -272,7 +256,7 @@ static void check_resume(Fsck *f, Db *db, const char *db_path) {
                     removed ? "removed" : NULL);
         } else {
             Resumable *r = grow(f, &f->resumable, &f->n_resumable, &f->cap_resumable, sizeof *r);
-            if (r) snprintf(r->rel, sizeof r->rel, "%s", rel), r->bytes = dir_bytes(path);
+            if (r) snprintf(r->rel, sizeof r->rel, "%s", rel), r->bytes = 0, fs_dir_files(path, &r->bytes);
         }
     }
     closedir(d);

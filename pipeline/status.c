@@ -2,11 +2,11 @@
  * (see status.h). */
 #include "pipeline/status.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <string.h>
 
 #include "util/provenance.h"
+#include "util/fs.h"
 #include "util/json_out.h"
 
 void status_printer_init(StatusPrinter *p, FILE *lines, FILE *json, int live) {
@@ -47,14 +47,7 @@ static void on_started(void *ctx, const RunState *rs) {
  * (a stage makes the directory when it starts, empty until its first snapshot). */
 static int left_to_resume(const RunState *rs, const RunNode *n, char *dir, size_t size) {
     runner_resume_dir(rs->state_dir, n->key, dir, size);
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    const struct dirent *e;
-    int found = 0;
-    while (!found && (e = readdir(d)))
-        found = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return found;
+    return fs_dir_files(dir, NULL) > 0;
 }
 
 static void on_changed(void *ctx, const RunState *rs, size_t i) {

@@ -252,6 +252,22 @@ int fs_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+size_t fs_dir_files(const char *dir, unsigned long long *bytes) {
+    size_t files = 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    const struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[PATH_MAX];
+        struct stat st;
+        if (fs_join(path, sizeof path, dir, e->d_name) || lstat(path, &st) || !S_ISREG(st.st_mode)) continue;
+        files++;
+        if (bytes) *bytes += (unsigned long long)st.st_size;
+    }
+    closedir(d);
+    return files;
+}
+
 int fs_check_writable_target(const char *path, const char *what, Err *err) {
     struct stat st;
     size_t len = strlen(path);

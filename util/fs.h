@@ -65,6 +65,10 @@ int fs_join(char *out, size_t size, const char *a, const char *b);
 
 int fs_exists(const char *path);
 
+/* The regular files directly in dir (not below it; symlinks not followed): how many, and their bytes
+ * added into *bytes when not NULL. A missing or unreadable dir has none. */
+size_t fs_dir_files(const char *dir, unsigned long long *bytes);
+
 /* Whether a file can be written at path later (atomically: a temp file beside it, renamed over it):
  * its directory exists, is a directory and is writable, and path is not a directory. Checked before
  * long work whose result goes there, so that a typo fails at once instead of after hours. `what`
