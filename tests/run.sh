@@ -15,7 +15,7 @@ BUILD=${BUILD:-build}
 filter=${1:-.}
 export DYNN_BIN="$PWD/$BUILD/dynn"
 export DYNN_ROOT="$PWD"
-passed=0; failed=0; skipped=0; failed_names=()
+passed=0; failed=0; skipped=0; failed_names=(); durations=()
 start=$(date +%s)
 
 KSET_TESTS=" test_layers test_model test_dynamic "
@@ -28,7 +28,7 @@ fi
 
 # run_unit BIN [KERNEL_SET [CONV3X3]]   (CONV3X3: DYNN_CONV3X3's algorithm, forced: winograd)
 run_unit() {
-  local bin=$1 kset=${2:-} algo=${3:-auto} name out rc p f s
+  local bin=$1 kset=${2:-} algo=${3:-auto} name out rc p f s t0=$SECONDS
   name=$(basename "$bin")${kset:+[$kset${3:++$3}]}
   if [ "${DYNN_VALGRIND:-0}" = 1 ]; then
     out=$(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
@@ -49,10 +49,11 @@ run_unit() {
     failed_names+=("$name"); printf '%s\n' "$out" | tail -40 | sed "s/^/    /"
   fi
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  durations+=("$((SECONDS - t0)) $name")
 }
 
 run_e2e() {
-  local script=$1 name out rc p f s
+  local script=$1 name out rc p f s t0=$SECONDS
   name=$(basename "$script" .sh)
   out=$(bash "$script" 2>&1); rc=$?
   printf '%s\n' "$out" | grep -E '^(PASS|FAIL|SKIP) ' | sed "s/^/$name: /"
@@ -64,6 +65,7 @@ run_e2e() {
     failed_names+=("$name"); printf '%s\n' "$out" | grep -v '^PASS ' | tail -40 | sed "s/^/    /"
   fi
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  durations+=("$((SECONDS - t0)) $name")
 }
 
 for bin in "$BUILD"/tests/test_*; do
@@ -87,7 +89,7 @@ if [ "${DYNN_VALGRIND:-0}" != 1 ]; then
   done
 fi
 
-echo "tests took $(( $(date +%s) - start )) s"
+echo "tests took $(( $(date +%s) - start )) s; slowest: $(printf '%s\n' "${durations[@]}" | sort -rn | head -6 | awk '{printf "%s%s %d s", (NR == 1 ? "" : ", "), $2, $1}')"
 [ ${#failed_names[@]} -gt 0 ] && echo "failing: ${failed_names[*]}"
 if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"
 else echo "$passed passed, $failed failed"; fi
