@@ -21,9 +21,10 @@ start=$(date +%s)
 KSET_TESTS=" test_layers test_model test_dynamic "
 ksets=; ksets_beyond=
 if [ "${DYNN_VALGRIND:-0}" != 1 ] && [ -x "$DYNN_BIN" ]; then
-  ksets=$("$DYNN_BIN" version --json 2>/dev/null | jq -r '.kernel_sets[] | select(.supported) | .name' 2>/dev/null | tr '\n' ' ')
+  version_json=$("$DYNN_BIN" version --json 2>/dev/null)
+  ksets=$(printf '%s' "$version_json" | jq -r '.kernel_sets[] | select(.supported) | .name' 2>/dev/null | tr '\n' ' ')
   # sets built in but beyond this CPU (avx512 on an AVX2 machine): their runs are skipped, and counted so
-  ksets_beyond=$("$DYNN_BIN" version --json 2>/dev/null | jq -r '.kernel_sets[] | select(.supported | not) | "\(.name)=\(.isa | gsub(" "; "-"))"' 2>/dev/null | tr '\n' ' ' | tr -s ' ')
+  ksets_beyond=$(printf '%s' "$version_json" | jq -r '.kernel_sets[] | select(.supported | not) | "\(.name)=\(.isa | gsub(" "; "-"))"' 2>/dev/null | tr '\n' ' ')
 fi
 
 # run_unit BIN [KERNEL_SET [CONV3X3]]   (CONV3X3: DYNN_CONV3X3's algorithm, forced: winograd)

@@ -170,7 +170,8 @@ static void test_conv3x3_direct_matches_naive(void **state) {
     check_direct_matches_naive(10, 16, 16, 28, 28, 16, 2, 1); /* weight gradient over 2 image blocks (7 + 3) */
     check_direct_matches_naive(3, 5, 5, 27, 30, 6, 2, 1);  /* Winograd: images split into chunks, odd rows */
     check_direct_matches_naive(7, 4, 4, 5, 3, 9, 2, 1);    /* Winograd: 7 images of 3x2 tiles in one chunk */
-    /* planes shorter than the rows kernel's two-row margins (AVX2, SSE2, armv7: gradient rows in runs) */
+    /* planes shorter than the zero-extended margins (two rows each side) of the weight gradient by rows
+     * (AVX2, SSE2, armv7) */
     check_direct_matches_naive(2, 3, 3, 1, 5, 4, 1, 1);    /* one row */
     check_direct_matches_naive(3, 2, 2, 2, 3, 3, 2, 1);    /* two rows shorter than a vector */
     check_direct_matches_naive(2, 2, 2, 1, 1, 3, 1, 1);    /* one value */
