@@ -256,7 +256,11 @@ static void check_resume(Fsck *f, Db *db, const char *db_path) {
                     removed ? "removed" : NULL);
         } else {
             Resumable *r = grow(f, &f->resumable, &f->n_resumable, &f->cap_resumable, sizeof *r);
-            if (r) snprintf(r->rel, sizeof r->rel, "%s", rel), r->bytes = 0, fs_dir_files(path, &r->bytes);
+            if (r) {
+                *r = (Resumable){0};
+                snprintf(r->rel, sizeof r->rel, "%s", rel);
+                fs_dir_files(path, &r->bytes);
+            }
         }
     }
     closedir(d);
