@@ -4,10 +4,10 @@
 # not run here: a cmocka skip(), or an e2e `SKIP name: reason` line from lib.sh's skip()).
 # Usage: tests/run.sh [REGEX]   (only the binaries/scripts whose name matches)
 # Env: BUILD (default build), DYNN_VALGRIND=1 runs unit tests under valgrind --leak-check=full.
-# The unit tests of the compute kernels (KSET_TESTS) run once per kernel set this CPU supports (a set
-# built in that the CPU lacks, avx512 on an AVX2 machine, is one SKIP per binary)
+# The unit tests of the compute kernels (KSET_TESTS) run once per kernel set this CPU supports
 # (nn/kernel_set.h: DYNN_KERNELS=NAME forces one; `dynn version --json` lists them), named NAME[SET],
 # and again with the Winograd 3x3 path forced wherever it applies (DYNN_CONV3X3=winograd), NAME[SET+winograd];
+# a set built in that the CPU lacks (avx512 on an AVX2 machine) is one SKIP per binary;
 # under valgrind only with the set it chooses (valgrind's CPU has no AVX-512).
 set -u
 cd "$(dirname "$0")/.."
