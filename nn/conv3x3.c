@@ -14,10 +14,12 @@
  * vectors block of accumulators in registers; weights are packed as [co/CB][ci][tap][CB]. The
  * epilogue can apply an inference BN, add to the destination, and sum what the neighbouring BN
  * needs (its batch statistics in the forward, its backward sums in the input gradient).
- * The weight gradient reads padded planes of the inputs and output gradients image by image.
+ * The weight gradient reads padded planes of the inputs and output gradients image by image (16
+ * registers: a block's images stacked, weight_grad_rows).
  * Written with GCC vector extensions, the vector width and blocking chosen per target (AVX-512,
  * AVX, aarch64 NEON, SSE2, armv7 NEON, generic); on AVX-512 the full forward blocks and the
- * weight-gradient block are assembly (direct_block_avx512, weight_grad_3x9_avx512). The file is built
+ * weight-gradient block are assembly (direct_block_avx512, weight_grad_3x9_avx512), on AVX2 the
+ * forward blocks (direct_block_avx2). The file is built
  * once per kernel set (nn/kernel_set.h) and exports only that set's table. */
 #include "nn/conv3x3.h"
 #include "nn/arena.h"
@@ -142,7 +144,8 @@ static int co_blocks(int c) { return (c + CB - 1) / CB; }
 static int parity_plane_floats(const Geometry *go);
 static int weight_grad_block(int cin, const Geometry *g);
 #if WG == 1
-static size_t zext_plane_floats(const Geometry *g);
+static size_t zext_block_floats(const Geometry *g, int images);
+static size_t x_stack_floats(const Geometry *g, int n);
 #endif
 
 /* Sizes saturate at SIZE_MAX (arena.h): a shape too large for size_t is sized as too large. The
@@ -165,10 +168,12 @@ static size_t set_workspace_floats(const ConvShape *s, int threads) {
     size_t wgrad = size_add_sat(size_mul_sat((size_t)s->n, size_mul_sat((size_t)s->cin + (size_t)s->cout, (size_t)g.lp)),
                                 (size_t)s->cout * s->cin * 9 * VL + CONV3X3_OVERREAD_FLOATS);
 #if WG == 1
-    /* the rows kernel's zero-extended output-gradient planes: a block of images per thread */
+    /* per thread, the rows kernel's stacked inputs and zero-extended stacked output gradients of a block
+     * of images */
     const int block = weight_grad_block(s->cin, &g);
-    wgrad = size_add_sat(wgrad, size_mul_sat(size_mul_sat((size_t)(threads < 1 ? 1 : threads), (size_t)block),
-                                             zext_plane_floats(&g)));
+    wgrad = size_add_sat(wgrad, size_mul_sat((size_t)(threads < 1 ? 1 : threads),
+                                             size_add_sat(size_mul_sat((size_t)s->cin, x_stack_floats(&g, block)),
+                                                          zext_block_floats(&g, block))));
 #endif
     if (wgrad > data) data = wgrad;
     if (s->stride != 1) return data;
@@ -368,6 +373,89 @@ static void direct_block_avx512(vf *acc, const float *ip, const float *wp, long 
 #undef DK_STORE16
 #undef DK_STORE24
 #undef DK_OPERANDS
+#elif defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
+/* The forward blocks of 4 output channels x 3 (or 2) vectors in AVX2 assembly, as the AVX-512 ones
+ * above: acc[c][v] = sum over cin input channels and 9 taps of w[ci][t][c] * x[ci][q + off(t) + 8 v].
+ * 16 registers: the accumulators in ymm 3c..3c+2 (or 2c..2c+1), the tap's inputs in ymm12..14, the
+ * broadcast weight in ymm15. GCC's version keeps the same count but moves accumulators between
+ * registers every tap (vfmadd132ps into the weight's register, then vmovaps). Tap addresses as above. */
+#define DK_LOAD(disp, addr, v, r) "vmovups " disp "+" #v "*32" addr ", %%ymm" r "\n\t"
+#define DK_FMA(x, a) "vfmadd231ps %%ymm" x ", %%ymm15, %%ymm" a "\n\t"
+#define DK_BCAST(t, c) "vbroadcastss " #t "*16+" #c "*4(%[wp]), %%ymm15\n\t"
+#define DK_TAP3(t, disp, addr)                                                                         \
+    DK_LOAD(disp, addr, 0, "12") DK_LOAD(disp, addr, 1, "13") DK_LOAD(disp, addr, 2, "14")              \
+    DK_BCAST(t, 0) DK_FMA("12", "0") DK_FMA("13", "1") DK_FMA("14", "2")                                \
+    DK_BCAST(t, 1) DK_FMA("12", "3") DK_FMA("13", "4") DK_FMA("14", "5")                                \
+    DK_BCAST(t, 2) DK_FMA("12", "6") DK_FMA("13", "7") DK_FMA("14", "8")                                \
+    DK_BCAST(t, 3) DK_FMA("12", "9") DK_FMA("13", "10") DK_FMA("14", "11")
+#define DK_TAP2(t, disp, addr)                                                                         \
+    DK_LOAD(disp, addr, 0, "12") DK_LOAD(disp, addr, 1, "13")                                          \
+    DK_BCAST(t, 0) DK_FMA("12", "0") DK_FMA("13", "1")                                                 \
+    DK_BCAST(t, 1) DK_FMA("12", "2") DK_FMA("13", "3")                                                 \
+    DK_BCAST(t, 2) DK_FMA("12", "4") DK_FMA("13", "5")                                                 \
+    DK_BCAST(t, 3) DK_FMA("12", "6") DK_FMA("13", "7")
+#define DK_TAPS_STRIDE1(TAP)                                                                           \
+    TAP(0, "0", "(%[ip])") TAP(1, "4", "(%[ip])") TAP(2, "8", "(%[ip])")                                \
+    TAP(3, "0", "(%[ip],%[w],1)") TAP(4, "4", "(%[ip],%[w],1)") TAP(5, "8", "(%[ip],%[w],1)")           \
+    TAP(6, "0", "(%[ip],%[w],2)") TAP(7, "4", "(%[ip],%[w],2)") TAP(8, "8", "(%[ip],%[w],2)")
+#define DK_TAPS_STRIDE2(TAP)                                                                           \
+    TAP(0, "0", "(%[ip])") TAP(1, "0", "(%[r1])") TAP(2, "4", "(%[ip])")                                \
+    TAP(3, "0", "(%[r2])") TAP(4, "0", "(%[r3])") TAP(5, "4", "(%[r2])")                                \
+    TAP(6, "0", "(%[ip],%[w],1)") TAP(7, "0", "(%[r1],%[w],1)") TAP(8, "4", "(%[ip],%[w],1)")
+#define DK_LOOP(TAPS, TAP)                                                                             \
+    "1:\n\t"                                                                                           \
+    "lea (%[ip],%[P],1), %[r1]\n\t"                                                                    \
+    "lea (%[ip],%[P],2), %[r2]\n\t"                                                                    \
+    "lea (%[r1],%[P],2), %[r3]\n\t"                                                                    \
+    TAPS(TAP)                                                                                          \
+    "add $144, %[wp]\n\t"                                                                              \
+    "add %[cis], %[ip]\n\t"                                                                            \
+    "dec %[n]\n\t"                                                                                     \
+    "jnz 1b\n\t"
+#define DK_ZERO(r) "vxorps %%ymm" r ", %%ymm" r ", %%ymm" r "\n\t"
+#define DK_STORE(r) "vmovups %%ymm" r ", " r "*32(%[acc])\n\t"
+#define DK_ZERO8                                                                                       \
+    DK_ZERO("0") DK_ZERO("1") DK_ZERO("2") DK_ZERO("3") DK_ZERO("4") DK_ZERO("5") DK_ZERO("6") DK_ZERO("7")
+#define DK_ZERO12 DK_ZERO8 DK_ZERO("8") DK_ZERO("9") DK_ZERO("10") DK_ZERO("11")
+#define DK_STORE8                                                                                      \
+    DK_STORE("0") DK_STORE("1") DK_STORE("2") DK_STORE("3") DK_STORE("4") DK_STORE("5") DK_STORE("6")    \
+    DK_STORE("7")
+#define DK_STORE12 DK_STORE8 DK_STORE("8") DK_STORE("9") DK_STORE("10") DK_STORE("11")
+#define DK_OPERANDS                                                                                    \
+    : [ip] "+r"(ip), [wp] "+r"(wp), [n] "+r"(cin), [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3)        \
+    : [acc] "r"(acc), [cis] "r"(cis), [w] "r"(w), [P] "r"(p)                                            \
+    : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",      \
+      "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
+_Static_assert(CB == 4 && QB == 3 && VL == 8, "the assembly blocks are 4 channels x 3 or 2 vectors of 8 floats");
+
+/* acc[c][v] for nv = 3 or 2 vectors (cin >= 1); tp says the tap layout (stride 1 or parity planes). */
+static void direct_block_avx2(vf *acc, const float *ip, const float *wp, long cin, const Taps *tp, int nv) {
+    const long cis = (long)tp->ci_stride * 4, w = (long)tp->row * 4, p = (long)tp->ci_stride;
+    long r1, r2, r3;
+    if (tp->rows && nv == 3)
+        __asm__ volatile(DK_ZERO12 DK_LOOP(DK_TAPS_STRIDE1, DK_TAP3) DK_STORE12 DK_OPERANDS);
+    else if (tp->rows)
+        __asm__ volatile(DK_ZERO8 DK_LOOP(DK_TAPS_STRIDE1, DK_TAP2) DK_STORE8 DK_OPERANDS);
+    else if (nv == 3)
+        __asm__ volatile(DK_ZERO12 DK_LOOP(DK_TAPS_STRIDE2, DK_TAP3) DK_STORE12 DK_OPERANDS);
+    else
+        __asm__ volatile(DK_ZERO8 DK_LOOP(DK_TAPS_STRIDE2, DK_TAP2) DK_STORE8 DK_OPERANDS);
+}
+#undef DK_LOAD
+#undef DK_FMA
+#undef DK_BCAST
+#undef DK_TAP3
+#undef DK_TAP2
+#undef DK_TAPS_STRIDE1
+#undef DK_TAPS_STRIDE2
+#undef DK_LOOP
+#undef DK_ZERO
+#undef DK_STORE
+#undef DK_ZERO8
+#undef DK_ZERO12
+#undef DK_STORE8
+#undef DK_STORE12
+#undef DK_OPERANDS
 #endif
 
 /* One register block: outputs [CB channels of block cob] x [nv vectors from q0] of planes
@@ -387,6 +475,17 @@ static inline __attribute__((always_inline)) void direct_block(float *out, size_
         direct_block_avx512(&a4[0][0], inp + q0, wb, cin, tp, 4);
         for (int c = 0; c < CB; c++)
             for (int v = 0; v < 4; v++) acc[c][v] = a4[c][v];
+        cin = 0;
+    } else
+#elif defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
+    if (nv == QB && cin > 0) {
+        direct_block_avx2(&acc[0][0], inp + q0, wb, cin, tp, QB);
+        cin = 0; /* done: skip the loop below */
+    } else if (nv == 2 && cin > 0) {
+        vf a2[CB][2];
+        direct_block_avx2(&a2[0][0], inp + q0, wb, cin, tp, 2);
+        for (int c = 0; c < CB; c++)
+            for (int v = 0; v < 2; v++) acc[c][v] = a2[c][v];
         cin = 0;
     } else
 #endif
@@ -852,46 +951,72 @@ static void weight_grad_3x9_avx512(vf *a, const float *x, const float *d, long i
 #endif
 
 #if WG == 1
-/* The weight gradient of one output channel for register files of 16 vectors (AVX2, SSE2), by rows:
- * a[ky * 3 + kx] += sum over q of d[q] x[q + ky w2 + kx] is, with p = q + ky w2,
+/* The weight gradient of one output channel for register files of 16 vectors (AVX2, SSE2, armv7), by
+ * rows: a[ky * 3 + kx] += sum over q of d[q] x[q + ky w2 + kx] is, with p = q + ky w2,
  * sum over p of d[p - ky w2] x[p + kx]: per vector of positions p, three gradient vectors (rows
  * p, p - w2, p - 2 w2) and three input vectors (columns p, p + 1, p + 2) feed all nine taps, six loads
- * for nine FMAs (the tap-by-tap form loads ten), in 9 + 3 + 1 registers. p runs over
- * [0, qp + 2 w2): the gradient is read from a zero-extended copy (zext_plane: 2 w2 zeros before its
- * qp positions, zeros after), so rows outside [0, qp) add nothing. */
+ * for nine FMAs (the tap-by-tap form loads ten), in 9 + 3 + 1 registers.
+ *
+ * The images of a block are stacked: one input channel's planes one after another, h + 1 rows of w2
+ * per image (the padded plane's top border row and its h rows), so that an image's top border is the
+ * bottom border of the one before, and one image's output positions follow the last's. A block's
+ * positions q then run over [0, images (h + 1) w2) with the row between images a junk row (zero
+ * gradient), and p over [0, that + 2 w2): the gradient is read from a zero-extended stacked copy
+ * (zext_block: 2 w2 zeros before, a zero row after each image, zeros after), so rows outside the
+ * values add nothing. Per image that is h + 1 rows instead of the h + 2 of a plane on its own (a
+ * ninth less work on 7x7 planes), and one long loop instead of a short one per image. */
 static size_t zext_lead(const Geometry *g) { return (size_t)(2 * g->w2 + VL - 1) / VL * VL; }
-static size_t zext_span(const Geometry *g) { return (size_t)(g->qp + 2 * g->w2 + VL - 1) / VL * VL; }
-static size_t zext_plane_floats(const Geometry *g) { return zext_lead(g) + zext_span(g) + VL; }
+/* Floats per image in a stack: h + 1 rows of w2. */
+static size_t stack_image_floats(const Geometry *g) { return (size_t)(g->h + 1) * (size_t)g->w2; }
+/* Positions p of a block of `images` (a multiple of VL). */
+static size_t stack_span(const Geometry *g, int images) {
+    return ((size_t)images * stack_image_floats(g) + (size_t)(2 * g->w2) + VL - 1) / VL * VL;
+}
+static size_t zext_block_floats(const Geometry *g, int images) { return zext_lead(g) + stack_span(g, images) + VL; }
+/* Floats of one input channel's stack of n images: the planes, then room for the reads past the last
+ * (up to 2 w2 + VL + 2 floats past it), a multiple of 16. */
+static size_t x_stack_floats(const Geometry *g, int n) {
+    return ((size_t)n * stack_image_floats(g) + (size_t)(2 * g->w2) + 2 * VL + 16 + 15) / 16 * 16;
+}
 
-/* dz[-zext_lead .. zext_span + VL) = d[0 .. qp) with zeros around (dz = the returned origin). */
-static const float *zext_plane(float *buf, const float *d, const Geometry *g) {
-    const size_t lead = zext_lead(g), span = zext_span(g);
+/* One input channel's stack (x_stack_floats) from its n padded planes, x_img floats apart, zeros after. */
+static void x_stack(float *xs, const float *plane, size_t x_img, int n, const Geometry *g) {
+    const size_t per = stack_image_floats(g), end = x_stack_floats(g, n);
+    for (int i = 0; i < n; i++) memcpy(xs + (size_t)i * per, plane + (size_t)i * x_img + g->lead, sizeof(float) * per);
+    memset(xs + (size_t)n * per, 0, sizeof(float) * (end - (size_t)n * per));
+}
+
+/* dz[-zext_lead .. stack_span + VL) = the gradient planes of `images` images (d_img floats apart, at
+ * their origins) stacked with a zero row after each, zeros around (dz = the returned origin). */
+static const float *zext_block(float *buf, const float *d, size_t d_img, int images, const Geometry *g) {
+    const size_t lead = zext_lead(g), rows = (size_t)g->h * (size_t)g->w2, per = stack_image_floats(g);
     memset(buf, 0, sizeof(float) * lead);
-    memcpy(buf + lead, d, sizeof(float) * g->qp);
-    memset(buf + lead + g->qp, 0, sizeof(float) * (span + VL - g->qp));
+    float *o = buf + lead;
+    for (int i = 0; i < images; i++, o += per) {
+        memcpy(o, d + (size_t)i * d_img, sizeof(float) * rows);
+        memset(o + rows, 0, sizeof(float) * (per - rows));
+    }
+    memset(o, 0, sizeof(float) * (stack_span(g, images) + VL - (size_t)images * per));
     return buf + lead;
 }
 
-/* Over `images` images: input planes x_img floats apart, zero-extended gradient planes dz_img apart. */
-static void weight_grad_rows(vf *a, const float *x, const float *dz, int images, size_t x_img, size_t dz_img, int nq,
-                             int w2) {
+/* Over positions [0, nq VL) of a stacked input x and zero-extended stacked gradient dz. */
+static void weight_grad_rows(vf *a, const float *x, const float *dz, int nq, int w2) {
     vf a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7], a8 = a[8];
-    for (int i = 0; i < images; i++, x += x_img, dz += dz_img) {
-        for (int p = 0; p < nq * VL; p += VL) {
-            const vf d0 = vload(dz + p), d1 = vload(dz + p - w2), d2 = vload(dz + p - 2 * w2);
-            vf xv = vload(x + p);
-            a0 += d0 * xv;
-            a3 += d1 * xv;
-            a6 += d2 * xv;
-            xv = vload(x + p + 1);
-            a1 += d0 * xv;
-            a4 += d1 * xv;
-            a7 += d2 * xv;
-            xv = vload(x + p + 2);
-            a2 += d0 * xv;
-            a5 += d1 * xv;
-            a8 += d2 * xv;
-        }
+    for (int p = 0; p < nq * VL; p += VL) {
+        const vf d0 = vload(dz + p), d1 = vload(dz + p - w2), d2 = vload(dz + p - 2 * w2);
+        vf xv = vload(x + p);
+        a0 += d0 * xv;
+        a3 += d1 * xv;
+        a6 += d2 * xv;
+        xv = vload(x + p + 1);
+        a1 += d0 * xv;
+        a4 += d1 * xv;
+        a7 += d2 * xv;
+        xv = vload(x + p + 2);
+        a2 += d0 * xv;
+        a5 += d1 * xv;
+        a8 += d2 * xv;
     }
     a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7; a[8] = a8;
 }
@@ -1003,8 +1128,10 @@ static void set_backward_weight(float *dweight, const float *dout, const float *
     const int block = weight_grad_block(cin, &g);
     const int parts = s->threads < cout ? s->threads : cout;
 #if WG == 1
-    float *zext = (float *)(void *)(acc + (size_t)cout * cin * 9);
-    const size_t zext_floats = zext_plane_floats(&g);
+    /* per thread, a block's input planes stacked per input channel and its gradient planes of one output
+     * channel (weight_grad_rows) */
+    const size_t xs_ch = x_stack_floats(&g, block), zext_floats = zext_block_floats(&g, block);
+    float *const stacks = (float *)(void *)(acc + (size_t)cout * cin * 9);
 #endif
 #pragma omp parallel num_threads(parts)
     {
@@ -1015,16 +1142,17 @@ static void set_backward_weight(float *dweight, const float *dout, const float *
         for (int i0 = 0; i0 < n; i0 += block) {
             const int i1 = i0 + block < n ? i0 + block : n;
 #if WG == 1
-            /* by rows (weight_grad_rows): each image's gradient plane of the channel zero-extended once,
-             * then read for every input channel */
-            float *zt = zext + (size_t)t * block * zext_floats;
-            const int nq = (int)(zext_span(&g) / VL);
-            for (int co = c0; co < c1; co++) {
-                for (int i = i0; i < i1; i++)
-                    zext_plane(zt + (size_t)(i - i0) * zext_floats, d0 + (size_t)i * d_img + (size_t)co * lp, &g);
+            /* by rows (weight_grad_rows): the block's input planes stacked once per input channel, and its
+             * gradient planes once per output channel, then read for every input channel */
+            float *xs = stacks + (size_t)t * ((size_t)cin * xs_ch + zext_floats), *zt = xs + (size_t)cin * xs_ch;
+            const int nq = (int)(stack_span(&g, i1 - i0) / VL);
+            if (c0 < c1)
                 for (int ci = 0; ci < cin; ci++)
-                    weight_grad_rows(acc + ((size_t)ci * cout + co) * 9, x + g.lead + (size_t)i0 * x_img + (size_t)ci * lp,
-                                     zt + zext_lead(&g), i1 - i0, x_img, zext_floats, nq, g.w2);
+                    x_stack(xs + (size_t)ci * xs_ch, x + (size_t)i0 * x_img + (size_t)ci * lp, x_img, i1 - i0, &g);
+            for (int co = c0; co < c1; co++) {
+                const float *dz = zext_block(zt, d0 + (size_t)i0 * d_img + (size_t)co * lp, d_img, i1 - i0, &g);
+                for (int ci = 0; ci < cin; ci++)
+                    weight_grad_rows(acc + ((size_t)ci * cout + co) * 9, xs + (size_t)ci * xs_ch, dz, nq, g.w2);
             }
 #else
             for (int co0 = c0; co0 < c1; co0 += WG) {

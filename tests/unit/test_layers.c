@@ -176,6 +176,7 @@ static void test_conv3x3_direct_matches_naive(void **state) {
     check_direct_matches_naive(3, 2, 2, 2, 3, 3, 2, 1);    /* two rows shorter than a vector */
     check_direct_matches_naive(2, 2, 2, 1, 1, 3, 1, 1);    /* one value */
     check_direct_matches_naive(2, 3, 3, 2, 17, 4, 1, 1);   /* two rows longer than two vectors */
+    check_direct_matches_naive(30, 64, 64, 7, 7, 5, 2, 1); /* 7x7 planes stacked in image blocks (AVX2: 25 + 5) */
     /* stride 2 (parity planes; the input gradient by parity class): even and odd sizes, tails,
      * slimmed channels, one image over channel blocks, and ResNet-20's downsampling shapes */
     check_direct_matches_naive(2, 3, 5, 8, 8, 4, 1, 2);
