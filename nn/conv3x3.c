@@ -18,8 +18,8 @@
  * registers: a block's images stacked, weight_grad_rows).
  * Written with GCC vector extensions, the vector width and blocking chosen per target (AVX-512,
  * AVX, aarch64 NEON, SSE2, armv7 NEON, generic); on AVX-512 the full forward blocks and the
- * weight-gradient block are assembly (direct_block_avx512, weight_grad_3x9_avx512), on AVX2 the
- * forward blocks (direct_block_avx2). The file is built
+ * weight-gradient block are assembly (direct_block_asm, weight_grad_3x9_avx512), on AVX2 the
+ * forward blocks (direct_block_asm, the same loop). The file is built
  * once per kernel set (nn/kernel_set.h) and exports only that set's table. */
 #include "nn/conv3x3.h"
 #include "nn/arena.h"
@@ -306,24 +306,6 @@ typedef int vi __attribute__((vector_size(VL * 4)));
     DK_FMA("27", "30", "11")                                                                           \
     DK_BCAST(t, 3, "31") DK_FMA("24", "31", "12") DK_FMA("25", "31", "13") DK_FMA("26", "31", "14")     \
     DK_FMA("27", "31", "15")
-#define DK_TAPS_STRIDE1(TAP)                                                                           \
-    TAP(0, "0", "(%[ip])") TAP(1, "4", "(%[ip])") TAP(2, "8", "(%[ip])")                                \
-    TAP(3, "0", "(%[ip],%[w],1)") TAP(4, "4", "(%[ip],%[w],1)") TAP(5, "8", "(%[ip],%[w],1)")           \
-    TAP(6, "0", "(%[ip],%[w],2)") TAP(7, "4", "(%[ip],%[w],2)") TAP(8, "8", "(%[ip],%[w],2)")
-#define DK_TAPS_STRIDE2(TAP)                                                                           \
-    TAP(0, "0", "(%[ip])") TAP(1, "0", "(%[r1])") TAP(2, "4", "(%[ip])")                                \
-    TAP(3, "0", "(%[r2])") TAP(4, "0", "(%[r3])") TAP(5, "4", "(%[r2])")                                \
-    TAP(6, "0", "(%[ip],%[w],1)") TAP(7, "0", "(%[r1],%[w],1)") TAP(8, "4", "(%[ip],%[w],1)")
-#define DK_LOOP(TAPS, TAP)                                                                             \
-    "1:\n\t"                                                                                           \
-    "lea (%[ip],%[P],1), %[r1]\n\t"                                                                    \
-    "lea (%[ip],%[P],2), %[r2]\n\t"                                                                    \
-    "lea (%[r1],%[P],2), %[r3]\n\t"                                                                    \
-    TAPS(TAP)                                                                                          \
-    "add $144, %[wp]\n\t"                                                                              \
-    "add %[cis], %[ip]\n\t"                                                                            \
-    "dec %[n]\n\t"                                                                                     \
-    "jnz 1b\n\t"
 #define DK_ZERO(r) "vpxord %%zmm" r ", %%zmm" r ", %%zmm" r "\n\t"
 #define DK_STORE(r) "vmovups %%zmm" r ", " r "*64(%[acc])\n\t"
 #define DK_ZERO16                                                                                      \
@@ -344,35 +326,14 @@ typedef int vi __attribute__((vector_size(VL * 4)));
       "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20",   \
       "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31"
 _Static_assert(CB == 4 && QB == 6 && VL == 16, "the assembly blocks are 4 channels x 6 or 4 vectors of 16 floats");
+#define DK_PART 4 /* the partial block's vectors */
+#define DK_TAP_FULL DK_TAP6
+#define DK_TAP_PART DK_TAP4
+#define DK_ZERO_FULL DK_ZERO24
+#define DK_ZERO_PART DK_ZERO16
+#define DK_STORE_FULL DK_STORE24
+#define DK_STORE_PART DK_STORE16
 
-/* acc[c][v] for nv = 6 or 4 vectors; tp says the tap layout (stride 1 or parity planes). */
-static void direct_block_avx512(vf *acc, const float *ip, const float *wp, long cin, const Taps *tp, int nv) {
-    const long cis = (long)tp->ci_stride * 4, w = (long)tp->row * 4, p = (long)tp->ci_stride;
-    long r1, r2, r3;
-    if (tp->rows && nv == 6)
-        __asm__ volatile(DK_ZERO24 DK_LOOP(DK_TAPS_STRIDE1, DK_TAP6) DK_STORE24 DK_OPERANDS);
-    else if (tp->rows)
-        __asm__ volatile(DK_ZERO16 DK_LOOP(DK_TAPS_STRIDE1, DK_TAP4) DK_STORE16 DK_OPERANDS);
-    else if (nv == 6)
-        __asm__ volatile(DK_ZERO24 DK_LOOP(DK_TAPS_STRIDE2, DK_TAP6) DK_STORE24 DK_OPERANDS);
-    else
-        __asm__ volatile(DK_ZERO16 DK_LOOP(DK_TAPS_STRIDE2, DK_TAP4) DK_STORE16 DK_OPERANDS);
-}
-#undef DK_LOAD
-#undef DK_FMA
-#undef DK_BCAST
-#undef DK_TAP6
-#undef DK_TAP4
-#undef DK_TAPS_STRIDE1
-#undef DK_TAPS_STRIDE2
-#undef DK_LOOP
-#undef DK_ZERO
-#undef DK_STORE
-#undef DK_ZERO16
-#undef DK_ZERO24
-#undef DK_STORE16
-#undef DK_STORE24
-#undef DK_OPERANDS
 #elif defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 /* The forward blocks of 4 output channels x 3 (or 2) vectors in AVX2 assembly, as the AVX-512 ones
  * above: acc[c][v] = sum over cin input channels and 9 taps of w[ci][t][c] * x[ci][q + off(t) + 8 v].
@@ -394,6 +355,33 @@ static void direct_block_avx512(vf *acc, const float *ip, const float *wp, long 
     DK_BCAST(t, 1) DK_FMA("12", "2") DK_FMA("13", "3")                                                 \
     DK_BCAST(t, 2) DK_FMA("12", "4") DK_FMA("13", "5")                                                 \
     DK_BCAST(t, 3) DK_FMA("12", "6") DK_FMA("13", "7")
+#define DK_ZERO(r) "vxorps %%ymm" r ", %%ymm" r ", %%ymm" r "\n\t"
+#define DK_STORE(r) "vmovups %%ymm" r ", " r "*32(%[acc])\n\t"
+#define DK_ZERO8                                                                                       \
+    DK_ZERO("0") DK_ZERO("1") DK_ZERO("2") DK_ZERO("3") DK_ZERO("4") DK_ZERO("5") DK_ZERO("6") DK_ZERO("7")
+#define DK_ZERO12 DK_ZERO8 DK_ZERO("8") DK_ZERO("9") DK_ZERO("10") DK_ZERO("11")
+#define DK_STORE8                                                                                      \
+    DK_STORE("0") DK_STORE("1") DK_STORE("2") DK_STORE("3") DK_STORE("4") DK_STORE("5") DK_STORE("6")    \
+    DK_STORE("7")
+#define DK_STORE12 DK_STORE8 DK_STORE("8") DK_STORE("9") DK_STORE("10") DK_STORE("11")
+#define DK_OPERANDS                                                                                    \
+    : [ip] "+r"(ip), [wp] "+r"(wp), [n] "+r"(cin), [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3)        \
+    : [acc] "r"(acc), [cis] "r"(cis), [w] "r"(w), [P] "r"(p)                                            \
+    : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",      \
+      "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
+_Static_assert(CB == 4 && QB == 3 && VL == 8, "the assembly blocks are 4 channels x 3 or 2 vectors of 8 floats");
+#define DK_PART 2 /* the partial block's vectors */
+#define DK_TAP_FULL DK_TAP3
+#define DK_TAP_PART DK_TAP2
+#define DK_ZERO_FULL DK_ZERO12
+#define DK_ZERO_PART DK_ZERO8
+#define DK_STORE_FULL DK_STORE12
+#define DK_STORE_PART DK_STORE8
+
+#endif
+
+#if defined(__x86_64__) && (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)))
+/* Tap addresses and the loop over input channels, the same for both instruction sets. */
 #define DK_TAPS_STRIDE1(TAP)                                                                           \
     TAP(0, "0", "(%[ip])") TAP(1, "4", "(%[ip])") TAP(2, "8", "(%[ip])")                                \
     TAP(3, "0", "(%[ip],%[w],1)") TAP(4, "4", "(%[ip],%[w],1)") TAP(5, "8", "(%[ip],%[w],1)")           \
@@ -412,50 +400,49 @@ static void direct_block_avx512(vf *acc, const float *ip, const float *wp, long 
     "add %[cis], %[ip]\n\t"                                                                            \
     "dec %[n]\n\t"                                                                                     \
     "jnz 1b\n\t"
-#define DK_ZERO(r) "vxorps %%ymm" r ", %%ymm" r ", %%ymm" r "\n\t"
-#define DK_STORE(r) "vmovups %%ymm" r ", " r "*32(%[acc])\n\t"
-#define DK_ZERO8                                                                                       \
-    DK_ZERO("0") DK_ZERO("1") DK_ZERO("2") DK_ZERO("3") DK_ZERO("4") DK_ZERO("5") DK_ZERO("6") DK_ZERO("7")
-#define DK_ZERO12 DK_ZERO8 DK_ZERO("8") DK_ZERO("9") DK_ZERO("10") DK_ZERO("11")
-#define DK_STORE8                                                                                      \
-    DK_STORE("0") DK_STORE("1") DK_STORE("2") DK_STORE("3") DK_STORE("4") DK_STORE("5") DK_STORE("6")    \
-    DK_STORE("7")
-#define DK_STORE12 DK_STORE8 DK_STORE("8") DK_STORE("9") DK_STORE("10") DK_STORE("11")
-#define DK_OPERANDS                                                                                    \
-    : [ip] "+r"(ip), [wp] "+r"(wp), [n] "+r"(cin), [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3)        \
-    : [acc] "r"(acc), [cis] "r"(cis), [w] "r"(w), [P] "r"(p)                                            \
-    : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",      \
-      "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
-_Static_assert(CB == 4 && QB == 3 && VL == 8, "the assembly blocks are 4 channels x 3 or 2 vectors of 8 floats");
 
-/* acc[c][v] for nv = 3 or 2 vectors (cin >= 1); tp says the tap layout (stride 1 or parity planes). */
-static void direct_block_avx2(vf *acc, const float *ip, const float *wp, long cin, const Taps *tp, int nv) {
+/* acc[c][v] for nv = QB vectors (the full block) or DK_PART (cin >= 1); tp says the tap layout (stride 1
+ * or parity planes). */
+static void direct_block_asm(vf *acc, const float *ip, const float *wp, long cin, const Taps *tp, int nv) {
     const long cis = (long)tp->ci_stride * 4, w = (long)tp->row * 4, p = (long)tp->ci_stride;
     long r1, r2, r3;
-    if (tp->rows && nv == 3)
-        __asm__ volatile(DK_ZERO12 DK_LOOP(DK_TAPS_STRIDE1, DK_TAP3) DK_STORE12 DK_OPERANDS);
+    if (tp->rows && nv == QB)
+        __asm__ volatile(DK_ZERO_FULL DK_LOOP(DK_TAPS_STRIDE1, DK_TAP_FULL) DK_STORE_FULL DK_OPERANDS);
     else if (tp->rows)
-        __asm__ volatile(DK_ZERO8 DK_LOOP(DK_TAPS_STRIDE1, DK_TAP2) DK_STORE8 DK_OPERANDS);
-    else if (nv == 3)
-        __asm__ volatile(DK_ZERO12 DK_LOOP(DK_TAPS_STRIDE2, DK_TAP3) DK_STORE12 DK_OPERANDS);
+        __asm__ volatile(DK_ZERO_PART DK_LOOP(DK_TAPS_STRIDE1, DK_TAP_PART) DK_STORE_PART DK_OPERANDS);
+    else if (nv == QB)
+        __asm__ volatile(DK_ZERO_FULL DK_LOOP(DK_TAPS_STRIDE2, DK_TAP_FULL) DK_STORE_FULL DK_OPERANDS);
     else
-        __asm__ volatile(DK_ZERO8 DK_LOOP(DK_TAPS_STRIDE2, DK_TAP2) DK_STORE8 DK_OPERANDS);
+        __asm__ volatile(DK_ZERO_PART DK_LOOP(DK_TAPS_STRIDE2, DK_TAP_PART) DK_STORE_PART DK_OPERANDS);
 }
-#undef DK_LOAD
-#undef DK_FMA
+#define DIRECT_BLOCK_ASM 1
 #undef DK_BCAST
-#undef DK_TAP3
+#undef DK_FMA
+#undef DK_LOAD
+#undef DK_LOOP
+#undef DK_OPERANDS
+#undef DK_STORE
+#undef DK_STORE12
+#undef DK_STORE16
+#undef DK_STORE24
+#undef DK_STORE8
+#undef DK_STORE_FULL
+#undef DK_STORE_PART
 #undef DK_TAP2
+#undef DK_TAP3
+#undef DK_TAP4
+#undef DK_TAP6
 #undef DK_TAPS_STRIDE1
 #undef DK_TAPS_STRIDE2
-#undef DK_LOOP
+#undef DK_TAP_FULL
+#undef DK_TAP_PART
 #undef DK_ZERO
-#undef DK_STORE
-#undef DK_ZERO8
 #undef DK_ZERO12
-#undef DK_STORE8
-#undef DK_STORE12
-#undef DK_OPERANDS
+#undef DK_ZERO16
+#undef DK_ZERO24
+#undef DK_ZERO8
+#undef DK_ZERO_FULL
+#undef DK_ZERO_PART
 #endif
 
 /* One register block: outputs [CB channels of block cob] x [nv vectors from q0] of planes
@@ -466,26 +453,15 @@ static inline __attribute__((always_inline)) void direct_block(float *out, size_
                                                                const Taps *tp, int cob, int cout, int q0,
                                                                const int nv) {
     vf acc[CB][QB];
-#if defined(__x86_64__) && defined(__AVX512F__)
-    if (nv == QB) {
-        direct_block_avx512(&acc[0][0], inp + q0, wb, cin, tp, QB);
-        cin = 0; /* done: skip the loop below */
-    } else if (nv == 4) {
-        vf a4[CB][4];
-        direct_block_avx512(&a4[0][0], inp + q0, wb, cin, tp, 4);
-        for (int c = 0; c < CB; c++)
-            for (int v = 0; v < 4; v++) acc[c][v] = a4[c][v];
-        cin = 0;
-    } else
-#elif defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
+#ifdef DIRECT_BLOCK_ASM
     if (nv == QB && cin > 0) {
-        direct_block_avx2(&acc[0][0], inp + q0, wb, cin, tp, QB);
+        direct_block_asm(&acc[0][0], inp + q0, wb, cin, tp, QB);
         cin = 0; /* done: skip the loop below */
-    } else if (nv == 2 && cin > 0) {
-        vf a2[CB][2];
-        direct_block_avx2(&a2[0][0], inp + q0, wb, cin, tp, 2);
+    } else if (nv == DK_PART && cin > 0) {
+        vf part[CB][DK_PART];
+        direct_block_asm(&part[0][0], inp + q0, wb, cin, tp, DK_PART);
         for (int c = 0; c < CB; c++)
-            for (int v = 0; v < 2; v++) acc[c][v] = a2[c][v];
+            for (int v = 0; v < DK_PART; v++) acc[c][v] = part[c][v];
         cin = 0;
     } else
 #endif
