@@ -277,10 +277,7 @@ typedef int vi __attribute__((vector_size(VL * 4)));
  * acc[c][v] = sum over cin input channels and 9 taps of w[ci][t][c] * x[ci][q + off(t) + 16 v].
  * Each accumulator has a fixed register (channel c in zmm 6c..6c+5, or 4c..4c+3), the inputs of a
  * tap zmm24..29, the broadcast weights alternate in zmm30/31. GCC's version of this loop moved
- * accumulators between registers (59 moves per 216 FMAs), which take the FMA ports.
- * Tap addresses: stride 1, rows of w2 floats at ip, ip + w2, ip + 2 w2 and columns 0, 1, 2;
- * stride 2, the four parity planes at ip, r1 = ip + P, r2 = ip + 2P, r3 = ip + 3P (P floats apart),
- * tap (ky, kx) in plane 2 (ky & 1) + (kx & 1) at row ky >> 1 and column kx >> 1 (taps_stride2). */
+ * accumulators between registers (59 moves per 216 FMAs), which take the FMA ports. */
 #define DK_LOAD(disp, addr, v, r) "vmovups " disp "+" #v "*64" addr ", %%zmm" r "\n\t"
 #define DK_FMA(x, wr, a) "vfmadd231ps %%zmm" x ", %%zmm" wr ", %%zmm" a "\n\t"
 #define DK_BCAST(t, c, wr) "vbroadcastss " #t "*16+" #c "*4(%[wp]), %%zmm" wr "\n\t"
@@ -339,7 +336,7 @@ _Static_assert(CB == 4 && QB == 6 && VL == 16, "the assembly blocks are 4 channe
  * above: acc[c][v] = sum over cin input channels and 9 taps of w[ci][t][c] * x[ci][q + off(t) + 8 v].
  * 16 registers: the accumulators in ymm 3c..3c+2 (or 2c..2c+1), the tap's inputs in ymm12..14, the
  * broadcast weight in ymm15. GCC's version keeps the same count but moves accumulators between
- * registers every tap (vfmadd132ps into the weight's register, then vmovaps). Tap addresses as above. */
+ * registers every tap (vfmadd132ps into the weight's register, then vmovaps). */
 #define DK_LOAD(disp, addr, v, r) "vmovups " disp "+" #v "*32" addr ", %%ymm" r "\n\t"
 #define DK_FMA(x, a) "vfmadd231ps %%ymm" x ", %%ymm15, %%ymm" a "\n\t"
 #define DK_BCAST(t, c) "vbroadcastss " #t "*16+" #c "*4(%[wp]), %%ymm15\n\t"
@@ -381,7 +378,10 @@ _Static_assert(CB == 4 && QB == 3 && VL == 8, "the assembly blocks are 4 channel
 #endif
 
 #if defined(__x86_64__) && (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)))
-/* Tap addresses and the loop over input channels, the same for both instruction sets. */
+/* Tap addresses and the loop over input channels, the same for both instruction sets: stride 1, rows
+ * of w2 floats at ip, ip + w2, ip + 2 w2 and columns 0, 1, 2; stride 2, the four parity planes at ip,
+ * r1 = ip + P, r2 = ip + 2P, r3 = ip + 3P (P floats apart), tap (ky, kx) in plane 2 (ky & 1) + (kx & 1)
+ * at row ky >> 1 and column kx >> 1 (taps_stride2). */
 #define DK_TAPS_STRIDE1(TAP)                                                                           \
     TAP(0, "0", "(%[ip])") TAP(1, "4", "(%[ip])") TAP(2, "8", "(%[ip])")                                \
     TAP(3, "0", "(%[ip],%[w],1)") TAP(4, "4", "(%[ip],%[w],1)") TAP(5, "8", "(%[ip],%[w],1)")           \
@@ -949,10 +949,10 @@ static size_t stack_span(const Geometry *g, int images) {
     return ((size_t)images * stack_image_floats(g) + (size_t)(2 * g->w2) + VL - 1) / VL * VL;
 }
 static size_t zext_block_floats(const Geometry *g, int images) { return zext_lead(g) + stack_span(g, images) + VL; }
-/* Floats of one input channel's stack of n images: the planes, then room for the reads past the last
- * (up to 2 w2 + VL + 2 floats past it), a multiple of 16. */
+/* Floats of one input channel's stack of n images: the planes, then zeros for the reads past the last
+ * (weight_grad_rows reads up to stack_span + 1, at most 2 w2 + VL floats past it), a multiple of 16. */
 static size_t x_stack_floats(const Geometry *g, int n) {
-    return ((size_t)n * stack_image_floats(g) + (size_t)(2 * g->w2) + 2 * VL + 16 + 15) / 16 * 16;
+    return ((size_t)n * stack_image_floats(g) + (size_t)(2 * g->w2) + 2 * VL + 15) / 16 * 16;
 }
 
 /* One input channel's stack (x_stack_floats) from its n padded planes, x_img floats apart, zeros after. */
@@ -1122,9 +1122,8 @@ static void set_backward_weight(float *dweight, const float *dout, const float *
              * gradient planes once per output channel, then read for every input channel */
             float *xs = stacks + (size_t)t * ((size_t)cin * xs_ch + zext_floats), *zt = xs + (size_t)cin * xs_ch;
             const int nq = (int)(stack_span(&g, i1 - i0) / VL);
-            if (c0 < c1)
-                for (int ci = 0; ci < cin; ci++)
-                    x_stack(xs + (size_t)ci * xs_ch, x + (size_t)i0 * x_img + (size_t)ci * lp, x_img, i1 - i0, &g);
+            for (int ci = 0; ci < cin; ci++)
+                x_stack(xs + (size_t)ci * xs_ch, x + (size_t)i0 * x_img + (size_t)ci * lp, x_img, i1 - i0, &g);
             for (int co = c0; co < c1; co++) {
                 const float *dz = zext_block(zt, d0 + (size_t)i0 * d_img + (size_t)co * lp, d_img, i1 - i0, &g);
                 for (int ci = 0; ci < cin; ci++)
