@@ -15,7 +15,8 @@
  * directory (DYNN_CALLGRIND_OUT) and one OpenMP thread (OMP_WAIT_POLICY=passive: libgomp's spin-waits
  * would make the count depend on timing). Inside, each counted forward is bracketed by the client
  * requests ZERO_STATS / TOGGLE_COLLECT … TOGGLE_COLLECT / DUMP_STATS_AT, and the dump's `totals:` line
- * is that forward's instruction count. */
+ * is that forward's instruction count, without the C allocator's own instructions (malloc, free, ...:
+ * their count depends on what the process allocated before, not on the forward; counter.c). */
 #ifndef DYNN_PLATFORMS_COUNTER_H
 #define DYNN_PLATFORMS_COUNTER_H
 
@@ -35,7 +36,7 @@
 #endif
 /* The value of the `counter` condition (db/conditions.h) of a counted point: the tool, the kernel set
  * and the build that produced the code counted (another compiler or other flags count differently):
- * "callgrind x86-64-v3 (gcc 12.2.0, -O3 -march=x86-64-v3)". */
+ * "callgrind x86-64-v3 (gcc 12.2.0, -O3 -march=x86-64-v3; allocator not counted)". */
 const char *counter_name(void);
 #define COUNTER_ENV_OUT "DYNN_CALLGRIND_OUT" /* the callgrind out file, set for the re-run process */
 #define COUNTER_REPEATS 2                     /* counted forwards per point: the least count is kept */
