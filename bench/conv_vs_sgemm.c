@@ -3,7 +3,9 @@
  * FLOPs (M = Cout, N = batch*H*W, K = Cin*9: the best case an im2col convolution could reach, with
  * the im2col itself for free). Activations in padded planes, as a model stores them between 3x3
  * convs (layers.h). Benchmark, not a test: the fastest of 5 runs is reported.
- * Usage: conv_vs_sgemm [--threads T] [--hw 28] [--json] */
+ * Usage: conv_vs_sgemm [--threads T] [--hw 28] [--shape CxH[,CxH...]] [--json]
+ *   --shape: these shapes (channels in = out, H x H planes) instead of ResNet-20's, e.g. 256x7 for the
+ *            AlexNet-style network's conv4 at 28x28 input. */
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -42,20 +44,40 @@ static void run_sgemm(Case *c) {
 
 int main(int argc, char **argv) {
     blas_core_ensure(argv); /* OpenBLAS at the CPU's vector level, as in dynn (may re-execute) */
-    int threads = 2, hw = 28, json = 0;
+    int threads = 2, hw = 28, json = 0, n_shapes = 0;
+    int shapes[8][2];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--hw") && i + 1 < argc) hw = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--json")) json = 1;
-        else {
-            fprintf(stderr, "usage: conv_vs_sgemm [--threads T] [--hw N] [--json]\n");
+        else if (!strcmp(argv[i], "--shape") && i + 1 < argc) {
+            n_shapes = 0;
+            for (char *p = argv[++i]; n_shapes < 8 && *p;) {
+                char *end;
+                shapes[n_shapes][0] = (int)strtol(p, &end, 10);
+                if (*end != 'x' || shapes[n_shapes][0] < 1) break;
+                shapes[n_shapes][1] = (int)strtol(end + 1, &p, 10);
+                if (shapes[n_shapes][1] < 1 || (*p && *p != ',')) break;
+                n_shapes++;
+                if (*p) p++;
+            }
+            if (!n_shapes) {
+                fprintf(stderr, "conv_vs_sgemm: --shape wants CxH[,CxH...], e.g. 256x7\n");
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "usage: conv_vs_sgemm [--threads T] [--hw N] [--shape CxH[,CxH...]] [--json]\n");
             return 2;
         }
     }
     nn_set_threads(threads);
-    const int shapes[3][2] = {{16, hw}, {32, (hw + 1) / 2}, {64, (hw + 3) / 4}};
+    if (!n_shapes) { /* ResNet-20's three stages */
+        const int resnet[3][2] = {{16, hw}, {32, (hw + 1) / 2}, {64, (hw + 3) / 4}};
+        memcpy(shapes, resnet, sizeof resnet);
+        n_shapes = 3;
+    }
     if (json) printf("[");
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < n_shapes; k++) {
         int ch = shapes[k][0], h = shapes[k][1];
         Case c;
         c.s = (ConvShape){.n = 128, .cin = ch, .h = h, .w = h, .cout = ch, .k = 3, .stride = 1, .pad = 1,

@@ -142,7 +142,11 @@ static int backward_applies(const ConvShape *s) { return s->k == 3 && s->pad == 
 static int co_blocks(int c) { return (c + CB - 1) / CB; }
 
 static int parity_plane_floats(const Geometry *go);
-static int weight_grad_block(int cin, const Geometry *g);
+typedef struct WgBlocking {
+    int block;    /* images per block */
+    int ci_chunk; /* input channels per chunk */
+} WgBlocking;
+static WgBlocking weight_grad_blocking(int n, int cin, int cout, const Geometry *g);
 #if WG == 1
 static size_t zext_block_floats(const Geometry *g, int images);
 static size_t x_stack_floats(const Geometry *g, int n);
@@ -170,10 +174,10 @@ static size_t set_workspace_floats(const ConvShape *s, int threads) {
 #if WG == 1
     /* per thread, the rows kernel's stacked inputs and zero-extended stacked output gradients of a block
      * of images */
-    const int block = weight_grad_block(s->cin, &g);
+    const WgBlocking wb = weight_grad_blocking(s->n, s->cin, s->cout, &g);
     wgrad = size_add_sat(wgrad, size_mul_sat((size_t)(threads < 1 ? 1 : threads),
-                                             size_add_sat(size_mul_sat((size_t)s->cin, x_stack_floats(&g, block)),
-                                                          zext_block_floats(&g, block))));
+                                             size_add_sat(size_mul_sat((size_t)wb.ci_chunk, x_stack_floats(&g, wb.block)),
+                                                          zext_block_floats(&g, wb.block))));
 #endif
     if (wgrad > data) data = wgrad;
     if (s->stride != 1) return data;
@@ -1025,15 +1029,15 @@ static inline __attribute__((always_inline)) void weight_grad_generic(vf *a, con
         for (int t = 0; t < 9; t++) a[c * 9 + t] = acc[c][t];
 }
 
-/* Adds images [i0, i1) to the partial sums of output channels [co0, co0 + wg), all input channels:
- * acc[(ci * cout + co) * 9 + t] (vectors, summed across lanes at the end). x: the images' padded
- * input planes ([image][cin][lp]); d: their padded output-gradient planes at the origin
+/* Adds images [i0, i1) to the partial sums of output channels [co0, co0 + wg), input channels
+ * [ci0, ci1): acc[(ci * cout + co) * 9 + t] (vectors, summed across lanes at the end). x: the images'
+ * padded input planes ([image][cin][lp]); d: their padded output-gradient planes at the origin
  * ([image][cout][lp], zero outside the values, so the junk positions add nothing). */
-static void weight_grad_group(vf *acc, const float *x, const float *d, int cin, int cout, int co0, int wg, int i0,
-                              int i1, const Geometry *g, const Taps *tp) {
+static void weight_grad_group(vf *acc, const float *x, const float *d, int ci0, int ci1, int cin, int cout, int co0,
+                              int wg, int i0, int i1, const Geometry *g, const Taps *tp) {
     const size_t lp = (size_t)g->lp, x_img = (size_t)cin * lp, d_img = (size_t)cout * lp;
     const float *dg = d + (size_t)i0 * d_img + (size_t)co0 * lp;
-    for (int ci = 0; ci < cin; ci++) {
+    for (int ci = ci0; ci < ci1; ci++) {
         vf *a = acc + ((size_t)ci * cout + co0) * 9;
         const float *xc = x + (size_t)i0 * x_img + (size_t)ci * lp;
         const int images = i1 - i0, nq = g->qp / VL;
@@ -1054,12 +1058,33 @@ static void weight_grad_group(vf *acc, const float *x, const float *d, int cin, 
 }
 #endif
 
-/* Images per block of the weight gradient: ~512 KiB of planes (the block's input planes and a group's
- * gradient planes), which stay in a core's L2 cache while the thread's groups read them. */
-static int weight_grad_block(int cin, const Geometry *g) {
-    const size_t block_floats = (size_t)(cin + WG) * (size_t)g->lp;
-    const size_t block = (128u * 1024u) / block_floats;
-    return block < 1 ? 1 : block > 4096 ? 4096 : (int)block;
+/* The weight gradient's blocking: images in blocks and input channels in chunks, so that a chunk's
+ * input planes of a block (with a group's gradient planes, ~512 KiB: WG_BUDGET floats) stay in a
+ * core's L2 cache while the thread's output channels read them. The partial sums (cin x cout x 9
+ * vectors) are read and written once per block; while they fit the same budget there is one chunk of
+ * every input channel and the block is as many images as fit. Larger partial sums come from memory
+ * once per block (64 channels of 7x7 planes: 2.4 MB with AVX-512, 75 MB per pass over a batch of 128
+ * at 5 images a block), so the input channels are chunked to make blocks larger: partial-sum traffic
+ * 2 |sums| n / block against re-reading every gradient plane once per chunk, |d| cin / chunk with
+ * chunk = budget / (block lp), is least at block = sqrt(2 * 9 VL * budget) / lp (76 images of 7x7
+ * planes with AVX-512, 54 with AVX2). Depends on the shape only (not the threads), so every partial
+ * sum takes the same additions in the same order whatever the thread count. */
+#define WG_BUDGET (128u * 1024u)
+static WgBlocking weight_grad_blocking(int n, int cin, int cout, const Geometry *g) {
+    WgBlocking b = {.block = 1, .ci_chunk = cin > 0 ? cin : 1};
+    if ((size_t)cin * (size_t)cout * 9u * VL > WG_BUDGET) {
+        size_t target = 1; /* floor(sqrt(2 * 9 VL * budget)) / lp, at most n */
+        while ((target + 1) * (target + 1) <= 2u * 9u * VL * WG_BUDGET) target++;
+        target /= (size_t)g->lp;
+        if (target > (size_t)n) target = (size_t)n;
+        if (target < 1) target = 1;
+        const size_t fit = WG_BUDGET / (target * (size_t)g->lp);
+        const size_t chunk = fit > WG ? fit - WG : 1;
+        if (chunk < (size_t)b.ci_chunk) b.ci_chunk = (int)chunk;
+    }
+    const size_t block = WG_BUDGET / ((size_t)(b.ci_chunk + WG) * (size_t)g->lp);
+    b.block = block < 1 ? 1 : block > 4096 ? 4096 : (int)block;
+    return b;
 }
 
 /* dweight[co][ci][t] += sum over images and positions q of dout[co][q] * in_pad[ci][q + off_t].
@@ -1101,12 +1126,14 @@ static void set_backward_weight(float *dweight, const float *dout, const float *
         }
     }
     const float *d0 = d + pp.origin;
-    const int block = weight_grad_block(cin, &g);
+    const WgBlocking wb = weight_grad_blocking(n, cin, cout, &g);
+    const int block = wb.block;
     const int parts = s->threads < cout ? s->threads : cout;
 #if WG == 1
     /* per thread, a block's input planes stacked per input channel and its gradient planes of one output
      * channel (weight_grad_rows) */
     const size_t xs_ch = x_stack_floats(&g, block), zext_floats = zext_block_floats(&g, block);
+    const size_t xs_thread = (size_t)wb.ci_chunk * xs_ch + zext_floats;
     float *const stacks = (float *)(void *)(acc + (size_t)cout * cin * 9);
 #endif
 #pragma omp parallel num_threads(parts)
@@ -1115,26 +1142,32 @@ static void set_backward_weight(float *dweight, const float *dout, const float *
         const int c0 = (int)((long)cout * t / team), c1 = (int)((long)cout * (t + 1) / team);
         for (size_t k = (size_t)c0 * 9; k < (size_t)c1 * 9; k++)
             for (int ci = 0; ci < cin; ci++) acc[(size_t)ci * cout * 9 + k] = (vf){0};
-        for (int i0 = 0; i0 < n; i0 += block) {
-            const int i1 = i0 + block < n ? i0 + block : n;
+        for (int ci0 = 0; ci0 < cin; ci0 += wb.ci_chunk) {
+            const int ci1 = cin - ci0 > wb.ci_chunk ? ci0 + wb.ci_chunk : cin;
+            for (int i0 = 0; i0 < n; i0 += block) {
+                const int i1 = i0 + block < n ? i0 + block : n;
 #if WG == 1
-            /* by rows (weight_grad_rows): the block's input planes stacked once per input channel, and its
-             * gradient planes once per output channel, then read for every input channel */
-            float *xs = stacks + (size_t)t * ((size_t)cin * xs_ch + zext_floats), *zt = xs + (size_t)cin * xs_ch;
-            const int nq = (int)(stack_span(&g, i1 - i0) / VL);
-            for (int ci = 0; ci < cin; ci++)
-                x_stack(xs + (size_t)ci * xs_ch, x + (size_t)i0 * x_img + (size_t)ci * lp, x_img, i1 - i0, &g);
-            for (int co = c0; co < c1; co++) {
-                const float *dz = zext_block(zt, d0 + (size_t)i0 * d_img + (size_t)co * lp, d_img, i1 - i0, &g);
-                for (int ci = 0; ci < cin; ci++)
-                    weight_grad_rows(acc + ((size_t)ci * cout + co) * 9, xs + (size_t)ci * xs_ch, dz, nq, g.w2);
-            }
+                /* by rows (weight_grad_rows): the block's input planes of the chunk stacked once per input
+                 * channel, and its gradient planes once per output channel, then read for every input
+                 * channel of the chunk */
+                float *xs = stacks + (size_t)t * xs_thread, *zt = xs + (size_t)wb.ci_chunk * xs_ch;
+                const int nq = (int)(stack_span(&g, i1 - i0) / VL);
+                for (int ci = ci0; ci < ci1; ci++)
+                    x_stack(xs + (size_t)(ci - ci0) * xs_ch, x + (size_t)i0 * x_img + (size_t)ci * lp, x_img, i1 - i0,
+                            &g);
+                for (int co = c0; co < c1; co++) {
+                    const float *dz = zext_block(zt, d0 + (size_t)i0 * d_img + (size_t)co * lp, d_img, i1 - i0, &g);
+                    for (int ci = ci0; ci < ci1; ci++)
+                        weight_grad_rows(acc + ((size_t)ci * cout + co) * 9, xs + (size_t)(ci - ci0) * xs_ch, dz, nq,
+                                         g.w2);
+                }
 #else
-            for (int co0 = c0; co0 < c1; co0 += WG) {
-                const int wg = c1 - co0 < WG ? c1 - co0 : WG;
-                weight_grad_group(acc, x + g.lead, d0, cin, cout, co0, wg, i0, i1, &g, &tp);
-            }
+                for (int co0 = c0; co0 < c1; co0 += WG) {
+                    const int wg = c1 - co0 < WG ? c1 - co0 : WG;
+                    weight_grad_group(acc, x + g.lead, d0, ci0, ci1, cin, cout, co0, wg, i0, i1, &g, &tp);
+                }
 #endif
+            }
         }
         for (int co = c0; co < c1; co++) {
             float *dwr = dweight + (size_t)co * s->w_row;

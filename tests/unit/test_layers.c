@@ -177,6 +177,10 @@ static void test_conv3x3_direct_matches_naive(void **state) {
     check_direct_matches_naive(2, 2, 2, 1, 1, 3, 1, 1);    /* one value */
     check_direct_matches_naive(2, 3, 3, 2, 17, 4, 1, 1);   /* two rows longer than two vectors */
     check_direct_matches_naive(30, 64, 64, 7, 7, 5, 2, 1); /* 7x7 planes stacked in image blocks (AVX2: 25 + 5) */
+    /* weight gradient with partial sums larger than the L2 budget: input channels in chunks, images in
+     * blocks (AVX-512: 18 + 18 + 12 channels x 78 + 22 images; AVX2: 29 + 19 x 54 + 46) */
+    check_direct_matches_naive(100, 48, 48, 7, 7, 40, 3, 1);
+    check_direct_matches_naive(40, 64, 64, 7, 7, 64, 2, 1); /* chunked on every set (SSE2: 42 + 22 x 38 + 2) */
     /* stride 2 (parity planes; the input gradient by parity class): even and odd sizes, tails,
      * slimmed channels, one image over channel blocks, and ResNet-20's downsampling shapes */
     check_direct_matches_naive(2, 3, 5, 8, 8, 4, 1, 2);
