@@ -1090,10 +1090,11 @@ static WgBlocking weight_grad_blocking(int n, int cin, int cout, const Geometry 
 /* dweight[co][ci][t] += sum over images and positions q of dout[co][q] * in_pad[ci][q + off_t].
  * Reads the padded planes of the input and the output gradient (padded copies in the workspace of
  * whichever is compact). The output channels are split evenly between the threads, and each
- * thread's share into groups of at most WG (WG x 9 partial-sum vectors stay in registers). Images
- * are taken in blocks whose input planes stay in a core's L2 cache while the thread's groups read
- * them, in order. Each output channel's partial sums take the same additions in the same order
- * whatever group or thread it falls in, so the result is the same for any thread count. */
+ * thread's share into groups of at most WG (WG x 9 partial-sum vectors stay in registers). Input
+ * channels are taken in chunks and images in blocks (weight_grad_blocking) whose input planes stay
+ * in a core's L2 cache while the thread's groups read them, in order. Each output channel's partial
+ * sums take the same additions in the same order whatever group or thread it falls in, so the result
+ * is the same for any thread count. */
 static void set_backward_weight(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws) {
     if (winograd_chosen(s, PASS_WEIGHT)) {
         WINOGRAD3X3_FN(backward_weight)(dweight, dout, in, s, ws);
