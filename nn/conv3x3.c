@@ -1063,8 +1063,9 @@ static void weight_grad_group(vf *acc, const float *x, const float *d, int ci0, 
  * core's L2 cache while the thread's output channels read them. The partial sums (cin x cout x 9
  * vectors) are read and written once per block; while they fit the same budget there is one chunk of
  * every input channel and the block is as many images as fit. Larger partial sums come from memory
- * once per block (64 channels of 7x7 planes: 2.4 MB with AVX-512, 75 MB per pass over a batch of 128
- * at 5 images a block), so the input channels are chunked to make blocks larger: partial-sum traffic
+ * once per block (256 channels of 7x7 planes, AlexNet's conv4: 38 MB with AVX-512, read and written 22
+ * times over a batch of 128 at 6 images a block), so the input channels are chunked to make blocks
+ * larger (there: 18 channels, 78 images, the sums read twice): partial-sum traffic
  * 2 |sums| n / block against re-reading every gradient plane once per chunk, |d| cin / chunk with
  * chunk = budget / (block lp), is least at block = sqrt(2 * 9 VL * budget) / lp (76 images of 7x7
  * planes with AVX-512, 54 with AVX2). Depends on the shape only (not the threads), so every partial
