@@ -1074,9 +1074,8 @@ static void weight_grad_group(vf *acc, const float *x, const float *d, int ci0, 
 static WgBlocking weight_grad_blocking(int n, int cin, int cout, const Geometry *g) {
     WgBlocking b = {.block = 1, .ci_chunk = cin > 0 ? cin : 1};
     if ((size_t)cin * (size_t)cout * 9u * VL > WG_BUDGET) {
-        size_t target = 1; /* floor(sqrt(2 * 9 VL * budget)) / lp, at most n */
-        while ((target + 1) * (target + 1) <= 2u * 9u * VL * WG_BUDGET) target++;
-        target /= (size_t)g->lp;
+        /* sqrt(2 * 9 VL * budget) / lp, at most n (the square root of a constant: folded by the compiler) */
+        size_t target = (size_t)__builtin_sqrt(2.0 * 9 * VL * WG_BUDGET) / (size_t)g->lp;
         if (target > (size_t)n) target = (size_t)n;
         if (target < 1) target = 1;
         const size_t fit = WG_BUDGET / (target * (size_t)g->lp);
