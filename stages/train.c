@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "nn/data.h"
+#include "pipeline/spec.h"
 #include "stages/stage_inputs.h"
 #include "stages/stage_types.h"
 #include "stages/train_job.h"
@@ -93,6 +94,12 @@ static int apply_params(const StageCheck *c, TrainJob *job, StrBuf *texts, Err *
     }
     Err e = {{0}};
     if (train_job_check(job, "", &e)) return ynode_err(err, c->file, c->at, "stage '%s': %s", c->stage, e.msg);
+    /* a path here would escape the cache key (dynn train --teacher FILE takes one; a stage does not) */
+    const YNode *teacher_at = ynode_get(c->params, "teacher");
+    if (job->teacher && strcmp(job->teacher, "train") && !spec_valid_name(job->teacher))
+        return ynode_err(err, c->file, teacher_at ? teacher_at : c->at,
+                         "stage '%s': param 'teacher' '%s' is not a stage name: name a stage in `needs` that trains the "
+                         "teacher (a file path is for dynn train --teacher), or write `train`", c->stage, job->teacher);
     if (job->synthetic) return 0; /* no data set */
     char dir[4096];
     int cifar;
