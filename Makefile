@@ -122,9 +122,10 @@ DYNN_VERSION := 0.1.0
 
 # Every .c under these folders is part of libdynn; main.c is the binary's entry point.
 SRC_DIRS := util nn pipeline stages db platforms reports cli
-KSET_SRC := nn/conv3x3.c nn/winograd3x3.c
+KSET_SRC := nn/conv3x3.c nn/winograd3x3.c nn/bn_kernels.c
 LIB_SRC  := $(filter-out $(KSET_SRC),$(sort $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c $(d)/*/*.c))))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(KSETS:%=$(BUILD)/nn/conv3x3-%.o) $(KSETS:%=$(BUILD)/nn/winograd3x3-%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(KSETS:%=$(BUILD)/nn/conv3x3-%.o) $(KSETS:%=$(BUILD)/nn/winograd3x3-%.o) \
+            $(KSETS:%=$(BUILD)/nn/bn_kernels-%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # The fake NVML (tests/fake/fake_nvml.c) the GPU clock tests load instead of the driver's libnvidia-ml.so.1.
@@ -170,6 +171,10 @@ $(KSETS:%=$(BUILD)/nn/conv3x3-%.o): $(BUILD)/nn/conv3x3-%.o: nn/conv3x3.c $(BUIL
 	@$(if $(Q),echo "  CC  $< ($*)")
 	$(Q)$(CC) $(CFLAGS) $(KSET_FLAGS_$*) $(KSET_OPT) -DDYNN_KSET=$* -I$(BUILD) -MMD -MP -c $< -o $@
 $(KSETS:%=$(BUILD)/nn/winograd3x3-%.o): $(BUILD)/nn/winograd3x3-%.o: nn/winograd3x3.c $(BUILD)/flags
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC  $< ($*)")
+	$(Q)$(CC) $(CFLAGS) $(KSET_FLAGS_$*) $(KSET_OPT) -DDYNN_KSET=$* -I$(BUILD) -MMD -MP -c $< -o $@
+$(KSETS:%=$(BUILD)/nn/bn_kernels-%.o): $(BUILD)/nn/bn_kernels-%.o: nn/bn_kernels.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC  $< ($*)")
 	$(Q)$(CC) $(CFLAGS) $(KSET_FLAGS_$*) $(KSET_OPT) -DDYNN_KSET=$* -I$(BUILD) -MMD -MP -c $< -o $@

@@ -5,13 +5,15 @@
  * per-channel passes jump between planes a whole image apart and reached a third of the bandwidth.
  * Each plane is processed over its span (layers.h): in padded planes that includes one zero border
  * float per row, which adds nothing to the sums (the centered sum of squares is corrected for it)
- * and is zeroed again in the outputs. */
+ * and is zeroed again in the outputs. The passes over planes (the affine, the backward's sums and
+ * input gradient) are the kernel set's (nn/bn_kernels.h): as wide as its vectors. */
 #include "nn/layers.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/bn_kernels.h"
 #include "nn/kernel_set.h"
 #include "nn/vec.h"
 
@@ -116,35 +118,18 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
         }
 }
 
-/* One plane of the input gradient: g = dy (masked by y > 0 with relu);
- * dx (= or +=) k (m g - sum_g - xhat sum_gxhat); dres (= or +=; none when res = 0) g. Inlined with
- * constant flags so each combination is its own vectorized loop. */
-static inline __attribute__((always_inline)) void dx_plane(float *dx, float *dres, const float *dy, const float *y,
-                                                           const float *x, int len, float k, float fm, float mdy,
-                                                           float mxh, float mean, float invstd, const int relu,
-                                                           const int acc, const int res, const int acc_res) {
-    for (int i = 0; i < len; i++) {
-        /* dy loaded unconditionally: a load under the ReLU's condition vectorizes only with masked
-         * loads (AVX2, AVX-512); as a select it does on SSE2, the baseline this file is built for */
-        const float d = dy[i];
-        float g = !relu || y[i] > 0.0f ? d : 0.0f;
-        float v = k * (fm * g - mdy - (x[i] - mean) * invstd * mxh);
-        dx[i] = acc ? dx[i] + v : v;
-        if (res) dres[i] = acc_res ? dres[i] + g : g;
-    }
-}
-
 void batchnorm_backward_sums(float *sums, const float *dout, const float *out, const float *in,
                              const float *save_mean, const BnShape *s) {
     const Planes pl = bn_planes(s);
     const size_t len = planes_span_len(&pl);
     const int c0 = s->c_begin, c1 = s->c_end ? s->c_end : s->c;
+    const Conv3x3Kernels *ks = kernel_set();
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < s->n; n++) /* memory order: long sequential streams */
         for (int c = c0; c < c1; c++) {
             float *ab = sums + ((size_t)n * s->c + c) * 2; /* dout is zero on the span's border floats */
-            vec_sum_grad_centered(PLANE(dout, s, &pl, n, c), s->relu ? PLANE(out, s, &pl, n, c) : NULL,
-                                  PLANE(in, s, &pl, n, c), len, save_mean[c], &ab[0], &ab[1]);
+            ks->bn_grad_sums(PLANE(dout, s, &pl, n, c), s->relu ? PLANE(out, s, &pl, n, c) : NULL,
+                             PLANE(in, s, &pl, n, c), len, save_mean[c], &ab[0], &ab[1]);
         }
 }
 
@@ -166,9 +151,10 @@ void batchnorm_backward_fused(float *dinp, float *dres, const float *sums, float
                               int accumulate_res) {
     const double m = (double)s->n * s->hw;
     const Planes pl = bn_planes(s);
-    const int len = (int)planes_span_len(&pl);
+    const size_t len = planes_span_len(&pl);
     const int c0 = s->c_begin, c1 = s->c_end ? s->c_end : s->c;
     float sum_g[c1 > c0 ? c1 - c0 : 1], sum_gxhat[c1 > c0 ? c1 - c0 : 1];
+    const Conv3x3Kernels *ks = kernel_set();
 #pragma omp parallel
     {
 #pragma omp for schedule(static)
@@ -187,30 +173,18 @@ void batchnorm_backward_fused(float *dinp, float *dres, const float *sums, float
         /* the input gradient in memory order (images, then channels), in reverse: the planes the
          * sums read last are still cached. (A BN always has an input gradient when it has a
          * residual.) */
-        const int variant = (s->relu * 2 + accumulate) * 3 + (dres ? 1 + accumulate_res : 0);
+        const int res = dres ? (accumulate_res ? BN_RES_ADD : BN_RES_WRITE) : BN_RES_NONE;
         const float fm = (float)m;
 #pragma omp for schedule(static)
         for (int r = 0; r < (dinp ? s->n : 0); r++) {
             const int n = s->n - 1 - r;
             for (int c = c0; c < c1; c++) {
                 const float mean = save_mean[c], invstd = save_invstd[c];
-                const float k = (float)(gamma[c] * invstd / m), mdy = sum_g[c - c0], mxh = sum_gxhat[c - c0];
-                const float *x = PLANE(in, s, &pl, n, c), *dy = PLANE(dout, s, &pl, n, c),
-                            *y = PLANE(out, s, &pl, n, c);
-                float *dx = PLANE(dinp, s, &pl, n, c), *dr = dres ? PLANE(dres, s, &pl, n, c) : NULL;
-                switch (variant) {
-/* one case per (relu, accumulate, residual none / written / added) */
-#define DX_CASE(relu, acc, res)                                                                             \
-    case ((relu) * 2 + (acc)) * 3 + (res):                                                                   \
-        dx_plane(dx, dr, dy, y, x, len, k, fm, mdy, mxh, mean, invstd, relu, acc, (res) > 0, (res) == 2);      \
-        break;
-                    DX_CASE(0, 0, 0) DX_CASE(0, 0, 1) DX_CASE(0, 0, 2)
-                    DX_CASE(0, 1, 0) DX_CASE(0, 1, 1) DX_CASE(0, 1, 2)
-                    DX_CASE(1, 0, 0) DX_CASE(1, 0, 1) DX_CASE(1, 0, 2)
-                    DX_CASE(1, 1, 0) DX_CASE(1, 1, 1) DX_CASE(1, 1, 2)
-#undef DX_CASE
-                default: break;
-                }
+                const float k = (float)(gamma[c] * invstd / m);
+                ks->bn_backward_plane(PLANE(dinp, s, &pl, n, c), dres ? PLANE(dres, s, &pl, n, c) : NULL,
+                                      PLANE(dout, s, &pl, n, c), PLANE(out, s, &pl, n, c), PLANE(in, s, &pl, n, c),
+                                      len, k, fm, sum_g[c - c0], sum_gxhat[c - c0], mean, invstd, !!s->relu,
+                                      !!accumulate, res);
                 planes_zero_borders(PLANE0(dinp, s, &pl, n, c), &pl);
                 if (dres && !accumulate_res) planes_zero_borders(PLANE0(dres, s, &pl, n, c), &pl);
             }

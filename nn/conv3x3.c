@@ -25,6 +25,7 @@
 #include "nn/arena.h"
 #include "nn/kernel_set.h"
 #include "nn/winograd3x3.h"
+#include "nn/bn_kernels.h"
 
 /* This file is compiled once per kernel set (Makefile: KSETS), with -DDYNN_KSET=NAME and the set's
  * instruction-set flags; everything here is static but the set's table, conv3x3_kernels_NAME. */
@@ -1178,27 +1179,6 @@ static void set_backward_weight(float *dweight, const float *dout, const float *
     }
 }
 
-/* y = x * scale + shift (+ r when r is given) over one plane, then max(0, .) when relu: a BN's affine
- * (nn/batchnorm.c), here so that it rounds as the epilogue's scale and shift do in this set (fused
- * into one FMA where the set has FMA, -ffp-contract=fast). */
-static void set_affine_plane(float *y, const float *x, const float *r, size_t len, float scale, float shift,
-                             int relu) {
-    if (r && relu)
-        for (size_t i = 0; i < len; i++) {
-            float v = x[i] * scale + shift + r[i];
-            y[i] = v > 0.0f ? v : 0.0f;
-        }
-    else if (r)
-        for (size_t i = 0; i < len; i++) y[i] = x[i] * scale + shift + r[i];
-    else if (relu)
-        for (size_t i = 0; i < len; i++) {
-            float v = x[i] * scale + shift;
-            y[i] = v > 0.0f ? v : 0.0f;
-        }
-    else
-        for (size_t i = 0; i < len; i++) y[i] = x[i] * scale + shift;
-}
-
 /* The set's name and ISA as people read them (the compiler's target macros of this copy). */
 #if defined(__x86_64__) && defined(__AVX512F__)
 #define KSET_ISA "AVX-512"
@@ -1233,5 +1213,7 @@ const Conv3x3Kernels KSET_TABLE(DYNN_KSET) = {
     .forward_sums = set_forward_sums,
     .backward_data_bn = set_backward_data_bn,
     .backward_weight = set_backward_weight,
-    .affine_plane = set_affine_plane,
+    .affine_plane = BN_KERNELS_FN(affine_plane),
+    .bn_grad_sums = BN_KERNELS_FN(grad_sums),
+    .bn_backward_plane = BN_KERNELS_FN(backward_plane),
 };

@@ -70,9 +70,14 @@ typedef struct Conv3x3Kernels {
     void (*backward_data_bn)(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws,
                              int accumulate, const Conv3x3BnGrad *bn);
     void (*backward_weight)(float *dweight, const float *dout, const float *in, const ConvShape *s, float *ws);
-    /* y = x * scale + shift (+ r when given), then ReLU when relu, over len floats: a BN's affine,
-     * rounded as the forward_affine epilogue rounds it */
+    /* a BN's passes over one plane (nn/bn_kernels.h): the affine (rounded as the forward_affine
+     * epilogue rounds it), the backward's sums and its input gradient */
     void (*affine_plane)(float *y, const float *x, const float *r, size_t len, float scale, float shift, int relu);
+    void (*bn_grad_sums)(const float *dy, const float *y, const float *x, size_t len, float mean, float *sum_g,
+                         float *sum_gx);
+    void (*bn_backward_plane)(float *dx, float *dres, const float *dy, const float *y, const float *x, size_t len,
+                              float k, float m, float sum_g, float sum_gxhat, float mean, float invstd, int relu,
+                              int acc, int res);
 } Conv3x3Kernels;
 
 #endif
