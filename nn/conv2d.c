@@ -7,10 +7,13 @@
  * a single-threaded sgemm on data that stays in its core's cache (OpenBLAS's OpenMP build runs
  * sgemm serially inside a parallel region). Otherwise (batch 1 inference) chunks run one after
  * another and each sgemm uses the whole thread pool. Weight gradients are summed per thread and
- * reduced in thread order, so a result depends on the thread count but never on timing. */
+ * reduced in thread order, so a result depends on the thread count but never on timing.
+ * 3x3 / pad 1 shapes go to the direct kernels (nn/conv3x3.h), but for the weight gradient of wide
+ * layers (weight_grad_by_gemm), which this file's path computes faster. */
 #include "nn/layers.h"
 #include "nn/arena.h"
 #include "nn/conv3x3.h"
+#include "nn/kernel_set.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -246,13 +249,9 @@ void conv2d_backward(float *dinp, float *dweight, const float *dout, const float
     conv2d_backward_bn(dinp, dweight, dout, in, weight, s, ws, accumulate, NULL);
 }
 
-void conv2d_backward_bn(float *dinp, float *dweight, const float *dout, const float *in, const float *weight,
-                        const ConvShape *s, float *ws, int accumulate, const Conv3x3BnGrad *bn) {
-    if (conv3x3_backward_applies(s)) {
-        conv3x3_backward_weight(dweight, dout, in, s, ws);
-        if (dinp) conv3x3_backward_data_bn(dinp, dout, weight, s, ws, accumulate, bn);
-        return;
-    }
+/* The im2col + sgemm backward of every image (dinp NULL: the weight gradient only). */
+static void gemm_backward(float *dinp, float *dweight, const float *dout, const float *in, const float *weight,
+                          const ConvShape *s, float *ws, int accumulate) {
     const int g = images_per_chunk(s), chunks = (s->n + g - 1) / g;
     const int threads = s->threads;
     const int ckk = s->cin * s->k * s->k;
@@ -286,4 +285,28 @@ void conv2d_backward_bn(float *dinp, float *dweight, const float *dout, const fl
             backward_chunk(dinp, dweight, s->w_row, dout, in, weight, s, sc, n0, s->n - n0 < g ? s->n - n0 : g,
                            accumulate, 1);
     }
+}
+
+/* Whether a 3x3 conv's weight gradient goes through im2col + sgemm instead of the direct kernel: with
+ * many channel pairs each im2col column feeds enough output channels to pay for its packing
+ * (PERFORMANCE.md: AlexNet's conv3-5 at 7x7, 128-256 channels, on AVX-512 and AVX2; at 64 channels
+ * and fewer the direct kernel is faster). Its partial sums are per thread, so for these shapes the
+ * gradient's bits depend on the thread count, as every im2col layer's do. */
+#define WEIGHT_GRAD_GEMM_MIN_PAIRS (128 * 256)
+static int weight_grad_by_gemm(const ConvShape *s) {
+    /* a forced algorithm (DYNN_CONV3X3=direct|winograd) runs its own kernels on every shape */
+    return kernel_set_conv_algo() == KERNEL_CONV_AUTO && (long)s->cin * s->cout >= WEIGHT_GRAD_GEMM_MIN_PAIRS;
+}
+
+void conv2d_backward_bn(float *dinp, float *dweight, const float *dout, const float *in, const float *weight,
+                        const ConvShape *s, float *ws, int accumulate, const Conv3x3BnGrad *bn) {
+    if (conv3x3_backward_applies(s)) {
+        if (weight_grad_by_gemm(s))
+            gemm_backward(NULL, dweight, dout, in, weight, s, ws, 0);
+        else
+            conv3x3_backward_weight(dweight, dout, in, s, ws);
+        if (dinp) conv3x3_backward_data_bn(dinp, dout, weight, s, ws, accumulate, bn);
+        return;
+    }
+    gemm_backward(dinp, dweight, dout, in, weight, s, ws, accumulate);
 }

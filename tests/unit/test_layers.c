@@ -181,6 +181,10 @@ static void test_conv3x3_direct_matches_naive(void **state) {
      * blocks (AVX-512: 18 + 18 + 12 channels x 78 + 22 images; AVX2: 29 + 19 x 54 + 46) */
     check_direct_matches_naive(100, 48, 48, 7, 7, 40, 3, 1);
     check_direct_matches_naive(40, 64, 64, 7, 7, 64, 2, 1); /* chunked on every set (SSE2: 42 + 22 x 38 + 2) */
+    /* wide layers, whose weight gradient goes through im2col + sgemm (conv2d.c's weight_grad_by_gemm):
+     * one chunk of images (the sgemm on all threads), and chunks on two threads, slimmed inputs */
+    check_direct_matches_naive(3, 128, 128, 7, 7, 256, 1, 1);
+    check_direct_matches_naive(13, 130, 132, 5, 5, 256, 2, 1);
     /* stride 2 (parity planes; the input gradient by parity class): even and odd sizes, tails,
      * slimmed channels, one image over channel blocks, and ResNet-20's downsampling shapes */
     check_direct_matches_naive(2, 3, 5, 8, 8, 4, 1, 2);
