@@ -29,7 +29,6 @@
 #include <sys/stat.h>
 
 #include "nn/data.h"
-#include "pipeline/spec.h"
 #include "stages/stage_inputs.h"
 #include "stages/stage_types.h"
 #include "stages/train_job.h"
@@ -94,12 +93,14 @@ static int apply_params(const StageCheck *c, TrainJob *job, StrBuf *texts, Err *
     }
     Err e = {{0}};
     if (train_job_check(job, "", &e)) return ynode_err(err, c->file, c->at, "stage '%s': %s", c->stage, e.msg);
-    /* a path here would escape the cache key (dynn train --teacher FILE takes one; a stage does not) */
+    /* a file would escape the cache key (dynn train --teacher FILE takes one; a stage does not). An
+     * absolute path is never a stage's or an artifact's name (an exec stage's artifacts are named by
+     * their workspace-relative paths) */
     const YNode *teacher_at = ynode_get(c->params, "teacher");
-    if (job->teacher && strcmp(job->teacher, "train") && !spec_valid_name(job->teacher))
+    if (job->teacher && (job->teacher[0] == '/' || job->teacher[0] == '~'))
         return ynode_err(err, c->file, teacher_at ? teacher_at : c->at,
-                         "stage '%s': param 'teacher' '%s' is not a stage name: name a stage in `needs` that trains the "
-                         "teacher (a file path is for dynn train --teacher), or write `train`", c->stage, job->teacher);
+                         "stage '%s': param 'teacher' '%s' is a file path: name the stage in `needs` that trains the "
+                         "teacher (a file is for dynn train --teacher), or write `train`", c->stage, job->teacher);
     if (job->synthetic) return 0; /* no data set */
     char dir[4096];
     int cifar;

@@ -130,5 +130,5 @@ expect_fail "a teacher no needed stage trains" "param 'teacher' 'nothing_here': 
 # a file path is refused before anything runs (a stage's cache key could not follow the file)
 sed "s|teacher: teacher|teacher: $T/teacher.dnn|" v.yaml > path.yaml
 expect_fail "a teacher given as a path in YAML: refused by validate" \
-  "path.yaml:[0-9]+:[0-9]+: stage 'kd': param 'teacher' '.*teacher.dnn' is not a stage name" "$DYNN" validate path.yaml
+  "path.yaml:[0-9]+:[0-9]+: stage 'kd': param 'teacher' '.*teacher.dnn' is a file path" "$DYNN" validate path.yaml
 e2e_done
