@@ -9,7 +9,7 @@
  * another and each sgemm uses the whole thread pool. Weight gradients are summed per thread and
  * reduced in thread order, so a result depends on the thread count but never on timing.
  * 3x3 / pad 1 shapes go to the direct kernels (nn/conv3x3.h), but for the weight gradient of wide
- * layers (weight_grad_by_gemm), which this file's path computes faster. */
+ * layers (weight_grad_by_gemm: 256 outputs or more), which this file's path computes faster. */
 #include "nn/layers.h"
 #include "nn/arena.h"
 #include "nn/conv3x3.h"
@@ -288,14 +288,14 @@ static void gemm_backward(float *dinp, float *dweight, const float *dout, const 
 }
 
 /* Whether a 3x3 conv's weight gradient goes through im2col + sgemm instead of the direct kernel: with
- * many channel pairs each im2col column feeds enough output channels to pay for its packing
- * (PERFORMANCE.md: AlexNet's conv3-5 at 7x7, 128-256 channels, on AVX-512 and AVX2; at 64 channels
- * and fewer the direct kernel is faster). Its partial sums are per thread, so for these shapes the
+ * 256 output channels or more each im2col column feeds enough of them to pay for its packing
+ * (PERFORMANCE.md, Zen 5: AlexNet's conv3 and conv4, 128 and 256 -> 256 channels at 7x7, 9-17% faster
+ * on the avx512 and avx2 sets; conv5, 256 -> 128, 10% slower at 2 threads; ResNet-20's 16-64
+ * channels stay direct, where sgemm lost). Its partial sums are per thread, so for these shapes the
  * gradient's bits depend on the thread count, as every im2col layer's do. */
-#define WEIGHT_GRAD_GEMM_MIN_PAIRS (128 * 256)
 static int weight_grad_by_gemm(const ConvShape *s) {
     /* a forced algorithm (DYNN_CONV3X3=direct|winograd) runs its own kernels on every shape */
-    return kernel_set_conv_algo() == KERNEL_CONV_AUTO && (long)s->cin * s->cout >= WEIGHT_GRAD_GEMM_MIN_PAIRS;
+    return kernel_set_conv_algo() == KERNEL_CONV_AUTO && s->cout >= 256 && s->cin >= 128;
 }
 
 void conv2d_backward_bn(float *dinp, float *dweight, const float *dout, const float *in, const float *weight,
