@@ -1,8 +1,8 @@
 /* nn/bn_kernels.h — a batch norm's passes over whole planes (nn/bn_kernels.c), built once per kernel
  * set next to nn/conv3x3.c, whose table (Conv3x3Kernels) points at them; nn/batchnorm.c calls them
  * through kernel_set(). Built for the set's instruction set, they run as wide as its vectors (the rest
- * of nn/ is built for the x86-64 baseline: the backward's passes there ran at SSE2 width, 2x slower
- * than memory allowed), and they round as the set's convolution epilogues do (FMAs where it has them). */
+ * of nn/ is built for the x86-64 baseline: the backward's passes there ran at SSE2 width, 2-4x
+ * slower than memory allowed), and they round as the set's convolution epilogues do (FMAs where it has them). */
 #ifndef DYNN_NN_BN_KERNELS_H
 #define DYNN_NN_BN_KERNELS_H
 

@@ -1,5 +1,6 @@
 /* nn/kernel_set.h — which compiled set of compute kernels this process runs. On x86-64 the direct 3x3
- * convolutions (nn/conv3x3.c) are built once per instruction set (avx512: x86-64-v4, avx2: x86-64-v3,
+ * convolutions (nn/conv3x3.c, nn/winograd3x3.c) and a BN's plane passes (nn/bn_kernels.c) are built
+ * once per instruction set (avx512: x86-64-v4, avx2: x86-64-v3,
  * sse2: the x86-64 baseline) and one binary runs on every x86-64 machine: the set is chosen once, at the
  * first convolution or at kernel_set_init, as the best one the CPU supports, or the one DYNN_KERNELS
  * names. Other targets (aarch64, armv7) have one set, their own. The rest of dynn is built for the
