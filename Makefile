@@ -122,10 +122,11 @@ DYNN_VERSION := 0.1.0
 
 # Every .c under these folders is part of libdynn; main.c is the binary's entry point.
 SRC_DIRS := util nn pipeline stages db platforms reports cli
-KSET_SRC := nn/conv3x3.c nn/winograd3x3.c nn/bn_kernels.c
+# The files built once per kernel set (nn/kernel_set.h), each as $(BUILD)/nn/NAME-SET.o.
+KSET_UNITS := conv3x3 winograd3x3 bn_kernels
+KSET_SRC := $(KSET_UNITS:%=nn/%.c)
 LIB_SRC  := $(filter-out $(KSET_SRC),$(sort $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c $(d)/*/*.c))))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(KSETS:%=$(BUILD)/nn/conv3x3-%.o) $(KSETS:%=$(BUILD)/nn/winograd3x3-%.o) \
-            $(KSETS:%=$(BUILD)/nn/bn_kernels-%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(foreach u,$(KSET_UNITS),$(KSETS:%=$(BUILD)/nn/$(u)-%.o))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # The fake NVML (tests/fake/fake_nvml.c) the GPU clock tests load instead of the driver's libnvidia-ml.so.1.
@@ -166,18 +167,13 @@ $(BUILD)/%.o: %.c $(BUILD)/flags
 # Always optimized (KSET_OPT after the build's OPT): GCC forms FMAs only from -O2, and the AVX-512 set's
 # assembly blocks always fuse, so at -O1 (make sanitize) its C blocks would round differently and a
 # result would depend on which block, hence which thread split, computed it.
-$(KSETS:%=$(BUILD)/nn/conv3x3-%.o): $(BUILD)/nn/conv3x3-%.o: nn/conv3x3.c $(BUILD)/flags
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC  $< ($*)")
-	$(Q)$(CC) $(CFLAGS) $(KSET_FLAGS_$*) $(KSET_OPT) -DDYNN_KSET=$* -I$(BUILD) -MMD -MP -c $< -o $@
-$(KSETS:%=$(BUILD)/nn/winograd3x3-%.o): $(BUILD)/nn/winograd3x3-%.o: nn/winograd3x3.c $(BUILD)/flags
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC  $< ($*)")
-	$(Q)$(CC) $(CFLAGS) $(KSET_FLAGS_$*) $(KSET_OPT) -DDYNN_KSET=$* -I$(BUILD) -MMD -MP -c $< -o $@
-$(KSETS:%=$(BUILD)/nn/bn_kernels-%.o): $(BUILD)/nn/bn_kernels-%.o: nn/bn_kernels.c $(BUILD)/flags
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC  $< ($*)")
-	$(Q)$(CC) $(CFLAGS) $(KSET_FLAGS_$*) $(KSET_OPT) -DDYNN_KSET=$* -I$(BUILD) -MMD -MP -c $< -o $@
+define KSET_RULE
+$$(KSETS:%=$$(BUILD)/nn/$(1)-%.o): $$(BUILD)/nn/$(1)-%.o: nn/$(1).c $$(BUILD)/flags
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC  $$< ($$*)")
+	$$(Q)$$(CC) $$(CFLAGS) $$(KSET_FLAGS_$$*) $$(KSET_OPT) -DDYNN_KSET=$$* -I$$(BUILD) -MMD -MP -c $$< -o $$@
+endef
+$(foreach u,$(KSET_UNITS),$(eval $(call KSET_RULE,$(u))))
 
 $(BUILD)/util/version.o: $(BUILD)/buildinfo.h
 $(BUILD)/db/schema_sql.o: db/schema.sql   # embedded with .incbin, invisible to -MMD
