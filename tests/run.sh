@@ -9,8 +9,8 @@
 # and again with the Winograd 3x3 path forced wherever it applies (DYNN_CONV3X3=winograd), NAME[SET+winograd];
 # a set built in that the CPU lacks (avx512 on an AVX2 machine) is one SKIP per binary;
 # under valgrind only with the set it chooses (valgrind's CPU has no AVX-512).
-# test_slurm.sh, which mostly waits, runs beside the unit tests (BACKGROUND_E2E below). Every test's
-# time goes to $BUILD/test-durations.txt, slowest first.
+# test_slurm.sh, which mostly waits, runs in the background beside the unit tests and the cross builds
+# (BACKGROUND_E2E below). Every test's time goes to $BUILD/test-durations.txt, slowest first.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -130,7 +130,7 @@ if [ "${DYNN_VALGRIND:-0}" != 1 ]; then
   done
 fi
 
-printf '%s\n' "${durations[@]}" | sort -rn > "$BUILD/test-durations.txt" 2>/dev/null   # every test's seconds, slowest first
+{ printf '%s\n' "${durations[@]}" | sort -rn > "$BUILD/test-durations.txt"; } 2>/dev/null   # every test's seconds, slowest first
 echo "tests took $(( $(date +%s) - start )) s (each test's time: $BUILD/test-durations.txt); slowest: $(printf '%s\n' "${durations[@]}" | sort -rn | head -6 | awk '{printf "%s%s %d s", (NR == 1 ? "" : ", "), $2, $1}')"
 [ ${#failed_names[@]} -gt 0 ] && echo "failing: ${failed_names[*]}"
 if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"
