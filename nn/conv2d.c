@@ -9,7 +9,7 @@
  * another and each sgemm uses the whole thread pool. Weight gradients are summed per thread and
  * reduced in thread order, so a result depends on the thread count but never on timing.
  * 3x3 / pad 1 shapes go to the direct kernels (nn/conv3x3.h), but for the weight gradient of wide
- * layers (weight_grad_by_gemm: 256 outputs or more), which this file's path computes faster. */
+ * layers (weight_grad_by_gemm: 256 outputs and 128 inputs or more), which this file's path computes faster. */
 #include "nn/layers.h"
 #include "nn/arena.h"
 #include "nn/conv3x3.h"

@@ -107,11 +107,11 @@ for bin in "$BUILD"/tests/test_*; do
     run_unit "$bin"
   fi
 done
-if [ "${DYNN_VALGRIND:-0}" != 1 ] && [ ${#bg_names[@]} -gt 0 ]; then
-  for name in $BESIDE_BACKGROUND; do
-    [ -f "tests/e2e/$name.sh" ] && [[ $name.sh =~ $filter ]] && run_e2e "tests/e2e/$name.sh"
-  done
-fi
+beside=" "   # BESIDE_BACKGROUND, when something runs in the background to be beside
+[ ${#bg_names[@]} -gt 0 ] && beside=$BESIDE_BACKGROUND
+for name in $beside; do
+  [ -f "tests/e2e/$name.sh" ] && [[ $name.sh =~ $filter ]] && run_e2e "tests/e2e/$name.sh"
+done
 # then the background scripts: each waited for, then counted (its time: its own wall time)
 for i in "${!bg_names[@]}"; do
   wait "${bg_pids[$i]}"
@@ -124,14 +124,14 @@ if [ "${DYNN_VALGRIND:-0}" != 1 ]; then
     [ -f "$script" ] || continue
     [[ $(basename "$script") =~ $filter ]] || continue
     name=$(basename "$script" .sh)
-    [[ $BACKGROUND_E2E == *" $name "* ]] && continue                          # counted above
-    [[ $BESIDE_BACKGROUND == *" $name "* ]] && [ ${#bg_names[@]} -gt 0 ] && continue   # run above
+    [[ $BACKGROUND_E2E$beside == *" $name "* ]] && continue   # run above
     run_e2e "$script"
   done
 fi
 
-{ printf '%s\n' "${durations[@]}" | sort -rn > "$BUILD/test-durations.txt"; } 2>/dev/null   # every test's seconds, slowest first
-echo "tests took $(( $(date +%s) - start )) s (each test's time: $BUILD/test-durations.txt); slowest: $(printf '%s\n' "${durations[@]}" | sort -rn | head -6 | awk '{printf "%s%s %d s", (NR == 1 ? "" : ", "), $2, $1}')"
+by_time=$(printf '%s\n' "${durations[@]}" | sort -rn)   # every test's seconds, slowest first
+{ printf '%s\n' "$by_time" > "$BUILD/test-durations.txt"; } 2>/dev/null
+echo "tests took $(( $(date +%s) - start )) s (each test's time: $BUILD/test-durations.txt); slowest: $(printf '%s\n' "$by_time" | head -6 | awk '{printf "%s%s %d s", (NR == 1 ? "" : ", "), $2, $1}')"
 [ ${#failed_names[@]} -gt 0 ] && echo "failing: ${failed_names[*]}"
 if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"
 else echo "$passed passed, $failed failed"; fi
