@@ -86,6 +86,14 @@ static void print_json(const TrainJob *job, const char *out_path, const TrainJob
     json_key(&j, "test_loss"); json_number(&j, ev->loss);
     json_key(&j, "final_train_loss"); json_number(&j, r->report.final_loss);
     json_key(&j, "wall_s"); json_number(&j, r->report.wall_s);
+    if (r->report.slim.steps > 0) {
+        json_key(&j, "slimming"); json_object_begin(&j);
+        json_key(&j, "steps"); json_int(&j, r->report.slim.steps);
+        json_key(&j, "coarse_steps"); json_int(&j, r->report.slim.coarse_steps);
+        json_key(&j, "trials"); json_int(&j, r->report.slim.trials);
+        json_key(&j, "seconds"); json_number(&j, r->report.slim.seconds);
+        json_object_end(&j);
+    }
     json_key(&j, "train_img_per_s"); json_number(&j, r->images_trained / r->report.wall_s);
     json_key(&j, "train_flops"); json_number(&j, r->report.train_flops);
     json_key(&j, "method"); json_string(&j, method_name(job->dc.method));
@@ -121,6 +129,14 @@ static void print_synthetic_json(const TrainJob *job, const char *out_path, cons
     json_key(&j, "classes"); json_int(&j, d->classes);
     json_key(&j, "seed"); json_int(&j, (long long)job->seed);
     json_key(&j, "wall_s"); json_number(&j, r->report.wall_s);
+    if (r->report.slim.steps > 0) {
+        json_key(&j, "slimming"); json_object_begin(&j);
+        json_key(&j, "steps"); json_int(&j, r->report.slim.steps);
+        json_key(&j, "coarse_steps"); json_int(&j, r->report.slim.coarse_steps);
+        json_key(&j, "trials"); json_int(&j, r->report.slim.trials);
+        json_key(&j, "seconds"); json_number(&j, r->report.slim.seconds);
+        json_object_end(&j);
+    }
     json_key(&j, "subnets"); json_array_begin(&j);
     for (int i = 0; i < d->n_subnets; i++) {
         json_object_begin(&j);
@@ -163,6 +179,10 @@ static void print_summary(const char *out_path, const TrainJobResult *r) {
             printf("%-10s %8.2f%% %10.2f %10.0f\n", d->subnets[i].name, 100.0 * r->eval[i].accuracy,
                    model_subnet_macs(d, d->subnets[i].count) / 1e6, model_subnet_params(d, d->subnets[i].count));
     }
+    const SlimStats *sl = &r->report.slim;
+    if (sl->steps > 0)
+        printf("greedy slimming: %d steps (%d coarse), %d trial forwards, %s\n", sl->steps, sl->coarse_steps, sl->trials,
+               cli_duration(sl->seconds, el, 32));
     printf("saved %s: test accuracy %.2f%% (%d images, largest subnet), %g epochs in %s, %.3g TFLOPs of training\n",
            out_path, 100.0 * ev->accuracy, ev->n, r->report.epochs, cli_duration(r->report.wall_s, el, 32),
            r->report.train_flops / 1e12);

@@ -74,6 +74,7 @@ static int put_metric(RdModel *m, size_t *cap, const char *subnet, const char *n
     if (!subnet) {
         if (!strcmp(name, "synthetic")) m->synthetic = v == 1.0;
         else if (!strcmp(name, "train_seconds")) m->train_seconds = v;
+        else if (!strcmp(name, "slim_seconds")) m->slim_seconds = v;
         else if (!strcmp(name, "train_flops")) m->train_flops = v;
         else if (!strcmp(name, "model_bytes")) m->model_bytes = v;
         else if (!strcmp(name, "separate_models_bytes")) m->separate_models_bytes = v;
@@ -151,7 +152,7 @@ static int load_models(Loader *l) {
         m->stage_row = sqlite3_column_int64(st, 0);
         m->stage = text_dup(st, 2);
         m->method = sqlite3_column_type(st, 3) == SQLITE_NULL ? text_dup(st, 2) : incremental_variant(st);
-        m->train_seconds = m->train_flops = m->model_bytes = m->separate_models_bytes = NAN;
+        m->train_seconds = m->train_flops = m->model_bytes = m->separate_models_bytes = m->slim_seconds = NAN;
         m->epochs = m->train_images = m->test_images = NAN;
         m->arch = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : text_dup(st, 4);
         if (!m->stage || !m->method || (sqlite3_column_type(st, 4) != SQLITE_NULL && !m->arch)) break;

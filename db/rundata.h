@@ -33,6 +33,7 @@ typedef struct RdModel {
     RdSubnet *subnets;  /* ordered by index, then MACs */
     size_t n_subnets;
     double train_seconds, train_flops, model_bytes, separate_models_bytes;
+    double slim_seconds; /* nonuniform-*: greedy slimming's share of train_seconds (NaN: none recorded) */
     double epochs, train_images, test_images; /* the training budget (train stage metrics) */
 } RdModel;
 

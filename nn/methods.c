@@ -11,6 +11,7 @@
 #include "nn/rng.h"
 #include "nn/snapshot.h"
 #include "nn/subnet.h"
+#include "util/duration.h"
 
 static const char *METHOD_NAMES[] = {"plain", "uniform", "nonuniform-multi", "nonuniform-single", "incremental",
                                      "individual"};
@@ -25,6 +26,7 @@ void dynamic_config_defaults(DynamicConfig *dc) {
     dc->bg_epochs = -1; /* default: the epoch budget */
     dc->slim_images = 256;
     dc->min_channels = 0.125f; /* measured: the smallest single-path subnet 90.94% -> 91.87% at 15 epochs */
+    dc->slim_coarse = SLIM_COARSE_DIV_DEFAULT;
     dc->distill_temp = 4.0f;
     dc->distill_weight = 0.5f;
 }
@@ -82,12 +84,6 @@ int method_prepare_desc(ModelDesc *d, const DynamicConfig *dc, Err *err) {
     }
     model_desc_set_sets(d, d->n_subnets, dc->method == METHOD_INDIVIDUAL ? d->n_subnets : 1);
     return 0;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* ---- joint training of several subnets (uniform, multi-path, single-path) ------------------ */
@@ -247,15 +243,16 @@ static void sorted_ratios(const DynamicConfig *dc, float *sorted) {
         }
 }
 
-/* Chooses subnet `k`'s counts for its MACs target by greedy slimming from `from`, no slot below
- * min_frac of its width. */
-static int choose_subnet(Model *m, int k, const int *from, float ratio, float min_frac, const HeldBatch *hb,
-                         Err *err) {
+/* Chooses subnet `k`'s counts for its MACs target by greedy slimming from `from` (dc: the floor,
+ * min_channels of every slot's width, and the coarse steps), its cost added to rep->slim. */
+static int choose_subnet(Model *m, int k, const int *from, float ratio, const DynamicConfig *dc, const HeldBatch *hb,
+                         MethodReport *rep, Err *err) {
     ModelDesc *d = m->d;
     int counts[MODEL_MAX_SLOTS];
     double target = ratio * model_subnet_macs(d, d->slot_max);
     if (ratio >= 1.0f) memcpy(counts, d->slot_max, sizeof(int) * (size_t)d->n_slots);
-    else if (subnet_greedy_slim(m, from, target, min_frac, hb->x, hb->labels, hb->n, counts, err))
+    else if (subnet_greedy_slim(m, from, target, dc->min_channels, dc->slim_coarse, hb->x, hb->labels, hb->n, counts,
+                                &rep->slim, err))
         return err_prefix(err, "--flops %g", ratio);
     memcpy(d->subnets[k].count, counts, sizeof(int) * (size_t)d->n_slots);
     return 0;
@@ -327,7 +324,7 @@ static int train_nonuniform_multi(Model *m, const Dataset *full_train, const Dat
     float sorted[MODEL_MAX_SUBNETS];
     sorted_ratios(dc, sorted);
     for (int k = d->n_subnets - 1; k >= 0; k--) {
-        if (choose_subnet(m, k, from, sorted[k], dc->min_channels, &hb, err)) {
+        if (choose_subnet(m, k, from, sorted[k], dc, &hb, rep, err)) {
             held_batch_free(&hb);
             return -1;
         }
@@ -425,7 +422,7 @@ static int train_nonuniform_single(Model *m, const Dataset *full_train, const Da
         if (rc || p == S - 1) break;
         if (p == 0) model_sort_channels_by_importance(m, opt.velocity); /* once; momentum follows */
         int k = S - 2 - p; /* next smaller subnet */
-        rc = choose_subnet(m, k, d->subnets[k + 1].count, sorted[k], dc->min_channels, &hb, err);
+        rc = choose_subnet(m, k, d->subnets[k + 1].count, sorted[k], dc, &hb, rep, err);
         if (rc == 0) {
             copy_bn_set(m, k + 1, k);
             model_set_subnet(m, k);
@@ -719,7 +716,7 @@ int method_train(Model *m, const Dataset *train, const Dataset *test, const Trai
     if (base->resume && !method_resumable(dc->method))
         return err_set(err, "method %s cannot go on from a training snapshot (greedy slimming chooses the subnets "
                        "between its phases): train without one", method_name(dc->method));
-    double t0 = now_s(), f0 = m->train_flops;
+    double t0 = duration_now_s(), f0 = m->train_flops;
     int rc;
     switch (dc->method) {
     case METHOD_UNIFORM: rc = train_uniform(m, train, test, base, dc, rep, err); break;
@@ -737,7 +734,7 @@ int method_train(Model *m, const Dataset *train, const Dataset *test, const Trai
     if (rc == 0 && base->resume && base->resume->done < base->resume->skip) /* never loaded: never trained */
         rc = err_set(err, "%s: the snapshot covers %d epochs, this job trains %d: remove it", base->resume->path,
                      base->resume->skip, base->resume->done);
-    rep->wall_s = base->resume ? train_resume_wall(base->resume) : now_s() - t0;
+    rep->wall_s = base->resume ? train_resume_wall(base->resume) : duration_now_s() - t0;
     rep->train_flops = m->train_flops - f0;
     return rc;
 }

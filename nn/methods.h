@@ -31,6 +31,7 @@
 #define DYNN_NN_METHODS_H
 
 #include "nn/model.h"
+#include "nn/subnet.h"
 #include "nn/train.h"
 
 typedef enum TrainMethod {
@@ -59,6 +60,8 @@ typedef struct DynamicConfig {
     int slim_images;     /* non-uniform: training images held out for greedy slimming (256) */
     float min_channels;  /* non-uniform: greedy slimming keeps at least this fraction of every slot's
                             channels (0.125; 0: down to 1 channel) */
+    int slim_coarse;     /* non-uniform: greedy slimming's coarse steps are 1/slim_coarse of a slot while
+                            far from the target (SLIM_COARSE_DIV_DEFAULT; 0: fine steps throughout) */
     /* incremental only: */
     int joint;           /* ablation: the same block lower-triangular network, every group-subnet trained
                             in every iteration from the start (uniform's recipe, E/G epochs), nothing
@@ -102,6 +105,7 @@ typedef struct MethodReport {
     double train_flops;  /* every training-mode pass, including slimming probes */
     double epochs;       /* passes over the training set, summed over phases */
     float final_loss;
+    SlimStats slim;      /* nonuniform-*: every greedy slimming search of the run, added up */
 } MethodReport;
 
 /* Whether a job of this method can go on from a training snapshot (nn/snapshot.h): its state

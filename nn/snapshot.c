@@ -9,16 +9,11 @@
 #include <zlib.h>
 
 #include "util/atomic_file.h"
+#include "util/duration.h"
 #include "util/fs.h"
 
 #define SNAPSHOT_MAGIC "DYNNSNAP"
 #define SNAPSHOT_VERSION 1u
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
@@ -77,7 +72,7 @@ int snapshot_parse(const uint8_t *data, size_t len, const char *path, SnapshotVi
 
 int train_resume_open(TrainResume *r, const char *path, const char *fingerprint, const Model *m, Err *err) {
     memset(r, 0, sizeof *r);
-    r->t0 = now_s();
+    r->t0 = duration_now_s();
     if (strlen(path) >= sizeof r->path) return err_set(err, "snapshot path too long: %s", path);
     snprintf(r->path, sizeof r->path, "%s", path);
     snprintf(r->fingerprint, sizeof r->fingerprint, "%s", fingerprint);
@@ -138,7 +133,7 @@ int train_resume_restore(TrainResume *r, Model *m, Sgd *opt, void *step_state, s
     return 0;
 }
 
-double train_resume_wall(const TrainResume *r) { return r->wall_before + (now_s() - r->t0); }
+double train_resume_wall(const TrainResume *r) { return r->wall_before + (duration_now_s() - r->t0); }
 
 /* ---- writing ------------------------------------------------------------------------------- */
 

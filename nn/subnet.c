@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nn/rng.h"
+#include "util/duration.h"
 
 int parse_ratio_list(const char *text, const char *what, float *ratios, int *n, Err *err) {
     *n = 0;
@@ -232,10 +233,39 @@ int subnet_check_macs_target(const ModelDesc *d, const int *from, double target_
     return 0;
 }
 
-int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_frac, const float *x,
-                       const int *labels, int n, int *out, Err *err) {
+/* The step slot s can take from `cur`: 1/div of its full width, at least one channel, but not below
+ * its floor (0: the slot is at its floor). */
+static int slim_step(const ModelDesc *d, const int *cur, const int *smallest, int s, int div) {
+    int step = d->slot_max[s] / div;
+    if (step < 1) step = 1;
+    if (cur[s] - step < smallest[s]) step = cur[s] - smallest[s];
+    return step;
+}
+
+/* Whether the search steps coarsely from `cur` (MACs `macs`): no slot's coarse step reaches the
+ * target, so whichever slot the step takes, fine steps still follow. */
+static int coarse_step_fits(const ModelDesc *d, const int *cur, const int *smallest, double macs, double target_macs,
+                            int coarse_div) {
+    if (coarse_div < 2 || coarse_div >= SLIM_FINE_DIV) return 0;
+    int trial[MODEL_MAX_SLOTS];
+    double largest_saving = 0.0;
+    for (int s = 0; s < d->n_slots; s++) {
+        const int step = slim_step(d, cur, smallest, s, coarse_div);
+        if (step < 1) continue;
+        memcpy(trial, cur, sizeof(int) * (size_t)d->n_slots);
+        trial[s] -= step;
+        const double saving = macs - model_subnet_macs(d, trial);
+        if (saving > largest_saving) largest_saving = saving;
+    }
+    return macs - largest_saving > target_macs;
+}
+
+int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_frac, int coarse_div, const float *x,
+                       const int *labels, int n, int *out, SlimStats *stats, Err *err) {
     const ModelDesc *d = m->d;
     if (subnet_check_macs_target(d, from, target_macs, min_frac, err)) return -1;
+    const double t0 = duration_now_s();
+    SlimStats cost = {0};
     int cur[MODEL_MAX_SLOTS], trial[MODEL_MAX_SLOTS], smallest[MODEL_MAX_SLOTS];
     memcpy(cur, from, sizeof(int) * (size_t)d->n_slots);
     slim_floor(d, from, min_frac, smallest);
@@ -255,14 +285,15 @@ int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_
             order[j - 1] = t;
         }
     while (macs > target_macs) {
+        const int coarse = coarse_step_fits(d, cur, smallest, macs, target_macs, coarse_div);
+        const int div = coarse ? coarse_div : SLIM_FINE_DIV;
         double base = probe_loss(m, cur, x, labels, n, 0);
+        cost.trials++;
         int steps[MODEL_MAX_SLOTS];
         double trial_loss[MODEL_MAX_SLOTS], saved_macs[MODEL_MAX_SLOTS];
         for (int k = 0; k < d->n_slots; k++) {
             const int s = order[k];
-            int step = d->slot_max[s] / 16;
-            if (step < 1) step = 1;
-            if (cur[s] - step < smallest[s]) step = cur[s] - smallest[s];
+            const int step = slim_step(d, cur, smallest, s, div);
             steps[s] = step;
             if (step < 1) continue;
             memcpy(trial, cur, sizeof(int) * (size_t)d->n_slots);
@@ -270,6 +301,7 @@ int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_
             saved_macs[s] = macs - model_subnet_macs(d, trial);
             if (saved_macs[s] <= 0.0) continue;
             trial_loss[s] = probe_loss(m, trial, x, labels, n, first_op[s]);
+            cost.trials++;
         }
         int best = -1, best_step = 0;
         double best_score = 0.0;
@@ -287,8 +319,16 @@ int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_
             return err_set(err, "MACs target %.3f M cannot be met: no slot can lose more channels", target_macs / 1e6);
         cur[best] -= best_step;
         macs = model_subnet_macs(d, cur);
+        cost.steps++;
+        cost.coarse_steps += coarse;
     }
     memcpy(out, cur, sizeof(int) * (size_t)d->n_slots);
+    if (stats) {
+        stats->steps += cost.steps;
+        stats->coarse_steps += cost.coarse_steps;
+        stats->trials += cost.trials;
+        stats->seconds += duration_now_s() - t0;
+    }
     return 0;
 }
 

@@ -39,18 +39,34 @@ void slot_permute_buffers(const ModelDesc *d, float *const *bufs, int slot, cons
 /* Sorts every slot's channels by decreasing importance; `also` (may be NULL) is permuted alike. */
 void model_sort_channels_by_importance(Model *m, float *const *also);
 
-/* Greedy slimming: starting from `from` (counts per slot), repeatedly removes a step of channels
- * (1/16 of the slot, at least 1) from the slot whose removal raises the loss on the held-out batch
- * (x, labels; BN in batch-statistics mode) least per MAC saved, until the subnet's MACs are at most
- * target_macs. No slot goes below ceil(min_frac x its full width) channels, at least 1 (min_frac 0:
- * one channel), nor is raised above `from` to reach that floor. Writes the result to `out`. Fails if
- * the target is below the smallest reachable subnet (every slot at its floor). The model's current
- * subnet is restored afterwards. */
 /* Fails, naming the floor, if no subnet slimmed from `from` with that floor reaches target_macs. */
 int subnet_check_macs_target(const ModelDesc *d, const int *from, double target_macs, float min_frac, Err *err);
 
-int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_frac, const float *x,
-                       const int *labels, int n, int *out, Err *err);
+/* Greedy slimming's step sizes: a fine step is 1/SLIM_FINE_DIV of a slot's full width (at least one
+ * channel); a coarse one 1/coarse_div (coarse_div between 2 and SLIM_FINE_DIV - 1; 0: fine steps
+ * throughout, the search of dynn before 2026-12-08). */
+#define SLIM_FINE_DIV 16
+#define SLIM_COARSE_DIV_DEFAULT 8
+
+/* What one slimming search cost: steps taken (coarse among them), trial forwards of the held-out
+ * batch (each step's base forward and one per slot tried), and wall time. Callers add them up. */
+typedef struct SlimStats {
+    int steps, coarse_steps, trials;
+    double seconds;
+} SlimStats;
+
+/* Greedy slimming: starting from `from` (counts per slot), repeatedly removes a step of channels
+ * from the slot whose removal raises the loss on the held-out batch (x, labels, n images; BN in
+ * batch-statistics mode) least per MAC saved, until the subnet's MACs are at most target_macs.
+ * Steps are coarse (1/coarse_div of a slot) while no slot's coarse step would reach the target, then
+ * fine (1/SLIM_FINE_DIV), so the result lands within one fine step of the target, as a search of
+ * fine steps alone does, at about half its cost (docs/PERFORMANCE.md). No slot goes below
+ * ceil(min_frac x its full width) channels, at least 1 (min_frac 0: one channel), nor is raised
+ * above `from` to reach that floor. Writes the result to `out` and adds its cost to `stats` (may be
+ * NULL). Fails if the target is below the smallest reachable subnet (every slot at its floor). The
+ * model's current subnet is restored afterwards. */
+int subnet_greedy_slim(Model *m, const int *from, double target_macs, float min_frac, int coarse_div, const float *x,
+                       const int *labels, int n, int *out, SlimStats *stats, Err *err);
 
 /* Re-estimates the running BN statistics of the current subnet's BN set from `batches` training
  * batches (exact average of batch statistics; no augmentation; parameters unchanged). */

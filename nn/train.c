@@ -8,14 +8,9 @@
 #include "nn/layers.h"
 #include "nn/rng.h"
 #include "nn/snapshot.h"
+#include "util/duration.h"
 
 #define STREAM_SHUFFLE 0x5348554646ULL /* "SHUFF" */
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 void train_config_defaults(TrainConfig *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -175,7 +170,7 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
     sched.total_iters = (cfg->schedule_epochs > 0 ? cfg->schedule_epochs : cfg->epochs) * batches;
     sched.warmup_iters = (int)(cfg->warmup_epochs * batches);
     TrainStepFn step = cfg->step ? cfg->step : train_step_xent;
-    const double t0 = now_s();
+    const double t0 = duration_now_s();
     int iter = cfg->epoch_offset * batches, first_iter = iter, timed_from = iter; /* timed_from: first trained here */
     TrainResume *resume = cfg->resume;
     int rc = 0;
@@ -193,7 +188,7 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
         rng_derive(&shuffle, cfg->seed, (uint64_t)epoch, STREAM_SHUFFLE);
         for (int i = 0; i < train->n; i++) b.order[i] = i;
         rng_shuffle(&shuffle, b.order, train->n);
-        double epoch_t0 = now_s(), loss_sum = 0.0;
+        double epoch_t0 = duration_now_s(), loss_sum = 0.0;
         long hits = 0, seen = 0;
         for (int bi = 0; bi < batches; bi++, iter++) {
             batch_assemble(b.x, b.labels, train, b.order + (size_t)bi * cfg->batch, cfg->batch,
@@ -218,7 +213,7 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
                 test_acc = stats->test_acc = (float)r.accuracy;
             }
             if (cfg->progress) {
-                double now = now_s();
+                double now = duration_now_s();
                 TrainProgress p = {
                     .phase = cfg->phase, .epoch = e + 1, .epochs = cfg->epochs, .batch = bi + 1, .batches = batches,
                     .loss = (float)(loss_sum / (bi + 1)), .train_acc = (float)hits / (float)seen, .lr = lr,
@@ -237,7 +232,7 @@ int train_run(Model *m, const Dataset *train, const Dataset *test, const TrainCo
         }
     }
     m->training = 0;
-    stats->wall_s = now_s() - t0;
+    stats->wall_s = duration_now_s() - t0;
     if (!cfg->opt) sgd_free(&opt);
     batch_free(&b);
     return rc ? -1 : 0;

@@ -6,7 +6,8 @@
  * Records: the checkpoint as artifact `model`; per subnet (metric subnet = subnet name) `accuracy`
  * (fraction), `loss`, `macs`, `params`, `bytes_touched`, `width` (MACs fraction of the largest
  * subnet) and `subnet_index`; for the stage `train_seconds`, `train_flops`, `epochs` (passes over
- * the training set), `model_bytes`, `separate_models_bytes`, `train_images` and `test_images`.
+ * the training set), `model_bytes`, `separate_models_bytes`, `train_images` and `test_images`;
+ * nonuniform-* also `slim_seconds`, `slim_steps` and `slim_trials` (greedy slimming's cost).
  *
  * `teacher` (incremental distillation) is `train` (the stage trains one first) or the model of a
  * stage it needs (its instance name, or an artifact name), never a path: the cache key then follows
@@ -156,6 +157,11 @@ static int record_results(const StageRun *run, const TrainJobResult *r, Err *err
         record(run, "train_flops", r->report.train_flops, NULL, err) ||
         record(run, "epochs", r->report.epochs, NULL, err) ||
         record(run, "train_images", r->train_images, NULL, err) || record(run, "test_images", r->test_images, NULL, err))
+        return -1;
+    const SlimStats *sl = &r->report.slim;
+    if (sl->steps > 0 && (record(run, "slim_seconds", sl->seconds, NULL, err) ||
+                          record(run, "slim_steps", sl->steps, NULL, err) ||
+                          record(run, "slim_trials", sl->trials, NULL, err)))
         return -1;
     return 0;
 }

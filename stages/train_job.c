@@ -61,6 +61,9 @@ static const TrainOption OPTIONS[] = {
     {"min-channels", TRAIN_OPT_FLOAT, AT(dc.min_channels), 0, 1, "F",
      "nonuniform-*: greedy slimming keeps at least F x every layer's channels\n(0: down to 1)",
      "0.125"},
+    {"slim-coarse", TRAIN_OPT_INT, AT(dc.slim_coarse), 0, SLIM_FINE_DIV - 1, "D",
+     "nonuniform-*: greedy slimming removes 1/D of a layer's channels per step while\nno such step reaches the MACs target, then 1/16 (0: 1/16 throughout, the\nsearch of dynn before 2026-12-08)",
+     "8"},
     {"phase-epochs", TRAIN_OPT_STRING, AT(phase_epochs), 0, 0, "LIST",
      "nonuniform-single: epochs of the phases before the last (one per subnet but\none, e.g. 1,1,1: every subnet joins early); the last phase gets the rest\n(equal phases for 15 epochs: 4,4,4)", "1 each"},
     {"data", TRAIN_OPT_STRING, AT(data), 0, 0, "SPEC",
@@ -320,6 +323,9 @@ int train_job_check(TrainJob *job, const char *prefix, Err *err) {
     if (lr_schedule_parse(job->schedule, &job->cfg.sched.kind))
         return err_set(err, "%sschedule: unknown schedule '%s' (cosine, step, constant)", prefix, job->schedule);
     if (method_parse(job->method_name, &dc->method, err)) return -1;
+    if (dc->slim_coarse == 1)
+        return err_set(err, "%sslim-coarse 1 would remove whole layers in one step: give 2..%d, or 0 for fine steps only",
+                       prefix, SLIM_FINE_DIV - 1);
     if (job->snapshot && !method_resumable(dc->method))
         return err_set(err, "%ssnapshot: method %s cannot go on from a snapshot (greedy slimming chooses the subnets "
                        "between its phases): train without one", prefix, job->method_name);

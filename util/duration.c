@@ -1,9 +1,16 @@
-/* util/duration.c — parsing durations (see duration.h). */
+/* util/duration.c — parsing durations and the monotonic clock (see duration.h). */
 #include "util/duration.h"
 
 #include <ctype.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
+
+double duration_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* A decimal number without sign or exponent ("12", "1.5", ".5"); returns its length, 0 if none. */
 static size_t number(const char *s, double *value) {

@@ -41,8 +41,23 @@ expect_match "incremental spends the whole epoch budget" '"epochs_trained":5[,.]
 # records the choice.
 sp_run() { "$DYNN" train --model resnet8 --width 0.5 --method nonuniform-single --epochs 5 --batch 64 \
              --train-limit 456 --slim-images 200 --test-limit 64 --threads 2 --seed 1 "$@" 2>&1; }
+sp_default=$(sp_run --out "$T/sp_default.dnn")
 expect_match "single-path: the last phase gets the rest of the budget" 'single-path 4/4 \(4 subnets\): epoch 2/2' \
-  "$(sp_run --out "$T/sp_default.dnn")"
+  "$sp_default"
+expect_match "single-path: greedy slimming's cost printed" 'greedy slimming: [0-9]+ steps \([1-9][0-9]* coarse\), [0-9]+ trial forwards' \
+  "$sp_default"
+# Greedy slimming steps coarsely far from the target (--slim-coarse 8, the default): fewer trial
+# forwards than fine steps alone (--slim-coarse 0); --json gives the cost.
+slim_trials() { "$DYNN" train --model resnet8 --width 0.5 --method nonuniform-multi --epochs 1 --bg-epochs 0 --batch 64 \
+                  --train-limit 456 --slim-images 200 --test-limit 64 --threads 2 --seed 1 --json "$@" 2>&1; }
+fine=$(slim_trials --slim-coarse 0 --out "$T/slim0.dnn")
+mixed=$(slim_trials --out "$T/slim8.dnn")
+expect_match "slim-coarse 0: fine steps only" '"slimming":\{"steps":[0-9]+,"coarse_steps":0,' "$fine"
+expect_match "slim-coarse default: coarse steps taken" '"coarse_steps":[1-9]' "$mixed"
+t0=$(printf '%s' "$fine" | grep -o '"trials":[0-9]*' | cut -d: -f2)
+t8=$(printf '%s' "$mixed" | grep -o '"trials":[0-9]*' | cut -d: -f2)
+if [ -n "$t0" ] && [ -n "$t8" ] && [ "$t8" -lt "$t0" ]; then pass "coarse steps: fewer trial forwards ($t8 against $t0)"
+else fail "coarse steps: fewer trial forwards" "fine: $fine / mixed: $mixed"; fi
 sp=$(sp_run --phase-epochs 2,1,1 --out "$T/sp.dnn")
 expect_match "phase-epochs: the first phase takes 2" 'single-path 1/4 \(1 subnets\): epoch 2/2' "$sp"
 expect_match "phase-epochs: the last phase the remaining 1" 'single-path 4/4 \(4 subnets\): epoch 1/1' "$sp"
@@ -70,5 +85,7 @@ expect_fail "widths for a non-uniform method" "--widths applies to method" "$DYN
 expect_fail "phase-epochs of the wrong length" "--phase-epochs: 2 entries for 4 subnets" "$DYNN" train --method nonuniform-single --phase-epochs 1,1 --out "$T/x.dnn"
 expect_fail "phase-epochs that leave no epoch" "none left for the last" "$DYNN" train --method nonuniform-single --phase-epochs 5,5,5 --epochs 15 --out "$T/x.dnn"
 expect_fail "phase-epochs for another method" "--phase-epochs applies to method nonuniform-single" "$DYNN" train --method uniform --phase-epochs 1,1,1 --out "$T/x.dnn"
+expect_fail "slim-coarse 1" "--slim-coarse 1 would remove whole layers" "$DYNN" train --method nonuniform-multi --slim-coarse 1 --out "$T/x.dnn"
+expect_fail "slim-coarse above 15" "slim-coarse" "$DYNN" train --method nonuniform-multi --slim-coarse 16 --out "$T/x.dnn"
 [ ! -e "$T/x.dnn" ] && pass "nothing written on bad input" || fail "nothing written on bad input"
 e2e_done

@@ -52,4 +52,13 @@ sed 's/\[uniform, incremental\]/[nonuniform-multi]/; s/epochs: 1/epochs: 1\n    
 expect_fail "widths with a non-uniform method" "widths applies to method uniform or individual, not nonuniform-multi" "$DYNN" validate mix.yaml
 sed 's/\[uniform, incremental\]/[uniform, slimmable]/' t.yaml > meth.yaml
 expect_fail "unknown method" "slimmable" "$DYNN" validate meth.yaml
+
+# nonuniform-*: greedy slimming's cost lands in the database with the other cost metrics
+sed 's/\[uniform, incremental\]/[nonuniform-multi]/; s/epochs: 1/epochs: 1\n      bg_epochs: 1\n      slim_images: 128/' t.yaml > nu.yaml
+expect_ok "nonuniform-multi stage runs" "$DYNN" run nu.yaml
+nu() { q "SELECT m.value FROM metrics m JOIN stages s ON s.id=m.stage_id WHERE s.name='train@method=nonuniform-multi' AND m.name='$1'"; }
+expect_match "slimming steps recorded" "^[1-9][0-9]*$" "$(nu slim_steps)"
+expect_match "slimming trial forwards recorded, more than its steps" "^1$" \
+  "$(q "SELECT (SELECT value FROM metrics WHERE name='slim_trials') > (SELECT value FROM metrics WHERE name='slim_steps')")"
+expect_match "slimming seconds recorded" "^1$" "$(q "SELECT count(*) FROM metrics WHERE name='slim_seconds' AND value > 0")"
 e2e_done

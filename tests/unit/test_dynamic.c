@@ -519,25 +519,83 @@ static void test_bad_subnet_specs(void **state) {
     float x[4 * 144];
     int labels[4] = {0, 1, 2, 3}, out[MODEL_MAX_SLOTS];
     gc_fill_normal(x, 4 * 144, 1, 1.0f);
-    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 10.0, 0.0f, x, labels, 4, out, &err), -1);
+    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 10.0, 0.0f, SLIM_COARSE_DIV_DEFAULT, x, labels, 4, out, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "cannot be met"));
     /* a reachable target is met, and every slot stays within bounds */
     double full = model_subnet_macs(model.d, model.d->slot_max);
-    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.3 * full, 0.0f, x, labels, 4, out, &err), 0);
+    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.3 * full, 0.0f, SLIM_COARSE_DIV_DEFAULT, x, labels, 4, out, NULL, &err), 0);
     assert_true(model_subnet_macs(model.d, out) <= 0.3 * full);
     for (int s = 0; s < model.d->n_slots; s++) assert_true(out[s] >= 1 && out[s] <= model.d->slot_max[s]);
     /* with a floor of half the channels, no slot goes below it, and a target under it is refused */
-    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.3 * full, 0.5f, x, labels, 4, out, &err), 0);
+    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.3 * full, 0.5f, SLIM_COARSE_DIV_DEFAULT, x, labels, 4, out, NULL, &err), 0);
     assert_true(model_subnet_macs(model.d, out) <= 0.3 * full);
     for (int s = 0; s < model.d->n_slots; s++) assert_true(2 * out[s] >= model.d->slot_max[s]);
-    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.1 * full, 0.5f, x, labels, 4, out, &err), -1);
+    assert_int_equal(subnet_greedy_slim(&model, model.d->slot_max, 0.1 * full, 0.5f, SLIM_COARSE_DIV_DEFAULT, x, labels, 4, out, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "--min-channels"));
     /* the floor never raises a slot above `from`: the result stays nested in it */
     int from[MODEL_MAX_SLOTS];
     memcpy(from, model.d->slot_max, sizeof(int) * (size_t)model.d->n_slots);
     from[0] = 1;
-    assert_int_equal(subnet_greedy_slim(&model, from, 0.3 * full, 0.5f, x, labels, 4, out, &err), 0);
+    assert_int_equal(subnet_greedy_slim(&model, from, 0.3 * full, 0.5f, SLIM_COARSE_DIV_DEFAULT, x, labels, 4, out, NULL, &err), 0);
     for (int s = 0; s < model.d->n_slots; s++) assert_true(out[s] <= from[s]);
+    model_free(&model);
+}
+
+/* How far below the target a slimmed subnet `out` may end: less than the MACs one fine step of some
+ * slot adds back (the step that crossed the target was at most that). */
+static double largest_fine_step_macs(const ModelDesc *d, const int *out) {
+    double base = model_subnet_macs(d, out), largest = 0.0;
+    int up[MODEL_MAX_SLOTS];
+    for (int s = 0; s < d->n_slots; s++) {
+        memcpy(up, out, sizeof(int) * (size_t)d->n_slots);
+        int step = d->slot_max[s] / SLIM_FINE_DIV;
+        up[s] += step < 1 ? 1 : step;
+        if (up[s] > d->slot_max[s]) up[s] = d->slot_max[s];
+        double add = model_subnet_macs(d, up) - base;
+        if (add > largest) largest = add;
+    }
+    return largest;
+}
+
+/* Greedy slimming steps coarsely while far from the target and finely near it: fewer steps and trial
+ * forwards than fine steps alone, the result as close to the target (within one fine step); with
+ * coarse steps off it is the fine search of before (the counts it chose then). */
+static void test_greedy_slimming_coarse_then_fine(void **state) {
+    (void)state;
+    Err err = {{0}};
+    ModelDesc *d = calloc(1, sizeof *d);
+    Model model;
+    assert_int_equal(model_desc_build(d, "resnet8", 1, 12, 12, 10, 1.0f, &err), 0);
+    assert_int_equal(model_create(&model, d, 8, 1, &err), 0);
+    model_init_params(&model, 3);
+    float x[8 * 144];
+    int labels[8] = {0, 1, 2, 3, 4, 5, 6, 7}, fine[MODEL_MAX_SLOTS], mixed[MODEL_MAX_SLOTS];
+    gc_fill_normal(x, 8 * 144, 2, 1.0f);
+    const double full = model_subnet_macs(d, d->slot_max), target = 0.2 * full;
+    SlimStats fine_cost = {0}, mixed_cost = {0};
+    assert_int_equal(subnet_greedy_slim(&model, d->slot_max, target, 0.0f, 0, x, labels, 8, fine, &fine_cost, &err), 0);
+    assert_int_equal(subnet_greedy_slim(&model, d->slot_max, target, 0.0f, 8, x, labels, 8, mixed, &mixed_cost, &err), 0);
+    assert_int_equal(fine_cost.coarse_steps, 0);
+    assert_true(mixed_cost.coarse_steps > 0);
+    assert_true(mixed_cost.steps > mixed_cost.coarse_steps); /* fine steps near the target */
+    assert_true(mixed_cost.steps < fine_cost.steps);
+    assert_true(mixed_cost.trials < fine_cost.trials);
+    assert_true(mixed_cost.seconds >= 0.0 && fine_cost.seconds >= 0.0);
+    for (int pass = 0; pass < 2; pass++) {
+        const int *out = pass ? mixed : fine;
+        double macs = model_subnet_macs(d, out);
+        assert_true(macs <= target);
+        assert_true(target - macs < largest_fine_step_macs(d, out));
+    }
+    /* costs add up over searches */
+    SlimStats twice = fine_cost;
+    assert_int_equal(subnet_greedy_slim(&model, d->slot_max, target, 0.0f, 0, x, labels, 8, fine, &twice, &err), 0);
+    assert_int_equal(twice.steps, 2 * fine_cost.steps);
+    assert_int_equal(twice.trials, 2 * fine_cost.trials);
+    /* the fine search chooses what dynn chose before coarse steps (the counts of 8c0306b) */
+    static const int before[] = {8, 7, 14, 18, 56, 4};
+    assert_int_equal((int)(sizeof before / sizeof *before), d->n_slots);
+    for (int s = 0; s < d->n_slots; s++) assert_int_equal(fine[s], before[s]);
     model_free(&model);
 }
 
@@ -556,6 +614,7 @@ int main(void) {
         cmocka_unit_test(test_teacher_distillation_keeps_earlier_subnets_bit_identical),
         cmocka_unit_test(test_joint_and_teacher_checks),
         cmocka_unit_test(test_bad_subnet_specs),
+        cmocka_unit_test(test_greedy_slimming_coarse_then_fine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -208,7 +208,7 @@ static void test_synthetic_model_has_no_accuracy(void **state) {
     (void)state;
     RdSubnet trained[] = {subnet("w0.5", 0, 0.5, 0.85), subnet("w1.0", 1, 1.0, 0.90)};
     RdSubnet synth[] = {subnet("c1", 0, 0.2, 0.50), subnet("c2", 1, 1.0, 0.60)};
-    RdModel models[] = {{.stage = "train", .method = "uniform", .subnets = trained, .n_subnets = 2},
+    RdModel models[] = {{.stage = "train", .method = "uniform", .subnets = trained, .n_subnets = 2, .slim_seconds = NAN},
                         {.stage = "train_resnet18", .method = "synthetic", .synthetic = 1, .subnets = synth, .n_subnets = 2,
                          .model_bytes = 1048576.0}};
     double l0[] = {0.001}, l1[] = {0.002}, l2[] = {0.010}, l3[] = {0.040};
@@ -240,6 +240,9 @@ static void test_synthetic_model_has_no_accuracy(void **state) {
     assert_int_equal(acc->table.n_rows, 2); /* the trained model's subnets only */
     assert_string_equal(table_cell(&acc->table, 0, 0)->text, "train");
     assert_int_equal(train->table.n_rows, 1);
+    /* greedy slimming's seconds: a column, empty for a method without slimming, filled for one with it */
+    assert_string_equal(train->table.cols[6], "of which greedy slimming (s)");
+    assert_int_equal(table_cell(&train->table, 0, 6)->type, CELL_NULL);
     assert_int_equal(syn->table.n_rows, 2);
     for (size_t c = 0; c < syn->table.n_cols; c++) assert_null(strstr(syn->table.cols[c], "accuracy"));
     assert_string_equal(table_cell(&syn->table, 1, 1)->text, "c2");
@@ -251,6 +254,14 @@ static void test_synthetic_model_has_no_accuracy(void **state) {
     assert_int_equal(table_cell(&lat->table, 2, 9)->type, CELL_NULL);
     assert_int_equal(table_cell(&lat->table, 3, 9)->type, CELL_NULL);
     report_sections_free(&s);
+    models[0].method = "nonuniform-multi";
+    models[0].slim_seconds = 81.4;
+    assert_int_equal(report_tables(&d, &a, &s, &err), 0);
+    train = find_section(&s, "Training budget");
+    assert_string_equal(table_cell(&train->table, 0, 6)->text, "81");
+    report_sections_free(&s);
+    models[0].method = "uniform";
+    models[0].slim_seconds = NAN;
     aggregate_free(&a);
     /* only the synthetic model: no accuracy column, table, front or baseline section at all */
     d.models = &models[1];
