@@ -129,14 +129,6 @@ static void print_synthetic_json(const TrainJob *job, const char *out_path, cons
     json_key(&j, "classes"); json_int(&j, d->classes);
     json_key(&j, "seed"); json_int(&j, (long long)job->seed);
     json_key(&j, "wall_s"); json_number(&j, r->report.wall_s);
-    if (r->report.slim.steps > 0) {
-        json_key(&j, "slimming"); json_object_begin(&j);
-        json_key(&j, "steps"); json_int(&j, r->report.slim.steps);
-        json_key(&j, "coarse_steps"); json_int(&j, r->report.slim.coarse_steps);
-        json_key(&j, "trials"); json_int(&j, r->report.slim.trials);
-        json_key(&j, "seconds"); json_number(&j, r->report.slim.seconds);
-        json_object_end(&j);
-    }
     json_key(&j, "subnets"); json_array_begin(&j);
     for (int i = 0; i < d->n_subnets; i++) {
         json_object_begin(&j);
