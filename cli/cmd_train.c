@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "util/args.h"
 #include "cli/commands.h"
@@ -15,6 +14,7 @@
 #include "util/cliopt.h"
 #include "util/fs.h"
 #include "util/json_out.h"
+#include "util/duration.h"
 
 static const char TRAIN_SUMMARY[] =
     "  trains a network (or a dynamic network's subnets) and writes the checkpoint FILE; the training\n"
@@ -25,18 +25,12 @@ typedef struct ProgressState {
     double last_draw;
 } ProgressState;
 
-static double wall_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void show_progress(const TrainProgress *p, void *ctx) {
     ProgressState *st = ctx;
     if (st->quiet) return;
     char eta[32], el[32];
     if (st->tty) {
-        double now = wall_now();
+        double now = duration_now_s();
         if (!p->epoch_done && now - st->last_draw < 0.1) return;
         st->last_draw = now;
         int width = 24, filled = p->batch * width / p->batches;

@@ -3,7 +3,6 @@
 #include "nn/model.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +10,10 @@
 
 #include "nn/conv3x3.h"
 #include "nn/layers.h"
+#include "util/duration.h"
 
 _Static_assert(MODEL_MAX_SIDE <= CONV_MAX_SIDE, "the kernels take every side a description may claim");
 
-static double now_s(void) { return omp_get_wtime(); }
 
 static size_t tensor_floats(const TensorDesc *t) { return (size_t)t->c * t->h * t->w; }
 
@@ -429,7 +428,7 @@ const float *model_forward_from(Model *m, const float *input, int n, int first_o
     if (m->training) m->train_flops += 2.0 * model_subnet_macs(d, m->active) * n;
     for (int i = first_op > 0 ? first_op : 0; i < d->n_ops; i++) {
         const OpDesc *o = &d->ops[i];
-        double t0 = m->profile ? now_s() : 0.0;
+        double t0 = m->profile ? duration_now_s() : 0.0;
         float *out = m->act[o->out];
         const float *in = m->act[o->in0];
         switch (o->kind) {
@@ -448,7 +447,7 @@ const float *model_forward_from(Model *m, const float *input, int n, int first_o
                 }
                 conv3x3_forward_affine(m->act[bn->out], in, model_param(m, o->weight), &s, m->scratch, scale, shift,
                                        bn->relu);
-                if (m->profile) m->op_fwd_s[i - 1] += now_s() - t0;
+                if (m->profile) m->op_fwd_s[i - 1] += duration_now_s() - t0;
                 continue;
             }
             if (m->training && !m->no_fusion && m->fuse_bn[i] && !freezing(m) && conv3x3_direct_applies(&s)) {
@@ -510,7 +509,7 @@ const float *model_forward_from(Model *m, const float *input, int n, int first_o
             break;
         }
         }
-        if (m->profile) m->op_fwd_s[i] += now_s() - t0;
+        if (m->profile) m->op_fwd_s[i] += duration_now_s() - t0;
     }
     return m->act[d->logits];
 }
@@ -559,7 +558,7 @@ void model_backward(Model *m) {
     m->train_flops += 4.0 * model_subnet_macs(d, m->active) * n;
     for (int i = d->n_ops - 1; i >= 0; i--) {
         const OpDesc *o = &d->ops[i];
-        double t0 = m->profile ? now_s() : 0.0;
+        double t0 = m->profile ? duration_now_s() : 0.0;
         const float *dout = m->dact[o->out], *out = m->act[o->out], *in = m->act[o->in0];
         float *dinp = o->in0 == d->input ? NULL : m->dact[o->in0];
         int acc = m->accumulate[i][0];
@@ -629,6 +628,6 @@ void model_backward(Model *m) {
             break;
         }
         }
-        if (m->profile) m->op_bwd_s[i] += now_s() - t0;
+        if (m->profile) m->op_bwd_s[i] += duration_now_s() - t0;
     }
 }

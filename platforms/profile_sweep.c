@@ -13,6 +13,7 @@
 #include "platforms/counter.h"
 #include "platforms/interference.h"
 #include "platforms/profiler.h"
+#include "util/duration.h"
 
 typedef struct Forward {
     Backend *b;
@@ -71,12 +72,6 @@ static int store_device_timing(ProfilePoint *p, const Forward *fw, Err *err) {
     return 0;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* A counted point (s->count_instructions): 1 + COUNTER_REPEATS forwards under callgrind; the point's
  * count is the least of the last COUNTER_REPEATS (on a loaded machine a forward's count grows by up
  * to about 0.03% through spin-waits of the threading runtimes, even with one thread: waiting only
@@ -85,9 +80,9 @@ static int count_one(Forward *fw, ProfilePoint *p, ProfileSamples *samples, Err 
     long long first = -1;
     for (int i = 0; i <= COUNTER_REPEATS; i++) {
         long long n;
-        double t0 = now_s();
+        double t0 = duration_now_s();
         if (counter_count(run_forward, fw, &n, err)) return -1;
-        double dt = now_s() - t0;
+        double dt = duration_now_s() - t0;
         if (i == 0) continue; /* callgrind's first collection of a process counts a few more: not kept */
         if (first < 0 || n < first) first = n;
         if (samples->n == samples->cap) {

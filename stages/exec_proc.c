@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/duration.h"
+
 int exec_proc_start(char *const *argv, char *const *envp, const char *cwd, ExecProc *p, Err *err) {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -39,12 +41,6 @@ int exec_proc_start(char *const *argv, char *const *envp, const char *cwd, ExecP
     return 0;
 }
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static void sleep_s(double s) {
     struct timespec t = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
     nanosleep(&t, NULL);
@@ -65,7 +61,7 @@ static int wait_until(const ExecProc *p, double deadline, int *status) {
             rc = -1;
             break;
         }
-        double left = deadline - now_s();
+        double left = deadline - duration_now_s();
         if (left <= 0) {
             rc = 0;
             break;
@@ -139,20 +135,20 @@ int exec_proc_wait(ExecProc *p, double timeout_s, int *status, int *killed, Err 
             if (errno != EINTR) return err_set(err, "waiting for the command: %s", strerror(errno));
         return 0;
     }
-    int rc = wait_until(p, now_s() + timeout_s, status);
+    int rc = wait_until(p, duration_now_s() + timeout_s, status);
     if (rc < 0) return err_set(err, "waiting for the command: %s", strerror(errno));
     if (rc == 1) return 0;
     int reaped = 0, alive = signal_command(p, SIGTERM);
-    for (double grace_end = now_s() + EXEC_KILL_GRACE_S; alive > 0 && now_s() < grace_end;) {
+    for (double grace_end = duration_now_s() + EXEC_KILL_GRACE_S; alive > 0 && duration_now_s() < grace_end;) {
         sleep_s(0.02);
         if (!reaped) reaped = waitpid(p->pid, status, WNOHANG) == p->pid;
         alive = signal_command(p, 0);
     }
-    for (double give_up = now_s() + 10; alive > 0; sleep_s(0.01)) {
+    for (double give_up = duration_now_s() + 10; alive > 0; sleep_s(0.01)) {
         *killed = 1;
         alive = signal_command(p, SIGKILL);
         if (!reaped) reaped = waitpid(p->pid, status, WNOHANG) == p->pid;
-        if (alive > 0 && now_s() > give_up)
+        if (alive > 0 && duration_now_s() > give_up)
             return err_set(err, "%d of the command's processes are still alive 10 s after SIGKILL", alive);
     }
     while (!reaped && waitpid(p->pid, status, 0) < 0)

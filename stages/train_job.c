@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "util/args.h"
 #include "nn/kernel_set.h"
@@ -21,6 +20,7 @@
 #include "util/fs.h"
 #include "util/sha256.h"
 #include "util/strbuf.h"
+#include "util/duration.h"
 
 /* Each option: its name, kind, where it lands in a TrainJob, its range (numbers) or the value a flag
  * stores, and its --help (argument, text, default). The one list `dynn train` and the `train` stage
@@ -434,15 +434,9 @@ static int make_teacher(const TrainJob *job, const Model *student, const Dataset
     return 0;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* synthetic-weights: the model built and saved, nothing trained or evaluated. */
 static int run_synthetic(TrainJob *job, const char *out_path, TrainJobResult *res, Err *err) {
-    double t0 = now_s();
+    double t0 = duration_now_s();
     res->synthetic = 1;
     res->threads = nn_set_threads(job->threads);
     if (!(res->desc = malloc(sizeof *res->desc))) return err_set(err, "out of memory");
@@ -452,7 +446,7 @@ static int run_synthetic(TrainJob *job, const char *out_path, TrainJobResult *re
     res->n_subnets = res->desc->n_subnets;
     res->largest = model_largest_subnet(res->desc);
     for (int i = 0; i < res->n_subnets; i++) res->eval[i] = (EvalResult){.accuracy = NAN, .loss = NAN};
-    res->report.wall_s = now_s() - t0;
+    res->report.wall_s = duration_now_s() - t0;
     return 0;
 }
 
@@ -488,7 +482,7 @@ int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void
     if (start) start(job, &m, train.n, test.n, start_ctx);
     MethodReport *rep = &res->report;
     DynamicConfig dc = job->dc;
-    double teacher_flops = 0.0, t0 = now_s();
+    double teacher_flops = 0.0, t0 = duration_now_s();
     res->teacher_acc = NAN;
     if (job->teacher) {
         if (make_teacher(job, &m, &train, &test, &cfg, threads, &teacher, &teacher_flops, &res->teacher_acc, err))
@@ -514,7 +508,7 @@ int train_job_run(TrainJob *job, const char *out_path, TrainJobStart start, void
     if (method_train(&m, &train, &test, &cfg, &dc, rep, err)) goto done;
     if (job->teacher && !strcmp(job->teacher, "train")) { /* trained here: its cost and time are this job's */
         rep->train_flops += teacher_flops;
-        rep->wall_s = now_s() - t0 + (resuming ? resume.wall_before : 0.0);
+        rep->wall_s = duration_now_s() - t0 + (resuming ? resume.wall_before : 0.0);
     }
     model_desc_set_meta(m.d, "train.flops", "%.6g", rep->train_flops);
     model_desc_set_meta(m.d, "train.epochs_run", "%g", rep->epochs);
